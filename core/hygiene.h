@@ -1,0 +1,92 @@
+/* Data hygiene at entry: validation and normalisation of single values.
+ *
+ * Every function here is pure (no database, no globals): it takes a value,
+ * returns a newly malloc'd normalised copy in *out (caller frees), or fails
+ * with CRM_EINVAL and a message of the form
+ *     "<field>: '<value>' <rule explained>"
+ * e.g. "email: 'jean@@x.fr' is not a valid address (more than one '@')".
+ * `field` is the name used in messages (the caller passes "email",
+ * "phone", "custom.vat_number", ...). */
+#ifndef CRM_CORE_HYGIENE_H
+#define CRM_CORE_HYGIENE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Trims, collapses runs of white space to one space, converts to Unicode NFC.
+ * Fails only on invalid UTF-8. */
+int crm_clean_text(const char *field, const char *in, char **out, crm_err *err);
+
+/* Person name in proper case: "JEAN DUPONT" -> "Jean Dupont",
+ * "jean-pierre" -> "Jean-Pierre", "o'neil" -> "O'Neil", "ÉLODIE" -> "Élodie",
+ * particles de, du, des, la, le, d', van, von, der, den, di, da, del, dos, y
+ * kept lower case when not first ("jean de la fontaine" -> "Jean de la Fontaine").
+ * Mixed-case input that already looks deliberate ("McDonald", "DiCaprio")
+ * is kept as typed. Also does crm_clean_text. */
+int crm_normalise_name(const char *field, const char *in, char **out, crm_err *err);
+
+/* Email: trims, lower-cases, checks syntax (one '@', local part 1–64 chars of
+ * the dot-atom set without leading/trailing/double dots, domain of at least
+ * two labels of letters/digits/hyphens not starting/ending with '-', TLD
+ * alphabetic >= 2, total <= 254). Internationalised domains in UTF-8 are accepted. */
+int crm_normalise_email(const char *field, const char *in, char **out, crm_err *err);
+
+/* Phone to E.164 ("+33612345678"). Accepts spaces, dots, dashes, parentheses,
+ * a leading "+" or "00" international prefix, or a national number read with
+ * `default_country` (ISO alpha-2): drops the national trunk prefix where the
+ * country has one ("0" in FR, DE, GB, BE, CH, NL...; none in ES, IT, US — the
+ * per-country table lives in hygiene_phone.c). Checks the length per country (FR: 9 national digits,
+ * DE 6–11 (variable), GB 10, US/CA 10, ES 9, IT 6–11, BE 8–9, CH 9, NL 9,
+ * PT 9, LU 4–11, IE 7–9; others: total E.164 8–15 digits). */
+int crm_normalise_phone(const char *field, const char *in, const char *default_country,
+                        char **out, crm_err *err);
+
+/* Postal code for `country` (alpha-2, falls back to the default when NULL):
+ * FR 5 digits, DE 5 digits, ES 5 digits (01–52 province), IT 5 digits,
+ * US 5 or 5-4 digits, GB the UK postcode pattern (normalised upper case with
+ * one space before the inward code, "sw1a1aa" -> "SW1A 1AA"), BE 4 digits,
+ * CH 4 digits, NL "1234 AB", PT "1234-567", LU 4 digits (optional "L-"),
+ * AT 4 digits; unknown countries: 2–10 of letters, digits, spaces, '-'. */
+int crm_normalise_postal_code(const char *field, const char *in, const char *country,
+                              char **out, crm_err *err);
+
+/* Country: accepts alpha-2 in any case ("fr") or a common English/French name
+ * ("France", "Deutschland", "Germany", "Royaume-Uni") and returns the upper-case
+ * alpha-2 code; fails on anything else. */
+int crm_normalise_country(const char *field, const char *in, char **out, crm_err *err);
+
+/* Calendar date "YYYY-MM-DD" (also accepts "DD/MM/YYYY"), checked for a real
+ * day (leap years) and, when not_after is nonzero, not after that epoch
+ * second (birth dates in the future are refused). Output "YYYY-MM-DD". */
+int crm_normalise_date(const char *field, const char *in, int64_t not_after, char **out,
+                       crm_err *err);
+
+/* Parses an ISO 8601 date or date-time ("2025-03-01", "2025-03-01T10:20:30",
+ * "2025-03-01 10:20", with optional "Z" or "+02:00") to UTC epoch seconds;
+ * no offset means UTC. */
+int crm_parse_datetime(const char *field, const char *in, int64_t *out, crm_err *err);
+
+/* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
+void crm_format_datetime(int64_t t, char *buf, size_t size);
+
+/* Decimal amount in major units ("12.5", "1 234,56", "-3") to integer minor
+ * units with `decimals` places (2 for EUR); refuses more decimals than that,
+ * and anything that is not a number. Never uses floating point. */
+int crm_parse_money(const char *field, const char *in, int decimals, int64_t *out,
+                    crm_err *err);
+
+/* Formats minor units as a decimal string ("1234.50") into buf. */
+void crm_format_money(int64_t minor, int decimals, char *buf, size_t size);
+
+/* Number of decimals for an ISO 4217 code (JPY 0, KWD 3, default 2); -1 when
+ * the code is not three upper-case letters. */
+int crm_currency_decimals(const char *code);
+
+/* Comparison key for names: case-folded, accents stripped, punctuation and
+ * spaces collapsed to single spaces ("Élodie  DUPONT-Hervé" -> "elodie dupont herve").
+ * Returns a malloc'd string or NULL on invalid UTF-8. */
+char *crm_fold_key(const char *in);
+
+#endif
