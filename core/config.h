@@ -170,4 +170,22 @@ int crm_config_check_sections(const crm_config *cfg, const char *const *claimed,
                               bool (*is_plugin)(const char *name, void *ud), void *ud,
                               crm_err *err);
 
+/* ---- additions: the tree on its own (plugins' tests, the rule engine) --- */
+
+/* Parses `len` bytes of YAML text into a tree (*out, freed with
+ * crm_node_free). Every node keeps `file` as its file name: the caller keeps
+ * that string alive as long as the tree. An empty document gives an empty
+ * map. Refuses syntax errors, aliases, duplicate keys, non-scalar keys, more
+ * than one document and nesting deeper than CRM_CONFIG_MAX_DEPTH, each with
+ * "FILE:LINE:COL: ..." in err. Returns CRM_OK, CRM_ECONFIG or CRM_ENOMEM. */
+int crm_node_parse(crm_node **out, const char *text, size_t len, const char *file,
+                   crm_err *err);
+
+/* Frees a tree made by crm_node_parse; NULL is allowed. */
+void crm_node_free(crm_node *n);
+
+/* Fills err with "FILE:LINE:COL: PATH: expected WHAT, got 'VALUE'" (a map or
+ * a list is named rather than quoted); returns CRM_ECONFIG. */
+int crm_node_expected(const crm_node *n, const char *path, const char *what, crm_err *err);
+
 #endif

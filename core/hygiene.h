@@ -15,16 +15,19 @@
 
 #include "err.h"
 
-/* Trims, collapses runs of white space to one space, converts to Unicode NFC.
- * Fails only on invalid UTF-8. */
+/* Trims, collapses runs of white space (and control characters) to one
+ * space, converts to Unicode NFC. Fails on invalid UTF-8 and on input that
+ * is NULL, empty or only white space ("is empty"). */
 int crm_clean_text(const char *field, const char *in, char **out, crm_err *err);
 
 /* Person name in proper case: "JEAN DUPONT" -> "Jean Dupont",
  * "jean-pierre" -> "Jean-Pierre", "o'neil" -> "O'Neil", "ÉLODIE" -> "Élodie",
  * particles de, du, des, la, le, d', van, von, der, den, di, da, del, dos, y
- * kept lower case when not first ("jean de la fontaine" -> "Jean de la Fontaine").
- * Mixed-case input that already looks deliberate ("McDonald", "DiCaprio")
- * is kept as typed. Also does crm_clean_text. */
+ * kept lower case when not first ("jean de la fontaine" -> "Jean de la Fontaine",
+ * "charles d'artagnan" -> "Charles d'Artagnan"); the first word is always
+ * capitalised. The rule applies per word: a word that is all lower or all
+ * upper case is recased, a mixed-case word that already looks deliberate
+ * ("McDonald", "DiCaprio") is kept as typed. Also does crm_clean_text. */
 int crm_normalise_name(const char *field, const char *in, char **out, crm_err *err);
 
 /* Email: trims, lower-cases, checks syntax (one '@', local part 1–64 chars of
@@ -34,21 +37,26 @@ int crm_normalise_name(const char *field, const char *in, char **out, crm_err *e
 int crm_normalise_email(const char *field, const char *in, char **out, crm_err *err);
 
 /* Phone to E.164 ("+33612345678"). Accepts spaces, dots, dashes, parentheses,
- * a leading "+" or "00" international prefix, or a national number read with
- * `default_country` (ISO alpha-2): drops the national trunk prefix where the
- * country has one ("0" in FR, DE, GB, BE, CH, NL...; none in ES, IT, US — the
- * per-country table lives in hygiene_phone.c). Checks the length per country (FR: 9 national digits,
+ * a leading "+" or "00" international prefix ("011" too when the default
+ * country is US or CA), a "(0)" after the country code (dropped), or a
+ * national number read with `default_country` (ISO alpha-2, any case): drops
+ * the national trunk prefix where the country has one ("0" in FR, DE, GB, BE,
+ * CH, NL...; "1" in US/CA; none in ES, IT, PT — the per-country table lives
+ * in core/hygiene/phone.c). Letters are refused, and a national number with
+ * no known default country. Checks the length per country (FR: 9 national digits,
  * DE 6–11 (variable), GB 10, US/CA 10, ES 9, IT 6–11, BE 8–9, CH 9, NL 9,
  * PT 9, LU 4–11, IE 7–9; others: total E.164 8–15 digits). */
 int crm_normalise_phone(const char *field, const char *in, const char *default_country,
                         char **out, crm_err *err);
 
-/* Postal code for `country` (alpha-2, falls back to the default when NULL):
+/* Postal code for `country` (alpha-2, any case; NULL or a country without a
+ * rule gets the generic rule below). Spaces and '-' inside are ignored:
  * FR 5 digits, DE 5 digits, ES 5 digits (01–52 province), IT 5 digits,
  * US 5 or 5-4 digits, GB the UK postcode pattern (normalised upper case with
  * one space before the inward code, "sw1a1aa" -> "SW1A 1AA"), BE 4 digits,
- * CH 4 digits, NL "1234 AB", PT "1234-567", LU 4 digits (optional "L-"),
- * AT 4 digits; unknown countries: 2–10 of letters, digits, spaces, '-'. */
+ * CH 4 digits, NL "1234 AB", PT "1234-567", LU 4 digits (optional "L-",
+ * dropped), AT 4 digits; unknown countries: 2–10 of ASCII letters, digits,
+ * spaces, '-' (upper-cased, spaces collapsed). */
 int crm_normalise_postal_code(const char *field, const char *in, const char *country,
                               char **out, crm_err *err);
 
@@ -57,27 +65,34 @@ int crm_normalise_postal_code(const char *field, const char *in, const char *cou
  * alpha-2 code; fails on anything else. */
 int crm_normalise_country(const char *field, const char *in, char **out, crm_err *err);
 
-/* Calendar date "YYYY-MM-DD" (also accepts "DD/MM/YYYY"), checked for a real
- * day (leap years) and, when not_after is nonzero, not after that epoch
- * second (birth dates in the future are refused). Output "YYYY-MM-DD". */
+/* Calendar date "YYYY-MM-DD" (also accepts "DD/MM/YYYY"), year 0001–9999,
+ * checked for a real day (leap years) and, when not_after is nonzero, that
+ * its midnight UTC is not after that epoch second (birth dates in the future
+ * are refused). Output "YYYY-MM-DD". */
 int crm_normalise_date(const char *field, const char *in, int64_t not_after, char **out,
                        crm_err *err);
 
 /* Parses an ISO 8601 date or date-time ("2025-03-01", "2025-03-01T10:20:30",
- * "2025-03-01 10:20", with optional "Z" or "+02:00") to UTC epoch seconds;
- * no offset means UTC. */
+ * "2025-03-01 10:20", optional fraction ".123" ignored, with optional "Z" or
+ * "+02:00" / "+0200" / "+02") to UTC epoch seconds; no offset means UTC.
+ * Independent of the process time zone. */
 int crm_parse_datetime(const char *field, const char *in, int64_t *out, crm_err *err);
 
 /* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
 void crm_format_datetime(int64_t t, char *buf, size_t size);
 
 /* Decimal amount in major units ("12.5", "1 234,56", "-3") to integer minor
- * units with `decimals` places (2 for EUR); refuses more decimals than that,
- * and anything that is not a number. Never uses floating point. */
+ * units with `decimals` places (0–18; 2 for EUR); refuses more decimals than
+ * that, and anything that is not a number. The decimal mark is '.' or ',':
+ * when both appear the last one is the decimal mark; one that appears more
+ * than once is a thousands separator, as are spaces, no-break spaces and
+ * apostrophes (each must be followed by exactly 3 digits). Never uses
+ * floating point; refuses amounts that overflow int64. */
 int crm_parse_money(const char *field, const char *in, int decimals, int64_t *out,
                     crm_err *err);
 
-/* Formats minor units as a decimal string ("1234.50") into buf. */
+/* Formats minor units as a decimal string ("1234.50", "-0.05") into buf;
+ * decimals outside 0–18 are clamped. */
 void crm_format_money(int64_t minor, int decimals, char *buf, size_t size);
 
 /* Number of decimals for an ISO 4217 code (JPY 0, KWD 3, default 2); -1 when
@@ -88,5 +103,13 @@ int crm_currency_decimals(const char *code);
  * spaces collapsed to single spaces ("Élodie  DUPONT-Hervé" -> "elodie dupont herve").
  * Returns a malloc'd string or NULL on invalid UTF-8. */
 char *crm_fold_key(const char *in);
+
+/* Fills err (when not NULL) with "<field>: '<value>' <rule>", the rule being
+ * formatted from fmt; the value is cut to 64 bytes on a character boundary
+ * (then "..." is appended) and invalid UTF-8 or control characters show as
+ * '?'. NULL field reads "value", NULL value "". Returns CRM_EINVAL. Shared by
+ * the hygiene functions so every message has the same shape. */
+int crm_hygiene_reject(crm_err *err, const char *field, const char *value, const char *fmt,
+                       ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -1,2 +1,7 @@
-#include <stdio.h>
-int main(void) { puts("crm"); return 0; }
+/* crm — an open-source CRM core. */
+#include "cli/cli.h"
+
+int main(int argc, char **argv)
+{
+    return crm_cli_main(argc, argv);
+}

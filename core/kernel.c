@@ -1,0 +1,100 @@
+#include "kernel.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hygiene.h"
+#include "schema.h"
+
+const char *crm_kernel_config_path(const char *given)
+{
+    if (given && *given)
+        return given;
+    const char *env = getenv("CRM_CONFIG");
+    if (env && *env)
+        return env;
+    return access("crm.yaml", F_OK) == 0 ? "crm.yaml" : NULL;
+}
+
+static int load_config(crm_kernel *k, const crm_open_opts *o, crm_err *err)
+{
+    const char *path = crm_kernel_config_path(o->config_path);
+    if (!path) {
+        k->cfg = crm_config_defaults();
+        return k->cfg ? CRM_OK : crm_err_set(err, CRM_ENOMEM, "out of memory");
+    }
+    return crm_config_load(&k->cfg, path, err);
+}
+
+static const char *database_path(const crm_kernel *k, const crm_open_opts *o)
+{
+    if (o->db_path && *o->db_path)
+        return o->db_path;
+    const char *env = getenv("CRM_DB");
+    if (env && *env)
+        return env;
+    return k->cfg->database;
+}
+
+static int set_clock(crm_kernel *k, const char *as_of, crm_err *err)
+{
+    k->now = (int64_t)time(NULL);
+    if (!as_of)
+        return CRM_OK;
+    int rc = crm_parse_datetime("--as-of", as_of, &k->now, err);
+    if (rc == CRM_OK)
+        k->as_of_set = true;
+    return rc;
+}
+
+static int open_store(crm_kernel *k, const crm_open_opts *o, crm_err *err)
+{
+    const char *path = database_path(k, o);
+    if (!o->create && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0)
+        return crm_err_set(err, CRM_ENOTFOUND,
+                           "no database at %s: run `crm init` to create it "
+                           "(or pass --db PATH)", path);
+    int rc = crm_store_open(&k->store, path, err);
+    if (rc != CRM_OK)
+        return rc;
+    size_t n;
+    const crm_migration *m = crm_schema_kernel(&n);
+    return crm_store_migrate(k->store, "kernel", m, n, NULL, err);
+}
+
+int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
+{
+    static const crm_open_opts none = {0};
+    const crm_open_opts *o = opts ? opts : &none;
+    *out = NULL;
+    crm_kernel *k = calloc(1, sizeof *k);
+    if (!k)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    k->actor = "kernel";
+    int rc = load_config(k, o, err);
+    if (rc == CRM_OK)
+        rc = set_clock(k, o->as_of, err);
+    if (rc == CRM_OK)
+        rc = open_store(k, o, err);
+    if (rc != CRM_OK) {
+        crm_kernel_close(k);
+        return rc;
+    }
+    *out = k;
+    return CRM_OK;
+}
+
+void crm_kernel_close(crm_kernel *k)
+{
+    if (!k)
+        return;
+    crm_store_close(k->store);
+    crm_config_free(k->cfg);
+    free(k);
+}
+
+int crm_kernel_begin(crm_kernel *k, crm_err *err) { return crm_store_begin(k->store, err); }
+int crm_kernel_commit(crm_kernel *k, crm_err *err) { return crm_store_commit(k->store, err); }
+void crm_kernel_rollback(crm_kernel *k) { crm_store_rollback(k->store); }

@@ -1,0 +1,54 @@
+/* The kernel: configuration, store, clock and the services built on them.
+ * One crm_kernel per process (per command). */
+#ifndef CRM_CORE_KERNEL_H
+#define CRM_CORE_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "store.h"
+
+struct crm_bus;
+struct crm_plugin_host;
+struct crm_lua_engine;
+
+typedef struct crm_kernel {
+    crm_config *cfg;
+    crm_store *store;
+    int64_t now;          /* --as-of when given, else the wall clock at open */
+    bool as_of_set;
+    const char *actor;    /* who writes: "kernel" or the running plugin's name */
+    int event_depth;      /* cascade depth of the handler now running (0 = a command) */
+    struct crm_bus *bus;                /* event dispatch (may be NULL) */
+    struct crm_plugin_host *plugins;    /* loaded plugins (may be NULL) */
+    struct crm_lua_engine *lua;         /* rule engine (may be NULL) */
+} crm_kernel;
+
+typedef struct crm_open_opts {
+    const char *config_path;  /* --config; NULL: $CRM_CONFIG, else ./crm.yaml if present */
+    const char *db_path;      /* --db; NULL: $CRM_DB, else the config's database */
+    const char *as_of;        /* --as-of date or date-time; NULL: now */
+    bool create;              /* create the database when missing (init, demo) */
+    bool no_plugins;          /* do not load plugins (e.g. `crm init --kernel-only`) */
+} crm_open_opts;
+
+/* Loads the configuration, opens (or creates) the database, applies pending
+ * migrations (refusing a database written by a newer crm) and loads the
+ * enabled plugins. On failure nothing is left open and err says what to do. */
+int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err);
+
+/* Stops plugins and closes everything. NULL is fine. */
+void crm_kernel_close(crm_kernel *k);
+
+/* Resolves the configuration path the way crm_kernel_open does; returns NULL
+ * when no file is to be used (defaults). The string is static or from env. */
+const char *crm_kernel_config_path(const char *given);
+
+/* Begin/commit/rollback the command's write transaction (nesting allowed). */
+int crm_kernel_begin(crm_kernel *k, crm_err *err);
+int crm_kernel_commit(crm_kernel *k, crm_err *err);
+void crm_kernel_rollback(crm_kernel *k);
+
+#endif

@@ -1,0 +1,279 @@
+/* The kernel's data model: contacts, companies, orders (with lines and
+ * products), interactions, consents and users.
+ *
+ * Writes go through these functions only: each validates and normalises
+ * its input (hygiene.h), writes inside a transaction it opens (nesting in
+ * the caller's when one is open), and emits its event in the same
+ * transaction. A failure rolls back everything the call did and leaves a
+ * message naming the field, the value and the rule.
+ *
+ * Strings in the structs are malloc'd and owned by the struct; NULL means
+ * "not set". For updates, NULL means "leave as is" and "" means "clear". */
+#ifndef CRM_CORE_MODEL_H
+#define CRM_CORE_MODEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel.h"
+
+typedef struct crm_kv {
+    char *key;
+    char *value;
+} crm_kv;
+
+/* ---- contacts ----------------------------------------------------------- */
+
+typedef struct crm_contact {
+    int64_t id;
+    char *external_id;
+    char *first_name;
+    char *last_name;
+    char *email;
+    char *phone;
+    char *company;          /* company name; resolved to (or creates) a company */
+    char *street;
+    char *postal_code;
+    char *city;
+    char *country;          /* ISO alpha-2 */
+    char *birth_date;       /* YYYY-MM-DD */
+    char *lifecycle_stage;  /* subscriber|lead|prospect|customer|evangelist|inactive */
+    char *owner;            /* user id or email; shown as the user's email */
+    char *source;
+    char **tags;
+    size_t n_tags;
+    crm_kv *custom;         /* custom fields declared in crm.yaml, values as text */
+    size_t n_custom;
+    int64_t company_id;
+    int64_t created_at;
+    int64_t updated_at;
+} crm_contact;
+
+/* The text fields of crm_contact as data: name, offset, whether the CLI has a
+ * --flag for it. Ends with a NULL name. Used by the CLI, JSON and import. */
+typedef struct crm_contact_field {
+    const char *name;   /* "first_name" */
+    size_t offset;      /* offsetof(crm_contact, first_name) */
+} crm_contact_field;
+extern const crm_contact_field crm_contact_fields[];
+
+/* Address of the text field `name` in c, or NULL when no such field. */
+char **crm_contact_field_ptr(crm_contact *c, const char *name);
+
+/* Frees the strings and arrays of c and zeroes it (c itself is not freed). */
+void crm_contact_clear(crm_contact *c);
+
+/* Appends a tag / sets a custom value (copies the strings). */
+int crm_contact_add_tag(crm_contact *c, const char *tag);
+int crm_contact_set_custom(crm_contact *c, const char *name, const char *value);
+
+/* Validates and normalises c in place against the configuration (hygiene
+ * switches, required fields, custom field types). `is_update` skips the
+ * required-field check for fields left NULL. CRM_EINVAL with message. */
+int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err *err);
+
+/* Adds a contact: normalises, refuses a duplicate normalised email or phone
+ * (CRM_EEXISTS, message names the existing id; *id_out gets that id),
+ * writes it with its tags and custom values and emits contact.created. */
+int crm_contact_add(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err);
+
+/* Applies the set fields of `changes` to contact id (NULL = unchanged,
+ * "" = clear; tags given replace the tags; custom values given are set, ""
+ * removes one). Emits contact.updated with the changed field names. */
+int crm_contact_update(crm_kernel *k, int64_t id, crm_contact *changes, crm_err *err);
+
+/* Deletes contact id with its tags, custom values, consents; refuses
+ * (CRM_EINVAL) when it has orders or interactions unless `force`, which
+ * deletes those too (GDPR erasure). Emits contact.deleted. */
+int crm_contact_delete(crm_kernel *k, int64_t id, bool force, crm_err *err);
+
+/* Loads contact id into *out (cleared first). CRM_ENOTFOUND when absent. */
+int crm_contact_get(crm_kernel *k, int64_t id, crm_contact *out, crm_err *err);
+
+/* Resolves "123", "ext:ABC" (external id) or an email to a contact id. */
+int crm_contact_resolve(crm_kernel *k, const char *ref, int64_t *id, crm_err *err);
+
+/* The JSON object of the CLI contract: id, external_id, first_name, ...,
+ * tags (array), custom (object), created_at, updated_at (ISO 8601 UTC). */
+json_t *crm_contact_to_json(const crm_contact *c);
+
+typedef struct crm_contact_filter {
+    const char *email;        /* exact (normalised) */
+    const char *name;         /* substring of first or last name, accent/case-insensitive */
+    const char *city;
+    const char *postal_code;  /* prefix */
+    const char *country;
+    const char *company;
+    const char *tag;
+    const char *source;
+    const char *lifecycle_stage;
+    int64_t limit;            /* 0 = no limit */
+    int64_t offset;
+} crm_contact_filter;
+
+/* Calls fn for each matching contact in id order; stops early when fn returns
+ * nonzero. The contact passed is only valid during the call. */
+int crm_contact_list(crm_kernel *k, const crm_contact_filter *f,
+                     int (*fn)(const crm_contact *c, void *ud), void *ud, crm_err *err);
+
+/* ---- companies ---------------------------------------------------------- */
+
+typedef struct crm_company {
+    int64_t id;
+    char *external_id;
+    char *name;
+    char *domain;
+    char *phone;
+    char *street;
+    char *postal_code;
+    char *city;
+    char *country;
+    crm_kv *custom;
+    size_t n_custom;
+    int64_t created_at;
+    int64_t updated_at;
+} crm_company;
+
+void crm_company_clear(crm_company *c);
+/* Adds a company (name required, normalised; duplicate folded name refused with
+ * the existing id in *id_out and CRM_EEXISTS). Emits company.created. */
+int crm_company_add(crm_kernel *k, crm_company *c, int64_t *id_out, crm_err *err);
+int crm_company_update(crm_kernel *k, int64_t id, crm_company *changes, crm_err *err);
+/* Deletes; contacts keep existing with company unset. Emits company.deleted. */
+int crm_company_delete(crm_kernel *k, int64_t id, crm_err *err);
+int crm_company_get(crm_kernel *k, int64_t id, crm_company *out, crm_err *err);
+/* Resolves an id, "ext:ID" or a name (folded comparison). */
+int crm_company_resolve(crm_kernel *k, const char *ref, int64_t *id, crm_err *err);
+/* Finds the company with this name (folded) or creates it; used by contact writes. */
+int crm_company_ensure(crm_kernel *k, const char *name, int64_t *id, crm_err *err);
+json_t *crm_company_to_json(const crm_company *c);
+int crm_company_list(crm_kernel *k, const char *name_like, int64_t limit, int64_t offset,
+                     int (*fn)(const crm_company *c, void *ud), void *ud, crm_err *err);
+
+/* ---- products, orders ----------------------------------------------------- */
+
+typedef struct crm_product {
+    int64_t id;
+    char *sku;
+    char *name;
+    int64_t price;   /* minor units */
+    char *currency;
+} crm_product;
+
+void crm_product_clear(crm_product *p);
+/* Adds or updates (by sku) a product. Emits product.created / product.updated. */
+int crm_product_upsert(crm_kernel *k, crm_product *p, int64_t *id_out, crm_err *err);
+
+typedef struct crm_order_line {
+    char *sku;
+    int64_t quantity;
+    int64_t unit_price;  /* minor units */
+} crm_order_line;
+
+typedef struct crm_order {
+    int64_t id;
+    char *external_id;
+    int64_t contact_id;
+    int64_t placed_at;   /* epoch seconds UTC */
+    int64_t total;       /* minor units; when 0 and lines given, the sum of lines */
+    char *currency;      /* ISO 4217; NULL = the configured currency */
+    char *status;        /* placed|paid|cancelled|refunded; NULL = placed */
+    crm_order_line *lines;
+    size_t n_lines;
+    int64_t created_at;
+    int64_t updated_at;
+} crm_order;
+
+void crm_order_clear(crm_order *o);
+/* Adds an order for an existing contact; validates status, currency, lines
+ * (quantity > 0) and that total matches the lines when both are given.
+ * Emits order.placed (and order.paid when status is paid). */
+int crm_order_add(crm_kernel *k, crm_order *o, int64_t *id_out, crm_err *err);
+/* Moves an order to a new status along placed -> paid -> refunded, placed|paid ->
+ * cancelled; emits order.<status>. Refuses other transitions. */
+int crm_order_set_status(crm_kernel *k, int64_t id, const char *status, crm_err *err);
+int crm_order_get(crm_kernel *k, int64_t id, crm_order *out, crm_err *err);
+int crm_order_resolve(crm_kernel *k, const char *ref, int64_t *id, crm_err *err);
+json_t *crm_order_to_json(const crm_order *o);
+/* Orders of one contact (contact_id > 0) or all, newest first. */
+int crm_order_list(crm_kernel *k, int64_t contact_id, const char *status, int64_t limit,
+                   int64_t offset, int (*fn)(const crm_order *o, void *ud), void *ud,
+                   crm_err *err);
+
+/* ---- interactions ------------------------------------------------------- */
+
+typedef struct crm_interaction {
+    int64_t id;
+    int64_t contact_id;
+    char *channel;      /* email|sms|phone|meeting|note|web */
+    char *direction;    /* in|out|none; NULL = none for note, else out */
+    char *subject;
+    char *body;
+    int64_t occurred_at;  /* 0 = now */
+    char *author;       /* user id or email */
+    char *external_id;
+    int64_t created_at;
+} crm_interaction;
+
+void crm_interaction_clear(crm_interaction *i);
+/* Logs an interaction in the contact's shared history. Emits interaction.logged. */
+int crm_interaction_log(crm_kernel *k, crm_interaction *i, int64_t *id_out, crm_err *err);
+json_t *crm_interaction_to_json(const crm_interaction *i);
+
+/* ---- timeline: the 360° view ------------------------------------------- */
+
+/* Calls fn with one JSON object per interaction and order of the contact, in
+ * time order (oldest first; ties by kind then id). Each object has "kind"
+ * ("interaction"|"order"), "at" (ISO 8601), "at_epoch" and the record. The
+ * object is borrowed for the call. */
+int crm_timeline(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud),
+                 void *ud, crm_err *err);
+
+/* ---- consents (GDPR) ------------------------------------------------------ */
+
+typedef struct crm_consent {
+    int64_t id;
+    int64_t contact_id;
+    char *channel;     /* email|sms|phone|post|web (any lower-case word) */
+    char *purpose;     /* marketing|newsletter|profiling|... (lower-case word) */
+    char *status;      /* granted|withdrawn */
+    int64_t recorded_at;  /* 0 = now */
+    char *source;      /* where the consent was given: "web form", "shop" ... */
+} crm_consent;
+
+void crm_consent_clear(crm_consent *c);
+/* Appends a consent record; emits consent.granted or consent.withdrawn. */
+int crm_consent_record(crm_kernel *k, crm_consent *c, int64_t *id_out, crm_err *err);
+/* Current state per (channel, purpose) for a contact (latest record each), or
+ * the whole history when `history`; fn gets each as JSON. */
+int crm_consent_list(crm_kernel *k, int64_t contact_id, bool history,
+                     int (*fn)(json_t *item, void *ud), void *ud, crm_err *err);
+
+/* ---- users ---------------------------------------------------------------- */
+
+/* Adds an agent; role admin|manager|agent|viewer. Emits user.created. */
+int crm_user_add(crm_kernel *k, const char *name, const char *email, const char *role,
+                 int64_t *id_out, crm_err *err);
+/* Resolves a user id or email to an id. */
+int crm_user_resolve(crm_kernel *k, const char *ref, int64_t *id, crm_err *err);
+
+/* ---- custom values (shared by entities) --------------------------------- */
+
+/* Checks each value against the crm.yaml declaration for entity e (unknown
+ * name, type, enum) and the required ones when !is_update; normalises values
+ * in place (dates to YYYY-MM-DD, booleans to true/false, decimals canonical). */
+int crm_custom_validate(crm_kernel *k, crm_entity e, crm_kv *kv, size_t n, bool is_update,
+                        crm_err *err);
+/* Writes values for a record ("" deletes one). */
+int crm_custom_store(crm_kernel *k, crm_entity e, int64_t id, const crm_kv *kv, size_t n,
+                     crm_err *err);
+/* Loads all values of a record. */
+int crm_custom_load(crm_kernel *k, crm_entity e, int64_t id, crm_kv **kv, size_t *n,
+                    crm_err *err);
+/* Deletes all values of a record. */
+int crm_custom_delete(crm_kernel *k, crm_entity e, int64_t id, crm_err *err);
+void crm_kv_free(crm_kv *kv, size_t n);
+
+#endif

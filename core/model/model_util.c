@@ -1,0 +1,245 @@
+#include "model_util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hygiene.h"
+
+int crm_strv_push(char ***v, size_t *n, const char *s)
+{
+    char **grown = realloc(*v, (*n + 1) * sizeof **v);
+    if (!grown)
+        return CRM_ENOMEM;
+    *v = grown;
+    grown[*n] = strdup(s ? s : "");
+    if (!grown[*n])
+        return CRM_ENOMEM;
+    (*n)++;
+    return CRM_OK;
+}
+
+void crm_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+bool crm_strv_contains(char *const *v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+bool crm_str_in(const char *s, const char *const *list)
+{
+    for (; s && *list; list++)
+        if (strcmp(s, *list) == 0)
+            return true;
+    return false;
+}
+
+bool crm_str_equal(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+int crm_str_replace(char **dst, char *fresh)
+{
+    free(*dst);
+    *dst = fresh;
+    return CRM_OK;
+}
+
+void crm_str_lower_ascii(char *s)
+{
+    for (; s && *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+int crm_kv_set(crm_kv **kv, size_t *n, const char *key, const char *value)
+{
+    char *v = strdup(value ? value : "");
+    if (!v)
+        return CRM_ENOMEM;
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*kv)[i].key, key) == 0) {
+            free((*kv)[i].value);
+            (*kv)[i].value = v;
+            return CRM_OK;
+        }
+    }
+    crm_kv *grown = realloc(*kv, (*n + 1) * sizeof **kv);
+    char *k = strdup(key);
+    if (!grown || !k) {
+        free(v);
+        free(k);
+        if (grown)
+            *kv = grown;
+        return CRM_ENOMEM;
+    }
+    *kv = grown;
+    grown[*n].key = k;
+    grown[*n].value = v;
+    (*n)++;
+    return CRM_OK;
+}
+
+int crm_clean_optional(const char *field, char **value, crm_err *err)
+{
+    if (!*value)
+        return CRM_OK;
+    char *out = NULL;
+    int rc = crm_clean_text(field, *value, &out, err);
+    if (rc != CRM_OK)
+        return rc;
+    free(*value);
+    if (!*out) {
+        free(out);
+        out = NULL;
+    }
+    *value = out;
+    return CRM_OK;
+}
+
+void crm_bind_id(sqlite3_stmt *st, int idx, int64_t id)
+{
+    if (id > 0)
+        sqlite3_bind_int64(st, idx, id);
+    else
+        sqlite3_bind_null(st, idx);
+}
+
+int crm_exec_id(crm_kernel *k, const char *sql, int64_t id, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "database write failed", err);
+}
+
+json_t *crm_json_time(int64_t t)
+{
+    if (!t)
+        return json_null();
+    char buf[32];
+    crm_format_datetime(t, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static crm_ref_kind ref_kind(const char *ref)
+{
+    if (strncmp(ref, "ext:", 4) == 0)
+        return CRM_REF_EXTERNAL;
+    const char *p = ref;
+    while (isdigit((unsigned char)*p))
+        p++;
+    return p != ref && !*p ? CRM_REF_ID : CRM_REF_TEXT;
+}
+
+int crm_resolve_ref(crm_kernel *k, const char *what, const char *ref, const crm_ref_rule *rules,
+                    size_t n, int64_t *id, crm_err *err)
+{
+    *id = 0;
+    if (!ref || !*ref)
+        return crm_err_set(err, CRM_EUSAGE, "no %s given", what);
+    crm_ref_kind kind = ref_kind(ref);
+    const char *value = kind == CRM_REF_EXTERNAL ? ref + 4 : ref;
+    for (size_t i = 0; i < n; i++) {
+        if (rules[i].kind != kind)
+            continue;
+        sqlite3_stmt *st = crm_store_stmt(k->store, rules[i].sql, err);
+        if (!st)
+            return err ? err->code : CRM_EDB;
+        sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return crm_store_error(k->store, "lookup failed", err);
+        if (*id)
+            return CRM_OK;
+    }
+    return crm_err_set(err, CRM_ENOTFOUND, "no %s matches '%s'", what, ref);
+}
+
+static void sql_append(crm_sql *q, const char *s)
+{
+    size_t add = strlen(s);
+    if (q->len + add + 1 > q->cap) {
+        size_t cap = (q->len + add + 1) * 2;
+        char *grown = realloc(q->text, cap);
+        if (!grown)
+            return; /* crm_sql_each reports the truncated text as a failure */
+        q->text = grown;
+        q->cap = cap;
+    }
+    memcpy(q->text + q->len, s, add + 1);
+    q->len += add;
+}
+
+void crm_sql_init(crm_sql *q, const char *select)
+{
+    memset(q, 0, sizeof *q);
+    sql_append(q, select);
+}
+
+void crm_sql_where(crm_sql *q, const char *clause, const char *value)
+{
+    if (q->n_params >= (int)(sizeof q->params / sizeof q->params[0]))
+        return;
+    sql_append(q, q->n_where++ ? " AND (" : " WHERE (");
+    sql_append(q, clause);
+    sql_append(q, ")");
+    q->params[q->n_params++] = value;
+}
+
+void crm_sql_page(crm_sql *q, const char *order_by, int64_t limit, int64_t offset)
+{
+    char buf[96];
+    sql_append(q, " ORDER BY ");
+    sql_append(q, order_by);
+    if (limit > 0) {
+        snprintf(buf, sizeof buf, " LIMIT %lld OFFSET %lld", (long long)limit,
+                 (long long)(offset > 0 ? offset : 0));
+        sql_append(q, buf);
+    }
+}
+
+int crm_sql_each(crm_kernel *k, crm_sql *q, int (*row)(sqlite3_stmt *st, void *ud), void *ud,
+                 crm_err *err)
+{
+    if (!q->text)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory building a query");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(crm_store_db(k->store), q->text, -1, &st, NULL) != SQLITE_OK)
+        return crm_store_error(k->store, "cannot prepare query", err);
+    for (int i = 0; i < q->n_params; i++)
+        sqlite3_bind_text(st, i + 1, q->params[i], -1, SQLITE_STATIC);
+    int rc, result = CRM_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        result = row(st, ud);
+        if (result != CRM_OK)
+            break;
+    }
+    if (result == CRM_OK && rc != SQLITE_DONE)
+        result = crm_store_error(k->store, "query failed", err);
+    sqlite3_finalize(st);
+    return result > 0 ? CRM_OK : result;
+}
+
+void crm_sql_free(crm_sql *q)
+{
+    free(q->text);
+    memset(q, 0, sizeof *q);
+}

@@ -1,0 +1,73 @@
+/* Small helpers shared by the model files: string vectors, key/value sets,
+ * reference resolution, and a WHERE-clause builder for list queries. */
+#ifndef CRM_CORE_MODEL_UTIL_H
+#define CRM_CORE_MODEL_UTIL_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+/* Appends a copy of s to the vector. CRM_OK or CRM_ENOMEM. */
+int crm_strv_push(char ***v, size_t *n, const char *s);
+void crm_strv_free(char **v, size_t n);
+bool crm_strv_contains(char *const *v, size_t n, const char *s);
+/* True when s is one of the NULL-terminated list. */
+bool crm_str_in(const char *s, const char *const *list);
+/* NULL-safe equality. */
+bool crm_str_equal(const char *a, const char *b);
+/* Frees *dst and stores fresh (which may be NULL). Always CRM_OK. */
+int crm_str_replace(char **dst, char *fresh);
+void crm_str_lower_ascii(char *s);
+
+/* Sets (replacing) key's value in the set. Copies both. */
+int crm_kv_set(crm_kv **kv, size_t *n, const char *key, const char *value);
+
+/* Cleans an optional text value in place: trims, collapses spaces, NFC;
+ * a value that becomes empty is freed and set to NULL (unset). */
+int crm_clean_optional(const char *field, char **value, crm_err *err);
+
+/* Binds an id, NULL when id <= 0. */
+void crm_bind_id(sqlite3_stmt *st, int idx, int64_t id);
+
+/* Runs a statement taking one id parameter. */
+int crm_exec_id(crm_kernel *k, const char *sql, int64_t id, crm_err *err);
+
+/* ISO 8601 UTC string for epoch seconds, JSON null for 0. */
+json_t *crm_json_time(int64_t t);
+
+/* How a textual reference to a record is looked up. */
+typedef enum { CRM_REF_ID, CRM_REF_EXTERNAL, CRM_REF_TEXT } crm_ref_kind;
+typedef struct crm_ref_rule {
+    crm_ref_kind kind;  /* ID: all digits; EXTERNAL: "ext:VALUE"; TEXT: anything else */
+    const char *sql;    /* one parameter, returns the id */
+} crm_ref_rule;
+
+/* Resolves ref with the first rule of its kind; CRM_ENOTFOUND names `what`. */
+int crm_resolve_ref(crm_kernel *k, const char *what, const char *ref, const crm_ref_rule *rules,
+                    size_t n, int64_t *id, crm_err *err);
+
+/* A SELECT with AND-ed WHERE clauses, each taking one text parameter. */
+typedef struct crm_sql {
+    char *text;
+    size_t len, cap;
+    const char *params[32];
+    int n_params;
+    int n_where;
+} crm_sql;
+
+void crm_sql_init(crm_sql *q, const char *select);
+/* Adds "AND (clause)" with one bound text value (borrowed until crm_sql_each). */
+void crm_sql_where(crm_sql *q, const char *clause, const char *value);
+/* Appends ORDER BY order_by and LIMIT/OFFSET when limit > 0. */
+void crm_sql_page(crm_sql *q, const char *order_by, int64_t limit, int64_t offset);
+/* Prepares (uncached: the text varies), binds and calls row(st, ud) per row;
+ * stops early when row returns nonzero (negative values are returned as errors). */
+int crm_sql_each(crm_kernel *k, crm_sql *q, int (*row)(sqlite3_stmt *st, void *ud), void *ud,
+                 crm_err *err);
+void crm_sql_free(crm_sql *q);
+
+#endif

@@ -1,0 +1,95 @@
+/* The kernel's own tables, as numbered migrations. Never edit a migration
+ * that has shipped: append a new one. */
+#include "schema.h"
+
+static const crm_migration kernel_migrations[] = {
+    {1, "core entities",
+     "CREATE TABLE users("
+     " id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE,"
+     " role TEXT NOT NULL CHECK(role IN ('admin','manager','agent','viewer')),"
+     " created_at INTEGER NOT NULL);"
+
+     "CREATE TABLE companies("
+     " id INTEGER PRIMARY KEY, external_id TEXT UNIQUE, name TEXT NOT NULL,"
+     " name_key TEXT NOT NULL, domain TEXT, phone TEXT, street TEXT,"
+     " postal_code TEXT, city TEXT, country TEXT,"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE INDEX companies_name_key ON companies(name_key);"
+
+     "CREATE TABLE contacts("
+     " id INTEGER PRIMARY KEY, external_id TEXT UNIQUE,"
+     " first_name TEXT, last_name TEXT, email TEXT, phone TEXT,"
+     " company_id INTEGER REFERENCES companies(id) ON DELETE SET NULL,"
+     " street TEXT, postal_code TEXT, city TEXT, country TEXT, birth_date TEXT,"
+     " lifecycle_stage TEXT NOT NULL DEFAULT 'lead' CHECK(lifecycle_stage IN"
+     "  ('subscriber','lead','prospect','customer','evangelist','inactive')),"
+     " owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL, source TEXT,"
+     " name_key TEXT NOT NULL DEFAULT '',"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE UNIQUE INDEX contacts_email ON contacts(email) WHERE email IS NOT NULL;"
+     "CREATE INDEX contacts_phone ON contacts(phone) WHERE phone IS NOT NULL;"
+     "CREATE INDEX contacts_name_key ON contacts(name_key);"
+     "CREATE INDEX contacts_company ON contacts(company_id);"
+
+     "CREATE TABLE contact_tags("
+     " contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+     " tag TEXT NOT NULL, PRIMARY KEY(contact_id, tag)) WITHOUT ROWID;"
+     "CREATE INDEX contact_tags_tag ON contact_tags(tag);"
+
+     /* Custom values of every entity; the owner deletes them with the record. */
+     "CREATE TABLE custom_values("
+     " entity TEXT NOT NULL, entity_id INTEGER NOT NULL, name TEXT NOT NULL,"
+     " value TEXT NOT NULL, PRIMARY KEY(entity, entity_id, name)) WITHOUT ROWID;"
+
+     "CREATE TABLE products("
+     " id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+     " price INTEGER NOT NULL, currency TEXT NOT NULL, created_at INTEGER NOT NULL);"
+
+     "CREATE TABLE orders("
+     " id INTEGER PRIMARY KEY, external_id TEXT UNIQUE,"
+     " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+     " placed_at INTEGER NOT NULL, total INTEGER NOT NULL, currency TEXT NOT NULL,"
+     " status TEXT NOT NULL CHECK(status IN ('placed','paid','cancelled','refunded')),"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE INDEX orders_contact ON orders(contact_id, placed_at);"
+     "CREATE INDEX orders_placed ON orders(placed_at);"
+
+     "CREATE TABLE order_lines("
+     " id INTEGER PRIMARY KEY,"
+     " order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,"
+     " product_id INTEGER REFERENCES products(id), sku TEXT NOT NULL,"
+     " quantity INTEGER NOT NULL CHECK(quantity > 0), unit_price INTEGER NOT NULL);"
+     "CREATE INDEX order_lines_order ON order_lines(order_id);"
+
+     "CREATE TABLE interactions("
+     " id INTEGER PRIMARY KEY,"
+     " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
+     " channel TEXT NOT NULL CHECK(channel IN ('email','sms','phone','meeting','note','web')),"
+     " direction TEXT NOT NULL CHECK(direction IN ('in','out','none')),"
+     " subject TEXT, body TEXT, occurred_at INTEGER NOT NULL,"
+     " author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+     " external_id TEXT UNIQUE, created_at INTEGER NOT NULL);"
+     "CREATE INDEX interactions_contact ON interactions(contact_id, occurred_at);"
+
+     /* The GDPR record is append-only: the current state is the latest row. */
+     "CREATE TABLE consents("
+     " id INTEGER PRIMARY KEY,"
+     " contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+     " channel TEXT NOT NULL, purpose TEXT NOT NULL,"
+     " status TEXT NOT NULL CHECK(status IN ('granted','withdrawn')),"
+     " recorded_at INTEGER NOT NULL, source TEXT);"
+     "CREATE INDEX consents_contact ON consents(contact_id, channel, purpose, recorded_at);"
+
+     /* Transactional outbox: written with the change, dispatched after commit. */
+     "CREATE TABLE events("
+     " id INTEGER PRIMARY KEY, type TEXT NOT NULL, payload TEXT NOT NULL,"
+     " source TEXT NOT NULL, depth INTEGER NOT NULL DEFAULT 0,"
+     " created_at INTEGER NOT NULL);"
+     "CREATE INDEX events_type ON events(type);"},
+};
+
+const crm_migration *crm_schema_kernel(size_t *n)
+{
+    *n = sizeof kernel_migrations / sizeof kernel_migrations[0];
+    return kernel_migrations;
+}
