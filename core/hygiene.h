@@ -84,8 +84,9 @@ void crm_format_datetime(int64_t t, char *buf, size_t size);
 /* Decimal amount in major units ("12.5", "1 234,56", "-3") to integer minor
  * units with `decimals` places (0–18; 2 for EUR); refuses more decimals than
  * that, and anything that is not a number. The decimal mark is '.' or ',':
- * when both appear the last one is the decimal mark; one that appears more
- * than once is a thousands separator, as are spaces, no-break spaces and
+ * when both appear the last one is the decimal mark; one that appears once
+ * alone is the decimal mark ("1,234" is 1.234, refused with 2 decimals); one
+ * that appears more than once is a thousands separator, as are spaces, no-break spaces and
  * apostrophes (each must be followed by exactly 3 digits). Never uses
  * floating point; refuses amounts that overflow int64. */
 int crm_parse_money(const char *field, const char *in, int decimals, int64_t *out,

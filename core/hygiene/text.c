@@ -245,6 +245,7 @@ int crm_normalise_name(const char *field, const char *in, char **out, crm_err *e
     char *clean = NULL;
     utf8proc_int32_t *cp = NULL;
     size_t n = 0;
+    *out = NULL;
     int rc = crm_clean_text(field, in, &clean, err);
     if (rc)
         return rc;
