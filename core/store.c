@@ -176,10 +176,21 @@ int crm_store_exec(crm_store *s, const char *sql, crm_err *err)
     return CRM_OK;
 }
 
+/* Transaction statements run once per record in batches: keep them prepared. */
+static int exec_cached(crm_store *s, const char *sql, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(s, sql, err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? CRM_OK : crm_store_error(s, "database error", err);
+}
+
 int crm_store_begin(crm_store *s, crm_err *err)
 {
     const char *sql = s->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT crm_nested";
-    int rc = crm_store_exec(s, sql, err);
+    int rc = exec_cached(s, sql, err);
     if (rc == CRM_OK)
         s->depth++;
     return rc;
@@ -190,7 +201,7 @@ int crm_store_commit(crm_store *s, crm_err *err)
     if (s->depth <= 0)
         return crm_err_set(err, CRM_EINTERNAL, "commit without a transaction");
     const char *sql = s->depth == 1 ? "COMMIT" : "RELEASE crm_nested";
-    int rc = crm_store_exec(s, sql, err);
+    int rc = exec_cached(s, sql, err);
     if (rc != CRM_OK) {
         crm_store_rollback(s);
         return rc;

@@ -88,9 +88,31 @@ static void collapse_spaces(char *s)
     s[o] = '\0';
 }
 
+static bool is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* ASCII is already NFC, and case folding it is tolower: most input is ASCII,
+ * and this path skips utf8proc's per-code-point decomposition. */
+static char *ascii_map(const char *in, utf8proc_option_t extra)
+{
+    char *d = strdup(in);
+    if (d && (extra & UTF8PROC_CASEFOLD))
+        for (char *p = d; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+    return d;
+}
+
 /* NFC of `in` as a malloc'd string, or NULL when in is not valid UTF-8. */
 static char *nfc(const char *in, utf8proc_option_t extra)
 {
+    if (is_ascii(in))
+        return ascii_map(in, extra);
     utf8proc_uint8_t *dst = NULL;
     utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)in, 0, &dst,
                                       UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |

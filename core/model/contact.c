@@ -274,17 +274,13 @@ static char *name_key(const crm_contact *c)
     return key ? key : strdup("");
 }
 
-static int write_tags(crm_kernel *k, int64_t id, const crm_contact *c, crm_err *err)
+static int write_tags(crm_kernel *k, int64_t id, const crm_contact *c, bool replace,
+                      crm_err *err)
 {
-    sqlite3_stmt *st =
-        crm_store_stmt(k->store, "DELETE FROM contact_tags WHERE contact_id=?", err);
-    if (!st)
-        return err ? err->code : CRM_EDB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return crm_store_error(k->store, "cannot write tags", err);
+    sqlite3_stmt *st;
+    int rc;
+    if (replace && crm_exec_id(k, "DELETE FROM contact_tags WHERE contact_id=?", id, err) != CRM_OK)
+        return crm_err_prefix(err, "cannot write tags");
     for (size_t i = 0; i < c->n_tags; i++) {
         st = crm_store_stmt(k->store, "INSERT INTO contact_tags(contact_id, tag) VALUES(?,?)", err);
         if (!st)
@@ -348,7 +344,7 @@ static int insert_contact(crm_kernel *k, crm_contact *c, crm_err *err)
         return crm_store_error(k->store, "cannot store contact", err);
     c->id = sqlite3_last_insert_rowid(crm_store_db(k->store));
     c->created_at = c->updated_at = k->now;
-    rc = write_tags(k, c->id, c, err);
+    rc = write_tags(k, c->id, c, false, err);
     if (rc == CRM_OK)
         rc = crm_custom_store(k, CRM_ENTITY_CONTACT, c->id, c->custom, c->n_custom, err);
     return rc;
@@ -547,7 +543,7 @@ static int apply_update(crm_kernel *k, int64_t id, crm_contact *cur, crm_contact
     if (rc == CRM_OK)
         rc = update_row(k, id, cur, err);
     if (rc == CRM_OK && changes->tags)
-        rc = write_tags(k, id, cur, err);
+        rc = write_tags(k, id, cur, true, err);
     if (rc == CRM_OK)
         rc = crm_custom_store(k, CRM_ENTITY_CONTACT, id, changes->custom, changes->n_custom, err);
     if (rc == CRM_OK) {
