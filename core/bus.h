@@ -11,11 +11,17 @@
  *   writes and the cursor advance commit in one transaction, so after a
  *   crash they resume exactly after the last event whose effect committed.
  *   On open they catch up from their cursor.
- * - A failing handler is retried (bus.max_attempts, default 3); then the
- *   event is parked for that subscriber (bus_parked table) with the error,
- *   and dispatch goes on.
- * - Handlers may emit events (cascade); depth beyond CRM_BUS_MAX_DEPTH is
- *   refused with a message naming the chain. */
+ * - A failing handler is retried (CRM_BUS_MAX_ATTEMPTS attempts in all, each
+ *   rolled back); then the event is parked for that subscriber (bus_parked
+ *   table) with the error, a durable cursor moves past it, and dispatch goes
+ *   on. In-memory subscribers' failures are parked too.
+ * - Handlers may emit events (cascade): they get the handled event's depth
+ *   + 1 and are dispatched by the same loop, after the events before them.
+ *   A delivery that emits beyond CRM_BUS_MAX_DEPTH fails (and is parked)
+ *   with a message naming the chain: "cascade too deep (9, limit 8):
+ *   contact.created → a.x → … → b.y; emitted by subscriber S".
+ * - While a handler runs, k->actor is the subscription's actor and
+ *   k->event_depth the depth its emissions get; both are restored after. */
 #ifndef CRM_CORE_BUS_H
 #define CRM_CORE_BUS_H
 
@@ -31,7 +37,7 @@ typedef struct crm_event {
     int64_t id;
     const char *type;       /* "order.placed" */
     const char *payload;    /* JSON text */
-    json_t *json;           /* parsed payload (borrowed) */
+    json_t *json;           /* parsed payload (borrowed; NULL if not JSON) */
     const char *source;     /* "kernel" or the emitting plugin */
     int depth;              /* 0 for events of a command, +1 per cascade level */
     int64_t created_at;
@@ -39,21 +45,30 @@ typedef struct crm_event {
 
 /* A handler returns CRM_OK, or an error code with a message in err. It runs
  * inside a transaction the bus opened: its writes commit or roll back with
- * the subscriber's cursor. */
+ * the subscriber's cursor. It may nest transactions (savepoints) but must
+ * leave the bus's own as it found it. It must not subscribe. */
 typedef int (*crm_bus_handler)(crm_kernel *k, const crm_event *ev, void *ud, crm_err *err);
 
 /* Attaches the bus to k (sets k->bus and the store's commit hook) and creates
- * its tables if needed. */
+ * its tables if needed (owner "bus": bus_cursors, bus_parked). In-memory
+ * subscribers will see events committed after this call. Does nothing when
+ * k->bus is already set. */
 int crm_bus_open(crm_kernel *k, crm_err *err);
 
-/* Detaches and frees the bus (NULL-safe on k->bus). */
+/* Detaches and frees the bus and sets k->bus to NULL (NULL-safe on k->bus,
+ * so calling it twice is fine). Call it before the store closes. */
 void crm_bus_close(crm_kernel *k);
 
 /* Subscribes `name` (unique: "segmentation.orders", "lua:welcome") to events
  * matching `pattern` ("order.placed", "order.*", "*"). `actor` is what
  * k->actor is set to while the handler runs (a plugin's name, for the
  * authorizer and event sources). Durable subscribers start, on first
- * subscription, at the current end of the log. */
+ * subscription (no bus_cursors row yet), at the current end of the log:
+ * history is not delivered (crm_bus_replay backfills). A durable subscriber
+ * with a cursor behind the log catches up at the next crm_bus_dispatch.
+ * In-memory subscribers start after the last event dispatched.
+ * CRM_EUSAGE for a bad pattern, no bus or during dispatch; CRM_EEXISTS for a
+ * name already registered. */
 int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool durable,
                       crm_bus_handler fn, void *ud, const char *actor, crm_err *err);
 
@@ -61,16 +76,30 @@ int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool
 bool crm_bus_match(const char *pattern, const char *type);
 
 /* Delivers every committed event not yet seen by each subscriber; durable
- * ones from their cursor. Called by the commit hook and on open. */
+ * ones from their cursor. Each delivery is one transaction; the loop runs
+ * until no new event is left (cascades included). Called by the commit hook
+ * and by the plugin host after start (catch-up). Does nothing (CRM_OK) when
+ * the bus is not open, inside a transaction (the outermost commit will
+ * dispatch) or when already dispatching (the running loop will pick the new
+ * events up). Returns an error only when the bus itself cannot proceed
+ * (database); handler failures are parked, not returned. */
 int crm_bus_dispatch(crm_kernel *k, crm_err *err);
 
-/* Re-runs parked events (all, or of one subscriber when name != NULL);
- * *retried / *still_failing receive counts. */
+/* Re-runs parked events (all, or of one subscriber when name != NULL),
+ * oldest first, each with up to CRM_BUS_MAX_ATTEMPTS attempts; a success
+ * removes the parked row in the handler's transaction, a failure updates its
+ * attempts and error. Events of subscribers not registered in this process
+ * stay parked and count as still failing. *retried / *still_failing (may be
+ * NULL) receive counts. Then dispatches (cascades). CRM_ENOTFOUND when
+ * `name` is not registered; CRM_EUSAGE inside a transaction or handler. */
 int crm_bus_retry(crm_kernel *k, const char *name, int *retried, int *still_failing,
                   crm_err *err);
 
 /* Moves durable subscriber `name`'s cursor so the next dispatch re-delivers
- * events from id `from` on (replay). */
+ * events from id `from` on (replay). Works for a durable subscriber not
+ * registered in this process when it has a cursor row (its next run
+ * replays). For a registered in-memory subscriber, moves its position in
+ * this process. CRM_ENOTFOUND when neither; CRM_EUSAGE when from < 1. */
 int crm_bus_replay(crm_kernel *k, const char *name, int64_t from, crm_err *err);
 
 /* Calls fn for each subscription: name, pattern, durable, actor. */
@@ -78,5 +107,17 @@ void crm_bus_each_subscription(crm_kernel *k,
                                void (*fn)(const char *name, const char *pattern, bool durable,
                                           const char *actor, void *ud),
                                void *ud);
+
+/* Attempts per delivery before the event is parked. */
+#define CRM_BUS_MAX_ATTEMPTS 3
+
+/* True when `pattern` is something crm_bus_subscribe accepts: "*", a valid
+ * event name, or "entity.*". */
+bool crm_bus_pattern_valid(const char *pattern);
+
+/* Removes subscription `name` (e.g. a plugin being stopped or refused); a
+ * durable subscriber's cursor stays, so it catches up when it comes back.
+ * CRM_ENOTFOUND when not registered; CRM_EUSAGE during dispatch. */
+int crm_bus_unsubscribe(crm_kernel *k, const char *name, crm_err *err);
 
 #endif

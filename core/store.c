@@ -294,7 +294,7 @@ int crm_store_migrate(crm_store *s, const char *owner, const crm_migration *m, s
         return err ? err->code : CRM_EDB;
     int latest = n ? m[n - 1].version : 0;
     if (current > latest)
-        return crm_err_set(err, CRM_EDB,
+        return crm_err_set(err, CRM_EINVAL,
                            "database %s has %s schema version %d but this crm knows only up "
                            "to %d: it was written by a newer crm; upgrade crm to open it",
                            s->path, owner, current, latest);

@@ -60,7 +60,7 @@ void crm_store_on_commit(crm_store *s, void (*fn)(void *ud), void *ud);
 void crm_store_on_rollback(crm_store *s, void (*fn)(void *ud), void *ud);
 
 /* Applies the owner's migrations newer than its recorded version. Refuses
- * (CRM_EDB, message naming owner and both versions) when the database already
+ * (CRM_EINVAL, message naming owner and both versions) when the database already
  * has a version higher than the last one given: the database was written by a
  * newer crm. *applied (may be NULL) receives how many ran. */
 int crm_store_migrate(crm_store *s, const char *owner, const crm_migration *m, size_t n,

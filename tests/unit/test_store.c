@@ -89,7 +89,7 @@ static void test_newer_database_refused(void **state)
     crm_store_close(s);
 
     assert_int_equal(crm_store_open(&s, f->db, &err), CRM_OK);
-    assert_int_equal(crm_store_migrate(s, "t", v1, 1, NULL, &err), CRM_EDB);
+    assert_int_equal(crm_store_migrate(s, "t", v1, 1, NULL, &err), CRM_EINVAL);
     assert_non_null(strstr(err.msg, "newer crm"));
     assert_non_null(strstr(err.msg, "version 2"));
     crm_store_close(s);
@@ -197,7 +197,7 @@ static void test_kernel_refuses_newer_kernel_schema(void **state)
                                     &err),
                      CRM_OK);
     crm_kernel_close(k);
-    assert_int_equal(crm_kernel_open(&k, &o, &err), CRM_EDB);
+    assert_int_equal(crm_kernel_open(&k, &o, &err), CRM_EINVAL);
     assert_non_null(strstr(err.msg, "999"));
     assert_non_null(strstr(err.msg, "upgrade crm"));
     assert_null(k);
