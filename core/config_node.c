@@ -200,13 +200,28 @@ static int convert(loader *ld, int index, const yaml_mark_t *at, int depth, crm_
 
 /* ---- parsing ----------------------------------------------------------- */
 
-static int syntax_error(const yaml_parser_t *p, const char *file, crm_err *err)
+/* Reader errors (bad encoding) carry a byte offset rather than a mark. */
+static yaml_mark_t offset_mark(const char *text, size_t len, size_t offset)
+{
+    yaml_mark_t m = {0, 0, 0};
+    for (size_t i = 0; i < offset && i < len; i++) {
+        if (text[i] == '\n') {
+            m.line++;
+            m.column = 0;
+        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            m.column++; /* columns count characters, not bytes */
+        }
+    }
+    return m;
+}
+
+static int syntax_error(const yaml_parser_t *p, const char *text, size_t len, const char *file,
+                        crm_err *err)
 {
     if (p->error == YAML_MEMORY_ERROR)
         return crm_err_set(err, CRM_ENOMEM, "%s: out of memory while loading", file);
-    /* Reader errors (bad encoding) carry an offset, not a mark: use where
-     * the reader stopped. */
-    yaml_mark_t m = p->error == YAML_READER_ERROR ? p->mark : p->problem_mark;
+    yaml_mark_t m = p->error == YAML_READER_ERROR ? offset_mark(text, len, p->problem_offset)
+                                                  : p->problem_mark;
     return crm_err_set(err, CRM_ECONFIG, "%s:%d:%d: %s", file, (int)m.line + 1,
                        (int)m.column + 1, p->problem ? p->problem : "invalid YAML");
 }
@@ -215,7 +230,8 @@ static int convert_document(yaml_document_t *doc, const char *file, crm_node **o
                             crm_err *err)
 {
     yaml_node_t *root = yaml_document_get_root_node(doc);
-    if (!root) {
+    /* A file holding only comments, or a bare `---`, is an empty config. */
+    if (!root || (root->type == YAML_SCALAR_NODE && scalar_is_null(root))) {
         yaml_mark_t start = {0, 0, 0};
         *out = node_new(CRM_NODE_MAP, file, &start);
         return *out ? CRM_OK : crm_err_set(err, CRM_ENOMEM, "%s: out of memory", file);
@@ -230,11 +246,12 @@ static int convert_document(yaml_document_t *doc, const char *file, crm_node **o
 }
 
 /* A second document in the same file is almost always a stray `---`. */
-static int refuse_second_document(yaml_parser_t *p, const char *file, crm_err *err)
+static int refuse_second_document(yaml_parser_t *p, const char *text, size_t len,
+                                  const char *file, crm_err *err)
 {
     yaml_document_t next;
     if (!yaml_parser_load(p, &next))
-        return syntax_error(p, file, err);
+        return syntax_error(p, text, len, file, err);
     int rc = CRM_OK;
     yaml_node_t *root = yaml_document_get_root_node(&next);
     if (root)
@@ -255,13 +272,13 @@ int crm_node_parse(crm_node **out, const char *text, size_t len, const char *fil
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     int rc;
     if (!yaml_parser_load(&parser, &doc)) {
-        rc = syntax_error(&parser, file, err);
+        rc = syntax_error(&parser, text, len, file, err);
         goto done;
     }
     rc = convert_document(&doc, file, out, err);
     yaml_document_delete(&doc);
     if (rc == CRM_OK)
-        rc = refuse_second_document(&parser, file, err);
+        rc = refuse_second_document(&parser, text, len, file, err);
     if (rc != CRM_OK) {
         crm_node_free(*out);
         *out = NULL;
