@@ -5,7 +5,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "hygiene.h"
+#include "lua/engine.h"
+#include "plugin_host.h"
 #include "schema.h"
 
 const char *crm_kernel_config_path(const char *given)
@@ -78,6 +81,12 @@ int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
         rc = set_clock(k, o->as_of, err);
     if (rc == CRM_OK)
         rc = open_store(k, o, err);
+    if (rc == CRM_OK)
+        rc = crm_bus_open(k, err);
+    if (rc == CRM_OK && !o->no_plugins)
+        rc = crm_plugin_host_load(k, err);
+    if (rc == CRM_OK)
+        rc = crm_lua_attach(k, err);
     if (rc != CRM_OK) {
         crm_kernel_close(k);
         return rc;
@@ -90,6 +99,9 @@ void crm_kernel_close(crm_kernel *k)
 {
     if (!k)
         return;
+    crm_lua_detach(k);
+    crm_plugin_host_unload(k);
+    crm_bus_close(k);
     crm_store_close(k->store);
     crm_config_free(k->cfg);
     free(k);

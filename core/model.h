@@ -196,6 +196,8 @@ int crm_order_add(crm_kernel *k, crm_order *o, int64_t *id_out, crm_err *err);
 int crm_order_set_status(crm_kernel *k, int64_t id, const char *status, crm_err *err);
 int crm_order_get(crm_kernel *k, int64_t id, crm_order *out, crm_err *err);
 int crm_order_resolve(crm_kernel *k, const char *ref, int64_t *id, crm_err *err);
+/* Money as exact decimal text ("total": "12.50", lines' "unit_price") plus the
+ * stored integer ("total_minor", "unit_price_minor"); times ISO 8601 UTC. */
 json_t *crm_order_to_json(const crm_order *o);
 /* Orders of one contact (contact_id > 0) or all, newest first. */
 int crm_order_list(crm_kernel *k, int64_t contact_id, const char *status, int64_t limit,
@@ -226,8 +228,9 @@ json_t *crm_interaction_to_json(const crm_interaction *i);
 
 /* Calls fn with one JSON object per interaction and order of the contact, in
  * time order (oldest first; ties by kind then id). Each object has "kind"
- * ("interaction"|"order"), "at" (ISO 8601), "at_epoch" and the record. The
- * object is borrowed for the call. */
+ * ("interaction"|"order"), "at" (ISO 8601), "at_epoch" and the record (its
+ * *_to_json object) under "record". The object is borrowed for the call; fn
+ * returning nonzero stops early. */
 int crm_timeline(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud),
                  void *ud, crm_err *err);
 
@@ -258,6 +261,9 @@ int crm_user_add(crm_kernel *k, const char *name, const char *email, const char 
                  int64_t *id_out, crm_err *err);
 /* Resolves a user id or email to an id. */
 int crm_user_resolve(crm_kernel *k, const char *ref, int64_t *id, crm_err *err);
+/* Calls fn for each user in id order with {id, name, email, role, created_at}
+ * (borrowed for the call); stops early when fn returns nonzero. */
+int crm_user_list(crm_kernel *k, int (*fn)(json_t *user, void *ud), void *ud, crm_err *err);
 
 /* ---- custom values (shared by entities) --------------------------------- */
 

@@ -86,6 +86,31 @@ static const crm_migration kernel_migrations[] = {
      " source TEXT NOT NULL, depth INTEGER NOT NULL DEFAULT 0,"
      " created_at INTEGER NOT NULL);"
      "CREATE INDEX events_type ON events(type);"},
+
+    {2, "import journal and contact merges",
+     /* One row per import run; counts are rewritten at each committed batch,
+      * so a killed run shows what it had committed. */
+     "CREATE TABLE import_journal("
+     " id INTEGER PRIMARY KEY, entity TEXT NOT NULL, file TEXT NOT NULL, hash TEXT,"
+     " n_read INTEGER NOT NULL DEFAULT 0, n_stored INTEGER NOT NULL DEFAULT 0,"
+     " n_updated INTEGER NOT NULL DEFAULT 0, n_unchanged INTEGER NOT NULL DEFAULT 0,"
+     " n_merged INTEGER NOT NULL DEFAULT 0, n_rejected INTEGER NOT NULL DEFAULT 0,"
+     " status TEXT NOT NULL CHECK(status IN ('running','done','failed','undone')),"
+     " first_event_id INTEGER NOT NULL DEFAULT 0, last_event_id INTEGER NOT NULL DEFAULT 0,"
+     " started_at INTEGER NOT NULL, finished_at INTEGER);"
+     "CREATE TABLE import_records("
+     " import_id INTEGER NOT NULL REFERENCES import_journal(id) ON DELETE CASCADE,"
+     " entity TEXT NOT NULL, record_id INTEGER NOT NULL,"
+     " action TEXT NOT NULL CHECK(action IN ('stored','updated','merged')),"
+     " PRIMARY KEY(import_id, entity, record_id)) WITHOUT ROWID;"
+     "CREATE INDEX import_records_record ON import_records(entity, record_id);"
+
+     /* Merge history: OTHER's row and everything moved, so unmerge can restore. */
+     "CREATE TABLE contact_merges("
+     " id INTEGER PRIMARY KEY, keep_id INTEGER NOT NULL, other_id INTEGER NOT NULL,"
+     " other_row TEXT NOT NULL, keep_before TEXT NOT NULL, keep_after TEXT NOT NULL,"
+     " moved TEXT NOT NULL, created_at INTEGER NOT NULL, unmerged_at INTEGER);"
+     "CREATE INDEX contact_merges_keep ON contact_merges(keep_id);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

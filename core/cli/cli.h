@@ -91,6 +91,7 @@ extern const crm_command crm_cli_event_cmds[];
 extern const crm_command crm_cli_rules_cmds[];
 extern const crm_command crm_cli_import_cmds[];
 extern const crm_command crm_cli_export_cmds[];
+extern const crm_command crm_cli_dedupe_cmds[];
 
 /* All groups, NULL-terminated (commands.c). */
 extern const crm_command *const crm_cli_groups[];

@@ -4,6 +4,10 @@
 
 #include "cli.h"
 
+/* `crm <plugin> <verb>` (cli_plugins.c): the exit status, or -1 when argv[0]
+ * is not a plugin enabled in crm.yaml. */
+int crm_cli_plugin_main(crm_cli *cli, int argc, char **argv);
+
 static const crm_opt global_opts[] = {
     {"config", CRM_OPT_VALUE, "FILE", "configuration file (default ./crm.yaml, else $CRM_CONFIG)"},
     {"db", CRM_OPT_VALUE, "PATH", "database file (default: crm.yaml's database, or $CRM_DB)"},
@@ -101,7 +105,8 @@ static void print_usage(FILE *f, const char *noun)
             command_name(c, name, sizeof name);
             fprintf(f, "  %-22s %s\n", name, c->summary);
         }
-    fprintf(f, "\nRun `crm <command> --help` for a command's options.\n");
+    fprintf(f, "\nRun `crm <command> --help` for a command's options; `crm plugins` lists\n"
+               "plugins, whose commands run as `crm <plugin> <verb>`.\n");
 }
 
 static bool noun_exists(const char *noun)
@@ -190,6 +195,9 @@ int crm_cli_main(int argc, char **argv)
     const crm_command *c = find_command(n, rest, &used);
     if (!c) {
         bool group = noun_exists(rest[0]);
+        int status = group ? -1 : crm_cli_plugin_main(&cli, n, rest);
+        if (status >= 0)
+            return status;
         if (group && wants_help(n, rest)) {
             print_usage(stdout, rest[0]);
             return 0;

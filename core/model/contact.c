@@ -6,6 +6,7 @@
 
 #include "events.h"
 #include "hygiene.h"
+#include "lua/engine.h"
 #include "model.h"
 #include "model_util.h"
 
@@ -197,6 +198,8 @@ int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err
         rc = crm_custom_validate(k, CRM_ENTITY_CONTACT, c->custom, c->n_custom, is_update, err);
     if (rc == CRM_OK && !is_update)
         rc = check_required(k, c, err);
+    if (rc == CRM_OK && k->lua)
+        rc = crm_lua_validate_contact(k, c, err);  /* validator rules (lua/engine.h) */
     return rc;
 }
 

@@ -70,4 +70,10 @@ int crm_sql_each(crm_kernel *k, crm_sql *q, int (*row)(sqlite3_stmt *st, void *u
                  crm_err *err);
 void crm_sql_free(crm_sql *q);
 
+/* ---- shared between model files (not part of model.h's contract) -------- */
+
+/* Loads interaction id into *out (zeroed first; author is the user's email,
+ * else name). CRM_ENOTFOUND when absent. Used by the timeline. */
+int crm_interaction_get(crm_kernel *k, int64_t id, crm_interaction *out, crm_err *err);
+
 #endif

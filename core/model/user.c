@@ -64,3 +64,33 @@ int crm_user_resolve(crm_kernel *k, const char *ref, int64_t *id, crm_err *err)
     };
     return crm_resolve_ref(k, "user", ref, rules, sizeof rules / sizeof rules[0], id, err);
 }
+
+typedef struct user_ctx {
+    int (*fn)(json_t *user, void *ud);
+    void *ud;
+} user_ctx;
+
+static int user_row(sqlite3_stmt *st, void *ud)
+{
+    user_ctx *ctx = ud;
+    const char *email = (const char *)sqlite3_column_text(st, 2);
+    json_t *u = json_pack("{sIsssossso}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name",
+                          (const char *)sqlite3_column_text(st, 1), "email",
+                          email ? json_string(email) : json_null(), "role",
+                          (const char *)sqlite3_column_text(st, 3), "created_at",
+                          crm_json_time(sqlite3_column_int64(st, 4)));
+    int stop = ctx->fn(u, ctx->ud);
+    json_decref(u);
+    return stop ? 1 : CRM_OK;
+}
+
+int crm_user_list(crm_kernel *k, int (*fn)(json_t *user, void *ud), void *ud, crm_err *err)
+{
+    crm_sql q;
+    crm_sql_init(&q, "SELECT id, name, email, role, created_at FROM users");
+    crm_sql_page(&q, "id", 0, 0);
+    user_ctx ctx = {fn, ud};
+    int rc = crm_sql_each(k, &q, user_row, &ctx, err);
+    crm_sql_free(&q);
+    return rc;
+}

@@ -1,0 +1,174 @@
+/* crm import contacts|companies|orders|interactions FILE, import list, import undo ID */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "import/import.h"
+
+static const struct {
+    const char *name;
+    crm_import_format format;
+} formats[] = {{"csv", CRM_IMPORT_CSV}, {"jsonl", CRM_IMPORT_JSONL}, {"vcard", CRM_IMPORT_VCARD}};
+
+static int parse_format(const char *v, crm_import_format *out, crm_err *err)
+{
+    *out = CRM_IMPORT_AUTO;
+    for (size_t i = 0; v && i < sizeof formats / sizeof formats[0]; i++)
+        if (strcmp(v, formats[i].name) == 0) {
+            *out = formats[i].format;
+            return CRM_OK;
+        }
+    return v ? crm_err_set(err, CRM_EUSAGE, "--format '%s': expected csv, jsonl or vcard", v)
+             : CRM_OK;
+}
+
+static void print_report(crm_cli *cli, const crm_import_opts *o, const crm_import_report *r)
+{
+    if (cli->json) {
+        json_t *j = json_pack("{sIsssssbsIsIsIsIsIsIsf}", "id", (json_int_t)r->id, "entity",
+                              o->entity, "file", o->path, "dry_run", o->dry_run, "read",
+                              (json_int_t)r->read, "stored", (json_int_t)r->stored, "updated",
+                              (json_int_t)r->updated, "unchanged", (json_int_t)r->unchanged,
+                              "merged", (json_int_t)r->merged, "rejected",
+                              (json_int_t)r->rejected, "seconds", r->seconds);
+        json_object_set_new(j, "rejects", *r->rejects_path ? json_string(r->rejects_path)
+                                                          : json_null());
+        json_object_set_new(j, "unknown_columns", json_string(r->unknown));
+        crm_cli_print_json(cli, j);
+        return;
+    }
+    fprintf(cli->out,
+            "%s %s: read %lld, stored %lld, updated %lld, unchanged %lld, merged %lld, "
+            "rejected %lld\n",
+            o->dry_run ? "dry run of" : "import", o->entity, (long long)r->read,
+            (long long)r->stored, (long long)r->updated, (long long)r->unchanged,
+            (long long)r->merged, (long long)r->rejected);
+    if (cli->quiet)
+        return;
+    if (r->id)
+        fprintf(stderr, "journaled as import %lld (undo: crm import undo %lld)\n",
+                (long long)r->id, (long long)r->id);
+    if (r->read && !o->dry_run && r->stored + r->updated + r->merged == 0)
+        fprintf(stderr, "nothing changed: %s\n",
+                r->rejected ? "the valid rows match what is stored, the others were rejected"
+                            : "every row matches what is stored");
+    if (*r->unknown)
+        fprintf(stderr, "unknown columns (ignored; map them with --map COLUMN=FIELD): %s\n",
+                r->unknown);
+    if (*r->rejects_path)
+        fprintf(stderr, "rejected rows, with line and reason: %s\n", r->rejects_path);
+    if (o->dry_run)
+        fprintf(stderr, "dry run: nothing was written\n");
+}
+
+static int cmd_import(crm_cli *cli, const crm_args *a, crm_err *err)
+{
+    const char **map;
+    int n_map = crm_args_list(a, "map", &map);
+    int64_t batch;
+    crm_import_opts o = {
+        .entity = cli->cmd->verb,
+        .path = a->pos[0],
+        .lines_path = crm_args_get(a, "lines"),
+        .rejects_path = crm_args_get(a, "rejects"),
+        .map = map,
+        .n_map = (size_t)n_map,
+        .dry_run = crm_args_flag(a, "dry-run"),
+        .merge_duplicates = crm_args_flag(a, "merge-duplicates"),
+        .progress = !cli->quiet && !cli->json && isatty(2),
+    };
+    int rc = parse_format(crm_args_get(a, "format"), &o.format, err);
+    if (rc == CRM_OK)
+        rc = crm_args_int(a, "batch", 1000, &batch, err);
+    if (rc == CRM_OK && batch < 1)
+        rc = crm_err_set(err, CRM_EUSAGE, "--batch must be at least 1");
+    if (rc != CRM_OK)
+        return rc;
+    o.batch_size = (size_t)batch;
+    crm_import_report r;
+    rc = crm_import_run(cli->k, &o, &r, err);
+    if (rc == CRM_OK)
+        print_report(cli, &o, &r);
+    return rc;
+}
+
+static int cmd_undo(crm_cli *cli, const crm_args *a, crm_err *err)
+{
+    char *end;
+    long long id = strtoll(a->pos[0], &end, 10);
+    if (*end || id <= 0)
+        return crm_err_set(err, CRM_EUSAGE, "'%s' is not an import id (see crm import list)",
+                           a->pos[0]);
+    int rc = crm_import_undo(cli->k, id, err);
+    if (rc == CRM_OK && cli->json)
+        crm_cli_print_json(cli, json_pack("{sIsb}", "id", (json_int_t)id, "undone", 1));
+    else if (rc == CRM_OK)
+        fprintf(cli->out, "import %lld undone\n", id);
+    return rc;
+}
+
+static int list_one(void *json, void *ud)
+{
+    crm_cli *cli = ud;
+    json_t *o = json;
+    if (cli->json) {
+        crm_cli_print_json(cli, json_incref(o));
+        return 0;
+    }
+    fprintf(cli->out, "%-5lld %-12s %-8s read %-8lld stored %-8lld updated %-8lld "
+                      "rejected %-8lld %s\n",
+            (long long)json_integer_value(json_object_get(o, "id")),
+            json_string_value(json_object_get(o, "entity")),
+            json_string_value(json_object_get(o, "status")),
+            (long long)json_integer_value(json_object_get(o, "read")),
+            (long long)json_integer_value(json_object_get(o, "stored")),
+            (long long)json_integer_value(json_object_get(o, "updated")),
+            (long long)json_integer_value(json_object_get(o, "rejected")),
+            json_string_value(json_object_get(o, "file")));
+    return 0;
+}
+
+static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
+{
+    (void)a;
+    return crm_import_list(cli->k, list_one, cli, err);
+}
+
+static const crm_opt import_opts[] = {
+    {"format", CRM_OPT_VALUE, "FMT", "csv, jsonl or vcard (default: from the extension)"},
+    {"map", CRM_OPT_LIST, "COLUMN=FIELD", "read COLUMN as FIELD ('-' ignores it); repeatable"},
+    {"rejects", CRM_OPT_VALUE, "PATH", "reject file (default FILE.rejects.csv next to FILE)"},
+    {"dry-run", CRM_OPT_FLAG, NULL, "validate and report, write nothing"},
+    {"merge-duplicates", CRM_OPT_FLAG, NULL,
+     "contacts: fold a row into a detected duplicate (same phone, or name and postal code)"},
+    {"batch", CRM_OPT_VALUE, "N", "rows per transaction (default 1000)"},
+    {"lines", CRM_OPT_VALUE, "FILE",
+     "orders: order lines (order_external_id, sku, quantity, unit_price)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const crm_opt no_opts[] = {{NULL, 0, NULL, NULL}};
+
+#define IMPORT_SUMMARY(what)                                                                \
+    "import " what " from CSV or JSON Lines; prints read = stored + updated + unchanged + " \
+    "merged + rejected"
+
+#define K CRM_CMD_NEEDS_KERNEL
+const crm_command crm_cli_import_cmds[] = {
+    {"import", "contacts", cmd_import, K | CRM_CMD_WRITES, 1, 1, "FILE",
+     IMPORT_SUMMARY("contacts (also vCard .vcf)"), import_opts},
+    {"import", "companies", cmd_import, K | CRM_CMD_WRITES, 1, 1, "FILE",
+     IMPORT_SUMMARY("companies"), import_opts},
+    {"import", "orders", cmd_import, K | CRM_CMD_WRITES, 1, 1, "FILE", IMPORT_SUMMARY("orders"),
+     import_opts},
+    {"import", "interactions", cmd_import, K | CRM_CMD_WRITES, 1, 1, "FILE",
+     IMPORT_SUMMARY("interactions"), import_opts},
+    {"import", "list", cmd_list, K, 0, 0, NULL, "list imports (the journal)", no_opts},
+    {"import", "undo", cmd_undo, K | CRM_CMD_WRITES, 1, 1, "ID",
+     "delete what an import created (refused when it updated records or others depend on "
+     "them)",
+     no_opts},
+    {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
+};

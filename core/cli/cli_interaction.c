@@ -1,0 +1,176 @@
+/* crm interaction log|list, crm timeline CONTACT (the 360° view). */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_util.h"
+#include "model.h"
+
+/* Options copied as-is into the struct: option name -> member. */
+static const struct {
+    const char *opt;
+    size_t offset;
+} text_opts[] = {
+    {"channel", offsetof(crm_interaction, channel)},
+    {"direction", offsetof(crm_interaction, direction)},
+    {"subject", offsetof(crm_interaction, subject)},
+    {"body", offsetof(crm_interaction, body)},
+    {"author", offsetof(crm_interaction, author)},
+    {"external-id", offsetof(crm_interaction, external_id)},
+};
+
+static int interaction_from_args(crm_cli *cli, const crm_args *a, crm_interaction *i,
+                                 crm_err *err)
+{
+    const char *ref, *channel;
+    int rc = crm_cli_need(a, "contact", "the contact's id, email or ext:ID", &ref, err);
+    if (rc == CRM_OK)
+        rc = crm_cli_need(a, "channel", "email, sms, phone, meeting, note or web", &channel, err);
+    if (rc == CRM_OK)
+        rc = crm_cli_contact(cli, ref, &i->contact_id, err);
+    if (rc == CRM_OK)
+        rc = crm_cli_time_opt(a, "at", &i->occurred_at, err);
+    for (size_t n = 0; rc == CRM_OK && n < sizeof text_opts / sizeof text_opts[0]; n++) {
+        const char *v = crm_args_get(a, text_opts[n].opt);
+        char **dst = (char **)((char *)i + text_opts[n].offset);
+        if (v && !(*dst = strdup(v)))
+            rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
+    }
+    return rc;
+}
+
+static int cmd_log(crm_cli *cli, const crm_args *a, crm_err *err)
+{
+    crm_interaction i = {0};
+    int64_t id = 0;
+    int rc = interaction_from_args(cli, a, &i, err);
+    if (rc == CRM_OK)
+        rc = crm_interaction_log(cli->k, &i, &id, err);
+    crm_interaction_clear(&i);
+    if (rc != CRM_OK)
+        return rc;
+    if (cli->json)
+        crm_cli_print_json(cli, json_pack("{sI}", "id", (json_int_t)id));
+    else
+        fprintf(cli->out, "%lld\n", (long long)id);
+    return CRM_OK;
+}
+
+/* ---- human lines ------------------------------------------------------------ */
+
+/* "#12 paid 120.00 EUR (2 lines)" */
+static void order_summary(json_t *o, char *buf, size_t size)
+{
+    size_t n = json_array_size(json_object_get(o, "lines"));
+    snprintf(buf, size, "#%lld %s %s %s", (long long)json_integer_value(json_object_get(o, "id")),
+             crm_cli_str(o, "status"), crm_cli_str(o, "total"), crm_cli_str(o, "currency"));
+    if (n)
+        snprintf(buf + strlen(buf), size - strlen(buf), " (%zu line%s)", n, n == 1 ? "" : "s");
+}
+
+/* "#5 email in: Subject" — the body's first line when there is no subject. */
+static void interaction_summary(json_t *i, char *buf, size_t size)
+{
+    const char *text = json_string_value(json_object_get(i, "subject"));
+    if (!text)
+        text = json_string_value(json_object_get(i, "body"));
+    int len = text ? (int)strcspn(text, "\n") : 0;
+    if (len > 120) /* cut on a character boundary, not inside a UTF-8 sequence */
+        for (len = 120; len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80; len--)
+            ;
+    long long id = (long long)json_integer_value(json_object_get(i, "id"));
+    snprintf(buf, size, "#%lld %s %s%s%.*s", id, crm_cli_str(i, "channel"),
+             crm_cli_str(i, "direction"), text ? ": " : "", len, text ? text : "");
+    const char *author = json_string_value(json_object_get(i, "author"));
+    if (author)
+        snprintf(buf + strlen(buf), size - strlen(buf), " [%s]", author);
+}
+
+static void print_item(crm_cli *cli, json_t *item)
+{
+    char summary[512];
+    json_t *record = json_object_get(item, "record");
+    const char *kind = crm_cli_str(item, "kind");
+    if (strcmp(kind, "order") == 0)
+        order_summary(record, summary, sizeof summary);
+    else
+        interaction_summary(record, summary, sizeof summary);
+    fprintf(cli->out, "%s  %-11s %s\n", crm_cli_str(item, "at"), kind, summary);
+}
+
+typedef struct timeline_out {
+    crm_cli *cli;
+    const char *only_kind;  /* NULL = every item */
+    int64_t count;
+} timeline_out;
+
+static int timeline_one(json_t *item, void *ud)
+{
+    timeline_out *to = ud;
+    if (to->only_kind && strcmp(crm_cli_str(item, "kind"), to->only_kind) != 0)
+        return 0;
+    to->count++;
+    if (!to->cli->json)
+        print_item(to->cli, item);
+    else if (to->only_kind)
+        crm_cli_print_json(to->cli, json_incref(json_object_get(item, "record")));
+    else
+        crm_cli_print_json(to->cli, json_incref(item));
+    return 0;
+}
+
+static int run_timeline(crm_cli *cli, const char *ref, const char *only_kind, crm_err *err)
+{
+    int64_t contact_id;
+    int rc = crm_cli_contact(cli, ref, &contact_id, err);
+    if (rc != CRM_OK)
+        return rc;
+    timeline_out to = {cli, only_kind, 0};
+    rc = crm_timeline(cli->k, contact_id, timeline_one, &to, err);
+    if (rc == CRM_OK && !cli->json && !cli->quiet)
+        fprintf(stderr, "%lld item%s\n", (long long)to.count, to.count == 1 ? "" : "s");
+    return rc;
+}
+
+static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
+{
+    const char *ref;
+    int rc = crm_cli_need(a, "contact", "the contact's id, email or ext:ID", &ref, err);
+    return rc == CRM_OK ? run_timeline(cli, ref, "interaction", err) : rc;
+}
+
+static int cmd_timeline(crm_cli *cli, const crm_args *a, crm_err *err)
+{
+    return run_timeline(cli, a->pos[0], NULL, err);
+}
+
+static const crm_opt log_opts[] = {
+    {"contact", CRM_OPT_VALUE, "REF", "contact id, email or ext:ID (required)"},
+    {"channel", CRM_OPT_VALUE, "CHANNEL", "email, sms, phone, meeting, note or web (required)"},
+    {"direction", CRM_OPT_VALUE, "DIR", "in, out or none (default: none for notes, else out)"},
+    {"subject", CRM_OPT_VALUE, "TEXT", "subject or title"},
+    {"body", CRM_OPT_VALUE, "TEXT", "content (line breaks kept)"},
+    {"at", CRM_OPT_VALUE, "DATE", "when it happened, ISO 8601 (default: now)"},
+    {"author", CRM_OPT_VALUE, "USER", "the agent: user id or email"},
+    {"external-id", CRM_OPT_VALUE, "ID", "identifier in the source system (unique)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const crm_opt list_opts[] = {
+    {"contact", CRM_OPT_VALUE, "REF", "contact id, email or ext:ID (required)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const crm_opt no_opts[] = {{NULL, 0, NULL, NULL}};
+
+#define K CRM_CMD_NEEDS_KERNEL
+const crm_command crm_cli_interaction_cmds[] = {
+    {"interaction", "log", cmd_log, K | CRM_CMD_WRITES, 0, 0, NULL,
+     "log an exchange with a contact; prints its id", log_opts},
+    {"interaction", "list", cmd_list, K, 0, 0, NULL, "a contact's interactions, oldest first",
+     list_opts},
+    {"timeline", NULL, cmd_timeline, K, 1, 1, "CONTACT",
+     "a contact's interactions and orders in time order (the 360° view)", no_opts},
+    {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
+};

@@ -1,0 +1,63 @@
+#include "cli_util.h"
+
+#include <string.h>
+
+#include "hygiene.h"
+#include "model.h"
+
+int crm_cli_need(const crm_args *a, const char *opt, const char *hint, const char **out,
+                 crm_err *err)
+{
+    *out = crm_args_get(a, opt);
+    if (*out && **out)
+        return CRM_OK;
+    const char *metavar = "VALUE";
+    for (int i = 0; i < a->n_spec; i++)
+        if (strcmp(a->spec[i].name, opt) == 0 && a->spec[i].metavar)
+            metavar = a->spec[i].metavar;
+    return crm_err_set(err, CRM_EUSAGE, "missing --%s %s: %s", opt, metavar, hint);
+}
+
+int crm_cli_contact(crm_cli *cli, const char *ref, int64_t *id, crm_err *err)
+{
+    int rc = crm_contact_resolve(cli->k, ref, id, err);
+    if (rc == CRM_ENOTFOUND)
+        return crm_err_set(err, rc,
+                           "no contact matches '%s' (give an id, an email or ext:ID; find it "
+                           "with `crm contact list --name ...`)",
+                           ref);
+    return rc;
+}
+
+int crm_cli_time_opt(const crm_args *a, const char *opt, int64_t *out, crm_err *err)
+{
+    const char *v = crm_args_get(a, opt);
+    if (!v)
+        return CRM_OK;
+    char field[48];
+    snprintf(field, sizeof field, "--%s", opt);
+    int rc = crm_parse_datetime(field, v, out, err);
+    if (rc == CRM_OK && *out <= 0)
+        rc = crm_err_set(err, CRM_EINVAL, "%s: '%s' is before 1970", field, v);
+    return rc;
+}
+
+int crm_cli_paging(const crm_args *a, int64_t def, int64_t *limit, int64_t *offset,
+                   crm_err *err)
+{
+    int64_t page = 1;
+    int rc = crm_args_int(a, "limit", def, limit, err);
+    if (rc == CRM_OK)
+        rc = crm_args_int(a, "page", 1, &page, err);
+    if (rc == CRM_OK && (*limit < 0 || page < 1))
+        rc = crm_err_set(err, CRM_EUSAGE, "--limit must be >= 0 and --page >= 1");
+    if (rc == CRM_OK)
+        *offset = (page - 1) * *limit;
+    return rc;
+}
+
+const char *crm_cli_str(json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "-";
+}

@@ -1,0 +1,31 @@
+/* Helpers shared by the entity command groups (company, order, interaction,
+ * consent, user): required options, references, dates, paging. Private to
+ * core/cli. */
+#ifndef CRM_CORE_CLI_UTIL_H
+#define CRM_CORE_CLI_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+
+/* The VALUE option `opt` in *out; CRM_EUSAGE "missing --opt METAVAR: hint"
+ * when absent or empty. */
+int crm_cli_need(const crm_args *a, const char *opt, const char *hint, const char **out,
+                 crm_err *err);
+
+/* Resolves a contact reference (id, email, ext:ID); a miss says how to find one. */
+int crm_cli_contact(crm_cli *cli, const char *ref, int64_t *id, crm_err *err);
+
+/* Parses the date option `opt` (ISO 8601, UTC unless an offset is given) into
+ * *out; absent leaves 0. CRM_EINVAL naming the option on a bad date. */
+int crm_cli_time_opt(const crm_args *a, const char *opt, int64_t *out, crm_err *err);
+
+/* --limit N (default def, 0 = all) and --page N (from 1) as limit/offset. */
+int crm_cli_paging(const crm_args *a, int64_t def, int64_t *limit, int64_t *offset,
+                   crm_err *err);
+
+/* Human text of a JSON scalar member ("-" when null or absent). */
+const char *crm_cli_str(json_t *obj, const char *key);
+
+#endif

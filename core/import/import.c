@@ -1,0 +1,682 @@
+/* The import driver: column mapping, batches, journal, reject file,
+ * progress, and undo. Entity handlers live in import_<entity>.c. */
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "events.h"
+#include "export/export.h"
+#include "hygiene.h"
+#include "import_int.h"
+#include "model.h"
+#include "model/model_util.h"
+
+#define MAX_COLS 512
+#define NAME_CACHE 64
+
+static const imp_entity *const entities[] = {&imp_contacts, &imp_companies, &imp_orders,
+                                             &imp_interactions};
+
+typedef struct run {
+    imp_ctx c;
+    crm_import_report *r;
+    crm_err *err;
+    imp_source src;
+    int64_t journal_id;
+    size_t batch, in_batch;
+    /* mapping cache: column name -> field (NULL = ignored) */
+    char *cache_name[NAME_CACHE];
+    const char *cache_field[NAME_CACHE];
+    size_t n_cache;
+    const char *fields[MAX_COLS];
+    /* reject file */
+    FILE *rejects;
+    char **rej_header;
+    size_t rej_n;
+    /* progress */
+    double t0, last_draw;
+} run;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- column mapping ------------------------------------------------------ */
+
+/* Folded name without spaces: "First Name", "first_name", "FIRSTNAME" agree. */
+static void compact_key(const char *name, char *out, size_t size)
+{
+    char *f = crm_fold_key(name);
+    size_t n = 0;
+    for (const char *p = f ? f : name; *p && n + 1 < size; p++)
+        if (*p != ' ' && *p != '_' && *p != '-')
+            out[n++] = (char)tolower((unsigned char)*p);
+    out[n] = '\0';
+    free(f);
+}
+
+bool imp_is_custom(const imp_ctx *c, const char *field)
+{
+    return c->ent->custom >= 0 &&
+           crm_config_custom_field(c->k->cfg, (crm_entity)c->ent->custom, field) != NULL;
+}
+
+/* The entity's field named exactly or loosely `name`: canonical first, then custom. */
+static const char *find_field(const imp_ctx *c, const char *name, bool loose)
+{
+    char want[256], have[256];
+    compact_key(name, want, sizeof want);
+    for (const char *const *col = c->ent->columns; *col; col++) {
+        compact_key(*col, have, sizeof have);
+        if (loose ? strcmp(want, have) == 0 : strcmp(name, *col) == 0)
+            return *col;
+    }
+    if (c->ent->custom < 0)
+        return NULL;
+    const crm_config *cfg = c->k->cfg;
+    for (size_t i = 0; i < cfg->n_custom[c->ent->custom]; i++) {
+        const char *cname = cfg->custom[c->ent->custom][i].name;
+        compact_key(cname, have, sizeof have);
+        if (loose ? strcmp(want, have) == 0 : strcmp(name, cname) == 0)
+            return cname;
+    }
+    return NULL;
+}
+
+static void note_unknown(run *R, const char *name)
+{
+    char *u = R->r->unknown;
+    size_t len = strlen(u);
+    if (strlen(name) + len + 3 >= sizeof R->r->unknown)
+        return;
+    snprintf(u + len, sizeof R->r->unknown - len, "%s%s", len ? ", " : "", name);
+}
+
+/* A --map entry for column `name`: 1 and *field when found. */
+static int mapped(run *R, const char *name, const char **field)
+{
+    char want[256], col[256];
+    compact_key(name, want, sizeof want);
+    for (size_t i = 0; i < R->c.o->n_map; i++) {
+        const char *m = R->c.o->map[i], *eq = strchr(m, '=');
+        char left[256];
+        snprintf(left, sizeof left, "%.*s", (int)(eq - m), m);
+        compact_key(left, col, sizeof col);
+        if (strcmp(col, want) == 0) {
+            *field = strcmp(eq + 1, "-") == 0 ? NULL : find_field(&R->c, eq + 1, false);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *map_name(run *R, const char *name)
+{
+    for (size_t i = 0; i < R->n_cache; i++)
+        if (strcmp(R->cache_name[i], name) == 0)
+            return R->cache_field[i];
+    const char *field = NULL;
+    if (!mapped(R, name, &field)) {
+        field = find_field(&R->c, name, true);
+        if (!field)
+            note_unknown(R, name);
+    }
+    if (R->n_cache < NAME_CACHE && (R->cache_name[R->n_cache] = strdup(name)))
+        R->cache_field[R->n_cache++] = field;
+    return field;
+}
+
+/* Checks every --map target up front: a typo is a usage error, not 10,000 rejects. */
+static int check_map(const imp_ctx *c, crm_err *err)
+{
+    for (size_t i = 0; i < c->o->n_map; i++) {
+        const char *m = c->o->map[i], *eq = strchr(m, '=');
+        if (!eq || eq == m)
+            return crm_err_set(err, CRM_EUSAGE, "--map '%s': expected COLUMN=FIELD", m);
+        if (strcmp(eq + 1, "-") != 0 && !find_field(c, eq + 1, false))
+            return crm_err_set(err, CRM_EUSAGE,
+                               "--map '%s': '%s' is not a field of %s (use one of the "
+                               "canonical columns, a custom field, or '-' to ignore)",
+                               m, eq + 1, c->ent->name);
+    }
+    return CRM_OK;
+}
+
+/* ---- reject file ------------------------------------------------------------ */
+
+static int open_rejects(run *R, const imp_row *row)
+{
+    R->rejects = fopen(R->r->rejects_path, "w");
+    if (!R->rejects)
+        return crm_err_set(R->err, CRM_EIO, "cannot write the reject file %s: %s",
+                           R->r->rejects_path, strerror(errno));
+    if (row->raw || R->c.o->format == CRM_IMPORT_VCARD)
+        return CRM_OK;
+    /* CSV: the input's header plus line and reason. */
+    R->rej_n = row->n;
+    for (size_t i = 0; i < row->n; i++)
+        crm_csv_put(R->rejects, row->names[i], i == 0);
+    crm_csv_put(R->rejects, "line", row->n == 0);
+    crm_csv_put(R->rejects, "reason", false);
+    fputc('\n', R->rejects);
+    return CRM_OK;
+}
+
+static void reject_json(run *R, const imp_row *row, const char *reason)
+{
+    json_t *o = json_pack("{sIss}", "line", (json_int_t)row->line, "reason", reason);
+    json_t *orig = row->raw ? json_loads(row->raw, 0, NULL) : NULL;
+    if (!orig && row->raw)
+        orig = json_string(row->raw);
+    if (!orig) {
+        orig = json_object();
+        for (size_t i = 0; i < row->n; i++)
+            json_object_set_new(orig, row->names[i], json_string(row->cells[i]));
+    }
+    json_object_set_new(o, "row", orig);
+    json_dumpf(o, R->rejects, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fputc('\n', R->rejects);
+    json_decref(o);
+}
+
+static int write_reject(run *R, const imp_row *row, const char *reason)
+{
+    if (!R->rejects && open_rejects(R, row) != CRM_OK)
+        return R->err->code;
+    if (row->raw || R->c.o->format == CRM_IMPORT_VCARD) {
+        reject_json(R, row, reason);
+        return CRM_OK;
+    }
+    size_t n = R->rej_n > row->n ? R->rej_n : row->n;
+    for (size_t i = 0; i < n; i++)
+        crm_csv_put(R->rejects, i < row->n ? row->cells[i] : NULL, i == 0);
+    char line[32];
+    snprintf(line, sizeof line, "%lld", (long long)row->line);
+    crm_csv_put(R->rejects, line, n == 0);
+    crm_csv_put(R->rejects, reason, false);
+    fputc('\n', R->rejects);
+    return CRM_OK;
+}
+
+/* ---- journal ------------------------------------------------------------- */
+
+static int exec_step(crm_kernel *k, sqlite3_stmt *st, const char *what, crm_err *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? CRM_OK : crm_store_error(k->store, what, err);
+}
+
+static int journal_start(run *R)
+{
+    crm_kernel *k = R->c.k;
+    int rc = crm_kernel_begin(k, R->err);
+    sqlite3_stmt *st = rc == CRM_OK ? crm_store_stmt(k->store,
+        "INSERT INTO import_journal(entity, file, status, started_at, first_event_id) "
+        "VALUES(?, ?, 'running', ?, (SELECT coalesce(max(id), 0) FROM events))", R->err)
+                                    : NULL;
+    if (!st) {
+        if (rc == CRM_OK)
+            crm_kernel_rollback(k);
+        return R->err->code ? R->err->code : CRM_EDB;
+    }
+    sqlite3_bind_text(st, 1, R->c.ent->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, R->c.o->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, k->now);
+    rc = exec_step(k, st, "cannot start the import journal", R->err);
+    if (rc != CRM_OK) {
+        crm_kernel_rollback(k);
+        return rc;
+    }
+    R->journal_id = sqlite3_last_insert_rowid(crm_store_db(k->store));
+    R->r->id = R->journal_id;
+    return crm_kernel_commit(k, R->err);
+}
+
+/* Writes the counts (and, when status != NULL, the end) in the open transaction. */
+static int journal_update(run *R, const char *status)
+{
+    if (!R->journal_id)
+        return CRM_OK;
+    crm_kernel *k = R->c.k;
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+        "UPDATE import_journal SET n_read=?, n_stored=?, n_updated=?, n_unchanged=?,"
+        " n_merged=?, n_rejected=?, status=coalesce(?, status), hash=coalesce(?, hash),"
+        " finished_at=CASE WHEN ? IS NULL THEN finished_at ELSE ? END,"
+        " last_event_id=(SELECT coalesce(max(id), 0) FROM events) WHERE id=?", R->err);
+    if (!st)
+        return R->err->code;
+    const crm_import_report *r = R->r;
+    int64_t v[] = {r->read, r->stored, r->updated, r->unchanged, r->merged, r->rejected};
+    for (int i = 0; i < 6; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    char hash[24];
+    snprintf(hash, sizeof hash, "fnv1a64:%016llx", (unsigned long long)R->src.hash);
+    crm_bind_text(st, 7, status);
+    crm_bind_text(st, 8, status ? hash : NULL);
+    crm_bind_text(st, 9, status);
+    sqlite3_bind_int64(st, 10, k->now);
+    sqlite3_bind_int64(st, 11, R->journal_id);
+    return exec_step(k, st, "cannot update the import journal", R->err);
+}
+
+static int record_row(run *R, int64_t id, int outcome)
+{
+    static const char *const actions[] = {NULL, "stored", "updated", NULL, "merged"};
+    if (!R->journal_id || !id || !actions[outcome])
+        return CRM_OK;
+    sqlite3_stmt *st = crm_store_stmt(R->c.k->store,
+        "INSERT OR IGNORE INTO import_records(import_id, entity, record_id, action) "
+        "VALUES(?,?,?,?)", R->err);
+    if (!st)
+        return R->err->code;
+    sqlite3_bind_int64(st, 1, R->journal_id);
+    sqlite3_bind_text(st, 2, R->c.ent->record, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, id);
+    sqlite3_bind_text(st, 4, actions[outcome], -1, SQLITE_STATIC);
+    return exec_step(R->c.k, st, "cannot record an imported row", R->err);
+}
+
+/* ---- rows ---------------------------------------------------------------- */
+
+static void draw_progress(run *R, bool final)
+{
+    double t = now_s();
+    if (!R->c.o->progress || (!final && t - R->last_draw < 0.2))
+        return;
+    R->last_draw = t;
+    double rate = R->r->read / (t - R->t0 > 1e-3 ? t - R->t0 : 1e-3);
+    char eta[32] = "";
+    if (R->src.size > 0 && R->src.consumed > 0 && !final) {
+        double left = (t - R->t0) * (double)(R->src.size - R->src.consumed) / R->src.consumed;
+        snprintf(eta, sizeof eta, "  %3d%%  ETA %ds",
+                 (int)(100.0 * R->src.consumed / R->src.size), (int)left);
+    }
+    fprintf(stderr, "\r%s: %lld rows  %.0f rows/s%s   %s", R->c.ent->name,
+            (long long)R->r->read, rate, eta, final ? "\n" : "");
+    fflush(stderr);
+}
+
+static void map_row(run *R, imp_row *row)
+{
+    for (size_t i = 0; i < row->n && i < MAX_COLS; i++)
+        R->fields[i] = map_name(R, row->names[i]);
+    row->fields = R->fields;
+}
+
+static bool is_fatal(int code)
+{
+    return code == CRM_ENOMEM || code == CRM_EIO || code == CRM_EBUSY || code == CRM_EINTERNAL;
+}
+
+static int count_outcome(run *R, int outcome)
+{
+    crm_import_report *r = R->r;
+    int64_t *slot[] = {NULL, &r->stored, &r->updated, &r->unchanged, &r->merged};
+    if (outcome < IMP_STORED || outcome > IMP_MERGED)
+        return crm_err_set(R->err, CRM_EINTERNAL, "import handler returned %d", outcome);
+    (*slot[outcome])++;
+    return CRM_OK;
+}
+
+static int next_batch(run *R)
+{
+    if (++R->in_batch < R->batch || R->c.o->dry_run)
+        return CRM_OK;
+    R->in_batch = 0;
+    int rc = journal_update(R, NULL);
+    if (rc == CRM_OK)
+        rc = crm_kernel_commit(R->c.k, R->err);
+    if (rc == CRM_OK)
+        rc = crm_kernel_begin(R->c.k, R->err);
+    return rc;
+}
+
+static int on_row(void *ud, imp_row *row)
+{
+    run *R = ud;
+    R->r->read++;
+    map_row(R, row);
+    crm_err e = {0};
+    int64_t id = 0;
+    int out = row->error ? crm_err_set(&e, CRM_EINVAL, "%s", row->error)
+                         : R->c.ent->apply(&R->c, row, &id, &e);
+    int rc = CRM_OK;
+    if (out < 0 && is_fatal(out)) {
+        *R->err = e;
+        return out;
+    }
+    if (out < 0) {
+        R->r->rejected++;
+        rc = write_reject(R, row, e.msg[0] ? e.msg : crm_err_name(out));
+    } else {
+        rc = count_outcome(R, out);
+        if (rc == CRM_OK)
+            rc = record_row(R, id, out);
+    }
+    if (rc == CRM_OK)
+        rc = next_batch(R);
+    draw_progress(R, false);
+    return rc;
+}
+
+/* ---- the run ----------------------------------------------------------------- */
+
+static crm_import_format pick_format(const crm_import_opts *o)
+{
+    if (o->format != CRM_IMPORT_AUTO)
+        return o->format;
+    const char *dot = strrchr(o->path, '.');
+    if (dot && (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".ndjson") == 0))
+        return CRM_IMPORT_JSONL;
+    if (dot && (strcasecmp(dot, ".vcf") == 0 || strcasecmp(dot, ".vcard") == 0))
+        return CRM_IMPORT_VCARD;
+    return CRM_IMPORT_CSV;
+}
+
+static void default_rejects(const crm_import_opts *o, crm_import_format f, char *out, size_t n)
+{
+    if (o->rejects_path) {
+        snprintf(out, n, "%s", o->rejects_path);
+        return;
+    }
+    const char *slash = strrchr(o->path, '/'), *dot = strrchr(o->path, '.');
+    int stem = dot && (!slash || dot > slash) ? (int)(dot - o->path) : (int)strlen(o->path);
+    snprintf(out, n, "%.*s.rejects.%s", stem, o->path, f == CRM_IMPORT_CSV ? "csv" : "jsonl");
+}
+
+static const imp_entity *find_entity(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof entities / sizeof entities[0]; i++) {
+        size_t len = strlen(entities[i]->name);
+        /* "contacts" and "contact" both work */
+        if (strcmp(name, entities[i]->name) == 0 ||
+            (strncmp(name, entities[i]->name, len - 1) == 0 && !name[len - 1]))
+            return entities[i];
+    }
+    return NULL;
+}
+
+static int read_all(run *R, crm_import_format fmt)
+{
+    switch (fmt) {
+    case CRM_IMPORT_JSONL: return imp_read_jsonl(&R->src, on_row, R, R->err);
+    case CRM_IMPORT_VCARD: return imp_read_vcard(&R->src, on_row, R, R->err);
+    default: return imp_read_csv(&R->src, on_row, R, R->err);
+    }
+}
+
+static int finish(run *R, int rc)
+{
+    crm_kernel *k = R->c.k;
+    if (R->c.o->dry_run) {
+        crm_kernel_rollback(k);
+        return rc;
+    }
+    if (rc == CRM_OK) {
+        rc = journal_update(R, "done");
+        if (rc == CRM_OK)
+            return crm_kernel_commit(k, R->err);
+    }
+    crm_kernel_rollback(k);
+    if (R->journal_id && crm_kernel_begin(k, NULL) == CRM_OK) {
+        crm_err ignore = {0};
+        crm_err *saved = R->err;
+        R->err = &ignore;
+        if (journal_update(R, "failed") == CRM_OK)
+            crm_kernel_commit(k, NULL);
+        else
+            crm_kernel_rollback(k);
+        R->err = saved;
+    }
+    return rc;
+}
+
+static int prepare(run *R, const crm_import_opts *o, crm_import_format fmt)
+{
+    R->src.f = fopen(o->path, "rb");
+    if (!R->src.f)
+        return crm_err_set(R->err, CRM_EIO, "cannot read %s: %s", o->path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(R->src.f), &sb) == 0 && S_ISREG(sb.st_mode))
+        R->src.size = (int64_t)sb.st_size;
+    default_rejects(o, fmt, R->r->rejects_path, sizeof R->r->rejects_path);
+    if (!o->rejects_path)
+        unlink(R->r->rejects_path); /* a stale reject file from an earlier run would mislead */
+    int rc = check_map(&R->c, R->err);
+    if (rc == CRM_OK && o->lines_path)
+        rc = imp_load_lines(&R->c, o->lines_path, R->err);
+    if (rc == CRM_OK && !o->dry_run)
+        rc = journal_start(R);
+    return rc;
+}
+
+int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r,
+                   crm_err *err)
+{
+    memset(r, 0, sizeof *r);
+    run R = {.c = {.k = k, .o = o, .ent = find_entity(o->entity)}, .r = r, .err = err,
+             .batch = o->batch_size ? o->batch_size : 1000, .t0 = now_s()};
+    if (!R.c.ent)
+        return crm_err_set(err, CRM_EUSAGE,
+                           "cannot import '%s': expected contacts, companies, orders or "
+                           "interactions", o->entity ? o->entity : "");
+    if (o->lines_path && R.c.ent != &imp_orders)
+        return crm_err_set(err, CRM_EUSAGE, "--lines applies to orders only");
+    crm_import_format fmt = pick_format(o);
+    int rc = prepare(&R, o, fmt);
+    if (rc == CRM_OK && (rc = crm_kernel_begin(k, err)) == CRM_OK)
+        rc = finish(&R, read_all(&R, fmt));
+    draw_progress(&R, true);
+    r->seconds = now_s() - R.t0;
+    if (R.rejects)
+        fclose(R.rejects);
+    else
+        r->rejects_path[0] = '\0';
+    if (R.src.f)
+        fclose(R.src.f);
+    for (size_t i = 0; i < R.n_cache; i++)
+        free(R.cache_name[i]);
+    return rc;
+}
+
+/* ---- undo -------------------------------------------------------------------- */
+
+int imp_lookup(crm_kernel *k, const char *sql, const char *value, int64_t *id, crm_err *err)
+{
+    *id = 0;
+    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
+    if (!st)
+        return err && err->code ? err->code : CRM_EDB;
+    sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK
+                                                : crm_store_error(k->store, "lookup failed", err);
+}
+
+/* One refusal check: a query over the import's records returning (record, n). */
+typedef struct undo_check {
+    const char *record;   /* entity it applies to, NULL = all */
+    const char *sql;      /* ?1 = import id, ?2 = last_event_id; returns record_id, detail */
+    const char *why;      /* printf: record id, detail */
+} undo_check;
+
+static const undo_check undo_checks[] = {
+    {NULL,
+     "SELECT record_id, action FROM import_records WHERE import_id=?1 AND action<>'stored' "
+     "LIMIT 1",
+     "it %2$s existing record %1$lld: only an import that created records can be undone"},
+    {NULL,
+     "SELECT r.record_id, e.type || ' (event ' || e.id || ')' FROM import_records r "
+     "JOIN events e ON e.id > ?2 AND e.type LIKE r.entity || '.%' "
+     "AND json_extract(e.payload, '$.' || r.entity || '_id') = r.record_id "
+     "WHERE r.import_id=?1 LIMIT 1",
+     "record %lld was changed since the import: %s"},
+    {"contact",
+     "SELECT r.record_id, x.what FROM import_records r JOIN ("
+     " SELECT contact_id AS cid, 'an order recorded since' AS what FROM orders"
+     " UNION ALL SELECT contact_id, 'an interaction recorded since' FROM interactions"
+     " UNION ALL SELECT contact_id, 'a consent recorded since' FROM consents) x"
+     " ON x.cid = r.record_id WHERE r.import_id=?1 LIMIT 1",
+     "contact %lld has %s: delete it first, or keep the import"},
+    {"company",
+     "SELECT r.record_id, 'contacts' FROM import_records r JOIN contacts c"
+     " ON c.company_id = r.record_id WHERE r.import_id=?1 LIMIT 1",
+     "company %lld has %s linked to it since the import"},
+};
+
+static int run_check(crm_kernel *k, const undo_check *c, int64_t id, int64_t last_event,
+                     crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store, c->sql, err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, last_event);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        char why[512];
+        snprintf(why, sizeof why, c->why, (long long)sqlite3_column_int64(st, 0),
+                 (const char *)sqlite3_column_text(st, 1));
+        sqlite3_reset(st);
+        return crm_err_set(err, CRM_EINVAL, "cannot undo import %lld: %s", (long long)id, why);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "undo check failed", err);
+}
+
+static const struct {
+    const char *record;
+    const char *const sql[4];
+} undo_deletes[] = {
+    {"contact",
+     {"DELETE FROM contact_tags WHERE contact_id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='contact')",
+      "DELETE FROM custom_values WHERE entity='contact' AND entity_id IN (SELECT record_id "
+      "FROM import_records WHERE import_id=?1 AND entity='contact')",
+      "DELETE FROM contacts WHERE id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='contact')"}},
+    {"order",
+     {"DELETE FROM order_lines WHERE order_id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='order')",
+      "DELETE FROM custom_values WHERE entity='order' AND entity_id IN (SELECT record_id "
+      "FROM import_records WHERE import_id=?1 AND entity='order')",
+      "DELETE FROM orders WHERE id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='order')"}},
+    {"company",
+     {"DELETE FROM custom_values WHERE entity='company' AND entity_id IN (SELECT record_id "
+      "FROM import_records WHERE import_id=?1 AND entity='company')",
+      "DELETE FROM companies WHERE id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='company')"}},
+    {"interaction",
+     {"DELETE FROM interactions WHERE id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='interaction')"}},
+};
+
+static int undo_delete(crm_kernel *k, const char *record, int64_t id, crm_err *err)
+{
+    int rc = CRM_OK;
+    for (size_t i = 0; i < sizeof undo_deletes / sizeof undo_deletes[0]; i++) {
+        if (strcmp(undo_deletes[i].record, record) != 0)
+            continue;
+        for (size_t j = 0; rc == CRM_OK && j < 4 && undo_deletes[i].sql[j]; j++)
+            rc = crm_exec_id(k, undo_deletes[i].sql[j], id, err);
+    }
+    return rc;
+}
+
+static int load_journal(crm_kernel *k, int64_t id, char *record, size_t size,
+                        int64_t *last_event, int64_t *n, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+        "SELECT j.entity, j.status, j.last_event_id,"
+        " (SELECT count(*) FROM import_records r WHERE r.import_id=j.id)"
+        " FROM import_journal j WHERE j.id=?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = CRM_OK;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = crm_err_set(err, CRM_ENOTFOUND, "no import with id %lld (see `crm import list`)",
+                         (long long)id);
+    } else if (strcmp((const char *)sqlite3_column_text(st, 1), "undone") == 0) {
+        rc = crm_err_set(err, CRM_EINVAL, "import %lld was already undone", (long long)id);
+    } else {
+        const imp_entity *e = find_entity((const char *)sqlite3_column_text(st, 0));
+        snprintf(record, size, "%s", e ? e->record : "");
+        *last_event = sqlite3_column_int64(st, 2);
+        *n = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int crm_import_undo(crm_kernel *k, int64_t id, crm_err *err)
+{
+    char record[32];
+    int64_t last_event = 0, n = 0;
+    int rc = crm_kernel_begin(k, err);
+    if (rc != CRM_OK)
+        return rc;
+    rc = load_journal(k, id, record, sizeof record, &last_event, &n, err);
+    for (size_t i = 0; rc == CRM_OK && i < sizeof undo_checks / sizeof undo_checks[0]; i++)
+        if (!undo_checks[i].record || strcmp(undo_checks[i].record, record) == 0)
+            rc = run_check(k, &undo_checks[i], id, last_event, err);
+    if (rc == CRM_OK)
+        rc = undo_delete(k, record, id, err);
+    if (rc == CRM_OK)
+        rc = crm_exec_id(k, "UPDATE import_journal SET status='undone' WHERE id=?", id, err);
+    if (rc == CRM_OK)
+        rc = crm_event_emit(k, "import.undone",
+                            json_pack("{sIss sI}", "import_id", (json_int_t)id, "entity", record,
+                                      "deleted", (json_int_t)n),
+                            NULL, err);
+    if (rc != CRM_OK) {
+        crm_kernel_rollback(k);
+        return rc;
+    }
+    return crm_kernel_commit(k, err);
+}
+
+int crm_import_list(crm_kernel *k, int (*fn)(void *json, void *ud), void *ud, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+        "SELECT id, entity, file, hash, n_read, n_stored, n_updated, n_unchanged, n_merged,"
+        " n_rejected, status, started_at, finished_at FROM import_journal ORDER BY id DESC",
+        err);
+    if (!st)
+        return err->code;
+    static const char *const keys[] = {"id", "entity", "file", "hash", "read", "stored",
+                                       "updated", "unchanged", "merged", "rejected", "status",
+                                       "started_at", "finished_at"};
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int i = 0; i < 13; i++) {
+            json_t *v = sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
+                        : i >= 11 ? crm_json_time(sqlite3_column_int64(st, i))
+                        : sqlite3_column_type(st, i) == SQLITE_INTEGER
+                            ? json_integer(sqlite3_column_int64(st, i))
+                            : json_string((const char *)sqlite3_column_text(st, i));
+            json_object_set_new(o, keys[i], v);
+        }
+        int stop = fn(o, ud);
+        json_decref(o);
+        if (stop)
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK
+                                                : crm_store_error(k->store, "cannot list", err);
+}

@@ -1,0 +1,223 @@
+/* Import handler for contacts: stored, updated (same external_id or
+ * normalised email), unchanged, merged (--merge-duplicates) or rejected. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hygiene.h"
+#include "import_int.h"
+#include "model.h"
+#include "model/model_util.h"
+
+static const char *const contact_columns[] = {
+    "external_id", "first_name", "last_name", "email",  "phone",           "company",
+    "street",      "postal_code", "city",     "country", "birth_date",     "source",
+    "tags",        "lifecycle_stage", "owner", NULL,
+};
+
+static int split_tags(crm_contact *c, const char *tags)
+{
+    const char *p = tags;
+    if (!c->tags && !(c->tags = calloc(1, sizeof *c->tags)))
+        return CRM_ENOMEM;
+    while (*p) {
+        size_t len = strcspn(p, "|");
+        char tag[256];
+        snprintf(tag, sizeof tag, "%.*s", (int)(len < 255 ? len : 255), p);
+        if (len && crm_contact_add_tag(c, tag) != CRM_OK)
+            return CRM_ENOMEM;
+        p += len + (p[len] == '|');
+    }
+    return CRM_OK;
+}
+
+static int from_row(imp_ctx *ctx, const imp_row *r, crm_contact *c, crm_err *err)
+{
+    for (const crm_contact_field *f = crm_contact_fields; f->name; f++) {
+        const char *v = imp_get(r, f->name);
+        if (v && !(*crm_contact_field_ptr(c, f->name) = strdup(v)))
+            return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    }
+    const char *tags = imp_get(r, "tags");
+    if (tags && split_tags(c, tags) != CRM_OK)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->n; i++)
+        if (r->fields[i] && r->cells[i][0] && imp_is_custom(ctx, r->fields[i]) &&
+            crm_contact_set_custom(c, r->fields[i], r->cells[i]) != CRM_OK)
+            return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    return CRM_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool same_tags(crm_contact *a, crm_contact *b)
+{
+    if (a->n_tags != b->n_tags)
+        return false;
+    qsort(a->tags, a->n_tags, sizeof *a->tags, cmp_str);
+    qsort(b->tags, b->n_tags, sizeof *b->tags, cmp_str);
+    for (size_t i = 0; i < a->n_tags; i++)
+        if (strcmp(a->tags[i], b->tags[i]) != 0)
+            return false;
+    return true;
+}
+
+static const char *custom_value(const crm_contact *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_custom; i++)
+        if (strcmp(c->custom[i].key, name) == 0)
+            return c->custom[i].value;
+    return NULL;
+}
+
+/* A company name matches when the folded names agree (the model reuses a company). */
+static bool same_value(const char *field, const char *a, const char *b)
+{
+    if (crm_str_equal(a, b))
+        return true;
+    if (!a || !b || strcmp(field, "company") != 0)
+        return false;
+    char *fa = crm_fold_key(a), *fb = crm_fold_key(b);
+    bool same = fa && fb && strcmp(fa, fb) == 0;
+    free(fa);
+    free(fb);
+    return same;
+}
+
+/* Fills `changes` with what `row` would change on `cur`; `fill_only` keeps
+ * cur's non-empty fields (merging into a duplicate). Returns the count. */
+static int diff(crm_contact *cur, crm_contact *row, crm_contact *changes, bool fill_only)
+{
+    int n = 0;
+    for (const crm_contact_field *f = crm_contact_fields; f->name; f++) {
+        char *v = *crm_contact_field_ptr(row, f->name);
+        char *have = *crm_contact_field_ptr(cur, f->name);
+        if (!v || same_value(f->name, v, have) || (fill_only && have))
+            continue;
+        *crm_contact_field_ptr(changes, f->name) = strdup(v);
+        n++;
+    }
+    if (row->tags && !same_tags(cur, row)) {
+        changes->tags = calloc(1, sizeof *changes->tags);
+        for (size_t i = 0; fill_only && i < cur->n_tags; i++)
+            crm_contact_add_tag(changes, cur->tags[i]);
+        for (size_t i = 0; i < row->n_tags; i++)
+            if (!crm_strv_contains(changes->tags, changes->n_tags, row->tags[i]))
+                crm_contact_add_tag(changes, row->tags[i]);
+        n += !fill_only || changes->n_tags != cur->n_tags;
+    }
+    for (size_t i = 0; i < row->n_custom; i++) {
+        const char *have = custom_value(cur, row->custom[i].key);
+        if (crm_str_equal(have, row->custom[i].value) || (fill_only && have))
+            continue;
+        crm_contact_set_custom(changes, row->custom[i].key, row->custom[i].value);
+        n++;
+    }
+    return n;
+}
+
+static int apply_changes(crm_kernel *k, int64_t id, crm_contact *row, bool fill_only,
+                         int outcome, crm_err *err)
+{
+    crm_contact cur = {0}, changes = {0};
+    int rc = crm_contact_get(k, id, &cur, err);
+    int n = rc == CRM_OK ? diff(&cur, row, &changes, fill_only) : 0;
+    if (rc == CRM_OK && n > 0)
+        rc = crm_contact_update(k, id, &changes, err);
+    crm_contact_clear(&cur);
+    crm_contact_clear(&changes);
+    if (rc != CRM_OK)
+        return rc;
+    return n > 0 || outcome == IMP_MERGED ? outcome : IMP_UNCHANGED;
+}
+
+/* The stored contact this row is about: same external_id, else same email
+ * (refusing an email that belongs to a contact with another external_id). */
+static int find_existing(crm_kernel *k, const crm_contact *c, int64_t *id, crm_err *err)
+{
+    *id = 0;
+    int rc = CRM_OK;
+    if (c->external_id)
+        rc = imp_lookup(k, "SELECT id FROM contacts WHERE external_id=?", c->external_id, id,
+                        err);
+    if (rc != CRM_OK || *id || !c->email)
+        return rc;
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+                                      "SELECT id, external_id FROM contacts WHERE email=?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, c->email, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *ext = (const char *)sqlite3_column_text(st, 1);
+        *id = sqlite3_column_int64(st, 0);
+        if (ext && c->external_id && strcmp(ext, c->external_id) != 0)
+            rc = crm_err_set(err, CRM_EEXISTS,
+                             "email: '%s' belongs to contact %lld whose external_id is '%s', "
+                             "not '%s'",
+                             c->email, (long long)*id, ext, c->external_id);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* --merge-duplicates: a contact with the same folded name and postal code. */
+static int find_similar(crm_kernel *k, const crm_contact *c, int64_t *id, crm_err *err)
+{
+    *id = 0;
+    if (!c->postal_code || !c->last_name)
+        return CRM_OK;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s %s", c->first_name ? c->first_name : "", c->last_name);
+    char *key = crm_fold_key(buf);
+    if (!key)
+        return CRM_OK;
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "SELECT id FROM contacts WHERE name_key=? AND postal_code=? LIMIT 1", err);
+    int rc = st ? CRM_OK : err->code;
+    if (st) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c->postal_code, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+    }
+    free(key);
+    return rc;
+}
+
+static int add_or_merge(imp_ctx *ctx, crm_contact *c, int64_t *id, crm_err *err)
+{
+    crm_kernel *k = ctx->k;
+    int rc = CRM_OK;
+    if (ctx->o->merge_duplicates) {
+        rc = find_similar(k, c, id, err);
+        if (rc != CRM_OK || *id)
+            return rc == CRM_OK ? apply_changes(k, *id, c, true, IMP_MERGED, err) : rc;
+    }
+    rc = crm_contact_add(k, c, id, err);
+    if (rc == CRM_EEXISTS && ctx->o->merge_duplicates && *id) {
+        crm_err_clear(err);
+        return apply_changes(k, *id, c, true, IMP_MERGED, err);
+    }
+    return rc == CRM_OK ? IMP_STORED : rc;
+}
+
+static int apply_contact(imp_ctx *ctx, const imp_row *r, int64_t *id, crm_err *err)
+{
+    crm_contact c = {0};
+    int rc = from_row(ctx, r, &c, err);
+    if (rc == CRM_OK)
+        rc = crm_contact_normalise(ctx->k, &c, false, err);
+    if (rc == CRM_OK)
+        rc = find_existing(ctx->k, &c, id, err);
+    if (rc == CRM_OK)
+        rc = *id ? apply_changes(ctx->k, *id, &c, false, IMP_UPDATED, err)
+                 : add_or_merge(ctx, &c, id, err);
+    crm_contact_clear(&c);
+    return rc;
+}
+
+const imp_entity imp_contacts = {"contacts", "contact", contact_columns, CRM_ENTITY_CONTACT,
+                                 apply_contact};

@@ -1,0 +1,295 @@
+/* Import readers: CSV through libcsv (streamed in chunks) and JSON Lines. */
+#include <csv.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/export.h"
+#include "import_int.h"
+
+#define CHUNK (64 * 1024)
+#define MAX_CELLS 512
+
+static void hash_bytes(imp_source *src, const char *p, size_t n)
+{
+    uint64_t h = src->hash ? src->hash : 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    src->hash = h;
+    src->consumed += (int64_t)n;
+}
+
+const char *imp_get(const imp_row *r, const char *field)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->fields[i] && strcmp(r->fields[i], field) == 0)
+            return r->cells[i][0] ? r->cells[i] : NULL;
+    return NULL;
+}
+
+/* ---- CSV -------------------------------------------------------------------- */
+
+typedef struct csv_state {
+    imp_source *src;
+    imp_row_fn fn;
+    void *ud;
+    char *arena;            /* the current record's cells, NUL-separated */
+    size_t used, cap;
+    size_t offs[MAX_CELLS];
+    size_t n;
+    bool overflow;          /* more than MAX_CELLS cells */
+    char **header;
+    size_t n_header;
+    int64_t line;           /* physical line where the next record starts */
+    int64_t nl;             /* newlines inside the current record's cells */
+    int stop;
+} csv_state;
+
+/* libcsv trims spaces around unquoted cells by default: keep them, they
+ * matter for the formula rule and the model trims anyway. */
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+static void on_cell(void *s, size_t len, void *data)
+{
+    csv_state *st = data;
+    if (st->stop)
+        return;
+    if (st->n >= MAX_CELLS) {
+        st->overflow = true;
+        return;
+    }
+    if (st->used + len + 1 > st->cap) {
+        size_t cap = (st->used + len + 1) * 2;
+        char *grown = realloc(st->arena, cap);
+        if (!grown) {
+            st->stop = CRM_ENOMEM;
+            return;
+        }
+        st->arena = grown;
+        st->cap = cap;
+    }
+    if (len)
+        memcpy(st->arena + st->used, s, len);
+    st->arena[st->used + len] = '\0';
+    for (size_t i = 0; i < len; i++)
+        st->nl += ((const char *)s)[i] == '\n';
+    st->offs[st->n++] = st->used;
+    st->used += len + 1;
+}
+
+static int take_header(csv_state *st, char **cells)
+{
+    st->header = calloc(st->n ? st->n : 1, sizeof *st->header);
+    if (!st->header)
+        return CRM_ENOMEM;
+    for (size_t i = 0; i < st->n; i++)
+        if (!(st->header[i] = strdup(cells[i])))
+            return CRM_ENOMEM;
+    st->n_header = st->n;
+    return CRM_OK;
+}
+
+static void emit_record(csv_state *st, int64_t line)
+{
+    char *cells[MAX_CELLS];
+    for (size_t i = 0; i < st->n; i++)
+        cells[i] = st->arena + st->offs[i];
+    if (!st->header) {
+        st->stop = take_header(st, cells);
+        return;
+    }
+    char *names[MAX_CELLS];
+    char reason[160] = "";
+    size_t n = st->n;
+    if (st->overflow || n > st->n_header) {
+        snprintf(reason, sizeof reason, "row: %zu%s cells but the header has %zu columns",
+                 n, st->overflow ? "+" : "", st->n_header);
+        n = n > st->n_header ? st->n_header : n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        names[i] = st->header[i];
+        crm_cell_unneutralise(cells[i]);
+    }
+    imp_row row = {.line = line, .n = n, .names = names, .cells = cells,
+                   .error = *reason ? reason : NULL};
+    st->stop = st->fn(st->ud, &row);
+}
+
+static void on_record(int c, void *data)
+{
+    csv_state *st = data;
+    if (st->stop)
+        return;
+    if (st->n > 0) {
+        int64_t start = st->line;
+        st->line += st->nl;
+        emit_record(st, start);
+    }
+    if (c == '\n')
+        st->line++;
+    st->n = 0;
+    st->used = 0;
+    st->nl = 0;
+    st->overflow = false;
+}
+
+/* The delimiter occurring most in the first line (outside quotes). */
+static char detect_delim(const char *p, size_t n)
+{
+    size_t count[3] = {0};
+    static const char cand[3] = {',', ';', '\t'};
+    bool quoted = false;
+    for (size_t i = 0; i < n && (quoted || (p[i] != '\n' && p[i] != '\r')); i++) {
+        if (p[i] == '"')
+            quoted = !quoted;
+        for (int c = 0; c < 3 && !quoted; c++)
+            count[c] += p[i] == cand[c];
+    }
+    int best = 0;
+    for (int c = 1; c < 3; c++)
+        if (count[c] > count[best])
+            best = c;
+    return cand[best];
+}
+
+static void free_state(csv_state *st)
+{
+    for (size_t i = 0; i < st->n_header; i++)
+        free(st->header[i]);
+    free(st->header);
+    free(st->arena);
+}
+
+int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_APPEND_NULL | CSV_REPALL_NL) != 0)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    csv_set_space_func(&p, no_space);
+    csv_state st = {.src = src, .fn = fn, .ud = ud, .line = 1};
+    char *buf = malloc(CHUNK);
+    int rc = buf ? CRM_OK : crm_err_set(err, CRM_ENOMEM, "out of memory");
+    bool first = true;
+    size_t got;
+    while (rc == CRM_OK && !st.stop && (got = fread(buf, 1, CHUNK, src->f)) > 0) {
+        hash_bytes(src, buf, got);
+        const char *data = buf;
+        if (first && got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+            data += 3;
+            got -= 3;
+        }
+        if (first) {
+            src->delim = detect_delim(data, got);
+            csv_set_delim(&p, (unsigned char)src->delim);
+            first = false;
+        }
+        if (csv_parse(&p, data, got, on_cell, on_record, &st) != got && !st.stop)
+            rc = crm_err_set(err, CRM_EINVAL, "CSV parse error near line %lld: %s",
+                             (long long)st.line, csv_strerror(csv_error(&p)));
+    }
+    if (rc == CRM_OK && ferror(src->f))
+        rc = crm_err_set(err, CRM_EIO, "read error");
+    if (rc == CRM_OK && !st.stop)
+        csv_fini(&p, on_cell, on_record, &st);
+    if (rc == CRM_OK && st.stop)
+        rc = st.stop;
+    if (rc == CRM_OK && !st.header)
+        rc = crm_err_set(err, CRM_EINVAL, "the file is empty: expected a header row");
+    csv_free(&p);
+    free(buf);
+    free_state(&st);
+    return rc;
+}
+
+/* ---- JSON Lines ----------------------------------------------------------- */
+
+/* Text of a JSON scalar, arrays joined with '|' (tags); NULL for null/objects. */
+static char *json_cell(json_t *v)
+{
+    char buf[64];
+    switch (json_typeof(v)) {
+    case JSON_STRING: return strdup(json_string_value(v));
+    case JSON_INTEGER:
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+        return strdup(buf);
+    case JSON_REAL:
+        snprintf(buf, sizeof buf, "%.15g", json_real_value(v));
+        return strdup(buf);
+    case JSON_TRUE: return strdup("true");
+    case JSON_FALSE: return strdup("false");
+    case JSON_ARRAY: {
+        size_t len = 1, i;
+        json_t *item;
+        json_array_foreach(v, i, item) len += json_is_string(item) ? json_string_length(item) + 1 : 0;
+        char *out = calloc(1, len);
+        json_array_foreach(v, i, item) {
+            if (out && json_is_string(item)) {
+                if (*out)
+                    strcat(out, "|");
+                strcat(out, json_string_value(item));
+            }
+        }
+        return out;
+    }
+    default: return NULL;
+    }
+}
+
+static int jsonl_row(imp_source *src, char *text, int64_t line, imp_row_fn fn, void *ud)
+{
+    json_error_t jerr;
+    json_t *obj = json_loads(text, 0, &jerr);
+    char *names[MAX_CELLS], *cells[MAX_CELLS];
+    char reason[300] = "";
+    size_t n = 0;
+    if (!json_is_object(obj)) {
+        snprintf(reason, sizeof reason, "row: not a JSON object (%s)",
+                 obj ? "another JSON value" : jerr.text);
+    } else {
+        const char *key;
+        json_t *v;
+        json_object_foreach(obj, key, v) {
+            char *cell = json_cell(v);
+            if (!cell || n >= MAX_CELLS) {
+                free(cell);
+                continue;
+            }
+            names[n] = (char *)key;
+            cells[n++] = cell; /* JSON is not a spreadsheet: no quote added, none removed */
+        }
+    }
+    imp_row row = {.line = line, .n = n, .names = names, .cells = cells, .raw = text,
+                   .error = *reason ? reason : NULL};
+    int stop = fn(ud, &row);
+    for (size_t i = 0; i < n; i++)
+        free(cells[i]);
+    json_decref(obj);
+    (void)src;
+    return stop;
+}
+
+int imp_read_jsonl(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
+{
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int64_t line = 0;
+    int stop = 0;
+    while (!stop && (len = getline(&text, &cap, src->f)) >= 0) {
+        line++;
+        hash_bytes(src, text, (size_t)len);
+        while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+            text[--len] = '\0';
+        if (len == 0)
+            continue;
+        stop = jsonl_row(src, text, line, fn, ud);
+    }
+    free(text);
+    if (!stop && ferror(src->f))
+        return crm_err_set(err, CRM_EIO, "read error");
+    return stop;
+}

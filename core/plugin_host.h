@@ -1,0 +1,101 @@
+/* The plugin host: finds, checks, loads and runs the plugins crm.yaml enables.
+ *
+ * A plugin NAME is the file NAME.so, searched in $CRM_PLUGIN_PATH (colon-
+ * separated), then crm.yaml's plugin_path, then the build tree's plugin
+ * directory (when crm runs from the build tree), then the installed
+ * <prefix>/lib/crm/plugins. Loading is all or nothing: any refusal (missing
+ * file, no crm_plugin_query, another ABI major, a descriptor too small, a
+ * required plugin missing or too old, a dependency cycle, init failing, a bad
+ * config section, a migration failing, start failing) unloads everything and
+ * fails with a message naming the plugin, its file and the reason, before
+ * any command touches data.
+ *
+ * Lifecycle: query -> ABI check -> init (registration only) -> config
+ * validation -> migrations -> start (dependency order) -> subscriptions
+ * attached to the bus -> ... -> stop (reverse order) -> fini -> dlclose.
+ * While plugin code runs, an SQLite authorizer limits what it may touch
+ * (authorizer.c). */
+#ifndef CRM_CORE_PLUGIN_HOST_H
+#define CRM_CORE_PLUGIN_HOST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CRM_PLUGIN_NO_MACROS
+#include "crm/plugin.h"
+#include "kernel.h"
+
+typedef struct crm_plugin_host crm_plugin_host;
+
+/* A Lua function a plugin registered (crm.<plugin>.<name>). The Lua engine
+ * calls fn(ctx, ud, args_json_array, &result_json, &error): results and
+ * errors are malloc'd (free them with free()); the call runs with the
+ * plugin's rights. */
+typedef struct crm_lua_export {
+    const char *plugin;
+    const char *name;
+    int (*fn)(void *ctx, void *ud, const char *args_json, char **result_json, char **error);
+    void *ctx;
+    void *ud;
+    const char *help;
+} crm_lua_export;
+
+/* A CLI command a plugin registered: `crm <plugin> <verb>`. */
+typedef struct crm_plugin_command {
+    const char *plugin;
+    char *verb;
+    char *usage;    /* argument synopsis, may be NULL */
+    char *summary;
+    crm_command_fn fn;
+    crm_plugin_ctx *ctx;
+} crm_plugin_command;
+
+/* Loads the plugins enabled in k->cfg (k->store open and migrated, k->bus
+ * attached when there is one) and sets k->plugins. Also checks crm.yaml's
+ * top-level sections: a section that is neither a kernel key, an enabled
+ * plugin nor an installed plugin is an error. Returns CRM_OK, or CRM_EPLUGIN /
+ * CRM_ECONFIG / CRM_EDB with the message in err; on failure the caller closes
+ * the kernel (nothing of a refused plugin stays registered). */
+int crm_plugin_host_load(crm_kernel *k, crm_err *err);
+
+/* Stops started plugins in reverse order, calls fini, dlcloses, frees the
+ * host and clears k->plugins. NULL-safe; call before crm_bus_close. */
+void crm_plugin_host_unload(crm_kernel *k);
+
+/* Finds NAME.so along the search path. Returns CRM_OK with the path in
+ * `path`, CRM_ENOTFOUND with the directories searched in err, or CRM_EIO
+ * when the file exists but cannot be read. */
+int crm_plugin_locate(const crm_config *cfg, const char *name, char *path, size_t size,
+                      crm_err *err);
+
+/* The Lua functions registered by the loaded plugins; *out (may be NULL when
+ * 0 is returned) stays valid until the kernel closes. 0 when no host. */
+size_t crm_plugin_host_lua_exports(crm_kernel *k, const crm_lua_export **out);
+
+/* The command `verb` of loaded plugin `plugin`, or NULL. */
+const crm_plugin_command *crm_plugin_host_find_command(crm_kernel *k, const char *plugin,
+                                                       const char *verb);
+
+/* The commands of loaded plugin `plugin` (*out, count returned; 0 when the
+ * plugin is not loaded). */
+size_t crm_plugin_host_commands(crm_kernel *k, const char *plugin,
+                                const crm_plugin_command **out);
+
+/* True when `plugin` is loaded. */
+bool crm_plugin_host_loaded(crm_kernel *k, const char *plugin);
+
+/* Runs a plugin command with its rights: argv[0] is the verb. Output goes to
+ * out (as JSON when json). Returns the plugin's result; on failure err holds
+ * "<plugin> <verb>: <its message>". */
+int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int argc,
+                                char **argv, bool json, FILE *out, crm_err *err);
+
+/* The loaded plugins in dependency order, as a JSON array of objects: name,
+ * version, abi ("1.0"), file, description, requires [{name, min_version}],
+ * events [{pattern, durable}], commands [{verb, usage, summary}],
+ * lua_functions [{name, help}], config [{key, type, default, description}]. */
+json_t *crm_plugin_host_describe(crm_kernel *k);
+
+#endif

@@ -1,0 +1,370 @@
+/* crm SDK — the whole public surface a plugin sees.
+ *
+ * A plugin is a shared object NAME.so exporting one symbol, crm_plugin_query,
+ * which returns a pointer to a constant crm_plugin_descriptor. The host checks
+ * the descriptor's ABI version and size before calling anything else, then
+ * calls init with the host API table (crm_host_api). Everything a plugin does
+ * to the outside world goes through that table; the macros at the end of this
+ * file let plugin code read like plain calls:
+ *
+ *     crm_stmt *st;
+ *     if (crm_sql_prepare(ctx, "SELECT count(*) FROM hello_rows", &st) == CRM_OK) {
+ *         if (crm_sql_step(st) == CRM_SQL_ROW)
+ *             crm_log(ctx, CRM_LOG_INFO, "%lld rows", (long long)crm_sql_column_int64(st, 0));
+ *         crm_sql_finalize(st);
+ *     }
+ *
+ * Lifecycle (see sdk/README.md): query -> ABI check -> init (registration
+ * only) -> config validation -> migrations -> start -> ... -> stop -> fini.
+ *
+ * ABI promises: within one major version, crm_host_api and every struct
+ * carrying a struct_size only grow at their end; existing members never move
+ * or change meaning. A plugin built against 1.x loads in any host 1.y; it
+ * tests for entries newer than the host with CRM_API_HAS. */
+#ifndef CRM_PLUGIN_H
+#define CRM_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crm/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CRM_PLUGIN_ABI_MAJOR 1
+#define CRM_PLUGIN_ABI_MINOR 0
+
+/* Marks the entry point as the one exported symbol (plugins build with
+ * -fvisibility=hidden). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CRM_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define CRM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CRM_PLUGIN_EXPORT
+#define CRM_PRINTF(f, a)
+#endif
+
+typedef struct crm_host_api crm_host_api;
+
+/* Opaque handles. Each starts with the host API pointer (crm_handle_head),
+ * which is what the macros below use; everything else is private. */
+typedef struct crm_plugin_ctx crm_plugin_ctx;     /* one loaded plugin */
+typedef struct crm_stmt crm_stmt;                 /* a prepared SQL statement */
+typedef struct crm_plugin_event crm_plugin_event; /* an event being delivered */
+typedef struct crm_command_io crm_command_io;     /* a CLI command's invocation */
+
+struct crm_handle_head {
+    const crm_host_api *api;
+};
+#define CRM_API(h) (((const struct crm_handle_head *)(const void *)(h))->api)
+
+/* True when the host's table has entry `member` (it may be older than the SDK
+ * the plugin was built with). */
+#define CRM_API_HAS(h, member)                                                               \
+    (CRM_API(h)->struct_size >=                                                              \
+     offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
+
+/* ---- the descriptor ------------------------------------------------------ */
+
+/* A plugin this one needs, loaded and started first. min_version "1.2.0"
+ * (numeric dot-separated compare; NULL = any version). */
+typedef struct crm_plugin_requirement {
+    const char *name;
+    const char *min_version;
+} crm_plugin_requirement;
+
+typedef struct crm_plugin_descriptor {
+    uint32_t abi_major;   /* CRM_PLUGIN_ABI_MAJOR the plugin was built with */
+    uint32_t abi_minor;   /* CRM_PLUGIN_ABI_MINOR */
+    size_t struct_size;   /* sizeof(crm_plugin_descriptor) */
+    const char *name;     /* must equal the file name without ".so": [a-z][a-z0-9_]* */
+    const char *version;  /* "1.2.0" */
+    const char *description;
+    const crm_plugin_requirement *requires; /* ends with {NULL, NULL}; NULL = none */
+
+    /* Registration happens here and only here (migrations, subscriptions,
+     * commands, Lua functions, config keys). Returns CRM_OK, or an error code
+     * after crm_set_error() explained why: the plugin is then refused with
+     * that message. `api` is also reachable later as CRM_API(ctx). */
+    int (*init)(crm_plugin_ctx *ctx, const crm_host_api *api);
+    /* After config validation and migrations, in dependency order. May use
+     * SQL and the entity calls. CRM_OK or an error (with crm_set_error). */
+    int (*start)(crm_plugin_ctx *ctx);
+    /* In reverse dependency order when the kernel closes (only if started). */
+    void (*stop)(crm_plugin_ctx *ctx);
+    /* Last call before dlclose (only if init was called, even if it failed):
+     * free what init allocated. */
+    void (*fini)(crm_plugin_ctx *ctx);
+} crm_plugin_descriptor;
+
+/* The entry point every plugin defines, exactly once:
+ *     CRM_PLUGIN_EXPORT const crm_plugin_descriptor *crm_plugin_query(void)
+ *     { return &my_descriptor; }
+ * It must not do anything else: it runs before the ABI check. */
+typedef const crm_plugin_descriptor *(*crm_plugin_query_fn)(void);
+CRM_PLUGIN_EXPORT const crm_plugin_descriptor *crm_plugin_query(void);
+
+/* Convenience initialiser for the descriptor's header fields. */
+#define CRM_PLUGIN_DESCRIPTOR_HEADER                                                         \
+    .abi_major = CRM_PLUGIN_ABI_MAJOR, .abi_minor = CRM_PLUGIN_ABI_MINOR,                    \
+    .struct_size = sizeof(crm_plugin_descriptor)
+
+/* ---- callback types --------------------------------------------------------- */
+
+/* An event handler. Runs after the event's transaction committed, inside a
+ * transaction the bus opened: its writes commit with the subscriber's cursor
+ * (durable) or roll back when it fails. Returns CRM_OK or an error code after
+ * crm_set_error(); a failing handler is retried, then the event is parked. */
+typedef int (*crm_event_handler)(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud);
+
+/* A CLI command `crm <plugin> <verb> ARGS...`. argv[0] is the verb; global
+ * options (--json, --db, ...) are already removed. Print results to
+ * crm_io_out(io) (as one JSON value per line when crm_io_json(io)). Returns
+ * CRM_OK, or an error code after crm_set_error() (exit status 1, or 2 for
+ * CRM_EUSAGE). */
+typedef int (*crm_command_fn)(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+
+/* A Lua function crm.<plugin>.<name>(...). Arguments arrive as a JSON array
+ * text; the function stores a malloc'd JSON text in *result_json (any JSON
+ * value; NULL means nil) or, on failure, a malloc'd message in *error and
+ * returns an error code. The host frees both with free(). */
+typedef int (*crm_lua_fn)(crm_plugin_ctx *ctx, void *ud, const char *args_json,
+                          char **result_json, char **error);
+
+/* Types of declared config keys. */
+typedef enum crm_config_type {
+    CRM_CONFIG_STRING = 1,
+    CRM_CONFIG_INT = 2,
+    CRM_CONFIG_BOOL = 3
+} crm_config_type;
+
+/* Log levels. */
+typedef enum crm_log_level {
+    CRM_LOG_ERROR = 0,
+    CRM_LOG_WARN = 1,
+    CRM_LOG_INFO = 2,
+    CRM_LOG_DEBUG = 3
+} crm_log_level;
+
+/* crm_sql_step results (besides negative error codes). */
+#define CRM_SQL_DONE 0
+#define CRM_SQL_ROW 1
+
+/* crm_sql_column_type results. */
+#define CRM_SQL_INTEGER 1
+#define CRM_SQL_FLOAT 2
+#define CRM_SQL_TEXT 3
+#define CRM_SQL_BLOB 4
+#define CRM_SQL_NULL 5
+
+/* ---- the host API table ------------------------------------------------------ */
+
+/* Append-only: new entries go at the end, with a minor version bump. Every
+ * function returning int returns CRM_OK or a negative CRM_E* code and then
+ * leaves a message readable with last_error. */
+struct crm_host_api {
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    size_t struct_size;
+
+    /* -- registration: during init only; afterwards CRM_EDENIED ---------------- */
+
+    /* Registers schema step `version` (1, 2, ... in increasing order) named
+     * `name` running `sql` (one or more statements; SQL shared by SQLite and
+     * PostgreSQL). Tables created must be named <plugin>_*. Applied once,
+     * after init, recorded under the plugin's name. Strings are copied. */
+    int (*register_migration)(crm_plugin_ctx *ctx, int version, const char *name,
+                              const char *sql);
+    /* Subscribes `handler` to events matching `pattern` ("contact.created",
+     * "order.*", "*"). Durable subscribers keep a cursor in the database and
+     * see every event exactly once in effect, across restarts; others see
+     * events committed while the process runs. `ud` is passed back. */
+    int (*subscribe)(crm_plugin_ctx *ctx, const char *pattern, int durable,
+                     crm_event_handler handler, void *ud);
+    /* Registers `crm <plugin> <verb>`; `usage` is the argument synopsis
+     * ("[NAME]", may be NULL), `summary` one line of help. Copied. */
+    int (*register_command)(crm_plugin_ctx *ctx, const char *verb, const char *usage,
+                            const char *summary, crm_command_fn fn);
+    /* Registers crm.<plugin>.<name> for Lua rules; `help` documents it. */
+    int (*register_lua_function)(crm_plugin_ctx *ctx, const char *name, crm_lua_fn fn,
+                                 void *ud, const char *help);
+    /* Declares config key `key` (dotted for nesting: "rfm.window_days") of the
+     * plugin's crm.yaml section, with its type, default (text, parsed as the
+     * type; NULL = no default) and description. The section is validated
+     * against the declared keys after init: unknown keys and wrong types
+     * are refused with file:line:column. */
+    int (*declare_config_key)(crm_plugin_ctx *ctx, const char *key, crm_config_type type,
+                              const char *default_value, const char *description);
+
+    /* -- configuration: any time -------------------------------------------------- */
+
+    /* The value of declared key `key` from the plugin's section, or its
+     * default. *out points into host memory valid until the kernel closes
+     * (NULL when unset without default). CRM_ENOTFOUND for an undeclared key,
+     * CRM_ECONFIG for a value of the wrong type. */
+    int (*config_get_string)(crm_plugin_ctx *ctx, const char *key, const char **out);
+    int (*config_get_int)(crm_plugin_ctx *ctx, const char *key, int64_t *out);
+    int (*config_get_bool)(crm_plugin_ctx *ctx, const char *key, int *out);
+
+    /* -- SQL on the host's connection, inside the host's transaction -------------- */
+
+    /* Prepares one statement. The SQLite authorizer checks it against the
+     * plugin's rights (write own <plugin>_* tables; read kernel tables and
+     * those of required plugins): a refusal is CRM_EDENIED naming the table.
+     * *out must be finalized with sql_finalize. */
+    int (*sql_prepare)(crm_plugin_ctx *ctx, const char *sql, crm_stmt **out);
+    /* Binds parameter idx (1-based). Text is copied. */
+    int (*sql_bind_int64)(crm_stmt *st, int idx, int64_t value);
+    int (*sql_bind_text)(crm_stmt *st, int idx, const char *value);
+    int (*sql_bind_null)(crm_stmt *st, int idx);
+    /* CRM_SQL_ROW, CRM_SQL_DONE or a negative error. */
+    int (*sql_step)(crm_stmt *st);
+    /* Resets the statement so it can run again (bindings kept). */
+    int (*sql_reset)(crm_stmt *st);
+    int (*sql_column_count)(crm_stmt *st);
+    int64_t (*sql_column_int64)(crm_stmt *st, int col);
+    /* Valid until the next step, reset or finalize; NULL for SQL NULL. */
+    const char *(*sql_column_text)(crm_stmt *st, int col);
+    int (*sql_column_type)(crm_stmt *st, int col);
+    /* Frees the statement; NULL is fine. */
+    void (*sql_finalize)(crm_stmt *st);
+    /* Runs statements that return no rows. */
+    int (*sql_exec)(crm_plugin_ctx *ctx, const char *sql);
+    /* Row id of the last INSERT on the connection. */
+    int64_t (*sql_last_insert_id)(crm_plugin_ctx *ctx);
+
+    /* Transactions nest (savepoints inside the outermost one). Events emitted
+     * inside are dispatched after the outermost commit. */
+    int (*begin)(crm_plugin_ctx *ctx);
+    int (*commit)(crm_plugin_ctx *ctx);
+    void (*rollback)(crm_plugin_ctx *ctx);
+
+    /* -- kernel entities: validated, normalised, emitting events ------------------ */
+
+    /* The contact as the CLI's JSON object; *json is host-allocated (free
+     * with crm_free). CRM_ENOTFOUND when absent. */
+    int (*contact_get_json)(crm_plugin_ctx *ctx, int64_t id, char **json);
+    /* Adds a contact from a JSON object of contact fields (first_name, email,
+     * ..., tags array, custom object). *id (may be NULL) gets its id.
+     * Emits contact.created. */
+    int (*contact_add_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
+    /* Applies the fields of the JSON object to contact id (null or "" clears a
+     * field; tags replace; custom values set). Emits contact.updated. */
+    int (*contact_update_json)(crm_plugin_ctx *ctx, int64_t id, const char *changes_json);
+    /* Logs an interaction: {contact_id, channel, direction, subject, body,
+     * occurred_at (epoch seconds), author, external_id}. Emits
+     * interaction.logged. */
+    int (*interaction_log_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
+    /* Records consent: {contact_id, channel, purpose, status
+     * (granted|withdrawn), recorded_at, source}. Emits consent.<status>. */
+    int (*consent_record_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
+
+    /* -- events -------------------------------------------------------------------- */
+
+    /* Emits event `type` (<entity>.<past_verb>; kernel entity names are
+     * reserved) with a JSON object payload ("dataver" added when absent), in
+     * the current transaction (or its own one when none is open). The
+     * event's source is the plugin's name. */
+    int (*emit_event)(crm_plugin_ctx *ctx, const char *type, const char *payload_json);
+    /* Accessors of the event a handler receives; valid during the call. */
+    int64_t (*event_id)(const crm_plugin_event *ev);
+    const char *(*event_type)(const crm_plugin_event *ev);
+    const char *(*event_payload)(const crm_plugin_event *ev);  /* JSON object text */
+    const char *(*event_source)(const crm_plugin_event *ev);   /* "kernel" or a plugin */
+    int64_t (*event_created_at)(const crm_plugin_event *ev);
+
+    /* -- CLI command invocations ----------------------------------------------------- */
+
+    /* Where a command prints (stdout unless redirected by the host). */
+    FILE *(*io_out)(crm_command_io *io);
+    /* Non-zero when --json was given. */
+    int (*io_json)(crm_command_io *io);
+
+    /* -- utilities --------------------------------------------------------------------- */
+
+    /* Writes a line to the log with the plugin's name attached. ERROR and
+     * WARN always show; INFO and DEBUG when $CRM_LOG is "info" or "debug". */
+    void (*log)(crm_plugin_ctx *ctx, crm_log_level level, const char *fmt, ...)
+        CRM_PRINTF(3, 4);
+    /* Sets the message the host reports when the plugin's callback returns an
+     * error (init, start, handler, command). */
+    void (*set_error)(crm_plugin_ctx *ctx, const char *fmt, ...) CRM_PRINTF(2, 3);
+    /* The message of the last failed host call (or set_error), "" when none. */
+    const char *(*last_error)(crm_plugin_ctx *ctx);
+    /* The kernel's clock in epoch seconds: --as-of when given, else the time
+     * the command started. Use it instead of time() so runs are reproducible. */
+    int64_t (*now)(crm_plugin_ctx *ctx);
+    /* Frees a string the host allocated for the plugin (NULL is fine). */
+    void (*free)(void *ptr);
+    /* The plugin's name, as loaded. */
+    const char *(*plugin_name)(crm_plugin_ctx *ctx);
+};
+
+/* ---- call macros: plugin code reads like plain calls ------------------------------ */
+
+/* The host itself defines CRM_PLUGIN_NO_MACROS: its own names may collide. */
+#ifndef CRM_PLUGIN_NO_MACROS
+
+#define crm_register_migration(ctx, v, n, sql) CRM_API(ctx)->register_migration((ctx), (v), (n), (sql))
+#define crm_subscribe(ctx, pat, durable, fn, ud) CRM_API(ctx)->subscribe((ctx), (pat), (durable), (fn), (ud))
+#define crm_register_command(ctx, verb, usage, summary, fn)                                 \
+    CRM_API(ctx)->register_command((ctx), (verb), (usage), (summary), (fn))
+#define crm_register_lua_function(ctx, name, fn, ud, help)                                  \
+    CRM_API(ctx)->register_lua_function((ctx), (name), (fn), (ud), (help))
+#define crm_declare_config_key(ctx, key, type, def, desc)                                   \
+    CRM_API(ctx)->declare_config_key((ctx), (key), (type), (def), (desc))
+
+#define crm_config_get_string(ctx, key, out) CRM_API(ctx)->config_get_string((ctx), (key), (out))
+#define crm_config_get_int(ctx, key, out) CRM_API(ctx)->config_get_int((ctx), (key), (out))
+#define crm_config_get_bool(ctx, key, out) CRM_API(ctx)->config_get_bool((ctx), (key), (out))
+
+#define crm_sql_prepare(ctx, sql, out) CRM_API(ctx)->sql_prepare((ctx), (sql), (out))
+#define crm_sql_bind_int64(st, i, v) CRM_API(st)->sql_bind_int64((st), (i), (v))
+#define crm_sql_bind_text(st, i, v) CRM_API(st)->sql_bind_text((st), (i), (v))
+#define crm_sql_bind_null(st, i) CRM_API(st)->sql_bind_null((st), (i))
+#define crm_sql_step(st) CRM_API(st)->sql_step(st)
+#define crm_sql_reset(st) CRM_API(st)->sql_reset(st)
+#define crm_sql_column_count(st) CRM_API(st)->sql_column_count(st)
+#define crm_sql_column_int64(st, c) CRM_API(st)->sql_column_int64((st), (c))
+#define crm_sql_column_text(st, c) CRM_API(st)->sql_column_text((st), (c))
+#define crm_sql_column_type(st, c) CRM_API(st)->sql_column_type((st), (c))
+#define crm_sql_finalize(st) do { if (st) CRM_API(st)->sql_finalize(st); } while (0)
+#define crm_sql_exec(ctx, sql) CRM_API(ctx)->sql_exec((ctx), (sql))
+#define crm_sql_last_insert_id(ctx) CRM_API(ctx)->sql_last_insert_id(ctx)
+
+#define crm_begin(ctx) CRM_API(ctx)->begin(ctx)
+#define crm_commit(ctx) CRM_API(ctx)->commit(ctx)
+#define crm_rollback(ctx) CRM_API(ctx)->rollback(ctx)
+
+#define crm_contact_get_json(ctx, id, json) CRM_API(ctx)->contact_get_json((ctx), (id), (json))
+#define crm_contact_add_json(ctx, json, id) CRM_API(ctx)->contact_add_json((ctx), (json), (id))
+#define crm_contact_update_json(ctx, id, json) CRM_API(ctx)->contact_update_json((ctx), (id), (json))
+#define crm_interaction_log_json(ctx, json, id) CRM_API(ctx)->interaction_log_json((ctx), (json), (id))
+#define crm_consent_record_json(ctx, json, id) CRM_API(ctx)->consent_record_json((ctx), (json), (id))
+
+#define crm_emit_event(ctx, type, payload) CRM_API(ctx)->emit_event((ctx), (type), (payload))
+#define crm_event_id(ev) CRM_API(ev)->event_id(ev)
+#define crm_event_type(ev) CRM_API(ev)->event_type(ev)
+#define crm_event_payload(ev) CRM_API(ev)->event_payload(ev)
+#define crm_event_source(ev) CRM_API(ev)->event_source(ev)
+#define crm_event_created_at(ev) CRM_API(ev)->event_created_at(ev)
+
+#define crm_io_out(io) CRM_API(io)->io_out(io)
+#define crm_io_json(io) CRM_API(io)->io_json(io)
+
+#define crm_log(ctx, level, ...) CRM_API(ctx)->log((ctx), (level), __VA_ARGS__)
+#define crm_set_error(ctx, ...) CRM_API(ctx)->set_error((ctx), __VA_ARGS__)
+#define crm_last_error(ctx) CRM_API(ctx)->last_error(ctx)
+#define crm_now(ctx) CRM_API(ctx)->now(ctx)
+#define crm_free(ctx, p) CRM_API(ctx)->free(p)
+#define crm_plugin_name(ctx) CRM_API(ctx)->plugin_name(ctx)
+#endif /* CRM_PLUGIN_NO_MACROS */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# End to end: crm import / export through the real binary — counts, reject
+# file, re-import, dry run, undo, a kill -9 mid-import then a re-run (no
+# loss, no duplicate), export round trip with formula payloads.
+# Needs CRM (the binary); ctest sets it and CRM_TEST_LIB.
+set -euo pipefail
+
+: "${CRM:?set CRM to the crm binary}"
+CRM_TEST_LIB=${CRM_TEST_LIB:-$(dirname "$0")/lib.sh}
+. "$CRM_TEST_LIB"
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-cli-XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+printf 'database: t.db\nlocale: {country: FR, currency: EUR}\n' >"$dir/crm.yaml"
+unset CRM_DB CRM_CONFIG
+crm() { "$CRM" --config "$dir/crm.yaml" "$@"; }
+sql() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$dir/t.db" "$1"; }
+
+assert_exit 0 crm init
+for cmd in "import contacts" "import orders" "import undo" "import list" "export contacts"; do
+    # shellcheck disable=SC2086
+    assert_exit 0 crm $cmd --help
+    assert_contains "$OUT" "usage: crm $cmd"
+done
+
+# ---- counts, rejects, idempotence ------------------------------------------------
+cat >"$dir/c.csv" <<'EOF'
+external_id;first_name;last_name;email;phone;city;favourite colour
+C1;jean;DUPONT;Jean@Example.com;06 12 34 56 78;Paris;blue
+C2;Ana;"Lopez; Garcia";ana@example.com;;Lyon;red
+C3;Bad;Mail;bad@@example.com;;;green
+C4;Zoe;Dup;;0612345678;;
+EOF
+assert_exit 0 crm import contacts "$dir/c.csv" --json
+assert_eq 4 "$(json_get "$OUT" read)" "read"
+assert_eq 2 "$(json_get "$OUT" stored)" "stored"
+assert_eq 2 "$(json_get "$OUT" rejected)" "rejected"
+assert_eq "favourite colour" "$(json_get "$OUT" unknown_columns)" "unknown columns"
+assert_eq "$dir/c.rejects.csv" "$(json_get "$OUT" rejects)" "reject path"
+rejects=$(cat "$dir/c.rejects.csv")
+assert_contains "$rejects" "line,reason"
+assert_contains "$rejects" "C3,Bad,Mail,bad@@example.com,,,green,4,email: 'bad@@example.com'"
+assert_contains "$rejects" "phone: '+33612345678' already belongs to contact 1"
+first=$(json_get "$OUT" id)
+
+assert_exit 0 crm import contacts "$dir/c.csv"
+assert_contains "$OUT" "read 4, stored 0, updated 0, unchanged 2, merged 0, rejected 2"
+assert_contains "$ERR" "nothing changed"
+assert_eq 2 "$(sql 'SELECT count(*) FROM contacts')" "no duplicate after re-import"
+
+# ---- dry run ---------------------------------------------------------------------
+printf 'external_id,first_name,email\nD1,Dry,dry@example.com\n' >"$dir/d.csv"
+assert_exit 0 crm import contacts "$dir/d.csv" --dry-run
+assert_contains "$OUT" "dry run of contacts: read 1, stored 1"
+assert_eq 0 "$(sql "SELECT count(*) FROM contacts WHERE external_id='D1'")" "dry run wrote nothing"
+
+# ---- orders and undo -------------------------------------------------------------
+cat >"$dir/o.csv" <<'EOF'
+external_id,contact_external_id,placed_at,total,currency,status
+O1,C1,2025-01-02,"19,99",EUR,paid
+O2,C2,2025-01-03T10:00:00+02:00,5.00,EUR,placed
+O3,C9,2025-01-03,5.00,EUR,placed
+EOF
+assert_exit 0 crm import orders "$dir/o.csv" --rejects "$dir/o-bad.csv" --json
+assert_eq 2 "$(json_get "$OUT" stored)" "orders stored"
+orders_import=$(json_get "$OUT" id)
+assert_contains "$(cat "$dir/o-bad.csv")" "contact_external_id: 'C9' matches no contact"
+assert_exit 1 crm import undo "$first"
+assert_contains "$ERR" "has an order"
+assert_exit 0 crm import undo "$orders_import"
+assert_eq 0 "$(sql 'SELECT count(*) FROM orders')" "orders undone"
+assert_exit 0 crm import undo "$first"
+assert_eq 0 "$(sql 'SELECT count(*) FROM contacts')" "contacts undone"
+assert_exit 1 crm import undo "$first"
+assert_exit 0 crm import list
+assert_contains "$OUT" "undone"
+
+# ---- kill -9 mid-import, then re-run ----------------------------------------------
+n=30000
+python3 - "$dir/big.csv" "$n" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("external_id,first_name,last_name,email\n")
+    for i in range(int(sys.argv[2])):
+        f.write(f"K{i},First{i},Last{i},k{i}@example.com\n")
+EOF
+"$CRM" --config "$dir/crm.yaml" import contacts "$dir/big.csv" --batch 250 --quiet \
+    >/dev/null 2>&1 &
+pid=$!
+python3 - "$dir/t.db" <<'EOF'
+import sqlite3, sys, time
+deadline = time.time() + 120
+while time.time() < deadline:
+    try:
+        r = sqlite3.connect(sys.argv[1], timeout=1).execute(
+            "SELECT n_read FROM import_journal WHERE status='running'").fetchone()
+        if r and r[0] >= 1000:
+            break
+    except sqlite3.Error:
+        pass
+    time.sleep(0.02)
+EOF
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+committed=$(sql "SELECT count(*) FROM contacts WHERE external_id LIKE 'K%'")
+journal=$(sql "SELECT n_stored FROM import_journal WHERE status='running'")
+assert_eq "$journal" "$committed" "journal counts match committed rows"
+assert_eq 0 "$((committed % 250))" "only whole batches committed ($committed)"
+if [ "$committed" -lt "$n" ]; then pass; else fail "the kill came too late to test anything"; fi
+assert_exit 0 crm import contacts "$dir/big.csv" --json --quiet
+assert_eq "$committed" "$(json_get "$OUT" unchanged)" "re-run: committed rows unchanged"
+assert_eq "$((n - committed))" "$(json_get "$OUT" stored)" "re-run: the rest stored"
+assert_eq "$n" "$(sql "SELECT count(DISTINCT external_id) FROM contacts WHERE external_id LIKE 'K%'")" \
+    "every row once"
+assert_eq "$n" "$(sql "SELECT count(*) FROM contacts WHERE external_id LIKE 'K%'")" "no duplicate"
+
+# ---- export: formula payloads round-trip ---------------------------------------------
+cat >"$dir/f.csv" <<'EOF'
+external_id,first_name,last_name,email,street,city,source
+F1,Eve,"=HYPERLINK(""http://evil"",""x"")",eve@example.com," =1+1",@SUM(A1),-2+3
+F2,Tab,"	=cmd|' /C calc'!A0",tab@example.com,"+33 cmd",x,plain
+EOF
+assert_exit 0 crm import contacts "$dir/f.csv" --json
+assert_eq 2 "$(json_get "$OUT" stored)" "formula rows stored"
+assert_exit 0 crm export contacts --city @SUM\(A1\) -o "$dir/out.csv"
+exported=$(cat "$dir/out.csv")
+assert_contains "$exported" "'=HYPERLINK"
+assert_contains "$exported" "'@SUM(A1)"
+assert_contains "$exported" "'-2+3"
+assert_exit 0 crm export contacts --output "$dir/all.csv"
+python3 - "$dir/all.csv" <<'EOF' || fail "a cell starts with a formula character after export"
+import csv, sys
+for row in csv.reader(open(sys.argv[1], newline="")):
+    for cell in row:
+        s = cell.lstrip(" \t\r\n\x00\x01\x02\x03")
+        if s[:1] in ("=", "+", "-", "@") and not s.lstrip("+-").replace(".", "").isdigit():
+            sys.exit(1)
+EOF
+assert_exit 0 crm import contacts "$dir/all.csv" --json
+assert_eq 0 "$(json_get "$OUT" stored)" "re-import of the export stores nothing"
+assert_eq 0 "$(json_get "$OUT" updated)" "re-import of the export updates nothing"
+assert_eq 0 "$(json_get "$OUT" rejected)" "re-import of the export rejects nothing"
+assert_exit 0 crm export contacts --format jsonl -o "$dir/all.jsonl"
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$dir/all.jsonl" \
+    && pass || fail "export jsonl is not JSON Lines"
+assert_exit 0 crm import contacts "$dir/all.jsonl" --json
+assert_eq "$(json_get "$OUT" read)" "$(json_get "$OUT" unchanged)" "jsonl round trip"
+assert_exit 2 crm export contacts --format xml
+
+finish

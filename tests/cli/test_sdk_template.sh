@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The SDK end to end: install the build into a temporary prefix, build
+# sdk/template out of tree against it (CMake package and pkg-config), load it
+# with a crm.yaml and check its handler, command, table, Lua function and
+# listing.
+set -uo pipefail
+: "${CRM:?CRM must point at the crm binary}"
+: "${CRM_SOURCE_DIR:?}" "${CRM_BUILD_DIR:?}" "${CRM_TEST_LIB:?}"
+. "$CRM_TEST_LIB"
+
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+prefix=$dir/prefix
+
+# ---- install the SDK -------------------------------------------------------------
+assert_exit 0 cmake --install "$CRM_BUILD_DIR" --prefix "$prefix"
+for f in include/crm/plugin.h include/crm/error.h; do
+    [ -f "$prefix/$f" ] && pass || fail "$f not installed"
+done
+pc=$(find "$prefix" -name crm-sdk.pc | head -1)
+cfg=$(find "$prefix" -name crm-sdkConfig.cmake | head -1)
+[ -n "$pc" ] && pass || fail "crm-sdk.pc not installed"
+[ -n "$cfg" ] && pass || fail "crm-sdkConfig.cmake not installed"
+
+# ---- build the template out of tree ---------------------------------------------------
+cp -r "$CRM_SOURCE_DIR/sdk/template" "$dir/src"
+assert_exit 0 cmake -S "$dir/src" -B "$dir/tb" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
+assert_exit 0 cmake --build "$dir/tb"
+so=$dir/tb/template.so
+[ -f "$so" ] && pass || fail "template.so not built: $ERR"
+# only the entry point is exported
+run sh -c "nm -D --defined-only '$so' | awk '\$2 ~ /[TDB]/ {print \$3}'"
+assert_eq "crm_plugin_query" "$OUT" "exported symbols"
+
+# the same with pkg-config
+mkdir -p "$dir/pc"
+run sh -c "PKG_CONFIG_PATH='$(dirname "$pc")' pkg-config --cflags crm-sdk"
+assert_contains "$OUT" "-fvisibility=hidden" "pkg-config cflags"
+assert_exit 0 sh -c "cc -shared -fPIC $OUT -o '$dir/pc/template.so' '$dir/src/template.c'"
+
+# ---- load it ------------------------------------------------------------------------
+export CRM_PLUGIN_PATH=$dir/tb
+cd "$dir"
+cat >crm.yaml <<YAML
+database: $dir/crm.db
+plugins: [template]
+template:
+  greeting: Hello
+YAML
+assert_exit 0 "$CRM" init
+assert_exit 0 "$CRM" contact add --first-name Ada --last-name Lovelace --email ada@example.org
+
+# the migration made its table, recorded under the plugin's name
+assert_eq 1 "$(sqlite3 "$dir/crm.db" "select count(*) from template_greetings")" "rows"
+assert_eq 1 "$(sqlite3 "$dir/crm.db" "select max(version) from schema_migrations where owner = 'template'")" "migration"
+
+# the handler ran, the command answers
+assert_exit 0 "$CRM" template greetings
+assert_contains "$OUT" "contact 1" "greetings"
+assert_contains "$OUT" "Hello" "greetings"
+assert_exit 0 "$CRM" template greetings --json
+json_lines_valid "$OUT" && pass || fail "greetings --json: $OUT"
+assert_eq "Hello" "$(json_get "$OUT" greeting)" "greeting"
+assert_exit 0 "$CRM" template --help
+assert_contains "$OUT" "template greetings" "plugin help"
+assert_exit 2 "$CRM" template nope
+assert_contains "$ERR" "unknown command 'template nope'" "unknown verb"
+assert_exit 2 "$CRM" template greetings extra
+assert_contains "$ERR" "greetings takes no arguments" "usage error"
+
+# crm plugins lists it with its events, commands and Lua function
+assert_exit 0 "$CRM" plugins --json
+assert_eq "template" "$(json_get "$OUT" name)" "name"
+assert_eq "0.1.0" "$(json_get "$OUT" version)" "version"
+assert_eq "1.0" "$(json_get "$OUT" abi)" "abi"
+assert_eq "$so" "$(json_get "$OUT" file)" "file"
+assert_eq "contact.created" "$(json_get "$OUT" events.0.pattern)" "events"
+assert_eq "true" "$(json_get "$OUT" events.0.durable)" "durable"
+assert_eq "greetings" "$(json_get "$OUT" commands.0.verb)" "commands"
+assert_eq "greet" "$(json_get "$OUT" lua_functions.0.name)" "lua functions"
+assert_eq "[]" "$(json_get "$OUT" requires)" "requires"
+assert_exit 0 "$CRM" plugins
+assert_contains "$OUT" "template 0.1.0 (abi 1.0)" "plugins"
+assert_exit 0 "$CRM" --help
+assert_contains "$OUT" "crm plugins" "--help"
+
+# the installed crm finds it too; so does the pkg-config build
+assert_exit 0 "$prefix/bin/crm" plugins --json
+assert_eq "template" "$(json_get "$OUT" name)" "installed crm"
+CRM_PLUGIN_PATH=$dir/pc assert_exit 0 "$CRM" template greetings
+assert_contains "$OUT" "Hello" "pkg-config build"
+
+# a wrong key in its section is refused with its position and a suggestion
+cat >bad.yaml <<YAML
+database: $dir/crm.db
+plugins: [template]
+template:
+  greting: Hello
+YAML
+assert_exit 1 "$CRM" --config bad.yaml template greetings
+assert_contains "$ERR" "bad.yaml:4:3" "position"
+assert_contains "$ERR" "did you mean 'greeting'?" "suggestion"
+
+# a missing plugin refuses the command before touching data
+cat >missing.yaml <<YAML
+database: $dir/crm.db
+plugins: [template, nothere]
+YAML
+assert_exit 1 "$CRM" --config missing.yaml contact add --first-name Bob --email bob@example.org
+assert_contains "$ERR" "plugin 'nothere' (nothere.so)" "missing plugin"
+assert_eq 1 "$(sqlite3 "$dir/crm.db" "select count(*) from contacts")" "no write"
+
+finish

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# The segmentation plugin end to end: RFM against an independent SQL query,
+# window/status filters, as-of reproducibility, incremental updates after
+# order events (placed, paid, cancelled, refunded), segment history and
+# events, the dry-run diff, churn reasons, and a configuration without the
+# plugin in which none of its commands or tables exist.
+set -u
+CRM=${CRM:?CRM must point to the crm binary}
+BUILD=${CRM_BUILD_DIR:?CRM_BUILD_DIR must point to the build tree}
+export CRM_PLUGIN_PATH="$BUILD/plugins"
+if [ ! -f "$CRM_PLUGIN_PATH/segmentation.so" ]; then
+  echo "segmentation.so not built (CRM_PLUGIN_SEGMENTATION=OFF): skipped"
+  echo "0 passed, 0 failed"
+  exit 0
+fi
+dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-test-seg-XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+cd "$dir" || exit 1
+unset CRM_CONFIG CRM_DB
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { local what=$1; shift; if "$@"; then ok; else ko "$what"; fi; }
+T=2024-06-01T00:00:00Z
+TS=1717200000
+
+write_config() { # $1: plugins list
+  cat >crm.yaml <<YAML
+database: crm.db
+plugins: [$1]
+YAML
+  if [ -n "$1" ]; then
+    cat >>crm.yaml <<'YAML'
+segmentation:
+  rfm:
+    window_days: 365
+    currency: EUR
+  segments: "Big Spenders: monetary >= 50000; Regulars: orders_90d >= 2 or tag = vip; Test List: static"
+YAML
+  fi
+}
+
+# ---- disabled: nothing of the plugin exists -------------------------------------
+write_config ""
+"$CRM" init --quiet >/dev/null 2>&1; check "init without plugin" test $? -eq 0
+"$CRM" segmentation rfm list >/dev/null 2>"$dir/err"
+check "disabled: crm segmentation is an unknown command (exit 2)" test $? -eq 2
+check "disabled: no segmentation_* table" test "$(python3 -c '
+import sqlite3; c=sqlite3.connect("crm.db")
+print(c.execute("select count(*) from sqlite_master where name like \"segmentation%\"").fetchone()[0])')" = 0
+rm -f crm.db*
+
+# ---- enabled ------------------------------------------------------------------------
+write_config segmentation
+"$CRM" init --quiet >/dev/null 2>"$dir/err"; check "init with plugin: $(cat "$dir/err")" test $? -eq 0
+check "enabled: tables exist" test "$(python3 -c '
+import sqlite3; c=sqlite3.connect("crm.db")
+print(c.execute("select count(*) from sqlite_master where type=\"table\" and name like \"segmentation_%\"").fetchone()[0])')" = 5
+
+# A generated data set: 40 contacts, orders over two years, every status, ties.
+python3 - "$TS" >"$dir/gen.sh" <<'PY'
+import random, sys, datetime
+T = int(sys.argv[1]); rnd = random.Random(7)
+def iso(t): return datetime.datetime.utcfromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%SZ")
+for i in range(1, 41):
+    print(f'"$CRM" contact add --external-id c{i} --email c{i}@example.com --last-name N{i} >/dev/null')
+for i in range(1, 41):
+    n = rnd.choice([0, 1, 1, 2, 3, 5])
+    for k in range(n):
+        age = rnd.choice([1, 3, 3, 10, 40, 100, 200, 364, 366, 500])
+        t = T - age * 86400 - rnd.choice([0, 3600, 86399])
+        total = rnd.choice(["10", "25", "25", "100", "480.50"])
+        st = rnd.choice(["placed", "paid", "paid", "cancelled", "refunded"])
+        cur = "USD" if rnd.random() < 0.05 else "EUR"
+        print(f'"$CRM" order add --contact ext:c{i} --total {total} --currency {cur} --placed-at {iso(t)} --status {st} >/dev/null')
+# a future order (after T) never counts as of T
+print(f'"$CRM" order add --contact ext:c1 --total 999 --placed-at {iso(T + 86400)} --status paid >/dev/null')
+PY
+CRM="$CRM" bash "$dir/gen.sh" 2>"$dir/gen.err"
+check "data generated: $(head -3 "$dir/gen.err")" test ! -s "$dir/gen.err"
+
+"$CRM" --as-of $T segmentation rfm refresh >/dev/null 2>"$dir/err"
+check "rfm refresh: $(cat "$dir/err")" test $? -eq 0
+"$CRM" --as-of $T --json segmentation rfm list >"$dir/list1.json" 2>"$dir/err"
+check "rfm list --json" test $? -eq 0
+
+# The independent reference, from the definition, with window functions.
+cat >"$dir/ref.py" <<'PY'
+import json, sqlite3, sys
+T, W = int(sys.argv[1]), 365
+db = sqlite3.connect("crm.db")
+rows = db.execute("""
+WITH q AS (SELECT contact_id, placed_at, total FROM orders
+           WHERE status IN ('placed','paid') AND placed_at < :T AND placed_at >= :T - :W * 86400
+             AND currency = 'EUR'),
+     a AS (SELECT contact_id, (:T - max(placed_at)) / 86400 AS rd, count(*) AS fr, sum(total) AS mo
+           FROM q GROUP BY contact_id),
+     n AS (SELECT count(*) AS n FROM a)
+SELECT contact_id, rd, fr, mo,
+       1 + (5 * (rank() OVER (ORDER BY rd DESC) - 1)) / n,
+       1 + (5 * (rank() OVER (ORDER BY fr) - 1)) / n,
+       1 + (5 * (rank() OVER (ORDER BY mo) - 1)) / n
+FROM a, n ORDER BY contact_id""", {"T": T, "W": W}).fetchall()
+grid = [("champions",5,5,4,5),("loyal",3,4,4,5),("potential_loyalists",4,5,2,3),("new",5,5,1,1),
+        ("promising",4,4,1,1),("need_attention",3,3,3,3),("about_to_sleep",3,3,1,2),
+        ("at_risk",1,2,3,4),("cant_lose_them",1,2,5,5),("hibernating",1,2,1,2)]
+def seg(r, f):
+    for s, a, b, c, d in grid:
+        if a <= r <= b and c <= f <= d: return s
+mine = {o["contact_id"]: o for o in map(json.loads, open(sys.argv[2]))}
+bad = 0
+for cid, rd, fr, mo, r, f, m in rows:
+    o = mine.pop(cid, None)
+    want = (rd, fr, mo, r, f, m, seg(r, f))
+    got = o and (o["recency_days"], o["frequency"], o["monetary"], o["r"], o["f"], o["m"], o["segment"])
+    if want != got: bad += 1; print("contact", cid, "want", want, "got", got)
+for cid in mine: bad += 1; print("contact", cid, "scored but has no qualifying order")
+print("ok" if bad == 0 and rows else f"{bad} mismatches of {len(rows)}")
+PY
+res=$(python3 "$dir/ref.py" $TS "$dir/list1.json")
+check "RFM equals the independent SQL for every contact: $res" test "$res" = ok
+check "ties exist in the data set" test "$(python3 -c '
+import json,sys; r=[json.loads(l)["frequency"] for l in open(sys.argv[1])]; print(len(r) > len(set(r)))' "$dir/list1.json")" = True
+
+# as-of reproducibility: the same refresh twice gives the same scores
+"$CRM" --as-of $T segmentation rfm refresh >/dev/null 2>&1
+"$CRM" --as-of $T --json segmentation rfm list >"$dir/list2.json"
+check "as-of refresh is reproducible" cmp -s "$dir/list1.json" "$dir/list2.json"
+"$CRM" --as-of $T --json segmentation rfm list --fresh >"$dir/list3.json"
+check "fresh computation equals the stored one" cmp -s "$dir/list1.json" "$dir/list3.json"
+
+# window/status: a contact with only an old order, one with only cancelled ones
+"$CRM" contact add --external-id old --email old@example.com >/dev/null 2>&1
+"$CRM" order add --contact ext:old --total 50 --placed-at 2022-01-01T00:00:00Z --status paid >/dev/null 2>&1
+"$CRM" contact add --external-id canc --email canc@example.com >/dev/null 2>&1
+"$CRM" order add --contact ext:canc --total 50 --placed-at 2024-05-01T00:00:00Z --status cancelled >/dev/null 2>&1
+"$CRM" --as-of $T segmentation rfm refresh >/dev/null 2>&1
+"$CRM" --as-of $T --json segmentation rfm list >"$dir/list4.json"
+check "outside the window: not scored" test -z "$(grep '"external_id":"old"' "$dir/list4.json")"
+check "cancelled only: not scored" test -z "$(grep '"external_id":"canc"' "$dir/list4.json")"
+"$CRM" --as-of 2022-06-01T00:00:00Z --json segmentation rfm list --fresh >"$dir/list5.json"
+check "as of 2022 the old order counts" grep -q '"external_id":"old"' "$dir/list5.json"
+
+# ---- incremental updates after order events ---------------------------------------------
+freq() { "$CRM" --as-of $T --json segmentation rfm list | python3 -c '
+import json,sys
+for l in sys.stdin:
+    o=json.loads(l)
+    if o["external_id"]==sys.argv[1]: print(o["frequency"], o["monetary"], o["segment"])' "$1"; }
+"$CRM" contact add --external-id inc --email inc@example.com >/dev/null 2>&1
+oid=$("$CRM" --as-of $T order add --contact ext:inc --total 100 --placed-at 2024-05-31T12:00:00Z 2>/dev/null | grep -o '[0-9]*' | head -1)
+check "placed: scored at once ($(freq inc))" test "$(freq inc | cut -d' ' -f1,2)" = "1 10000"
+"$CRM" --as-of $T order add --contact ext:inc --total 20 --placed-at 2024-05-30T12:00:00Z --status paid >/dev/null 2>&1
+check "second order: frequency 2" test "$(freq inc | cut -d' ' -f1,2)" = "2 12000"
+"$CRM" --as-of $T order set-status "$oid" paid >/dev/null 2>&1
+check "paid: still counted" test "$(freq inc | cut -d' ' -f1,2)" = "2 12000"
+"$CRM" --as-of $T order set-status "$oid" refunded >/dev/null 2>"$dir/err"
+check "refunded: taken out ($(cat "$dir/err"))" test "$(freq inc | cut -d' ' -f1,2)" = "1 2000"
+oid2=$("$CRM" --as-of $T order add --contact ext:inc --total 30 --placed-at 2024-05-29T12:00:00Z 2>/dev/null | grep -o '[0-9]*' | head -1)
+"$CRM" --as-of $T order set-status "$oid2" cancelled >/dev/null 2>&1
+check "cancelled: taken out" test "$(freq inc | cut -d' ' -f1,2)" = "1 2000"
+"$CRM" --json events tail --type 'segment.*' --limit 0 >"$dir/ev.json" 2>/dev/null
+check "segment.entered events carry contact and segment" python3 -c '
+import json,sys
+rows=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert any(r["type"]=="segment.entered" and "contact_id" in r["payload"] and "segment" in r["payload"] for r in rows)' "$dir/ev.json"
+
+# ---- rule segments: history, events, explain, diff ------------------------------------------
+"$CRM" --as-of $T segmentation segment refresh >"$dir/out" 2>"$dir/err"
+check "segment refresh: $(cat "$dir/err")" test $? -eq 0
+n_big=$("$CRM" --json segmentation segment members big_spenders | wc -l)
+check "big spenders has members" test "$n_big" -gt 0
+"$CRM" contact add --external-id whale --email whale@example.com >/dev/null 2>&1
+wid=$("$CRM" --as-of $T order add --contact ext:whale --total 900 --placed-at 2024-05-20T00:00:00Z --status paid 2>/dev/null | grep -o '[0-9]*' | head -1)
+check "whale entered Big Spenders on the order event" \
+  test "$("$CRM" --json segmentation segment members big_spenders | grep -c '"whale"')" -eq 1
+"$CRM" --as-of $T order set-status "$wid" refunded >/dev/null 2>&1
+check "whale left on refund" \
+  test "$("$CRM" --json segmentation segment members big_spenders | grep -c '"whale"')" -eq 0
+"$CRM" --json segmentation segment history big_spenders >"$dir/hist.json"
+check "history keeps entered_at and left_at" python3 -c '
+import json,sys
+rows=[json.loads(l) for l in open(sys.argv[1])]
+assert any(r["left_at"] is not None for r in rows) and any(r["left_at"] is None for r in rows)' "$dir/hist.json"
+"$CRM" --json events tail --type 'segment.left' --limit 0 >"$dir/ev2.json" 2>/dev/null
+check "segment.left emitted" grep -q big_spenders "$dir/ev2.json"
+
+out=$("$CRM" --as-of $T segmentation segment explain big_spenders --contact ext:whale 2>&1)
+check "explain says which condition held: $out" grep -q '\[ \] monetary >= 50000' <<<"$out"
+
+snap() { python3 -c '
+import sqlite3, hashlib
+c=sqlite3.connect("crm.db"); h=hashlib.sha1()
+for t in ("segmentation_members","segmentation_rfm","events"):
+    for r in c.execute(f"select * from {t} order by 1"): h.update(repr(r).encode())
+print(h.hexdigest())'; }
+before=$(snap)
+echo "monetary >= 1000" >"$dir/rule.txt"
+"$CRM" --as-of $T segmentation segment diff big_spenders --rule "$dir/rule.txt" >"$dir/diff" 2>"$dir/err"
+check "diff runs: $(cat "$dir/err")" test $? -eq 0
+check "diff prints who would enter" grep -q '^enter ' "$dir/diff"
+check "diff changes nothing" test "$before" = "$(snap)"
+
+"$CRM" segmentation segment add test_list ext:c1 ext:c2 >/dev/null 2>&1
+check "static add" test "$("$CRM" --json segmentation segment members test_list | wc -l)" -eq 2
+"$CRM" segmentation segment remove test_list ext:c1 >/dev/null 2>&1
+check "static remove" test "$("$CRM" --json segmentation segment members test_list | wc -l)" -eq 1
+"$CRM" segmentation segment add big_spenders ext:c1 >/dev/null 2>&1
+check "add to a rule segment is refused (exit 1)" test $? -eq 1
+
+# ---- churn ---------------------------------------------------------------------------------
+"$CRM" contact add --external-id ch --email ch@example.com >/dev/null 2>&1
+for d in 2023-10-01 2023-11-01 2023-12-01; do
+  "$CRM" order add --contact ext:ch --total 40 --placed-at ${d}T10:00:00Z --status paid >/dev/null 2>&1
+done
+"$CRM" interaction log --contact ext:ch --channel web --direction in --subject "visit /returns" --at 2024-05-20T10:00:00Z >/dev/null 2>&1
+for d in 10 15 20 25; do
+  "$CRM" interaction log --contact ext:ch --channel email --direction out --subject "news" --at 2024-05-${d}T10:00:00Z >/dev/null 2>&1
+done
+"$CRM" --as-of $T --json segmentation churn show ext:ch >"$dir/churn.json" 2>"$dir/err"
+check "churn show: $(cat "$dir/err")" test $? -eq 0
+check "churn reasons: inactivity past own cycle, low engagement, returns page" python3 -c '
+import json,sys
+o=json.load(open(sys.argv[1])); codes={r["code"] for r in o["reasons"]}
+assert codes=={"inactivity","low_engagement","signal:returns_page"}, codes
+assert o["score"]==sum(r["points"] for r in o["reasons"])
+assert "30-day" in [r for r in o["reasons"] if r["code"]=="inactivity"][0]["text"]' "$dir/churn.json"
+"$CRM" --as-of $T segmentation churn refresh >/dev/null 2>&1
+check "churn.risk_raised emitted with lifetime value" test "$("$CRM" --json events tail --type churn.risk_raised --limit 0 | grep -c lifetime_value)" -gt 0
+check "churn list --min-score" test "$("$CRM" --json segmentation churn list --min-score 1 | grep -c '"contact_id"')" -gt 0
+
+# ---- grid and metrics ------------------------------------------------------------------------
+"$CRM" --json segmentation rfm grid >"$dir/grid.json" 2>&1
+check "grid counts all scored contacts" python3 -c '
+import json,sys
+g=json.load(open(sys.argv[1])); assert sum(map(sum,g["matrix_r5_to_r1_by_f1_to_f5"]))==g["customers"]>0' "$dir/grid.json"
+"$CRM" --as-of $T --json segmentation metrics >"$dir/metrics.json" 2>&1
+check "metrics" python3 -c '
+import json,sys
+m=json.load(open(sys.argv[1])); assert m["customers"]>0 and 0<=m["top20_revenue_share"]<=1' "$dir/metrics.json"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

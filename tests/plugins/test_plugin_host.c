@@ -1,0 +1,391 @@
+/* The plugin host through a real kernel: test plugins from fixtures/ are
+ * found through CRM_PLUGIN_PATH and enabled by a crm.yaml per test. */
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "kernel.h"
+#include "model.h"
+#include "plugin_host.h"
+
+typedef struct fx {
+    char *dir;
+    char *trace;
+    char db[4096];
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = crm_test_tmpdir();
+    assert_non_null(f->dir);
+    snprintf(f->db, sizeof f->db, "%s/crm.db", f->dir);
+    f->trace = crm_test_write_file(f->dir, "trace", "");
+    setenv("CRM_PLUGIN_PATH", CRM_TEST_PLUGIN_DIR, 1);
+    setenv("CRM_TEST_TRACE", f->trace, 1);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    crm_test_rmdir(f->dir);
+    free(f->dir);
+    free(f->trace);
+    free(f);
+    return 0;
+}
+
+/* Writes crm.yaml (database line first, then `body`) and opens a kernel. */
+static int open_kernel(fx *f, const char *body, bool no_plugins, crm_kernel **k, crm_err *err)
+{
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml, "database: %s\n%s", f->db, body);
+    char *cfg = crm_test_write_file(f->dir, "crm.yaml", yaml);
+    crm_open_opts o = {.config_path = cfg, .create = true, .no_plugins = no_plugins};
+    crm_err_clear(err);
+    int rc = crm_kernel_open(k, &o, err);
+    free(cfg);
+    return rc;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    static char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+/* Runs `crm <plugin> <verb>` and returns its output (static buffer). */
+static int run(crm_kernel *k, const char *plugin, const char *verb, char **out, crm_err *err)
+{
+    const crm_plugin_command *c = crm_plugin_host_find_command(k, plugin, verb);
+    assert_non_null(c);
+    static char buf[4096];
+    FILE *mem = fmemopen(buf, sizeof buf, "w");
+    char *argv[] = {(char *)verb, "Ada", NULL};
+    crm_err_clear(err);
+    int rc = crm_plugin_host_run_command(k, c, 2, argv, false, mem, err);
+    fclose(mem);
+    if (out)
+        *out = buf;
+    return rc;
+}
+
+static int64_t count_rows(crm_kernel *k, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(crm_store_db(k->store), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void count_sub(const char *name, const char *pattern, bool durable, const char *actor,
+                      void *ud)
+{
+    (void)name;
+    (void)pattern;
+    (void)durable;
+    (void)actor;
+    (*(int *)ud)++;
+}
+
+/* ---- loading, order, registrations ------------------------------------------------ */
+
+static void test_dependency_order(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    /* dependent is listed first but requires good. */
+    int rc = open_kernel(f, "plugins: [dependent, good]\n", false, &k, &err);
+    assert_int_equal(rc, CRM_OK);
+    assert_true(crm_plugin_host_loaded(k, "good"));
+    assert_true(crm_plugin_host_loaded(k, "dependent"));
+    json_t *list = crm_plugin_host_describe(k);
+    assert_int_equal(json_array_size(list), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "name")),
+                        "good");
+    json_decref(list);
+    crm_kernel_close(k);
+    assert_string_equal(slurp(f->trace), "init good\ninit dependent\n"
+                                         "start good\nstart dependent\n"
+                                         "stop dependent\nstop good\n"
+                                         "fini dependent\nfini good\n");
+}
+
+static void test_registrations(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [good]\ngood:\n  greeting: Bonjour\n"
+                                    "  nested:\n    depth: 3\n",
+                                 false, &k, &err),
+                     CRM_OK);
+    char *out;
+    assert_int_equal(run(k, "good", "hello", &out, &err), CRM_OK);
+    assert_string_equal(out, "Bonjour Ada 10 1\n");
+    assert_null(crm_plugin_host_find_command(k, "good", "nope"));
+
+    const crm_lua_export *ex;
+    assert_int_equal(crm_plugin_host_lua_exports(k, &ex), 1);
+    assert_string_equal(ex[0].plugin, "good");
+    assert_string_equal(ex[0].name, "double");
+    char *result = NULL, *error = NULL;
+    assert_int_equal(ex[0].fn(ex[0].ctx, ex[0].ud, "[21]", &result, &error), CRM_OK);
+    assert_string_equal(result, "42");
+    free(result);
+
+    json_t *list = crm_plugin_host_describe(k);
+    json_t *good = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.0");
+    json_t *ev = json_array_get(json_object_get(good, "events"), 0);
+    assert_string_equal(json_string_value(json_object_get(ev, "pattern")), "contact.*");
+    assert_true(json_is_true(json_object_get(ev, "durable")));
+    assert_int_equal(json_array_size(json_object_get(good, "commands")), 1);
+    assert_int_equal(json_array_size(json_object_get(good, "lua_functions")), 1);
+    json_decref(list);
+
+    int subs = 0;
+    crm_bus_each_subscription(k, count_sub, &subs);
+    assert_int_equal(subs, 1);
+    /* migration applied under the plugin's name */
+    assert_int_equal(crm_store_schema_version(k->store, "good", &err), 1);
+    crm_kernel_close(k);
+}
+
+static void test_handler_runs(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [good, dependent]\n", false, &k, &err), CRM_OK);
+    crm_contact c = {0};
+    c.first_name = strdup("Ada");
+    c.last_name = strdup("Lovelace");
+    c.email = strdup("ada@example.org");
+    int64_t id;
+    int rc = crm_contact_add(k, &c, &id, &err);
+    crm_contact_clear(&c);
+    assert_int_equal(rc, CRM_OK);
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM good_items WHERE type = "
+                                   "'contact.created'"),
+                     1);
+    char *out;
+    assert_int_equal(run(k, "dependent", "peek", &out, &err), CRM_OK);
+    assert_string_equal(out, "1\n");
+    crm_kernel_close(k);
+}
+
+/* ---- refusals ------------------------------------------------------------------------ */
+
+typedef struct refusal {
+    const char *yaml;
+    const char *expect[4];
+} refusal;
+
+static const refusal refusals[] = {
+    {"plugins: [ghost]\n", {"plugin 'ghost'", "ghost.so not found in", CRM_TEST_PLUGIN_DIR}},
+    {"plugins: [noquery]\n",
+     {"plugin 'noquery'", "/noquery.so)", "no crm_plugin_query symbol"}},
+    {"plugins: [badabi]\n",
+     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.0"}},
+    {"plugins: [smallstruct]\n",
+     {"plugin 'smallstruct'", "/smallstruct.so)", "descriptor struct too small: 16 bytes"}},
+    {"plugins: [needmissing]\n",
+     {"plugin 'needmissing'", "/needmissing.so)",
+      "requires plugin 'ghost' >= 1.0.0, which is missing"}},
+    {"plugins: [good, needtoonew]\n",
+     {"plugin 'needtoonew'", "/needtoonew.so)",
+      "requires plugin 'good' >= 9.0.0, but good is 1.2.0"}},
+    {"plugins: [cycle_a, cycle_b]\n",
+     {"plugin 'cycle_a'", "/cycle_a.so)", "dependency cycle cycle_a -> cycle_b -> cycle_a"}},
+    {"plugins: [good, failinit]\n",
+     {"plugin 'failinit'", "/failinit.so)",
+      "init failed: cannot reach the widget service at widgets.local"}},
+    {"plugins: [badtable]\n",
+     {"plugin 'badtable'", "/badtable.so)",
+      "migration 1 creates table 'elsewhere': a plugin's tables must be named badtable_*"}},
+    {"plugins: [late]\n",
+     {"plugin 'late'", "/late.so)", "start failed", "the registry is frozen after init"}},
+};
+
+static void test_refusals(void **state)
+{
+    fx *f = *state;
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+        crm_kernel *k = (crm_kernel *)&k;
+        crm_err err;
+        int rc = open_kernel(f, refusals[i].yaml, false, &k, &err);
+        if (rc != CRM_EPLUGIN)
+            fail_msg("%s: rc %d: %s", refusals[i].yaml, rc, err.msg);
+        assert_null(k);
+        for (size_t j = 0; j < 4 && refusals[i].expect[j]; j++)
+            if (!strstr(err.msg, refusals[i].expect[j]))
+                fail_msg("expected '%s' in: %s", refusals[i].expect[j], err.msg);
+    }
+}
+
+static void test_unloadable_file(void **state)
+{
+    fx *f = *state;
+    char dir[4200], env[8400];
+    snprintf(dir, sizeof dir, "%s/junk", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    free(crm_test_write_file(dir, "junk.so", "not an ELF file\n"));
+    snprintf(env, sizeof env, "%s:%s", dir, CRM_TEST_PLUGIN_DIR);
+    setenv("CRM_PLUGIN_PATH", env, 1);
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [junk]\n", false, &k, &err), CRM_EPLUGIN);
+    assert_non_null(strstr(err.msg, "plugin 'junk'"));
+    assert_non_null(strstr(err.msg, "/junk/junk.so)"));
+    assert_non_null(strstr(err.msg, "cannot load"));
+    if (geteuid() != 0) { /* root reads anything */
+        char path[8400];
+        snprintf(path, sizeof path, "%s/junk.so", dir);
+        chmod(path, 0);
+        assert_int_equal(open_kernel(f, "plugins: [junk]\n", false, &k, &err), CRM_EPLUGIN);
+        assert_non_null(strstr(err.msg, "cannot read"));
+        assert_non_null(strstr(err.msg, "junk.so"));
+    }
+    setenv("CRM_PLUGIN_PATH", CRM_TEST_PLUGIN_DIR, 1);
+}
+
+/* A refused plugin leaves nothing: no commands, Lua functions, subscriptions,
+ * migrations (of any plugin: the failure comes before data is touched). */
+static void test_nothing_half_loaded(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [good, failinit]\n", true, &k, &err), CRM_OK);
+    assert_int_equal(crm_plugin_host_load(k, &err), CRM_EPLUGIN);
+    assert_non_null(strstr(err.msg, "init failed"));
+    assert_null(k->plugins);
+    assert_int_equal(crm_plugin_host_lua_exports(k, NULL), 0);
+    assert_null(crm_plugin_host_find_command(k, "good", "hello"));
+    assert_null(crm_plugin_host_find_command(k, "failinit", "boom"));
+    int subs = 0;
+    crm_bus_each_subscription(k, count_sub, &subs);
+    assert_int_equal(subs, 0);
+    assert_int_equal(crm_store_schema_version(k->store, "good", &err), 0);
+    assert_int_equal(crm_store_schema_version(k->store, "failinit", &err), 0);
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM sqlite_master WHERE name LIKE "
+                                   "'good_%' OR name LIKE 'failinit_%'"),
+                     0);
+    crm_kernel_close(k);
+    /* fini ran for what init had been called on (in reverse) */
+    assert_string_equal(slurp(f->trace), "init good\nfini good\n");
+}
+
+/* ---- the authorizer ------------------------------------------------------------------- */
+
+typedef struct attempt {
+    const char *plugin, *verb;
+    int rc;
+    const char *expect;
+} attempt;
+
+static const attempt attempts[] = {
+    {"intruder", "poke", CRM_EDENIED, "plugin 'intruder' may not write table 'good_items'"},
+    {"intruder", "steal", CRM_EDENIED, "plugin 'intruder' may not write table 'contacts'"},
+    {"intruder", "peek", CRM_EDENIED, "plugin 'intruder' may not read table 'good_items'"},
+    {"intruder", "pragma", CRM_EDENIED, "plugin 'intruder' may not run PRAGMA"},
+    {"intruder", "own", CRM_OK, NULL},
+    {"intruder", "kernel", CRM_OK, NULL},
+    {"dependent", "peek", CRM_OK, NULL},
+};
+
+static void test_authorizer(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [good, intruder, dependent]\n", false, &k, &err),
+                     CRM_OK);
+    for (size_t i = 0; i < sizeof attempts / sizeof attempts[0]; i++) {
+        int rc = run(k, attempts[i].plugin, attempts[i].verb, NULL, &err);
+        if (rc != attempts[i].rc)
+            fail_msg("%s %s: rc %d (%s)", attempts[i].plugin, attempts[i].verb, rc, err.msg);
+        if (attempts[i].expect && !strstr(err.msg, attempts[i].expect))
+            fail_msg("expected '%s' in: %s", attempts[i].expect, err.msg);
+    }
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM good_items"), 0);
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM intruder_notes"), 1);
+    /* the kernel itself is not confined once plugin code returned */
+    assert_string_equal(k->actor, "kernel");
+    crm_kernel_close(k);
+}
+
+/* ---- config sections ------------------------------------------------------------------- */
+
+static const refusal config_errors[] = {
+    {"plugins: [good]\ngood:\n  greting: hello\n",
+     {"crm.yaml:4:3: ", "unknown key 'greting' in 'good'", "did you mean 'greeting'?"}},
+    {"plugins: [good]\ngood:\n  limit: ten\n",
+     {"crm.yaml:4:", "good.limit", "expected an integer, got 'ten'"}},
+    {"plugins: [good]\ngood:\n  enabled: maybe\n", {"crm.yaml:4:", "good.enabled", "true or false"}},
+    {"plugins: [good]\ngood:\n  nested:\n    dept: 2\n",
+     {"crm.yaml:5:5: ", "unknown key 'dept' in 'good.nested'", "did you mean 'depth'?"}},
+    {"plugins: [good]\ngood:\n  zzzzzzzz: 1\n", {"crm.yaml:4:3: ", "valid keys: greeting"}},
+    {"plugins: [good]\ngood: 3\n", {"crm.yaml:3:", "expected a map"}},
+    {"plugins: [good]\ngoood:\n  greeting: x\n",
+     {"crm.yaml:3:1: ", "unknown top-level key 'goood'", "did you mean 'good'?"}},
+};
+
+static void test_config_errors(void **state)
+{
+    fx *f = *state;
+    for (size_t i = 0; i < sizeof config_errors / sizeof config_errors[0]; i++) {
+        crm_kernel *k = NULL;
+        crm_err err;
+        int rc = open_kernel(f, config_errors[i].yaml, false, &k, &err);
+        if (rc != CRM_ECONFIG)
+            fail_msg("%s: rc %d: %s", config_errors[i].yaml, rc, err.msg);
+        for (size_t j = 0; j < 4 && config_errors[i].expect[j]; j++)
+            if (!strstr(err.msg, config_errors[i].expect[j]))
+                fail_msg("expected '%s' in: %s", config_errors[i].expect[j], err.msg);
+    }
+}
+
+/* A disabled but installed plugin's section is left alone. */
+static void test_disabled_section_ignored(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: []\ngood:\n  whatever: 1\n", false, &k, &err),
+                     CRM_OK);
+    crm_kernel_close(k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_dependency_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handler_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unloadable_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_half_loaded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_authorizer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disabled_section_ignored, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
