@@ -108,5 +108,9 @@ void crm_kernel_close(crm_kernel *k)
 }
 
 int crm_kernel_begin(crm_kernel *k, crm_err *err) { return crm_store_begin(k->store, err); }
+int crm_kernel_begin_batch(crm_kernel *k, crm_err *err)
+{
+    return crm_store_begin_batch(k->store, err);
+}
 int crm_kernel_commit(crm_kernel *k, crm_err *err) { return crm_store_commit(k->store, err); }
 void crm_kernel_rollback(crm_kernel *k) { crm_store_rollback(k->store); }

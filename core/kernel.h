@@ -48,6 +48,8 @@ const char *crm_kernel_config_path(const char *given);
 
 /* Begin/commit/rollback the command's write transaction (nesting allowed). */
 int crm_kernel_begin(crm_kernel *k, crm_err *err);
+/* Begins a bulk-write batch (see crm_store_begin_batch). */
+int crm_kernel_begin_batch(crm_kernel *k, crm_err *err);
 int crm_kernel_commit(crm_kernel *k, crm_err *err);
 void crm_kernel_rollback(crm_kernel *k);
 

@@ -89,8 +89,7 @@ static const crm_migration kernel_migrations[] = {
      "CREATE TABLE events("
      " id INTEGER PRIMARY KEY, type TEXT NOT NULL, payload TEXT NOT NULL,"
      " source TEXT NOT NULL, depth INTEGER NOT NULL DEFAULT 0,"
-     " created_at INTEGER NOT NULL);"
-     "CREATE INDEX events_type ON events(type);"},
+     " created_at INTEGER NOT NULL);"},
 
     {2, "import journal and contact merges",
      /* One row per import run; counts are rewritten at each committed batch,

@@ -49,6 +49,19 @@ int crm_store_begin(crm_store *s, crm_err *err);
 int crm_store_commit(crm_store *s, crm_err *err);
 void crm_store_rollback(crm_store *s);
 
+/* Begins the outermost transaction in batch mode, for bulk writers (import,
+ * demo). Inside it, nested begin/commit cost nothing: no savepoints, whose
+ * page copies dominate the cost of a single-record write. A nested rollback
+ * of a level that wrote nothing (validation refusals happen before writes) is
+ * free; one that wrote rows cannot be undone alone, so it marks the batch
+ * failed and the outermost commit rolls everything back and returns
+ * CRM_EBUSY: the caller re-runs the batch with crm_store_begin (savepoints),
+ * record by record. Must be called at depth 0. */
+int crm_store_begin_batch(crm_store *s, crm_err *err);
+
+/* True when the current batch was marked failed (see crm_store_begin_batch). */
+bool crm_store_batch_failed(const crm_store *s);
+
 /* Depth of open transactions (0 = none). */
 int crm_store_depth(const crm_store *s);
 

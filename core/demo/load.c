@@ -26,7 +26,7 @@ static int tick(loader *l, crm_err *err)
         return CRM_OK;
     l->pending = 0;
     int rc = crm_kernel_commit(l->k, err);
-    return rc == CRM_OK ? crm_kernel_begin(l->k, err) : rc;
+    return rc == CRM_OK ? crm_kernel_begin_batch(l->k, err) : rc;
 }
 
 /* "email: 'x' is not..." -> "invalid email"; "duplicate email" for EEXISTS. */
@@ -278,7 +278,9 @@ int crm_demo_store(crm_kernel *k, const crm_demo *g, int batch, crm_demo_stats *
     if (!l.contact_ids)
         return crm_err_set(err, CRM_ENOMEM, "out of memory for %lld contact ids",
                            (long long)g->n_contacts);
-    int rc = crm_kernel_begin(k, err);
+    /* Batch mode: generated records are refused before any write, so no
+     * per-record savepoint is needed; anything else fails the whole run. */
+    int rc = crm_kernel_begin_batch(k, err);
     if (rc == CRM_OK) {
         rc = store_all(&l, err);
         if (rc == CRM_OK)

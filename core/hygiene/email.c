@@ -3,6 +3,7 @@
  * address literals are refused because real contacts never need them. */
 #include "hygiene.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,23 @@ static utf8proc_int32_t lower_cp(utf8proc_int32_t c, void *data)
 {
     (void)data;
     return utf8proc_tolower(c);
+}
+
+/* Most addresses are ASCII: lower-case them without utf8proc's mapping.
+ * Returns false (and leaves *out NULL) when s has a non-ASCII byte. */
+static bool lower_ascii(const char *s, utf8proc_uint8_t **out)
+{
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            return false;
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (!d)
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        d[i] = (char)tolower((unsigned char)s[i]);
+    *out = (utf8proc_uint8_t *)d;
+    return true;
 }
 
 static bool is_atext(unsigned char c)
@@ -126,7 +144,7 @@ int crm_normalise_email(const char *field, const char *in, char **out, crm_err *
     int rc = crm_clean_text(field, in, &clean, err);
     if (rc)
         return rc;
-    utf8proc_ssize_t r = utf8proc_map_custom((const utf8proc_uint8_t *)clean, 0, &low,
+    utf8proc_ssize_t r = lower_ascii(clean, &low) ? 0 : utf8proc_map_custom((const utf8proc_uint8_t *)clean, 0, &low,
                                              UTF8PROC_NULLTERM | UTF8PROC_STABLE |
                                                  UTF8PROC_COMPOSE,
                                              lower_cp, NULL);

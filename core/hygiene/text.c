@@ -70,11 +70,13 @@ static void collapse_spaces(char *s)
     size_t len = strlen(s), i = 0, o = 0;
     bool pending = false;
     while (i < len) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
+        utf8proc_int32_t cp = u[i];
+        utf8proc_ssize_t k = 1;
+        if (cp >= 0x80) /* ASCII needs no decoding: most text is ASCII */
+            k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
         if (k < 1)
             k = 1; /* cannot happen on validated input; never loop forever */
-        if (is_space_cp(cp)) {
+        if (cp < 0x80 ? (cp <= 0x20 || cp == 0x7f) : is_space_cp(cp)) {
             pending = o > 0;
         } else {
             if (pending)

@@ -132,14 +132,18 @@ static int rule_lifecycle(crm_kernel *k, crm_contact *c, const char *field, char
 }
 
 /* Order matters: country first, since phone and postal code are read with it. */
+#define RULE(name, fn) {#name, offsetof(crm_contact, name), fn}
 static const struct {
     const char *field;
+    size_t offset;
     field_rule rule;
 } contact_rules[] = {
-    {"country", rule_country},      {"first_name", rule_name},  {"last_name", rule_name},
-    {"email", rule_email},          {"phone", rule_phone},      {"postal_code", rule_postal},
-    {"birth_date", rule_birth_date}, {"lifecycle_stage", rule_lifecycle},
+    RULE(country, rule_country),       RULE(first_name, rule_name),
+    RULE(last_name, rule_name),        RULE(email, rule_email),
+    RULE(phone, rule_phone),           RULE(postal_code, rule_postal),
+    RULE(birth_date, rule_birth_date), RULE(lifecycle_stage, rule_lifecycle),
 };
+#undef RULE
 
 static int clean_all_text(crm_contact *c, crm_err *err)
 {
@@ -190,7 +194,7 @@ int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err
     if (rc == CRM_OK)
         rc = clean_tags(c, err);
     for (size_t i = 0; rc == CRM_OK && i < sizeof contact_rules / sizeof contact_rules[0]; i++) {
-        char **v = crm_contact_field_ptr(c, contact_rules[i].field);
+        char **v = (char **)((char *)c + contact_rules[i].offset);
         if (*v && **v)
             rc = contact_rules[i].rule(k, c, contact_rules[i].field, v, err);
     }

@@ -4,6 +4,7 @@
  *
  *   bench_kernel [N]     (default 20000)
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +46,16 @@ static crm_kernel *open_kernel(const char *path)
     return k;
 }
 
-static double bench_kernel(const char *path, int n)
+static double bench_kernel(const char *path, int n, bool batch)
 {
     crm_kernel *k = open_kernel(path);
     crm_err err = {0};
     char fn[64], ln[64], email[64], phone[64];
     double t0 = now_s();
-    crm_kernel_begin(k, &err);
+    if (batch)
+        crm_kernel_begin_batch(k, &err);
+    else
+        crm_kernel_begin(k, &err);
     for (int i = 0; i < n; i++) {
         make_row(i, fn, ln, email, phone);
         crm_contact c = {.first_name = strdup(fn), .last_name = strdup(ln),
@@ -104,11 +108,14 @@ int main(int argc, char **argv)
     int n = argc > 1 ? atoi(argv[1]) : 20000;
     char path[] = "/tmp/crm-bench-kernel.db";
     double bare = bench_bare(path, n);
-    double kern = bench_kernel(path, n);
+    double nested = bench_kernel(path, n, false);
+    double batch = bench_kernel(path, n, true);
     printf("contact writes, %d rows in one transaction\n", n);
-    printf("  bare prepared INSERT : %10.0f rows/s\n", n / bare);
-    printf("  crm_contact_add      : %10.0f rows/s\n", n / kern);
-    printf("  ratio kernel/bare    : %10.2fx (goal >= 0.5x)\n", bare / kern);
+    printf("  bare prepared INSERT             : %9.0f rows/s\n", n / bare);
+    printf("  crm_contact_add, savepoint each  : %9.0f rows/s  %.2fx of bare\n", n / nested,
+           bare / nested);
+    printf("  crm_contact_add, batch mode      : %9.0f rows/s  %.2fx of bare (goal >= 0.5x)\n",
+           n / batch, bare / batch);
     unlink(path);
     return 0;
 }

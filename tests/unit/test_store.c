@@ -152,6 +152,59 @@ static void test_statement_cache_and_nesting(void **state)
     crm_store_close(s);
 }
 
+static void insert_n(crm_store *s, int x)
+{
+    sqlite3_stmt *st = crm_store_stmt(s, "INSERT INTO n(x) VALUES(?)", NULL);
+    sqlite3_bind_int(st, 1, x);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_reset(st);
+}
+
+static void test_batch_mode(void **state)
+{
+    fixture *f = *state;
+    crm_store *s;
+    crm_err err = {0};
+    assert_int_equal(crm_store_open(&s, f->db, &err), CRM_OK);
+    assert_int_equal(crm_store_exec(s, "CREATE TABLE n(x INTEGER)", &err), CRM_OK);
+
+    /* A nested level refused before writing costs nothing and spoils nothing. */
+    assert_int_equal(crm_store_begin_batch(s, &err), CRM_OK);
+    insert_n(s, 1);
+    assert_int_equal(crm_store_begin(s, &err), CRM_OK);
+    crm_store_rollback(s);
+    assert_false(crm_store_batch_failed(s));
+    assert_int_equal(crm_store_begin(s, &err), CRM_OK);
+    insert_n(s, 2);
+    assert_int_equal(crm_store_commit(s, &err), CRM_OK);
+    assert_int_equal(crm_store_commit(s, &err), CRM_OK);
+    assert_int_equal(count(s, "SELECT count(*) FROM n"), 2);
+
+    /* A nested level that wrote and then failed spoils the whole batch. */
+    assert_int_equal(crm_store_begin_batch(s, &err), CRM_OK);
+    insert_n(s, 3);
+    assert_int_equal(crm_store_begin(s, &err), CRM_OK);
+    insert_n(s, 4);
+    crm_store_rollback(s);
+    assert_true(crm_store_batch_failed(s));
+    assert_int_equal(crm_store_commit(s, &err), CRM_EBUSY);
+    assert_non_null(strstr(err.msg, "batch was rolled back"));
+    assert_int_equal(crm_store_depth(s), 0);
+    assert_int_equal(count(s, "SELECT count(*) FROM n"), 2);
+
+    /* Batch mode ends with its transaction: the next nesting uses savepoints. */
+    assert_int_equal(crm_store_begin(s, &err), CRM_OK);
+    assert_int_equal(crm_store_begin(s, &err), CRM_OK);
+    insert_n(s, 5);
+    crm_store_rollback(s);
+    assert_int_equal(crm_store_commit(s, &err), CRM_OK);
+    assert_int_equal(count(s, "SELECT count(*) FROM n"), 2);
+    assert_int_equal(crm_store_begin(s, &err), CRM_OK);
+    assert_int_not_equal(crm_store_begin_batch(s, &err), CRM_OK);
+    crm_store_rollback(s);
+    crm_store_close(s);
+}
+
 static void test_bad_sql_reports(void **state)
 {
     fixture *f = *state;
@@ -210,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_database_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_migration_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache_and_nesting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_sql_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kernel_refuses_missing_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kernel_refuses_newer_kernel_schema, setup, teardown),
