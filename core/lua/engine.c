@@ -10,9 +10,6 @@
 #include "bus.h"
 #include "lua/lua_int.h"
 
-/* Weak: the bus is being written; without it k->bus stays NULL anyway. */
-#pragma weak crm_bus_subscribe
-
 static const char *const cause_names[] = {
     [CRM_LUA_OK] = "",
     [CRM_LUA_MEMORY] = "memory",
@@ -451,6 +448,8 @@ static void take_reasons(lua_State *L, int idx, crm_lua_outcome *out)
 {
     if (lua_type(L, idx) != LUA_TTABLE)
         return;
+    if (!out->reasons)
+        out->reasons = json_array();
     for (lua_Integer i = 1; lua_rawgeti(L, idx, i) != LUA_TNIL; i++) {
         const char *s = luaL_tolstring(L, -1, NULL);
         json_array_append_new(out->reasons, json_string(s ? s : "?"));
@@ -515,7 +514,7 @@ static int eval_src_run(crm_lua_engine *e, crm_lua_rule *r, const eval_src *s, b
                         crm_lua_outcome *out, crm_err *err)
 {
     memset(out, 0, sizeof *out);
-    out->reasons = json_array();
+    out->reasons = fields ? json_array() : NULL;
     if (r->kind == CRM_LUA_HANDLER)
         return crm_err_set(err, CRM_EUSAGE, "rule %s is a handler: it runs on events", r->name);
     int rc = ready(e, r, out, err);
@@ -546,7 +545,7 @@ static int eval_src_run(crm_lua_engine *e, crm_lua_rule *r, const eval_src *s, b
         snprintf(out->error, sizeof out->error, "rule %s: %s: %s: %s, got %s (cause: runtime%s)",
                  r->name, r->script->path, r->function, bad, luaL_typename(L, top + 2), rec);
     }
-    out->fields_read = c.fields_read ? c.fields_read : json_array();
+    out->fields_read = c.fields_read;
     call_end(e, &c);
     crm_lua_contact_expire(lc);
     lua_settop(L, top);
@@ -772,7 +771,7 @@ static int prepare_active_rules(crm_lua_engine *e, crm_err *err)
         crm_err ignored = {0};
         if (ready(e, r, NULL, &ignored) != CRM_OK && ignored.code != CRM_ESCRIPT)
             return crm_err_set(err, ignored.code, "%s", ignored.msg);
-        if (r->kind != CRM_LUA_HANDLER || !e->k->bus || !crm_bus_subscribe)
+        if (r->kind != CRM_LUA_HANDLER || !e->k->bus)
             continue;
         char name[300];
         snprintf(name, sizeof name, "lua:%s", r->name);

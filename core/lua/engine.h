@@ -95,7 +95,9 @@ int crm_lua_eval(crm_lua_engine *e, crm_lua_rule *r, int64_t id, crm_lua_outcome
                  crm_err *err);
 
 /* Evaluation over a batch: the contact is the current row of `row`, a
- * statement from crm_lua_contact_select() positioned on a row. */
+ * statement from crm_lua_contact_select() positioned on a row. Cheaper:
+ * fields_read is not collected (NULL) and reasons is NULL when the rule gave
+ * none. */
 int crm_lua_eval_row(crm_lua_engine *e, crm_lua_rule *r, void *row, crm_lua_outcome *out,
                      crm_err *err);
 

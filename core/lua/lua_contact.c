@@ -161,11 +161,10 @@ static void push_int_col(lua_State *L, lua_contact *lc, int col, int64_t from_st
     from_struct ? lua_pushinteger(L, from_struct) : lua_pushnil(L);
 }
 
-/* Tags as a fresh list (cached in the userdata's user value). */
+/* Tags as a list, built on first use and kept in the user value. */
 static void push_tags(lua_State *L, lua_contact *lc, int ud)
 {
-    lua_getiuservalue(L, ud, 1);
-    if (lua_getfield(L, -1, "tags") == LUA_TTABLE) {
+    if (lua_getiuservalue(L, ud, 1) == LUA_TTABLE) {
         lua_remove(L, -2);
         return;
     }
@@ -192,8 +191,7 @@ static void push_tags(lua_State *L, lua_contact *lc, int ud)
         }
     }
     lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "tags");
-    lua_remove(L, -2);
+    lua_setiuservalue(L, ud, 1);
 }
 
 static void load_custom(lua_State *L, lua_contact *lc, const crm_kv **kv, size_t *n)
@@ -329,7 +327,8 @@ static void push_aggregate(lua_State *L, lua_contact *lc, int which)
 static void push_field(lua_State *L, lua_contact *lc, size_t i)
 {
     const fdesc *f = &fields[i];
-    note_field(lc, i);
+    if (f->kind != F_CUSTOM)  /* custom values are noted one by one */
+        note_field(lc, i);
     bool rec = lc->src != SRC_ROW &&
                (f->kind == F_COMPANY_ID || f->kind == F_CREATED || f->kind == F_UPDATED);
     const crm_contact *c = rec ? record(L, lc) : NULL;
@@ -474,8 +473,6 @@ struct lua_contact *crm_lua_push_contact(lua_State *L, crm_lua_engine *e, lua_co
     lc->id = id;
     lc->row = row;
     lc->c = c;
-    lua_newtable(L);
-    lua_setiuservalue(L, -2, 1);
     luaL_setmetatable(L, CONTACT_MT);
     return lc;
 }

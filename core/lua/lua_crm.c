@@ -19,15 +19,7 @@
 #include "events.h"
 #include "hygiene.h"
 #include "lua/lua_int.h"
-
-#if defined(__has_include)
-#if __has_include("plugin_host.h")
 #include "plugin_host.h"
-#define CRM_LUA_HAVE_PLUGIN_HOST 1
-/* Weak: the build keeps linking while the plugin host is being written. */
-#pragma weak crm_plugin_host_lua_exports
-#endif
-#endif
 
 #define DAY 86400
 #define JSON_MAX_DEPTH 16
@@ -399,7 +391,6 @@ static int l_interaction_log(lua_State *L)
 
 /* ---- plugin functions --------------------------------------------------------- */
 
-#ifdef CRM_LUA_HAVE_PLUGIN_HOST
 /* Upvalue: light userdata, the export. Arguments go as a JSON array. */
 static int plugin_call(lua_State *L)
 {
@@ -435,7 +426,7 @@ static int plugin_call(lua_State *L)
 static void add_plugins(lua_State *L, crm_kernel *k)
 {
     const crm_lua_export *x = NULL;
-    size_t n = crm_plugin_host_lua_exports && k->plugins ? crm_plugin_host_lua_exports(k, &x) : 0;
+    size_t n = k->plugins ? crm_plugin_host_lua_exports(k, &x) : 0;
     for (size_t i = 0; i < n; i++) {
         if (lua_getfield(L, -1, x[i].plugin) == LUA_TNIL) {
             lua_pop(L, 1);
@@ -452,13 +443,6 @@ static void add_plugins(lua_State *L, crm_kernel *k)
         lua_pop(L, 1);
     }
 }
-#else
-static void add_plugins(lua_State *L, crm_kernel *k)
-{
-    (void)L;
-    (void)k;
-}
-#endif
 
 /* ---- the table ------------------------------------------------------------------ */
 

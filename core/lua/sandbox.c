@@ -131,10 +131,27 @@ static int safe_pcall(lua_State *L)
     return finish_pcall(L, status, 0);
 }
 
+/* The script's message handler, skipped during an abort: an error raised by
+ * the count hook runs the handler with hooks disabled, so a looping handler
+ * could not be stopped. Upvalue 1: the script's handler. */
+static int guarded_handler(lua_State *L)
+{
+    crm_lua_engine *e = crm_lua_engine_of(L);
+    if (e->call && e->call->abort != CRM_LUA_OK)
+        return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static int safe_xpcall(lua_State *L)
 {
     int n = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_handler, 1);
+    lua_replace(L, 2);
     lua_pushboolean(L, 1);
     lua_pushvalue(L, 1);
     lua_rotate(L, 3, 2);

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# crm rules check|eval|run end to end: the shipped example scripts, the JSON
+# shapes of eval, --as-of reproducibility, failures with their cause, the
+# validator on contact writes and the welcome handler.
+set -u
+CRM=${CRM:?CRM must point to the crm binary}
+SRC=${CRM_SOURCE_DIR:?CRM_SOURCE_DIR must point to the source tree}
+. "${CRM_TEST_LIB:-$SRC/tests/cli/lib.sh}"
+dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-test-rules-XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+cd "$dir" || exit 1
+unset CRM_CONFIG CRM_DB
+mkdir scripts
+cp "$SRC"/scripts/validators.lua "$SRC"/scripts/segments.lua "$SRC"/scripts/churn.lua \
+   "$SRC"/scripts/welcome.lua scripts/
+cat >scripts/bad.lua <<'LUA'
+function spin(c) while true do end end
+function peek(c) return io.open("/etc/passwd") end
+function fails_on_3(c) if c.id == 3 then error("no three") end return true end
+function stage(c) return c.lifecycle_stage == "customer" end
+LUA
+cat >crm.yaml <<'YAML'
+database: crm.db
+lua:
+  max_instructions: 1000000
+  max_failures: 2
+rules:
+  b2b_company_email:    {kind: validator, script: validators.lua, function: b2b_company_email}
+  cooling_repeat_buyer: {kind: predicate, script: segments.lua,   function: cooling_repeat_buyer}
+  idf_big_spender:      {kind: predicate, script: segments.lua,   function: idf_big_spender}
+  churn_risk:           {kind: score,     script: churn.lua,      function: churn_risk}
+  welcome:              {kind: handler,   script: welcome.lua,    function: setup}
+YAML
+
+assert_exit 0 "$CRM" init --quiet
+assert_exit 0 "$CRM" rules check
+assert_contains "$OUT" "scripts/segments.lua: ok"
+
+# Validator: B2B contacts need a company email.
+assert_exit 1 "$CRM" contact add --first-name Bea --email bea@gmail.com --tag b2b
+assert_contains "$ERR" "'bea@gmail.com' is a webmail address"
+assert_contains "$ERR" "(rule b2b_company_email)"
+assert_exit 0 "$CRM" contact add --first-name Bea --email bea@bigco.fr --tag b2b \
+  --postal-code 75011 --country FR
+assert_exit 0 "$CRM" contact add --first-name Cyd --email cyd@example.com --postal-code 69001
+assert_exit 0 "$CRM" contact add --first-name Dom --email dom@example.com --stage customer
+
+# Handler: the welcome note was logged for each new contact.
+run "$CRM" interaction list --contact 1 --json
+assert_contains "$OUT" "Welcome Bea"
+
+for d in 2024-03-01 2024-04-10 2024-05-01; do
+  assert_exit 0 "$CRM" order add --contact 1 --total 300 --status paid --placed-at $d
+done
+assert_exit 0 "$CRM" order add --contact 2 --total 900 --status paid --placed-at 2024-05-01
+
+# eval: predicates, --as-of, the JSON shape.
+assert_exit 0 "$CRM" rules eval cooling_repeat_buyer --contact 1 --as-of 2024-06-15 --json
+assert_eq "true" "$(json_get "$OUT" result)" "cooling as of June"
+assert_eq '["orders"]' "$(json_get "$OUT" fields_read)"
+assert_eq "rule,contact,result,reasons,fields_read" \
+  "$(python3 -c 'import json,sys; print(",".join(json.loads(sys.argv[1])))' "$OUT")"
+first=$OUT
+assert_exit 0 "$CRM" rules eval cooling_repeat_buyer --contact 1 --as-of 2024-06-15 --json
+assert_eq "$first" "$OUT" "--as-of reproducible"
+assert_exit 0 "$CRM" rules eval cooling_repeat_buyer --contact 1 --as-of 2024-05-10 --json
+assert_eq "false" "$(json_get "$OUT" result)" "bought in the last 30 days"
+assert_exit 0 "$CRM" rules eval idf_big_spender --contact bea@bigco.fr --as-of 2024-06-15 --json
+assert_eq "true" "$(json_get "$OUT" result)" "900 EUR in Paris"
+assert_eq '["postal_code","country","total_spent"]' "$(json_get "$OUT" fields_read)"
+assert_exit 0 "$CRM" rules eval idf_big_spender --contact 1 --as-of 2024-03-15 --json
+assert_eq "false" "$(json_get "$OUT" result)" "300 EUR is not more than 500"
+assert_exit 0 "$CRM" rules eval churn_risk --contact 1 --as-of 2025-06-01 --json
+assert_eq "65" "$(json_get "$OUT" result)" "churn points"
+assert_contains "$(json_get "$OUT" reasons)" "no order for 396 days"
+assert_exit 0 "$CRM" rules eval churn_risk --contact 1 --as-of 2025-06-01
+assert_contains "$OUT" "churn_risk (score)"
+assert_contains "$OUT" "fields_read"
+
+# Failures: exit 1, the JSON error shape, the cause.
+assert_exit 1 "$CRM" rules eval bad.lua:spin --contact 1 --json
+assert_eq "instructions" "$(json_get "$OUT" cause)"
+assert_eq "rule,contact,error,cause" \
+  "$(python3 -c 'import json,sys; print(",".join(json.loads(sys.argv[1])))' "$OUT")"
+assert_contains "$(json_get "$OUT" error)" "scripts/bad.lua:1: instruction budget"
+assert_contains "$ERR" "(cause: instructions, contact 1)"
+assert_exit 1 "$CRM" rules eval bad.lua:peek --contact 1 --json
+assert_eq "blocked" "$(json_get "$OUT" cause)"
+assert_exit 1 "$CRM" rules eval bad.lua:peek --contact 1
+assert_contains "$ERR" "rule bad.lua:peek: ./scripts/bad.lua:2: io.open is not available to rules (blocked) (cause: blocked, contact 1)"
+assert_exit 2 "$CRM" rules eval bad.lua:spin
+assert_exit 1 "$CRM" rules eval nosuch --contact 1
+assert_contains "$ERR" "no rule 'nosuch'"
+assert_exit 1 "$CRM" rules check scripts/bad.lua
+assert_contains "$OUT" "scripts/bad.lua:2: io.open is not available to rules (blocked)"
+
+# run: counts, first matches, --where, failures summarised and the stop.
+assert_exit 0 "$CRM" rules run bad.lua:stage --json
+assert_eq "3" "$(json_get "$OUT" evaluated)"
+assert_eq "[3]" "$(json_get "$OUT" first_matches)"
+assert_exit 0 "$CRM" rules run bad.lua:stage --where postal_code=75
+assert_contains "$OUT" "1 evaluated, 0 matched, 0 failed"
+assert_exit 0 "$CRM" rules run bad.lua:fails_on_3 --json
+assert_eq "1" "$(json_get "$OUT" failed)"
+assert_eq '{"runtime":1}' "$(json_get "$OUT" failed_by_cause)"
+assert_exit 1 "$CRM" rules run bad.lua:spin --json
+assert_eq "true" "$(json_get "$OUT" stopped)" "stops after lua.max_failures"
+assert_eq "2" "$(json_get "$OUT" evaluated)"
+assert_exit 2 "$CRM" rules run churn_risk
+
+# Plugin functions: crm.<plugin>.<name>, JSON in and out (the SDK template).
+if command -v cc >/dev/null; then
+  mkdir -p plug/scripts
+  assert_exit 0 cc -shared -fPIC -fvisibility=hidden -I"$SRC/sdk/include" \
+    -o plug/template.so "$SRC/sdk/template/template.c"
+  printf 'database: %s/plug/crm.db\nplugins: [template]\ntemplate:\n  greeting: Hello\n' \
+    "$dir" >plug/crm.yaml
+  printf 'function g(c) return crm.template.greet(c.first_name) end\n' >plug/scripts/p.lua
+  (
+    cd plug && export CRM_PLUGIN_PATH=$dir/plug
+    "$CRM" init --quiet >/dev/null 2>&1
+    "$CRM" contact add --first-name Ada --email ada@example.org >/dev/null 2>&1
+    "$CRM" rules eval p.lua:g --contact 1 --json
+  ) >plug/out.json 2>plug/err
+  assert_eq "Hello Ada" "$(json_get "$(cat plug/out.json)" result)" "crm.template.greet"
+fi
+
+finish
