@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -239,7 +240,10 @@ static void test_shipped_file_loads(void **state)
     assert_string_equal(cfg->timezone, "Europe/Paris");
     assert_string_equal(cfg->database, CRM_SOURCE_DIR "/crm.db");
     assert_int_equal(cfg->n_plugins, 0);
-    assert_int_equal(cfg->n_rules, 0);
+    /* The shipped rules point at scripts that ship with them. */
+    assert_int_equal(cfg->n_rules, 3);
+    for (size_t i = 0; i < cfg->n_rules; i++)
+        assert_int_equal(access(cfg->rules[i].script, R_OK), 0);
     assert_true(cfg->n_custom[CRM_ENTITY_CONTACT] >= 4);
     const crm_custom_field *f =
         crm_config_custom_field(cfg, CRM_ENTITY_CONTACT, "preferred_store");
