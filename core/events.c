@@ -1,6 +1,8 @@
 #include "events.h"
 
 #include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,71 @@ int crm_event_name_valid(const char *type)
         if (p != dot && !(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
             return 0;
     return 1;
+}
+
+/* Kernel payloads are small flat objects of ids and plain words; formatting
+ * them directly is several times cheaper than json_dumps, which showed in
+ * bulk-write profiles. Produces exactly json_dumps' compact, key-sorted text,
+ * or returns false so the caller falls back to it. */
+static bool plain_string(const char *s)
+{
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+            return false;
+    return true;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool append_value(json_t *v, char *buf, size_t size, size_t *len)
+{
+    int n;
+    if (json_is_integer(v))
+        n = snprintf(buf + *len, size - *len, "%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v) && plain_string(json_string_value(v)))
+        n = snprintf(buf + *len, size - *len, "\"%s\"", json_string_value(v));
+    else if (json_is_boolean(v) || json_is_null(v))
+        n = snprintf(buf + *len, size - *len, "%s",
+                     json_is_null(v) ? "null" : json_is_true(v) ? "true" : "false");
+    else
+        return false;
+    if (n < 0 || (size_t)n >= size - *len)
+        return false;
+    *len += (size_t)n;
+    return true;
+}
+
+static bool flat_payload_text(json_t *obj, char *buf, size_t size)
+{
+    const char *keys[16];
+    size_t n = 0, len = 0;
+    const char *key;
+    json_t *v;
+    if (json_object_size(obj) > sizeof keys / sizeof keys[0])
+        return false;
+    json_object_foreach(obj, key, v) {
+        if (!plain_string(key))
+            return false;
+        keys[n++] = key;
+    }
+    qsort(keys, n, sizeof keys[0], cmp_keys);
+    buf[len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(buf + len, size - len, "%s\"%s\":", i ? "," : "", keys[i]);
+        if (w < 0 || (size_t)w >= size - len)
+            return false;
+        len += (size_t)w;
+        if (!append_value(json_object_get(obj, keys[i]), buf, size, &len))
+            return false;
+    }
+    if (len + 2 > size)
+        return false;
+    buf[len++] = '}';
+    buf[len] = '\0';
+    return true;
 }
 
 int crm_event_emit(crm_kernel *k, const char *type, json_t *payload, int64_t *id_out,
@@ -33,16 +100,20 @@ int crm_event_emit(crm_kernel *k, const char *type, json_t *payload, int64_t *id
     }
     if (!json_object_get(payload, "dataver"))
         json_object_set_new(payload, "dataver", json_integer(CRM_EVENT_DATAVER));
-    text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+    char flat[512];
+    const char *payload_text = flat;
+    if (!flat_payload_text(payload, flat, sizeof flat))
+        payload_text = text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
         "INSERT INTO events(type, payload, source, depth, created_at) VALUES(?,?,?,?,?)", err);
-    if (!text || !st) {
-        rc = text ? (err ? err->code : CRM_EDB) : crm_err_set(err, CRM_ENOMEM, "out of memory");
+    if (!payload_text || !st) {
+        rc = payload_text ? (err ? err->code : CRM_EDB)
+                          : crm_err_set(err, CRM_ENOMEM, "out of memory");
         goto done;
     }
     sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, payload_text, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, k->actor ? k->actor : "kernel", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, k->event_depth);
     sqlite3_bind_int64(st, 5, k->now);

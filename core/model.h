@@ -79,6 +79,11 @@ int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err
  * writes it with its tags and custom values and emits contact.created. */
 int crm_contact_add(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err);
 
+/* crm_contact_add for a contact that already went through
+ * crm_contact_normalise(k, c, false, ...) unchanged since: skips normalising
+ * it twice (imports normalise first to look a row up). */
+int crm_contact_add_normalised(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err);
+
 /* Applies the set fields of `changes` to contact id (NULL = unchanged,
  * "" = clear; tags given replace the tags; custom values given are set, ""
  * removes one). Emits contact.updated with the changed field names. */

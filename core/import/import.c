@@ -22,6 +22,31 @@
 static const imp_entity *const entities[] = {&imp_contacts, &imp_companies, &imp_orders,
                                              &imp_interactions};
 
+/* The rows of the current batch, kept so that a batch whose fast run failed
+ * can be re-run record by record. Strings live in one arena; rows keep
+ * offsets into it. Bounded by the batch size: memory stays flat. */
+typedef struct brow {
+    int64_t line;
+    size_t n;
+    size_t cells;      /* index in offs of the first cell (names follow unless shared) */
+    size_t raw, error; /* arena offsets, NONE when absent */
+    char **names;      /* the reader's stable names (CSV header), or NULL: copied */
+} brow;
+
+#define NONE ((size_t)-1)
+
+typedef struct batch {
+    char **header;     /* a copy of the reader's stable names (they die with the reader) */
+    size_t n_header;
+    char *const *header_of;  /* the reader's array it copies */
+    brow *rows;
+    size_t n, cap;
+    size_t *offs;
+    size_t n_offs, cap_offs;
+    char *arena;
+    size_t used, cap_arena;
+} batch;
+
 typedef struct run {
     imp_ctx c;
     crm_import_report *r;
@@ -29,12 +54,15 @@ typedef struct run {
     imp_source src;
     crm_import_format fmt;
     int64_t journal_id;
-    size_t batch, in_batch;
+    size_t batch_size;
+    batch b;
     /* mapping cache: column name -> field (NULL = ignored) */
     char *cache_name[NAME_CACHE];
     const char *cache_field[NAME_CACHE];
     size_t n_cache;
     const char *fields[MAX_COLS];
+    char **fields_of;             /* the names array fields[] was computed for */
+    size_t fields_n;
     /* reject file */
     FILE *rejects;
     char **rej_header;
@@ -308,8 +336,13 @@ static void draw_progress(run *R, bool final)
 
 static void map_row(run *R, imp_row *row)
 {
-    for (size_t i = 0; i < row->n && i < MAX_COLS; i++)
-        R->fields[i] = map_name(R, row->names[i]);
+    /* CSV rows share the header: map it once. */
+    if (!row->names_stable || row->names != R->fields_of || row->n != R->fields_n) {
+        for (size_t i = 0; i < row->n && i < MAX_COLS; i++)
+            R->fields[i] = map_name(R, row->names[i]);
+        R->fields_of = row->names_stable ? row->names : NULL;
+        R->fields_n = row->n;
+    }
     row->fields = R->fields;
 }
 
@@ -328,45 +361,224 @@ static int count_outcome(run *R, int outcome)
     return CRM_OK;
 }
 
-static int next_batch(run *R)
+/* One row in its own transaction level: in batch mode that costs nothing,
+ * in safe mode it is a savepoint, so a row is written whole or not at all. */
+static int apply_row(run *R, imp_row *row)
 {
-    if (++R->in_batch < R->batch || R->c.o->dry_run)
+    crm_kernel *k = R->c.k;
+    R->r->read++;
+    map_row(R, row);
+    crm_err e = {0};
+    int64_t id = 0;
+    int rc = crm_kernel_begin(k, R->err);
+    if (rc != CRM_OK)
+        return rc;
+    int out = row->error ? crm_err_set(&e, CRM_EINVAL, "%s", row->error)
+                         : R->c.ent->apply(&R->c, row, &id, &e);
+    if (out >= 0) {
+        rc = count_outcome(R, out);
+        if (rc == CRM_OK)
+            rc = record_row(R, id, out);
+        if (rc == CRM_OK)
+            return crm_kernel_commit(k, R->err);
+        crm_kernel_rollback(k);
+        return rc;
+    }
+    crm_kernel_rollback(k);
+    if (is_fatal(out)) {
+        *R->err = e;
+        return out;
+    }
+    R->r->rejected++;
+    return write_reject(R, row, e.msg[0] ? e.msg : crm_err_name(out));
+}
+
+/* ---- batches ------------------------------------------------------------------ */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
         return CRM_OK;
-    R->in_batch = 0;
-    int rc = journal_update(R, NULL);
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * elem);
+    if (!q)
+        return CRM_ENOMEM;
+    *p = q;
+    *cap = n;
+    return CRM_OK;
+}
+
+static size_t put_str(batch *b, const char *str)
+{
+    size_t len = strlen(str) + 1, at = b->used;
+    if (grow((void **)&b->arena, &b->cap_arena, b->used + len, 1) != CRM_OK)
+        return NONE;
+    memcpy(b->arena + at, str, len);
+    b->used += len;
+    return at;
+}
+
+/* The batch's copy of a reader's stable names: the CSV header, once. */
+static char **stable_names(batch *b, const imp_row *row)
+{
+    if (!row->names_stable || (b->header_of && b->header_of != row->names))
+        return NULL;
+    if (!b->header_of) {
+        if (!(b->header = calloc(row->n ? row->n : 1, sizeof *b->header)))
+            return NULL;
+        b->header_of = row->names;
+        for (size_t i = 0; i < row->n; i++, b->n_header++)
+            if (!(b->header[i] = strdup(row->names[i])))
+                return NULL;
+    }
+    return row->n == b->n_header ? b->header : NULL;
+}
+
+/* Copies the reader's row (its strings are only borrowed) into the batch. */
+static int keep_row(batch *b, const imp_row *row)
+{
+    char **shared = stable_names(b, row);
+    size_t per = shared ? row->n : 2 * row->n;
+    if (grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows) != CRM_OK ||
+        grow((void **)&b->offs, &b->cap_offs, b->n_offs + per, sizeof *b->offs) != CRM_OK)
+        return CRM_ENOMEM;
+    brow *br = &b->rows[b->n];
+    *br = (brow){.line = row->line, .n = row->n, .cells = b->n_offs, .raw = NONE,
+                 .error = NONE, .names = shared};
+    for (size_t i = 0; i < row->n; i++)
+        if ((b->offs[b->n_offs + i] = put_str(b, row->cells[i])) == NONE)
+            return CRM_ENOMEM;
+    for (size_t i = 0; !shared && i < row->n; i++)
+        if ((b->offs[b->n_offs + row->n + i] = put_str(b, row->names[i])) == NONE)
+            return CRM_ENOMEM;
+    if ((row->raw && (br->raw = put_str(b, row->raw)) == NONE) ||
+        (row->error && (br->error = put_str(b, row->error)) == NONE))
+        return CRM_ENOMEM;
+    b->n_offs += per;
+    b->n++;
+    return CRM_OK;
+}
+
+static void batch_clear(batch *b)
+{
+    b->n = b->n_offs = b->used = 0;
+}
+
+static void batch_free(batch *b)
+{
+    for (size_t i = 0; i < b->n_header; i++)
+        free(b->header[i]);
+    free(b->header);
+    free(b->rows);
+    free(b->offs);
+    free(b->arena);
+    memset(b, 0, sizeof *b);
+}
+
+/* Applies the batch's rows in the open transaction. In batch mode it stops
+ * at the first row whose failure left writes behind (the batch is lost). */
+static int apply_batch(run *R)
+{
+    batch *b = &R->b;
+    char *names[MAX_COLS], *cells[MAX_COLS];
+    for (size_t i = 0; i < b->n; i++) {
+        const brow *br = &b->rows[i];
+        for (size_t j = 0; j < br->n; j++) {
+            cells[j] = b->arena + b->offs[br->cells + j];
+            if (!br->names)
+                names[j] = b->arena + b->offs[br->cells + br->n + j];
+        }
+        imp_row row = {.line = br->line, .n = br->n, .names = br->names ? br->names : names,
+                       .cells = cells, .names_stable = br->names != NULL,
+                       .raw = br->raw == NONE ? NULL : b->arena + br->raw,
+                       .error = br->error == NONE ? NULL : b->arena + br->error};
+        int rc = apply_row(R, &row);
+        if (rc != CRM_OK)
+            return rc;
+        if (crm_store_batch_failed(R->c.k->store))
+            return CRM_OK;
+        draw_progress(R, false);
+    }
+    return CRM_OK;
+}
+
+/* Where the reject file stood before a batch, to take the batch's rows back. */
+typedef struct rej_mark {
+    bool open;
+    long pos;
+} rej_mark;
+
+static rej_mark rejects_mark(run *R)
+{
+    rej_mark m = {R->rejects != NULL, 0};
+    if (m.open)
+        m.pos = ftell(R->rejects);
+    return m;
+}
+
+static int rejects_rewind(run *R, rej_mark m)
+{
+    if (!R->rejects)
+        return CRM_OK;
+    if (!m.open) {
+        fclose(R->rejects); /* reopened (truncated) by the next reject */
+        R->rejects = NULL;
+        return CRM_OK;
+    }
+    if (fflush(R->rejects) != 0 || ftruncate(fileno(R->rejects), m.pos) != 0 ||
+        fseek(R->rejects, m.pos, SEEK_SET) != 0)
+        return crm_err_set(R->err, CRM_EIO, "cannot rewrite the reject file %s: %s",
+                           R->r->rejects_path, strerror(errno));
+    return CRM_OK;
+}
+
+/* Writes the buffered rows: one transaction in batch mode (no savepoint per
+ * record). When a row failed after writing, that transaction is rolled back
+ * and the same rows run again in safe mode, a savepoint per row, so every
+ * row still gets its own outcome and nothing is counted twice. A dry run
+ * stays in its single safe-mode transaction. */
+static int flush_batch(run *R)
+{
+    crm_kernel *k = R->c.k;
+    if (!R->b.n)
+        return CRM_OK;
+    if (R->c.o->dry_run) {
+        int rc = apply_batch(R);
+        batch_clear(&R->b);
+        return rc;
+    }
+    crm_import_report saved = *R->r;
+    rej_mark mark = rejects_mark(R);
+    int rc = crm_kernel_begin_batch(k, R->err);
     if (rc == CRM_OK)
-        rc = crm_kernel_commit(R->c.k, R->err);
+        rc = apply_batch(R);
+    if (rc == CRM_OK && crm_store_batch_failed(k->store)) {
+        crm_kernel_rollback(k);
+        *R->r = saved;
+        rc = rejects_rewind(R, mark);
+        if (rc == CRM_OK)
+            rc = crm_kernel_begin(k, R->err);
+        if (rc == CRM_OK)
+            rc = apply_batch(R);
+    }
     if (rc == CRM_OK)
-        rc = crm_kernel_begin(R->c.k, R->err);
+        rc = journal_update(R, NULL);
+    if (rc == CRM_OK)
+        rc = crm_kernel_commit(k, R->err);
+    else if (crm_store_depth(k->store) > 0)
+        crm_kernel_rollback(k);
+    batch_clear(&R->b);
     return rc;
 }
 
 static int on_row(void *ud, imp_row *row)
 {
     run *R = ud;
-    R->r->read++;
-    map_row(R, row);
-    crm_err e = {0};
-    int64_t id = 0;
-    int out = row->error ? crm_err_set(&e, CRM_EINVAL, "%s", row->error)
-                         : R->c.ent->apply(&R->c, row, &id, &e);
-    int rc = CRM_OK;
-    if (out < 0 && is_fatal(out)) {
-        *R->err = e;
-        return out;
-    }
-    if (out < 0) {
-        R->r->rejected++;
-        rc = write_reject(R, row, e.msg[0] ? e.msg : crm_err_name(out));
-    } else {
-        rc = count_outcome(R, out);
-        if (rc == CRM_OK)
-            rc = record_row(R, id, out);
-    }
-    if (rc == CRM_OK)
-        rc = next_batch(R);
-    draw_progress(R, false);
-    return rc;
+    if (keep_row(&R->b, row) != CRM_OK)
+        return crm_err_set(R->err, CRM_ENOMEM, "out of memory");
+    return R->b.n >= R->batch_size ? flush_batch(R) : CRM_OK;
 }
 
 /* ---- the run ----------------------------------------------------------------- */
@@ -415,19 +627,27 @@ static int read_all(run *R, crm_import_format fmt)
     }
 }
 
+/* After reading: flushes the last batch and closes the journal ("done", or
+ * "failed" after an error: committed batches stay). */
 static int finish(run *R, int rc)
 {
     crm_kernel *k = R->c.k;
+    if (rc == CRM_OK)
+        rc = flush_batch(R);
     if (R->c.o->dry_run) {
         crm_kernel_rollback(k);
         return rc;
     }
+    if (crm_store_depth(k->store) > 0)
+        crm_kernel_rollback(k);
     if (rc == CRM_OK) {
-        rc = journal_update(R, "done");
+        rc = crm_kernel_begin(k, R->err);
+        if (rc == CRM_OK)
+            rc = journal_update(R, "done");
         if (rc == CRM_OK)
             return crm_kernel_commit(k, R->err);
+        crm_kernel_rollback(k);
     }
-    crm_kernel_rollback(k);
     if (R->journal_id && crm_kernel_begin(k, NULL) == CRM_OK) {
         crm_err ignore = {0};
         crm_err *saved = R->err;
@@ -465,7 +685,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
 {
     memset(r, 0, sizeof *r);
     run R = {.c = {.k = k, .o = o, .ent = find_entity(o->entity)}, .r = r, .err = err,
-             .batch = o->batch_size ? o->batch_size : 1000, .t0 = now_s()};
+             .batch_size = o->batch_size ? o->batch_size : 1000, .t0 = now_s()};
     if (!R.c.ent)
         return crm_err_set(err, CRM_EUSAGE,
                            "cannot import '%s': expected contacts, companies, orders or "
@@ -473,9 +693,16 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
     if (o->lines_path && R.c.ent != &imp_orders)
         return crm_err_set(err, CRM_EUSAGE, "--lines applies to orders only");
     crm_import_format fmt = R.fmt = pick_format(o);
+    /* Checkpoint the WAL every ~64 MiB rather than every 4 MiB: the import
+     * rewrites the same index pages batch after batch, and each checkpoint
+     * copies them back and syncs. The default comes back at the end. */
+    sqlite3_wal_autocheckpoint(crm_store_db(k->store), 16384);
     int rc = prepare(&R, o, fmt);
-    if (rc == CRM_OK && (rc = crm_kernel_begin(k, err)) == CRM_OK)
+    if (rc == CRM_OK && o->dry_run)
+        rc = crm_kernel_begin(k, err);
+    if (rc == CRM_OK)
         rc = finish(&R, read_all(&R, fmt));
+    sqlite3_wal_autocheckpoint(crm_store_db(k->store), 1000);
     draw_progress(&R, true);
     r->seconds = now_s() - R.t0;
     if (R.rejects)
@@ -486,6 +713,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
         fclose(R.src.f);
     for (size_t i = 0; i < R.n_cache; i++)
         free(R.cache_name[i]);
+    batch_free(&R.b);
     return rc;
 }
 

@@ -196,7 +196,7 @@ static int add_or_merge(imp_ctx *ctx, crm_contact *c, int64_t *id, crm_err *err)
         if (rc != CRM_OK || *id)
             return rc == CRM_OK ? apply_changes(k, *id, c, true, IMP_MERGED, err) : rc;
     }
-    rc = crm_contact_add(k, c, id, err);
+    rc = crm_contact_add_normalised(k, c, id, err);
     if (rc == CRM_EEXISTS && ctx->o->merge_duplicates && *id) {
         crm_err_clear(err);
         return apply_changes(k, *id, c, true, IMP_MERGED, err);

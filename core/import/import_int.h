@@ -21,6 +21,7 @@ typedef struct imp_row {
     const char *raw;     /* JSON Lines: the line as read; NULL for CSV */
     const char *error;   /* set by the reader: the row is malformed (rejected) */
     const char **fields; /* set by the driver: target field per cell, NULL = ignored */
+    bool names_stable;   /* names (array and strings) outlive the read (CSV header) */
 } imp_row;
 
 /* Streamed input: bytes consumed and a running hash of them. */

@@ -67,6 +67,8 @@ static int parse_order(imp_ctx *ctx, const imp_row *r, crm_order *o, crm_err *er
 typedef struct lines_load {
     imp_ctx *ctx;
     crm_err *err;
+    char *const *names_of;   /* the header fields[] was computed for */
+    const char *fields[64];
 } lines_load;
 
 static int line_row(void *ud, imp_row *row)
@@ -78,20 +80,21 @@ static int line_row(void *ud, imp_row *row)
         "VALUES(?,?,?,?,?)", L->err);
     if (!st)
         return L->err->code;
-    const char *fields[64] = {0};
-    for (size_t i = 0; i < row->n && i < 64; i++)
-        for (int j = 0; j < 4; j++) {
+    if (L->names_of != row->names) { /* the header: mapped once, not per row */
+        memset(L->fields, 0, sizeof L->fields);
+        for (size_t i = 0; i < row->n && i < 64; i++) {
             char *f = crm_fold_key(row->names[i]);
-            if (f) {
-                for (char *p = f; *p; p++)
-                    if (*p == ' ')
-                        *p = '_';
+            for (char *p = f; p && *p; p++)
+                if (*p == ' ')
+                    *p = '_';
+            for (int j = 0; f && j < 4; j++)
                 if (strcmp(f, names[j]) == 0)
-                    fields[i] = names[j];
-            }
+                    L->fields[i] = names[j];
             free(f);
         }
-    row->fields = fields;
+        L->names_of = row->names_stable ? row->names : NULL;
+    }
+    row->fields = L->fields;
     for (int j = 0; j < 4; j++)
         crm_bind_text(st, j + 1, imp_get(row, names[j]));
     sqlite3_bind_int64(st, 5, row->line);
@@ -114,8 +117,16 @@ int imp_load_lines(imp_ctx *c, const char *path, crm_err *err)
     imp_source src = {.f = fopen(path, "rb")};
     if (!src.f)
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", path, strerror(errno));
-    lines_load L = {c, err};
-    rc = imp_read_csv(&src, line_row, &L, err);
+    lines_load L = {c, err, NULL, {0}};
+    /* one transaction for the whole load, not one per line */
+    rc = crm_kernel_begin(c->k, err);
+    if (rc == CRM_OK) {
+        rc = imp_read_csv(&src, line_row, &L, err);
+        if (rc == CRM_OK)
+            rc = crm_kernel_commit(c->k, err);
+        else
+            crm_kernel_rollback(c->k);
+    }
     fclose(src.f);
     if (rc == CRM_OK)
         c->have_lines = true;

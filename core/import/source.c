@@ -22,7 +22,7 @@ static void hash_bytes(imp_source *src, const char *p, size_t n)
 const char *imp_get(const imp_row *r, const char *field)
 {
     for (size_t i = 0; i < r->n; i++)
-        if (r->fields[i] && strcmp(r->fields[i], field) == 0)
+        if (r->fields[i] && (r->fields[i] == field || strcmp(r->fields[i], field) == 0))
             return r->cells[i][0] ? r->cells[i] : NULL;
     return NULL;
 }
@@ -102,7 +102,6 @@ static void emit_record(csv_state *st, int64_t line)
         st->stop = take_header(st, cells);
         return;
     }
-    char *names[MAX_CELLS];
     char reason[160] = "";
     size_t n = st->n;
     if (st->overflow || n > st->n_header) {
@@ -110,12 +109,10 @@ static void emit_record(csv_state *st, int64_t line)
                  n, st->overflow ? "+" : "", st->n_header);
         n = n > st->n_header ? st->n_header : n;
     }
-    for (size_t i = 0; i < n; i++) {
-        names[i] = st->header[i];
+    for (size_t i = 0; i < n; i++)
         crm_cell_unneutralise(cells[i]);
-    }
-    imp_row row = {.line = line, .n = n, .names = names, .cells = cells,
-                   .error = *reason ? reason : NULL};
+    imp_row row = {.line = line, .n = n, .names = st->header, .cells = cells,
+                   .error = *reason ? reason : NULL, .names_stable = true};
     st->stop = st->fn(st->ud, &row);
 }
 

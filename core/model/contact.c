@@ -367,9 +367,14 @@ int crm_contact_add(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err
     if (id_out)
         *id_out = 0;
     int rc = crm_contact_normalise(k, c, false, err);
-    if (rc != CRM_OK)
-        return rc;
-    rc = crm_kernel_begin(k, err);
+    return rc == CRM_OK ? crm_contact_add_normalised(k, c, id_out, err) : rc;
+}
+
+int crm_contact_add_normalised(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err)
+{
+    if (id_out)
+        *id_out = 0;
+    int rc = crm_kernel_begin(k, err);
     if (rc != CRM_OK)
         return rc;
     int64_t dup = 0;

@@ -262,7 +262,9 @@ static json_t *order_payload(const crm_order *o)
                      o->currency, "status", o->status);
 }
 
-static int check_refs(crm_kernel *k, const crm_order *o, int64_t *dup, crm_err *err)
+/* Why an order insert failed its constraints: the same messages as before
+ * the insert relied on them (contact first, then the duplicate). */
+static int refused_refs(crm_kernel *k, const crm_order *o, int64_t *dup, crm_err *err)
 {
     int64_t found;
     int rc = lookup_id(k, "SELECT id FROM contacts WHERE id=?", NULL, o->contact_id, &found, err);
@@ -301,7 +303,9 @@ static int insert_lines(crm_kernel *k, const crm_order *o, crm_err *err)
     return CRM_OK;
 }
 
-static int insert_order(crm_kernel *k, crm_order *o, crm_err *err)
+/* The UNIQUE external_id and the contact's foreign key refuse a duplicate or
+ * an unknown contact before anything is written: no lookups ahead of it. */
+static int insert_order(crm_kernel *k, crm_order *o, int64_t *dup, crm_err *err)
 {
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
@@ -318,9 +322,18 @@ static int insert_order(crm_kernel *k, crm_order *o, crm_err *err)
     crm_bind_text(st, 6, o->status);
     sqlite3_bind_int64(st, 7, k->now);
     sqlite3_bind_int64(st, 8, k->now);
-    int rc = step_done(k, st, "cannot store order", err);
-    if (rc != CRM_OK)
-        return rc;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        int ext = sqlite3_extended_errcode(crm_store_db(k->store));
+        int code = crm_store_error(k->store, "cannot store order", err);
+        if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_FOREIGNKEY) {
+            rc = refused_refs(k, o, dup, err);
+            if (rc != CRM_OK)
+                return rc;
+        }
+        return code;
+    }
     o->id = sqlite3_last_insert_rowid(crm_store_db(k->store));
     o->created_at = o->updated_at = k->now;
     return insert_lines(k, o, err);
@@ -349,9 +362,7 @@ int crm_order_add(crm_kernel *k, crm_order *o, int64_t *id_out, crm_err *err)
         rc = crm_kernel_begin(k, err);
     if (rc != CRM_OK)
         return rc;
-    rc = check_refs(k, o, &dup, err);
-    if (rc == CRM_OK)
-        rc = insert_order(k, o, err);
+    rc = insert_order(k, o, &dup, err);
     if (rc == CRM_OK)
         rc = emit_order_events(k, o, err);
     if (rc == CRM_OK)
