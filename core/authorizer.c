@@ -6,7 +6,11 @@
  * (host->trusted == 0, e.g. inside contact_update_json, which writes kernel
  * tables after validating). Rules for plugin P:
  *   - writes (INSERT, UPDATE, DELETE, CREATE/DROP/ALTER of tables, indexes,
- *     triggers, views): only P_* tables;
+ *     triggers, views): only P_* tables. CREATE [UNIQUE] INDEX ... ON P_x
+ *     (partial ones too) is allowed: SQLite reports it as CREATE_INDEX with
+ *     the table's name, then as REINDEX of the new index when it fills it
+ *     from existing rows; REINDEX is allowed for that index or an index
+ *     named P_*;
  *   - reads: P_* tables, kernel tables (anything not owned by a plugin) and
  *     the tables of plugins P requires;
  *   - no PRAGMA, ATTACH, DETACH, transaction statements (use the host API),
@@ -24,6 +28,8 @@ typedef enum rule {
     READ_A1,   /* arg1 is a table read */
     WRITE_A1,  /* arg1 is a table (or view) written */
     WRITE_A2,  /* arg2 is the table written (indexes, triggers, ALTER) */
+    INDEX,     /* CREATE INDEX: arg1 the index, arg2 its table (remembered) */
+    REINDEX,   /* arg1 an index: the one just created, or named P_* */
     TXN        /* transaction control: only the host's migrations */
 } rule;
 
@@ -43,7 +49,7 @@ static const struct {
     {SQLITE_DROP_TABLE, WRITE_A1, "drop"},
     {SQLITE_CREATE_VIEW, WRITE_A1, "create"},
     {SQLITE_DROP_VIEW, WRITE_A1, "drop"},
-    {SQLITE_CREATE_INDEX, WRITE_A2, "index"},
+    {SQLITE_CREATE_INDEX, INDEX, "index"},
     {SQLITE_DROP_INDEX, WRITE_A2, "drop an index of"},
     {SQLITE_CREATE_TRIGGER, WRITE_A2, "add a trigger to"},
     {SQLITE_DROP_TRIGGER, WRITE_A2, "drop a trigger of"},
@@ -54,7 +60,7 @@ static const struct {
     {SQLITE_ATTACH, DENY, "attach a database"},
     {SQLITE_DETACH, DENY, "detach a database"},
     {SQLITE_ANALYZE, DENY, "run ANALYZE"},
-    {SQLITE_REINDEX, DENY, "run REINDEX"},
+    {SQLITE_REINDEX, REINDEX, "reindex"},
     {SQLITE_CREATE_VTABLE, DENY, "create a virtual table"},
     {SQLITE_DROP_VTABLE, DENY, "drop a virtual table"},
 };
@@ -136,6 +142,18 @@ static int check(crm_plugin_host *h, int action, const char *a1, const char *a2)
                                  "(kernel entities go through the host API)",
                               what, t);
         }
+        case INDEX:
+            if (!may_write(h, p, a2))
+                return deny(h, "%s table '%s': a plugin writes only its own tables "
+                               "(kernel entities go through the host API)",
+                            what, a2);
+            snprintf(h->new_index, sizeof h->new_index, "%s", a1 ? a1 : "");
+            return SQLITE_OK;
+        case REINDEX:
+            if (a1 && ((h->new_index[0] && strcmp(a1, h->new_index) == 0) ||
+                       (owner_of(h, a1) && strcmp(owner_of(h, a1), p->name) == 0)))
+                return SQLITE_OK;
+            return deny(h, "%s '%s': only an index of its own tables", what, a1);
         case TXN:
             return h->migrating ? SQLITE_OK : deny(h, "%s%s", what, NULL);
         case DENY:

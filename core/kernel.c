@@ -87,6 +87,8 @@ int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
         rc = crm_plugin_host_load(k, err);
     if (rc == CRM_OK)
         rc = crm_lua_attach(k, err);
+    if (rc == CRM_OK) /* after Lua: a handler catching up may call rules */
+        rc = crm_plugin_host_catch_up(k, err);
     if (rc != CRM_OK) {
         crm_kernel_close(k);
         return rc;

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "bus.h"
+#include "cli/cli.h"
 #include "events.h"
+#include "lua/engine.h"
 #include "model.h"
 #include "plugin_internal.h"
 
@@ -165,14 +167,76 @@ static int api_register_command(crm_plugin_ctx *p, const char *verb, const char 
         return reg_fail(p, CRM_EUSAGE, "command '%s': expected a verb of a-z, 0-9, _ and -",
                         verb ? verb : "(null)");
     for (size_t i = 0; i < p->n_commands; i++)
-        if (strcmp(p->commands[i].verb, verb) == 0)
+        if (!p->commands[i].noun && strcmp(p->commands[i].verb, verb) == 0)
             return reg_fail(p, CRM_EEXISTS, "command '%s' registered twice", verb);
     crm_plugin_command *c = grow(&p->commands, &p->n_commands, sizeof *c);
     if (!c)
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     *c = (crm_plugin_command){p->name, strdup(verb), usage ? strdup(usage) : NULL,
-                              strdup(summary ? summary : ""), fn, p};
+                              strdup(summary ? summary : ""), fn, p, NULL};
     return c->verb && c->summary ? CRM_OK : reg_fail(p, CRM_ENOMEM, "out of memory");
+}
+
+/* Who already answers to `crm <noun>`: the kernel, a plugin by its name, or
+ * another plugin's noun. Returns CRM_OK or refuses the registration with a
+ * message naming both sides. */
+static int noun_free(crm_plugin_ctx *p, const char *noun)
+{
+    if (crm_cli_kernel_noun(noun) || strcmp(noun, "help") == 0)
+        return reg_fail(p, CRM_EEXISTS,
+                        "noun '%s' of plugin '%s' collides with the kernel command `crm %s`"
+                        DASH "choose another noun",
+                        noun, p->name, noun);
+    crm_plugin_host *h = p->host;
+    for (size_t i = 0; i < h->n_all; i++) {
+        const crm_plugin_ctx *q = h->all[i];
+        if (strcmp(q->name, noun) == 0)
+            return reg_fail(p, CRM_EEXISTS,
+                            "noun '%s' of plugin '%s' collides with plugin '%s' (`crm %s "
+                            "<verb>`)" DASH "choose another noun",
+                            noun, p->name, q->name, q->name);
+        if (q == p)
+            continue;
+        for (size_t j = 0; j < q->n_commands; j++)
+            if (q->commands[j].noun && strcmp(q->commands[j].noun, noun) == 0)
+                return reg_fail(p, CRM_EEXISTS,
+                                "noun '%s' of plugin '%s' is already registered by plugin '%s'"
+                                DASH "disable one of them or rename the noun",
+                                noun, p->name, q->name);
+    }
+    return CRM_OK;
+}
+
+static int api_register_noun_command(crm_plugin_ctx *p, const char *noun, const char *verb,
+                                     const char *usage, const char *summary, crm_command_fn fn)
+{
+    if (!registering(p, "register_noun_command"))
+        return CRM_EDENIED;
+    if (!verb_ok(noun) || (verb && !verb_ok(verb)) || !fn)
+        return reg_fail(p, CRM_EUSAGE,
+                        "command '%s %s': expected a noun (and a verb, or NULL) of a-z, 0-9, _ "
+                        "and - and a function",
+                        noun ? noun : "(null)", verb ? verb : "");
+    int rc = noun_free(p, noun);
+    if (rc != CRM_OK)
+        return rc;
+    for (size_t i = 0; i < p->n_commands; i++) {
+        const crm_plugin_command *c = &p->commands[i];
+        if (!c->noun || strcmp(c->noun, noun) != 0)
+            continue;
+        if (!c->verb || !verb)
+            return reg_fail(p, CRM_EEXISTS,
+                            "noun '%s': a single-word command cannot also have verbs", noun);
+        if (strcmp(c->verb, verb) == 0)
+            return reg_fail(p, CRM_EEXISTS, "command '%s %s' registered twice", noun, verb);
+    }
+    crm_plugin_command *c = grow(&p->commands, &p->n_commands, sizeof *c);
+    if (!c)
+        return reg_fail(p, CRM_ENOMEM, "out of memory");
+    *c = (crm_plugin_command){p->name, verb ? strdup(verb) : NULL, usage ? strdup(usage) : NULL,
+                              strdup(summary ? summary : ""), fn, p, strdup(noun)};
+    return (!verb || c->verb) && c->summary && c->noun ? CRM_OK
+                                                      : reg_fail(p, CRM_ENOMEM, "out of memory");
 }
 
 static int api_register_lua_function(crm_plugin_ctx *p, const char *name, crm_lua_fn fn,
@@ -489,7 +553,9 @@ static int api_contact_get_json(crm_plugin_ctx *p, int64_t id, char **json)
     p->host->trusted--;
     if (rc != CRM_OK)
         return host_result(p, rc, &e);
-    *json = json_dumps(crm_contact_to_json(&c), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_t *o = crm_contact_to_json(&c);
+    *json = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
     crm_contact_clear(&c);
     return *json ? CRM_OK : nomem(p);
 }
@@ -766,6 +832,84 @@ static void api_set_error(crm_plugin_ctx *p, const char *fmt, ...)
 }
 
 static const char *api_last_error(crm_plugin_ctx *p) { return p->error; }
+
+/* ---- SDK 1.1: rules and locale ------------------------------------------------------------ */
+
+static void put(char **slot, const char *text)
+{
+    if (slot)
+        *slot = text ? strdup(text) : NULL;
+}
+
+static int rule_fail(crm_plugin_ctx *p, int rc, const char *msg, const char *cause, char **error,
+                     char **cause_out)
+{
+    put(error, msg);
+    put(cause_out, cause);
+    return crm_plug_fail(p, rc, "%s", msg);
+}
+
+static int api_call_rule(crm_plugin_ctx *p, const char *spec, int64_t contact_id,
+                         char **result_json, char **error, char **cause)
+{
+    put(result_json, NULL);
+    put(error, NULL);
+    put(cause, NULL);
+    crm_kernel *k = p->host->k;
+    if (!spec || !*spec)
+        return rule_fail(p, CRM_EUSAGE, "call_rule: expected a rule name or FILE:FUNCTION", NULL,
+                         error, cause);
+    if (!k->lua)
+        return rule_fail(p, CRM_EBUSY,
+                         "call_rule: the Lua engine is not attached yet (rules are callable "
+                         "from commands and event handlers, not from init or start)",
+                         NULL, error, cause);
+    crm_err e = {0};
+    crm_lua_rule *r = NULL;
+    crm_lua_outcome out;
+    memset(&out, 0, sizeof out);
+    /* the host reads on the plugin's behalf: the engine's statements are the
+     * kernel's, not the plugin's */
+    p->host->trusted++;
+    int rc = crm_lua_rule_find(k->lua, spec, &r, &e);
+    if (rc == CRM_OK)
+        rc = crm_lua_eval(k->lua, r, contact_id, &out, &e);
+    p->host->trusted--;
+    if (rc == CRM_OK) {
+        json_t *o = json_pack("{sOso}", "result", out.result ? out.result : json_null(),
+                              "reasons", out.reasons ? json_incref(out.reasons) : json_array());
+        char *text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
+                       : NULL;
+        json_decref(o);
+        crm_lua_outcome_clear(&out);
+        if (!text)
+            return nomem(p);
+        if (result_json)
+            *result_json = text;
+        else
+            free(text);
+        return CRM_OK;
+    }
+    const char *why = rc == CRM_ESCRIPT && out.cause != CRM_LUA_OK
+                          ? crm_lua_cause_name(out.cause) : NULL;
+    rc = rule_fail(p, rc, out.error[0] ? out.error : e.msg, why, error, cause);
+    crm_lua_outcome_clear(&out);
+    return rc;
+}
+
+static const char *api_locale(crm_plugin_ctx *p, const char *key)
+{
+    const crm_config *cfg = p->host->k->cfg;
+    if (!key || !cfg)
+        return NULL;
+    if (strcmp(key, "country") == 0)
+        return cfg->country;
+    if (strcmp(key, "currency") == 0)
+        return cfg->currency;
+    if (strcmp(key, "timezone") == 0)
+        return cfg->timezone;
+    return NULL;
+}
 static int64_t api_now(crm_plugin_ctx *p) { return p->host->k->now; }
 static void api_free(void *ptr) { free(ptr); }
 static const char *api_plugin_name(crm_plugin_ctx *p) { return p->name; }
@@ -817,4 +961,8 @@ const crm_host_api crm_plug_api = {
     .now = api_now,
     .free = api_free,
     .plugin_name = api_plugin_name,
+    /* 1.1 */
+    .register_noun_command = api_register_noun_command,
+    .call_rule = api_call_rule,
+    .locale = api_locale,
 };

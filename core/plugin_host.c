@@ -142,6 +142,7 @@ void crm_plug_enter(crm_plugin_ctx *p, plug_frame *f)
     h->k->actor = p->name;
     h->trusted = 0;
     h->migrating = false;
+    h->new_index[0] = '\0';
 }
 
 void crm_plug_leave(crm_plugin_ctx *p, const plug_frame *f)
@@ -151,6 +152,7 @@ void crm_plug_leave(crm_plugin_ctx *p, const plug_frame *f)
     h->k->actor = f->actor;
     h->trusted = f->trusted;
     h->migrating = f->migrating;
+    h->new_index[0] = '\0';
 }
 
 /* The plugin's own message, or the code's name when it gave none. */
@@ -645,6 +647,7 @@ static void free_registrations(crm_plugin_ctx *p)
         free(p->subs[i].bus_name);
     }
     for (size_t i = 0; i < p->n_commands; i++) {
+        free(p->commands[i].noun);
         free(p->commands[i].verb);
         free(p->commands[i].usage);
         free(p->commands[i].summary);
@@ -749,9 +752,14 @@ int crm_plugin_host_load(crm_kernel *k, crm_err *err)
         return rc;
     }
     k->plugins = h;
-    if (k->bus && h->n_order)
-        rc = crm_bus_dispatch(k, err); /* durable subscribers catch up */
     return rc;
+}
+
+int crm_plugin_host_catch_up(crm_kernel *k, crm_err *err)
+{
+    if (!k || !k->plugins || !k->bus || k->plugins->n_order == 0)
+        return CRM_OK;
+    return crm_bus_dispatch(k, err);
 }
 
 void crm_plugin_host_unload(crm_kernel *k)
@@ -791,9 +799,45 @@ const crm_plugin_command *crm_plugin_host_find_command(crm_kernel *k, const char
     const crm_plugin_command *c;
     size_t n = crm_plugin_host_commands(k, plugin, &c);
     for (size_t i = 0; verb && i < n; i++)
-        if (strcmp(c[i].verb, verb) == 0)
+        if (!c[i].noun && strcmp(c[i].verb, verb) == 0)
             return &c[i];
     return NULL;
+}
+
+const crm_plugin_command *crm_plugin_host_find_noun(crm_kernel *k, const char *noun,
+                                                    const char *verb)
+{
+    crm_plugin_host *h = k ? k->plugins : NULL;
+    for (size_t i = 0; h && noun && i < h->n_order; i++) {
+        const crm_plugin_ctx *p = h->order[i];
+        for (size_t j = 0; j < p->n_commands; j++) {
+            const crm_plugin_command *c = &p->commands[j];
+            if (!c->noun || strcmp(c->noun, noun) != 0)
+                continue;
+            if (!c->verb || (verb && strcmp(c->verb, verb) == 0))
+                return c;
+        }
+    }
+    return NULL;
+}
+
+size_t crm_plugin_host_noun_commands(crm_kernel *k, const char *noun,
+                                     const crm_plugin_command **out, size_t max)
+{
+    crm_plugin_host *h = k ? k->plugins : NULL;
+    size_t n = 0;
+    for (size_t i = 0; h && i < h->n_order; i++) {
+        const crm_plugin_ctx *p = h->order[i];
+        for (size_t j = 0; j < p->n_commands; j++) {
+            const crm_plugin_command *c = &p->commands[j];
+            if (!c->noun || (noun && strcmp(c->noun, noun) != 0))
+                continue;
+            if (n < max)
+                out[n] = c;
+            n++;
+        }
+    }
+    return n;
 }
 
 int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int argc,
@@ -832,10 +876,15 @@ static json_t *describe_registrations(const crm_plugin_ctx *p, json_t *o)
     for (size_t i = 0; i < p->n_subs; i++)
         json_array_append_new(events, json_pack("{ss sb}", "pattern", p->subs[i].pattern,
                                                 "durable", p->subs[i].durable));
-    for (size_t i = 0; i < p->n_commands; i++)
-        json_array_append_new(cmds, json_pack("{ss ss? ss?}", "verb", p->commands[i].verb,
-                                              "usage", p->commands[i].usage, "summary",
-                                              p->commands[i].summary));
+    for (size_t i = 0; i < p->n_commands; i++) {
+        const crm_plugin_command *c = &p->commands[i];
+        json_t *cmd = c->noun ? json_pack("{ss so}", "noun", c->noun, "verb",
+                                          c->verb ? json_string(c->verb) : json_null())
+                              : json_pack("{ss}", "verb", c->verb);
+        json_object_set_new(cmd, "usage", c->usage ? json_string(c->usage) : json_null());
+        json_object_set_new(cmd, "summary", json_string(c->summary));
+        json_array_append_new(cmds, cmd);
+    }
     for (size_t i = 0; i < p->n_luas; i++)
         json_array_append_new(luas, json_pack("{ss ss?}", "name", p->luas[i].name, "help",
                                               p->luas[i].help));

@@ -42,14 +42,17 @@ typedef struct crm_lua_export {
     const char *help;
 } crm_lua_export;
 
-/* A CLI command a plugin registered: `crm <plugin> <verb>`. */
+/* A CLI command a plugin registered: `crm <plugin> <verb>` (noun NULL), or
+ * with register_noun_command `crm <noun> <verb>` (verb NULL: the single-word
+ * command `crm <noun>`). */
 typedef struct crm_plugin_command {
     const char *plugin;
-    char *verb;
+    char *verb;     /* NULL only for a single-word noun command */
     char *usage;    /* argument synopsis, may be NULL */
     char *summary;
     crm_command_fn fn;
     crm_plugin_ctx *ctx;
+    char *noun;     /* NULL for `crm <plugin> <verb>` */
 } crm_plugin_command;
 
 /* Loads the plugins enabled in k->cfg (k->store open and migrated, k->bus
@@ -59,6 +62,12 @@ typedef struct crm_plugin_command {
  * CRM_ECONFIG / CRM_EDB with the message in err; on failure the caller closes
  * the kernel (nothing of a refused plugin stays registered). */
 int crm_plugin_host_load(crm_kernel *k, crm_err *err);
+
+/* Delivers what durable plugin subscribers missed (their cursors behind the
+ * event log). crm_kernel_open calls it once the Lua engine is attached, so a
+ * handler catching up may already evaluate rules (call_rule). CRM_OK when no
+ * plugin is loaded. */
+int crm_plugin_host_catch_up(crm_kernel *k, crm_err *err);
 
 /* Stops started plugins in reverse order, calls fini, dlcloses, frees the
  * host and clears k->plugins. NULL-safe; call before crm_bus_close. */
@@ -74,19 +83,33 @@ int crm_plugin_locate(const crm_config *cfg, const char *name, char *path, size_
  * 0 is returned) stays valid until the kernel closes. 0 when no host. */
 size_t crm_plugin_host_lua_exports(crm_kernel *k, const crm_lua_export **out);
 
-/* The command `verb` of loaded plugin `plugin`, or NULL. */
+/* The command `crm <noun> <verb>` some loaded plugin registered with
+ * register_noun_command, or NULL. A single-word noun command matches
+ * whatever verb is given (its arguments start there). */
+const crm_plugin_command *crm_plugin_host_find_noun(crm_kernel *k, const char *noun,
+                                                    const char *verb);
+
+/* The noun commands of the loaded plugins (noun NULL: all of them; else only
+ * that noun's), in load then registration order: up to max pointers in out,
+ * the total count returned. */
+size_t crm_plugin_host_noun_commands(crm_kernel *k, const char *noun,
+                                     const crm_plugin_command **out, size_t max);
+
+/* The command `verb` of loaded plugin `plugin` (`crm <plugin> <verb>`), or
+ * NULL. */
 const crm_plugin_command *crm_plugin_host_find_command(crm_kernel *k, const char *plugin,
                                                        const char *verb);
 
 /* The commands of loaded plugin `plugin` (*out, count returned; 0 when the
- * plugin is not loaded). */
+ * plugin is not loaded). Noun commands are among them (noun set). */
 size_t crm_plugin_host_commands(crm_kernel *k, const char *plugin,
                                 const crm_plugin_command **out);
 
 /* True when `plugin` is loaded. */
 bool crm_plugin_host_loaded(crm_kernel *k, const char *plugin);
 
-/* Runs a plugin command with its rights: argv[0] is the verb. Output goes to
+/* Runs a plugin command with its rights: argv[0] is the verb (the noun for
+ * a single-word noun command). Output goes to
  * out (as JSON when json). Returns the plugin's result; on failure err holds
  * "<plugin> <verb>: <its message>". */
 int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int argc,
@@ -94,7 +117,8 @@ int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int 
 
 /* The loaded plugins in dependency order, as a JSON array of objects: name,
  * version, abi ("1.0"), file, description, requires [{name, min_version}],
- * events [{pattern, durable}], commands [{verb, usage, summary}],
+ * events [{pattern, durable}], commands [{noun (noun commands only), verb
+ * (null for a single-word noun), usage, summary}],
  * lua_functions [{name, help}], config [{key, type, default, description}]. */
 json_t *crm_plugin_host_describe(crm_kernel *k);
 

@@ -84,6 +84,7 @@ struct crm_plugin_host {
     char **owners;            /* names whose <name>_* tables belong to a plugin */
     size_t n_owners;
     char denial[512];         /* the authorizer's last refusal */
+    char new_index[128];      /* index the running plugin last created on its own table */
 };
 
 /* What a handler's `const crm_plugin_event *` points to. */

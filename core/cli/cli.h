@@ -96,6 +96,10 @@ extern const crm_command crm_cli_dedupe_cmds[];
 /* All groups, NULL-terminated (commands.c). */
 extern const crm_command *const crm_cli_groups[];
 
+/* True when `crm <noun> ...` is a kernel command (the plugin host refuses
+ * plugin nouns that collide with one). */
+bool crm_cli_kernel_noun(const char *noun);
+
 /* Runs the CLI on argv (main calls this); returns the exit status. */
 int crm_cli_main(int argc, char **argv);
 

@@ -25,6 +25,23 @@ static void print_names(FILE *f, const char *label, json_t *arr, const char *fie
     fputc('\n', f);
 }
 
+/* "rfm refresh, rfm list, metrics, <plugin> hello" */
+static void print_commands(FILE *f, const char *plugin, json_t *arr)
+{
+    size_t i;
+    json_t *v;
+    fprintf(f, "  %-14s", "commands");
+    if (json_array_size(arr) == 0)
+        fputs(" -", f);
+    json_array_foreach(arr, i, v) {
+        const char *noun = json_string_value(json_object_get(v, "noun"));
+        const char *verb = json_string_value(json_object_get(v, "verb"));
+        fprintf(f, "%s %s%s%s", i ? "," : "", noun ? noun : plugin, verb ? " " : "",
+                verb ? verb : "");
+    }
+    fputc('\n', f);
+}
+
 static void print_plugin(FILE *f, json_t *p)
 {
     fprintf(f, "%s %s (abi %s)\n  %-14s %s\n", json_string_value(json_object_get(p, "name")),
@@ -33,7 +50,7 @@ static void print_plugin(FILE *f, json_t *p)
             json_string_value(json_object_get(p, "file")));
     print_names(f, "requires", json_object_get(p, "requires"), "name");
     print_names(f, "events", json_object_get(p, "events"), "pattern");
-    print_names(f, "commands", json_object_get(p, "commands"), "verb");
+    print_commands(f, json_string_value(json_object_get(p, "name")), json_object_get(p, "commands"));
     print_names(f, "lua functions", json_object_get(p, "lua_functions"), "name");
 }
 
@@ -63,40 +80,104 @@ const crm_command crm_cli_plugin_cmds[] = {
     {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
-/* ---- crm <plugin> <verb> ------------------------------------------------------------- */
+/* ---- crm <plugin> <verb> and crm <noun> [<verb>] ----------------------------------- */
 
-/* True when `name` is enabled under plugins: in the configuration. */
-static bool enabled_plugin(const crm_cli *cli, const char *name)
+/* How many plugins the configuration enables (0 when it cannot be read);
+ * *is_plugin tells whether `name` is one of them. */
+static size_t enabled_plugins(const crm_cli *cli, const char *name, bool *is_plugin)
 {
     const char *path = crm_kernel_config_path(cli->open.config_path);
     crm_config *cfg = NULL;
     crm_err err = {0};
+    *is_plugin = false;
     if (!path || crm_config_load(&cfg, path, &err) != CRM_OK)
-        return false;
-    bool found = false;
-    for (size_t i = 0; i < cfg->n_plugins && !found; i++)
-        found = strcmp(cfg->plugins[i], name) == 0;
+        return 0;
+    for (size_t i = 0; name && i < cfg->n_plugins; i++)
+        *is_plugin = *is_plugin || strcmp(cfg->plugins[i], name) == 0;
+    size_t n = cfg->n_plugins;
     crm_config_free(cfg);
-    return found;
+    return n;
 }
+
+/* Opens the kernel with its plugins; `scratch` opens an empty in-memory
+ * database instead (help never touches data, and works before `crm init`). */
+static int open_kernel(const crm_cli *cli, bool scratch, crm_kernel **k, crm_err *err)
+{
+    crm_open_opts o = cli->open;
+    if (scratch) {
+        o.db_path = ":memory:";
+        o.create = true;
+    }
+    return crm_kernel_open(k, &o, err);
+}
+
+static void command_line(char *buf, size_t size, const crm_plugin_command *c)
+{
+    snprintf(buf, size, "%s%s%s", c->noun ? c->noun : c->plugin, c->verb ? " " : "",
+             c->verb ? c->verb : "");
+}
+
+static void print_command_list(FILE *f, const crm_plugin_command *const *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char name[128];
+        command_line(name, sizeof name, c[i]);
+        fprintf(f, "  %-22s %s\n", name, c[i]->summary);
+    }
+}
+
+#define MAX_LISTED 256
 
 static void print_plugin_usage(FILE *f, crm_kernel *k, const char *plugin)
 {
-    const crm_plugin_command *c;
-    size_t n = crm_plugin_host_commands(k, plugin, &c);
+    const crm_plugin_command *c, *list[MAX_LISTED];
+    size_t n = crm_plugin_host_commands(k, plugin, &c), m = 0, nouns = 0;
+    for (size_t i = 0; i < n && m < MAX_LISTED; i++)
+        if (!c[i].noun)
+            list[m++] = &c[i];
     fprintf(f, "usage: crm %s <command> [options]\n\ncommands:\n", plugin);
-    for (size_t i = 0; i < n; i++) {
-        char name[96];
-        snprintf(name, sizeof name, "%s %s", plugin, c[i].verb);
-        fprintf(f, "  %-22s %s\n", name, c[i].summary);
+    print_command_list(f, list, m);
+    if (m == 0)
+        fprintf(f, "  (plugin %s registers no `crm %s <verb>` commands)\n", plugin, plugin);
+    for (size_t i = 0; i < n && nouns < MAX_LISTED; i++)
+        if (c[i].noun)
+            list[nouns++] = &c[i];
+    if (nouns) {
+        fprintf(f, "\ntop-level commands of plugin %s:\n", plugin);
+        print_command_list(f, list, nouns);
     }
-    if (n == 0)
-        fprintf(f, "  (plugin %s registers no commands)\n", plugin);
+}
+
+static void print_noun_usage(FILE *f, crm_kernel *k, const char *noun)
+{
+    const crm_plugin_command *list[MAX_LISTED];
+    size_t n = crm_plugin_host_noun_commands(k, noun, list, MAX_LISTED);
+    n = n < MAX_LISTED ? n : MAX_LISTED;
+    fprintf(f, "usage: crm %s <command> [options]\n\ncommands (plugin %s):\n", noun,
+            n ? list[0]->plugin : "?");
+    print_command_list(f, list, n);
+    fprintf(f, "\nRun `crm %s <command> --help` for a command's usage.\n", noun);
+}
+
+static void print_command_usage(FILE *f, const crm_plugin_command *c)
+{
+    char name[128];
+    command_line(name, sizeof name, c);
+    fprintf(f, "usage: crm %s%s%s [options]\n\n%s\n(plugin %s)\n", name, c->usage ? " " : "",
+            c->usage ? c->usage : "", c->summary, c->plugin);
 }
 
 static bool is_help(const char *a)
 {
     return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0;
+}
+
+static bool has_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
 }
 
 static int fail(const char *what, int rc, const crm_err *err)
@@ -105,9 +186,28 @@ static int fail(const char *what, int rc, const crm_err *err)
     return crm_err_exit_code(rc);
 }
 
+/* Runs c with argv[0] its verb (or its noun when single-word). */
+static int run(crm_cli *cli, const crm_plugin_command *c, int argc, char **argv)
+{
+    if (has_help(argc - 1, argv + 1)) {
+        print_command_usage(cli->out, c);
+        return 0;
+    }
+    char what[128];
+    command_line(what, sizeof what, c);
+    crm_err err = {0};
+    int rc = crm_plugin_host_run_command(cli->k, c, argc, argv, cli->json, cli->out, &err);
+    if (rc != CRM_OK) {
+        int status = fail(what, rc, &err);
+        if (rc == CRM_EUSAGE)
+            fprintf(stderr, "Run `crm %s --help` for usage.\n", what);
+        return status;
+    }
+    return 0;
+}
+
 static int run_plugin_command(crm_cli *cli, int argc, char **argv)
 {
-    crm_err err = {0};
     const char *plugin = argv[0];
     if (argc < 2 || is_help(argv[1])) {
         print_plugin_usage(argc < 2 ? stderr : cli->out, cli->k, plugin);
@@ -119,40 +219,87 @@ static int run_plugin_command(crm_cli *cli, int argc, char **argv)
         print_plugin_usage(stderr, cli->k, plugin);
         return 2;
     }
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fprintf(cli->out, "usage: crm %s %s%s%s [options]\n\n%s\n", plugin, c->verb,
-                    c->usage ? " " : "", c->usage ? c->usage : "", c->summary);
-            return 0;
-        }
-    char what[128];
-    snprintf(what, sizeof what, "%s %s", plugin, c->verb);
-    int rc = crm_plugin_host_run_command(cli->k, c, argc - 1, argv + 1, cli->json, cli->out,
-                                         &err);
-    if (rc != CRM_OK) {
-        int status = fail(what, rc, &err);
-        if (rc == CRM_EUSAGE)
-            fprintf(stderr, "Run `crm %s --help` for usage.\n", what);
-        return status;
-    }
-    return 0;
+    return run(cli, c, argc - 1, argv + 1);
 }
 
-/* Runs `crm <plugin> <verb> ARGS` (argv[0] is the plugin) when crm.yaml
- * enables that plugin: opens the kernel (which loads the plugins), runs the
- * command and closes. Returns the exit status, or -1 when argv[0] is not an
- * enabled plugin (the caller then reports an unknown command). */
+/* `crm <noun> ...`: the exit status, or -1 when no plugin registered noun. */
+static int run_noun_command(crm_cli *cli, int argc, char **argv)
+{
+    const char *noun = argv[0];
+    if (crm_plugin_host_noun_commands(cli->k, noun, NULL, 0) == 0)
+        return -1;
+    const crm_plugin_command *single = crm_plugin_host_find_noun(cli->k, noun, NULL);
+    if (single)
+        return run(cli, single, argc, argv);
+    if (argc < 2 || is_help(argv[1])) {
+        print_noun_usage(argc < 2 ? stderr : cli->out, cli->k, noun);
+        return argc < 2 ? 2 : 0;
+    }
+    const crm_plugin_command *c = crm_plugin_host_find_noun(cli->k, noun, argv[1]);
+    if (!c) {
+        fprintf(stderr, "crm: unknown command '%s %s'\n", noun, argv[1]);
+        print_noun_usage(stderr, cli->k, noun);
+        return 2;
+    }
+    return run(cli, c, argc - 1, argv + 1);
+}
+
+/* True when a plugin registers `noun`, asked of an in-memory kernel. */
+static bool plugin_noun(const crm_cli *cli, const char *noun)
+{
+    crm_kernel *k = NULL;
+    crm_err err = {0};
+    bool found = open_kernel(cli, true, &k, &err) == CRM_OK &&
+                 crm_plugin_host_noun_commands(k, noun, NULL, 0) > 0;
+    crm_kernel_close(k);
+    return found;
+}
+
+/* Runs `crm <plugin> <verb> ARGS` (argv[0] an enabled plugin) or `crm <noun>
+ * [<verb>] ARGS` (argv[0] a noun a loaded plugin registered) when crm.yaml
+ * enables plugins: opens the kernel (which loads them; an in-memory one for
+ * --help), runs the command and closes. Returns the exit status, or -1 when
+ * argv[0] is neither (the caller then reports an unknown command). */
 int crm_cli_plugin_main(crm_cli *cli, int argc, char **argv);
 int crm_cli_plugin_main(crm_cli *cli, int argc, char **argv)
 {
-    if (argc < 1 || !enabled_plugin(cli, argv[0]))
+    bool is_plugin = false;
+    if (argc < 1 || enabled_plugins(cli, argv[0], &is_plugin) == 0)
         return -1;
+    bool help = has_help(argc, argv) || (argc > 1 && is_help(argv[1]));
     crm_err err = {0};
-    int rc = crm_kernel_open(&cli->k, &cli->open, &err);
-    if (rc != CRM_OK)
-        return fail(argv[0], rc, &err);
-    int status = run_plugin_command(cli, argc, argv);
+    int rc = open_kernel(cli, help, &cli->k, &err);
+    if (rc != CRM_OK) {
+        /* the database or a plugin failed: say so for a command that exists */
+        if (is_plugin || (!help && plugin_noun(cli, argv[0])))
+            return fail(argv[0], rc, &err);
+        return -1;
+    }
+    int status = is_plugin && crm_plugin_host_loaded(cli->k, argv[0])
+                     ? run_plugin_command(cli, argc, argv)
+                     : run_noun_command(cli, argc, argv);
     crm_kernel_close(cli->k);
     cli->k = NULL;
     return status;
+}
+
+/* Lists the plugin nouns for `crm --help` when crm.yaml enables plugins;
+ * best effort: prints nothing when the plugins cannot be loaded. */
+void crm_cli_plugin_usage(crm_cli *cli, FILE *f);
+void crm_cli_plugin_usage(crm_cli *cli, FILE *f)
+{
+    bool unused;
+    if (enabled_plugins(cli, NULL, &unused) == 0)
+        return;
+    crm_kernel *k = NULL;
+    crm_err err = {0};
+    if (open_kernel(cli, true, &k, &err) != CRM_OK)
+        return;
+    const crm_plugin_command *list[MAX_LISTED];
+    size_t n = crm_plugin_host_noun_commands(k, NULL, list, MAX_LISTED);
+    if (n) {
+        fprintf(f, "\nplugin commands:\n");
+        print_command_list(f, list, n < MAX_LISTED ? n : MAX_LISTED);
+    }
+    crm_kernel_close(k);
 }

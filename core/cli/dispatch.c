@@ -4,9 +4,14 @@
 
 #include "cli.h"
 
-/* `crm <plugin> <verb>` (cli_plugins.c): the exit status, or -1 when argv[0]
- * is not a plugin enabled in crm.yaml. */
+/* `crm <plugin> <verb>` and `crm <noun> [<verb>]` of plugin nouns
+ * (cli_plugins.c): the exit status, or -1 when argv[0] is neither an enabled
+ * plugin nor a noun a loaded plugin registered. */
 int crm_cli_plugin_main(crm_cli *cli, int argc, char **argv);
+
+/* Lists plugin nouns after the kernel's commands (cli_plugins.c); best
+ * effort, nothing when no plugin is enabled or they cannot load. */
+void crm_cli_plugin_usage(crm_cli *cli, FILE *f);
 
 static const crm_opt global_opts[] = {
     {"config", CRM_OPT_VALUE, "FILE", "configuration file (default ./crm.yaml, else $CRM_CONFIG)"},
@@ -106,7 +111,8 @@ static void print_usage(FILE *f, const char *noun)
             fprintf(f, "  %-22s %s\n", name, c->summary);
         }
     fprintf(f, "\nRun `crm <command> --help` for a command's options; `crm plugins` lists\n"
-               "plugins, whose commands run as `crm <plugin> <verb>`.\n");
+               "plugins, whose commands run as `crm <plugin> <verb>` or under the nouns\n"
+               "they register.\n");
 }
 
 static bool noun_exists(const char *noun)
@@ -116,6 +122,11 @@ static bool noun_exists(const char *noun)
             if (strcmp(c->noun, noun) == 0)
                 return true;
     return false;
+}
+
+bool crm_cli_kernel_noun(const char *noun)
+{
+    return noun && noun_exists(noun);
 }
 
 static const crm_command *find_command(int argc, char **argv, int *used)
@@ -185,6 +196,7 @@ int crm_cli_main(int argc, char **argv)
     char **rest = argv + 1;
     if (n == 0 || strcmp(rest[0], "--help") == 0 || strcmp(rest[0], "help") == 0) {
         print_usage(n == 0 ? stderr : stdout, NULL);
+        crm_cli_plugin_usage(&cli, n == 0 ? stderr : stdout);
         return n == 0 ? 2 : 0;
     }
     if (strcmp(rest[0], "--version") == 0) {

@@ -2,15 +2,19 @@
  *
  * Built against sdk/include only. The computation lives in rfm.c, churn.c and
  * cond.c (no SDK there); this file reads the kernel's tables through the host
- * SQL API, keeps its own segmentation_* tables, registers the commands
- * `crm segmentation rfm|segment|churn|metrics ...` and follows order.*,
- * contact.*, interaction.* and consent.* events with durable subscriptions. */
+ * SQL API, keeps its own segmentation_* tables, registers the top-level
+ * commands `crm rfm|segment|churn ...` and `crm metrics` (SDK 1.1 nouns; the
+ * older `crm segmentation rfm|segment|churn|metrics ...` stay as aliases),
+ * evaluates Lua predicate segments and the churn override through the host's
+ * rule engine (call_rule), and follows order.*, contact.*, interaction.* and
+ * consent.* events with durable subscriptions. */
 #include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "crm/plugin.h"
 
@@ -24,7 +28,9 @@ typedef struct rule_segment {
     char name[SEG_NAME_MAX];
     char slug[SEG_NAME_MAX];
     int is_static;
+    int is_lua;          /* "Name: lua: RULE" or "Name: lua: FILE:FN" */
     char text[1024];
+    char lua_spec[512];  /* the rule name or FILE:FN */
     seg_cond cond;
 } rule_segment;
 
@@ -37,6 +43,7 @@ static struct {
     rule_segment *rules;
     size_t nrules;
     seg_churn_config churn;
+    char churn_rule[512]; /* Lua score override ("" = points only) */
     seg_rfm_cuts cuts; /* of the latest refresh, cached */
     int64_t cuts_refresh;  /* its id; 0 = not loaded */
     int64_t cuts_window;
@@ -199,6 +206,20 @@ static int rule_item(crm_plugin_ctx *ctx, char *item, void *ud)
         }
     if (!strcasecmp(r->text, "static")) {
         r->is_static = 1;
+    } else if (!strncasecmp(r->text, "lua:", 4)) {
+        r->is_lua = 1;
+        snprintf(r->lua_spec, sizeof r->lua_spec, "%s", trim(r->text + 4));
+        if (!r->lua_spec[0]) {
+            crm_set_error(ctx, "segmentation.segments: segment \"%s\": expected \"lua: RULE\" or "
+                               "\"lua: FILE:FUNCTION\"", r->name);
+            return CRM_ECONFIG;
+        }
+        if (!CRM_API_HAS(ctx, call_rule)) {
+            crm_set_error(ctx, "segmentation.segments: segment \"%s\" is a Lua rule, but this "
+                               "crm's plugin API has no call_rule (ABI 1.1 or later needed)",
+                          r->name);
+            return CRM_ECONFIG;
+        }
     } else {
         char err[512];
         if (seg_cond_compile(r->text, &r->cond, err, sizeof err)) {
@@ -255,6 +276,8 @@ static int load_config(crm_plugin_ctx *ctx)
         return CRM_ECONFIG;
     }
     crm_config_get_string(ctx, "rfm.currency", &s);
+    if ((!s || !*s) && CRM_API_HAS(ctx, locale))
+        s = crm_locale(ctx, "currency"); /* crm.yaml locale.currency */
     snprintf(S.currency, sizeof S.currency, "%s", s ? s : "");
     for (char *p = S.currency; *p; p++)
         *p = (char)toupper((unsigned char)*p);
@@ -294,6 +317,15 @@ static int load_config(crm_plugin_ctx *ctx)
         snprintf(buf, sizeof buf, "%s", s);
         if ((rc = each_item(buf, signal_item, ctx, NULL)) != CRM_OK)
             return rc;
+    }
+    s = NULL;
+    crm_config_get_string(ctx, "churn.rule", &s);
+    snprintf(buf, sizeof buf, "%s", s ? s : "");
+    snprintf(S.churn_rule, sizeof S.churn_rule, "%s", trim(buf));
+    if (S.churn_rule[0] && !CRM_API_HAS(ctx, call_rule)) {
+        crm_set_error(ctx, "segmentation.churn.rule: this crm's plugin API has no call_rule "
+                           "(ABI 1.1 or later needed)");
+        return CRM_ECONFIG;
     }
     s = NULL;
     crm_config_get_string(ctx, "churn.levels", &s);
@@ -349,6 +381,122 @@ static void pick_currency(crm_plugin_ctx *ctx, int64_t as_of, int64_t start, cha
     crm_sql_finalize(st);
 }
 
+/* One contact's qualifying orders (the incremental path: the contact's
+ * index orders_contact serves it). */
+static int rfm_load_one(crm_plugin_ctx *ctx, int64_t as_of, int64_t start, int64_t only,
+                        rfm_set *set)
+{
+    crm_stmt *st = prep(ctx,
+                        "SELECT placed_at, total, currency FROM orders"
+                        " WHERE contact_id = ?3 AND status IN ('placed','paid') AND"
+                        " placed_at < ?1 AND placed_at >= ?2",
+                        3, as_of, start, only);
+    if (!st)
+        return fail_db(ctx, "reading orders");
+    seg_rfm_row row = {.contact_id = only};
+    int rc;
+    while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
+        const char *cur = crm_sql_column_text(st, 2);
+        if (!cur || strcmp(cur, set->currency) != 0) {
+            set->skipped_orders++;
+            continue;
+        }
+        int64_t at = crm_sql_column_int64(st, 0);
+        if (row.frequency == 0 || at > row.last_at)
+            row.last_at = at;
+        row.frequency++;
+        row.monetary += crm_sql_column_int64(st, 1);
+    }
+    crm_sql_finalize(st);
+    if (rc < 0)
+        return fail_db(ctx, "reading orders");
+    if (row.frequency == 0)
+        return CRM_OK;
+    if (!(set->rows = malloc(sizeof *set->rows)))
+        return CRM_ENOMEM;
+    set->rows[0] = row;
+    set->n = set->cap = 1;
+    return CRM_OK;
+}
+
+/* Every contact's qualifying orders: one sequential scan of the orders table
+ * (no ORDER BY: walking the contact index costs a random row lookup per order,
+ * ~10x slower), aggregated in C into an array indexed by contact id (ids are
+ * dense integer keys), then compacted in id order. The unary + keeps the
+ * planner off the placed_at index for the same reason (valid SQL in
+ * PostgreSQL too). */
+static int rfm_load_all(crm_plugin_ctx *ctx, int64_t as_of, int64_t start, rfm_set *set)
+{
+    int64_t max_id = scalar(ctx, 0, "SELECT max(id) FROM contacts", 0);
+    size_t cap = (size_t)(max_id > 0 ? max_id : 0) + 1;
+    seg_rfm_row *acc = calloc(cap, sizeof *acc);
+    crm_stmt *st = acc ? prep(ctx,
+                              "SELECT contact_id, placed_at, total, currency FROM orders"
+                              " WHERE status IN ('placed','paid') AND +placed_at < ?1 AND"
+                              " +placed_at >= ?2",
+                              2, as_of, start)
+                       : NULL;
+    if (!st) {
+        free(acc);
+        return acc ? fail_db(ctx, "reading orders") : CRM_ENOMEM;
+    }
+    int rc;
+    const char *want = set->currency;
+    size_t scored = 0;
+    while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
+        int64_t cid = crm_sql_column_int64(st, 0);
+        const char *cur = crm_sql_column_text(st, 3);
+        if (!cur || strcmp(cur, want) != 0) {
+            set->skipped_orders++;
+            continue;
+        }
+        if (cid <= 0)
+            continue;
+        if ((size_t)cid >= cap) { /* a contact added since max(id) was read */
+            size_t ncap = (size_t)cid * 2;
+            seg_rfm_row *grown = realloc(acc, ncap * sizeof *grown);
+            if (!grown) {
+                rc = CRM_ENOMEM;
+                break;
+            }
+            memset(grown + cap, 0, (ncap - cap) * sizeof *grown);
+            acc = grown;
+            cap = ncap;
+        }
+        seg_rfm_row *r = &acc[cid];
+        int64_t at = crm_sql_column_int64(st, 1);
+        if (r->frequency == 0) {
+            r->contact_id = cid;
+            r->last_at = at;
+            scored++;
+        } else if (at > r->last_at) {
+            r->last_at = at;
+        }
+        r->frequency++;
+        r->monetary += crm_sql_column_int64(st, 2);
+    }
+    crm_sql_finalize(st);
+    if (rc < 0) {
+        free(acc);
+        if (rc == CRM_ENOMEM) {
+            crm_set_error(ctx, "out of memory loading orders");
+            return CRM_ENOMEM;
+        }
+        return fail_db(ctx, "reading orders");
+    }
+    set->rows = malloc((scored ? scored : 1) * sizeof *set->rows);
+    if (!set->rows) {
+        free(acc);
+        return CRM_ENOMEM;
+    }
+    for (size_t i = 0; i < cap; i++)
+        if (acc[i].frequency)
+            set->rows[set->n++] = acc[i];
+    set->cap = scored;
+    free(acc);
+    return CRM_OK;
+}
+
 /* Loads the metrics of every contact with a qualifying order as of `as_of`
  * (contact_id > 0: only that contact). Rows come out sorted by contact id. */
 static int rfm_load(crm_plugin_ctx *ctx, int64_t as_of, int64_t window_days, const char *currency,
@@ -360,50 +508,9 @@ static int rfm_load(crm_plugin_ctx *ctx, int64_t as_of, int64_t window_days, con
         snprintf(set->currency, sizeof set->currency, "%s", currency);
     else
         pick_currency(ctx, as_of, start, set->currency);
-    crm_stmt *st =
-        only > 0 ? prep(ctx,
-                        "SELECT contact_id, placed_at, total, currency FROM orders"
-                        " WHERE contact_id = ?3 AND status IN ('placed','paid') AND"
-                        " placed_at < ?1 AND placed_at >= ?2",
-                        3, as_of, start, only)
-                 : prep(ctx, scan_sql, 2, as_of, start);
-    if (!st)
-        return fail_db(ctx, "reading orders");
-    int rc;
-    seg_rfm_row *cur = NULL;
-    while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
-        int64_t cid = crm_sql_column_int64(st, 0), at = crm_sql_column_int64(st, 1),
-                total = crm_sql_column_int64(st, 2);
-        const char *cur_code = crm_sql_column_text(st, 3);
-        if (!cur_code || strcmp(cur_code, set->currency) != 0) {
-            set->skipped_orders++;
-            continue;
-        }
-        if (!cur || cur->contact_id != cid) {
-            if (set->n == set->cap) {
-                size_t ncap = set->cap ? set->cap * 2 : 1024;
-                seg_rfm_row *nr = realloc(set->rows, ncap * sizeof *nr);
-                if (!nr) {
-                    crm_sql_finalize(st);
-                    crm_set_error(ctx, "out of memory loading orders");
-                    return CRM_ENOMEM;
-                }
-                set->rows = nr;
-                set->cap = ncap;
-            }
-            cur = &set->rows[set->n++];
-            memset(cur, 0, sizeof *cur);
-            cur->contact_id = cid;
-            cur->last_at = at;
-        }
-        cur->frequency++;
-        cur->monetary += total;
-        if (at > cur->last_at)
-            cur->last_at = at;
-    }
-    crm_sql_finalize(st);
-    if (rc < 0)
-        return fail_db(ctx, "reading orders");
+    int rc = only > 0 ? rfm_load_one(ctx, as_of, start, only, set) : rfm_load_all(ctx, as_of, start, set);
+    if (rc != CRM_OK)
+        return rc;
     for (size_t i = 0; i < set->n; i++)
         set->rows[i].recency_days = seg_rfm_recency_days(set->rows[i].last_at, as_of);
     return CRM_OK;
@@ -835,11 +942,14 @@ static void diff_lists(const idlist *want, const idlist *have, idlist *enter, id
     }
 }
 
+static int lua_matching(crm_plugin_ctx *ctx, const char *spec, idlist *out);
+
 static int rule_refresh(crm_plugin_ctx *ctx, rule_segment *rs, int64_t as_of, int64_t *nin,
                         int64_t *nout)
 {
     idlist want = {0}, have = {0}, enter = {0}, leave = {0};
-    int rc = matching(ctx, &rs->cond, as_of, &want);
+    int rc = rs->is_lua ? lua_matching(ctx, rs->lua_spec, &want)
+                        : matching(ctx, &rs->cond, as_of, &want);
     if (rc == CRM_OK)
         rc = current_members(ctx, rs->slug, &have);
     if (rc == CRM_OK) {
@@ -874,6 +984,57 @@ static int eval_for(crm_plugin_ctx *ctx, const char *sql_expr, int64_t cid, int6
     return rc < 0 ? fail_db(ctx, "evaluating a segment") : v;
 }
 
+/* Evaluates Lua rule `spec` for one contact through the host's rule engine
+ * (sandboxed, with crm.yaml's limits): 1 when it holds (any result but
+ * false or nil), 0 when not, or a negative error with the rule's message and
+ * cause. *reasons (may be NULL) gets the rule's reasons array. */
+static int lua_holds(crm_plugin_ctx *ctx, const char *spec, int64_t cid, json_t **reasons)
+{
+    char *res = NULL, *err = NULL, *cause = NULL;
+    if (reasons)
+        *reasons = NULL;
+    int rc = crm_call_rule(ctx, spec, cid, &res, &err, &cause);
+    if (rc != CRM_OK) {
+        /* the engine's message names the rule, file:line, contact and cause */
+        crm_set_error(ctx, "%s", err ? err : crm_last_error(ctx));
+        crm_free(ctx, res);
+        crm_free(ctx, err);
+        crm_free(ctx, cause);
+        return rc < 0 ? rc : CRM_ESCRIPT;
+    }
+    json_t *o = json_loads(res, 0, NULL);
+    crm_free(ctx, res);
+    json_t *v = json_object_get(o, "result");
+    int yes = v && !json_is_false(v) && !json_is_null(v);
+    if (reasons)
+        *reasons = json_incref(json_object_get(o, "reasons"));
+    json_decref(o);
+    return yes;
+}
+
+/* Contacts for which Lua rule `spec` holds, in id order. */
+static int lua_matching(crm_plugin_ctx *ctx, const char *spec, idlist *out)
+{
+    idlist all = {0};
+    int rc = collect(ctx, "SELECT id FROM contacts WHERE ?1 = ?1 ORDER BY id", NULL, 0, &all);
+    for (size_t i = 0; rc == CRM_OK && i < all.n; i++) {
+        int v = lua_holds(ctx, spec, all.v[i], NULL);
+        if (v < 0)
+            rc = v;
+        else if (v && idlist_push(out, all.v[i]) != CRM_OK)
+            rc = CRM_ENOMEM;
+    }
+    free(all.v);
+    return rc;
+}
+
+/* Whether rule segment rs holds for one contact: 1, 0 or a negative error. */
+static int segment_holds(crm_plugin_ctx *ctx, const rule_segment *rs, int64_t cid, int64_t as_of)
+{
+    return rs->is_lua ? lua_holds(ctx, rs->lua_spec, cid, NULL)
+                      : eval_for(ctx, rs->cond.sql, cid, as_of);
+}
+
 static int is_member(crm_plugin_ctx *ctx, const char *slug, int64_t cid)
 {
     crm_stmt *st = NULL;
@@ -896,7 +1057,7 @@ static int rules_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
         rule_segment *rs = &S.rules[i];
         if (rs->is_static)
             continue;
-        int want = eval_for(ctx, rs->cond.sql, cid, at);
+        int want = segment_holds(ctx, rs, cid, at);
         if (want < 0)
             return want;
         int have = is_member(ctx, rs->slug, cid);
@@ -912,6 +1073,46 @@ static int rules_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
 }
 
 /* ---- churn ----------------------------------------------------------------------- */
+
+/* churn.rule: the Lua score function replaces the points score; its reasons
+ * (strings) become the score's reasons (code "rule", no points of their own). */
+static int churn_override(crm_plugin_ctx *ctx, int64_t cid, seg_churn_result *res)
+{
+    char *out = NULL, *err = NULL, *cause = NULL;
+    int rc = crm_call_rule(ctx, S.churn_rule, cid, &out, &err, &cause);
+    if (rc != CRM_OK) {
+        crm_set_error(ctx, "segmentation.churn.rule: %s", err ? err : crm_last_error(ctx));
+        crm_free(ctx, out);
+        crm_free(ctx, err);
+        crm_free(ctx, cause);
+        return rc < 0 ? rc : CRM_ESCRIPT;
+    }
+    json_t *o = json_loads(out, 0, NULL);
+    crm_free(ctx, out);
+    json_t *v = json_object_get(o, "result");
+    if (!json_is_number(v)) {
+        json_decref(o);
+        crm_set_error(ctx, "churn rule %s: contact %lld: expected a number (and a list of "
+                           "reasons)", S.churn_rule, (long long)cid);
+        return CRM_ESCRIPT;
+    }
+    double score = json_number_value(v);
+    res->score = (int64_t)(score < 0 ? score - 0.5 : score + 0.5);
+    res->level = seg_churn_level(&S.churn, res->score);
+    res->nreasons = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(o, "reasons"), i, r) {
+        if (res->nreasons >= SEG_CHURN_MAX_REASONS || !json_is_string(r))
+            continue;
+        seg_churn_reason *x = &res->reasons[res->nreasons++];
+        snprintf(x->code, sizeof x->code, "rule");
+        x->points = 0;
+        snprintf(x->text, sizeof x->text, "%s", json_string_value(r));
+    }
+    json_decref(o);
+    return CRM_OK;
+}
 
 static int churn_compute(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_churn_result *res,
                          int64_t *ltv)
@@ -967,7 +1168,7 @@ static int churn_compute(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_ch
         crm_sql_finalize(st);
     }
     seg_churn_score(&S.churn, &in, res);
-    return CRM_OK;
+    return S.churn_rule[0] ? churn_override(ctx, cid, res) : CRM_OK;
 }
 
 static json_t *reasons_json(const seg_churn_result *r)
@@ -1035,7 +1236,8 @@ static int churn_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at, in
 
 static int usage(crm_plugin_ctx *ctx, const char *text)
 {
-    crm_set_error(ctx, "usage: crm segmentation %s (see crm segmentation --help)", text);
+    int noun = (int)strcspn(text, " ");
+    crm_set_error(ctx, "usage: crm %s (see crm %.*s --help)", text, noun, text);
     return CRM_EUSAGE;
 }
 
@@ -1208,8 +1410,8 @@ static int cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **arg
         if (!st || crm_sql_step(st) != CRM_SQL_ROW) {
             crm_sql_finalize(st);
             crm_set_error(ctx, "contact %lld is not scored: no qualifying order (placed or paid, "
-                               "in the window) as of the last refresh; run crm segmentation rfm "
-                               "refresh", (long long)cid);
+                               "in the window) as of the last refresh; run crm rfm refresh",
+                          (long long)cid);
             return CRM_ENOTFOUND;
         }
         int64_t rd = crm_sql_column_int64(st, 0), fr = crm_sql_column_int64(st, 1),
@@ -1326,6 +1528,21 @@ static void print_ids(crm_command_io *io, const char *label, const idlist *l)
     }
 }
 
+/* True when a --rule argument names a Lua rule: FILE.lua:FUNCTION, or a
+ * word that is not a readable file (a rule name from crm.yaml rules:). */
+static int is_lua_spec(const char *arg)
+{
+    const char *colon = strrchr(arg, ':');
+    if (colon && colon - arg > 4 && !strncmp(colon - 4, ".lua", 4))
+        return 1;
+    FILE *f = fopen(arg, "rb");
+    if (f) {
+        fclose(f);
+        return 0;
+    }
+    return !strchr(arg, '/') && !strchr(arg, '.') && !colon;
+}
+
 static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -1360,7 +1577,8 @@ static int cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char *
         crm_sql_finalize(st);
         for (size_t k = 0; k < S.grid.n + S.nrules; k++) {
             const char *slug = k < S.grid.n ? S.cells[k].slug : S.rules[k - S.grid.n].slug;
-            const char *kind = k < S.grid.n ? "rfm" : S.rules[k - S.grid.n].is_static ? "static" : "rule";
+            const rule_segment *rk = k < S.grid.n ? NULL : &S.rules[k - S.grid.n];
+            const char *kind = !rk ? "rfm" : rk->is_static ? "static" : rk->is_lua ? "lua" : "rule";
             int64_t c = 0;
             for (size_t i = 0; i < n; i++)
                 if (!strcmp(slugs[i], slug))
@@ -1444,7 +1662,7 @@ static int cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char *
         if (name && !find_rule(name) && rc == CRM_OK) {
             crm_rollback(ctx);
             crm_set_error(ctx, "no rule segment \"%s\" in crm.yaml segmentation.segments (RFM "
-                               "segments are refreshed by crm segmentation rfm refresh)", name);
+                               "segments are refreshed by crm rfm refresh)", name);
             return CRM_ENOTFOUND;
         }
         if (rc == CRM_OK)
@@ -1458,30 +1676,42 @@ static int cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char *
         if (!name)
             return usage(ctx, "segment explain NAME --contact ID | segment diff NAME --rule FILE");
         if (!rs && strcmp(sub, "diff")) {
-            crm_set_error(ctx, "no rule segment \"%s\" (see crm segmentation segment list)", name);
+            crm_set_error(ctx, "no rule segment \"%s\" (see crm segment list)", name);
             return CRM_ENOTFOUND;
         }
         seg_cond alt, *cond = rs ? &rs->cond : NULL;
         if (!strcmp(sub, "diff")) {
             const char *file = opt(argc, argv, "--rule"), *where = opt(argc, argv, "--where");
-            char *text = file ? read_file(file) : where ? strdup(where) : NULL;
-            if (!text) {
+            const char *lua = file && is_lua_spec(file) ? file : NULL;
+            char *text = lua ? NULL : file ? read_file(file) : where ? strdup(where) : NULL;
+            if (!text && !lua) {
                 if (file)
-                    crm_set_error(ctx, "cannot read rule file %s", file);
-                return file ? CRM_EIO : usage(ctx, "segment diff NAME --rule FILE|--where COND");
+                    crm_set_error(ctx, "cannot read rule file %s (give a condition file, a Lua "
+                                       "FILE.lua:FUNCTION or a rule name from crm.yaml rules:)",
+                                  file);
+                return file ? CRM_EIO
+                            : usage(ctx, "segment diff NAME --rule FILE|FILE.lua:FN|RULE "
+                                         "(or --where COND)");
             }
-            char err[512];
-            int bad = seg_cond_compile(trim(text), &alt, err, sizeof err);
-            free(text);
-            if (bad) {
-                crm_set_error(ctx, "%s", err);
-                return CRM_EINVAL;
+            if (lua && !CRM_API_HAS(ctx, call_rule)) {
+                crm_set_error(ctx, "Lua rules need a crm whose plugin API has call_rule (1.1)");
+                return CRM_EPLUGIN;
             }
-            cond = &alt;
+            if (text) {
+                char err[512];
+                int bad = seg_cond_compile(trim(text), &alt, err, sizeof err);
+                free(text);
+                if (bad) {
+                    crm_set_error(ctx, "%s", err);
+                    return CRM_EINVAL;
+                }
+                cond = &alt;
+            }
             char slug[SEG_NAME_MAX];
             seg_slugify(name, slug, sizeof slug);
             idlist want = {0}, have = {0}, enter = {0}, leave = {0};
-            int rc = matching(ctx, cond, as_of, &want);
+            /* read-only: nothing is written, no event emitted */
+            int rc = lua ? lua_matching(ctx, lua, &want) : matching(ctx, cond, as_of, &want);
             if (rc == CRM_OK)
                 rc = current_members(ctx, slug, &have);
             if (rc == CRM_OK) {
@@ -1504,6 +1734,27 @@ static int cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char *
         if (rs->is_static) {
             fprintf(out, "%s is a static list: contact %lld is %sa member\n", rs->name,
                     (long long)cid, is_member(ctx, rs->slug, cid) ? "" : "not ");
+            return CRM_OK;
+        }
+        if (rs->is_lua) {
+            json_t *reasons = NULL;
+            int v = lua_holds(ctx, rs->lua_spec, cid, &reasons);
+            if (v < 0)
+                return v;
+            if (json) {
+                print_json(io, json_pack("{sssIsbsbssso}", "segment", rs->slug, "contact_id",
+                                         (json_int_t)cid, "matches", v == 1, "member",
+                                         is_member(ctx, rs->slug, cid), "rule", rs->lua_spec,
+                                         "reasons",
+                                         reasons ? json_incref(reasons) : json_array()));
+            } else {
+                fprintf(out, "%s: contact %lld %s (Lua rule %s)\n", rs->name, (long long)cid,
+                        v == 1 ? "matches" : "does not match", rs->lua_spec);
+                size_t i;
+                json_t *r;
+                json_array_foreach(reasons, i, r) fprintf(out, "  - %s\n", json_string_value(r));
+            }
+            json_decref(reasons);
             return CRM_OK;
         }
         int all = eval_for(ctx, cond->sql, cid, as_of);
@@ -1801,13 +2052,96 @@ static const char *const migration1 =
     " id INTEGER PRIMARY KEY, segment TEXT NOT NULL,"
     " kind TEXT NOT NULL CHECK(kind IN ('rfm','rule','static')),"
     " contact_id INTEGER NOT NULL, entered_at INTEGER NOT NULL, left_at INTEGER,"
-    /* indexes as constraints: the host's authorizer refuses CREATE INDEX
-     * (SQLite authorizes it as REINDEX too). One open row per (segment,
-     * contact) is kept by the code. */
+    /* superseded by migration 2 (written when the authorizer refused
+     * CREATE INDEX): the table is rebuilt there with a partial index */
     " UNIQUE(segment, left_at, contact_id, id), UNIQUE(contact_id, left_at, id));"
     "CREATE TABLE segmentation_churn("
     " contact_id INTEGER PRIMARY KEY, score INTEGER NOT NULL, level INTEGER NOT NULL,"
     " reasons TEXT NOT NULL, computed_at INTEGER NOT NULL);";
+
+/* One open membership per (segment, contact), enforced by a partial unique
+ * index; the history and per-contact lookups get their own partial indexes.
+ * The table is rebuilt to drop migration 1's workaround constraints. */
+static const char *const migration2 =
+    "CREATE TABLE segmentation_members_v2("
+    " id INTEGER PRIMARY KEY, segment TEXT NOT NULL,"
+    " kind TEXT NOT NULL CHECK(kind IN ('rfm','rule','static')),"
+    " contact_id INTEGER NOT NULL, entered_at INTEGER NOT NULL, left_at INTEGER);"
+    "INSERT INTO segmentation_members_v2(id, segment, kind, contact_id, entered_at, left_at)"
+    " SELECT id, segment, kind, contact_id, entered_at, left_at FROM segmentation_members;"
+    "DROP TABLE segmentation_members;"
+    "ALTER TABLE segmentation_members_v2 RENAME TO segmentation_members;"
+    "CREATE UNIQUE INDEX segmentation_members_open ON segmentation_members(segment, contact_id)"
+    " WHERE left_at IS NULL;"
+    "CREATE INDEX segmentation_members_contact ON segmentation_members(contact_id)"
+    " WHERE left_at IS NULL;"
+    "CREATE INDEX segmentation_members_history ON segmentation_members(segment, id);";
+
+/* `crm <noun> <verb> ...` runs the same code as `crm segmentation <noun> <verb>`:
+ * argv gets the noun in front. */
+static int shifted(crm_command_fn fn, const char *noun, crm_plugin_ctx *ctx, crm_command_io *io,
+                   int argc, char **argv)
+{
+    char **v = calloc((size_t)argc + 2, sizeof *v);
+    if (!v) {
+        crm_set_error(ctx, "out of memory");
+        return CRM_ENOMEM;
+    }
+    v[0] = (char *)noun;
+    memcpy(v + 1, argv, (size_t)argc * sizeof *v);
+    int rc = fn(ctx, io, argc + 1, v);
+    free(v);
+    return rc;
+}
+
+static int cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+static int cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+static int cmd_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+
+static int noun_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+{
+    return shifted(cmd_rfm, "rfm", ctx, io, argc, argv);
+}
+
+static int noun_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+{
+    return shifted(cmd_segment, "segment", ctx, io, argc, argv);
+}
+
+static int noun_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+{
+    return shifted(cmd_churn, "churn", ctx, io, argc, argv);
+}
+
+static const struct {
+    const char *noun, *verb, *usage, *summary;
+    crm_command_fn fn;
+} nouns[] = {
+    {"rfm", "refresh", NULL, "recompute every RFM score as of T, store the cut points", noun_rfm},
+    {"rfm", "list", "[--segment SLUG] [--fresh]", "one line (or JSON object) per scored contact",
+     noun_rfm},
+    {"rfm", "show", "CONTACT", "one contact's metrics, scores, cut points and segment", noun_rfm},
+    {"rfm", "grid", NULL, "the 5x5 R x F matrix, each segment's share of customers and revenue",
+     noun_rfm},
+    {"segment", "list", NULL, "every segment (rfm, rule, lua, static) with its member count",
+     noun_segment},
+    {"segment", "members", "NAME", "the current members of a segment", noun_segment},
+    {"segment", "history", "NAME", "every membership with entered_at and left_at",
+     noun_segment},
+    {"segment", "refresh", "[NAME]", "re-evaluate rule and Lua segments as of T", noun_segment},
+    {"segment", "explain", "NAME --contact CONTACT", "which conditions held (or the Lua reasons)",
+     noun_segment},
+    {"segment", "diff", "NAME --rule FILE|FILE.lua:FN|RULE (or --where COND)",
+     "dry run of a changed rule: who would enter and leave; changes nothing", noun_segment},
+    {"segment", "add", "NAME CONTACT...", "add contacts to a static segment", noun_segment},
+    {"segment", "remove", "NAME CONTACT...", "remove contacts from a static segment",
+     noun_segment},
+    {"churn", "refresh", NULL, "score every contact with orders; emits churn.risk_raised",
+     noun_churn},
+    {"churn", "list", "[--min-score S]", "stored churn scores with their reasons", noun_churn},
+    {"churn", "show", "CONTACT", "one contact's churn score, computed now, with its reasons",
+     noun_churn},
+};
 
 static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
 {
@@ -1818,9 +2152,9 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
         const char *def, *desc;
     } keys[] = {
         {"rfm.window_days", CRM_CONFIG_INT, "365", "days of orders RFM looks back on; 0 = all history"},
-        {"rfm.currency", CRM_CONFIG_STRING, "", "ISO 4217 code RFM sums; empty = the most common one"},
+        {"rfm.currency", CRM_CONFIG_STRING, "", "ISO 4217 code RFM sums; empty = crm.yaml locale.currency"},
         {"rfm.grid", CRM_CONFIG_STRING, "", "\"Name: R<lo>-<hi> F<lo>-<hi>; ...\", first match wins; empty = default grid"},
-        {"segments", CRM_CONFIG_STRING, "", "\"Name: condition; Name: static; ...\" rule segments"},
+        {"segments", CRM_CONFIG_STRING, "", "\"Name: condition; Name: lua: RULE|FILE:FN; Name: static; ...\""},
         {"churn.points_per_week", CRM_CONFIG_INT, "5", "points per week past the usual purchase cycle"},
         {"churn.inactivity_cap", CRM_CONFIG_INT, "50", "most inactivity points"},
         {"churn.default_cycle_days", CRM_CONFIG_INT, "60", "cycle of a contact with fewer than two orders"},
@@ -1831,8 +2165,20 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
         {"churn.signals", CRM_CONFIG_STRING, "returns_page: web /returns 10 20; cancel_page: web /cancel 25 25",
          "\"name: channel text points cap; ...\" behaviour signals from interactions"},
         {"churn.levels", CRM_CONFIG_STRING, "40,70", "ascending scores; crossing one emits churn.risk_raised"},
+        {"churn.rule", CRM_CONFIG_STRING, "", "Lua score override: a rules: name or FILE:FUNCTION returning score, reasons"},
     };
     int rc = crm_register_migration(ctx, 1, "segmentation tables", migration1);
+    if (rc == CRM_OK)
+        rc = crm_register_migration(ctx, 2, "one open membership: partial unique index", migration2);
+    /* SDK 1.1: top-level nouns; the `crm segmentation <verb>` forms stay as aliases */
+    for (size_t i = 0; rc == CRM_OK && CRM_API_HAS(ctx, register_noun_command) &&
+                       i < sizeof nouns / sizeof nouns[0]; i++)
+        rc = crm_register_noun_command(ctx, nouns[i].noun, nouns[i].verb, nouns[i].usage,
+                                       nouns[i].summary, nouns[i].fn);
+    if (rc == CRM_OK && CRM_API_HAS(ctx, register_noun_command))
+        rc = crm_register_noun_command(ctx, "metrics", NULL, "[--period-days N]",
+                                       "portfolio metrics: customers, repurchase, AOV, LTV, "
+                                       "churn, Pareto", cmd_metrics);
     for (size_t i = 0; rc == CRM_OK && i < sizeof keys / sizeof keys[0]; i++)
         rc = crm_declare_config_key(ctx, keys[i].key, keys[i].type, keys[i].def, keys[i].desc);
     if (rc == CRM_OK)
@@ -1882,7 +2228,7 @@ static void seg_fini(crm_plugin_ctx *ctx)
 static const crm_plugin_descriptor descriptor = {
     CRM_PLUGIN_DESCRIPTOR_HEADER,
     .name = "segmentation",
-    .version = "0.1.0",
+    .version = "0.2.0",
     .description = "RFM scores, rule segments with history, churn risk and portfolio metrics",
     .requires = NULL,
     .init = seg_init,

@@ -152,11 +152,16 @@ static void test_registrations(void **state)
 
     json_t *list = crm_plugin_host_describe(k);
     json_t *good = json_array_get(list, 0);
-    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.0");
+    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.1");
     json_t *ev = json_array_get(json_object_get(good, "events"), 0);
     assert_string_equal(json_string_value(json_object_get(ev, "pattern")), "contact.*");
     assert_true(json_is_true(json_object_get(ev, "durable")));
-    assert_int_equal(json_array_size(json_object_get(good, "commands")), 1);
+    json_t *cmds = json_object_get(good, "commands");
+    assert_int_equal(json_array_size(cmds), 6);
+    json_t *noun = json_array_get(cmds, 3);
+    assert_string_equal(json_string_value(json_object_get(noun, "noun")), "greet");
+    assert_string_equal(json_string_value(json_object_get(noun, "verb")), "hello");
+    assert_true(json_is_null(json_object_get(json_array_get(cmds, 5), "verb")));
     assert_int_equal(json_array_size(json_object_get(good, "lua_functions")), 1);
     json_decref(list);
 
@@ -188,6 +193,17 @@ static void test_handler_runs(void **state)
     char *out;
     assert_int_equal(run(k, "dependent", "peek", &out, &err), CRM_OK);
     assert_string_equal(out, "1\n");
+
+    /* kernel writes through the host: validated, with events from 'good' */
+    assert_int_equal(run(k, "good", "touch", &out, &err), CRM_OK);
+    assert_non_null(strstr(out, "\"city\":\"Lyon\""));
+    assert_non_null(strstr(out, "\"tags\":[\"vip\"]"));
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM interactions"), 1);
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM events WHERE source = 'good' AND type "
+                                   "IN ('contact.updated', 'interaction.logged', 'good.touched')"),
+                     3);
+    /* good's handler saw its own contact.updated */
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM good_items"), 2);
     crm_kernel_close(k);
 }
 
@@ -203,7 +219,7 @@ static const refusal refusals[] = {
     {"plugins: [noquery]\n",
      {"plugin 'noquery'", "/noquery.so)", "no crm_plugin_query symbol"}},
     {"plugins: [badabi]\n",
-     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.0"}},
+     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.1"}},
     {"plugins: [smallstruct]\n",
      {"plugin 'smallstruct'", "/smallstruct.so)", "descriptor struct too small: 16 bytes"}},
     {"plugins: [needmissing]\n",
@@ -307,6 +323,9 @@ static const attempt attempts[] = {
     {"intruder", "peek", CRM_EDENIED, "plugin 'intruder' may not read table 'good_items'"},
     {"intruder", "pragma", CRM_EDENIED, "plugin 'intruder' may not run PRAGMA"},
     {"intruder", "own", CRM_OK, NULL},
+    {"intruder", "index", CRM_EDENIED, "plugin 'intruder' may not index table 'contacts'"},
+    {"intruder", "reindex", CRM_EDENIED, "plugin 'intruder' may not reindex"},
+    {"intruder", "ownindex", CRM_OK, NULL},
     {"intruder", "kernel", CRM_OK, NULL},
     {"dependent", "peek", CRM_OK, NULL},
 };
@@ -327,8 +346,141 @@ static void test_authorizer(void **state)
     }
     assert_int_equal(count_rows(k, "SELECT count(*) FROM good_items"), 0);
     assert_int_equal(count_rows(k, "SELECT count(*) FROM intruder_notes"), 1);
+    /* its migration's indexes, on its own table */
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                                   "tbl_name = 'intruder_notes'"),
+                     3);
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM sqlite_master WHERE name = 'sneaky'"), 0);
     /* the kernel itself is not confined once plugin code returned */
     assert_string_equal(k->actor, "kernel");
+    crm_kernel_close(k);
+}
+
+/* ---- SDK 1.1: noun commands, call_rule, locale ----------------------------------------- */
+
+/* Runs a command with argv (NULL-terminated) into a static buffer. */
+static int run_argv(crm_kernel *k, const crm_plugin_command *c, char **argv, char **out,
+                    crm_err *err)
+{
+    static char buf[4096];
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    FILE *mem = fmemopen(buf, sizeof buf, "w");
+    crm_err_clear(err);
+    int rc = crm_plugin_host_run_command(k, c, argc, argv, false, mem, err);
+    fclose(mem);
+    *out = buf;
+    return rc;
+}
+
+static void test_nouns(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "locale:\n  country: BE\n  currency: EUR\n"
+                                    "  timezone: Europe/Brussels\nplugins: [good]\n",
+                                 false, &k, &err),
+                     CRM_OK);
+    const crm_plugin_command *c = crm_plugin_host_find_noun(k, "greet", "hello");
+    assert_non_null(c);
+    assert_string_equal(c->plugin, "good");
+    assert_null(crm_plugin_host_find_noun(k, "greet", "nope"));
+    assert_null(crm_plugin_host_find_noun(k, "hello", NULL));
+    /* noun commands are not `crm good <verb>` commands */
+    assert_null(crm_plugin_host_find_command(k, "good", "where"));
+    char *out;
+    char *a1[] = {"hello", "Ada", NULL};
+    assert_int_equal(run_argv(k, c, a1, &out, &err), CRM_OK);
+    assert_string_equal(out, "hi Ada 10 1\n");
+    /* single-word: matches whatever follows */
+    c = crm_plugin_host_find_noun(k, "tally", "anything");
+    assert_non_null(c);
+    assert_null(c->verb);
+    char *a2[] = {"tally", NULL};
+    assert_int_equal(run_argv(k, c, a2, &out, &err), CRM_OK);
+    assert_string_equal(out, "tally BE EUR Europe/Brussels -\n");
+    const crm_plugin_command *list[8];
+    assert_int_equal(crm_plugin_host_noun_commands(k, NULL, list, 8), 3);
+    assert_int_equal(crm_plugin_host_noun_commands(k, "greet", list, 8), 2);
+    crm_kernel_close(k);
+
+    /* collisions refuse the plugin, naming both sides */
+    static const struct {
+        const char *noun, *expect;
+    } clashes[] = {
+        {"greet", "noun 'greet' of plugin 'clash' is already registered by plugin 'good'"},
+        {"contact", "noun 'contact' of plugin 'clash' collides with the kernel command `crm "
+                    "contact`"},
+        {"good", "noun 'good' of plugin 'clash' collides with plugin 'good'"},
+        {"Bad Noun", "expected a noun"},
+    };
+    for (size_t i = 0; i < sizeof clashes / sizeof clashes[0]; i++) {
+        setenv("CRM_TEST_NOUN", clashes[i].noun, 1);
+        int rc = open_kernel(f, "plugins: [good, clash]\n", false, &k, &err);
+        if (rc != CRM_EPLUGIN || !strstr(err.msg, clashes[i].expect) ||
+            !strstr(err.msg, "plugin 'clash'"))
+            fail_msg("%s: rc %d: %s", clashes[i].noun, rc, err.msg);
+        assert_null(k);
+    }
+    unsetenv("CRM_TEST_NOUN");
+    assert_int_equal(open_kernel(f, "plugins: [good, clash]\n", false, &k, &err), CRM_OK);
+    assert_non_null(crm_plugin_host_find_noun(k, "fight", "go"));
+    crm_kernel_close(k);
+}
+
+static void test_call_rule(void **state)
+{
+    fx *f = *state;
+    free(crm_test_write_file(f->dir, "rules.lua",
+                             "function big(c) return c.order_count >= 0, {'no orders needed', "
+                             "'email ' .. c.email} end\n"
+                             "function spin(c) while true do end end\n"
+                             "function sneaky(c) return os.execute('true') end\n"
+                             "function oops(c) return c.nope end\n"));
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml,
+             "plugins: [good]\nlua:\n  max_instructions: 200000\nrules:\n"
+             "  is_big: {kind: predicate, script: %s/rules.lua, function: big}\n",
+             f->dir);
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, yaml, false, &k, &err), CRM_OK);
+    crm_contact ct = {0};
+    ct.email = strdup("ada@example.org");
+    int64_t id;
+    assert_int_equal(crm_contact_add(k, &ct, &id, &err), CRM_OK);
+    crm_contact_clear(&ct);
+    const crm_plugin_command *c = crm_plugin_host_find_command(k, "good", "rule");
+    assert_non_null(c);
+    char spec[4200], *out;
+    char *a1[] = {"rule", "is_big", NULL};
+    assert_int_equal(run_argv(k, c, a1, &out, &err), CRM_OK);
+    assert_string_equal(out, "{\"result\":true,\"reasons\":[\"no orders needed\","
+                             "\"email ada@example.org\"]}\n");
+    snprintf(spec, sizeof spec, "%s/rules.lua:big", f->dir);
+    char *a2[] = {"rule", spec, NULL};
+    assert_int_equal(run_argv(k, c, a2, &out, &err), CRM_OK);
+    assert_non_null(strstr(out, "\"result\":true"));
+    static const struct {
+        const char *fn, *cause;
+    } failing[] = {{"spin", "instructions"}, {"sneaky", "blocked"}, {"oops", "runtime"}};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(spec, sizeof spec, "%s/rules.lua:%s", f->dir, failing[i].fn);
+        char *a3[] = {"rule", spec, NULL};
+        assert_int_equal(run_argv(k, c, a3, &out, &err), CRM_ESCRIPT);
+        char want[64];
+        snprintf(want, sizeof want, "cause=%s last=", failing[i].cause);
+        if (!strstr(out, want) || !strstr(out, "rules.lua"))
+            fail_msg("%s: %s", failing[i].fn, out);
+    }
+    char *a4[] = {"rule", "no_such_rule", NULL};
+    assert_int_equal(run_argv(k, c, a4, &out, &err), CRM_ENOTFOUND);
+    assert_non_null(strstr(out, "cause=(null)"));
+    char *a5[] = {"rule", "is_big", "999", NULL};
+    assert_int_equal(run_argv(k, c, a5, &out, &err), CRM_ENOTFOUND);
+    assert_non_null(strstr(out, "no contact with id 999"));
     crm_kernel_close(k);
 }
 
@@ -385,6 +537,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nothing_half_loaded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_authorizer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nouns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_section_ignored, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define CRM_PLUGIN_ABI_MAJOR 1
-#define CRM_PLUGIN_ABI_MINOR 0
+#define CRM_PLUGIN_ABI_MINOR 1
 
 /* Marks the entry point as the one exported symbol (plugins build with
  * -fvisibility=hidden). */
@@ -62,10 +62,17 @@ struct crm_handle_head {
 #define CRM_API(h) (((const struct crm_handle_head *)(const void *)(h))->api)
 
 /* True when the host's table has entry `member` (it may be older than the SDK
- * the plugin was built with). */
+ * the plugin was built with). Test it before calling an entry newer than 1.0:
+ *     if (CRM_API_HAS(ctx, locale)) cur = crm_locale(ctx, "currency");
+ * The SDK 1.1 entries are register_noun_command, call_rule and locale. */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
+
+/* True when the host provides ABI major.minor or a later minor of the same
+ * major (the same question as CRM_API_HAS, asked by version). */
+#define CRM_API_AT_LEAST(h, major, minor)                                                    \
+    (CRM_API(h)->abi_major == (major) && CRM_API(h)->abi_minor >= (minor))
 
 /* ---- the descriptor ------------------------------------------------------ */
 
@@ -120,8 +127,10 @@ CRM_PLUGIN_EXPORT const crm_plugin_descriptor *crm_plugin_query(void);
  * crm_set_error(); a failing handler is retried, then the event is parked. */
 typedef int (*crm_event_handler)(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud);
 
-/* A CLI command `crm <plugin> <verb> ARGS...`. argv[0] is the verb; global
- * options (--json, --db, ...) are already removed. Print results to
+/* A CLI command `crm <plugin> <verb> ARGS...` (or `crm <noun> <verb> ARGS...`
+ * registered with register_noun_command). argv[0] is the verb (the noun for
+ * a single-word noun command); global options (--json, --db, ...) are
+ * already removed. Print results to
  * crm_io_out(io) (as one JSON value per line when crm_io_json(io)). Returns
  * CRM_OK, or an error code after crm_set_error() (exit status 1, or 2 for
  * CRM_EUSAGE). */
@@ -301,6 +310,43 @@ struct crm_host_api {
     void (*free)(void *ptr);
     /* The plugin's name, as loaded. */
     const char *(*plugin_name)(crm_plugin_ctx *ctx);
+
+    /* -- added in ABI 1.1: test with CRM_API_HAS(ctx, member) before use ---------------- */
+
+    /* During init only. Registers the top-level command `crm <noun> <verb>`
+     * (verb NULL: the single-word command `crm <noun>`), so a plugin can own
+     * nouns like `crm rfm refresh` besides `crm <plugin> <verb>`. noun and
+     * verb are a-z first, then a-z, 0-9, _ and -. A noun may carry several
+     * verbs, or be single-word, not both. Refused (CRM_EEXISTS, and the
+     * plugin with it) when the noun is a kernel command (`crm contact`), a
+     * loaded plugin's name, or a noun another plugin registered: the message
+     * names both sides. `usage` (may be NULL) and `summary` as for
+     * register_command; strings are copied. `crm --help` lists plugin nouns,
+     * `crm <noun> --help` their verbs, `crm plugins --json` shows them in
+     * "commands" with a "noun" member. */
+    int (*register_noun_command)(crm_plugin_ctx *ctx, const char *noun, const char *verb,
+                                 const char *usage, const char *summary, crm_command_fn fn);
+    /* Any time after init. Evaluates Lua rule `rule_spec` — a name from
+     * crm.yaml `rules:` or "FILE:FUNCTION" (FILE relative to the working
+     * directory, else to the scripts directory) — for contact `contact_id`
+     * through the kernel's Lua engine: the same sandbox and limits as every
+     * rule (lua.max_memory, lua.max_instructions from crm.yaml; only the safe
+     * libraries; the contact read lazily). On CRM_OK, *result_json is
+     * {"result": R, "reasons": [...]} where R is what the rule returned
+     * (predicate: true/false; score: a number; FILE:FN: the value converted
+     * to JSON) and reasons the strings of its second result. On failure it
+     * returns CRM_ESCRIPT with the rule's message in *error ("rule R: FILE:LINE:
+     * ... (contact 42)") and the cause in *cause: "memory", "instructions",
+     * "blocked" or "runtime"; CRM_ENOTFOUND (unknown rule or contact) or
+     * CRM_EUSAGE (bad spec) with *error set and *cause NULL. Every out
+     * pointer may be NULL; strings set are host-allocated: free them with
+     * crm_free. The message is also readable with last_error. */
+    int (*call_rule)(crm_plugin_ctx *ctx, const char *rule_spec, int64_t contact_id,
+                     char **result_json, char **error, char **cause);
+    /* The installation's locale from crm.yaml `locale:`: key "country" (ISO
+     * 3166-1 alpha-2), "currency" (ISO 4217) or "timezone" (IANA). Borrowed:
+     * valid until the kernel closes. NULL for another key. */
+    const char *(*locale)(crm_plugin_ctx *ctx, const char *key);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -361,6 +407,13 @@ struct crm_host_api {
 #define crm_now(ctx) CRM_API(ctx)->now(ctx)
 #define crm_free(ctx, p) CRM_API(ctx)->free(p)
 #define crm_plugin_name(ctx) CRM_API(ctx)->plugin_name(ctx)
+
+/* ABI 1.1 (check CRM_API_HAS first when the plugin supports 1.0 hosts) */
+#define crm_register_noun_command(ctx, noun, verb, usage, summary, fn)                      \
+    CRM_API(ctx)->register_noun_command((ctx), (noun), (verb), (usage), (summary), (fn))
+#define crm_call_rule(ctx, spec, id, result, error, cause)                                  \
+    CRM_API(ctx)->call_rule((ctx), (spec), (id), (result), (error), (cause))
+#define crm_locale(ctx, key) CRM_API(ctx)->locale((ctx), (key))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
