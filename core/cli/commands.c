@@ -4,6 +4,7 @@
 const crm_command *const crm_cli_groups[] = {
     crm_cli_init_cmds,
     crm_cli_contact_cmds,
+    crm_cli_dedupe_cmds,
     crm_cli_company_cmds,
     crm_cli_order_cmds,
     crm_cli_interaction_cmds,
@@ -14,7 +15,6 @@ const crm_command *const crm_cli_groups[] = {
     crm_cli_plugin_cmds,
     crm_cli_import_cmds,
     crm_cli_export_cmds,
-    crm_cli_dedupe_cmds,
     crm_cli_demo_cmds,
     NULL,
 };
