@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_util.h"
 #include "model.h"
 
 /* The --flags that set contact fields, as data: option name -> field. */
@@ -165,15 +166,9 @@ static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
         .source = crm_args_get(a, "source"),
         .lifecycle_stage = crm_args_get(a, "stage"),
     };
-    int64_t page;
-    int rc = crm_args_int(a, "limit", 50, &f.limit, err);
-    if (rc == CRM_OK)
-        rc = crm_args_int(a, "page", 1, &page, err);
-    if (rc == CRM_OK && (f.limit < 0 || page < 1))
-        rc = crm_err_set(err, CRM_EUSAGE, "--limit must be >= 0 and --page >= 1");
+    int rc = crm_cli_paging(a, 50, &f.limit, &f.offset, err);
     if (rc != CRM_OK)
         return rc;
-    f.offset = (page - 1) * f.limit;
     list_out lo = {cli, 0};
     if (!cli->json)
         fprintf(cli->out, "%-7s %-32s %-34s %-16s %s\n", "ID", "NAME", "EMAIL", "PHONE", "CITY");

@@ -1,4 +1,5 @@
 /* crm contact duplicates | merge | unmerge | merges */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,8 +103,9 @@ static int cmd_merge(crm_cli *cli, const crm_args *a, crm_err *err)
 static int cmd_unmerge(crm_cli *cli, const crm_args *a, crm_err *err)
 {
     char *end;
+    errno = 0;
     long long id = strtoll(a->pos[0], &end, 10);
-    if (*end || id <= 0)
+    if (*end || errno || id <= 0)
         return crm_err_set(err, CRM_EUSAGE, "'%s' is not a merge id (see crm contact merges)",
                            a->pos[0]);
     int rc = crm_contact_unmerge(cli->k, id, err);

@@ -1,4 +1,5 @@
 /* crm import contacts|companies|orders|interactions FILE, import list, import undo ID */
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,8 +98,9 @@ static int cmd_import(crm_cli *cli, const crm_args *a, crm_err *err)
 static int cmd_undo(crm_cli *cli, const crm_args *a, crm_err *err)
 {
     char *end;
+    errno = 0;
     long long id = strtoll(a->pos[0], &end, 10);
-    if (*end || id <= 0)
+    if (*end || errno || id <= 0)
         return crm_err_set(err, CRM_EUSAGE, "'%s' is not an import id (see crm import list)",
                            a->pos[0]);
     int rc = crm_import_undo(cli->k, id, err);

@@ -1,4 +1,5 @@
 /* crm order add|list|show|set-status */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +40,9 @@ static int parse_line(const char *text, int decimals, crm_order_line *l, crm_err
     char qbuf[32];
     snprintf(qbuf, sizeof qbuf, "%.*s", (int)(price - qty), qty);
     char *end;
+    errno = 0;
     long long q = strtoll(qbuf, &end, 10);
-    if (!*qbuf || *end || q <= 0)
+    if (!*qbuf || *end || errno || q <= 0 || (size_t)(price - qty) >= sizeof qbuf)
         return crm_err_set(err, CRM_EINVAL, "--line '%s': quantity '%s' must be a whole number "
                                             "of at least 1", text, qbuf);
     int rc = crm_parse_money("--line unit price", price + 1, decimals, &l->unit_price, err);

@@ -1,5 +1,6 @@
 #include "cli_util.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "hygiene.h"
@@ -51,6 +52,9 @@ int crm_cli_paging(const crm_args *a, int64_t def, int64_t *limit, int64_t *offs
         rc = crm_args_int(a, "page", 1, &page, err);
     if (rc == CRM_OK && (*limit < 0 || page < 1))
         rc = crm_err_set(err, CRM_EUSAGE, "--limit must be >= 0 and --page >= 1");
+    if (rc == CRM_OK && *limit > 0 && page - 1 > INT64_MAX / *limit)
+        rc = crm_err_set(err, CRM_EUSAGE, "--page %lld is too large for --limit %lld",
+                         (long long)page, (long long)*limit);
     if (rc == CRM_OK)
         *offset = (page - 1) * *limit;
     return rc;

@@ -64,11 +64,13 @@ static int parse_order(imp_ctx *ctx, const imp_row *r, crm_order *o, crm_err *er
 
 /* ---- lines ------------------------------------------------------------------ */
 
+#define LINE_COLS 512 /* as many cells as the CSV reader passes: imp_get reads row->n */
+
 typedef struct lines_load {
     imp_ctx *ctx;
     crm_err *err;
     char *const *names_of;   /* the header fields[] was computed for */
-    const char *fields[64];
+    const char *fields[LINE_COLS];
 } lines_load;
 
 static int line_row(void *ud, imp_row *row)
@@ -82,7 +84,7 @@ static int line_row(void *ud, imp_row *row)
         return L->err->code;
     if (L->names_of != row->names) { /* the header: mapped once, not per row */
         memset(L->fields, 0, sizeof L->fields);
-        for (size_t i = 0; i < row->n && i < 64; i++) {
+        for (size_t i = 0; i < row->n && i < LINE_COLS; i++) {
             char *f = crm_fold_key(row->names[i]);
             for (char *p = f; p && *p; p++)
                 if (*p == ' ')
@@ -94,6 +96,8 @@ static int line_row(void *ud, imp_row *row)
         }
         L->names_of = row->names_stable ? row->names : NULL;
     }
+    if (row->n > LINE_COLS)
+        row->n = LINE_COLS;
     row->fields = L->fields;
     for (int j = 0; j < 4; j++)
         crm_bind_text(st, j + 1, imp_get(row, names[j]));

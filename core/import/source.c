@@ -190,8 +190,16 @@ int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
     }
     if (rc == CRM_OK && ferror(src->f))
         rc = crm_err_set(err, CRM_EIO, "read error");
-    if (rc == CRM_OK && !st.stop)
-        csv_fini(&p, on_cell, on_record, &st);
+    if (rc == CRM_OK && !st.stop) {
+        /* Strict at the end only: a quote never closed swallowed the rest of
+         * the file into one cell; refuse it rather than store that cell. */
+        csv_set_opts(&p, CSV_APPEND_NULL | CSV_REPALL_NL | CSV_STRICT | CSV_STRICT_FINI);
+        if (csv_fini(&p, on_cell, on_record, &st) != 0 && !st.stop)
+            rc = crm_err_set(err, CRM_EINVAL,
+                             "CSV parse error: the quoted cell starting on line %lld is never "
+                             "closed (a stray '\"'?): fix the file and import it again",
+                             (long long)st.line);
+    }
     if (rc == CRM_OK && st.stop)
         rc = st.stop;
     if (rc == CRM_OK && !st.header)

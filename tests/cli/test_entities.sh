@@ -92,6 +92,9 @@ assert_exit 1 crm order add --contact "$contact" --total 12.345
 assert_exit 1 crm order add --contact "$contact" --total 5 --currency EURO
 assert_exit 1 crm order add --contact "$contact" --total 5 --status shipped
 assert_exit 1 crm order add --contact "$contact" --line MUG:0:8.50
+# an out-of-range quantity was stored as INT64_MAX (strtoll's ERANGE unchecked)
+assert_exit 1 crm order add --contact "$contact" --line MUG:99999999999999999999:0
+assert_contains "$ERR" "quantity '99999999999999999999'"
 assert_exit 1 crm order add --contact nobody@example.com --total 5
 assert_contains "$ERR" "no contact matches"
 assert_exit 0 crm order add --contact ana@example.com --total 1500 --currency jpy
@@ -123,6 +126,10 @@ assert_eq "$o2" "$(json_get "$OUT" id)" "the paid order"
 assert_exit 0 crm order list --limit 1 --page 2 --json
 assert_eq 1 "$(line_count "$OUT")" "paged orders"
 assert_eq "$o2" "$(json_get "$OUT" id)" "page 2"
+# (page - 1) * limit overflowed int64
+assert_exit 2 crm order list --limit 5 --page 4611686018427387904
+assert_contains "$ERR" "--page 4611686018427387904 is too large"
+assert_exit 2 crm contact list --limit 100 --page 9223372036854775807
 assert_exit 0 crm order list
 assert_contains "$OUT" "48.30"
 

@@ -72,6 +72,9 @@ assert_eq 0 "$(sql 'SELECT count(*) FROM orders')" "orders undone"
 assert_exit 0 crm import undo "$first"
 assert_eq 0 "$(sql 'SELECT count(*) FROM contacts')" "contacts undone"
 assert_exit 1 crm import undo "$first"
+# an id past int64 was clamped by strtoll and reported as another id
+assert_exit 2 crm import undo 99999999999999999999
+assert_contains "$ERR" "'99999999999999999999' is not an import id"
 assert_exit 0 crm import list
 assert_contains "$OUT" "undone"
 

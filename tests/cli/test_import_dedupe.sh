@@ -38,5 +38,6 @@ assert_exit 0 crm contact unmerge "$merge"
 assert_exit 0 crm contact show ext:B
 assert_exit 1 crm contact unmerge "$merge"
 assert_contains "$ERR" "already undone"
+assert_exit 2 crm contact unmerge 99999999999999999999
 assert_exit 2 crm contact merge ext:A ext:B --prefer other:nope
 finish

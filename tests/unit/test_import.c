@@ -135,6 +135,24 @@ static void test_quoting(void **state)
     assert_non_null(strstr(rej, "email: 'not-an-email'"));
 }
 
+/* A quote never closed swallowed the rest of the file into one stored cell. */
+static void test_unterminated_quote(void **state)
+{
+    fx *f = *state;
+    char *path = crm_test_write_file(f->dir, "uq.csv",
+                                     "first_name,email\n"
+                                     "Ann,ann@example.com\n"
+                                     "\"Bob,bob@example.com\n"
+                                     "Cy,cy@example.com\n");
+    crm_import_opts o = {.entity = "contacts", .path = path};
+    crm_import_report r;
+    crm_err err = {0};
+    assert_int_equal(crm_import_run(f->k, &o, &r, &err), CRM_EINVAL);
+    assert_non_null(strstr(err.msg, "line 3 is never closed"));
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 0);
+    free(path);
+}
+
 static void test_bom_semicolon_tab(void **state)
 {
     fx *f = *state;
@@ -447,6 +465,30 @@ static void test_order_lines(void **state)
     free(path);
 }
 
+/* A lines file wider than the old 64-column map: imp_get read past it. */
+static void test_order_lines_wide(void **state)
+{
+    fx *f = *state;
+    run(f, "contacts", "wc.csv", "external_id,first_name\nC1,Al\n");
+    char text[2048] = "";
+    for (int i = 0; i < 70; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "extra%d,", i);
+    strcat(text, "order_external_id,sku,quantity,unit_price\n");
+    for (int i = 0; i < 70; i++)
+        strcat(text, "x,");
+    strcat(text, "W1,SKU-W,3,2.00\n");
+    char *lines = crm_test_write_file(f->dir, "wide.csv", text);
+    char *path = crm_test_write_file(f->dir, "wo.csv",
+                                     "external_id,contact_external_id,placed_at\n"
+                                     "W1,C1,2025-02-01\n");
+    crm_import_opts o = {.entity = "orders", .path = path, .lines_path = lines};
+    crm_import_report r = run_opts(f, &o);
+    assert_int_equal(r.stored, 1);
+    assert_int_equal(count(f, "SELECT quantity FROM order_lines WHERE sku='SKU-W'"), 3);
+    free(lines);
+    free(path);
+}
+
 /* ---- JSON Lines, merge ------------------------------------------------------------ */
 
 static void test_jsonl(void **state)
@@ -600,6 +642,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_quoting, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unterminated_quote, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bom_semicolon_tab, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mapping_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_rejection, setup, teardown),
@@ -610,6 +653,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_undo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_lines_wide, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jsonl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_duplicates, setup, teardown),
         cmocka_unit_test(test_formula_rule),
