@@ -11,13 +11,16 @@
 #include "model_util.h"
 
 /* The text fields of crm_company, in column order. */
-#define FIELD(name) {#name, offsetof(crm_company, name)}
+#define FIELD(name)                                                                                \
+    {                                                                                              \
+#name, offsetof(crm_company, name)                                                         \
+    }
 static const struct {
     const char *name;
     size_t offset;
 } company_fields[] = {
-    FIELD(external_id), FIELD(name), FIELD(domain), FIELD(phone),
-    FIELD(street),      FIELD(postal_code), FIELD(city), FIELD(country),
+    FIELD(external_id), FIELD(name),        FIELD(domain), FIELD(phone),
+    FIELD(street),      FIELD(postal_code), FIELD(city),   FIELD(country),
 };
 #undef FIELD
 #define N_FIELDS (sizeof company_fields / sizeof company_fields[0])
@@ -53,8 +56,7 @@ static const char *company_country(crm_kernel *k, const crm_company *c)
     return c->country && *c->country ? c->country : k->cfg->country;
 }
 
-static int rule_country(crm_kernel *k, crm_company *c, const char *field, char **v,
-                        crm_err *err)
+static int rule_country(crm_kernel *k, crm_company *c, const char *field, char **v, crm_err *err)
 {
     char *out = NULL;
     int rc = crm_normalise_country(field, *v, &out, err);
@@ -62,8 +64,7 @@ static int rule_country(crm_kernel *k, crm_company *c, const char *field, char *
 }
 
 /* A bare host name: "https://www.Acme.fr/" -> "acme.fr". */
-static int rule_domain(crm_kernel *k, crm_company *c, const char *field, char **v,
-                       crm_err *err)
+static int rule_domain(crm_kernel *k, crm_company *c, const char *field, char **v, crm_err *err)
 {
     static const char *const prefixes[] = {"https://", "http://", "www."};
     crm_str_lower_ascii(*v);
@@ -91,8 +92,7 @@ static int rule_phone(crm_kernel *k, crm_company *c, const char *field, char **v
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-static int rule_postal(crm_kernel *k, crm_company *c, const char *field, char **v,
-                       crm_err *err)
+static int rule_postal(crm_kernel *k, crm_company *c, const char *field, char **v, crm_err *err)
 {
     if (!k->cfg->hygiene.validate_postal_code)
         return CRM_OK;
@@ -131,29 +131,13 @@ static int normalise(crm_kernel *k, crm_company *c, bool is_update, crm_err *err
 
 /* ---- duplicates ----------------------------------------------------------- */
 
-static int find_id(crm_kernel *k, const char *sql, const char *value, int64_t except,
-                   int64_t *found, crm_err *err)
-{
-    *found = 0;
-    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
-    if (!st)
-        return err ? err->code : CRM_EDB;
-    sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, except);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *found = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK
-                                                : crm_store_error(k->store, "lookup failed", err);
-}
-
 /* Refuses a second company with the same folded name or external id; *dup
  * gets the existing id. */
 static int refuse_duplicate(crm_kernel *k, const crm_company *c, const char *key, int64_t self,
                             int64_t *dup, crm_err *err)
 {
-    int rc = find_id(k, "SELECT id FROM companies WHERE name_key=? AND id<>? ORDER BY id LIMIT 1",
+    int rc =
+        crm_query_id(k, "SELECT id FROM companies WHERE name_key=? AND id<>? ORDER BY id LIMIT 1",
                      key, self, dup, err);
     if (rc == CRM_OK && *dup)
         return crm_err_set(err, CRM_EEXISTS,
@@ -161,20 +145,19 @@ static int refuse_duplicate(crm_kernel *k, const crm_company *c, const char *key
                            "choose another name)",
                            c->name, (long long)*dup);
     if (rc == CRM_OK && c->external_id)
-        rc = find_id(k, "SELECT id FROM companies WHERE external_id=? AND id<>?", c->external_id,
-                     self, dup, err);
+        rc = crm_query_id(k, "SELECT id FROM companies WHERE external_id=? AND id<>?",
+                          c->external_id, self, dup, err);
     if (rc == CRM_OK && *dup)
-        return crm_err_set(err, CRM_EEXISTS,
-                           "external_id: '%s' is already used by company %lld", c->external_id,
-                           (long long)*dup);
+        return crm_err_set(err, CRM_EEXISTS, "external_id: '%s' is already used by company %lld",
+                           c->external_id, (long long)*dup);
     return rc;
 }
 
 /* ---- writing ---------------------------------------------------------------- */
 
 /* Columns bound by bind_company, in this order (1..10). */
-#define COMPANY_COLUMNS                                                                 \
-    "external_id, name, domain, phone, street, postal_code, city, country, name_key, " \
+#define COMPANY_COLUMNS                                                                            \
+    "external_id, name, domain, phone, street, postal_code, city, country, name_key, "             \
     "updated_at"
 
 static void bind_company(sqlite3_stmt *st, const crm_company *c, const char *key, int64_t now)
@@ -194,10 +177,10 @@ static int step_done(crm_kernel *k, sqlite3_stmt *st, const char *what, crm_err 
 
 static int insert_company(crm_kernel *k, crm_company *c, const char *key, crm_err *err)
 {
-    sqlite3_stmt *st = crm_store_stmt(
-        k->store,
-        "INSERT INTO companies(" COMPANY_COLUMNS ", created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-        err);
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+                                      "INSERT INTO companies(" COMPANY_COLUMNS
+                                      ", created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                                      err);
     if (!st)
         return err ? err->code : CRM_EDB;
     bind_company(st, c, key, k->now);
@@ -210,10 +193,7 @@ static int insert_company(crm_kernel *k, crm_company *c, const char *key, crm_er
     return crm_custom_store(k, CRM_ENTITY_COMPANY, c->id, c->custom, c->n_custom, err);
 }
 
-static json_t *id_payload(int64_t id)
-{
-    return json_pack("{sI}", "company_id", (json_int_t)id);
-}
+static json_t *id_payload(int64_t id) { return json_pack("{sI}", "company_id", (json_int_t)id); }
 
 static int fold_name(const crm_company *c, char **key, crm_err *err)
 {
@@ -257,8 +237,8 @@ done:
 
 /* ---- reading ------------------------------------------------------------------ */
 
-#define SELECT_COMPANY                                                                   \
-    "SELECT id, external_id, name, domain, phone, street, postal_code, city, country, " \
+#define SELECT_COMPANY                                                                             \
+    "SELECT id, external_id, name, domain, phone, street, postal_code, city, country, "            \
     "created_at, updated_at FROM companies "
 
 static int read_row(crm_kernel *k, sqlite3_stmt *st, crm_company *c, crm_err *err)
@@ -371,10 +351,9 @@ static int update_row(crm_kernel *k, int64_t id, const crm_company *c, crm_err *
         rc = refuse_duplicate(k, c, key, id, &dup, err);
     sqlite3_stmt *st = NULL;
     if (rc == CRM_OK)
-        st = crm_store_stmt(k->store,
-                            "UPDATE companies SET (" COMPANY_COLUMNS
-                            ") = (?,?,?,?,?,?,?,?,?,?) WHERE id=?",
-                            err);
+        st = crm_store_stmt(
+            k->store,
+            "UPDATE companies SET (" COMPANY_COLUMNS ") = (?,?,?,?,?,?,?,?,?,?) WHERE id=?", err);
     if (rc == CRM_OK && !st)
         rc = err ? err->code : CRM_EDB;
     if (rc == CRM_OK) {

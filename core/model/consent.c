@@ -64,9 +64,9 @@ static int contact_exists(crm_kernel *k, int64_t id, crm_err *err)
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)
         return CRM_OK;
-    return rc == SQLITE_DONE ? crm_err_set(err, CRM_ENOTFOUND,
-                                           "contact: no contact with id %lld", (long long)id)
-                             : crm_store_error(k->store, "lookup failed", err);
+    return rc == SQLITE_DONE
+               ? crm_err_set(err, CRM_ENOTFOUND, "contact: no contact with id %lld", (long long)id)
+               : crm_store_error(k->store, "lookup failed", err);
 }
 
 static int insert(crm_kernel *k, crm_consent *c, crm_err *err)
@@ -122,16 +122,15 @@ int crm_consent_record(crm_kernel *k, crm_consent *c, int64_t *id_out, crm_err *
     return rc;
 }
 
-#define SELECT_CONSENT \
+#define SELECT_CONSENT                                                                             \
     "SELECT id, contact_id, channel, purpose, status, recorded_at, source FROM consents c "
 
 /* Latest per pair: by recorded_at, then id (two records in the same second). */
-static const char current_sql[] =
-    SELECT_CONSENT "WHERE contact_id=? AND id = (SELECT c2.id FROM consents c2 "
+static const char current_sql[] = SELECT_CONSENT
+    "WHERE contact_id=? AND id = (SELECT c2.id FROM consents c2 "
     "WHERE c2.contact_id=c.contact_id AND c2.channel=c.channel AND c2.purpose=c.purpose "
     "ORDER BY c2.recorded_at DESC, c2.id DESC LIMIT 1) ORDER BY channel, purpose";
-static const char history_sql[] =
-    SELECT_CONSENT "WHERE contact_id=? ORDER BY recorded_at, id";
+static const char history_sql[] = SELECT_CONSENT "WHERE contact_id=? ORDER BY recorded_at, id";
 
 static json_t *row_json(sqlite3_stmt *st)
 {
@@ -163,7 +162,8 @@ int crm_consent_list(crm_kernel *k, int64_t contact_id, bool history,
         rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "cannot read consents", err);
     size_t i;
     json_t *item;
-    json_array_foreach(rows, i, item) {
+    json_array_foreach(rows, i, item)
+    {
         if (result != CRM_OK || fn(item, ud))
             break;
     }

@@ -10,12 +10,14 @@
 #include "model.h"
 #include "model_util.h"
 
-#define FIELD(name) {#name, offsetof(crm_contact, name)}
+#define FIELD(name)                                                                                \
+    {                                                                                              \
+#name, offsetof(crm_contact, name)                                                         \
+    }
 const crm_contact_field crm_contact_fields[] = {
-    FIELD(external_id), FIELD(first_name), FIELD(last_name), FIELD(email),
-    FIELD(phone),       FIELD(company),    FIELD(street),    FIELD(postal_code),
-    FIELD(city),        FIELD(country),    FIELD(birth_date), FIELD(lifecycle_stage),
-    FIELD(owner),       FIELD(source),     {NULL, 0},
+    FIELD(external_id), FIELD(first_name),      FIELD(last_name),   FIELD(email),  FIELD(phone),
+    FIELD(company),     FIELD(street),          FIELD(postal_code), FIELD(city),   FIELD(country),
+    FIELD(birth_date),  FIELD(lifecycle_stage), FIELD(owner),       FIELD(source), {NULL, 0},
 };
 #undef FIELD
 
@@ -103,24 +105,21 @@ static int rule_postal(crm_kernel *k, crm_contact *c, const char *field, char **
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-static int rule_country(crm_kernel *k, crm_contact *c, const char *field, char **v,
-                        crm_err *err)
+static int rule_country(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     char *out = NULL;
     int rc = crm_normalise_country(field, *v, &out, err);
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-static int rule_birth_date(crm_kernel *k, crm_contact *c, const char *field, char **v,
-                           crm_err *err)
+static int rule_birth_date(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     char *out = NULL;
     int rc = crm_normalise_date(field, *v, k->now, &out, err);
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-static int rule_lifecycle(crm_kernel *k, crm_contact *c, const char *field, char **v,
-                          crm_err *err)
+static int rule_lifecycle(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     crm_str_lower_ascii(*v);
     if (crm_str_in(*v, lifecycle_stages))
@@ -132,7 +131,10 @@ static int rule_lifecycle(crm_kernel *k, crm_contact *c, const char *field, char
 }
 
 /* Order matters: country first, since phone and postal code are read with it. */
-#define RULE(name, fn) {#name, offsetof(crm_contact, name), fn}
+#define RULE(name, fn)                                                                             \
+    {                                                                                              \
+#name, offsetof(crm_contact, name), fn                                                     \
+    }
 static const struct {
     const char *field;
     size_t offset;
@@ -179,8 +181,8 @@ static int check_required(crm_kernel *k, crm_contact *c, crm_err *err)
     for (size_t i = 0; i < h->n_required; i++) {
         char **v = crm_contact_field_ptr(c, h->required[i]);
         if (v && !*v)
-            return crm_err_set(err, CRM_EINVAL,
-                               "%s: is required (hygiene.required in crm.yaml)", h->required[i]);
+            return crm_err_set(err, CRM_EINVAL, "%s: is required (hygiene.required in crm.yaml)",
+                               h->required[i]);
     }
     if (!c->first_name && !c->last_name && !c->email && !c->phone)
         return crm_err_set(err, CRM_EINVAL,
@@ -203,28 +205,11 @@ int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err
     if (rc == CRM_OK && !is_update)
         rc = check_required(k, c, err);
     if (rc == CRM_OK && k->lua)
-        rc = crm_lua_validate_contact(k, c, err);  /* validator rules (lua/engine.h) */
+        rc = crm_lua_validate_contact(k, c, err); /* validator rules (lua/engine.h) */
     return rc;
 }
 
 /* ---- duplicates ----------------------------------------------------------- */
-
-static int find_by(crm_kernel *k, const char *sql, const char *value, int64_t except,
-                   int64_t *found, crm_err *err)
-{
-    *found = 0;
-    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
-    if (!st)
-        return err ? err->code : CRM_EDB;
-    sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, except);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *found = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK
-                                                : crm_store_error(k->store, "lookup failed", err);
-}
 
 static int refuse_duplicate(crm_kernel *k, const crm_contact *c, int64_t self, int64_t *dup,
                             crm_err *err)
@@ -232,7 +217,7 @@ static int refuse_duplicate(crm_kernel *k, const crm_contact *c, int64_t self, i
     static const struct {
         const char *field;
         const char *sql;
-        bool always;  /* email is unique whatever the switch says */
+        bool always; /* email is unique whatever the switch says */
     } keys[] = {
         {"email", "SELECT id FROM contacts WHERE email=? AND id<>? LIMIT 1", true},
         {"phone", "SELECT id FROM contacts WHERE phone=? AND id<>? LIMIT 1", false},
@@ -241,7 +226,7 @@ static int refuse_duplicate(crm_kernel *k, const crm_contact *c, int64_t self, i
         const char *value = *crm_contact_field_ptr((crm_contact *)c, keys[i].field);
         if (!value || (!keys[i].always && !k->cfg->hygiene.refuse_duplicates))
             continue;
-        int rc = find_by(k, keys[i].sql, value, self, dup, err);
+        int rc = crm_query_id(k, keys[i].sql, value, self, dup, err);
         if (rc != CRM_OK)
             return rc;
         if (*dup)
@@ -281,8 +266,7 @@ static char *name_key(const crm_contact *c)
     return key ? key : strdup("");
 }
 
-static int write_tags(crm_kernel *k, int64_t id, const crm_contact *c, bool replace,
-                      crm_err *err)
+static int write_tags(crm_kernel *k, int64_t id, const crm_contact *c, bool replace, crm_err *err)
 {
     sqlite3_stmt *st;
     int rc;
@@ -303,12 +287,12 @@ static int write_tags(crm_kernel *k, int64_t id, const crm_contact *c, bool repl
 }
 
 /* Binds the columns shared by INSERT and UPDATE, in this order. */
-#define CONTACT_COLUMNS                                                                    \
-    "external_id, first_name, last_name, email, phone, company_id, street, postal_code, " \
+#define CONTACT_COLUMNS                                                                            \
+    "external_id, first_name, last_name, email, phone, company_id, street, postal_code, "          \
     "city, country, birth_date, lifecycle_stage, owner_id, source, name_key, updated_at"
 
-static void bind_contact(sqlite3_stmt *st, const crm_contact *c, int64_t owner_id,
-                         const char *key, int64_t now)
+static void bind_contact(sqlite3_stmt *st, const crm_contact *c, int64_t owner_id, const char *key,
+                         int64_t now)
 {
     crm_bind_text(st, 1, c->external_id);
     crm_bind_text(st, 2, c->first_name);
@@ -334,11 +318,10 @@ static int insert_contact(crm_kernel *k, crm_contact *c, crm_err *err)
     int rc = resolve_links(k, c, &owner_id, err);
     if (rc != CRM_OK)
         return rc;
-    sqlite3_stmt *st = crm_store_stmt(
-        k->store,
-        "INSERT INTO contacts(" CONTACT_COLUMNS ", created_at) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        err);
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+                                      "INSERT INTO contacts(" CONTACT_COLUMNS ", created_at) "
+                                      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                      err);
     if (!st)
         return err ? err->code : CRM_EDB;
     char *key = name_key(c);
@@ -357,10 +340,7 @@ static int insert_contact(crm_kernel *k, crm_contact *c, crm_err *err)
     return rc;
 }
 
-static json_t *id_payload(int64_t id)
-{
-    return json_pack("{sI}", "contact_id", (json_int_t)id);
-}
+static json_t *id_payload(int64_t id) { return json_pack("{sI}", "contact_id", (json_int_t)id); }
 
 int crm_contact_add(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err)
 {
@@ -397,16 +377,16 @@ int crm_contact_add_normalised(crm_kernel *k, crm_contact *c, int64_t *id_out, c
 
 /* ---- reading ------------------------------------------------------------------ */
 
-#define SELECT_CONTACT                                                                     \
-    "SELECT c.id, c.external_id, c.first_name, c.last_name, c.email, c.phone, co.name, "  \
-    "c.street, c.postal_code, c.city, c.country, c.birth_date, c.lifecycle_stage, "        \
-    "u.email, c.source, c.company_id, c.created_at, c.updated_at "                         \
-    "FROM contacts c LEFT JOIN companies co ON co.id = c.company_id "                      \
+#define SELECT_CONTACT                                                                             \
+    "SELECT c.id, c.external_id, c.first_name, c.last_name, c.email, c.phone, co.name, "           \
+    "c.street, c.postal_code, c.city, c.country, c.birth_date, c.lifecycle_stage, "                \
+    "u.email, c.source, c.company_id, c.created_at, c.updated_at "                                 \
+    "FROM contacts c LEFT JOIN companies co ON co.id = c.company_id "                              \
     "LEFT JOIN users u ON u.id = c.owner_id "
 
 static const char *const row_fields[] = {
-    "external_id", "first_name", "last_name", "email", "phone", "company", "street",
-    "postal_code", "city", "country", "birth_date", "lifecycle_stage", "owner", "source",
+    "external_id", "first_name", "last_name", "email",      "phone",           "company", "street",
+    "postal_code", "city",       "country",   "birth_date", "lifecycle_stage", "owner",   "source",
 };
 
 static int load_tags(crm_kernel *k, crm_contact *c, crm_err *err)
@@ -521,11 +501,11 @@ static int update_row(crm_kernel *k, int64_t id, crm_contact *c, crm_err *err)
     int rc = resolve_links(k, c, &owner_id, err);
     if (rc != CRM_OK)
         return rc;
-    sqlite3_stmt *st = crm_store_stmt(
-        k->store,
-        "UPDATE contacts SET (" CONTACT_COLUMNS ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-        "WHERE id=?",
-        err);
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+                                      "UPDATE contacts SET (" CONTACT_COLUMNS
+                                      ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                                      "WHERE id=?",
+                                      err);
     if (!st)
         return err ? err->code : CRM_EDB;
     char *key = name_key(c);
@@ -547,8 +527,8 @@ static int apply_update(crm_kernel *k, int64_t id, crm_contact *cur, crm_contact
     if (rc == CRM_OK)
         rc = crm_contact_normalise(k, cur, false, err);
     if (rc == CRM_OK)
-        rc = crm_custom_validate(k, CRM_ENTITY_CONTACT, changes->custom, changes->n_custom,
-                                 true, err);
+        rc = crm_custom_validate(k, CRM_ENTITY_CONTACT, changes->custom, changes->n_custom, true,
+                                 err);
     int64_t dup = 0;
     if (rc == CRM_OK)
         rc = refuse_duplicate(k, cur, id, &dup, err);

@@ -69,8 +69,8 @@ static int check_boolean(const char *path, char **value, crm_err *err)
     for (int i = 0; no[i]; i++)
         if (strcasecmp(*value, no[i]) == 0)
             return replace_value(value, strdup("false"));
-    return crm_err_set(err, CRM_EINVAL, "%s: '%s' is not a boolean (expected true or false)",
-                       path, *value);
+    return crm_err_set(err, CRM_EINVAL, "%s: '%s' is not a boolean (expected true or false)", path,
+                       *value);
 }
 
 static int check_enum(const crm_custom_field *f, const char *path, char **value, crm_err *err)
@@ -175,8 +175,7 @@ int crm_custom_store(crm_kernel *k, crm_entity e, int64_t id, const crm_kv *kv, 
     return CRM_OK;
 }
 
-int crm_custom_load(crm_kernel *k, crm_entity e, int64_t id, crm_kv **kv, size_t *n,
-                    crm_err *err)
+int crm_custom_load(crm_kernel *k, crm_entity e, int64_t id, crm_kv **kv, size_t *n, crm_err *err)
 {
     *kv = NULL;
     *n = 0;
@@ -213,5 +212,6 @@ int crm_custom_delete(crm_kernel *k, crm_entity e, int64_t id, crm_err *err)
     sqlite3_bind_int64(st, 2, id);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "cannot delete custom values", err);
+    return rc == SQLITE_DONE ? CRM_OK
+                             : crm_store_error(k->store, "cannot delete custom values", err);
 }

@@ -90,31 +90,13 @@ static int normalise(crm_kernel *k, crm_interaction *i, crm_err *err)
     return rc;
 }
 
-static int lookup(crm_kernel *k, const char *sql, const char *text, int64_t id, int64_t *found,
-                  crm_err *err)
-{
-    *found = 0;
-    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
-    if (!st)
-        return err ? err->code : CRM_EDB;
-    if (text)
-        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *found = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK
-                                                : crm_store_error(k->store, "lookup failed", err);
-}
-
 static int check_refs(crm_kernel *k, const crm_interaction *i, int64_t *author_id, int64_t *dup,
                       crm_err *err)
 {
     int64_t found;
     *author_id = 0;
-    int rc = lookup(k, "SELECT id FROM contacts WHERE id=?", NULL, i->contact_id, &found, err);
+    int rc =
+        crm_query_id(k, "SELECT id FROM contacts WHERE id=?", NULL, i->contact_id, &found, err);
     if (rc == CRM_OK && !found)
         return crm_err_set(err, CRM_ENOTFOUND,
                            "contact: no contact with id %lld (add the contact first)",
@@ -122,8 +104,8 @@ static int check_refs(crm_kernel *k, const crm_interaction *i, int64_t *author_i
     if (rc == CRM_OK && i->author && crm_user_resolve(k, i->author, author_id, err) != CRM_OK)
         return crm_err_prefix(err, "author");
     if (rc == CRM_OK && i->external_id)
-        rc = lookup(k, "SELECT id FROM interactions WHERE external_id=?", i->external_id, 0, dup,
-                    err);
+        rc = crm_query_id(k, "SELECT id FROM interactions WHERE external_id=?", i->external_id, 0,
+                          dup, err);
     if (rc == CRM_OK && *dup)
         return crm_err_set(err, CRM_EEXISTS, "external_id: '%s' is already interaction %lld",
                            i->external_id, (long long)*dup);
@@ -172,9 +154,8 @@ int crm_interaction_log(crm_kernel *k, crm_interaction *i, int64_t *id_out, crm_
         rc = insert(k, i, author_id, err);
     if (rc == CRM_OK)
         rc = crm_event_emit(k, "interaction.logged",
-                            json_pack("{sIsIss}", "interaction_id", (json_int_t)i->id,
-                                      "contact_id", (json_int_t)i->contact_id, "channel",
-                                      i->channel),
+                            json_pack("{sIsIss}", "interaction_id", (json_int_t)i->id, "contact_id",
+                                      (json_int_t)i->contact_id, "channel", i->channel),
                             NULL, err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, err);
@@ -218,10 +199,7 @@ int crm_interaction_get(crm_kernel *k, int64_t id, crm_interaction *out, crm_err
                : crm_store_error(k->store, "cannot read interaction", err);
 }
 
-static json_t *opt_string(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
+static json_t *opt_string(const char *s) { return s ? json_string(s) : json_null(); }
 
 json_t *crm_interaction_to_json(const crm_interaction *i)
 {

@@ -116,6 +116,28 @@ void crm_bind_id(sqlite3_stmt *st, int idx, int64_t id)
         sqlite3_bind_null(st, idx);
 }
 
+int crm_query_id(crm_kernel *k, const char *sql, const char *text, int64_t num, int64_t *found,
+                 crm_err *err)
+{
+    *found = 0;
+    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    if (text) {
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+        if (sqlite3_bind_parameter_count(st) >= 2)
+            sqlite3_bind_int64(st, 2, num);
+    } else {
+        sqlite3_bind_int64(st, 1, num);
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *found = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK
+                                                 : crm_store_error(k->store, "lookup failed", err);
+}
+
 int crm_exec_id(crm_kernel *k, const char *sql, int64_t id, crm_err *err)
 {
     sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);

@@ -33,6 +33,12 @@ int crm_clean_optional(const char *field, char **value, crm_err *err);
 /* Binds an id, NULL when id <= 0. */
 void crm_bind_id(sqlite3_stmt *st, int idx, int64_t id);
 
+/* Runs `sql`, a query whose column 0 is an id: ?1 is bound to `text` when not
+ * NULL (then ?2, if the statement has it, to `num`), else ?1 to `num`.
+ * *found gets the first row's id, 0 when there is none. */
+int crm_query_id(crm_kernel *k, const char *sql, const char *text, int64_t num, int64_t *found,
+                 crm_err *err);
+
 /* Runs a statement taking one id parameter. */
 int crm_exec_id(crm_kernel *k, const char *sql, int64_t id, crm_err *err);
 
@@ -42,8 +48,8 @@ json_t *crm_json_time(int64_t t);
 /* How a textual reference to a record is looked up. */
 typedef enum { CRM_REF_ID, CRM_REF_EXTERNAL, CRM_REF_TEXT } crm_ref_kind;
 typedef struct crm_ref_rule {
-    crm_ref_kind kind;  /* ID: all digits; EXTERNAL: "ext:VALUE"; TEXT: anything else */
-    const char *sql;    /* one parameter, returns the id */
+    crm_ref_kind kind; /* ID: all digits; EXTERNAL: "ext:VALUE"; TEXT: anything else */
+    const char *sql;   /* one parameter, returns the id */
 } crm_ref_rule;
 
 /* Resolves ref with the first rule of its kind; CRM_ENOTFOUND names `what`. */

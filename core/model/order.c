@@ -28,27 +28,6 @@ static int step_done(crm_kernel *k, sqlite3_stmt *st, const char *what, crm_err 
     return rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, what, err);
 }
 
-/* Runs `sql` with one text or id parameter; *found gets column 0 of the first
- * row (0 when none). */
-static int lookup_id(crm_kernel *k, const char *sql, const char *text, int64_t id,
-                     int64_t *found, crm_err *err)
-{
-    *found = 0;
-    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
-    if (!st)
-        return err ? err->code : CRM_EDB;
-    if (text)
-        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *found = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK
-                                                : crm_store_error(k->store, "lookup failed", err);
-}
-
 /* Upper-cases *code (NULL: the configured currency) and checks it is ISO 4217-shaped. */
 static int normalise_currency(crm_kernel *k, char **code, crm_err *err)
 {
@@ -116,8 +95,7 @@ static int write_product(crm_kernel *k, crm_product *p, int64_t existing, crm_er
                                : "INSERT INTO products(name, price, currency, created_at, sku) "
                                  "VALUES(?,?,?,?,?)";
     if (!existing && !p->name)
-        return crm_err_set(err, CRM_EINVAL, "name: is required for a new product (sku %s)",
-                           p->sku);
+        return crm_err_set(err, CRM_EINVAL, "name: is required for a new product (sku %s)", p->sku);
     sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
     if (!st)
         return err ? err->code : CRM_EDB;
@@ -140,7 +118,7 @@ int crm_product_upsert(crm_kernel *k, crm_product *p, int64_t *id_out, crm_err *
         rc = crm_kernel_begin(k, err);
     if (rc != CRM_OK)
         return rc;
-    rc = lookup_id(k, "SELECT id FROM products WHERE sku=?", p->sku, 0, &existing, err);
+    rc = crm_query_id(k, "SELECT id FROM products WHERE sku=?", p->sku, 0, &existing, err);
     if (rc == CRM_OK)
         rc = write_product(k, p, existing, err);
     if (rc == CRM_OK)
@@ -267,14 +245,15 @@ static json_t *order_payload(const crm_order *o)
 static int refused_refs(crm_kernel *k, const crm_order *o, int64_t *dup, crm_err *err)
 {
     int64_t found;
-    int rc = lookup_id(k, "SELECT id FROM contacts WHERE id=?", NULL, o->contact_id, &found, err);
+    int rc =
+        crm_query_id(k, "SELECT id FROM contacts WHERE id=?", NULL, o->contact_id, &found, err);
     if (rc == CRM_OK && !found)
         return crm_err_set(err, CRM_ENOTFOUND,
                            "contact: no contact with id %lld (add the contact first)",
                            (long long)o->contact_id);
     if (rc == CRM_OK && o->external_id)
-        rc = lookup_id(k, "SELECT id FROM orders WHERE external_id=?", o->external_id, 0, dup,
-                       err);
+        rc = crm_query_id(k, "SELECT id FROM orders WHERE external_id=?", o->external_id, 0, dup,
+                          err);
     if (rc == CRM_OK && *dup)
         return crm_err_set(err, CRM_EEXISTS,
                            "external_id: '%s' is already order %lld (it was imported before)",
@@ -438,8 +417,8 @@ int crm_order_set_status(crm_kernel *k, int64_t id, const char *status, crm_err 
 
 /* ---- reading --------------------------------------------------------------------- */
 
-#define SELECT_ORDER                                                                  \
-    "SELECT id, external_id, contact_id, placed_at, total, currency, status, "        \
+#define SELECT_ORDER                                                                               \
+    "SELECT id, external_id, contact_id, placed_at, total, currency, status, "                     \
     "created_at, updated_at FROM orders "
 
 static int add_line(crm_order *o, const char *sku, int64_t quantity, int64_t unit_price)
@@ -467,8 +446,8 @@ static int load_lines(crm_kernel *k, crm_order *o, crm_err *err)
     sqlite3_bind_int64(st, 1, o->id);
     int rc, result = CRM_OK;
     while (result == CRM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        result = add_line(o, (const char *)sqlite3_column_text(st, 0),
-                          sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+        result = add_line(o, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                          sqlite3_column_int64(st, 2));
     sqlite3_reset(st);
     if (result != CRM_OK)
         return crm_err_set(err, result, "out of memory");
@@ -502,8 +481,8 @@ int crm_order_get(crm_kernel *k, int64_t id, crm_order *out, crm_err *err)
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE
-                   ? crm_err_set(err, CRM_ENOTFOUND,
-                                 "no order with id %lld (see `crm order list`)", (long long)id)
+                   ? crm_err_set(err, CRM_ENOTFOUND, "no order with id %lld (see `crm order list`)",
+                                 (long long)id)
                    : crm_store_error(k->store, "cannot read order", err);
     rc = load_lines(k, out, err);
     if (rc != CRM_OK)
@@ -568,8 +547,7 @@ static int list_row(sqlite3_stmt *st, void *ud)
 }
 
 int crm_order_list(crm_kernel *k, int64_t contact_id, const char *status, int64_t limit,
-                   int64_t offset, int (*fn)(const crm_order *o, void *ud), void *ud,
-                   crm_err *err)
+                   int64_t offset, int (*fn)(const crm_order *o, void *ud), void *ud, crm_err *err)
 {
     char id_text[24];
     snprintf(id_text, sizeof id_text, "%lld", (long long)contact_id);

@@ -6,7 +6,7 @@
 #include "model_util.h"
 
 typedef struct entry {
-    char kind[16];  /* "interaction" | "order" */
+    char kind[16]; /* "interaction" | "order" */
     int64_t id;
     int64_t at;
 } entry;
@@ -17,10 +17,10 @@ typedef struct entries {
 } entries;
 
 /* Ties on time sort by kind then id, as the contract says. */
-#define TIMELINE_SQL                                                                   \
-    "SELECT 'interaction' AS kind, id, occurred_at AS at FROM interactions "          \
-    "WHERE contact_id=?1 UNION ALL "                                                   \
-    "SELECT 'order', id, placed_at FROM orders WHERE contact_id=?1 "                  \
+#define TIMELINE_SQL                                                                               \
+    "SELECT 'interaction' AS kind, id, occurred_at AS at FROM interactions "                       \
+    "WHERE contact_id=?1 UNION ALL "                                                               \
+    "SELECT 'order', id, placed_at FROM orders WHERE contact_id=?1 "                               \
     "ORDER BY at, kind, id"
 
 /* Collects the index first: loading each record reuses the statement cache,
@@ -70,8 +70,8 @@ static int load_record(crm_kernel *k, const entry *e, json_t **record, crm_err *
     return rc;
 }
 
-int crm_timeline(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud),
-                 void *ud, crm_err *err)
+int crm_timeline(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud), void *ud,
+                 crm_err *err)
 {
     entries list = {0};
     int rc = collect(k, contact_id, &list, err);
@@ -80,9 +80,9 @@ int crm_timeline(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void
         rc = load_record(k, &list.v[i], &record, err);
         if (rc != CRM_OK)
             break;
-        json_t *item = json_pack("{sssosIso}", "kind", list.v[i].kind, "at",
-                                 crm_json_time(list.v[i].at), "at_epoch",
-                                 (json_int_t)list.v[i].at, "record", record);
+        json_t *item =
+            json_pack("{sssosIso}", "kind", list.v[i].kind, "at", crm_json_time(list.v[i].at),
+                      "at_epoch", (json_int_t)list.v[i].at, "record", record);
         int stop = fn(item, ud);
         json_decref(item);
         if (stop)
