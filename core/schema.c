@@ -55,7 +55,9 @@ static const crm_migration kernel_migrations[] = {
      " status TEXT NOT NULL CHECK(status='placed' OR status='paid'"
      "  OR status='cancelled' OR status='refunded'),"
      " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
-     "CREATE INDEX orders_contact ON orders(contact_id, placed_at);"
+     /* Covering: per-contact aggregates (rules, RFM updates, segment
+      * conditions) read only this index, never the wide order rows. */
+     "CREATE INDEX orders_contact ON orders(contact_id, placed_at, status, total, currency);"
      "CREATE INDEX orders_placed ON orders(placed_at);"
 
      "CREATE TABLE order_lines("

@@ -6,7 +6,8 @@
  * commands `crm rfm|segment|churn ...` and `crm metrics` (SDK 1.1 nouns; the
  * older `crm segmentation rfm|segment|churn|metrics ...` stay as aliases),
  * evaluates Lua predicate segments and the churn override through the host's
- * rule engine (call_rule), and follows order.*, contact.*, interaction.* and
+ * rule engine (rule_each over all contacts on SDK 1.2 hosts, call_rule for
+ * one contact), and follows order.*, contact.*, interaction.* and
  * consent.* events with durable subscriptions. */
 #include <ctype.h>
 #include <jansson.h>
@@ -48,7 +49,30 @@ static struct {
     int64_t cuts_refresh;  /* its id; 0 = not loaded */
     int64_t cuts_window;
     char cuts_currency[8];
+    /* statements the refresh and the event handlers run many times: prepared
+     * once, reset before each use, finalized in stop */
+    crm_stmt *st_enter, *st_leave, *st_upsert, *st_delete;
 } S;
+
+/* The statement in *slot, prepared on first use and reset; NULL on failure. */
+static crm_stmt *cached(crm_plugin_ctx *ctx, crm_stmt **slot, const char *sql)
+{
+    if (!*slot && crm_sql_prepare(ctx, sql, slot) != CRM_OK) {
+        *slot = NULL;
+        return NULL;
+    }
+    crm_sql_reset(*slot);
+    return *slot;
+}
+
+static void finalize_cached(void)
+{
+    crm_sql_finalize(S.st_enter);
+    crm_sql_finalize(S.st_leave);
+    crm_sql_finalize(S.st_upsert);
+    crm_sql_finalize(S.st_delete);
+    S.st_enter = S.st_leave = S.st_upsert = S.st_delete = NULL;
+}
 
 /* ---- small SQL helpers -------------------------------------------------------- */
 
@@ -358,11 +382,6 @@ typedef struct rfm_set {
     char currency[8];
 } rfm_set;
 
-static const char *const scan_sql =
-    "SELECT contact_id, placed_at, total, currency FROM orders"
-    " WHERE status IN ('placed','paid') AND placed_at < ?1 AND placed_at >= ?2"
-    " ORDER BY contact_id";
-
 /* The configured currency, or the most common one among qualifying orders. */
 static void pick_currency(crm_plugin_ctx *ctx, int64_t as_of, int64_t start, char *out)
 {
@@ -553,18 +572,17 @@ static int emit_membership(crm_plugin_ctx *ctx, const char *type, const char *sl
 static int member_enter(crm_plugin_ctx *ctx, const char *slug, const char *kind, int64_t cid,
                         int64_t at)
 {
-    crm_stmt *st = NULL;
-    if (crm_sql_prepare(ctx,
-                        "INSERT INTO segmentation_members(segment, kind, contact_id, entered_at)"
-                        " VALUES (?1, ?2, ?3, ?4)",
-                        &st) != CRM_OK)
+    crm_stmt *st = cached(ctx, &S.st_enter,
+                          "INSERT INTO segmentation_members(segment, kind, contact_id, entered_at)"
+                          " VALUES (?1, ?2, ?3, ?4)");
+    if (!st)
         return fail_db(ctx, "recording a membership");
     crm_sql_bind_text(st, 1, slug);
     crm_sql_bind_text(st, 2, kind);
     crm_sql_bind_int64(st, 3, cid);
     crm_sql_bind_int64(st, 4, at);
     int rc = crm_sql_step(st);
-    crm_sql_finalize(st);
+    crm_sql_reset(st);
     if (rc < 0)
         return fail_db(ctx, "recording a membership");
     return emit_membership(ctx, "segment.entered", slug, kind, cid, at);
@@ -573,17 +591,16 @@ static int member_enter(crm_plugin_ctx *ctx, const char *slug, const char *kind,
 static int member_leave(crm_plugin_ctx *ctx, const char *slug, const char *kind, int64_t cid,
                         int64_t at)
 {
-    crm_stmt *st = NULL;
-    if (crm_sql_prepare(ctx,
-                        "UPDATE segmentation_members SET left_at = ?3 WHERE segment = ?1 AND"
-                        " contact_id = ?2 AND left_at IS NULL",
-                        &st) != CRM_OK)
+    crm_stmt *st = cached(ctx, &S.st_leave,
+                          "UPDATE segmentation_members SET left_at = ?3 WHERE segment = ?1 AND"
+                          " contact_id = ?2 AND left_at IS NULL");
+    if (!st)
         return fail_db(ctx, "closing a membership");
     crm_sql_bind_text(st, 1, slug);
     crm_sql_bind_int64(st, 2, cid);
     crm_sql_bind_int64(st, 3, at);
     int rc = crm_sql_step(st);
-    crm_sql_finalize(st);
+    crm_sql_reset(st);
     if (rc < 0)
         return fail_db(ctx, "closing a membership");
     return emit_membership(ctx, "segment.left", slug, kind, cid, at);
@@ -635,6 +652,7 @@ static int store_row(crm_stmt *ins, const seg_rfm_row *r, const char *slug, int6
     crm_sql_bind_int64(ins, 10, as_of);
     crm_sql_bind_int64(ins, 11, refresh);
     int rc = crm_sql_step(ins);
+    crm_sql_reset(ins);
     return rc < 0 ? rc : CRM_OK;
 }
 
@@ -646,16 +664,128 @@ static const char *const upsert_sql =
     " last_order_at = excluded.last_order_at, r = excluded.r, f = excluded.f, m = excluded.m,"
     " segment = excluded.segment, as_of = excluded.as_of, refresh_id = excluded.refresh_id";
 
-typedef struct old_member {
+/* One stored row that differs from the computation: row `idx` of the set
+ * (SIZE_MAX: the contact is no longer scored) and the index of its stored
+ * segment in the refresh's slug table (0 = none). */
+typedef struct rfm_change {
+    size_t idx;
     int64_t cid;
-    char slug[SEG_NAME_MAX];
-} old_member;
+    uint32_t old;
+} rfm_change;
+
+typedef struct rfm_diff {
+    rfm_change *v;
+    size_t n, cap;
+    char (*slugs)[SEG_NAME_MAX]; /* [0] = "" (no segment), then each stored slug seen */
+    size_t nslugs, capslugs;
+} rfm_diff;
+
+static int diff_push(rfm_diff *d, size_t idx, int64_t cid, uint32_t old)
+{
+    if (d->n == d->cap) {
+        size_t c = d->cap ? d->cap * 2 : 1024;
+        rfm_change *nv = realloc(d->v, c * sizeof *nv);
+        if (!nv)
+            return CRM_ENOMEM;
+        d->v = nv;
+        d->cap = c;
+    }
+    d->v[d->n++] = (rfm_change){idx, cid, old};
+    return CRM_OK;
+}
+
+/* The index of slug `text` (NULL = none) in d's slug table, added when new;
+ * UINT32_MAX when out of memory. */
+static uint32_t diff_slug(rfm_diff *d, const char *text)
+{
+    if (!text || !*text)
+        return 0;
+    for (size_t i = 1; i < d->nslugs; i++)
+        if (!strcmp(d->slugs[i], text))
+            return (uint32_t)i;
+    if (d->nslugs == d->capslugs) {
+        size_t c = d->capslugs * 2;
+        char(*ns)[SEG_NAME_MAX] = realloc(d->slugs, c * sizeof *ns);
+        if (!ns)
+            return UINT32_MAX;
+        d->slugs = ns;
+        d->capslugs = c;
+    }
+    snprintf(d->slugs[d->nslugs], SEG_NAME_MAX, "%s", text);
+    return (uint32_t)d->nslugs++;
+}
+
+/* Compares the computed rows (sorted by contact id) with segmentation_rfm in
+ * one walk of both, in memory: only rows that differ (values, scores or
+ * segment), new ones and vanished ones become changes. The stored segment is
+ * the contact's open RFM membership (both are written together, here and in
+ * rfm_update_contact), so the membership diff needs no read of
+ * segmentation_members. */
+static int rfm_diff_stored(crm_plugin_ctx *ctx, const rfm_set *set, rfm_diff *d)
+{
+    memset(d, 0, sizeof *d);
+    d->capslugs = 16;
+    if (!(d->slugs = calloc(d->capslugs, sizeof *d->slugs)))
+        return CRM_ENOMEM;
+    d->nslugs = 1;
+    crm_stmt *st = prep(ctx,
+                        "SELECT contact_id, recency_days, frequency, monetary, last_order_at,"
+                        " r, f, m, segment FROM segmentation_rfm ORDER BY contact_id",
+                        0);
+    if (!st)
+        return fail_db(ctx, "reading stored RFM scores");
+    size_t i = 0;
+    int rc, oom = 0;
+    while (!oom && (rc = crm_sql_step(st)) == CRM_SQL_ROW) {
+        int64_t cid = crm_sql_column_int64(st, 0);
+        for (; !oom && i < set->n && set->rows[i].contact_id < cid; i++)
+            oom = diff_push(d, i, set->rows[i].contact_id, 0) != CRM_OK; /* new */
+        if (oom)
+            break;
+        const char *stored = crm_sql_column_text(st, 8);
+        if (i < set->n && set->rows[i].contact_id == cid) {
+            const seg_rfm_row *r = &set->rows[i];
+            const char *slug = slug_of(r);
+            int same = crm_sql_column_int64(st, 1) == r->recency_days &&
+                       crm_sql_column_int64(st, 2) == r->frequency &&
+                       crm_sql_column_int64(st, 3) == r->monetary &&
+                       crm_sql_column_int64(st, 4) == r->last_at &&
+                       crm_sql_column_int64(st, 5) == r->r && crm_sql_column_int64(st, 6) == r->f &&
+                       crm_sql_column_int64(st, 7) == r->m &&
+                       (slug && stored ? !strcmp(slug, stored) : !slug && !stored);
+            if (!same) {
+                uint32_t old = diff_slug(d, stored);
+                oom = old == UINT32_MAX || diff_push(d, i, cid, old) != CRM_OK;
+            }
+            i++;
+        } else { /* stored, no longer scored */
+            uint32_t old = diff_slug(d, stored);
+            oom = old == UINT32_MAX || diff_push(d, SIZE_MAX, cid, old) != CRM_OK;
+        }
+    }
+    for (; !oom && i < set->n; i++)
+        oom = diff_push(d, i, set->rows[i].contact_id, 0) != CRM_OK;
+    crm_sql_finalize(st);
+    if (oom) {
+        crm_set_error(ctx, "out of memory comparing RFM scores");
+        return CRM_ENOMEM;
+    }
+    return rc < 0 ? fail_db(ctx, "reading stored RFM scores") : CRM_OK;
+}
+
+static void rfm_diff_free(rfm_diff *d)
+{
+    free(d->v);
+    free(d->slugs);
+}
 
 static int rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int64_t *skipped,
-                       char *currency_out)
+                       int64_t *changed, char *currency_out)
 {
     rfm_set set;
     seg_rfm_cuts cuts;
+    rfm_diff d;
+    memset(&d, 0, sizeof d);
     int rc = rfm_load(ctx, as_of, S.window_days, NULL, 0, &set);
     if (rc != CRM_OK)
         return rc;
@@ -664,16 +794,15 @@ static int rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int6
         crm_set_error(ctx, "out of memory scoring %zu contacts", set.n);
         return CRM_ENOMEM;
     }
-    old_member *old = NULL;
-    size_t nold = 0, capold = 0;
-    crm_stmt *st = NULL, *ins = NULL;
+    crm_stmt *st = NULL;
     if ((rc = crm_begin(ctx)) != CRM_OK) {
         free(set.rows);
         return fail_db(ctx, "starting the refresh");
     }
-    if ((rc = run(ctx, "DELETE FROM segmentation_rfm", 0)) != CRM_OK)
-        goto db;
-    st = NULL;
+    /* read inside the transaction: no event handler changes rows between the
+     * comparison and the writes */
+    if ((rc = rfm_diff_stored(ctx, &set, &d)) != CRM_OK)
+        goto out;
     if (crm_sql_prepare(ctx,
                         "INSERT INTO segmentation_refreshes(as_of, window_days, currency,"
                         " contacts, skipped_orders) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -713,54 +842,26 @@ static int rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int6
     }
     crm_sql_finalize(st);
     st = NULL;
-    if (crm_sql_prepare(ctx, upsert_sql, &ins) != CRM_OK)
+    /* only what changed: scores (upsert or delete) and memberships */
+    crm_stmt *ins = cached(ctx, &S.st_upsert, upsert_sql);
+    crm_stmt *del = cached(ctx, &S.st_delete, "DELETE FROM segmentation_rfm WHERE contact_id = ?1");
+    if (!ins || !del)
         goto db;
-    for (size_t i = 0; i < set.n; i++)
-        if (store_row(ins, &set.rows[i], slug_of(&set.rows[i]), as_of, refresh) != CRM_OK)
-            goto db;
-    crm_sql_finalize(ins);
-    ins = NULL;
-
-    /* membership: merge the open RFM memberships with the new segments */
-    if (!(st = prep(ctx,
-                    "SELECT contact_id, segment FROM segmentation_members WHERE kind = 'rfm'"
-                    " AND left_at IS NULL ORDER BY contact_id",
-                    0)))
-        goto db;
-    while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
-        if (nold == capold) {
-            capold = capold ? capold * 2 : 1024;
-            old_member *no = realloc(old, capold * sizeof *no);
-            if (!no) {
-                rc = CRM_ENOMEM;
-                crm_set_error(ctx, "out of memory");
-                goto out;
-            }
-            old = no;
-        }
-        old[nold].cid = crm_sql_column_int64(st, 0);
-        snprintf(old[nold].slug, SEG_NAME_MAX, "%s", crm_sql_column_text(st, 1));
-        nold++;
-    }
-    crm_sql_finalize(st);
-    st = NULL;
-    if (rc < 0)
-        goto db;
-    size_t i = 0, j = 0;
-    while (i < set.n || j < nold) {
-        int64_t a = i < set.n ? set.rows[i].contact_id : INT64_MAX;
-        int64_t b = j < nold ? old[j].cid : INT64_MAX;
-        if (a == b) {
-            rc = rfm_move(ctx, a, old[j].slug, slug_of(&set.rows[i]), as_of);
-            i++, j++;
-        } else if (a < b) {
-            rc = rfm_move(ctx, a, NULL, slug_of(&set.rows[i]), as_of);
-            i++;
+    for (size_t c = 0; c < d.n; c++) {
+        const rfm_change *ch = &d.v[c];
+        const char *slug = ch->idx == SIZE_MAX ? NULL : slug_of(&set.rows[ch->idx]);
+        if (ch->idx != SIZE_MAX) {
+            if (store_row(ins, &set.rows[ch->idx], slug, as_of, refresh) != CRM_OK)
+                goto db;
         } else {
-            rc = rfm_move(ctx, b, old[j].slug, NULL, as_of);
-            j++;
+            crm_sql_reset(del);
+            crm_sql_bind_int64(del, 1, ch->cid);
+            rc = crm_sql_step(del);
+            crm_sql_reset(del);
+            if (rc < 0)
+                goto db;
         }
-        if (rc != CRM_OK)
+        if ((rc = rfm_move(ctx, ch->cid, d.slugs[ch->old], slug, as_of)) != CRM_OK)
             goto out;
     }
     if ((rc = crm_commit(ctx)) != CRM_OK)
@@ -773,19 +874,20 @@ static int rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int6
         *scored = (int64_t)set.n;
     if (skipped)
         *skipped = set.skipped_orders;
+    if (changed)
+        *changed = (int64_t)d.n;
     if (currency_out)
         snprintf(currency_out, 8, "%s", set.currency);
     free(set.rows);
-    free(old);
+    rfm_diff_free(&d);
     return CRM_OK;
 db:
     rc = fail_db(ctx, "refreshing RFM scores");
 out:
     crm_sql_finalize(st);
-    crm_sql_finalize(ins);
     crm_rollback(ctx);
     free(set.rows);
-    free(old);
+    rfm_diff_free(&d);
     return rc;
 }
 
@@ -839,7 +941,16 @@ static int rfm_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
     char old[SEG_NAME_MAX];
     current_rfm_segment(ctx, cid, old, sizeof old);
     if (set.n == 0) {
-        rc = run(ctx, "DELETE FROM segmentation_rfm WHERE contact_id = ?1", 1, cid);
+        crm_stmt *del = cached(ctx, &S.st_delete,
+                               "DELETE FROM segmentation_rfm WHERE contact_id = ?1");
+        if (!del)
+            rc = fail_db(ctx, "updating RFM scores");
+        if (rc == CRM_OK) {
+            crm_sql_bind_int64(del, 1, cid);
+            rc = crm_sql_step(del);
+            crm_sql_reset(del);
+            rc = rc < 0 ? fail_db(ctx, "updating RFM scores") : CRM_OK;
+        }
         if (rc == CRM_OK)
             rc = rfm_move(ctx, cid, old, NULL, at);
         free(set.rows);
@@ -848,10 +959,9 @@ static int rfm_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
     seg_rfm_row *r = &set.rows[0];
     seg_rfm_score_with_cuts(&S.cuts, r);
     const char *slug = slug_of(r);
-    crm_stmt *ins = NULL;
-    if (crm_sql_prepare(ctx, upsert_sql, &ins) != CRM_OK || store_row(ins, r, slug, at, S.cuts_refresh) != CRM_OK)
+    crm_stmt *ins = cached(ctx, &S.st_upsert, upsert_sql);
+    if (!ins || store_row(ins, r, slug, at, S.cuts_refresh) != CRM_OK)
         rc = fail_db(ctx, "updating RFM scores");
-    crm_sql_finalize(ins);
     if (rc == CRM_OK)
         rc = rfm_move(ctx, cid, old, slug, at);
     free(set.rows);
@@ -1012,20 +1122,77 @@ static int lua_holds(crm_plugin_ctx *ctx, const char *spec, int64_t cid, json_t 
     return yes;
 }
 
-/* Contacts for which Lua rule `spec` holds, in id order. */
+/* What rule_each's callback collects for lua_matching. */
+typedef struct lua_scan {
+    idlist *out;
+    int64_t evaluated, failed;
+    int64_t by_cause[4]; /* memory, instructions, blocked, runtime */
+    char first[768];     /* the first failure's message */
+} lua_scan;
+
+static int lua_scan_row(void *ud, int64_t cid, const char *result, const char *error,
+                        const char *cause)
+{
+    lua_scan *ls = ud;
+    ls->evaluated++;
+    if (!result) {
+        static const char *const causes[4] = {"memory", "instructions", "blocked", "runtime"};
+        for (int k = 0; k < 4; k++)
+            if (cause && !strcmp(cause, causes[k]))
+                ls->by_cause[k]++;
+        if (!ls->failed++)
+            snprintf(ls->first, sizeof ls->first, "%s", error ? error : "");
+        return CRM_OK;
+    }
+    /* holds: any result but false or null (as lua_holds) */
+    if (strcmp(result, "false") != 0 && strcmp(result, "null") != 0)
+        return idlist_push(ls->out, cid);
+    return CRM_OK;
+}
+
+/* Contacts for which Lua rule `spec` holds, in id order. SDK 1.2 hosts
+ * evaluate it over every contact in one scan (rule_each); older ones once per
+ * contact (call_rule). A rule failing for any contact fails the whole
+ * evaluation (a membership is never decided from a failed rule): the message
+ * counts the failures by cause and quotes the first. */
 static int lua_matching(crm_plugin_ctx *ctx, const char *spec, idlist *out)
 {
-    idlist all = {0};
-    int rc = collect(ctx, "SELECT id FROM contacts WHERE ?1 = ?1 ORDER BY id", NULL, 0, &all);
-    for (size_t i = 0; rc == CRM_OK && i < all.n; i++) {
-        int v = lua_holds(ctx, spec, all.v[i], NULL);
-        if (v < 0)
-            rc = v;
-        else if (v && idlist_push(out, all.v[i]) != CRM_OK)
-            rc = CRM_ENOMEM;
+    if (!CRM_API_HAS(ctx, rule_each) || !CRM_API_AT_LEAST(ctx, 1, 2)) {
+        idlist all = {0};
+        int rc = collect(ctx, "SELECT id FROM contacts WHERE ?1 = ?1 ORDER BY id", NULL, 0, &all);
+        for (size_t i = 0; rc == CRM_OK && i < all.n; i++) {
+            int v = lua_holds(ctx, spec, all.v[i], NULL);
+            if (v < 0)
+                rc = v;
+            else if (v && idlist_push(out, all.v[i]) != CRM_OK)
+                rc = CRM_ENOMEM;
+        }
+        free(all.v);
+        return rc;
     }
-    free(all.v);
-    return rc;
+    lua_scan ls = {.out = out};
+    int rc = crm_rule_each(ctx, spec, NULL, lua_scan_row, &ls);
+    if (rc == CRM_ENOMEM) {
+        crm_set_error(ctx, "out of memory evaluating %s", spec);
+        return rc;
+    }
+    if (rc != CRM_OK && !ls.failed)
+        return rc; /* unknown rule, bad spec...: the host's message stands */
+    if (ls.failed) {
+        char causes[160] = "";
+        static const char *const names[4] = {"memory", "instructions", "blocked", "runtime"};
+        size_t len = 0;
+        for (int k = 0; k < 4; k++)
+            if (ls.by_cause[k])
+                len += (size_t)snprintf(causes + len, sizeof causes - len, "%s%s: %lld",
+                                        len ? ", " : "", names[k], (long long)ls.by_cause[k]);
+        crm_set_error(ctx, "Lua rule %s failed for %lld of %lld contacts evaluated (%s)%s; "
+                           "first: %s",
+                      spec, (long long)ls.failed, (long long)ls.evaluated, causes,
+                      rc == CRM_ESCRIPT ? ", stopped at lua.max_failures" : "", ls.first);
+        return CRM_ESCRIPT;
+    }
+    return CRM_OK;
 }
 
 /* Whether rule segment rs holds for one contact: 1, 0 or a negative error. */
@@ -1306,18 +1473,20 @@ static int cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **arg
     if (!sub)
         return usage(ctx, "rfm refresh|list|show|grid");
     if (!strcmp(sub, "refresh")) {
-        int64_t n = 0, skipped = 0;
+        int64_t n = 0, skipped = 0, changed = 0;
         char cur[8] = "";
-        int rc = rfm_refresh(ctx, as_of, &n, &skipped, cur);
+        int rc = rfm_refresh(ctx, as_of, &n, &skipped, &changed, cur);
         if (rc != CRM_OK)
             return rc;
         if (json)
-            print_json(io, json_pack("{sIsIsIsssI}", "as_of", (json_int_t)as_of, "contacts",
+            print_json(io, json_pack("{sIsIsIsssIsI}", "as_of", (json_int_t)as_of, "contacts",
                                      (json_int_t)n, "window_days", (json_int_t)S.window_days,
-                                     "currency", cur, "skipped_orders", (json_int_t)skipped));
+                                     "currency", cur, "skipped_orders", (json_int_t)skipped,
+                                     "changed", (json_int_t)changed));
         else
-            fprintf(out, "scored %lld contacts as of %lld (window %lld days, %s)\n", (long long)n,
-                    (long long)as_of, (long long)S.window_days, cur);
+            fprintf(out, "scored %lld contacts as of %lld (window %lld days, %s), %lld changed\n",
+                    (long long)n, (long long)as_of, (long long)S.window_days, cur,
+                    (long long)changed);
         if (skipped)
             crm_log(ctx, CRM_LOG_WARN,
                     "%lld qualifying orders in another currency than %s were left out",
@@ -1405,8 +1574,13 @@ static int cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **arg
         if (!cid)
             return CRM_ENOTFOUND;
         int have_cuts = load_cuts(ctx);
-        crm_stmt *st = prep(ctx, "SELECT recency_days, frequency, monetary, r, f, m, segment,"
-                                 " as_of FROM segmentation_rfm WHERE contact_id = ?1", 1, cid);
+        /* a refresh leaves rows it found unchanged alone: such a row (an older
+         * refresh_id) holds as of the latest refresh */
+        crm_stmt *st = prep(ctx, "SELECT x.recency_days, x.frequency, x.monetary, x.r, x.f, x.m,"
+                                 " x.segment, CASE WHEN x.refresh_id < l.id THEN l.as_of ELSE"
+                                 " x.as_of END FROM segmentation_rfm x LEFT JOIN"
+                                 " segmentation_refreshes l ON l.id = (SELECT max(id) FROM"
+                                 " segmentation_refreshes) WHERE x.contact_id = ?1", 1, cid);
         if (!st || crm_sql_step(st) != CRM_SQL_ROW) {
             crm_sql_finalize(st);
             crm_set_error(ctx, "contact %lld is not scored: no qualifying order (placed or paid, "
@@ -1905,41 +2079,78 @@ static int cmd_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char *
         snprintf(cur, sizeof cur, "%s", S.currency);
     else
         pick_currency(ctx, as_of, INT64_MIN, cur);
-    crm_stmt *st = prep(ctx, scan_sql, 2, as_of, INT64_MIN);
-    if (!st)
-        return fail_db(ctx, "reading orders");
+    /* one unordered scan of the orders (as rfm_load_all: no ORDER BY, no
+     * index walk), aggregated per contact in an array indexed by contact id */
+    typedef struct {
+        int64_t money;
+        int64_t n;
+        unsigned char cur, prior;
+    } cacc;
+    int64_t max_id = scalar(ctx, 0, "SELECT max(id) FROM contacts", 0);
+    size_t cap = (size_t)(max_id > 0 ? max_id : 0) + 1;
+    cacc *acc = calloc(cap, sizeof *acc);
+    crm_stmt *st = acc ? prep(ctx,
+                              "SELECT contact_id, placed_at, total, currency FROM orders"
+                              " WHERE status IN ('placed','paid') AND +placed_at < ?1",
+                              1, as_of)
+                       : NULL;
+    if (!st) {
+        free(acc);
+        if (!acc)
+            crm_set_error(ctx, "out of memory");
+        return acc ? fail_db(ctx, "reading orders") : CRM_ENOMEM;
+    }
     int64_t customers = 0, active = 0, repeat = 0, orders = 0, revenue = 0, prior = 0, churned = 0;
     int64_t p1 = as_of - period * SEG_DAY_SECONDS, p0 = as_of - 2 * period * SEG_DAY_SECONDS;
     idlist rev = {0};
-    int64_t cid = -1, n = 0, money = 0, in_cur = 0, in_prior = 0;
     int rc;
-    for (;;) {
-        rc = crm_sql_step(st);
-        int64_t id = rc == CRM_SQL_ROW ? crm_sql_column_int64(st, 0) : -2;
-        if (id != cid && cid >= 0) {
-            customers++;
-            repeat += n >= 2;
-            active += in_cur > 0;
-            prior += in_prior > 0;
-            churned += in_prior > 0 && in_cur == 0;
-            idlist_push(&rev, money);
+    while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
+        int64_t id = crm_sql_column_int64(st, 0);
+        if (id < 0)
+            continue;
+        if ((size_t)id >= cap) { /* a contact added since max(id) was read */
+            size_t ncap = (size_t)id * 2;
+            cacc *grown = realloc(acc, ncap * sizeof *grown);
+            if (!grown) {
+                rc = CRM_ENOMEM;
+                break;
+            }
+            memset(grown + cap, 0, (ncap - cap) * sizeof *grown);
+            acc = grown;
+            cap = ncap;
         }
-        if (rc != CRM_SQL_ROW)
-            break;
-        if (id != cid)
-            cid = id, n = 0, money = 0, in_cur = 0, in_prior = 0;
+        cacc *c = &acc[id];
         int64_t at = crm_sql_column_int64(st, 1);
-        const char *c = crm_sql_column_text(st, 3);
-        n++;
+        const char *code = crm_sql_column_text(st, 3);
+        c->n++;
         orders++;
-        if (c && !strcmp(c, cur)) {
-            money += crm_sql_column_int64(st, 2);
-            revenue += crm_sql_column_int64(st, 2);
+        if (code && !strcmp(code, cur)) {
+            int64_t total = crm_sql_column_int64(st, 2);
+            c->money += total;
+            revenue += total;
         }
-        in_cur += at >= p1;
-        in_prior += at >= p0 && at < p1;
+        c->cur |= at >= p1;
+        c->prior |= at >= p0 && at < p1;
     }
     crm_sql_finalize(st);
+    for (size_t i = 0; rc == CRM_SQL_DONE && i < cap; i++) {
+        const cacc *c = &acc[i];
+        if (!c->n)
+            continue;
+        customers++;
+        repeat += c->n >= 2;
+        active += c->cur;
+        prior += c->prior;
+        churned += c->prior && !c->cur;
+        if (idlist_push(&rev, c->money) != CRM_OK)
+            rc = CRM_ENOMEM;
+    }
+    free(acc);
+    if (rc == CRM_ENOMEM) {
+        free(rev.v);
+        crm_set_error(ctx, "out of memory computing metrics");
+        return rc;
+    }
     if (rc < 0) {
         free(rev.v);
         return fail_db(ctx, "reading orders");
@@ -2217,6 +2428,12 @@ static int seg_start(crm_plugin_ctx *ctx)
     return load_config(ctx);
 }
 
+static void seg_stop(crm_plugin_ctx *ctx)
+{
+    (void)ctx;
+    finalize_cached();
+}
+
 static void seg_fini(crm_plugin_ctx *ctx)
 {
     (void)ctx;
@@ -2233,7 +2450,7 @@ static const crm_plugin_descriptor descriptor = {
     .requires = NULL,
     .init = seg_init,
     .start = seg_start,
-    .stop = NULL,
+    .stop = seg_stop,
     .fini = seg_fini,
 };
 

@@ -160,6 +160,23 @@ import json,sys; r=[json.loads(l)["frequency"] for l in open(sys.argv[1])]; prin
 "$CRM" --as-of $T rfm refresh >/dev/null 2>&1
 "$CRM" --as-of $T --json rfm list >"$dir/list2.json"
 check "as-of refresh is reproducible" cmp -s "$dir/list1.json" "$dir/list2.json"
+# a repeated refresh writes only what changed: here nothing, so no segment event either
+sql() { python3 -c 'import sqlite3,sys; print(sqlite3.connect("crm.db").execute(sys.argv[1]).fetchone()[0])' "$1"; }
+ev_before=$(sql "SELECT count(*) FROM events WHERE type LIKE 'segment.%'")
+out=$("$CRM" --as-of $T --json rfm refresh 2>/dev/null)
+check "repeat refresh changes no row: $out" python3 -c '
+import json,sys; o=json.loads(sys.argv[1]); assert o["changed"]==0 and o["contacts"]>0, o' "$out"
+check "repeat refresh emits no segment event" test "$(sql "SELECT count(*) FROM events WHERE type LIKE 'segment.%'")" = "$ev_before"
+# an hour later few rows change; unchanged ones are shown as of the latest refresh
+out=$("$CRM" --as-of 2024-06-01T01:00:00Z --json rfm refresh 2>/dev/null)
+check "refresh an hour later: only changed rows ($out)" python3 -c '
+import json,sys; o=json.loads(sys.argv[1]); assert o["changed"]<o["contacts"], o' "$out"
+check "rfm show: as_of of the latest refresh for an unchanged row" python3 -c '
+import json,sys; o=json.loads(sys.argv[1]); assert o["as_of"]==1717203600, o' "$("$CRM" --json rfm show ext:c1 2>&1)"
+check "open RFM memberships = stored segments" test "$(sql "SELECT (SELECT count(*) FROM (SELECT contact_id, segment FROM segmentation_rfm WHERE segment IS NOT NULL EXCEPT SELECT contact_id, segment FROM segmentation_members WHERE kind = 'rfm' AND left_at IS NULL)) + (SELECT count(*) FROM (SELECT contact_id, segment FROM segmentation_members WHERE kind = 'rfm' AND left_at IS NULL EXCEPT SELECT contact_id, segment FROM segmentation_rfm))")" = 0
+"$CRM" --as-of $T rfm refresh >/dev/null 2>&1
+"$CRM" --as-of $T --json rfm list >"$dir/list2c.json"
+check "back to T: the same scores" cmp -s "$dir/list1.json" "$dir/list2c.json"
 "$CRM" --as-of $T --json segmentation rfm list >"$dir/list2b.json"
 check "crm segmentation rfm list stays an alias" cmp -s "$dir/list1.json" "$dir/list2b.json"
 "$CRM" --as-of $T --json rfm list --fresh >"$dir/list3.json"

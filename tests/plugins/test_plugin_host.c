@@ -152,12 +152,12 @@ static void test_registrations(void **state)
 
     json_t *list = crm_plugin_host_describe(k);
     json_t *good = json_array_get(list, 0);
-    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.1");
+    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.2");
     json_t *ev = json_array_get(json_object_get(good, "events"), 0);
     assert_string_equal(json_string_value(json_object_get(ev, "pattern")), "contact.*");
     assert_true(json_is_true(json_object_get(ev, "durable")));
     json_t *cmds = json_object_get(good, "commands");
-    assert_int_equal(json_array_size(cmds), 6);
+    assert_int_equal(json_array_size(cmds), 7);
     json_t *noun = json_array_get(cmds, 3);
     assert_string_equal(json_string_value(json_object_get(noun, "noun")), "greet");
     assert_string_equal(json_string_value(json_object_get(noun, "verb")), "hello");
@@ -219,7 +219,7 @@ static const refusal refusals[] = {
     {"plugins: [noquery]\n",
      {"plugin 'noquery'", "/noquery.so)", "no crm_plugin_query symbol"}},
     {"plugins: [badabi]\n",
-     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.1"}},
+     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.2"}},
     {"plugins: [smallstruct]\n",
      {"plugin 'smallstruct'", "/smallstruct.so)", "descriptor struct too small: 16 bytes"}},
     {"plugins: [needmissing]\n",
@@ -484,6 +484,97 @@ static void test_call_rule(void **state)
     crm_kernel_close(k);
 }
 
+/* SDK 1.2: rule_each evaluates a rule over the contacts in one scan. */
+static void test_rule_each(void **state)
+{
+    fx *f = *state;
+    free(crm_test_write_file(f->dir, "rules.lua",
+                             "function yes(c) return c.order_count >= 0 end\n"
+                             "function len(c) return #c.email end\n"
+                             "function tbl(c) return {n = 1} end\n"
+                             "function oops(c)\n"
+                             "  if c.email == 'b@example.org' or c.email == 'd@example.org' then\n"
+                             "    return c.nope\n"
+                             "  end\n"
+                             "  return c:has_tag('vip')\n"
+                             "end\n"
+                             "function spin(c) while true do end end\n"));
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml,
+             "plugins: [good]\nlua:\n  max_instructions: 200000\n  max_failures: 3\nrules:\n"
+             "  is_yes: {kind: predicate, script: %s/rules.lua, function: yes}\n",
+             f->dir);
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, yaml, false, &k, &err), CRM_OK);
+    const char *emails[] = {"a@example.org", "b@example.org", "c@example.org", "d@example.org",
+                            "e@example.org"};
+    for (size_t i = 0; i < 5; i++) {
+        crm_contact ct = {0};
+        ct.email = strdup(emails[i]);
+        int64_t id;
+        assert_int_equal(crm_contact_add(k, &ct, &id, &err), CRM_OK);
+        assert_int_equal(id, (int64_t)i + 1);
+        crm_contact_clear(&ct);
+    }
+    const crm_plugin_command *c = crm_plugin_host_find_command(k, "good", "each");
+    assert_non_null(c);
+    char spec[4200], want[1024], *out;
+
+    /* a configured predicate over every contact, in id order */
+    char *a1[] = {"each", "is_yes", NULL};
+    assert_int_equal(run_argv(k, c, a1, &out, &err), CRM_OK);
+    assert_string_equal(out, "1 true\n2 true\n3 true\n4 true\n5 true\n"
+                             "rc=0 seen=5 failed=0 last=\n");
+    /* FILE:FN: numbers and tables as JSON text; a where clause restricts */
+    snprintf(spec, sizeof spec, "%s/rules.lua:len", f->dir);
+    char *a2[] = {"each", spec, "c.email >= 'c' AND c.id <> 4", NULL};
+    assert_int_equal(run_argv(k, c, a2, &out, &err), CRM_OK);
+    assert_string_equal(out, "3 13\n5 13\nrc=0 seen=2 failed=0 last=\n");
+    snprintf(spec, sizeof spec, "%s/rules.lua:tbl", f->dir);
+    char *a3[] = {"each", spec, "c.id = 2", NULL};
+    assert_int_equal(run_argv(k, c, a3, &out, &err), CRM_OK);
+    assert_string_equal(out, "2 {\"n\":1}\nrc=0 seen=1 failed=0 last=\n");
+
+    /* failures are per contact, with their cause; the scan goes on */
+    snprintf(spec, sizeof spec, "%s/rules.lua:oops", f->dir);
+    char *a4[] = {"each", spec, NULL};
+    assert_int_equal(run_argv(k, c, a4, &out, &err), CRM_OK);
+    assert_string_equal(out, "1 false\n2 failed cause=runtime error=rules.lua...\n3 false\n"
+                             "4 failed cause=runtime error=rules.lua...\n5 false\n"
+                             "rc=0 seen=5 failed=2 last=\n");
+    /* ... until lua.max_failures (3) */
+    snprintf(spec, sizeof spec, "%s/rules.lua:spin", f->dir);
+    char *a5[] = {"each", spec, NULL};
+    assert_int_equal(run_argv(k, c, a5, &out, &err), CRM_ESCRIPT);
+    snprintf(want, sizeof want, "rc=%d seen=3 failed=3 last=rule ", CRM_ESCRIPT);
+    if (!strstr(out, "1 failed cause=instructions") || !strstr(out, want) ||
+        !strstr(out, "rules.lua:spin: stopped after 3 failures (lua.max_failures)") ||
+        strstr(out, "\n4 "))
+        fail_msg("%s", out);
+
+    /* the callback stops the scan with its own code */
+    char *a6[] = {"each", "is_yes", "", "2", NULL};
+    assert_int_equal(run_argv(k, c, a6, &out, &err), CRM_EEXISTS);
+    snprintf(want, sizeof want, "1 true\n2 true\nrc=%d seen=2", CRM_EEXISTS);
+    assert_non_null(strstr(out, want));
+
+    /* refusals: unknown rule, bad where_sql (never a second statement) */
+    char *a7[] = {"each", "no_such_rule", NULL};
+    assert_int_equal(run_argv(k, c, a7, &out, &err), CRM_ENOTFOUND);
+    assert_non_null(strstr(out, "seen=0"));
+    char *a8[] = {"each", "is_yes", "c.id = )", NULL};
+    assert_int_equal(run_argv(k, c, a8, &out, &err), CRM_EUSAGE);
+    assert_non_null(strstr(out, "rule_each: cannot select the contacts"));
+    char *a9[] = {"each", "is_yes", "1; DELETE FROM contacts", NULL};
+    assert_int_equal(run_argv(k, c, a9, &out, &err), CRM_EUSAGE);
+    assert_int_equal(count_rows(k, "SELECT count(*) FROM contacts"), 5);
+    /* the where clause runs with the plugin's rights: its own tables are fine */
+    char *a10[] = {"each", "is_yes", "c.id IN (SELECT event_id FROM good_items)", NULL};
+    assert_int_equal(run_argv(k, c, a10, &out, &err), CRM_OK);
+    crm_kernel_close(k);
+}
+
 /* ---- config sections ------------------------------------------------------------------- */
 
 static const refusal config_errors[] = {
@@ -539,6 +630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nouns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rule_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_section_ignored, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define CRM_PLUGIN_ABI_MAJOR 1
-#define CRM_PLUGIN_ABI_MINOR 1
+#define CRM_PLUGIN_ABI_MINOR 2
 
 /* Marks the entry point as the one exported symbol (plugins build with
  * -fvisibility=hidden). */
@@ -64,7 +64,8 @@ struct crm_handle_head {
 /* True when the host's table has entry `member` (it may be older than the SDK
  * the plugin was built with). Test it before calling an entry newer than 1.0:
  *     if (CRM_API_HAS(ctx, locale)) cur = crm_locale(ctx, "currency");
- * The SDK 1.1 entries are register_noun_command, call_rule and locale. */
+ * The SDK 1.1 entries are register_noun_command, call_rule and locale; 1.2
+ * added rule_each. */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -142,6 +143,19 @@ typedef int (*crm_command_fn)(crm_plugin_ctx *ctx, crm_command_io *io, int argc,
  * returns an error code. The host frees both with free(). */
 typedef int (*crm_lua_fn)(crm_plugin_ctx *ctx, void *ud, const char *args_json,
                           char **result_json, char **error);
+
+/* What rule_each (ABI 1.2) calls once per contact, in contact id order. When
+ * the rule ran, result_json is its result as JSON text ("true", "false",
+ * "null", a number such as "42", or for FILE:FN rules a string, array or
+ * object) and error and cause are NULL. When it failed for this contact,
+ * result_json is NULL, error is the engine's message ("rule R: FILE:LINE:
+ * ... (contact 42)") and cause one of "memory", "instructions", "blocked",
+ * "runtime". All three strings are borrowed: valid during the call only.
+ * Return CRM_OK (0) to go on; any other value stops the scan and becomes
+ * rule_each's result. The callback may use the host API (SQL on its own
+ * tables, emit events) but must not start or end a transaction. */
+typedef int (*crm_rule_each_fn)(void *ud, int64_t contact_id, const char *result_json,
+                                const char *error, const char *cause);
 
 /* Types of declared config keys. */
 typedef enum crm_config_type {
@@ -347,6 +361,33 @@ struct crm_host_api {
      * 3166-1 alpha-2), "currency" (ISO 4217) or "timezone" (IANA). Borrowed:
      * valid until the kernel closes. NULL for another key. */
     const char *(*locale)(crm_plugin_ctx *ctx, const char *key);
+
+    /* -- added in ABI 1.2: test with CRM_API_HAS(ctx, member) before use ---------------- */
+
+    /* Any time after init (as call_rule). Evaluates Lua rule `rule_spec` (as
+     * for call_rule) for every contact in one streamed scan of the contacts
+     * table, in id order, with the same sandbox and limits as call_rule, and
+     * calls fn(ud, contact_id, ...) with each contact's result or failure
+     * (crm_rule_each_fn). Much cheaper per contact than call_rule: no
+     * per-contact lookup, no JSON object built; the rule's reasons are not
+     * passed (use call_rule for one contact's reasons).
+     * where_sql (may be NULL) restricts the contacts: an SQL expression over
+     * the aliases c (contacts), co (the contact's company) and u (its owner,
+     * users), e.g. "c.id IN (SELECT contact_id FROM myplugin_flags)", checked
+     * by the authorizer with the plugin's read rights; one expression, no
+     * parameters (write literals), no ';'.
+     * A contact for which the rule fails is passed to fn with its error and
+     * cause, and counted; when the count reaches crm.yaml lua.max_failures
+     * (when > 0) the scan stops and rule_each returns CRM_ESCRIPT ("... stopped
+     * after N failures (lua.max_failures) ..."). Returns CRM_OK when every
+     * contact was passed to fn (some may have failed), fn's non-zero value
+     * when fn stopped the scan, CRM_ENOTFOUND for an unknown rule, CRM_EUSAGE
+     * for a bad spec, a handler rule (it runs on events) or bad where_sql,
+     * CRM_EDENIED when where_sql reads a table the plugin may not, CRM_EBUSY
+     * before the Lua engine is attached. Messages are readable with
+     * last_error. */
+    int (*rule_each)(crm_plugin_ctx *ctx, const char *rule_spec, const char *where_sql,
+                     crm_rule_each_fn fn, void *ud);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -414,6 +455,10 @@ struct crm_host_api {
 #define crm_call_rule(ctx, spec, id, result, error, cause)                                  \
     CRM_API(ctx)->call_rule((ctx), (spec), (id), (result), (error), (cause))
 #define crm_locale(ctx, key) CRM_API(ctx)->locale((ctx), (key))
+
+/* ABI 1.2 (check CRM_API_HAS(ctx, rule_each) first when the plugin supports older hosts) */
+#define crm_rule_each(ctx, spec, where, fn, ud)                                             \
+    CRM_API(ctx)->rule_each((ctx), (spec), (where), (fn), (ud))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
