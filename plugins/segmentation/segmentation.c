@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <stdint.h>
 
 #include "crm/plugin.h"
 
@@ -129,6 +131,51 @@ static int fail_db(crm_plugin_ctx *ctx, const char *what)
 {
     crm_set_error(ctx, "%s: %s", what, crm_last_error(ctx));
     return CRM_EDB;
+}
+
+/* Human output: dates as ISO 8601 UTC, money as major units with the
+ * currency; JSON output keeps epoch seconds and integer minor units. */
+static const char *fmt_day(int64_t t, char *buf, size_t size)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, size, "%lld", (long long)t);
+    return buf;
+}
+
+static int currency_decimals(const char *cur)
+{
+    static const char *const none[] = {"JPY", "KRW", "ISK", "CLP", "VND", NULL};
+    for (int i = 0; cur && none[i]; i++)
+        if (!strcmp(cur, none[i]))
+            return 0;
+    return 2;
+}
+
+static const char *fmt_money(int64_t minor, const char *cur, char *buf, size_t size)
+{
+    int d = currency_decimals(cur);
+    uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
+    if (d == 0)
+        snprintf(buf, size, "%s%llu %s", minor < 0 ? "-" : "", (unsigned long long)mag, cur);
+    else
+        snprintf(buf, size, "%s%llu.%02llu %s", minor < 0 ? "-" : "",
+                 (unsigned long long)(mag / 100), (unsigned long long)(mag % 100), cur);
+    return buf;
+}
+
+/* The reasons column (a JSON array of {text}) as "text; text". */
+static void print_reason_texts(FILE *out, const char *reasons_json)
+{
+    json_t *arr = json_loads(reasons_json ? reasons_json : "[]", 0, NULL);
+    size_t i;
+    json_t *r;
+    json_array_foreach(arr, i, r) {
+        const char *text = json_string_value(json_object_get(r, "text"));
+        fprintf(out, "%s%s", i ? "; " : "", text ? text : "");
+    }
+    json_decref(arr);
 }
 
 static void print_json(crm_command_io *io, json_t *j)
@@ -1484,9 +1531,12 @@ static int cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **arg
                                      "currency", cur, "skipped_orders", (json_int_t)skipped,
                                      "changed", (json_int_t)changed));
         else
-            fprintf(out, "scored %lld contacts as of %lld (window %lld days, %s), %lld changed\n",
-                    (long long)n, (long long)as_of, (long long)S.window_days, cur,
+        {
+            char day[32];
+            fprintf(out, "scored %lld contacts as of %s (window %lld days, %s), %lld changed\n",
+                    (long long)n, fmt_day(as_of, day, sizeof day), (long long)S.window_days, cur,
                     (long long)changed);
+        }
         if (skipped)
             crm_log(ctx, CRM_LOG_WARN,
                     "%lld qualifying orders in another currency than %s were left out",
@@ -1616,7 +1666,8 @@ static int cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **arg
                                      (json_int_t)as, "cuts_for_scores_2_to_5", cuts));
             return CRM_OK;
         }
-        fprintf(out, "contact %lld as of %lld\n", (long long)cid, (long long)as);
+        char day[32];
+        fprintf(out, "contact %lld as of %s\n", (long long)cid, fmt_day(as, day, sizeof day));
         fprintf(out, "  recency   %lld days -> R%d\n", (long long)rd, r);
         fprintf(out, "  frequency %lld orders -> F%d\n", (long long)fr, f);
         fprintf(out, "  monetary  %lld (minor units) -> M%d\n", (long long)mo, m);
@@ -2028,9 +2079,12 @@ static int cmd_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **a
                                          "score", (json_int_t)crm_sql_column_int64(st, 1), "level",
                                          (json_int_t)crm_sql_column_int64(st, 2), "reasons",
                                          reasons ? reasons : json_array()));
-            } else
-                fprintf(out, "%lld\t%lld\t%s\n", (long long)crm_sql_column_int64(st, 0),
-                        (long long)crm_sql_column_int64(st, 1), rj ? rj : "[]");
+            } else {
+                fprintf(out, "%-8lld %5lld  ", (long long)crm_sql_column_int64(st, 0),
+                        (long long)crm_sql_column_int64(st, 1));
+                print_reason_texts(out, rj);
+                fputc('\n', out);
+            }
         }
         crm_sql_finalize(st);
         return CRM_OK;
@@ -2051,8 +2105,10 @@ static int cmd_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **a
                                      (json_int_t)res.score, "level", res.level, "lifetime_value",
                                      (json_int_t)ltv, "reasons", reasons_json(&res)));
         else {
-            fprintf(out, "contact %lld: churn score %lld (level %d), lifetime value %lld\n",
-                    (long long)cid, (long long)res.score, res.level, (long long)ltv);
+            char money[48];
+            fprintf(out, "contact %lld: churn score %lld (level %d), lifetime value %s\n",
+                    (long long)cid, (long long)res.score, res.level,
+                    fmt_money(ltv, S.currency[0] ? S.currency : "EUR", money, sizeof money));
             for (size_t i = 0; i < res.nreasons; i++)
                 fprintf(out, "  +%-4lld %s\n", (long long)res.reasons[i].points, res.reasons[i].text);
         }
@@ -2161,29 +2217,33 @@ static int cmd_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char *
     for (size_t i = 0; i < top; i++)
         top_rev += rev.v[i];
     free(rev.v);
-    double rr = customers ? (double)repeat / customers : 0, aov = orders ? (double)revenue / orders : 0,
+    /* Money stays in integer minor units (rounded half up); only ratios are
+     * floating point. */
+    int64_t aov = orders ? (revenue + orders / 2) / orders : 0,
+            ltv = customers ? (revenue + customers / 2) / customers : 0;
+    double rr = customers ? (double)repeat / customers : 0,
            freq = customers ? (double)orders / customers : 0,
-           ltv = customers ? (double)revenue / customers : 0,
            churn = prior ? (double)churned / prior : 0,
            pareto = revenue ? (double)top_rev / revenue : 0;
     if (crm_io_json(io))
-        print_json(io, json_pack("{sIsIsIsssIsIsfsfsfsfsfsfsI}", "as_of", (json_int_t)as_of,
+        print_json(io, json_pack("{sIsIsIsssIsIsfsIsfsIsfsfsI}", "as_of", (json_int_t)as_of,
                                  "customers", (json_int_t)customers, "active_customers",
                                  (json_int_t)active, "currency", cur, "period_days", (json_int_t)period,
                                  "orders", (json_int_t)orders, "repurchase_rate", rr,
-                                 "average_order_value", aov, "purchase_frequency", freq,
-                                 "historic_ltv", ltv, "churn_rate", churn,
+                                 "average_order_value", (json_int_t)aov, "purchase_frequency", freq,
+                                 "historic_ltv", (json_int_t)ltv, "churn_rate", churn,
                                  "top20_revenue_share", pareto, "revenue", (json_int_t)revenue));
     else {
         FILE *out = crm_io_out(io);
-        fprintf(out, "as of %lld, period %lld days, %s (minor units)\n", (long long)as_of,
+        char day[32], money[48];
+        fprintf(out, "as of %s, period %lld days, %s\n", fmt_day(as_of, day, sizeof day),
                 (long long)period, cur);
         fprintf(out, "customers            %lld\n", (long long)customers);
         fprintf(out, "active customers     %lld (ordered in the period)\n", (long long)active);
         fprintf(out, "repurchase rate      %.1f%%\n", 100 * rr);
-        fprintf(out, "average order value  %.0f\n", aov);
+        fprintf(out, "average order value  %s\n", fmt_money(aov, cur, money, sizeof money));
         fprintf(out, "purchase frequency   %.2f orders per customer\n", freq);
-        fprintf(out, "historic LTV         %.0f\n", ltv);
+        fprintf(out, "historic LTV         %s\n", fmt_money(ltv, cur, money, sizeof money));
         fprintf(out, "churn rate           %.1f%% (active in the previous period, not in this one)\n", 100 * churn);
         fprintf(out, "top 20%% revenue      %.1f%%\n", 100 * pareto);
     }
