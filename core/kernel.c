@@ -47,9 +47,12 @@ static int set_clock(crm_kernel *k, const char *as_of, crm_err *err)
     if (!as_of)
         return CRM_OK;
     int rc = crm_parse_datetime("--as-of", as_of, &k->now, err);
-    if (rc == CRM_OK)
-        k->as_of_set = true;
-    return rc;
+    if (rc != CRM_OK) { /* a malformed option is bad usage, not bad data */
+        crm_err_prefix(err, "cannot use --as-of (expected YYYY-MM-DD or ISO 8601)");
+        return err ? (err->code = CRM_EUSAGE) : CRM_EUSAGE;
+    }
+    k->as_of_set = true;
+    return CRM_OK;
 }
 
 static int open_store(crm_kernel *k, const crm_open_opts *o, crm_err *err)

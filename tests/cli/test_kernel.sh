@@ -106,6 +106,9 @@ expect_exit 0 "list filters" -- "$CRM" contact list --name dupont --json
 expect_exit 0 "list by accent-insensitive name" -- "$CRM" contact list --name "DÙPONT" --json
 [ "$(wc -l <out)" -eq 1 ] && ok || ko "accent-insensitive name filter"
 
+expect_exit 2 "a malformed --as-of is bad usage" -- "$CRM" contact list --as-of 2026-13-45
+expect_in err "--as-of" "the message names the option"
+
 # Configuration errors carry file:line:column and a suggestion.
 printf 'database: k.db\npluggins: []\n' >bad.yaml
 expect_exit 1 "config error" -- "$CRM" --config bad.yaml contact list
