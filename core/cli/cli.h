@@ -47,7 +47,9 @@ typedef struct crm_args {
 enum {
     CRM_CMD_NEEDS_KERNEL = 1 << 0,  /* open the kernel (database) before running */
     CRM_CMD_CREATES_DB = 1 << 1,    /* may create the database */
-    CRM_CMD_WRITES = 1 << 2         /* documentation: the command writes data */
+    CRM_CMD_WRITES = 1 << 2,        /* documentation: the command writes data */
+    CRM_CMD_NO_DATA = 1 << 3        /* needs the kernel (config, plugins, Lua) but no
+                                       data: runs on a throwaway in-memory database */
 };
 
 typedef struct crm_cli crm_cli;

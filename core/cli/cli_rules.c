@@ -385,7 +385,7 @@ static const crm_opt run_opts[] = {
 
 #define K CRM_CMD_NEEDS_KERNEL
 const crm_command crm_cli_rules_cmds[] = {
-    {"rules", "check", cmd_check, K, 0, CRM_ARGS_MAX_POS, "[FILE...]",
+    {"rules", "check", cmd_check, K | CRM_CMD_NO_DATA, 0, CRM_ARGS_MAX_POS, "[FILE...]",
      "load scripts in the sandbox; report syntax errors and blocked calls with file:line",
      check_opts},
     {"rules", "eval", cmd_eval, K, 1, 1, "RULE|FILE:FUNCTION",

@@ -165,6 +165,10 @@ static int run_command(crm_cli *cli, const crm_command *c, int argc, char **argv
                          args.n_pos > c->max_pos ? ", got too many arguments" : "");
     if (rc == CRM_OK && (c->flags & CRM_CMD_NEEDS_KERNEL)) {
         cli->open.create = (c->flags & CRM_CMD_CREATES_DB) != 0;
+        if (c->flags & CRM_CMD_NO_DATA) {
+            cli->open.db_path = ":memory:";
+            cli->open.create = true;
+        }
         rc = crm_kernel_open(&cli->k, &cli->open, err);
     }
     if (rc == CRM_OK)

@@ -32,6 +32,11 @@ rules:
   welcome:              {kind: handler,   script: welcome.lua,    function: setup}
 YAML
 
+# Checking scripts needs no database, and creates none.
+assert_exit 0 "$CRM" rules check
+assert_contains "$OUT" "scripts/segments.lua: ok"
+assert_eq "$(ls crm.db 2>/dev/null)" "" "rules check created no database"
+
 assert_exit 0 "$CRM" init --quiet
 assert_exit 0 "$CRM" rules check
 assert_contains "$OUT" "scripts/segments.lua: ok"
