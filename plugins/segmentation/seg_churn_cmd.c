@@ -1,0 +1,99 @@
+/* segmentation plugin — crm churn refresh|list|show. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seg_int.h"
+
+/* Scores every contact with an order before as_of, in one transaction. */
+static int churn_refresh(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of)
+{
+    seg_idlist ids = {0};
+    int rc = seg_collect(ctx, "SELECT DISTINCT contact_id FROM orders WHERE placed_at < ?1"
+                              " ORDER BY contact_id", NULL, as_of, &ids);
+    int raised = 0;
+    if (rc == CRM_OK)
+        rc = crm_begin(ctx);
+    for (size_t i = 0; rc == CRM_OK && i < ids.n; i++)
+        rc = seg_churn_update_contact(ctx, ids.v[i], as_of, &raised);
+    if (rc == CRM_OK)
+        rc = crm_commit(ctx);
+    else
+        crm_rollback(ctx);
+    if (rc == CRM_OK && !crm_io_json(io))
+        fprintf(crm_io_out(io), "scored %zu contacts, %d raised\n", ids.n, raised);
+    free(ids.v);
+    return rc;
+}
+
+static int churn_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+{
+    const char *min = seg_opt(argc, argv, "--min-score");
+    FILE *out = crm_io_out(io);
+    crm_stmt *st = seg_prep(ctx, "SELECT contact_id, score, level, reasons FROM segmentation_churn"
+                                 " WHERE score >= ?1 ORDER BY score DESC, contact_id", 1,
+                            (int64_t)(min ? atoll(min) : 1));
+    while (st && crm_sql_step(st) == CRM_SQL_ROW) {
+        const char *rj = crm_sql_column_text(st, 3);
+        if (crm_io_json(io)) {
+            json_t *reasons = json_loads(rj ? rj : "[]", 0, NULL);
+            seg_print_json(io, json_pack("{sIsIsIso}", "contact_id",
+                                         (json_int_t)crm_sql_column_int64(st, 0), "score",
+                                         (json_int_t)crm_sql_column_int64(st, 1), "level",
+                                         (json_int_t)crm_sql_column_int64(st, 2), "reasons",
+                                         reasons ? reasons : json_array()));
+        } else {
+            fprintf(out, "%-8lld %5lld  ", (long long)crm_sql_column_int64(st, 0),
+                    (long long)crm_sql_column_int64(st, 1));
+            seg_print_reason_texts(out, rj);
+            fputc('\n', out);
+        }
+    }
+    crm_sql_finalize(st);
+    return CRM_OK;
+}
+
+/* One contact's score computed now, not stored. */
+static int churn_show(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+                      int64_t as_of)
+{
+    const char *ref = seg_positional(argc, argv, 1);
+    if (!ref)
+        return seg_usage(ctx, "churn show CONTACT");
+    int64_t cid = seg_resolve_contact(ctx, ref), ltv;
+    if (!cid)
+        return CRM_ENOTFOUND;
+    seg_churn_result res;
+    int rc = seg_churn_compute(ctx, cid, as_of, &res, &ltv);
+    if (rc != CRM_OK)
+        return rc;
+    if (crm_io_json(io)) {
+        seg_print_json(io, json_pack("{sIsIsisIso}", "contact_id", (json_int_t)cid, "score",
+                                     (json_int_t)res.score, "level", res.level, "lifetime_value",
+                                     (json_int_t)ltv, "reasons", seg_churn_reasons_json(&res)));
+        return CRM_OK;
+    }
+    FILE *out = crm_io_out(io);
+    char money[48];
+    fprintf(out, "contact %lld: churn score %lld (level %d), lifetime value %s\n",
+            (long long)cid, (long long)res.score, res.level,
+            seg_fmt_money(ltv, seg_g.currency[0] ? seg_g.currency : "EUR", money, sizeof money));
+    for (size_t i = 0; i < res.nreasons; i++)
+        fprintf(out, "  +%-4lld %s\n", (long long)res.reasons[i].points, res.reasons[i].text);
+    return CRM_OK;
+}
+
+int seg_cmd_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+{
+    const char *sub = seg_positional(argc, argv, 0);
+    int64_t as_of = crm_now(ctx);
+    seg_load_cuts(ctx);
+    if (!sub)
+        return seg_usage(ctx, "churn refresh|list|show");
+    if (!strcmp(sub, "refresh"))
+        return churn_refresh(ctx, io, as_of);
+    if (!strcmp(sub, "list"))
+        return churn_list(ctx, io, argc, argv);
+    if (!strcmp(sub, "show"))
+        return churn_show(ctx, io, argc, argv, as_of);
+    return seg_usage(ctx, "churn refresh|list [--min-score S]|show CONTACT");
+}

@@ -1,0 +1,271 @@
+/* segmentation plugin — private interface shared by its seg_*.c files.
+ *
+ * Nothing here is exported from segmentation.so: the plugin builds with
+ * -fvisibility=hidden and exports only crm_plugin_query (segmentation.c). The
+ * pure computation (rfm.h, churn.h, cond.h) knows nothing of the SDK; the
+ * files declared here read and write through the host SQL API.
+ *
+ *   segmentation.c       descriptor, init (config keys, commands, subscriptions)
+ *   seg_schema.c       the segmentation_* tables (migrations)
+ *   seg_config.c       crm.yaml segmentation.* into seg_g, grid and rule lookups
+ *   seg_sql.c          prepare/bind/step helpers, cached statements, id lists
+ *   seg_format.c       dates, money and JSON for command output
+ *   seg_cli.c          command arguments, usage errors, contact references
+ *   seg_rfm_load.c     qualifying orders aggregated into RFM rows
+ *   seg_rfm_refresh.c  full refresh (diffed writes), cut points, one contact
+ *   seg_members.c      segmentation_members: enter, leave, segment.* events
+ *   seg_segments.c     rule segments: evaluate, materialise, follow one contact
+ *   seg_lua.c          Lua predicate segments through the host's rule engine
+ *   seg_churn.c        churn score of one contact: compute, store, emit
+ *   seg_*_cmd.c        crm rfm|segment|churn ...; seg_metrics.c: crm metrics
+ *   seg_events.c       order.*, contact.*, interaction.*, consent.* handlers */
+#ifndef SEG_INT_H
+#define SEG_INT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "crm/plugin.h"
+
+#include "churn.h"
+#include "cond.h"
+#include "rfm.h"
+
+#define SEG_MAX_RULES 64
+
+/* One declared segment of segmentation.segments. */
+typedef struct seg_rule {
+    char name[SEG_NAME_MAX];
+    char slug[SEG_NAME_MAX];
+    int is_static;
+    int is_lua;          /* "Name: lua: RULE" or "Name: lua: FILE:FN" */
+    char text[1024];
+    char lua_spec[512];  /* the rule name or FILE:FN */
+    seg_cond cond;
+} seg_rule;
+
+/* The plugin's state. One process loads a plugin once: it is global. */
+typedef struct seg_state {
+    int64_t window_days;
+    char currency[8]; /* "" = the most common among qualifying orders */
+    seg_grid_cell cells[32];
+    seg_grid grid;
+    seg_rule *rules;
+    size_t nrules;
+    seg_churn_config churn;
+    char churn_rule[512]; /* Lua score override ("" = points only) */
+    seg_rfm_cuts cuts; /* of the latest refresh, cached */
+    int64_t cuts_refresh;  /* its id; 0 = not loaded */
+    int64_t cuts_window;
+    char cuts_currency[8];
+    /* statements the refresh and the event handlers run many times: prepared
+     * once, reset before each use, finalized in stop */
+    crm_stmt *st_enter, *st_leave, *st_upsert, *st_delete;
+} seg_state;
+
+extern seg_state seg_g;
+
+/* A growable list of contact ids (or other integers); free(v) when done. */
+typedef struct seg_idlist {
+    int64_t *v;
+    size_t n, cap;
+} seg_idlist;
+
+/* Contacts' RFM metrics, sorted by contact id; free(rows) when done. */
+typedef struct seg_rfm_set {
+    seg_rfm_row *rows;
+    size_t n, cap;
+    int64_t skipped_orders; /* qualifying but in another currency */
+    char currency[8];
+} seg_rfm_set;
+
+/* ---- seg_config.c ------------------------------------------------------- */
+
+/* Reads crm.yaml segmentation.* into seg_g (grid, rules, churn settings).
+ * CRM_OK, or CRM_ECONFIG/CRM_ENOMEM with the error set naming the key. */
+int seg_config_load(crm_plugin_ctx *ctx);
+
+/* Trims white space in place; returns the first non-space character. */
+char *seg_trim(char *s);
+
+/* The slug of row's grid cell, or NULL when no cell matches. */
+const char *seg_slug_of(const seg_rfm_row *row);
+
+/* The display name of a grid or rule segment slug (the slug when unknown). */
+const char *seg_grid_name(const char *slug);
+
+/* The rule segment named `name` (compared as slugs), or NULL. */
+seg_rule *seg_find_rule(const char *name);
+
+/* ---- seg_sql.c ---------------------------------------------------------- */
+
+/* The statement in *slot, prepared on first use and reset; NULL on failure. */
+crm_stmt *seg_cached(crm_plugin_ctx *ctx, crm_stmt **slot, const char *sql);
+
+/* Finalizes the statements seg_cached prepared into seg_g. */
+void seg_finalize_cached(void);
+
+/* Prepares `sql` and binds the int64 arguments (n of them) to ?1..?n. */
+crm_stmt *seg_prep(crm_plugin_ctx *ctx, const char *sql, int n, ...);
+
+/* Runs a statement returning no rows; the int64 arguments bind ?1..?n. */
+int seg_run(crm_plugin_ctx *ctx, const char *sql, int n, ...);
+
+/* The first column of the first row as an integer (dflt when no row). */
+int64_t seg_scalar(crm_plugin_ctx *ctx, int64_t dflt, const char *sql, int n, ...);
+
+/* Sets "<what>: <host's last error>" and returns CRM_EDB. */
+int seg_fail_db(crm_plugin_ctx *ctx, const char *what);
+
+/* Appends id to l: CRM_OK or CRM_ENOMEM. */
+int seg_idlist_push(seg_idlist *l, int64_t id);
+
+/* Ids from a query whose first column is a contact id, in the order given;
+ * ?1 binds as_of, ?2 text1 (when not NULL). */
+int seg_collect(crm_plugin_ctx *ctx, const char *sql, const char *text1, int64_t as_of,
+                seg_idlist *out);
+
+/* ---- seg_format.c ------------------------------------------------------- */
+
+/* Human output: dates as ISO 8601 UTC, money as major units with the
+ * currency; JSON output keeps epoch seconds and integer minor units. */
+const char *seg_fmt_day(int64_t t, char *buf, size_t size);
+const char *seg_fmt_money(int64_t minor, const char *cur, char *buf, size_t size);
+
+/* The reasons column (a JSON array of {text}) as "text; text". */
+void seg_print_reason_texts(FILE *out, const char *reasons_json);
+
+/* Prints j compactly on one line and releases it. */
+void seg_print_json(crm_command_io *io, json_t *j);
+
+/* ---- seg_cli.c ---------------------------------------------------------- */
+
+/* Sets "usage: crm TEXT (see crm NOUN --help)"; returns CRM_EUSAGE. */
+int seg_usage(crm_plugin_ctx *ctx, const char *text);
+
+/* The value of option `name` in argv (NULL when absent). */
+const char *seg_opt(int argc, char **argv, const char *name);
+
+/* Whether flag `name` is in argv. */
+int seg_has_flag(int argc, char **argv, const char *name);
+
+/* The n-th positional argument after argv[0] (options and their values skipped). */
+const char *seg_positional(int argc, char **argv, int n);
+
+/* A contact by id, external_id or email; 0 when not found (error set). */
+int64_t seg_resolve_contact(crm_plugin_ctx *ctx, const char *ref);
+
+/* ---- seg_rfm_load.c ----------------------------------------------------- */
+
+/* The configured currency, or the most common one among qualifying orders
+ * placed in [start, as_of); out holds 8 bytes. */
+void seg_pick_currency(crm_plugin_ctx *ctx, int64_t as_of, int64_t start, char *out);
+
+/* Loads the metrics of every contact with a qualifying order as of `as_of`
+ * (only > 0: only that contact) in `currency` (NULL: seg_pick_currency).
+ * Rows come out sorted by contact id. */
+int seg_rfm_load(crm_plugin_ctx *ctx, int64_t as_of, int64_t window_days, const char *currency,
+                 int64_t only, seg_rfm_set *set);
+
+/* ---- seg_rfm_refresh.c -------------------------------------------------- */
+
+/* Scores every contact as of `as_of` and writes only what changed (scores,
+ * memberships, events) in one transaction, with the refresh and its cut
+ * points. Every out pointer may be NULL; currency_out holds 8 bytes. */
+int seg_rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int64_t *skipped,
+                    int64_t *changed, char *currency_out);
+
+/* Loads the latest refresh's cut points into seg_g (cached). 0 when there is none. */
+int seg_load_cuts(crm_plugin_ctx *ctx);
+
+/* Re-scores one contact as of `at` against the stored cut points and moves
+ * its RFM membership. Nothing happens before the first refresh. */
+int seg_rfm_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at);
+
+/* ---- seg_members.c ------------------------------------------------------ */
+
+/* Opens (enter) or closes (leave) contact's membership of `slug`, emitting
+ * segment.entered or segment.left. */
+int seg_member_enter(crm_plugin_ctx *ctx, const char *slug, const char *kind, int64_t cid,
+                     int64_t at);
+int seg_member_leave(crm_plugin_ctx *ctx, const char *slug, const char *kind, int64_t cid,
+                     int64_t at);
+
+/* The contact's open RFM segment into buf ("" when none). */
+void seg_current_rfm_segment(crm_plugin_ctx *ctx, int64_t cid, char *buf, size_t size);
+
+/* Moves the contact's RFM membership from `old` to `slug` (NULL: none). */
+int seg_rfm_move(crm_plugin_ctx *ctx, int64_t cid, const char *old, const char *slug,
+                 int64_t at);
+
+/* Whether the contact is an open member of `slug` (0 on a database error). */
+int seg_is_member(crm_plugin_ctx *ctx, const char *slug, int64_t cid);
+
+/* The open members of `slug`, in id order. */
+int seg_current_members(crm_plugin_ctx *ctx, const char *slug, seg_idlist *out);
+
+/* ---- seg_segments.c ----------------------------------------------------- */
+
+/* Contacts matching a compiled condition as of `as_of`, in id order. */
+int seg_matching(crm_plugin_ctx *ctx, const seg_cond *cond, int64_t as_of, seg_idlist *out);
+
+/* Walks two sorted id lists: entering = in `want` only, leaving = in `have` only. */
+void seg_diff_lists(const seg_idlist *want, const seg_idlist *have, seg_idlist *enter,
+                    seg_idlist *leave);
+
+/* Evaluates `sql_expr` for one contact: 1, 0, or a negative error. */
+int seg_eval_for(crm_plugin_ctx *ctx, const char *sql_expr, int64_t cid, int64_t as_of);
+
+/* Re-evaluates rule segment rs over every contact and moves memberships;
+ * *nin and *nout (may be NULL) get how many entered and left. */
+int seg_rule_refresh(crm_plugin_ctx *ctx, seg_rule *rs, int64_t as_of, int64_t *nin,
+                     int64_t *nout);
+
+/* Re-evaluates every rule segment for one contact, in declaration order. */
+int seg_rules_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at);
+
+/* ---- seg_lua.c ---------------------------------------------------------- */
+
+/* Evaluates Lua rule `spec` for one contact through the host's rule engine
+ * (sandboxed, with crm.yaml's limits): 1 when it holds (any result but
+ * false or nil), 0 when not, or a negative error with the rule's message and
+ * cause. *reasons (may be NULL) gets the rule's reasons array. */
+int seg_lua_holds(crm_plugin_ctx *ctx, const char *spec, int64_t cid, json_t **reasons);
+
+/* Contacts for which Lua rule `spec` holds, in id order. */
+int seg_lua_matching(crm_plugin_ctx *ctx, const char *spec, seg_idlist *out);
+
+/* ---- seg_churn.c -------------------------------------------------------- */
+
+/* One contact's churn score as of `as_of` (the Lua override when configured)
+ * and its lifetime value in minor units. */
+int seg_churn_compute(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_churn_result *res,
+                      int64_t *ltv);
+
+/* The result's reasons as a new JSON array of {code, points, text}. */
+json_t *seg_churn_reasons_json(const seg_churn_result *r);
+
+/* Computes, stores, and emits churn.risk_raised when the level went up
+ * (counting it in *raised, which may be NULL). */
+int seg_churn_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at, int *raised);
+
+/* ---- commands, events, schema ------------------------------------------- */
+
+/* `crm segmentation rfm|segment|churn ...` (argv[0] is the noun) and `crm metrics`. */
+int seg_cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+int seg_cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+int seg_cmd_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+int seg_cmd_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+
+/* Durable subscribers: order.* re-scores RFM and rule segments of the
+ * order's contact; contact.*, interaction.*, consent.* its rule segments (a
+ * deleted or merged contact leaves everything). */
+int seg_on_order(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud);
+int seg_on_contact(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud);
+
+/* Registers the plugin's numbered migrations (segmentation_* tables). */
+int seg_schema_register(crm_plugin_ctx *ctx);
+
+#endif

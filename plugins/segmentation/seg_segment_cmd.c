@@ -1,0 +1,391 @@
+/* segmentation plugin — crm segment list|members|history|refresh|explain|
+ * diff|add|remove. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seg_int.h"
+
+/* "rfm", "static", "lua" or "rule" for segment k of the grid, then the rules. */
+static const char *segment_kind(size_t k)
+{
+    const seg_rule *rk = k < seg_g.grid.n ? NULL : &seg_g.rules[k - seg_g.grid.n];
+    return !rk ? "rfm" : rk->is_static ? "static" : rk->is_lua ? "lua" : "rule";
+}
+
+static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
+{
+    crm_stmt *st = seg_prep(ctx, "SELECT segment, kind, count(*) FROM segmentation_members WHERE"
+                                 " left_at IS NULL GROUP BY segment, kind", 0);
+    char slugs[128][SEG_NAME_MAX];
+    int64_t counts[128];
+    size_t n = 0;
+    while (st && crm_sql_step(st) == CRM_SQL_ROW && n < 128) {
+        snprintf(slugs[n], SEG_NAME_MAX, "%s", crm_sql_column_text(st, 0));
+        counts[n++] = crm_sql_column_int64(st, 2);
+    }
+    crm_sql_finalize(st);
+    for (size_t k = 0; k < seg_g.grid.n + seg_g.nrules; k++) {
+        const char *slug =
+            k < seg_g.grid.n ? seg_g.cells[k].slug : seg_g.rules[k - seg_g.grid.n].slug;
+        const char *kind = segment_kind(k);
+        int64_t c = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(slugs[i], slug))
+                c = counts[i];
+        if (crm_io_json(io))
+            seg_print_json(io, json_pack("{sssssssI}", "segment", slug, "name", seg_grid_name(slug),
+                                         "kind", kind, "members", (json_int_t)c));
+        else
+            fprintf(crm_io_out(io), "%-24s %-7s %10lld  %s\n", slug, kind, (long long)c,
+                    seg_grid_name(slug));
+    }
+    return CRM_OK;
+}
+
+static int segment_members(crm_plugin_ctx *ctx, crm_command_io *io, const char *name)
+{
+    if (!name)
+        return seg_usage(ctx, "segment members NAME");
+    char slug[SEG_NAME_MAX];
+    seg_slugify(name, slug, sizeof slug);
+    crm_stmt *st = NULL;
+    if (crm_sql_prepare(ctx, "SELECT m.contact_id, c.external_id, m.entered_at FROM"
+                             " segmentation_members m LEFT JOIN contacts c ON c.id ="
+                             " m.contact_id WHERE m.segment = ?1 AND m.left_at IS NULL"
+                             " ORDER BY m.contact_id", &st) != CRM_OK)
+        return seg_fail_db(ctx, "listing members");
+    crm_sql_bind_text(st, 1, slug);
+    while (crm_sql_step(st) == CRM_SQL_ROW) {
+        const char *x = crm_sql_column_text(st, 1);
+        if (crm_io_json(io))
+            seg_print_json(io, json_pack("{sIss?sI}", "contact_id",
+                                         (json_int_t)crm_sql_column_int64(st, 0), "external_id",
+                                         x, "entered_at", (json_int_t)crm_sql_column_int64(st, 2)));
+        else
+            fprintf(crm_io_out(io), "%lld\t%s\t%lld\n", (long long)crm_sql_column_int64(st, 0),
+                    x ? x : "", (long long)crm_sql_column_int64(st, 2));
+    }
+    crm_sql_finalize(st);
+    return CRM_OK;
+}
+
+static int segment_history(crm_plugin_ctx *ctx, crm_command_io *io, const char *name)
+{
+    if (!name)
+        return seg_usage(ctx, "segment history NAME");
+    char slug[SEG_NAME_MAX];
+    seg_slugify(name, slug, sizeof slug);
+    crm_stmt *st = NULL;
+    if (crm_sql_prepare(ctx, "SELECT contact_id, entered_at, left_at FROM segmentation_members"
+                             " WHERE segment = ?1 ORDER BY id", &st) != CRM_OK)
+        return seg_fail_db(ctx, "reading history");
+    crm_sql_bind_text(st, 1, slug);
+    while (crm_sql_step(st) == CRM_SQL_ROW) {
+        json_t *left = crm_sql_column_type(st, 2) == CRM_SQL_NULL
+                           ? json_null()
+                           : json_integer(crm_sql_column_int64(st, 2));
+        if (crm_io_json(io))
+            seg_print_json(io, json_pack("{sIsIso}", "contact_id",
+                                         (json_int_t)crm_sql_column_int64(st, 0), "entered_at",
+                                         (json_int_t)crm_sql_column_int64(st, 1), "left_at", left));
+        else {
+            fprintf(crm_io_out(io), "%lld\t%lld\t%s\n", (long long)crm_sql_column_int64(st, 0),
+                    (long long)crm_sql_column_int64(st, 1),
+                    crm_sql_column_text(st, 2) ? crm_sql_column_text(st, 2) : "-");
+            json_decref(left);
+        }
+    }
+    crm_sql_finalize(st);
+    return CRM_OK;
+}
+
+static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *name,
+                           int64_t as_of)
+{
+    int rc = crm_begin(ctx);
+    for (size_t i = 0; rc == CRM_OK && i < seg_g.nrules; i++) {
+        seg_rule *rs = &seg_g.rules[i];
+        if (rs->is_static || (name && !seg_find_rule(name)))
+            continue;
+        if (name && seg_find_rule(name) != rs)
+            continue;
+        int64_t in = 0, left = 0;
+        rc = seg_rule_refresh(ctx, rs, as_of, &in, &left);
+        if (rc == CRM_OK) {
+            if (crm_io_json(io))
+                seg_print_json(io, json_pack("{sssIsI}", "segment", rs->slug, "entered",
+                                             (json_int_t)in, "left", (json_int_t)left));
+            else
+                fprintf(crm_io_out(io), "%s: %lld entered, %lld left\n", rs->slug,
+                        (long long)in, (long long)left);
+        }
+    }
+    if (name && !seg_find_rule(name) && rc == CRM_OK) {
+        crm_rollback(ctx);
+        crm_set_error(ctx, "no rule segment \"%s\" in crm.yaml segmentation.segments (RFM "
+                           "segments are refreshed by crm rfm refresh)", name);
+        return CRM_ENOTFOUND;
+    }
+    if (rc == CRM_OK)
+        rc = crm_commit(ctx);
+    else
+        crm_rollback(ctx);
+    return rc;
+}
+
+/* ---- diff --------------------------------------------------------------- */
+
+static void print_ids(crm_command_io *io, const char *label, const seg_idlist *l)
+{
+    FILE *out = crm_io_out(io);
+    for (size_t i = 0; i < l->n; i++) {
+        if (crm_io_json(io))
+            seg_print_json(io, json_pack("{sssI}", "change", label, "contact_id",
+                                         (json_int_t)l->v[i]));
+        else
+            fprintf(out, "%s %lld\n", label, (long long)l->v[i]);
+    }
+}
+
+/* True when a --rule argument names a Lua rule: FILE.lua:FUNCTION, or a
+ * word that is not a readable file (a rule name from crm.yaml rules:). */
+static int is_lua_spec(const char *arg)
+{
+    const char *colon = strrchr(arg, ':');
+    if (colon && colon - arg > 4 && !strncmp(colon - 4, ".lua", 4))
+        return 1;
+    FILE *f = fopen(arg, "rb");
+    if (f) {
+        fclose(f);
+        return 0;
+    }
+    return !strchr(arg, '/') && !strchr(arg, '.') && !colon;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 8192);
+    size_t n = buf ? fread(buf, 1, 8191, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = 0;
+    return buf;
+}
+
+/* The changed rule of `segment diff --rule|--where`: *lua gets a Lua spec,
+ * or *cond the condition file or --where text compiled into alt. Neither
+ * given is a usage error. */
+static int diff_rule(crm_plugin_ctx *ctx, int argc, char **argv, seg_cond *alt,
+                     const seg_cond **cond, const char **lua)
+{
+    const char *file = seg_opt(argc, argv, "--rule"), *where = seg_opt(argc, argv, "--where");
+    *lua = file && is_lua_spec(file) ? file : NULL;
+    char *text = *lua ? NULL : file ? read_file(file) : where ? strdup(where) : NULL;
+    if (!text && !*lua) {
+        if (file)
+            crm_set_error(ctx, "cannot read rule file %s (give a condition file, a Lua "
+                               "FILE.lua:FUNCTION or a rule name from crm.yaml rules:)",
+                          file);
+        return file ? CRM_EIO
+                    : seg_usage(ctx, "segment diff NAME --rule FILE|FILE.lua:FN|RULE "
+                                     "(or --where COND)");
+    }
+    if (*lua && !CRM_API_HAS(ctx, call_rule)) {
+        crm_set_error(ctx, "Lua rules need a crm whose plugin API has call_rule (1.1)");
+        return CRM_EPLUGIN;
+    }
+    if (text) {
+        char err[512];
+        int bad = seg_cond_compile(seg_trim(text), alt, err, sizeof err);
+        free(text);
+        if (bad) {
+            crm_set_error(ctx, "%s", err);
+            return CRM_EINVAL;
+        }
+        *cond = alt;
+    }
+    return CRM_OK;
+}
+
+/* Dry run of a changed rule: who would enter and leave. Read-only: nothing
+ * is written, no event emitted. */
+static int segment_diff(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+                        const char *name, const seg_rule *rs, int64_t as_of)
+{
+    seg_cond alt;
+    const seg_cond *cond = rs ? &rs->cond : NULL;
+    const char *lua = NULL;
+    int rc = diff_rule(ctx, argc, argv, &alt, &cond, &lua);
+    if (rc != CRM_OK)
+        return rc;
+    char slug[SEG_NAME_MAX];
+    seg_slugify(name, slug, sizeof slug);
+    seg_idlist want = {0}, have = {0}, enter = {0}, leave = {0};
+    rc = lua ? seg_lua_matching(ctx, lua, &want) : seg_matching(ctx, cond, as_of, &want);
+    if (rc == CRM_OK)
+        rc = seg_current_members(ctx, slug, &have);
+    if (rc == CRM_OK) {
+        seg_diff_lists(&want, &have, &enter, &leave);
+        print_ids(io, "enter", &enter);
+        print_ids(io, "leave", &leave);
+        if (!crm_io_json(io))
+            fprintf(crm_io_out(io),
+                    "%zu would enter, %zu would leave, %zu stay (nothing changed)\n", enter.n,
+                    leave.n, want.n - enter.n);
+    }
+    free(want.v), free(have.v), free(enter.v), free(leave.v);
+    return rc;
+}
+
+/* ---- explain ------------------------------------------------------------ */
+
+static int explain_lua(crm_plugin_ctx *ctx, crm_command_io *io, const seg_rule *rs, int64_t cid)
+{
+    json_t *reasons = NULL;
+    int v = seg_lua_holds(ctx, rs->lua_spec, cid, &reasons);
+    if (v < 0)
+        return v;
+    if (crm_io_json(io)) {
+        seg_print_json(io, json_pack("{sssIsbsbssso}", "segment", rs->slug, "contact_id",
+                                     (json_int_t)cid, "matches", v == 1, "member",
+                                     seg_is_member(ctx, rs->slug, cid), "rule", rs->lua_spec,
+                                     "reasons", reasons ? json_incref(reasons) : json_array()));
+    } else {
+        FILE *out = crm_io_out(io);
+        fprintf(out, "%s: contact %lld %s (Lua rule %s)\n", rs->name, (long long)cid,
+                v == 1 ? "matches" : "does not match", rs->lua_spec);
+        size_t i;
+        json_t *r;
+        json_array_foreach(reasons, i, r) fprintf(out, "  - %s\n", json_string_value(r));
+    }
+    json_decref(reasons);
+    return CRM_OK;
+}
+
+/* The condition as a whole, then each of its terms. */
+static int explain_cond(crm_plugin_ctx *ctx, crm_command_io *io, const seg_rule *rs,
+                        int64_t cid, int64_t as_of)
+{
+    const seg_cond *cond = &rs->cond;
+    int json = crm_io_json(io);
+    FILE *out = crm_io_out(io);
+    int all = seg_eval_for(ctx, cond->sql, cid, as_of);
+    if (all < 0)
+        return all;
+    json_t *terms = json_array();
+    for (size_t i = 0; i < cond->nterms; i++) {
+        int v = seg_eval_for(ctx, cond->term_sql[i], cid, as_of);
+        if (json)
+            json_array_append_new(terms, json_pack("{sssb}", "condition", cond->term_text[i],
+                                                   "held", v == 1));
+        else
+            fprintf(out, "  [%s] %s\n", v == 1 ? "x" : " ", cond->term_text[i]);
+    }
+    if (json)
+        seg_print_json(io, json_pack("{sssIsbsbso}", "segment", rs->slug, "contact_id",
+                                     (json_int_t)cid, "matches", all == 1, "member",
+                                     seg_is_member(ctx, rs->slug, cid), "conditions", terms));
+    else {
+        json_decref(terms);
+        fprintf(out, "%s: contact %lld %s (%s)\n", rs->name, (long long)cid,
+                all == 1 ? "matches" : "does not match", rs->text);
+    }
+    return CRM_OK;
+}
+
+static int segment_explain(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+                           const seg_rule *rs, int64_t as_of)
+{
+    const char *ref = seg_opt(argc, argv, "--contact");
+    if (!ref)
+        return seg_usage(ctx, "segment explain NAME --contact ID");
+    int64_t cid = seg_resolve_contact(ctx, ref);
+    if (!cid)
+        return CRM_ENOTFOUND;
+    if (rs->is_static) {
+        fprintf(crm_io_out(io), "%s is a static list: contact %lld is %sa member\n", rs->name,
+                (long long)cid, seg_is_member(ctx, rs->slug, cid) ? "" : "not ");
+        return CRM_OK;
+    }
+    if (rs->is_lua)
+        return explain_lua(ctx, io, rs, cid);
+    return explain_cond(ctx, io, rs, cid, as_of);
+}
+
+/* explain needs a declared rule segment; diff may name a new one. */
+static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io, int argc,
+                                   char **argv, const char *sub, const char *name, int64_t as_of)
+{
+    seg_rule *rs = name ? seg_find_rule(name) : NULL;
+    if (!name)
+        return seg_usage(ctx, "segment explain NAME --contact ID | segment diff NAME --rule FILE");
+    if (!rs && strcmp(sub, "diff")) {
+        crm_set_error(ctx, "no rule segment \"%s\" (see crm segment list)", name);
+        return CRM_ENOTFOUND;
+    }
+    if (!strcmp(sub, "diff"))
+        return segment_diff(ctx, io, argc, argv, name, rs, as_of);
+    return segment_explain(ctx, io, argc, argv, rs, as_of);
+}
+
+/* ---- static segments ---------------------------------------------------- */
+
+static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+                              const char *sub, const char *name, int64_t as_of)
+{
+    seg_rule *rs = name ? seg_find_rule(name) : NULL;
+    if (!name || !seg_positional(argc, argv, 2))
+        return seg_usage(ctx, "segment add|remove NAME CONTACT...");
+    if (!rs || !rs->is_static) {
+        crm_set_error(ctx, "\"%s\" is not a static segment; declare it in crm.yaml as "
+                           "segmentation.segments: \"%s: static\"", name, name);
+        return CRM_EINVAL;
+    }
+    int rc = crm_begin(ctx), changed = 0;
+    for (int k = 2; rc == CRM_OK && seg_positional(argc, argv, k); k++) {
+        int64_t cid = seg_resolve_contact(ctx, seg_positional(argc, argv, k));
+        if (!cid) {
+            rc = CRM_ENOTFOUND;
+            break;
+        }
+        int have = seg_is_member(ctx, rs->slug, cid);
+        if (sub[0] == 'a' && !have)
+            rc = seg_member_enter(ctx, rs->slug, "static", cid, as_of), changed++;
+        else if (sub[0] == 'r' && have)
+            rc = seg_member_leave(ctx, rs->slug, "static", cid, as_of), changed++;
+    }
+    if (rc == CRM_OK)
+        rc = crm_commit(ctx);
+    else
+        crm_rollback(ctx);
+    if (rc == CRM_OK && !crm_io_json(io))
+        fprintf(crm_io_out(io), "%d contact%s %s\n", changed, changed == 1 ? "" : "s",
+                sub[0] == 'a' ? "added" : "removed");
+    return rc;
+}
+
+int seg_cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+{
+    const char *sub = seg_positional(argc, argv, 0), *name = seg_positional(argc, argv, 1);
+    int64_t as_of = crm_now(ctx);
+    if (!sub)
+        return seg_usage(ctx, "segment list|members|refresh|explain|diff|add|remove");
+    if (!strcmp(sub, "list"))
+        return segment_list(ctx, io);
+    if (!strcmp(sub, "members"))
+        return segment_members(ctx, io, name);
+    if (!strcmp(sub, "history"))
+        return segment_history(ctx, io, name);
+    if (!strcmp(sub, "refresh"))
+        return segment_refresh(ctx, io, name, as_of);
+    if (!strcmp(sub, "explain") || !strcmp(sub, "diff"))
+        return segment_explain_or_diff(ctx, io, argc, argv, sub, name, as_of);
+    if (!strcmp(sub, "add") || !strcmp(sub, "remove"))
+        return segment_add_remove(ctx, io, argc, argv, sub, name, as_of);
+    return seg_usage(ctx, "segment list|members NAME|history NAME|refresh [NAME]|explain NAME "
+                          "--contact ID|diff NAME --rule FILE|add NAME CONTACT...|remove NAME "
+                          "CONTACT...");
+}
