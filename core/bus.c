@@ -1,11 +1,17 @@
 /* The event bus (bus.h).
  *
  * Dispatch runs from the store's commit hook. It reads `events` past the
- * lowest subscriber position in batches and hands each event to the matching
- * subscribers in subscription order (event by event), each delivery in its
- * own transaction. Events a handler emits are committed with its delivery and
- * picked up by a later batch of the same loop, so cascades run breadth-first
- * in id order. */
+ * lowest subscriber position in chunks of BUS_BATCH and hands a chunk to each
+ * subscriber in subscription order. A subscriber gets its matching events of
+ * the chunk in delivery batches: one batch-mode transaction (nested
+ * begin/commit inside handlers cost no savepoints), the handler run for up to
+ * BUS_BATCH events or BUS_BATCH_SECONDS, the durable cursor written once, one
+ * commit. A batch that cannot commit as a whole (a handler failed, or a
+ * nested rollback undid writes, which batch mode cannot do alone) is rolled
+ * back and re-delivered event by event, each delivery in its own transaction
+ * with savepoints, retries and parking. Events a handler emits are committed
+ * with its delivery and picked up by a later chunk of the same loop, so
+ * cascades run breadth-first in id order. */
 #include "bus.h"
 
 #include <stdio.h>
@@ -15,7 +21,8 @@
 
 #include "events.h"
 
-#define BUS_BATCH 256
+#define BUS_BATCH 512          /* events per chunk read, and at most per delivery batch */
+#define BUS_BATCH_SECONDS 0.1  /* a delivery batch takes no more handlers after this */
 
 typedef struct bus_sub {
     char *name;
@@ -26,6 +33,9 @@ typedef struct bus_sub {
     void *ud;
     int64_t pos;    /* last event id this subscriber is done with */
     int64_t saved;  /* durable: the cursor as last read or written in the database */
+    /* A nested rollback undid writes in one of its delivery batches: later
+     * ones use savepoints (crm_store_begin), not batch mode. */
+    bool savepoints;
 } bus_sub;
 
 /* Ancestry of an event a handler emitted, kept until that event is
@@ -306,22 +316,31 @@ static int already_done(crm_bus *b, bus_sub *s, const crm_event *ev, bool *done,
     return rc;
 }
 
+/* Runs the handler, checks it left the transaction balanced and records
+ * (or refuses, past the bound) what it emitted. *top is the highest event id
+ * before the call and receives the one after it. */
+static int handle(crm_bus *b, bus_sub *s, const crm_event *ev, int base, int64_t *top,
+                  crm_err *err)
+{
+    int64_t before = *top;
+    int rc = run_handler(b, s, ev, err);
+    if (rc == CRM_OK)
+        rc = check_balanced(b, s, base, err);
+    if (rc == CRM_OK)
+        rc = max_event_id(b, top, err);
+    if (rc == CRM_OK && *top > before)
+        rc = record_cascade(b, s, ev, before, err);
+    return rc;
+}
+
 /* Runs the handler and its marks; on success leaves the transaction open. */
 static int attempt_body(crm_bus *b, bus_sub *s, const crm_event *ev, bool unpark, int base,
                         crm_err *err)
 {
-    int64_t before;
-    int rc = max_event_id(b, &before, err);
-    if (rc != CRM_OK)
-        return rc;
-    rc = run_handler(b, s, ev, err);
+    int64_t top;
+    int rc = max_event_id(b, &top, err);
     if (rc == CRM_OK)
-        rc = check_balanced(b, s, base, err);
-    int64_t after = before;
-    if (rc == CRM_OK)
-        rc = max_event_id(b, &after, err);
-    if (rc == CRM_OK && after > before)
-        rc = record_cascade(b, s, ev, before, err);
+        rc = handle(b, s, ev, base, &top, err);
     if (rc == CRM_OK)
         rc = commit_marks(b, s, ev, unpark, err);
     return rc;
@@ -356,13 +375,14 @@ static int attempt(crm_bus *b, bus_sub *s, const crm_event *ev, bool unpark, crm
     return ATTEMPT_DONE;
 }
 
-/* Up to CRM_BUS_MAX_ATTEMPTS attempts; *failed tells whether they all
- * failed (err then holds the last error). Returns an error only on abort. */
-static int attempts(crm_bus *b, bus_sub *s, const crm_event *ev, bool unpark, bool *failed,
-                    crm_err *err)
+/* Attempts `done` + 1 to CRM_BUS_MAX_ATTEMPTS (`done` already failed, err
+ * holding the error); *failed tells whether they all failed (err then holds
+ * the last error). Returns an error only on abort. */
+static int attempts(crm_bus *b, bus_sub *s, const crm_event *ev, bool unpark, int done,
+                    bool *failed, crm_err *err)
 {
     *failed = false;
-    for (int i = 0; i < CRM_BUS_MAX_ATTEMPTS; i++) {
+    for (int i = done; i < CRM_BUS_MAX_ATTEMPTS; i++) {
         int r = attempt(b, s, ev, unpark, err);
         if (r == ATTEMPT_DONE)
             return CRM_OK;
@@ -411,12 +431,17 @@ fail:
     return rc;
 }
 
-/* Delivers ev to s with retries, parking it when every attempt failed. */
-static int deliver(crm_bus *b, bus_sub *s, const crm_event *ev, crm_err *err)
+/* Delivers ev to s with retries, parking it when every attempt failed. When
+ * `prior` is not NULL, a first attempt already failed with that error (in a
+ * delivery batch) and counts. */
+static int deliver(crm_bus *b, bus_sub *s, const crm_event *ev, const crm_err *prior,
+                   crm_err *err)
 {
     crm_err last = {0};
+    if (prior)
+        last = *prior;
     bool failed;
-    int rc = attempts(b, s, ev, false, &failed, &last);
+    int rc = attempts(b, s, ev, false, prior ? 1 : 0, &failed, &last);
     if (rc != CRM_OK)
         return crm_err_set(err, rc, "%s", last.msg);
     if (failed) {
@@ -488,19 +513,126 @@ static int batch_load(crm_bus *b, int64_t from, crm_err *err)
     return rc;
 }
 
-static int deliver_to_all(crm_bus *b, const crm_event *ev, crm_err *err)
+static double mono_now(void)
 {
-    for (size_t i = 0; i < b->n_subs; i++) {
-        bus_sub *s = &b->subs[i];
-        if (s->pos >= ev->id)
-            continue;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Re-delivers b->batch[from, end) to s event by event, after its delivery
+ * batch rolled back. `prior` (may be NULL) is the error of the event at
+ * index fail_at, whose failure in the batch counts as its first attempt. */
+static int redeliver(crm_bus *b, bus_sub *s, size_t from, size_t end, size_t fail_at,
+                     const crm_err *prior, crm_err *err)
+{
+    for (size_t i = from; i < end; i++) {
+        const crm_event *ev = &b->batch[i];
         if (!crm_bus_match(s->pattern, ev->type)) {
-            s->pos = ev->id;  /* durable: written by flush_cursors */
+            s->pos = ev->id;  /* durable: written by a later delivery or flush_cursors */
             continue;
         }
-        int rc = deliver(b, s, ev, err);
+        int rc = deliver(b, s, ev, i == fail_at ? prior : NULL, err);
         if (rc != CRM_OK)
             return rc;
+    }
+    return CRM_OK;
+}
+
+/* One delivery batch: delivers to s the events of b->batch from index `from`
+ * on (past its position) in one batch-mode transaction, up to BUS_BATCH
+ * matching events or BUS_BATCH_SECONDS, and writes a durable cursor once,
+ * with the handlers' writes. *next receives the index of the first event not
+ * covered. When the batch fails (a handler failed; a nested rollback undid
+ * writes, which batch mode cannot do alone; the commit failed), everything is
+ * rolled back and the events up to the failure are delivered one by one
+ * (deliver: own transaction, savepoints, retries, parking). A handler's
+ * failure counts as the first of its event's attempts; the other causes do
+ * not count. After a nested rollback undid writes, the subscriber's later
+ * batches use savepoints (still one transaction per batch), so a handler
+ * that does that routinely does not fall back every time. Returns an error
+ * only when the bus cannot proceed. */
+static int deliver_batch(crm_bus *b, bus_sub *s, size_t from, size_t *next, crm_err *err)
+{
+    crm_store *store = b->k->store;
+    size_t chains = b->n_chains;
+    int rc = s->savepoints ? crm_store_begin(store, err) : crm_store_begin_batch(store, err);
+    if (rc != CRM_OK)
+        return rc;
+    int base = crm_store_depth(store);
+    int64_t cur = -1, top = 0;
+    if (s->durable)
+        rc = query_i64(store, "SELECT last_event_id FROM bus_cursors WHERE subscriber = ?",
+                       s->name, &cur, err);
+    if (rc == CRM_OK)
+        rc = max_event_id(b, &top, err);
+    if (rc != CRM_OK) {
+        crm_store_rollback(store);
+        return rc;
+    }
+    crm_err failure = {0};
+    bool counts = false;
+    size_t i = from, handled = 0, fail_at = b->n_batch;  /* n_batch: no event to blame */
+    int64_t pos = s->pos;
+    double start = mono_now();
+    for (; i < b->n_batch; i++) {
+        const crm_event *ev = &b->batch[i];
+        if (!crm_bus_match(s->pattern, ev->type) || ev->id <= cur) {
+            pos = ev->id;  /* not for s, or its cursor is already past it */
+            continue;
+        }
+        if (handled == BUS_BATCH || (handled > 0 && mono_now() - start >= BUS_BATCH_SECONDS))
+            break;
+        rc = handle(b, s, ev, base, &top, &failure);
+        counts = rc != CRM_OK;
+        if (rc == CRM_OK && crm_store_batch_failed(store)) {
+            rc = crm_err_set(&failure, CRM_EBUSY, "a nested rollback undid writes");
+            s->savepoints = true;
+        }
+        if (rc != CRM_OK) {
+            fail_at = i;
+            break;
+        }
+        handled++;
+        pos = ev->id;
+    }
+    if (rc == CRM_OK && handled > 0 && s->durable)
+        rc = write_cursor(b, s->name, pos, &failure);
+    if (rc == CRM_OK && crm_store_commit(store, &failure) == CRM_OK) {
+        s->pos = pos;
+        if (s->durable && cur > s->saved)
+            s->saved = cur;
+        if (s->durable && handled > 0)
+            s->saved = pos;
+        *next = i;
+        return CRM_OK;
+    }
+    /* Failed: nothing of the batch stays (a failed commit rolled back). */
+    while (crm_store_depth(store) > 0)
+        crm_store_rollback(store);
+    chain_truncate(b, chains);
+    size_t end = fail_at < b->n_batch ? fail_at + 1 : i;
+    *next = end;
+    return redeliver(b, s, from, end, fail_at, counts ? &failure : NULL, err);
+}
+
+/* Hands the loaded chunk to s: the events past its position, in delivery
+ * batches; a run of events it does not match needs no transaction. */
+static int deliver_chunk(crm_bus *b, bus_sub *s, crm_err *err)
+{
+    size_t i = 0;
+    while (i < b->n_batch) {
+        const crm_event *ev = &b->batch[i];
+        if (ev->id <= s->pos) {
+            i++;
+        } else if (!crm_bus_match(s->pattern, ev->type)) {
+            s->pos = ev->id;  /* durable: written by a later delivery or flush_cursors */
+            i++;
+        } else {
+            int rc = deliver_batch(b, s, i, &i, err);
+            if (rc != CRM_OK)
+                return rc;
+        }
     }
     return CRM_OK;
 }
@@ -555,6 +687,9 @@ static int64_t lowest_pos(const crm_bus *b)
     return low;
 }
 
+/* Reads chunks of events past the lowest position and hands each chunk to
+ * every subscriber in subscription order: per subscriber, events stay in id
+ * order; one event reaches subscribers in subscription order. */
 static int dispatch_loop(crm_bus *b, crm_err *err)
 {
     if (b->n_subs == 0)
@@ -562,18 +697,14 @@ static int dispatch_loop(crm_bus *b, crm_err *err)
     int64_t from = lowest_pos(b);
     int rc;
     while ((rc = batch_load(b, from, err)) == CRM_OK && b->n_batch > 0) {
-        for (size_t i = 0; rc == CRM_OK && i < b->n_batch; i++) {
-            const crm_event *ev = &b->batch[i];
-            rc = deliver_to_all(b, ev, err);
-            if (rc != CRM_OK)
-                break;
-            from = ev->id;
-            if (b->head < ev->id)
-                b->head = ev->id;
-            chain_drop_through(b, ev->id);
-        }
+        for (size_t i = 0; rc == CRM_OK && i < b->n_subs; i++)
+            rc = deliver_chunk(b, &b->subs[i], err);
         if (rc != CRM_OK)
             break;
+        from = b->batch[b->n_batch - 1].id;
+        if (b->head < from)
+            b->head = from;
+        chain_drop_through(b, from);
     }
     batch_clear(b);
     int frc = flush_cursors(b, rc == CRM_OK ? err : NULL);
@@ -871,7 +1002,7 @@ static int retry_one(crm_bus *b, const parked_ref *p, bool *ok, crm_err *err)
     const crm_event *ev = &b->batch[0];
     crm_err last = {0};
     bool failed;
-    rc = attempts(b, s, ev, true, &failed, &last);
+    rc = attempts(b, s, ev, true, 0, &failed, &last);
     if (rc != CRM_OK)
         rc = crm_err_set(err, rc, "%s", last.msg);
     else if (failed)

@@ -2,19 +2,38 @@
  *
  * Events are rows of `events`, written by crm_event_emit inside the change's
  * transaction (events.h). After the outermost commit, the bus reads the
- * events committed since it last looked and hands each to the matching
- * subscribers, in subscription order (plugins in dependency order, then
- * registration order).
+ * events committed since it last looked, in chunks of up to 512, and hands
+ * each chunk to the subscribers in subscription order (plugins in
+ * dependency order, then registration order). Each subscriber sees its
+ * events in id order; one event reaches its subscribers in subscription
+ * order; across subscribers, a chunk goes to the first subscriber, then the
+ * next (a later subscriber may see state the earlier one wrote for later
+ * events of the chunk).
  *
+ * - Delivery batches: a subscriber gets consecutive matching events in one
+ *   transaction (up to 512 events, or about 0.1 s of handlers): its handler
+ *   runs for each, a durable cursor moves once, one commit. The transaction
+ *   is in batch mode (crm_store_begin_batch): nested begin/commit in
+ *   handlers cost no savepoints. When a batch cannot commit whole (a handler
+ *   failed, a nested rollback undid writes, the commit failed), it is rolled
+ *   back and its events up to the failure are delivered one by one, each in
+ *   its own transaction with savepoints, as below; later events batch again.
+ *   After a nested rollback undid writes, that subscriber's later batches
+ *   use savepoints instead of batch mode. So a handler may run more than
+ *   once for an event whose effect commits once: effects outside the
+ *   database must tolerate that (as with retries).
  * - In-memory subscribers see events committed while this process runs.
  * - Durable subscribers keep a cursor (bus_cursors table): their handler's
  *   writes and the cursor advance commit in one transaction, so after a
- *   crash they resume exactly after the last event whose effect committed.
- *   On open they catch up from their cursor.
+ *   crash they resume exactly after the last event whose effect committed
+ *   (a batch commits whole or not at all). On open they catch up from their
+ *   cursor.
  * - A failing handler is retried (CRM_BUS_MAX_ATTEMPTS attempts in all, each
- *   rolled back); then the event is parked for that subscriber (bus_parked
- *   table) with the error, a durable cursor moves past it, and dispatch goes
- *   on. In-memory subscribers' failures are parked too.
+ *   rolled back; a failure inside a delivery batch is the first); then the
+ *   event is parked for that subscriber (bus_parked table) with the error, a
+ *   durable cursor moves past it, and dispatch goes on. The other events of
+ *   its batch take effect once. In-memory subscribers' failures are parked
+ *   too.
  * - Handlers may emit events (cascade): they get the handled event's depth
  *   + 1 and are dispatched by the same loop, after the events before them.
  *   A delivery that emits beyond CRM_BUS_MAX_DEPTH fails (and is parked)
@@ -44,9 +63,10 @@ typedef struct crm_event {
 } crm_event;
 
 /* A handler returns CRM_OK, or an error code with a message in err. It runs
- * inside a transaction the bus opened: its writes commit or roll back with
- * the subscriber's cursor. It may nest transactions (savepoints) but must
- * leave the bus's own as it found it. It must not subscribe. */
+ * inside a transaction the bus opened, possibly with other events of the
+ * same delivery batch: its writes commit or roll back with the subscriber's
+ * cursor. It may nest transactions but must leave the bus's own as it found
+ * it (never commit or roll it back). It must not subscribe. */
 typedef int (*crm_bus_handler)(crm_kernel *k, const crm_event *ev, void *ud, crm_err *err);
 
 /* Attaches the bus to k (sets k->bus and the store's commit hook) and creates
@@ -76,8 +96,8 @@ int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool
 bool crm_bus_match(const char *pattern, const char *type);
 
 /* Delivers every committed event not yet seen by each subscriber; durable
- * ones from their cursor. Each delivery is one transaction; the loop runs
- * until no new event is left (cascades included). Called by the commit hook
+ * ones from their cursor. Each delivery batch is one transaction (see
+ * above); the loop runs until no new event is left (cascades included). Called by the commit hook
  * and by the plugin host after start (catch-up). Does nothing (CRM_OK) when
  * the bus is not open, inside a transaction (the outermost commit will
  * dispatch) or when already dispatching (the running loop will pick the new

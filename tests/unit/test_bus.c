@@ -1,5 +1,6 @@
 /* The event bus: dispatch after commit, ordering, patterns, durable cursors
- * across a crash, parking and retry, cascade bound, replay, catch-up. */
+ * across a crash, parking and retry, cascade bound, replay, catch-up, and
+ * delivery batches (one transaction for many events, per-event fallback). */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -150,6 +151,8 @@ static bool g_fail;     /* h_flaky fails while set */
 static int g_calls;     /* h_flaky calls */
 static int g_crash_in;  /* h_effect: _exit(0) at this many more calls (0 = never) */
 static int64_t g_cursor_seen[64];
+static int64_t g_fail_id;   /* h_fail_on fails for this event id (0 = none) */
+static int g_calls_on[64];  /* h_fail_on / h_nested calls per event id */
 
 static void reset_globals(void)
 {
@@ -158,6 +161,8 @@ static void reset_globals(void)
     g_calls = 0;
     g_crash_in = 0;
     memset(g_cursor_seen, 0, sizeof g_cursor_seen);
+    g_fail_id = 0;
+    memset(g_calls_on, 0, sizeof g_calls_on);
 }
 
 static int h_record(crm_kernel *k, const crm_event *ev, void *ud, crm_err *err)
@@ -214,6 +219,41 @@ static int h_flaky(crm_kernel *k, const crm_event *ev, void *ud, crm_err *err)
     if (rc == CRM_OK && g_fail)
         rc = crm_err_set(err, CRM_EINVAL, "flaky: service down");
     return rc;
+}
+
+/* Writes an effect row, then fails for event g_fail_id. */
+static int h_fail_on(crm_kernel *k, const crm_event *ev, void *ud, crm_err *err)
+{
+    if (ev->id < 64)
+        g_calls_on[ev->id]++;
+    int rc = insert_effect(k, ev, ud, err);
+    if (rc == CRM_OK && ev->id == g_fail_id)
+        rc = crm_err_set(err, CRM_EINVAL, "fail on %lld", (long long)ev->id);
+    return rc;
+}
+
+/* Writes an effect, then a second one in a nested transaction it rolls back
+ * (as a model call refused after writing would): only the first may stay. */
+static int h_nested(crm_kernel *k, const crm_event *ev, void *ud, crm_err *err)
+{
+    if (ev->id < 64)
+        g_calls_on[ev->id]++;
+    int rc = insert_effect(k, ev, ud, err);
+    if (rc == CRM_OK)
+        rc = crm_kernel_begin(k, err);
+    if (rc != CRM_OK)
+        return rc;
+    rc = insert_effect(k, ev, "junk", err);
+    crm_kernel_rollback(k);
+    return rc;
+}
+
+/* Emits child.made for each seed.* event. */
+static int h_spawn(crm_kernel *k, const crm_event *ev, void *ud, crm_err *err)
+{
+    if (strncmp(ev->type, "seed.", 5) != 0)
+        return CRM_OK;
+    return crm_event_emit(k, "child.made", json_object(), NULL, err);
 }
 
 /* Emits another event for every event: an endless cascade. */
@@ -315,11 +355,13 @@ static void test_subscription_order(void **state)
     int64_t e1 = emit_in(f->k, "thing.one");
     int64_t e2 = emit_in(f->k, "thing.two");
     assert_int_equal(crm_kernel_commit(f->k, &err), CRM_OK);
-    const char *want[] = {"c", "a", "b", "c", "a", "b"};
+    /* Events committed together reach each subscriber in one delivery
+     * batch: per subscriber in id order, subscribers in subscription order. */
+    const char *want[] = {"c", "c", "a", "a", "b", "b"};
     assert_int_equal(g_n, 6);
     for (int i = 0; i < 6; i++) {
         assert_string_equal(g_log[i].sub, want[i]);
-        assert_int_equal(g_log[i].id, i < 3 ? e1 : e2);
+        assert_int_equal(g_log[i].id, i % 2 ? e2 : e1);
     }
 }
 
@@ -574,6 +616,216 @@ static void test_new_durable_starts_at_end_then_catches_up(void **state)
     assert_int_equal(g_n, 0);
 }
 
+/* Emits n events in one command transaction; returns the first id. */
+static int64_t emit_many(crm_kernel *k, const char *type, int n)
+{
+    crm_err err = {0};
+    assert_int_equal(crm_kernel_begin(k, &err), CRM_OK);
+    int64_t first = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t id = emit_in(k, type);
+        if (i == 0)
+            first = id;
+    }
+    if (crm_kernel_commit(k, &err) != CRM_OK)
+        fail_msg("commit: %s", err.msg);
+    return first;
+}
+
+static void test_batch_one_transaction_per_subscriber(void **state)
+{
+    fixture *f = *state;
+    subscribe(f->k, "dur", "*", true, h_effect, "dur");
+    int64_t before = emit(f->k, "thing.first");
+    int64_t first = emit_many(f->k, "thing.happened", 5);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects"), 6);
+    /* All five ran in one transaction: each saw the cursor from before the
+     * batch, which then moved once to the last event. */
+    for (int64_t id = first; id < first + 5; id++)
+        assert_int_equal(g_cursor_seen[id], before);
+    assert_int_equal(
+        query_int(f->k, "SELECT last_event_id FROM bus_cursors WHERE subscriber = 'dur'"),
+        first + 4);
+}
+
+static void test_batch_larger_than_limit(void **state)
+{
+    fixture *f = *state;
+    subscribe(f->k, "dur", "thing.*", true, h_effect, "dur");
+    subscribe(f->k, "mem", "thing.*", false, h_fail_on, "mem");
+    crm_err err = {0};
+    assert_int_equal(crm_kernel_begin(f->k, &err), CRM_OK);
+    for (int i = 0; i < 1300; i++)
+        emit_in(f->k, i % 3 ? "thing.happened" : "other.happened");
+    assert_int_equal(crm_kernel_commit(f->k, &err), CRM_OK);
+    int64_t last = query_int(f->k, "SELECT max(id) FROM events");
+    int64_t things = query_int(f->k, "SELECT count(*) FROM events WHERE type = 'thing.happened'");
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects WHERE sub = 'dur'"), things);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects WHERE sub = 'mem'"), things);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM (SELECT event_id, sub FROM effects"
+                                     " GROUP BY event_id, sub HAVING count(*) > 1)"),
+                     0);
+    assert_int_equal(
+        query_int(f->k, "SELECT last_event_id FROM bus_cursors WHERE subscriber = 'dur'"), last);
+}
+
+/* A failing event in a batch: the batch rolls back, its events go one by
+ * one; only the failing one is parked (after the usual attempts), the
+ * others take effect once. */
+static void batch_with_failure(fixture *f, bool durable)
+{
+    crm_err err = {0};
+    subscribe(f->k, "sub", "*", durable, h_fail_on, "sub");
+    subscribe(f->k, "rec", "*", false, h_record, "rec");
+    int64_t first = query_int(f->k, "SELECT coalesce(max(id), 0) + 1 FROM events");
+    g_fail_id = first + 2;
+    assert_int_equal(emit_many(f->k, "thing.happened", 5), first);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects"), 4);
+    assert_int_equal(query_int(f->k, "SELECT count(DISTINCT event_id) FROM effects"), 4);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM effects WHERE event_id = %lld",
+             (long long)g_fail_id);
+    assert_int_equal(query_int(f->k, sql), 0);
+    assert_int_equal(g_calls_on[g_fail_id], CRM_BUS_MAX_ATTEMPTS);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM bus_parked"), 1);
+    assert_int_equal(query_int(f->k, "SELECT event_id FROM bus_parked"), g_fail_id);
+    assert_int_equal(query_int(f->k, "SELECT attempts FROM bus_parked"), CRM_BUS_MAX_ATTEMPTS);
+    char *why = query_text(f->k, "SELECT error FROM bus_parked");
+    assert_non_null(why);
+    assert_non_null(strstr(why, "fail on"));
+    free(why);
+    if (durable)
+        assert_int_equal(
+            query_int(f->k, "SELECT last_event_id FROM bus_cursors WHERE subscriber = 'sub'"),
+            first + 4);
+    /* The other subscriber saw each event once, in order. */
+    assert_int_equal(g_n, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(g_log[i].id, first + i);
+    /* Later batches go on; a retry applies the parked event once. */
+    emit_many(f->k, "thing.happened", 3);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects"), 7);
+    g_fail_id = 0;
+    int retried = -1, still = -1;
+    assert_int_equal(crm_bus_retry(f->k, "sub", &retried, &still, &err), CRM_OK);
+    assert_int_equal(retried, 1);
+    assert_int_equal(still, 0);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects"), 8);
+    assert_int_equal(query_int(f->k, "SELECT count(DISTINCT event_id) FROM effects"), 8);
+}
+
+static void test_batch_failure_parks_only_that_event(void **state)
+{
+    batch_with_failure(*state, true);
+}
+
+static void test_batch_failure_parks_only_that_event_in_memory(void **state)
+{
+    batch_with_failure(*state, false);
+}
+
+/* A nested rollback that undid writes cannot be done alone in batch mode:
+ * the batch falls back, and the subscriber's next batches use savepoints. */
+static void test_batch_nested_rollback_falls_back(void **state)
+{
+    fixture *f = *state;
+    subscribe(f->k, "nest", "*", true, h_nested, "outer");
+    int64_t first = emit_many(f->k, "thing.happened", 3);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects WHERE sub = 'junk'"), 0);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects WHERE sub = 'outer'"), 3);
+    assert_int_equal(query_int(f->k, "SELECT count(DISTINCT event_id) FROM effects"), 3);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM bus_parked"), 0);
+    /* Event 1: the batch try, then alone; events 2-3: one savepoint batch. */
+    assert_int_equal(g_calls_on[first], 2);
+    assert_int_equal(g_calls_on[first + 1], 1);
+    assert_int_equal(g_calls_on[first + 2], 1);
+    assert_int_equal(
+        query_int(f->k, "SELECT last_event_id FROM bus_cursors WHERE subscriber = 'nest'"),
+        first + 2);
+    emit_many(f->k, "thing.happened", 2);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects WHERE sub = 'junk'"), 0);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects WHERE sub = 'outer'"), 5);
+}
+
+/* Events emitted by handlers in a batch: depth + 1, dispatched after the
+ * batch's events, each once. */
+static void test_batch_cascade(void **state)
+{
+    fixture *f = *state;
+    subscribe(f->k, "spawn", "seed.*", true, h_spawn, "spawn");
+    subscribe(f->k, "rec", "*", false, h_record, "rec");
+    int64_t first = emit_many(f->k, "seed.planted", 3);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM events WHERE type = 'child.made'"
+                                     " AND depth = 1 AND source = 'spawn'"),
+                     3);
+    assert_int_equal(g_n, 6);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(g_log[i].id, first + i);
+        assert_string_equal(g_log[i].type, i < 3 ? "seed.planted" : "child.made");
+        assert_int_equal(g_log[i].emit_depth, i < 3 ? 1 : 2);
+    }
+}
+
+/* The child commits one event (delivered), then five in one transaction
+ * whose delivery batch dies in the handler of the third. */
+static void crash_batch_child(const char *db)
+{
+    crm_err err = {0};
+    crm_kernel *k = open_kernel_err(db, &err);
+    if (!k)
+        _exit(2);
+    if (crm_bus_subscribe(k, "crashy", "*", true, h_effect, "crashy", "crashy", &err) != CRM_OK)
+        _exit(3);
+    if (crm_kernel_begin(k, &err) != CRM_OK ||
+        crm_event_emit(k, "thing.first", json_object(), NULL, &err) != CRM_OK ||
+        crm_kernel_commit(k, &err) != CRM_OK)
+        _exit(4);
+    g_crash_in = 3;
+    if (crm_kernel_begin(k, &err) != CRM_OK)
+        _exit(4);
+    for (int i = 0; i < 5; i++)
+        if (crm_event_emit(k, "thing.happened", json_object(), NULL, &err) != CRM_OK)
+            _exit(4);
+    crm_kernel_commit(k, &err);
+    _exit(5);  /* the handler should have died */
+}
+
+static void test_crash_mid_batch(void **state)
+{
+    fixture *f = *state;
+    subscribe(f->k, "crashy", "*", true, h_effect, "crashy");
+    close_kernel(f->k);
+    f->k = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        crash_batch_child(f->db);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    f->k = open_kernel(f->db);
+    /* Six events committed; only the first one's effect: the batch's two
+     * applied effects died with it, and the cursor did not move. */
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM events"), 6);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects"), 1);
+    assert_int_equal(
+        query_int(f->k, "SELECT last_event_id FROM bus_cursors WHERE subscriber = 'crashy'"),
+        query_int(f->k, "SELECT min(id) FROM events"));
+    subscribe(f->k, "crashy", "*", true, h_effect, "crashy");
+    dispatch(f->k);  /* catch-up */
+    emit(f->k, "thing.after");
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM events e WHERE (SELECT count(*) FROM"
+                                     " effects x WHERE x.event_id = e.id) <> 1"),
+                     0);
+    assert_int_equal(query_int(f->k, "SELECT count(*) FROM effects"), 7);
+    assert_int_equal(
+        query_int(f->k, "SELECT last_event_id FROM bus_cursors WHERE subscriber = 'crashy'"),
+        query_int(f->k, "SELECT max(id) FROM events"));
+}
+
 static void test_contact_add_emits_contact_created(void **state)
 {
     fixture *f = *state;
@@ -612,6 +864,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_durable_starts_at_end_then_catches_up, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_contact_add_emits_contact_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_one_transaction_per_subscriber, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_batch_larger_than_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_failure_parks_only_that_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_batch_failure_parks_only_that_event_in_memory,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_nested_rollback_falls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_cascade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_mid_batch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
