@@ -78,7 +78,7 @@ static int line_row(void *ud, imp_row *row)
     lines_load *L = ud;
     static const char *const names[] = {"order_external_id", "sku", "quantity", "unit_price"};
     sqlite3_stmt *st = crm_store_stmt(L->ctx->k->store,
-        "INSERT INTO temp.imp_lines(order_ext, sku, quantity, unit_price, line) "
+        "INSERT INTO crm_import.imp_lines(order_ext, sku, quantity, unit_price, line) "
         "VALUES(?,?,?,?,?)", L->err);
     if (!st)
         return L->err->code;
@@ -107,14 +107,33 @@ static int line_row(void *ud, imp_row *row)
     return rc == SQLITE_DONE ? CRM_OK : crm_store_error(L->ctx->k->store, "lines file", L->err);
 }
 
+/* The lines are staged in a private on-disk database (ATTACH ''), not in
+ * TEMP: temp_store is MEMORY, and 16M staged lines took 1.2 GiB there. An
+ * attached database keeps its own small page cache and spills to disk, so
+ * memory stays flat with the size of the lines file. */
+static int attach_staging(imp_ctx *c, crm_err *err)
+{
+    int64_t attached = 0;
+    sqlite3_stmt *st = crm_store_stmt(
+        c->k->store, "SELECT count(*) FROM pragma_database_list WHERE name='crm_import'", err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        attached = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return attached ? CRM_OK : crm_store_exec(c->k->store, "ATTACH DATABASE '' AS crm_import", err);
+}
+
 int imp_load_lines(imp_ctx *c, const char *path, crm_err *err)
 {
-    int rc = crm_store_exec(c->k->store,
-                            "CREATE TEMP TABLE IF NOT EXISTS imp_lines(order_ext TEXT, sku TEXT,"
-                            " quantity TEXT, unit_price TEXT, line INTEGER);"
-                            "CREATE INDEX IF NOT EXISTS temp.imp_lines_order ON "
+    int rc = attach_staging(c, err);
+    if (rc == CRM_OK)
+        rc = crm_store_exec(c->k->store,
+                            "CREATE TABLE IF NOT EXISTS crm_import.imp_lines(order_ext TEXT,"
+                            " sku TEXT, quantity TEXT, unit_price TEXT, line INTEGER);"
+                            "CREATE INDEX IF NOT EXISTS crm_import.imp_lines_order ON "
                             "imp_lines(order_ext);"
-                            "DELETE FROM temp.imp_lines;",
+                            "DELETE FROM crm_import.imp_lines;",
                             err);
     if (rc != CRM_OK)
         return rc;
@@ -162,7 +181,7 @@ static int order_lines(imp_ctx *ctx, crm_order *o, crm_err *err)
     if (!ctx->have_lines || !o->external_id)
         return CRM_OK;
     sqlite3_stmt *st = crm_store_stmt(ctx->k->store,
-        "SELECT sku, quantity, unit_price, line FROM temp.imp_lines WHERE order_ext=? "
+        "SELECT sku, quantity, unit_price, line FROM crm_import.imp_lines WHERE order_ext=? "
         "ORDER BY line", err);
     if (!st)
         return err->code;
