@@ -2,8 +2,10 @@
  * the small handlers for companies and interactions. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hygiene.h"
 #include "import_int.h"
@@ -107,10 +109,10 @@ static int line_row(void *ud, imp_row *row)
     return rc == SQLITE_DONE ? CRM_OK : crm_store_error(L->ctx->k->store, "lines file", L->err);
 }
 
-/* The lines are staged in a private on-disk database (ATTACH ''), not in
- * TEMP: temp_store is MEMORY, and 16M staged lines took 1.2 GiB there. An
- * attached database keeps its own small page cache and spills to disk, so
- * memory stays flat with the size of the lines file. */
+/* The lines are staged in a scratch database file, not in TEMP: temp_store
+ * is MEMORY (which also holds ATTACH ''), and 16M staged lines took 1.2 GiB
+ * there. A file keeps its own bounded page cache. It is unlinked as soon as
+ * it is attached, so nothing is left behind, even after a crash. */
 static int attach_staging(imp_ctx *c, crm_err *err)
 {
     int64_t attached = 0;
@@ -121,7 +123,26 @@ static int attach_staging(imp_ctx *c, crm_err *err)
     if (sqlite3_step(st) == SQLITE_ROW)
         attached = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    return attached ? CRM_OK : crm_store_exec(c->k->store, "ATTACH DATABASE '' AS crm_import", err);
+    if (attached)
+        return CRM_OK;
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/crm-import-lines-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return crm_err_set(err, CRM_EIO, "cannot create a scratch file in %s: %s",
+                           tmp && *tmp ? tmp : "/tmp", strerror(errno));
+    close(fd);
+    char *sql = sqlite3_mprintf("ATTACH DATABASE %Q AS crm_import;"
+                                "PRAGMA crm_import.journal_mode=OFF;"
+                                "PRAGMA crm_import.synchronous=OFF;"
+                                "PRAGMA crm_import.cache_size=-8192;",
+                                path);
+    int rc = sql ? crm_store_exec(c->k->store, sql, err)
+                 : crm_err_set(err, CRM_ENOMEM, "out of memory");
+    sqlite3_free(sql);
+    unlink(path);
+    return rc;
 }
 
 int imp_load_lines(imp_ctx *c, const char *path, crm_err *err)
