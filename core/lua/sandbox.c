@@ -4,7 +4,7 @@
  * Nothing dangerous is ever opened: io, debug and package are not loaded,
  * os is opened only to take time/date/clock, and stock functions that could
  * escape (dofile, loadfile, collectgarbage, string.dump, ...) are replaced by
- * stubs raising a `blocked` error that names them. */
+ * functions raising a `blocked` error that names them. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +85,7 @@ int crm_lua_blocked(lua_State *L, const char *name)
     return luaL_error(L, "%s is not available to rules (blocked)", name);
 }
 
-static int blocked_stub(lua_State *L)
+static int refuse_blocked_call(lua_State *L)
 {
     return crm_lua_blocked(L, lua_tostring(L, lua_upvalueindex(1)));
 }
@@ -93,7 +93,7 @@ static int blocked_stub(lua_State *L)
 static void push_blocked(lua_State *L, const char *name)
 {
     lua_pushstring(L, name);
-    lua_pushcclosure(L, blocked_stub, 1);
+    lua_pushcclosure(L, refuse_blocked_call, 1);
 }
 
 /* ---- protected calls that cannot swallow an abort -------------------------- */
