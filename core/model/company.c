@@ -51,11 +51,6 @@ void crm_company_clear(crm_company *c)
 typedef int (*company_rule)(crm_kernel *k, crm_company *c, const char *field, char **v,
                             crm_err *err);
 
-static const char *company_country(crm_kernel *k, const crm_company *c)
-{
-    return c->country && *c->country ? c->country : k->cfg->country;
-}
-
 static int rule_country(crm_kernel *k, crm_company *c, const char *field, char **v, crm_err *err)
 {
     char *out = NULL;
@@ -81,24 +76,12 @@ static int rule_domain(crm_kernel *k, crm_company *c, const char *field, char **
 
 static int rule_phone(crm_kernel *k, crm_company *c, const char *field, char **v, crm_err *err)
 {
-    if (!k->cfg->hygiene.validate_phone && !k->cfg->hygiene.normalise_phone)
-        return CRM_OK;
-    char *out = NULL;
-    int rc = crm_normalise_phone(field, *v, company_country(k, c), &out, err);
-    if (rc != CRM_OK && !k->cfg->hygiene.validate_phone) {
-        crm_err_clear(err);
-        return CRM_OK; /* normalise when we can, keep as typed when we cannot */
-    }
-    return rc == CRM_OK ? crm_str_replace(v, out) : rc;
+    return crm_model_phone(k, c->country, field, v, err);
 }
 
 static int rule_postal(crm_kernel *k, crm_company *c, const char *field, char **v, crm_err *err)
 {
-    if (!k->cfg->hygiene.validate_postal_code)
-        return CRM_OK;
-    char *out = NULL;
-    int rc = crm_normalise_postal_code(field, *v, company_country(k, c), &out, err);
-    return rc == CRM_OK ? crm_str_replace(v, out) : rc;
+    return crm_model_postal(k, c->country, field, v, err);
 }
 
 /* Country first: phone and postal code are read with it. */

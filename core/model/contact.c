@@ -78,31 +78,14 @@ static int rule_email(crm_kernel *k, crm_contact *c, const char *field, char **v
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-static const char *contact_country(crm_kernel *k, const crm_contact *c)
-{
-    return c->country && *c->country ? c->country : k->cfg->country;
-}
-
 static int rule_phone(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
-    if (!k->cfg->hygiene.validate_phone && !k->cfg->hygiene.normalise_phone)
-        return CRM_OK;
-    char *out = NULL;
-    int rc = crm_normalise_phone(field, *v, contact_country(k, c), &out, err);
-    if (rc != CRM_OK && !k->cfg->hygiene.validate_phone) {
-        crm_err_clear(err);
-        return CRM_OK; /* normalise when we can, keep as typed when we cannot */
-    }
-    return rc == CRM_OK ? crm_str_replace(v, out) : rc;
+    return crm_model_phone(k, c->country, field, v, err);
 }
 
 static int rule_postal(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
-    if (!k->cfg->hygiene.validate_postal_code)
-        return CRM_OK;
-    char *out = NULL;
-    int rc = crm_normalise_postal_code(field, *v, contact_country(k, c), &out, err);
-    return rc == CRM_OK ? crm_str_replace(v, out) : rc;
+    return crm_model_postal(k, c->country, field, v, err);
 }
 
 static int rule_country(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)

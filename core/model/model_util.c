@@ -108,6 +108,33 @@ int crm_clean_optional(const char *field, char **value, crm_err *err)
     return CRM_OK;
 }
 
+static const char *or_default_country(crm_kernel *k, const char *country)
+{
+    return country && *country ? country : k->cfg->country;
+}
+
+int crm_model_phone(crm_kernel *k, const char *country, const char *field, char **v, crm_err *err)
+{
+    if (!k->cfg->hygiene.validate_phone && !k->cfg->hygiene.normalise_phone)
+        return CRM_OK;
+    char *out = NULL;
+    int rc = crm_normalise_phone(field, *v, or_default_country(k, country), &out, err);
+    if (rc != CRM_OK && !k->cfg->hygiene.validate_phone) {
+        crm_err_clear(err);
+        return CRM_OK; /* normalise when we can, keep as typed when we cannot */
+    }
+    return rc == CRM_OK ? crm_str_replace(v, out) : rc;
+}
+
+int crm_model_postal(crm_kernel *k, const char *country, const char *field, char **v, crm_err *err)
+{
+    if (!k->cfg->hygiene.validate_postal_code)
+        return CRM_OK;
+    char *out = NULL;
+    int rc = crm_normalise_postal_code(field, *v, or_default_country(k, country), &out, err);
+    return rc == CRM_OK ? crm_str_replace(v, out) : rc;
+}
+
 void crm_bind_id(sqlite3_stmt *st, int idx, int64_t id)
 {
     if (id > 0)

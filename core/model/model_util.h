@@ -30,6 +30,13 @@ int crm_kv_set(crm_kv **kv, size_t *n, const char *key, const char *value);
  * a value that becomes empty is freed and set to NULL (unset). */
 int crm_clean_optional(const char *field, char **value, crm_err *err);
 
+/* Phone and postal code of any entity under the hygiene switches, read with
+ * `country` (NULL or "" = locale.country): *v is replaced by the normalised
+ * value. A phone that cannot be normalised is kept as typed when only
+ * normalisation (not validation) is on. */
+int crm_model_phone(crm_kernel *k, const char *country, const char *field, char **v, crm_err *err);
+int crm_model_postal(crm_kernel *k, const char *country, const char *field, char **v, crm_err *err);
+
 /* Binds an id, NULL when id <= 0. */
 void crm_bind_id(sqlite3_stmt *st, int idx, int64_t id);
 
