@@ -995,7 +995,7 @@ static int retry_one(crm_bus *b, const parked_ref *p, bool *ok, crm_err *err)
     bus_sub *s = find_sub(b, p->subscriber);
     if (!s)
         return CRM_OK;  /* not loaded in this process: stays parked */
-    bool found;
+    bool found = false;
     int rc = event_load(b, p->event_id, &found, err);
     if (rc != CRM_OK || !found)
         return rc;

@@ -130,7 +130,7 @@ static void print_command_list(FILE *f, const crm_plugin_command *const *c, size
 
 static void print_plugin_usage(FILE *f, crm_kernel *k, const char *plugin)
 {
-    const crm_plugin_command *c, *list[MAX_LISTED];
+    const crm_plugin_command *c = NULL, *list[MAX_LISTED] = {0};
     size_t n = crm_plugin_host_commands(k, plugin, &c), m = 0, nouns = 0;
     for (size_t i = 0; i < n && m < MAX_LISTED; i++)
         if (!c[i].noun)

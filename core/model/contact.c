@@ -568,8 +568,8 @@ static int delete_rows(crm_kernel *k, int64_t id, bool force, crm_err *err)
 {
     static const char *const history[] = {
         "DELETE FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE contact_id=?)",
-        "DELETE FROM custom_values WHERE entity='order' AND entity_id IN "
-        "(SELECT id FROM orders WHERE contact_id=?)",
+        ("DELETE FROM custom_values WHERE entity='order' AND entity_id IN "
+         "(SELECT id FROM orders WHERE contact_id=?)"),
         "DELETE FROM orders WHERE contact_id=?",
         "DELETE FROM interactions WHERE contact_id=?",
     };
