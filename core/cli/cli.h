@@ -120,6 +120,9 @@ int crm_args_int(const crm_args *a, const char *name, int64_t def, int64_t *out,
 /* Prints a JSON value as one compact line to cli->out and frees it. */
 void crm_cli_print_json(crm_cli *cli, json_t *value);
 
+/* Prints the id of a record a command created: {"id":N} with --json, else N. */
+void crm_cli_print_id(crm_cli *cli, int64_t id);
+
 /* Prints a JSON object as "key: value" lines (human output) and frees it. */
 void crm_cli_print_object(crm_cli *cli, json_t *obj);
 

@@ -82,10 +82,7 @@ static int cmd_add(crm_cli *cli, const crm_args *a, crm_err *err)
     crm_company_clear(&c);
     if (rc != CRM_OK)
         return rc;
-    if (cli->json)
-        crm_cli_print_json(cli, json_pack("{sI}", "id", (json_int_t)id));
-    else
-        fprintf(cli->out, "%lld\n", (long long)id);
+    crm_cli_print_id(cli, id);
     return CRM_OK;
 }
 

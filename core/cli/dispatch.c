@@ -244,6 +244,14 @@ void crm_cli_print_json(crm_cli *cli, json_t *value)
     json_decref(value);
 }
 
+void crm_cli_print_id(crm_cli *cli, int64_t id)
+{
+    if (cli->json)
+        crm_cli_print_json(cli, json_pack("{sI}", "id", (json_int_t)id));
+    else
+        fprintf(cli->out, "%lld\n", (long long)id);
+}
+
 static void print_scalar(FILE *f, json_t *v)
 {
     if (json_is_string(v))
