@@ -77,6 +77,27 @@ bool imp_is_custom(const imp_ctx *c, const char *field);
 /* Orders: loads the lines file into the temp table imp_lines. */
 int imp_load_lines(imp_ctx *c, const char *path, crm_err *err);
 
+/* The entity named "contacts" (or "contact"), NULL when unknown. */
+const imp_entity *imp_find_entity(const char *name);
+
+/* The run's import_journal row and the records it wrote (journal.c). A dry
+ * run has none: id 0 makes every call a no-op. */
+typedef struct imp_journal {
+    crm_kernel *k;
+    const imp_entity *ent;
+    int64_t id;
+} imp_journal;
+
+/* Inserts the journal row ("running") in its own transaction. */
+int imp_journal_start(imp_journal *j, crm_kernel *k, const imp_entity *ent, const char *path,
+                      crm_err *err);
+/* Rewrites the counts in the open transaction; a status ends the run and
+ * stores the input's hash. */
+int imp_journal_update(imp_journal *j, const crm_import_report *r, uint64_t hash,
+                       const char *status, crm_err *err);
+/* Notes record `id` written by the row with `outcome` (IMP_*). */
+int imp_journal_record(imp_journal *j, int64_t id, int outcome, crm_err *err);
+
 /* Record lookups by a text key ("SELECT id FROM t WHERE x=?"); 0 when none. */
 int imp_lookup(crm_kernel *k, const char *sql, const char *value, int64_t *id, crm_err *err);
 

@@ -1,0 +1,263 @@
+/* The import journal: one import_journal row per run, its counts rewritten
+ * at each committed batch, the records it wrote (import_records), and undo. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "events.h"
+#include "import_int.h"
+#include "model/model_util.h"
+
+static int exec_step(crm_kernel *k, sqlite3_stmt *st, const char *what, crm_err *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? CRM_OK : crm_store_error(k->store, what, err);
+}
+
+int imp_journal_start(imp_journal *j, crm_kernel *k, const imp_entity *ent, const char *path,
+                      crm_err *err)
+{
+    *j = (imp_journal){.k = k, .ent = ent};
+    int rc = crm_kernel_begin(k, err);
+    sqlite3_stmt *st = rc == CRM_OK ? crm_store_stmt(k->store,
+        "INSERT INTO import_journal(entity, file, status, started_at, first_event_id) "
+        "VALUES(?, ?, 'running', ?, (SELECT coalesce(max(id), 0) FROM events))", err)
+                                    : NULL;
+    if (!st) {
+        if (rc == CRM_OK)
+            crm_kernel_rollback(k);
+        return err->code ? err->code : CRM_EDB;
+    }
+    sqlite3_bind_text(st, 1, ent->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, k->now);
+    rc = exec_step(k, st, "cannot start the import journal", err);
+    if (rc != CRM_OK) {
+        crm_kernel_rollback(k);
+        return rc;
+    }
+    j->id = sqlite3_last_insert_rowid(crm_store_db(k->store));
+    return crm_kernel_commit(k, err);
+}
+
+int imp_journal_update(imp_journal *j, const crm_import_report *r, uint64_t hash_value,
+                       const char *status, crm_err *err)
+{
+    if (!j->id)
+        return CRM_OK;
+    crm_kernel *k = j->k;
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+        "UPDATE import_journal SET n_read=?, n_stored=?, n_updated=?, n_unchanged=?,"
+        " n_merged=?, n_rejected=?, status=coalesce(?, status), hash=coalesce(?, hash),"
+        " finished_at=CASE WHEN ? IS NULL THEN finished_at ELSE ? END,"
+        " last_event_id=(SELECT coalesce(max(id), 0) FROM events) WHERE id=?", err);
+    if (!st)
+        return err->code;
+    int64_t v[] = {r->read, r->stored, r->updated, r->unchanged, r->merged, r->rejected};
+    for (int i = 0; i < 6; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    char hash[24];
+    snprintf(hash, sizeof hash, "fnv1a64:%016llx", (unsigned long long)hash_value);
+    crm_bind_text(st, 7, status);
+    crm_bind_text(st, 8, status ? hash : NULL);
+    crm_bind_text(st, 9, status);
+    sqlite3_bind_int64(st, 10, k->now);
+    sqlite3_bind_int64(st, 11, j->id);
+    return exec_step(k, st, "cannot update the import journal", err);
+}
+
+int imp_journal_record(imp_journal *j, int64_t id, int outcome, crm_err *err)
+{
+    static const char *const actions[] = {NULL, "stored", "updated", NULL, "merged"};
+    if (!j->id || !id || !actions[outcome])
+        return CRM_OK;
+    sqlite3_stmt *st = crm_store_stmt(j->k->store,
+        "INSERT OR IGNORE INTO import_records(import_id, entity, record_id, action) "
+        "VALUES(?,?,?,?)", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, j->id);
+    sqlite3_bind_text(st, 2, j->ent->record, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, id);
+    sqlite3_bind_text(st, 4, actions[outcome], -1, SQLITE_STATIC);
+    return exec_step(j->k, st, "cannot record an imported row", err);
+}
+
+/* ---- undo ---------------------------------------------------------------- */
+
+/* One refusal check: a query over the import's records returning (record, n). */
+typedef struct undo_check {
+    const char *record;   /* entity it applies to, NULL = all */
+    const char *sql;      /* ?1 = import id, ?2 = last_event_id; returns record_id, detail */
+    const char *why;      /* printf: record id, detail */
+} undo_check;
+
+static const undo_check undo_checks[] = {
+    {NULL,
+     "SELECT record_id, action FROM import_records WHERE import_id=?1 AND action<>'stored' "
+     "LIMIT 1",
+     "it %2$s existing record %1$lld: only an import that created records can be undone"},
+    {NULL,
+     "SELECT r.record_id, e.type || ' (event ' || e.id || ')' FROM import_records r "
+     "JOIN events e ON e.id > ?2 AND e.type LIKE r.entity || '.%' "
+     "AND json_extract(e.payload, '$.' || r.entity || '_id') = r.record_id "
+     "WHERE r.import_id=?1 LIMIT 1",
+     "record %lld was changed since the import: %s"},
+    {"contact",
+     "SELECT r.record_id, x.what FROM import_records r JOIN ("
+     " SELECT contact_id AS cid, 'an order recorded since' AS what FROM orders"
+     " UNION ALL SELECT contact_id, 'an interaction recorded since' FROM interactions"
+     " UNION ALL SELECT contact_id, 'a consent recorded since' FROM consents) x"
+     " ON x.cid = r.record_id WHERE r.import_id=?1 LIMIT 1",
+     "contact %lld has %s: delete it first, or keep the import"},
+    {"company",
+     "SELECT r.record_id, 'contacts' FROM import_records r JOIN contacts c"
+     " ON c.company_id = r.record_id WHERE r.import_id=?1 LIMIT 1",
+     "company %lld has %s linked to it since the import"},
+};
+
+static int run_check(crm_kernel *k, const undo_check *c, int64_t id, int64_t last_event,
+                     crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store, c->sql, err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, last_event);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        char why[512];
+        snprintf(why, sizeof why, c->why, (long long)sqlite3_column_int64(st, 0),
+                 (const char *)sqlite3_column_text(st, 1));
+        sqlite3_reset(st);
+        return crm_err_set(err, CRM_EINVAL, "cannot undo import %lld: %s", (long long)id, why);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "undo check failed", err);
+}
+
+static const struct {
+    const char *record;
+    const char *const sql[4];
+} undo_deletes[] = {
+    {"contact",
+     {"DELETE FROM contact_tags WHERE contact_id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='contact')",
+      "DELETE FROM custom_values WHERE entity='contact' AND entity_id IN (SELECT record_id "
+      "FROM import_records WHERE import_id=?1 AND entity='contact')",
+      "DELETE FROM contacts WHERE id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='contact')"}},
+    {"order",
+     {"DELETE FROM order_lines WHERE order_id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='order')",
+      "DELETE FROM custom_values WHERE entity='order' AND entity_id IN (SELECT record_id "
+      "FROM import_records WHERE import_id=?1 AND entity='order')",
+      "DELETE FROM orders WHERE id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='order')"}},
+    {"company",
+     {"DELETE FROM custom_values WHERE entity='company' AND entity_id IN (SELECT record_id "
+      "FROM import_records WHERE import_id=?1 AND entity='company')",
+      "DELETE FROM companies WHERE id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='company')"}},
+    {"interaction",
+     {"DELETE FROM interactions WHERE id IN (SELECT record_id FROM import_records "
+      "WHERE import_id=?1 AND entity='interaction')"}},
+};
+
+static int undo_delete(crm_kernel *k, const char *record, int64_t id, crm_err *err)
+{
+    int rc = CRM_OK;
+    for (size_t i = 0; i < sizeof undo_deletes / sizeof undo_deletes[0]; i++) {
+        if (strcmp(undo_deletes[i].record, record) != 0)
+            continue;
+        for (size_t j = 0; rc == CRM_OK && j < 4 && undo_deletes[i].sql[j]; j++)
+            rc = crm_exec_id(k, undo_deletes[i].sql[j], id, err);
+    }
+    return rc;
+}
+
+static int load_journal(crm_kernel *k, int64_t id, char *record, size_t size,
+                        int64_t *last_event, int64_t *n, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+        "SELECT j.entity, j.status, j.last_event_id,"
+        " (SELECT count(*) FROM import_records r WHERE r.import_id=j.id)"
+        " FROM import_journal j WHERE j.id=?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = CRM_OK;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = crm_err_set(err, CRM_ENOTFOUND, "no import with id %lld (see `crm import list`)",
+                         (long long)id);
+    } else if (strcmp((const char *)sqlite3_column_text(st, 1), "undone") == 0) {
+        rc = crm_err_set(err, CRM_EINVAL, "import %lld was already undone", (long long)id);
+    } else {
+        const imp_entity *e = imp_find_entity((const char *)sqlite3_column_text(st, 0));
+        snprintf(record, size, "%s", e ? e->record : "");
+        *last_event = sqlite3_column_int64(st, 2);
+        *n = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int crm_import_undo(crm_kernel *k, int64_t id, crm_err *err)
+{
+    char record[32];
+    int64_t last_event = 0, n = 0;
+    int rc = crm_kernel_begin(k, err);
+    if (rc != CRM_OK)
+        return rc;
+    rc = load_journal(k, id, record, sizeof record, &last_event, &n, err);
+    for (size_t i = 0; rc == CRM_OK && i < sizeof undo_checks / sizeof undo_checks[0]; i++)
+        if (!undo_checks[i].record || strcmp(undo_checks[i].record, record) == 0)
+            rc = run_check(k, &undo_checks[i], id, last_event, err);
+    if (rc == CRM_OK)
+        rc = undo_delete(k, record, id, err);
+    if (rc == CRM_OK)
+        rc = crm_exec_id(k, "UPDATE import_journal SET status='undone' WHERE id=?", id, err);
+    if (rc == CRM_OK)
+        rc = crm_event_emit(k, "import.undone",
+                            json_pack("{sIss sI}", "import_id", (json_int_t)id, "entity", record,
+                                      "deleted", (json_int_t)n),
+                            NULL, err);
+    if (rc != CRM_OK) {
+        crm_kernel_rollback(k);
+        return rc;
+    }
+    return crm_kernel_commit(k, err);
+}
+
+int crm_import_list(crm_kernel *k, int (*fn)(void *json, void *ud), void *ud, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+        "SELECT id, entity, file, hash, n_read, n_stored, n_updated, n_unchanged, n_merged,"
+        " n_rejected, status, started_at, finished_at FROM import_journal ORDER BY id DESC",
+        err);
+    if (!st)
+        return err->code;
+    static const char *const keys[] = {"id", "entity", "file", "hash", "read", "stored",
+                                       "updated", "unchanged", "merged", "rejected", "status",
+                                       "started_at", "finished_at"};
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int i = 0; i < 13; i++) {
+            json_t *v = sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
+                        : i >= 11 ? crm_json_time(sqlite3_column_int64(st, i))
+                        : sqlite3_column_type(st, i) == SQLITE_INTEGER
+                            ? json_integer(sqlite3_column_int64(st, i))
+                            : json_string((const char *)sqlite3_column_text(st, i));
+            json_object_set_new(o, keys[i], v);
+        }
+        int stop = fn(o, ud);
+        json_decref(o);
+        if (stop)
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK
+                                                : crm_store_error(k->store, "cannot list", err);
+}
