@@ -84,46 +84,61 @@ static bool flat_payload_text(json_t *obj, char *buf, size_t size)
     return true;
 }
 
-int crm_event_emit(crm_kernel *k, const char *type, json_t *payload, int64_t *id_out,
-                   crm_err *err)
+static int check_emit(crm_kernel *k, const char *type, crm_err *err)
 {
-    int rc = CRM_OK;
-    char *text = NULL;
-    if (!crm_event_name_valid(type)) {
-        rc = crm_err_set(err, CRM_EUSAGE, "invalid event name '%s' (expected entity.verb)",
-                         type ? type : "(null)");
-        goto done;
-    }
-    if (crm_store_depth(k->store) == 0) {
-        rc = crm_err_set(err, CRM_EUSAGE, "event %s emitted outside a transaction", type);
-        goto done;
-    }
-    if (!json_object_get(payload, "dataver"))
-        json_object_set_new(payload, "dataver", json_integer(CRM_EVENT_DATAVER));
-    char flat[512];
-    const char *payload_text = flat;
-    if (!flat_payload_text(payload, flat, sizeof flat))
-        payload_text = text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!crm_event_name_valid(type))
+        return crm_err_set(err, CRM_EUSAGE, "invalid event name '%s' (expected entity.verb)",
+                           type ? type : "(null)");
+    if (crm_store_depth(k->store) == 0)
+        return crm_err_set(err, CRM_EUSAGE, "event %s emitted outside a transaction", type);
+    return CRM_OK;
+}
+
+static int insert_event(crm_kernel *k, const char *type, const char *payload, int64_t *id_out,
+                        crm_err *err)
+{
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
         "INSERT INTO events(type, payload, source, depth, created_at) VALUES(?,?,?,?,?)", err);
-    if (!payload_text || !st) {
-        rc = payload_text ? (err ? err->code : CRM_EDB)
-                          : crm_err_set(err, CRM_ENOMEM, "out of memory");
-        goto done;
-    }
+    if (!st)
+        return err ? err->code : CRM_EDB;
     sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, payload_text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, payload, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, k->actor ? k->actor : "kernel", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, k->event_depth);
     sqlite3_bind_int64(st, 5, k->now);
+    int rc = CRM_OK;
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = crm_store_error(k->store, "cannot record event", err);
     else if (id_out)
         *id_out = sqlite3_last_insert_rowid(crm_store_db(k->store));
     sqlite3_reset(st);
-done:
+    return rc;
+}
+
+int crm_event_emit(crm_kernel *k, const char *type, json_t *payload, int64_t *id_out,
+                   crm_err *err)
+{
+    char *text = NULL;
+    int rc = check_emit(k, type, err);
+    if (rc == CRM_OK && !json_object_get(payload, "dataver"))
+        json_object_set_new(payload, "dataver", json_integer(CRM_EVENT_DATAVER));
+    char flat[512];
+    const char *payload_text = flat;
+    if (rc == CRM_OK && !flat_payload_text(payload, flat, sizeof flat))
+        payload_text = text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+    if (rc == CRM_OK && !payload_text)
+        rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
+    if (rc == CRM_OK)
+        rc = insert_event(k, type, payload_text, id_out, err);
     free(text);
     json_decref(payload);
     return rc;
+}
+
+int crm_event_emit_text(crm_kernel *k, const char *type, const char *payload, int64_t *id_out,
+                        crm_err *err)
+{
+    int rc = check_emit(k, type, err);
+    return rc == CRM_OK ? insert_event(k, type, payload, id_out, err) : rc;
 }

@@ -21,6 +21,12 @@
 int crm_event_emit(crm_kernel *k, const char *type, json_t *payload, int64_t *id_out,
                    crm_err *err);
 
+/* The same with a payload already formatted by kernel code as json_dumps
+ * would (compact, keys sorted, "dataver" included): the bulk write paths
+ * (import, demo) skip building a json_t per event. */
+int crm_event_emit_text(crm_kernel *k, const char *type, const char *payload, int64_t *id_out,
+                        crm_err *err);
+
 /* True when `type` is a valid event name: <entity>.<verb>, lower-case
  * letters, digits and '_' on each side of one dot. */
 int crm_event_name_valid(const char *type);

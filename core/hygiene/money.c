@@ -226,7 +226,7 @@ int crm_currency_decimals(const char *code)
             return -1;
     for (size_t i = 0; i < sizeof table / sizeof *table; i++)
         for (const char *p = table[i].codes; *p; p += p[3] ? 4 : 3)
-            if (!strncmp(p, code, 3))
-                return table[i].decimals;
+            if (p[0] == code[0] && p[1] == code[1] && p[2] == code[2])
+                return table[i].decimals; /* not strncmp: this runs per imported row */
     return 2;
 }
