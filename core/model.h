@@ -74,6 +74,13 @@ int crm_contact_set_custom(crm_contact *c, const char *name, const char *value);
  * required-field check for fields left NULL. CRM_EINVAL with message. */
 int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err *err);
 
+/* crm_contact_normalise without the Lua validator rules: reads only the
+ * configuration, never the database or the Lua state, so an import can run
+ * it on its reader thread; crm_lua_validate_contact then runs on the
+ * kernel's thread. */
+int crm_contact_normalise_fields(const crm_kernel *k, crm_contact *c, bool is_update,
+                                 crm_err *err);
+
 /* Adds a contact: normalises, refuses a duplicate normalised email or phone
  * (CRM_EEXISTS, message names the existing id; *id_out gets that id),
  * writes it with its tags and custom values and emits contact.created. */
@@ -275,7 +282,7 @@ int crm_user_list(crm_kernel *k, int (*fn)(json_t *user, void *ud), void *ud, cr
 /* Checks each value against the crm.yaml declaration for entity e (unknown
  * name, type, enum) and the required ones when !is_update; normalises values
  * in place (dates to YYYY-MM-DD, booleans to true/false, decimals canonical). */
-int crm_custom_validate(crm_kernel *k, crm_entity e, crm_kv *kv, size_t n, bool is_update,
+int crm_custom_validate(const crm_kernel *k, crm_entity e, crm_kv *kv, size_t n, bool is_update,
                         crm_err *err);
 /* Writes values for a record ("" deletes one). */
 int crm_custom_store(crm_kernel *k, crm_entity e, int64_t id, const crm_kv *kv, size_t n,

@@ -54,10 +54,10 @@ int crm_contact_set_custom(crm_contact *c, const char *name, const char *value)
 
 /* ---- normalisation -------------------------------------------------------- */
 
-typedef int (*field_rule)(crm_kernel *k, crm_contact *c, const char *field, char **value,
+typedef int (*field_rule)(const crm_kernel *k, crm_contact *c, const char *field, char **value,
                           crm_err *err);
 
-static int rule_name(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
+static int rule_name(const crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     if (!k->cfg->hygiene.normalise_names)
         return CRM_OK;
@@ -66,7 +66,7 @@ static int rule_name(crm_kernel *k, crm_contact *c, const char *field, char **v,
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-static int rule_email(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
+static int rule_email(const crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     if (!k->cfg->hygiene.validate_email) {
         if (k->cfg->hygiene.normalise_email)
@@ -78,31 +78,31 @@ static int rule_email(crm_kernel *k, crm_contact *c, const char *field, char **v
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-static int rule_phone(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
+static int rule_phone(const crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     return crm_model_phone(k, c->country, field, v, err);
 }
 
-static int rule_postal(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
+static int rule_postal(const crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     return crm_model_postal(k, c->country, field, v, err);
 }
 
-static int rule_country(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
+static int rule_country(const crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     char *out = NULL;
     int rc = crm_normalise_country(field, *v, &out, err);
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-static int rule_birth_date(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
+static int rule_birth_date(const crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     char *out = NULL;
     int rc = crm_normalise_date(field, *v, k->now, &out, err);
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-static int rule_lifecycle(crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
+static int rule_lifecycle(const crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
     crm_str_lower_ascii(*v);
     if (crm_str_in(*v, lifecycle_stages))
@@ -158,7 +158,7 @@ static int clean_tags(crm_contact *c, crm_err *err)
     return CRM_OK;
 }
 
-static int check_required(crm_kernel *k, crm_contact *c, crm_err *err)
+static int check_required(const crm_kernel *k, crm_contact *c, crm_err *err)
 {
     const crm_hygiene_config *h = &k->cfg->hygiene;
     for (size_t i = 0; i < h->n_required; i++) {
@@ -175,6 +175,15 @@ static int check_required(crm_kernel *k, crm_contact *c, crm_err *err)
 
 int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err *err)
 {
+    int rc = crm_contact_normalise_fields(k, c, is_update, err);
+    if (rc == CRM_OK && k->lua)
+        rc = crm_lua_validate_contact(k, c, err); /* validator rules (lua/engine.h) */
+    return rc;
+}
+
+int crm_contact_normalise_fields(const crm_kernel *k, crm_contact *c, bool is_update,
+                                 crm_err *err)
+{
     int rc = clean_all_text(c, err);
     if (rc == CRM_OK)
         rc = clean_tags(c, err);
@@ -187,8 +196,6 @@ int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err
         rc = crm_custom_validate(k, CRM_ENTITY_CONTACT, c->custom, c->n_custom, is_update, err);
     if (rc == CRM_OK && !is_update)
         rc = check_required(k, c, err);
-    if (rc == CRM_OK && k->lua)
-        rc = crm_lua_validate_contact(k, c, err); /* validator rules (lua/engine.h) */
     return rc;
 }
 

@@ -87,7 +87,7 @@ static int check_enum(const crm_custom_field *f, const char *path, char **value,
                        *value, list);
 }
 
-static int check_value(crm_kernel *k, const crm_custom_field *f, char **value, crm_err *err)
+static int check_value(const crm_kernel *k, const crm_custom_field *f, char **value, crm_err *err)
 {
     char path[160];
     snprintf(path, sizeof path, "custom.%s", f->name);
@@ -124,7 +124,7 @@ static bool has_value(const crm_kv *kv, size_t n, const char *name)
     return false;
 }
 
-int crm_custom_validate(crm_kernel *k, crm_entity e, crm_kv *kv, size_t n, bool is_update,
+int crm_custom_validate(const crm_kernel *k, crm_entity e, crm_kv *kv, size_t n, bool is_update,
                         crm_err *err)
 {
     for (size_t i = 0; i < n; i++) {

@@ -108,12 +108,12 @@ int crm_clean_optional(const char *field, char **value, crm_err *err)
     return CRM_OK;
 }
 
-static const char *or_default_country(crm_kernel *k, const char *country)
+static const char *or_default_country(const crm_kernel *k, const char *country)
 {
     return country && *country ? country : k->cfg->country;
 }
 
-int crm_model_phone(crm_kernel *k, const char *country, const char *field, char **v, crm_err *err)
+int crm_model_phone(const crm_kernel *k, const char *country, const char *field, char **v, crm_err *err)
 {
     if (!k->cfg->hygiene.validate_phone && !k->cfg->hygiene.normalise_phone)
         return CRM_OK;
@@ -126,7 +126,7 @@ int crm_model_phone(crm_kernel *k, const char *country, const char *field, char 
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
 }
 
-int crm_model_postal(crm_kernel *k, const char *country, const char *field, char **v, crm_err *err)
+int crm_model_postal(const crm_kernel *k, const char *country, const char *field, char **v, crm_err *err)
 {
     if (!k->cfg->hygiene.validate_postal_code)
         return CRM_OK;

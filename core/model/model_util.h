@@ -34,8 +34,8 @@ int crm_clean_optional(const char *field, char **value, crm_err *err);
  * `country` (NULL or "" = locale.country): *v is replaced by the normalised
  * value. A phone that cannot be normalised is kept as typed when only
  * normalisation (not validation) is on. */
-int crm_model_phone(crm_kernel *k, const char *country, const char *field, char **v, crm_err *err);
-int crm_model_postal(crm_kernel *k, const char *country, const char *field, char **v, crm_err *err);
+int crm_model_phone(const crm_kernel *k, const char *country, const char *field, char **v, crm_err *err);
+int crm_model_postal(const crm_kernel *k, const char *country, const char *field, char **v, crm_err *err);
 
 /* Binds an id, NULL when id <= 0. */
 void crm_bind_id(sqlite3_stmt *st, int idx, int64_t id);
