@@ -118,6 +118,30 @@ static const crm_migration kernel_migrations[] = {
      " other_row TEXT NOT NULL, keep_before TEXT NOT NULL, keep_after TEXT NOT NULL,"
      " moved TEXT NOT NULL, created_at INTEGER NOT NULL, unmerged_at INTEGER);"
      "CREATE INDEX contact_merges_keep ON contact_merges(keep_id);"},
+
+    {3, "import journal as id ranges",
+     /* The records an import wrote, as ranges of consecutive ids with one
+      * action: a fresh import writes one row per batch instead of one per
+      * record. A record belongs to one range of its import (its first
+      * action); stored ranges never overlap. Undo joins the ranges with
+      * `id BETWEEN first_id AND last_id`; the primary key serves every such
+      * lookup, so there is no index on (entity, first_id). */
+     "CREATE TABLE import_ranges("
+     " import_id INTEGER NOT NULL REFERENCES import_journal(id) ON DELETE CASCADE,"
+     " entity TEXT NOT NULL,"
+     " action TEXT NOT NULL CHECK(action='stored' OR action='updated' OR action='merged'),"
+     " first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, CHECK(first_id <= last_id),"
+     " PRIMARY KEY(import_id, entity, first_id)) WITHOUT ROWID;"
+     /* Gaps and islands: within one import, entity and action, ids minus
+      * their rank are constant along a run of consecutive ids. Window
+      * functions and a derived table with an alias: PostgreSQL runs it too. */
+     "INSERT INTO import_ranges(import_id, entity, action, first_id, last_id)"
+     " SELECT import_id, entity, action, min(record_id), max(record_id) FROM ("
+     "  SELECT import_id, entity, action, record_id, record_id - row_number() OVER ("
+     "   PARTITION BY import_id, entity, action ORDER BY record_id) AS island"
+     "  FROM import_records) AS runs"
+     " GROUP BY import_id, entity, action, island;"
+     "DROP TABLE import_records;"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

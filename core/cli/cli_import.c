@@ -37,6 +37,12 @@ static void print_report(crm_cli *cli, const crm_import_opts *o, const crm_impor
         json_object_set_new(j, "rejects", *r->rejects_path ? json_string(r->rejects_path)
                                                           : json_null());
         json_object_set_new(j, "unknown_columns", json_string(r->unknown));
+        if (o->lines_path) {
+            json_object_set_new(j, "orphan_lines", json_integer(r->orphan_lines));
+            json_object_set_new(j, "lines_rejects", *r->lines_rejects_path
+                                                        ? json_string(r->lines_rejects_path)
+                                                        : json_null());
+        }
         crm_cli_print_json(cli, j);
         return;
     }
@@ -60,6 +66,9 @@ static void print_report(crm_cli *cli, const crm_import_opts *o, const crm_impor
                 r->unknown);
     if (*r->rejects_path)
         fprintf(stderr, "rejected rows, with line and reason: %s\n", r->rejects_path);
+    if (r->orphan_lines)
+        fprintf(stderr, "%lld order lines match no order row (not imported), with line and "
+                "reason: %s\n", (long long)r->orphan_lines, r->lines_rejects_path);
     if (o->dry_run)
         fprintf(stderr, "dry run: nothing was written\n");
 }
@@ -82,7 +91,7 @@ static int cmd_import(crm_cli *cli, const crm_args *a, crm_err *err)
     };
     int rc = parse_format(crm_args_get(a, "format"), &o.format, err);
     if (rc == CRM_OK)
-        rc = crm_args_int(a, "batch", 1000, &batch, err);
+        rc = crm_args_int(a, "batch", CRM_IMPORT_BATCH_DEFAULT, &batch, err);
     if (rc == CRM_OK && batch < 1)
         rc = crm_err_set(err, CRM_EUSAGE, "--batch must be at least 1");
     if (rc != CRM_OK)
@@ -145,7 +154,7 @@ static const crm_opt import_opts[] = {
     {"dry-run", CRM_OPT_FLAG, NULL, "validate and report, write nothing"},
     {"merge-duplicates", CRM_OPT_FLAG, NULL,
      "contacts: fold a row into a detected duplicate (same phone, or name and postal code)"},
-    {"batch", CRM_OPT_VALUE, "N", "rows per transaction (default 1000)"},
+    {"batch", CRM_OPT_VALUE, "N", "rows per transaction (default 50000)"},
     {"lines", CRM_OPT_VALUE, "FILE",
      "orders: order lines (order_external_id, sku, quantity, unit_price)"},
     {NULL, 0, NULL, NULL},

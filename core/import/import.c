@@ -13,56 +13,25 @@
 #include "export/export.h"
 #include "hygiene.h"
 #include "import_int.h"
+#include "mapping.h"
+#include "pipe.h"
 #include "model.h"
 #include "model/model_util.h"
 
-#define MAX_COLS 512
-#define NAME_CACHE 64
-
 static const imp_entity *const entities[] = {&imp_contacts, &imp_companies, &imp_orders,
                                              &imp_interactions};
-
-/* The rows of the current batch, kept so that a batch whose fast run failed
- * can be re-run record by record. Strings live in one arena; rows keep
- * offsets into it. Bounded by the batch size: memory stays flat. */
-typedef struct brow {
-    int64_t line;
-    size_t n;
-    size_t cells;      /* index in offs of the first cell (names follow unless shared) */
-    size_t raw, error; /* arena offsets, NONE when absent */
-    char **names;      /* the reader's stable names (CSV header), or NULL: copied */
-} brow;
-
-#define NONE ((size_t)-1)
-
-typedef struct batch {
-    char **header;     /* a copy of the reader's stable names (they die with the reader) */
-    size_t n_header;
-    char *const *header_of;  /* the reader's array it copies */
-    brow *rows;
-    size_t n, cap;
-    size_t *offs;
-    size_t n_offs, cap_offs;
-    char *arena;
-    size_t used, cap_arena;
-} batch;
 
 typedef struct run {
     imp_ctx c;
     crm_import_report *r;
     crm_err *err;
-    imp_source src;
+    imp_source src;               /* the reader thread's until it is joined */
     crm_import_format fmt;
     imp_journal journal;
     size_t batch_size;
-    batch b;
-    /* mapping cache: column name -> field (NULL = ignored) */
-    char *cache_name[NAME_CACHE];
-    const char *cache_field[NAME_CACHE];
-    size_t n_cache;
-    const char *fields[MAX_COLS];
-    char **fields_of;             /* the names array fields[] was computed for */
-    size_t fields_n;
+    imp_mapper wmap, rmap;        /* the writer's and the reader's */
+    char rmap_unknown[512];       /* the reader's list (the writer's is the report's) */
+    int64_t consumed;             /* input bytes behind the batch being written */
     /* reject file */
     FILE *rejects;
     char **rej_header;
@@ -76,107 +45,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* ---- column mapping ------------------------------------------------------ */
-
-/* Folded name without spaces: "First Name", "first_name", "FIRSTNAME" agree. */
-static void compact_key(const char *name, char *out, size_t size)
-{
-    char *f = crm_fold_key(name);
-    size_t n = 0;
-    for (const char *p = f ? f : name; *p && n + 1 < size; p++)
-        if (*p != ' ' && *p != '_' && *p != '-')
-            out[n++] = (char)tolower((unsigned char)*p);
-    out[n] = '\0';
-    free(f);
-}
-
-bool imp_is_custom(const imp_ctx *c, const char *field)
-{
-    return c->ent->custom >= 0 &&
-           crm_config_custom_field(c->k->cfg, (crm_entity)c->ent->custom, field) != NULL;
-}
-
-/* The entity's field named exactly or loosely `name`: canonical first, then custom. */
-static const char *find_field(const imp_ctx *c, const char *name, bool loose)
-{
-    char want[256], have[256];
-    compact_key(name, want, sizeof want);
-    for (const char *const *col = c->ent->columns; *col; col++) {
-        compact_key(*col, have, sizeof have);
-        if (loose ? strcmp(want, have) == 0 : strcmp(name, *col) == 0)
-            return *col;
-    }
-    if (c->ent->custom < 0)
-        return NULL;
-    const crm_config *cfg = c->k->cfg;
-    for (size_t i = 0; i < cfg->n_custom[c->ent->custom]; i++) {
-        const char *cname = cfg->custom[c->ent->custom][i].name;
-        compact_key(cname, have, sizeof have);
-        if (loose ? strcmp(want, have) == 0 : strcmp(name, cname) == 0)
-            return cname;
-    }
-    return NULL;
-}
-
-static void note_unknown(run *R, const char *name)
-{
-    char *u = R->r->unknown;
-    size_t len = strlen(u);
-    if (strlen(name) + len + 3 >= sizeof R->r->unknown)
-        return;
-    snprintf(u + len, sizeof R->r->unknown - len, "%s%s", len ? ", " : "", name);
-}
-
-/* A --map entry for column `name`: 1 and *field when found. */
-static int mapped(run *R, const char *name, const char **field)
-{
-    char want[256], col[256];
-    compact_key(name, want, sizeof want);
-    for (size_t i = 0; i < R->c.o->n_map; i++) {
-        const char *m = R->c.o->map[i], *eq = strchr(m, '=');
-        char left[256];
-        snprintf(left, sizeof left, "%.*s", (int)(eq - m), m);
-        compact_key(left, col, sizeof col);
-        if (strcmp(col, want) == 0) {
-            *field = strcmp(eq + 1, "-") == 0 ? NULL : find_field(&R->c, eq + 1, false);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static const char *map_name(run *R, const char *name)
-{
-    for (size_t i = 0; i < R->n_cache; i++)
-        if (strcmp(R->cache_name[i], name) == 0)
-            return R->cache_field[i];
-    const char *field = NULL;
-    if (!mapped(R, name, &field)) {
-        field = find_field(&R->c, name, true);
-        if (!field)
-            note_unknown(R, name);
-    }
-    if (R->n_cache < NAME_CACHE && (R->cache_name[R->n_cache] = strdup(name)))
-        R->cache_field[R->n_cache++] = field;
-    return field;
-}
-
-/* Checks every --map target up front: a typo is a usage error, not 10,000 rejects. */
-static int check_map(const imp_ctx *c, crm_err *err)
-{
-    for (size_t i = 0; i < c->o->n_map; i++) {
-        const char *m = c->o->map[i], *eq = strchr(m, '=');
-        if (!eq || eq == m)
-            return crm_err_set(err, CRM_EUSAGE, "--map '%s': expected COLUMN=FIELD", m);
-        if (strcmp(eq + 1, "-") != 0 && !find_field(c, eq + 1, false))
-            return crm_err_set(err, CRM_EUSAGE,
-                               "--map '%s': '%s' is not a field of %s (use one of the "
-                               "canonical columns, a custom field, or '-' to ignore)",
-                               m, eq + 1, c->ent->name);
-    }
-    return CRM_OK;
 }
 
 /* ---- reject file ------------------------------------------------------------ */
@@ -245,26 +113,14 @@ static void draw_progress(run *R, bool final)
     R->last_draw = t;
     double rate = R->r->read / (t - R->t0 > 1e-3 ? t - R->t0 : 1e-3);
     char eta[32] = "";
-    if (R->src.size > 0 && R->src.consumed > 0 && !final) {
-        double left = (t - R->t0) * (double)(R->src.size - R->src.consumed) / R->src.consumed;
+    if (R->src.size > 0 && R->consumed > 0 && !final) {
+        double left = (t - R->t0) * (double)(R->src.size - R->consumed) / R->consumed;
         snprintf(eta, sizeof eta, "  %3d%%  ETA %ds",
-                 (int)(100.0 * R->src.consumed / R->src.size), (int)left);
+                 (int)(100.0 * R->consumed / R->src.size), (int)left);
     }
     fprintf(stderr, "\r%s: %lld rows  %.0f rows/s%s   %s", R->c.ent->name,
             (long long)R->r->read, rate, eta, final ? "\n" : "");
     fflush(stderr);
-}
-
-static void map_row(run *R, imp_row *row)
-{
-    /* CSV rows share the header: map it once. */
-    if (!row->names_stable || row->names != R->fields_of || row->n != R->fields_n) {
-        for (size_t i = 0; i < row->n && i < MAX_COLS; i++)
-            R->fields[i] = map_name(R, row->names[i]);
-        R->fields_of = row->names_stable ? row->names : NULL;
-        R->fields_n = row->n;
-    }
-    row->fields = R->fields;
 }
 
 static bool is_fatal(int code)
@@ -288,13 +144,14 @@ static int apply_row(run *R, imp_row *row)
 {
     crm_kernel *k = R->c.k;
     R->r->read++;
-    map_row(R, row);
+    imp_map_row(&R->wmap, row);
     crm_err e = {0};
     int64_t id = 0;
     int rc = crm_kernel_begin(k, R->err);
     if (rc != CRM_OK)
         return rc;
-    int out = row->error ? crm_err_set(&e, CRM_EINVAL, "%s", row->error)
+    int out = row->error ? crm_err_set(&e, row->error_code ? row->error_code : CRM_EINVAL, "%s",
+                                       row->error)
                          : R->c.ent->apply(&R->c, row, &id, &e);
     if (out >= 0) {
         rc = count_outcome(R, out);
@@ -316,105 +173,14 @@ static int apply_row(run *R, imp_row *row)
 
 /* ---- batches ------------------------------------------------------------------ */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return CRM_OK;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return CRM_ENOMEM;
-    *p = q;
-    *cap = n;
-    return CRM_OK;
-}
-
-static size_t put_str(batch *b, const char *str)
-{
-    size_t len = strlen(str) + 1, at = b->used;
-    if (grow((void **)&b->arena, &b->cap_arena, b->used + len, 1) != CRM_OK)
-        return NONE;
-    memcpy(b->arena + at, str, len);
-    b->used += len;
-    return at;
-}
-
-/* The batch's copy of a reader's stable names: the CSV header, once. */
-static char **stable_names(batch *b, const imp_row *row)
-{
-    if (!row->names_stable || (b->header_of && b->header_of != row->names))
-        return NULL;
-    if (!b->header_of) {
-        if (!(b->header = calloc(row->n ? row->n : 1, sizeof *b->header)))
-            return NULL;
-        b->header_of = row->names;
-        for (size_t i = 0; i < row->n; i++, b->n_header++)
-            if (!(b->header[i] = strdup(row->names[i])))
-                return NULL;
-    }
-    return row->n == b->n_header ? b->header : NULL;
-}
-
-/* Copies the reader's row (its strings are only borrowed) into the batch. */
-static int keep_row(batch *b, const imp_row *row)
-{
-    char **shared = stable_names(b, row);
-    size_t per = shared ? row->n : 2 * row->n;
-    if (grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows) != CRM_OK ||
-        grow((void **)&b->offs, &b->cap_offs, b->n_offs + per, sizeof *b->offs) != CRM_OK)
-        return CRM_ENOMEM;
-    brow *br = &b->rows[b->n];
-    *br = (brow){.line = row->line, .n = row->n, .cells = b->n_offs, .raw = NONE,
-                 .error = NONE, .names = shared};
-    for (size_t i = 0; i < row->n; i++)
-        if ((b->offs[b->n_offs + i] = put_str(b, row->cells[i])) == NONE)
-            return CRM_ENOMEM;
-    for (size_t i = 0; !shared && i < row->n; i++)
-        if ((b->offs[b->n_offs + row->n + i] = put_str(b, row->names[i])) == NONE)
-            return CRM_ENOMEM;
-    if ((row->raw && (br->raw = put_str(b, row->raw)) == NONE) ||
-        (row->error && (br->error = put_str(b, row->error)) == NONE))
-        return CRM_ENOMEM;
-    b->n_offs += per;
-    b->n++;
-    return CRM_OK;
-}
-
-static void batch_clear(batch *b)
-{
-    b->n = b->n_offs = b->used = 0;
-}
-
-static void batch_free(batch *b)
-{
-    for (size_t i = 0; i < b->n_header; i++)
-        free(b->header[i]);
-    free(b->header);
-    free(b->rows);
-    free(b->offs);
-    free(b->arena);
-    memset(b, 0, sizeof *b);
-}
-
 /* Applies the batch's rows in the open transaction. In batch mode it stops
  * at the first row whose failure left writes behind (the batch is lost). */
-static int apply_batch(run *R)
+static int apply_batch(run *R, const imp_batch *b)
 {
-    batch *b = &R->b;
-    char *names[MAX_COLS], *cells[MAX_COLS];
+    char *names[IMP_MAX_COLS], *cells[IMP_MAX_COLS];
     for (size_t i = 0; i < b->n; i++) {
-        const brow *br = &b->rows[i];
-        for (size_t j = 0; j < br->n; j++) {
-            cells[j] = b->arena + b->offs[br->cells + j];
-            if (!br->names)
-                names[j] = b->arena + b->offs[br->cells + br->n + j];
-        }
-        imp_row row = {.line = br->line, .n = br->n, .names = br->names ? br->names : names,
-                       .cells = cells, .names_stable = br->names != NULL,
-                       .raw = br->raw == NONE ? NULL : b->arena + br->raw,
-                       .error = br->error == NONE ? NULL : b->arena + br->error};
+        imp_row row;
+        imp_batch_row(b, i, names, cells, &row);
         int rc = apply_row(R, &row);
         if (rc != CRM_OK)
             return rc;
@@ -460,46 +226,78 @@ static int rejects_rewind(run *R, rej_mark m)
  * and the same rows run again in safe mode, a savepoint per row, so every
  * row still gets its own outcome and nothing is counted twice. A dry run
  * stays in its single safe-mode transaction. */
-static int flush_batch(run *R)
+static int flush_batch(run *R, imp_batch *b)
 {
     crm_kernel *k = R->c.k;
-    if (!R->b.n)
-        return CRM_OK;
-    if (R->c.o->dry_run) {
-        int rc = apply_batch(R);
-        batch_clear(&R->b);
-        return rc;
-    }
+    R->consumed = b->consumed;
+    if (R->c.o->dry_run)
+        return apply_batch(R, b);
     crm_import_report saved = *R->r;
     rej_mark mark = rejects_mark(R);
     int rc = crm_kernel_begin_batch(k, R->err);
     if (rc == CRM_OK)
-        rc = apply_batch(R);
+        rc = apply_batch(R, b);
     if (rc == CRM_OK && crm_store_batch_failed(k->store)) {
         crm_kernel_rollback(k);
+        imp_journal_discard(&R->journal);
         *R->r = saved;
+        imp_batch_drop_preps(b); /* the first run consumed them */
         rc = rejects_rewind(R, mark);
         if (rc == CRM_OK)
             rc = crm_kernel_begin(k, R->err);
         if (rc == CRM_OK)
-            rc = apply_batch(R);
+            rc = apply_batch(R, b);
     }
-    if (rc == CRM_OK)
-        rc = imp_journal_update(&R->journal, R->r, R->src.hash, NULL, R->err);
+    if (rc == CRM_OK) /* the hash is the reader's until it ends: stored by finish() */
+        rc = imp_journal_update(&R->journal, R->r, 0, NULL, R->err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, R->err);
     else if (crm_store_depth(k->store) > 0)
         crm_kernel_rollback(k);
-    batch_clear(&R->b);
+    if (rc != CRM_OK) { /* the batch is gone: so are its counts and rejected rows */
+        imp_journal_discard(&R->journal);
+        *R->r = saved;
+        rejects_rewind(R, mark);
+    }
     return rc;
 }
 
-static int on_row(void *ud, imp_row *row)
+/* Reader thread, per row: maps the columns, then the entity's prepare. */
+static int prepare_row(void *ud, imp_row *row, void **prep, crm_err *err)
 {
     run *R = ud;
-    if (keep_row(&R->b, row) != CRM_OK)
-        return crm_err_set(R->err, CRM_ENOMEM, "out of memory");
-    return R->b.n >= R->batch_size ? flush_batch(R) : CRM_OK;
+    imp_map_row(&R->rmap, row);
+    return R->c.ent->prepare ? R->c.ent->prepare(&R->c, row, prep, err) : CRM_OK;
+}
+
+static int read_all(void *ud, imp_row_fn fn, void *fn_ud, crm_err *err)
+{
+    run *R = ud;
+    switch (R->fmt) {
+    case CRM_IMPORT_JSONL: return imp_read_jsonl(&R->src, fn, fn_ud, err);
+    case CRM_IMPORT_VCARD: return imp_read_vcard(&R->src, fn, fn_ud, err);
+    default: return imp_read_csv(&R->src, fn, fn_ud, err);
+    }
+}
+
+/* Writes the batches the reader thread fills, in file order; a reader
+ * error (a malformed file) ends the run after the batches before it. */
+static int write_all(run *R)
+{
+    imp_pipe_cfg cfg = {.batch_size = R->batch_size, .read = read_all, .read_ud = R,
+                        .prepare = prepare_row, .prepare_ud = R,
+                        .release = R->c.ent->release, .src = &R->src};
+    imp_pipe *p;
+    int rc = imp_pipe_start(&p, &cfg, R->err);
+    if (rc != CRM_OK)
+        return rc;
+    imp_batch *b;
+    while (rc == CRM_OK && (b = imp_pipe_next(p))) {
+        rc = flush_batch(R, b);
+        imp_pipe_recycle(p, b);
+    }
+    int read_rc = imp_pipe_finish(p, rc == CRM_OK ? R->err : NULL);
+    return rc != CRM_OK ? rc : read_rc;
 }
 
 /* ---- the run ----------------------------------------------------------------- */
@@ -539,22 +337,11 @@ const imp_entity *imp_find_entity(const char *name)
     return NULL;
 }
 
-static int read_all(run *R, crm_import_format fmt)
-{
-    switch (fmt) {
-    case CRM_IMPORT_JSONL: return imp_read_jsonl(&R->src, on_row, R, R->err);
-    case CRM_IMPORT_VCARD: return imp_read_vcard(&R->src, on_row, R, R->err);
-    default: return imp_read_csv(&R->src, on_row, R, R->err);
-    }
-}
-
-/* After reading: flushes the last batch and closes the journal ("done", or
- * "failed" after an error: committed batches stay). */
+/* After writing: closes the journal ("done", or "failed" after an error:
+ * committed batches stay). */
 static int finish(run *R, int rc)
 {
     crm_kernel *k = R->c.k;
-    if (rc == CRM_OK)
-        rc = flush_batch(R);
     if (R->c.o->dry_run) {
         crm_kernel_rollback(k);
         return rc;
@@ -569,6 +356,7 @@ static int finish(run *R, int rc)
             return crm_kernel_commit(k, R->err);
         crm_kernel_rollback(k);
     }
+    imp_journal_discard(&R->journal);
     if (R->journal.id && crm_kernel_begin(k, NULL) == CRM_OK) {
         crm_err ignore = {0};
         if (imp_journal_update(&R->journal, R->r, R->src.hash, "failed", &ignore) == CRM_OK)
@@ -590,9 +378,9 @@ static int prepare(run *R, const crm_import_opts *o, crm_import_format fmt)
     default_rejects(o, fmt, R->r->rejects_path, sizeof R->r->rejects_path);
     if (!o->rejects_path)
         unlink(R->r->rejects_path); /* a stale reject file from an earlier run would mislead */
-    int rc = check_map(&R->c, R->err);
+    int rc = imp_check_map(&R->c, R->err);
     if (rc == CRM_OK && o->lines_path)
-        rc = imp_load_lines(&R->c, o->lines_path, R->err);
+        rc = imp_load_lines(&R->c, o->lines_path, R->batch_size, R->err);
     if (rc == CRM_OK && !o->dry_run)
         rc = imp_journal_start(&R->journal, R->c.k, R->c.ent, o->path, R->err);
     R->r->id = R->journal.id;
@@ -604,7 +392,11 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
 {
     memset(r, 0, sizeof *r);
     run R = {.c = {.k = k, .o = o, .ent = imp_find_entity(o->entity)}, .r = r, .err = err,
-             .batch_size = o->batch_size ? o->batch_size : 1000, .t0 = now_s()};
+             .batch_size = o->batch_size ? o->batch_size : CRM_IMPORT_BATCH_DEFAULT,
+             .t0 = now_s()};
+    R.wmap = (imp_mapper){.c = &R.c, .unknown = r->unknown, .unknown_size = sizeof r->unknown};
+    R.rmap = (imp_mapper){.c = &R.c, .unknown = R.rmap_unknown,
+                          .unknown_size = sizeof R.rmap_unknown};
     if (!R.c.ent)
         return crm_err_set(err, CRM_EUSAGE,
                            "cannot import '%s': expected contacts, companies, orders or "
@@ -620,7 +412,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
     if (rc == CRM_OK && o->dry_run)
         rc = crm_kernel_begin(k, err);
     if (rc == CRM_OK)
-        rc = finish(&R, read_all(&R, fmt));
+        rc = finish(&R, write_all(&R));
     sqlite3_wal_autocheckpoint(crm_store_db(k->store), 1000);
     draw_progress(&R, true);
     r->seconds = now_s() - R.t0;
@@ -630,9 +422,13 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
         r->rejects_path[0] = '\0';
     if (R.src.f)
         fclose(R.src.f);
-    for (size_t i = 0; i < R.n_cache; i++)
-        free(R.cache_name[i]);
-    batch_free(&R.b);
+    const char *orphans_path = NULL;
+    r->orphan_lines = imp_lines_orphans(&R.c, &orphans_path);
+    snprintf(r->lines_rejects_path, sizeof r->lines_rejects_path, "%s",
+             orphans_path ? orphans_path : "");
+    imp_mapper_free(&R.wmap);
+    imp_mapper_free(&R.rmap);
+    imp_lines_free(&R.c);
     return rc;
 }
 

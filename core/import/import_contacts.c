@@ -5,6 +5,7 @@
 
 #include "hygiene.h"
 #include "import_int.h"
+#include "lua/engine.h"
 #include "model.h"
 #include "model/model_util.h"
 
@@ -30,7 +31,7 @@ static int split_tags(crm_contact *c, const char *tags)
     return CRM_OK;
 }
 
-static int from_row(imp_ctx *ctx, const imp_row *r, crm_contact *c, crm_err *err)
+static int from_row(const imp_ctx *ctx, const imp_row *r, crm_contact *c, crm_err *err)
 {
     for (const crm_contact_field *f = crm_contact_fields; f->name; f++) {
         const char *v = imp_get(r, f->name);
@@ -204,20 +205,47 @@ static int add_or_merge(imp_ctx *ctx, crm_contact *c, int64_t *id, crm_err *err)
     return rc == CRM_OK ? IMP_STORED : rc;
 }
 
+/* Everything a row needs that reads no database: runs on the reader thread. */
+static int prepare_contact(const imp_ctx *ctx, const imp_row *r, void **prep, crm_err *err)
+{
+    crm_contact *c = calloc(1, sizeof *c);
+    int rc = c ? from_row(ctx, r, c, err) : crm_err_set(err, CRM_ENOMEM, "out of memory");
+    if (rc == CRM_OK)
+        rc = crm_contact_normalise_fields(ctx->k, c, false, err);
+    if (rc == CRM_OK) {
+        *prep = c;
+        return CRM_OK;
+    }
+    if (c)
+        crm_contact_clear(c);
+    free(c);
+    return rc;
+}
+
+static void release_contact(void *prep)
+{
+    if (prep)
+        crm_contact_clear(prep);
+    free(prep);
+}
+
 static int apply_contact(imp_ctx *ctx, const imp_row *r, int64_t *id, crm_err *err)
 {
-    crm_contact c = {0};
-    int rc = from_row(ctx, r, &c, err);
+    crm_contact *c = r->prep;
+    void *own = NULL;
+    int rc = c ? CRM_OK : prepare_contact(ctx, r, &own, err);
+    if (!c)
+        c = own;
+    if (rc == CRM_OK && ctx->k->lua)
+        rc = crm_lua_validate_contact(ctx->k, c, err); /* Lua: on this thread only */
     if (rc == CRM_OK)
-        rc = crm_contact_normalise(ctx->k, &c, false, err);
+        rc = find_existing(ctx->k, c, id, err);
     if (rc == CRM_OK)
-        rc = find_existing(ctx->k, &c, id, err);
-    if (rc == CRM_OK)
-        rc = *id ? apply_changes(ctx->k, *id, &c, false, IMP_UPDATED, err)
-                 : add_or_merge(ctx, &c, id, err);
-    crm_contact_clear(&c);
+        rc = *id ? apply_changes(ctx->k, *id, c, false, IMP_UPDATED, err)
+                 : add_or_merge(ctx, c, id, err);
+    release_contact(own);
     return rc;
 }
 
 const imp_entity imp_contacts = {"contacts", "contact", contact_columns, CRM_ENTITY_CONTACT,
-                                 apply_contact};
+                                 apply_contact, prepare_contact, release_contact};

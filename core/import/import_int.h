@@ -22,6 +22,8 @@ typedef struct imp_row {
     const char *error;   /* set by the reader: the row is malformed (rejected) */
     const char **fields; /* set by the driver: target field per cell, NULL = ignored */
     bool names_stable;   /* names (array and strings) outlive the read (CSV header) */
+    int error_code;      /* error's CRM_E* code; 0 means CRM_EINVAL */
+    void *prep;          /* the entity's prepare result for this row, or NULL */
 } imp_row;
 
 /* Streamed input: bytes consumed and a running hash of them. */
@@ -44,6 +46,15 @@ int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 int imp_read_jsonl(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 int imp_read_vcard(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 
+/* The CSV reader, pull style (the same dialects, lines and errors as
+ * imp_read_csv): imp_csv_next gives the next data row, valid until the next
+ * call; it returns 1, 0 at the end, or an error with err set. Memory stays
+ * bounded by one 64 KiB chunk's rows. The caller keeps src->f open. */
+typedef struct imp_csv imp_csv;
+int imp_csv_open(imp_csv **out, imp_source *src, crm_err *err);
+int imp_csv_next(imp_csv *r, imp_row *row, crm_err *err);
+void imp_csv_close(imp_csv *r);
+
 /* The value mapped to `field` in row r, or NULL when absent or empty. */
 const char *imp_get(const imp_row *r, const char *field);
 
@@ -52,21 +63,29 @@ const char *imp_get(const imp_row *r, const char *field);
 enum { IMP_STORED = 1, IMP_UPDATED, IMP_UNCHANGED, IMP_MERGED };
 
 typedef struct imp_ctx imp_ctx;
+typedef struct imp_lines imp_lines;
 
 typedef struct imp_entity {
     const char *name;            /* "contacts" */
-    const char *record;          /* "contact": import_records.entity, event prefix */
+    const char *record;          /* "contact": import_ranges.entity, event prefix */
     const char *const *columns;  /* canonical columns, NULL-terminated */
     int custom;                  /* crm_entity whose custom fields map, or -1 */
-    /* Writes one row; *id gets the record written (0 when none). */
+    /* Writes one row; *id gets the record written (0 when none). r->prep
+     * is what prepare made of the row, or NULL: apply then does it itself. */
     int (*apply)(imp_ctx *c, const imp_row *r, int64_t *id, crm_err *err);
+    /* Optional: the row's work that reads no database and no Lua state
+     * (parsing, normalising), run on the reader thread ahead of the writer.
+     * An error rejects the row with err's message. */
+    int (*prepare)(const imp_ctx *c, const imp_row *r, void **prep, crm_err *err);
+    void (*release)(void *prep);
 } imp_entity;
 
 struct imp_ctx {
     crm_kernel *k;
     const crm_import_opts *o;
     const imp_entity *ent;
-    bool have_lines;             /* orders: the temp table imp_lines is loaded */
+    bool have_lines;             /* orders: a lines file is given (imp_load_lines) */
+    imp_lines *lines;            /* orders: its state (lines.c), NULL without one */
 };
 
 extern const imp_entity imp_contacts, imp_companies, imp_orders, imp_interactions;
@@ -74,29 +93,55 @@ extern const imp_entity imp_contacts, imp_companies, imp_orders, imp_interaction
 /* True when `name` is a custom field of the entity's crm.yaml declaration. */
 bool imp_is_custom(const imp_ctx *c, const char *field);
 
-/* Orders: loads the lines file into the temp table imp_lines. */
-int imp_load_lines(imp_ctx *c, const char *path, crm_err *err);
+/* Orders: the lines file (lines.c). imp_load_lines pre-scans it with the
+ * orders file: both sorted by order key, the lines are then read alongside
+ * the orders (a merge), keeping the lines of the last batch_size orders for
+ * a batch the driver runs again; otherwise they are staged in a scratch
+ * database. Lines matching no order row go to the lines reject file either
+ * way. imp_lines_free releases the state; call it once per run, even after
+ * an error. */
+int imp_load_lines(imp_ctx *c, const char *path, size_t batch_size, crm_err *err);
+/* Takes the lines of the order row with key order_ext (NULL: none), before
+ * the row is checked: a refused order's lines are not left for the next. */
+int imp_lines_claim(imp_ctx *c, const char *order_ext, crm_err *err);
+/* Fills o->lines with the claimed lines, each checked (an error names the
+ * lines file line); without lines, the order must carry its total. */
+struct crm_order;
+int imp_lines_fill(imp_ctx *c, struct crm_order *o, crm_err *err);
+/* Lines that matched no order row, and their reject file (NULL when none). */
+int64_t imp_lines_orphans(const imp_ctx *c, const char **rejects_path);
+void imp_lines_free(imp_ctx *c);
 
 /* The entity named "contacts" (or "contact"), NULL when unknown. */
 const imp_entity *imp_find_entity(const char *name);
 
-/* The run's import_journal row and the records it wrote (journal.c). A dry
- * run has none: id 0 makes every call a no-op. */
+/* The run's import_journal row and the records it wrote, as ranges of ids
+ * in import_ranges (journal.c). A dry run has none: id 0 makes every call a
+ * no-op. One range is pending in memory until the next id fails to extend
+ * it or the batch commits. */
 typedef struct imp_journal {
     crm_kernel *k;
     const imp_entity *ent;
     int64_t id;
+    int action;                   /* pending range: IMP_* of its records, 0 = none */
+    int64_t first, last;          /* its ids */
+    int64_t stored_lo, stored_hi; /* bounds of the ids this run stored (never shrink) */
 } imp_journal;
 
 /* Inserts the journal row ("running") in its own transaction. */
 int imp_journal_start(imp_journal *j, crm_kernel *k, const imp_entity *ent, const char *path,
                       crm_err *err);
-/* Rewrites the counts in the open transaction; a status ends the run and
- * stores the input's hash. */
+/* Writes the pending range and rewrites the counts in the open transaction;
+ * call it before each batch commits. A status ends the run and stores the
+ * input's hash. */
 int imp_journal_update(imp_journal *j, const crm_import_report *r, uint64_t hash,
                        const char *status, crm_err *err);
-/* Notes record `id` written by the row with `outcome` (IMP_*). */
+/* Notes record `id` written by the row with `outcome` (IMP_*) in the open
+ * transaction. A record keeps the first action noted for it in the run. */
 int imp_journal_record(imp_journal *j, int64_t id, int outcome, crm_err *err);
+/* Drops the pending range: call it when the batch's transaction is rolled
+ * back (its written ranges go with it). */
+void imp_journal_discard(imp_journal *j);
 
 /* Record lookups by a text key ("SELECT id FROM t WHERE x=?"); 0 when none. */
 int imp_lookup(crm_kernel *k, const char *sql, const char *value, int64_t *id, crm_err *err);

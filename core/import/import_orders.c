@@ -1,5 +1,5 @@
-/* Import handler for orders (and their lines from a separate file), plus
- * the small handlers for companies and interactions. */
+/* Import handler for orders (their lines from a separate file: lines.c),
+ * plus the small handlers for companies and interactions. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -36,13 +36,15 @@ static int row_contact(imp_ctx *ctx, const imp_row *r, int64_t *cid, crm_err *er
     return rc;
 }
 
-static int parse_order(imp_ctx *ctx, const imp_row *r, crm_order *o, crm_err *err)
+/* The fields of an order row: everything but its contact, which needs the
+ * database. Runs on the reader thread. */
+static int parse_order(const imp_ctx *ctx, const imp_row *r, crm_order *o, crm_err *err)
 {
-    int rc = row_contact(ctx, r, &o->contact_id, err);
     const char *placed = imp_get(r, "placed_at"), *total = imp_get(r, "total");
     const char *cur = imp_get(r, "currency"), *status = imp_get(r, "status");
     const char *ext = imp_get(r, "external_id");
-    if (rc == CRM_OK && ext && !(o->external_id = strdup(ext)))
+    int rc = CRM_OK;
+    if (ext && !(o->external_id = strdup(ext)))
         rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
     if (rc == CRM_OK && !placed)
         rc = crm_err_set(err, CRM_EINVAL, "placed_at: is required (ISO 8601 date or date-time)");
@@ -64,165 +66,21 @@ static int parse_order(imp_ctx *ctx, const imp_row *r, crm_order *o, crm_err *er
     return rc;
 }
 
-/* ---- lines ------------------------------------------------------------------ */
-
-#define LINE_COLS 512 /* as many cells as the CSV reader passes: imp_get reads row->n */
-
-typedef struct lines_load {
-    imp_ctx *ctx;
-    crm_err *err;
-    char *const *names_of;   /* the header fields[] was computed for */
-    const char *fields[LINE_COLS];
-} lines_load;
-
-static int line_row(void *ud, imp_row *row)
+static void release_order(void *prep)
 {
-    lines_load *L = ud;
-    static const char *const names[] = {"order_external_id", "sku", "quantity", "unit_price"};
-    sqlite3_stmt *st = crm_store_stmt(L->ctx->k->store,
-        "INSERT INTO crm_import.imp_lines(order_ext, sku, quantity, unit_price, line) "
-        "VALUES(?,?,?,?,?)", L->err);
-    if (!st)
-        return L->err->code;
-    if (L->names_of != row->names) { /* the header: mapped once, not per row */
-        memset(L->fields, 0, sizeof L->fields);
-        for (size_t i = 0; i < row->n && i < LINE_COLS; i++) {
-            char *f = crm_fold_key(row->names[i]);
-            for (char *p = f; p && *p; p++)
-                if (*p == ' ')
-                    *p = '_';
-            for (int j = 0; f && j < 4; j++)
-                if (strcmp(f, names[j]) == 0)
-                    L->fields[i] = names[j];
-            free(f);
-        }
-        L->names_of = row->names_stable ? row->names : NULL;
-    }
-    if (row->n > LINE_COLS)
-        row->n = LINE_COLS;
-    row->fields = L->fields;
-    for (int j = 0; j < 4; j++)
-        crm_bind_text(st, j + 1, imp_get(row, names[j]));
-    sqlite3_bind_int64(st, 5, row->line);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? CRM_OK : crm_store_error(L->ctx->k->store, "lines file", L->err);
+    if (prep)
+        crm_order_clear(prep);
+    free(prep);
 }
 
-/* The lines are staged in a scratch database file, not in TEMP: temp_store
- * is MEMORY (which also holds ATTACH ''), and 16M staged lines took 1.2 GiB
- * there. A file keeps its own bounded page cache. It is unlinked as soon as
- * it is attached, so nothing is left behind, even after a crash. */
-static int attach_staging(imp_ctx *c, crm_err *err)
+static int prepare_order(const imp_ctx *ctx, const imp_row *r, void **prep, crm_err *err)
 {
-    int64_t attached = 0;
-    sqlite3_stmt *st = crm_store_stmt(
-        c->k->store, "SELECT count(*) FROM pragma_database_list WHERE name='crm_import'", err);
-    if (!st)
-        return err ? err->code : CRM_EDB;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        attached = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (attached)
-        return CRM_OK;
-    const char *tmp = getenv("TMPDIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/crm-import-lines-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return crm_err_set(err, CRM_EIO, "cannot create a scratch file in %s: %s",
-                           tmp && *tmp ? tmp : "/tmp", strerror(errno));
-    close(fd);
-    char *sql = sqlite3_mprintf("ATTACH DATABASE %Q AS crm_import;"
-                                "PRAGMA crm_import.journal_mode=OFF;"
-                                "PRAGMA crm_import.synchronous=OFF;"
-                                "PRAGMA crm_import.cache_size=-8192;",
-                                path);
-    int rc = sql ? crm_store_exec(c->k->store, sql, err)
-                 : crm_err_set(err, CRM_ENOMEM, "out of memory");
-    sqlite3_free(sql);
-    unlink(path);
-    return rc;
-}
-
-int imp_load_lines(imp_ctx *c, const char *path, crm_err *err)
-{
-    int rc = attach_staging(c, err);
+    crm_order *o = calloc(1, sizeof *o);
+    int rc = o ? parse_order(ctx, r, o, err) : crm_err_set(err, CRM_ENOMEM, "out of memory");
     if (rc == CRM_OK)
-        rc = crm_store_exec(c->k->store,
-                            "CREATE TABLE IF NOT EXISTS crm_import.imp_lines(order_ext TEXT,"
-                            " sku TEXT, quantity TEXT, unit_price TEXT, line INTEGER);"
-                            "CREATE INDEX IF NOT EXISTS crm_import.imp_lines_order ON "
-                            "imp_lines(order_ext);"
-                            "DELETE FROM crm_import.imp_lines;",
-                            err);
-    if (rc != CRM_OK)
-        return rc;
-    imp_source src = {.f = fopen(path, "rb")};
-    if (!src.f)
-        return crm_err_set(err, CRM_EIO, "cannot read %s: %s", path, strerror(errno));
-    lines_load L = {c, err, NULL, {0}};
-    /* one transaction for the whole load, not one per line */
-    rc = crm_kernel_begin(c->k, err);
-    if (rc == CRM_OK) {
-        rc = imp_read_csv(&src, line_row, &L, err);
-        if (rc == CRM_OK)
-            rc = crm_kernel_commit(c->k, err);
-        else
-            crm_kernel_rollback(c->k);
-    }
-    fclose(src.f);
-    if (rc == CRM_OK)
-        c->have_lines = true;
-    return rc;
-}
-
-static int parse_line(sqlite3_stmt *st, const char *currency, crm_order_line *l, crm_err *err)
-{
-    const char *sku = (const char *)sqlite3_column_text(st, 0);
-    const char *qty = (const char *)sqlite3_column_text(st, 1);
-    const char *price = (const char *)sqlite3_column_text(st, 2);
-    char *end = NULL;
-    errno = 0;
-    long long q = qty ? strtoll(qty, &end, 10) : 0;
-    if (!sku || !*sku)
-        return crm_err_set(err, CRM_EINVAL, "sku: is required");
-    if (!qty || end == qty || *end || errno || q <= 0)
-        return crm_hygiene_reject(err, "quantity", qty, "is not a whole number above 0");
-    if (!price)
-        return crm_err_set(err, CRM_EINVAL, "unit_price: is required");
-    l->sku = strdup(sku);
-    l->quantity = q;
-    return crm_parse_money("unit_price", price, crm_currency_decimals(currency), &l->unit_price,
-                           err);
-}
-
-static int order_lines(imp_ctx *ctx, crm_order *o, crm_err *err)
-{
-    if (!ctx->have_lines || !o->external_id)
-        return CRM_OK;
-    sqlite3_stmt *st = crm_store_stmt(ctx->k->store,
-        "SELECT sku, quantity, unit_price, line FROM crm_import.imp_lines WHERE order_ext=? "
-        "ORDER BY line", err);
-    if (!st)
-        return err->code;
-    sqlite3_bind_text(st, 1, o->external_id, -1, SQLITE_STATIC);
-    int rc = CRM_OK;
-    while (rc == CRM_OK && sqlite3_step(st) == SQLITE_ROW) {
-        crm_order_line *grown = realloc(o->lines, (o->n_lines + 1) * sizeof *grown);
-        if (!grown) {
-            rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
-            break;
-        }
-        o->lines = grown;
-        memset(&o->lines[o->n_lines], 0, sizeof *grown);
-        rc = parse_line(st, o->currency, &o->lines[o->n_lines++], err);
-        if (rc != CRM_OK)
-            crm_err_prefix(err, "lines file line %lld", (long long)sqlite3_column_int64(st, 3));
-    }
-    sqlite3_reset(st);
-    if (rc == CRM_OK && !o->n_lines && !o->total)
-        rc = crm_err_set(err, CRM_EINVAL, "total: is required (no lines for this order)");
+        *prep = o;
+    else
+        release_order(o);
     return rc;
 }
 
@@ -253,25 +111,32 @@ static int compare_order(imp_ctx *ctx, int64_t id, crm_order *o, crm_err *err)
 
 static int apply_order(imp_ctx *ctx, const imp_row *r, int64_t *id, crm_err *err)
 {
-    crm_order o = {0};
-    int rc = parse_order(ctx, r, &o, err);
-    if (rc == CRM_OK && o.external_id)
-        rc = imp_lookup(ctx->k, "SELECT id FROM orders WHERE external_id=?", o.external_id, id,
+    crm_order *o = r->prep;
+    void *own = NULL;
+    /* claimed first: a refused order's lines must not pass to the next one */
+    int rc = imp_lines_claim(ctx, imp_get(r, "external_id"), err);
+    if (rc == CRM_OK && !o && (rc = prepare_order(ctx, r, &own, err)) == CRM_OK)
+        o = own;
+    if (rc == CRM_OK)
+        rc = row_contact(ctx, r, &o->contact_id, err);
+    if (rc == CRM_OK && o->external_id)
+        rc = imp_lookup(ctx->k, "SELECT id FROM orders WHERE external_id=?", o->external_id, id,
                         err);
     if (rc == CRM_OK && *id)
-        rc = compare_order(ctx, *id, &o, err);
+        rc = compare_order(ctx, *id, o, err);
     else if (rc == CRM_OK) {
-        rc = order_lines(ctx, &o, err);
+        rc = imp_lines_fill(ctx, o, err);
         if (rc == CRM_OK)
-            rc = crm_order_add(ctx->k, &o, id, err);
+            rc = crm_order_add(ctx->k, o, id, err);
         if (rc == CRM_OK)
             rc = IMP_STORED;
     }
-    crm_order_clear(&o);
+    release_order(own);
     return rc;
 }
 
-const imp_entity imp_orders = {"orders", "order", order_columns, CRM_ENTITY_ORDER, apply_order};
+const imp_entity imp_orders = {"orders", "order", order_columns, CRM_ENTITY_ORDER, apply_order,
+                               prepare_order, release_order};
 
 /* ---- companies ----------------------------------------------------------------- */
 
@@ -353,7 +218,7 @@ static int apply_company(imp_ctx *ctx, const imp_row *r, int64_t *id, crm_err *e
 }
 
 const imp_entity imp_companies = {"companies", "company", company_columns, CRM_ENTITY_COMPANY,
-                                  apply_company};
+                                  apply_company, NULL, NULL};
 
 /* ---- interactions --------------------------------------------------------------- */
 
@@ -394,4 +259,4 @@ static int apply_interaction(imp_ctx *ctx, const imp_row *r, int64_t *id, crm_er
 }
 
 const imp_entity imp_interactions = {"interactions", "interaction", interaction_columns,
-                                     CRM_ENTITY_INTERACTION, apply_interaction};
+                                     CRM_ENTITY_INTERACTION, apply_interaction, NULL, NULL};

@@ -1,5 +1,12 @@
 /* The import journal: one import_journal row per run, its counts rewritten
- * at each committed batch, the records it wrote (import_records), and undo. */
+ * at each committed batch, the records it wrote as id ranges (import_ranges),
+ * and undo.
+ *
+ * A run keeps one pending range in memory and writes it (one row) when the
+ * next id does not extend it, and before each batch commits: a range never
+ * spans two transactions, so a batch rolled back takes its rows with it and
+ * imp_journal_discard() drops the pending one. A fresh import whose ids come
+ * consecutively costs one row per batch instead of one per record. */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,10 +22,68 @@ static int exec_step(crm_kernel *k, sqlite3_stmt *st, const char *what, crm_err 
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? CRM_OK : crm_store_error(k->store, what, err);
 }
 
+/* Writes the pending range (one row) and forgets it. Two rows of a run can
+ * start at the same id: a record updated twice, the second time followed by
+ * others. The row already there then keeps its action (the first one wins,
+ * as for a single record) and grows to cover both; "stored" gives way, so a
+ * doubt refuses an undo rather than deleting a record the run did not
+ * create. ON CONFLICT ... DO UPDATE and CASE (not max()) are what SQLite and
+ * PostgreSQL share. */
+static int flush_range(imp_journal *j, crm_err *err)
+{
+    static const char *const actions[] = {NULL, "stored", "updated", NULL, "merged"};
+    if (!j->action)
+        return CRM_OK;
+    sqlite3_stmt *st = crm_store_stmt(j->k->store,
+        "INSERT INTO import_ranges(import_id, entity, action, first_id, last_id) "
+        "VALUES(?,?,?,?,?) ON CONFLICT(import_id, entity, first_id) DO UPDATE SET "
+        "last_id=CASE WHEN excluded.last_id > import_ranges.last_id THEN excluded.last_id "
+        "ELSE import_ranges.last_id END, "
+        "action=CASE WHEN import_ranges.action='stored' THEN excluded.action "
+        "ELSE import_ranges.action END", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, j->id);
+    sqlite3_bind_text(st, 2, j->ent->record, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, actions[j->action], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, j->first);
+    sqlite3_bind_int64(st, 5, j->last);
+    int rc = exec_step(j->k, st, "cannot record the imported rows", err);
+    if (rc == CRM_OK)
+        j->action = 0;
+    return rc;
+}
+
+/* True when this run already stored record `id` (written ranges of its open
+ * or committed batches). Ranges of one run never overlap a stored range, so
+ * the range starting nearest below `id` is the only candidate. */
+static int stored_before(imp_journal *j, int64_t id, bool *yes, crm_err *err)
+{
+    *yes = false;
+    if (id < j->stored_lo || id > j->stored_hi)
+        return CRM_OK;
+    sqlite3_stmt *st = crm_store_stmt(j->k->store,
+        "SELECT action='stored' AND last_id >= ?3 FROM import_ranges "
+        "WHERE import_id=?1 AND entity=?2 AND first_id <= ?3 ORDER BY first_id DESC LIMIT 1",
+        err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, j->id);
+    sqlite3_bind_text(st, 2, j->ent->record, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *yes = sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? CRM_OK
+               : crm_store_error(j->k->store, "cannot read the import journal", err);
+}
+
 int imp_journal_start(imp_journal *j, crm_kernel *k, const imp_entity *ent, const char *path,
                       crm_err *err)
 {
-    *j = (imp_journal){.k = k, .ent = ent};
+    *j = (imp_journal){.k = k, .ent = ent, .stored_lo = INT64_MAX};
     int rc = crm_kernel_begin(k, err);
     sqlite3_stmt *st = rc == CRM_OK ? crm_store_stmt(k->store,
         "INSERT INTO import_journal(entity, file, status, started_at, first_event_id) "
@@ -47,6 +112,9 @@ int imp_journal_update(imp_journal *j, const crm_import_report *r, uint64_t hash
     if (!j->id)
         return CRM_OK;
     crm_kernel *k = j->k;
+    int rc = flush_range(j, err);
+    if (rc != CRM_OK)
+        return rc;
     sqlite3_stmt *st = crm_store_stmt(k->store,
         "UPDATE import_journal SET n_read=?, n_stored=?, n_updated=?, n_unchanged=?,"
         " n_merged=?, n_rejected=?, status=coalesce(?, status), hash=coalesce(?, hash),"
@@ -69,62 +137,96 @@ int imp_journal_update(imp_journal *j, const crm_import_report *r, uint64_t hash
 
 int imp_journal_record(imp_journal *j, int64_t id, int outcome, crm_err *err)
 {
-    static const char *const actions[] = {NULL, "stored", "updated", NULL, "merged"};
-    if (!j->id || !id || !actions[outcome])
+    if (!j->id || !id || (outcome != IMP_STORED && outcome != IMP_UPDATED &&
+                          outcome != IMP_MERGED))
         return CRM_OK;
-    sqlite3_stmt *st = crm_store_stmt(j->k->store,
-        "INSERT OR IGNORE INTO import_records(import_id, entity, record_id, action) "
-        "VALUES(?,?,?,?)", err);
-    if (!st)
-        return err->code;
-    sqlite3_bind_int64(st, 1, j->id);
-    sqlite3_bind_text(st, 2, j->ent->record, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, id);
-    sqlite3_bind_text(st, 4, actions[outcome], -1, SQLITE_STATIC);
-    return exec_step(j->k, st, "cannot record an imported row", err);
+    if (j->action && id >= j->first && id <= j->last)
+        return CRM_OK; /* already noted: a record keeps its first action */
+    if (outcome != IMP_STORED) {
+        bool stored = false;
+        int rc = stored_before(j, id, &stored, err);
+        if (rc != CRM_OK || stored)
+            return rc; /* a record this run created stays "stored" */
+    } else {
+        if (id < j->stored_lo)
+            j->stored_lo = id;
+        if (id > j->stored_hi)
+            j->stored_hi = id;
+    }
+    if (j->action == outcome && j->last < INT64_MAX && id == j->last + 1) {
+        j->last = id;
+        return CRM_OK;
+    }
+    int rc = flush_range(j, err);
+    if (rc == CRM_OK) {
+        j->action = outcome;
+        j->first = j->last = id;
+    }
+    return rc;
+}
+
+void imp_journal_discard(imp_journal *j)
+{
+    j->action = 0;
 }
 
 /* ---- undo ---------------------------------------------------------------- */
 
-/* One refusal check: a query over the import's records returning (record, n). */
+/* Undo works on ranges, set-based: a check or a delete joins the run's
+ * ranges (a few hundred for a million records) to the records' indexes
+ * (`x BETWEEN first_id AND last_id`), never expanding ids one by one. The
+ * checks run in order and the first one refusing stops: once the first has
+ * passed, every range is "stored", and stored ranges never overlap. */
+
+/* One refusal check: a query over the import's ranges returning (record, detail). */
 typedef struct undo_check {
     const char *record;   /* entity it applies to, NULL = all */
-    const char *sql;      /* ?1 = import id, ?2 = last_event_id; returns record_id, detail */
+    const char *sql;      /* ?1 = import id, ?2 = last_event_id, ?3 = record ("contact") */
     const char *why;      /* printf: record id, detail */
 } undo_check;
 
 static const undo_check undo_checks[] = {
     {NULL,
-     "SELECT record_id, action FROM import_records WHERE import_id=?1 AND action<>'stored' "
-     "LIMIT 1",
+     "SELECT first_id, action FROM import_ranges WHERE import_id=?1 AND action<>'stored' "
+     "ORDER BY entity, first_id LIMIT 1",
      "it %2$s existing record %1$lld: only an import that created records can be undone"},
+    /* Events since the import naming one of its records: for each event, the
+     * one range that can hold its id (the nearest starting below it). */
     {NULL,
-     "SELECT r.record_id, e.type || ' (event ' || e.id || ')' FROM import_records r "
-     "JOIN events e ON e.id > ?2 AND e.type LIKE r.entity || '.%' "
-     "AND json_extract(e.payload, '$.' || r.entity || '_id') = r.record_id "
-     "WHERE r.import_id=?1 LIMIT 1",
+     "SELECT x.rid, x.what FROM (SELECT e.type || ' (event ' || e.id || ')' AS what,"
+     " json_extract(e.payload, '$.' || ?3 || '_id') AS rid FROM events e"
+     " WHERE e.id > ?2 AND e.type LIKE ?3 || '.%') x"
+     " WHERE x.rid IS NOT NULL AND (SELECT r.last_id FROM import_ranges r"
+     "  WHERE r.import_id=?1 AND r.entity=?3 AND r.first_id <= x.rid"
+     "  ORDER BY r.first_id DESC LIMIT 1) >= x.rid LIMIT 1",
      "record %lld was changed since the import: %s"},
     {"contact",
-     "SELECT r.record_id, x.what FROM import_records r JOIN ("
-     " SELECT contact_id AS cid, 'an order recorded since' AS what FROM orders"
-     " UNION ALL SELECT contact_id, 'an interaction recorded since' FROM interactions"
-     " UNION ALL SELECT contact_id, 'a consent recorded since' FROM consents) x"
-     " ON x.cid = r.record_id WHERE r.import_id=?1 LIMIT 1",
+     "SELECT o.contact_id, 'an order recorded since' FROM import_ranges r JOIN orders o"
+     " ON o.contact_id BETWEEN r.first_id AND r.last_id WHERE r.import_id=?1 AND r.entity=?3"
+     " UNION ALL SELECT i.contact_id, 'an interaction recorded since' FROM import_ranges r"
+     " JOIN interactions i ON i.contact_id BETWEEN r.first_id AND r.last_id"
+     " WHERE r.import_id=?1 AND r.entity=?3"
+     " UNION ALL SELECT c.contact_id, 'a consent recorded since' FROM import_ranges r"
+     " JOIN consents c ON c.contact_id BETWEEN r.first_id AND r.last_id"
+     " WHERE r.import_id=?1 AND r.entity=?3 LIMIT 1",
      "contact %lld has %s: delete it first, or keep the import"},
     {"company",
-     "SELECT r.record_id, 'contacts' FROM import_records r JOIN contacts c"
-     " ON c.company_id = r.record_id WHERE r.import_id=?1 LIMIT 1",
+     "SELECT c.company_id, 'contacts' FROM import_ranges r JOIN contacts c"
+     " ON c.company_id BETWEEN r.first_id AND r.last_id WHERE r.import_id=?1 AND r.entity=?3"
+     " LIMIT 1",
      "company %lld has %s linked to it since the import"},
 };
 
 static int run_check(crm_kernel *k, const undo_check *c, int64_t id, int64_t last_event,
-                     crm_err *err)
+                     const char *record, crm_err *err)
 {
     sqlite3_stmt *st = crm_store_stmt(k->store, c->sql, err);
     if (!st)
         return err->code;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, last_event);
+    if (sqlite3_bind_parameter_count(st) >= 3)
+        sqlite3_bind_text(st, 3, record, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         char why[512];
@@ -137,32 +239,35 @@ static int run_check(crm_kernel *k, const undo_check *c, int64_t id, int64_t las
     return rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "undo check failed", err);
 }
 
+/* The ids of the import's records present in TABLE(COL), for an IN (...). */
+#define IN_RANGES(entity, table, col)                                                       \
+    " IN (SELECT x." col " FROM import_ranges r JOIN " table " x ON x." col                 \
+    " BETWEEN r.first_id AND r.last_id WHERE r.import_id=?1 AND r.entity='" entity "')"
+
 static const struct {
     const char *record;
     const char *const sql[4];
 } undo_deletes[] = {
     {"contact",
-     {"DELETE FROM contact_tags WHERE contact_id IN (SELECT record_id FROM import_records "
-      "WHERE import_id=?1 AND entity='contact')",
-      "DELETE FROM custom_values WHERE entity='contact' AND entity_id IN (SELECT record_id "
-      "FROM import_records WHERE import_id=?1 AND entity='contact')",
-      "DELETE FROM contacts WHERE id IN (SELECT record_id FROM import_records "
-      "WHERE import_id=?1 AND entity='contact')"}},
+     {"DELETE FROM contact_tags WHERE contact_id" IN_RANGES("contact", "contact_tags",
+                                                            "contact_id"),
+      "DELETE FROM custom_values WHERE entity='contact' AND entity_id IN (SELECT x.entity_id"
+      " FROM import_ranges r JOIN custom_values x ON x.entity='contact' AND x.entity_id"
+      " BETWEEN r.first_id AND r.last_id WHERE r.import_id=?1 AND r.entity='contact')",
+      "DELETE FROM contacts WHERE id" IN_RANGES("contact", "contacts", "id")}},
     {"order",
-     {"DELETE FROM order_lines WHERE order_id IN (SELECT record_id FROM import_records "
-      "WHERE import_id=?1 AND entity='order')",
-      "DELETE FROM custom_values WHERE entity='order' AND entity_id IN (SELECT record_id "
-      "FROM import_records WHERE import_id=?1 AND entity='order')",
-      "DELETE FROM orders WHERE id IN (SELECT record_id FROM import_records "
-      "WHERE import_id=?1 AND entity='order')"}},
+     {"DELETE FROM order_lines WHERE order_id" IN_RANGES("order", "order_lines", "order_id"),
+      "DELETE FROM custom_values WHERE entity='order' AND entity_id IN (SELECT x.entity_id"
+      " FROM import_ranges r JOIN custom_values x ON x.entity='order' AND x.entity_id"
+      " BETWEEN r.first_id AND r.last_id WHERE r.import_id=?1 AND r.entity='order')",
+      "DELETE FROM orders WHERE id" IN_RANGES("order", "orders", "id")}},
     {"company",
-     {"DELETE FROM custom_values WHERE entity='company' AND entity_id IN (SELECT record_id "
-      "FROM import_records WHERE import_id=?1 AND entity='company')",
-      "DELETE FROM companies WHERE id IN (SELECT record_id FROM import_records "
-      "WHERE import_id=?1 AND entity='company')"}},
+     {"DELETE FROM custom_values WHERE entity='company' AND entity_id IN (SELECT x.entity_id"
+      " FROM import_ranges r JOIN custom_values x ON x.entity='company' AND x.entity_id"
+      " BETWEEN r.first_id AND r.last_id WHERE r.import_id=?1 AND r.entity='company')",
+      "DELETE FROM companies WHERE id" IN_RANGES("company", "companies", "id")}},
     {"interaction",
-     {"DELETE FROM interactions WHERE id IN (SELECT record_id FROM import_records "
-      "WHERE import_id=?1 AND entity='interaction')"}},
+     {"DELETE FROM interactions WHERE id" IN_RANGES("interaction", "interactions", "id")}},
 };
 
 static int undo_delete(crm_kernel *k, const char *record, int64_t id, crm_err *err)
@@ -182,7 +287,8 @@ static int load_journal(crm_kernel *k, int64_t id, char *record, size_t size,
 {
     sqlite3_stmt *st = crm_store_stmt(k->store,
         "SELECT j.entity, j.status, j.last_event_id,"
-        " (SELECT count(*) FROM import_records r WHERE r.import_id=j.id)"
+        " (SELECT coalesce(sum(r.last_id - r.first_id + 1), 0) FROM import_ranges r"
+        "  WHERE r.import_id=j.id)"
         " FROM import_journal j WHERE j.id=?", err);
     if (!st)
         return err->code;
@@ -213,7 +319,7 @@ int crm_import_undo(crm_kernel *k, int64_t id, crm_err *err)
     rc = load_journal(k, id, record, sizeof record, &last_event, &n, err);
     for (size_t i = 0; rc == CRM_OK && i < sizeof undo_checks / sizeof undo_checks[0]; i++)
         if (!undo_checks[i].record || strcmp(undo_checks[i].record, record) == 0)
-            rc = run_check(k, &undo_checks[i], id, last_event, err);
+            rc = run_check(k, &undo_checks[i], id, last_event, record, err);
     if (rc == CRM_OK)
         rc = undo_delete(k, record, id, err);
     if (rc == CRM_OK)

@@ -210,6 +210,172 @@ int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
     return rc;
 }
 
+/* ---- CSV, pull style ------------------------------------------------------------ */
+
+/* The same parser and callbacks as imp_read_csv, but the caller asks for
+ * rows one at a time: libcsv pushes a chunk's records into a queue that
+ * imp_csv_next hands out. Memory stays bounded by one chunk's records. */
+typedef struct qrow {
+    int64_t line;
+    size_t n, cell0;   /* cells: offs[cell0 .. cell0+n) into the queue arena */
+    size_t error;      /* arena offset of the reader's reason, or SIZE_MAX */
+} qrow;
+
+struct imp_csv {
+    struct csv_parser p;
+    csv_state st;
+    char *buf;
+    bool first, done;
+    qrow *rows;
+    size_t n_rows, cap_rows, next;
+    size_t *offs;
+    size_t n_offs, cap_offs;
+    char *arena;
+    size_t used, cap_arena;
+    char *cells[MAX_CELLS];   /* the row handed out last */
+};
+
+static int q_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return CRM_OK;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * elem);
+    if (!q)
+        return CRM_ENOMEM;
+    *p = q;
+    *cap = n;
+    return CRM_OK;
+}
+
+static size_t q_str(imp_csv *r, const char *s)
+{
+    size_t len = strlen(s) + 1, at = r->used;
+    if (q_grow((void **)&r->arena, &r->cap_arena, at + len, 1) != CRM_OK)
+        return SIZE_MAX;
+    memcpy(r->arena + at, s, len);
+    r->used += len;
+    return at;
+}
+
+/* imp_row_fn of the pull reader: copies the row into the queue. */
+static int q_push(void *ud, imp_row *row)
+{
+    imp_csv *r = ud;
+    if (q_grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows) != CRM_OK ||
+        q_grow((void **)&r->offs, &r->cap_offs, r->n_offs + row->n, sizeof *r->offs) != CRM_OK)
+        return CRM_ENOMEM;
+    qrow *q = &r->rows[r->n_rows];
+    *q = (qrow){.line = row->line, .n = row->n, .cell0 = r->n_offs, .error = SIZE_MAX};
+    for (size_t i = 0; i < row->n; i++)
+        if ((r->offs[r->n_offs + i] = q_str(r, row->cells[i])) == SIZE_MAX)
+            return CRM_ENOMEM;
+    if (row->error && (q->error = q_str(r, row->error)) == SIZE_MAX)
+        return CRM_ENOMEM;
+    r->n_offs += row->n;
+    r->n_rows++;
+    return 0;
+}
+
+int imp_csv_open(imp_csv **out, imp_source *src, crm_err *err)
+{
+    imp_csv *r = calloc(1, sizeof *r);
+    *out = NULL;
+    if (!r || !(r->buf = malloc(CHUNK)) || csv_init(&r->p, CSV_APPEND_NULL | CSV_REPALL_NL)) {
+        if (r)
+            free(r->buf);
+        free(r);
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    }
+    csv_set_space_func(&r->p, no_space);
+    r->st = (csv_state){.src = src, .fn = q_push, .ud = r, .line = 1};
+    r->first = true;
+    *out = r;
+    return CRM_OK;
+}
+
+/* The end of the input: strict about a quote never closed, as imp_read_csv. */
+static int q_fini(imp_csv *r, crm_err *err)
+{
+    r->done = true;
+    if (ferror(r->st.src->f))
+        return crm_err_set(err, CRM_EIO, "read error");
+    csv_set_opts(&r->p, CSV_APPEND_NULL | CSV_REPALL_NL | CSV_STRICT | CSV_STRICT_FINI);
+    if (csv_fini(&r->p, on_cell, on_record, &r->st) != 0 && !r->st.stop)
+        return crm_err_set(err, CRM_EINVAL,
+                           "CSV parse error: the quoted cell starting on line %lld is never "
+                           "closed (a stray '\"'?): fix the file and import it again",
+                           (long long)r->st.line);
+    if (!r->st.stop && !r->st.header)
+        return crm_err_set(err, CRM_EINVAL, "the file is empty: expected a header row");
+    return CRM_OK;
+}
+
+/* Parses the next chunk into the emptied queue (the end of input at EOF). */
+static int q_fill(imp_csv *r, crm_err *err)
+{
+    r->n_rows = r->next = r->n_offs = r->used = 0;
+    imp_source *src = r->st.src;
+    size_t got = fread(r->buf, 1, CHUNK, src->f);
+    int rc = CRM_OK;
+    if (got == 0)
+        rc = q_fini(r, err);
+    else {
+        hash_bytes(src, r->buf, got);
+        const char *data = r->buf;
+        if (r->first && got >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+            data += 3;
+            got -= 3;
+        }
+        if (r->first) {
+            src->delim = detect_delim(data, got);
+            csv_set_delim(&r->p, (unsigned char)src->delim);
+            r->first = false;
+        }
+        if (csv_parse(&r->p, data, got, on_cell, on_record, &r->st) != got && !r->st.stop)
+            rc = crm_err_set(err, CRM_EINVAL, "CSV parse error near line %lld: %s",
+                             (long long)r->st.line, csv_strerror(csv_error(&r->p)));
+    }
+    if (rc == CRM_OK && r->st.stop)
+        rc = crm_err_set(err, r->st.stop, "out of memory");
+    if (rc != CRM_OK)
+        r->done = true;
+    return rc;
+}
+
+int imp_csv_next(imp_csv *r, imp_row *row, crm_err *err)
+{
+    while (r->next == r->n_rows) {
+        if (r->done)
+            return 0;
+        int rc = q_fill(r, err);
+        if (rc != CRM_OK)
+            return rc;
+    }
+    const qrow *q = &r->rows[r->next++];
+    for (size_t i = 0; i < q->n; i++)
+        r->cells[i] = r->arena + r->offs[q->cell0 + i];
+    *row = (imp_row){.line = q->line, .n = q->n, .names = r->st.header, .cells = r->cells,
+                     .error = q->error == SIZE_MAX ? NULL : r->arena + q->error,
+                     .names_stable = true};
+    return 1;
+}
+
+void imp_csv_close(imp_csv *r)
+{
+    if (!r)
+        return;
+    csv_free(&r->p);
+    free_state(&r->st);
+    free(r->buf);
+    free(r->rows);
+    free(r->offs);
+    free(r->arena);
+    free(r);
+}
+
 /* ---- JSON Lines ----------------------------------------------------------- */
 
 /* Text of a JSON scalar, arrays joined with '|' (tags); NULL for null/objects. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end: crm import / export through the real binary — counts, reject
-# file, re-import, dry run, undo, a kill -9 mid-import then a re-run (no
-# loss, no duplicate), export round trip with formula payloads.
+# file, re-import, dry run, undo (also of a schema 2 journal), a kill -9
+# mid-import then a re-run (no loss, no duplicate), export round trip with
+# formula payloads.
 # Needs CRM (the binary); ctest sets it and CRM_TEST_LIB.
 set -euo pipefail
 
@@ -77,6 +78,45 @@ assert_exit 2 crm import undo 99999999999999999999
 assert_contains "$ERR" "'99999999999999999999' is not an import id"
 assert_exit 0 crm import list
 assert_contains "$OUT" "undone"
+
+# ---- a database from before import_ranges (kernel schema 2) -------------------------
+# Schema 2 journaled one import_records row per record. Take a database back
+# to it (valid while migration 3 is the newest kernel migration), then
+# `crm init` moves the rows to ranges and undo works on them.
+printf 'external_id,first_name\nV1,A\nV2,B\nV3,C\n' >"$dir/v.csv"
+assert_exit 0 crm import contacts "$dir/v.csv" --json
+v2_import=$(json_get "$OUT" id)
+if [ "$(sql "SELECT max(version) FROM schema_migrations WHERE owner='kernel'")" = 3 ]; then
+    python3 - "$dir/t.db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("""
+BEGIN;
+CREATE TABLE import_records(
+ import_id INTEGER NOT NULL REFERENCES import_journal(id) ON DELETE CASCADE,
+ entity TEXT NOT NULL, record_id INTEGER NOT NULL,
+ action TEXT NOT NULL CHECK(action='stored' OR action='updated' OR action='merged'),
+ PRIMARY KEY(import_id, entity, record_id)) WITHOUT ROWID;
+CREATE INDEX import_records_record ON import_records(entity, record_id);
+INSERT INTO import_records SELECT r.import_id, r.entity, c.id, r.action
+ FROM import_ranges r JOIN contacts c ON c.id BETWEEN r.first_id AND r.last_id;
+DROP TABLE import_ranges;
+DELETE FROM schema_migrations WHERE owner='kernel' AND version=3;
+COMMIT;
+""")
+EOF
+    assert_eq 3 "$(sql "SELECT count(*) FROM import_records WHERE import_id=$v2_import")" \
+        "schema 2 journal"
+    assert_exit 0 crm init
+    assert_eq 0 "$(sql "SELECT count(*) FROM sqlite_master WHERE name='import_records'")" \
+        "import_records dropped"
+    assert_eq "1 3" "$(sql "SELECT count(*) || ' ' || sum(last_id - first_id + 1)
+                            FROM import_ranges WHERE import_id=$v2_import")" \
+        "one range for the import's 3 records"
+fi
+assert_exit 0 crm import undo "$v2_import"
+assert_eq 0 "$(sql "SELECT count(*) FROM contacts WHERE external_id LIKE 'V%'")" \
+    "upgraded import undone"
 
 # ---- kill -9 mid-import, then re-run ----------------------------------------------
 n=30000

@@ -11,16 +11,17 @@
 #include "import/import.h"
 #include "kernel.h"
 #include "model.h"
+#include "schema.h"
+#include "store.h"
 
 typedef struct fx {
     char *dir;
     crm_kernel *k;
 } fx;
 
-static int setup(void **state)
+/* Opens the kernel on f->dir/crm.db (created, or upgraded, by the open). */
+static int open_kernel(fx *f)
 {
-    fx *f = calloc(1, sizeof *f);
-    f->dir = crm_test_tmpdir();
     char db[4200];
     snprintf(db, sizeof db, "%s/crm.db", f->dir);
     unsetenv("CRM_CONFIG");
@@ -35,8 +36,15 @@ static int setup(void **state)
     if (crm_kernel_open(&f->k, &o, &err) != CRM_OK)
         fail_msg("open: %s", err.msg);
     free(cfg);
-    *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = crm_test_tmpdir();
+    *state = f;
+    return open_kernel(f);
 }
 
 static int teardown(void **state)
@@ -70,6 +78,22 @@ static char *text_of(fx *f, const char *sql)
         out = strdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     return out;
+}
+
+/* Contacts not covered by import `id`'s ranges, plus ids its ranges cover
+ * that are no contact: 0 when the journal says exactly what was written. */
+static int64_t uncovered(fx *f, int64_t id)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM contacts c WHERE NOT EXISTS (SELECT 1 FROM "
+             "import_ranges r WHERE r.import_id=%lld AND c.id BETWEEN r.first_id AND r.last_id))"
+             " + (SELECT coalesce(sum(last_id - first_id + 1), 0) FROM import_ranges "
+             "WHERE import_id=%lld) - (SELECT count(*) FROM contacts c WHERE EXISTS (SELECT 1 "
+             "FROM import_ranges r WHERE r.import_id=%lld AND c.id BETWEEN r.first_id AND "
+             "r.last_id))",
+             (long long)id, (long long)id, (long long)id);
+    return count(f, sql);
 }
 
 static void check_identity(const crm_import_report *r)
@@ -302,7 +326,10 @@ static void test_batches_and_journal(void **state)
     assert_int_equal(count(f, "SELECT count(*) FROM import_journal WHERE status='done' AND "
                               "n_read=2500 AND n_stored=2500 AND hash LIKE 'fnv1a64:%'"),
                      1);
-    assert_int_equal(count(f, "SELECT count(*) FROM import_records"), 2500);
+    /* the journal covers exactly the stored records, one range per batch at most */
+    assert_int_equal(count(f, "SELECT sum(last_id - first_id + 1) FROM import_ranges"), 2500);
+    assert_int_equal(uncovered(f, r.id), 0);
+    assert_true(count(f, "SELECT count(*) FROM import_ranges") <= 25);
     free(path);
 }
 
@@ -343,7 +370,9 @@ static void test_batch_fallback(void **state)
                      99);
     assert_int_equal(count(f, "SELECT count(*) FROM contact_tags"), 248);
     assert_int_equal(count(f, "SELECT count(*) FROM events WHERE type='contact.created'"), 248);
-    assert_int_equal(count(f, "SELECT count(*) FROM import_records"), 248);
+    assert_int_equal(count(f, "SELECT sum(last_id - first_id + 1) FROM import_ranges"), 248);
+    assert_int_equal(uncovered(f, r.id), 0);
+    assert_true(count(f, "SELECT count(*) FROM import_ranges") <= 3);
     assert_int_equal(count(f, "SELECT count(*) FROM import_journal WHERE status='done' AND "
                               "n_read=250 AND n_stored=248 AND n_rejected=2"),
                      1);
@@ -400,6 +429,197 @@ static void test_undo(void **state)
     crm_order_clear(&o);
     assert_int_equal(crm_import_undo(f->k, r3.id, &err), CRM_EINVAL);
     assert_non_null(strstr(err.msg, "has an order"));
+}
+
+/* The journal stays exact when batches are re-run record by record: rows
+ * that fail after writing (first, middle and last of their batch, and the
+ * file's last row), updates of older records among new ones. The stored
+ * ranges cover exactly the new contacts, the updated ranges exactly the
+ * updated ones, and a rolled-back batch leaves no range behind. */
+static void test_journal_ranges_rerun(void **state)
+{
+    fx *f = *state;
+    run(f, "contacts", "old.csv", "external_id,first_name\nE0,Old\nE1,Old\nE2,Old\nE3,Old\n"
+                                  "E4,Old\n");
+    char text[4096] = "external_id,first_name,tags\n";
+    for (int i = 0, e = 0; i < 40; i++) {
+        snprintf(text + strlen(text), sizeof text - strlen(text), "N%d,New,%s\n", i,
+                 i == 0 || i == 9 || i == 15 || i == 39 ? "boom" : "vip");
+        if (i % 8 == 3)
+            snprintf(text + strlen(text), sizeof text - strlen(text), "E%d,Changed,\n", e++);
+    }
+    char *path = crm_test_write_file(f->dir, "rerun.csv", text);
+    crm_err err = {0};
+    assert_int_equal(crm_store_exec(f->k->store,
+                                    "CREATE TEMP TRIGGER boom AFTER INSERT ON contact_tags "
+                                    "WHEN NEW.tag = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                                    &err),
+                     CRM_OK);
+    crm_import_opts o = {.entity = "contacts", .path = path, .batch_size = 10};
+    crm_import_report r = run_opts(f, &o);
+    assert_int_equal(r.stored, 36);
+    assert_int_equal(r.updated, 5);
+    assert_int_equal(r.rejected, 4);
+    char sql[1024];
+    /* ids each action's ranges cover, and the contacts behind them */
+    static const struct {
+        const char *action, *like;
+        int64_t n;
+    } want[] = {{"stored", "N%", 36}, {"updated", "E%", 5}};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT coalesce(sum(last_id - first_id + 1), 0) FROM import_ranges "
+                 "WHERE import_id=%lld AND action='%s'", (long long)r.id, want[i].action);
+        assert_int_equal(count(f, sql), want[i].n);
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM contacts c WHERE external_id LIKE '%s' AND EXISTS "
+                 "(SELECT 1 FROM import_ranges r WHERE r.import_id=%lld AND r.action='%s' "
+                 "AND c.id BETWEEN r.first_id AND r.last_id)",
+                 want[i].like, (long long)r.id, want[i].action);
+        assert_int_equal(count(f, sql), want[i].n);
+    }
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts WHERE external_id LIKE 'N%'"), 36);
+    /* the failed rows are nowhere, and one batch re-run did not split the ranges per row */
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts WHERE external_id IN "
+                              "('N0','N9','N15','N39')"),
+                     0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM import_ranges WHERE import_id=%lld",
+             (long long)r.id);
+    assert_true(count(f, sql) <= 15);
+    assert_int_equal(crm_import_undo(f->k, r.id, &err), CRM_EINVAL);
+    assert_non_null(strstr(err.msg, "it updated existing record 1:"));
+    free(path);
+}
+
+/* A batch that fails for good (here: its reject cannot be written) is
+ * rolled back with the ids it had noted: the failed run's journal covers
+ * exactly the batches it committed. */
+static void test_journal_failed_batch(void **state)
+{
+    fx *f = *state;
+    char text[2048] = "external_id,email\n";
+    for (int i = 0; i < 25; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "X%d,x%d@%s\n", i, i,
+                 i == 15 ? "" : "example.com");
+    char *path = crm_test_write_file(f->dir, "fails.csv", text);
+    char rejects[4200];
+    snprintf(rejects, sizeof rejects, "%s/no/such/dir/rejects.csv", f->dir);
+    crm_import_opts o = {.entity = "contacts", .path = path, .batch_size = 10,
+                         .rejects_path = rejects};
+    crm_import_report r;
+    crm_err err = {0};
+    assert_int_equal(crm_import_run(f->k, &o, &r, &err), CRM_EIO);
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 10);
+    assert_int_equal(count(f, "SELECT count(*) FROM import_journal WHERE status='failed'"), 1);
+    /* the journal counts what was committed, not the rolled-back batch */
+    assert_int_equal(count(f, "SELECT n_read FROM import_journal"), 10);
+    assert_int_equal(count(f, "SELECT n_stored FROM import_journal"), 10);
+    assert_int_equal(uncovered(f, r.id), 0);
+    /* what was committed can still be undone */
+    assert_int_equal(crm_import_undo(f->k, r.id, &err), CRM_OK);
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 0);
+    free(path);
+}
+
+/* A record written by several rows of one import keeps its first action,
+ * as with one journal row per record: a contact the import created and
+ * then updated is still "stored" (the import can be undone), in the same
+ * batch or a later one; an existing record updated twice, out of order,
+ * does not trip the journal. */
+static void test_journal_first_action_wins(void **state)
+{
+    fx *f = *state;
+    const char *twice = "external_id,first_name\nT1,A\nT2,A\nT1,B\nT2,B\nT3,A\n";
+    for (size_t batch = 1; batch <= 1000; batch += 999) {
+        char *path = crm_test_write_file(f->dir, "twice.csv", twice);
+        crm_import_opts o = {.entity = "contacts", .path = path, .batch_size = batch};
+        crm_import_report r = run_opts(f, &o);
+        free(path);
+        assert_int_equal(r.stored, 3);
+        assert_int_equal(r.updated, 2);
+        assert_int_equal(uncovered(f, r.id), 0);
+        assert_int_equal(count(f, "SELECT count(*) FROM import_ranges WHERE action<>'stored'"),
+                         0);
+        crm_err err = {0};
+        if (crm_import_undo(f->k, r.id, &err) != CRM_OK)
+            fail_msg("undo (batch %zu): %s", batch, err.msg);
+        assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 0);
+    }
+    run(f, "contacts", "e.csv", "external_id,first_name\nE1,A\nE2,A\nE3,A\n");
+    crm_import_report r = run(f, "contacts", "upd.csv",
+                              "external_id,first_name\nE1,B\nE3,B\nE1,C\nE2,B\nE3,C\n");
+    assert_int_equal(r.updated, 5);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM contacts c WHERE EXISTS (SELECT 1 FROM "
+             "import_ranges r WHERE r.import_id=%lld AND r.action='updated' AND c.id BETWEEN "
+             "r.first_id AND r.last_id)", (long long)r.id);
+    assert_int_equal(count(f, sql), 3);
+    crm_err err = {0};
+    assert_int_equal(crm_import_undo(f->k, r.id, &err), CRM_EINVAL);
+    assert_non_null(strstr(err.msg, "it updated existing record"));
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 3);
+}
+
+/* A database at kernel schema 2 journaled one import_records row per
+ * record: opening it moves them to ranges (consecutive ids of one action
+ * become one range), drops the old table, and undo works on the result. */
+static int setup_v2(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    f->dir = crm_test_tmpdir();
+    *state = f;
+    char db[4200];
+    snprintf(db, sizeof db, "%s/crm.db", f->dir);
+    crm_store *s = NULL;
+    crm_err err = {0};
+    size_t n = 0;
+    const crm_migration *m = crm_schema_kernel(&n);
+    if (crm_store_open(&s, db, &err) != CRM_OK ||
+        crm_store_migrate(s, "kernel", m, 2, NULL, &err) != CRM_OK ||
+        crm_store_exec(s,
+                       "INSERT INTO contacts(id, first_name, created_at, updated_at) VALUES"
+                       " (1,'a',0,0),(2,'b',0,0),(3,'c',0,0),(4,'d',0,0),(5,'e',0,0),"
+                       " (6,'f',0,0),(7,'g',0,0),(8,'h',0,0);"
+                       "INSERT INTO contact_tags VALUES(2,'vip'),(7,'vip');"
+                       "INSERT INTO import_journal(id, entity, file, status, started_at)"
+                       " VALUES(1,'contacts','a.csv','done',0),(2,'contacts','b.csv','done',0);"
+                       "INSERT INTO import_records VALUES(1,'contact',1,'stored'),"
+                       " (1,'contact',2,'stored'),(1,'contact',3,'stored'),"
+                       " (1,'contact',5,'stored'),(2,'contact',6,'updated'),"
+                       " (2,'contact',7,'stored'),(2,'contact',8,'stored')",
+                       &err) != CRM_OK)
+        fail_msg("v2 database: %s", err.msg);
+    crm_store_close(s);
+    return open_kernel(f);
+}
+
+static void test_migrate_records_to_ranges(void **state)
+{
+    fx *f = *state;
+    crm_err err = {0};
+    assert_true(crm_store_schema_version(f->k->store, "kernel", &err) >= 3);
+    assert_int_equal(count(f, "SELECT count(*) FROM sqlite_master WHERE name='import_records'"),
+                     0);
+    char *ranges = text_of(f, "SELECT group_concat(x, ' ') FROM (SELECT import_id || ':' || "
+                              "action || ':' || first_id || '-' || last_id AS x FROM "
+                              "import_ranges ORDER BY import_id, first_id)");
+    assert_string_equal(ranges, "1:stored:1-3 1:stored:5-5 2:updated:6-6 2:stored:7-8");
+    free(ranges);
+    assert_int_equal(crm_import_undo(f->k, 2, &err), CRM_EINVAL);
+    assert_non_null(strstr(err.msg, "it updated existing record 6:"));
+    assert_int_equal(crm_import_undo(f->k, 1, &err), CRM_OK);
+    char *left = text_of(f, "SELECT group_concat(id) FROM (SELECT id FROM contacts ORDER BY id)");
+    assert_string_equal(left, "4,6,7,8");
+    free(left);
+    assert_int_equal(count(f, "SELECT count(*) FROM contact_tags"), 1);
+    assert_int_equal(count(f, "SELECT json_extract(payload, '$.deleted') FROM events "
+                              "WHERE type='import.undone'"),
+                     4);
+    /* an import after the upgrade journals and undoes as usual */
+    crm_import_report r = run(f, "contacts", "after.csv", "external_id,first_name\nA1,x\nA2,y\n");
+    assert_int_equal(r.stored, 2);
+    assert_int_equal(crm_import_undo(f->k, r.id, &err), CRM_OK);
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 4);
 }
 
 /* ---- orders ----------------------------------------------------------------- */
@@ -638,6 +858,258 @@ static void test_vcard(void **state)
     assert_int_equal(r.unchanged, 1);
 }
 
+/* ---- order lines: merge join and staging ------------------------------------------ */
+
+/* A kernel of its own in a fresh directory, so that one test can import the
+ * same data from scratch several ways. */
+static fx lines_kernel(void)
+{
+    fx g = {.dir = crm_test_tmpdir()};
+    char db[4200];
+    snprintf(db, sizeof db, "%s/crm.db", g.dir);
+    char *cfg = crm_test_write_file(g.dir, "crm.yaml", "database: crm.db\n");
+    crm_open_opts o = {.config_path = cfg, .db_path = db, .create = true,
+                       .as_of = "2025-06-01T12:00:00Z"};
+    crm_err err = {0};
+    if (crm_kernel_open(&g.k, &o, &err) != CRM_OK)
+        fail_msg("open: %s", err.msg);
+    free(cfg);
+    return g;
+}
+
+static void lines_kernel_close(fx *g)
+{
+    crm_kernel_close(g->k);
+    crm_test_rmdir(g->dir);
+    free(g->dir);
+}
+
+/* The lines were staged (the scratch database is attached) rather than merged. */
+static bool lines_staged(fx *g)
+{
+    return count(g, "SELECT count(*) FROM pragma_database_list WHERE name='crm_import'") == 1;
+}
+
+/* Every stored order with its lines, in a stable order. */
+static char *lines_snapshot(fx *g)
+{
+    return text_of(g, "SELECT group_concat(x, ' | ') FROM (SELECT o.external_id || ',' || "
+                      "o.contact_id || ',' || o.total || ',' || o.currency || ',' || o.status "
+                      "|| ',' || coalesce(l.sku, '-') || ',' || coalesce(l.quantity, '-') || "
+                      "',' || coalesce(l.unit_price, '-') AS x FROM orders o LEFT JOIN "
+                      "order_lines l ON l.order_id = o.id ORDER BY o.external_id, l.id)");
+}
+
+/* `text` with its last row moved before its first data row (after the
+ * header line): unsorted, but each order's lines keep their order. */
+static char *rotate_rows(const char *text)
+{
+    size_t len = strlen(text), head = (size_t)(strchr(text, '\n') - text) + 1;
+    size_t last = len - 1;
+    while (last > head && text[last - 1] != '\n')
+        last--;
+    char *out = malloc(len + 1);
+    memcpy(out, text, head);
+    memcpy(out + head, text + last, len - last);
+    memcpy(out + head + len - last, text + head, last - head);
+    out[len] = '\0';
+    return out;
+}
+
+/* The data rows of `text` (after its header line) in reverse order. */
+static char *reverse_rows(const char *text)
+{
+    size_t len = strlen(text);
+    char *out = malloc(len + 2), *copy = strdup(text);
+    const char *nl = strchr(text, '\n');
+    size_t head = (size_t)(nl - text) + 1, at = head;
+    memcpy(out, text, head);
+    for (char *end = copy + len; end > copy + head;) {
+        char *start = end - 1;
+        while (start > copy + head && start[-1] != '\n')
+            start--;
+        memcpy(out + at, start, (size_t)(end - start));
+        at += (size_t)(end - start);
+        end = start;
+    }
+    out[at] = '\0';
+    free(copy);
+    return out;
+}
+
+/* BOM, CRLF, ';', a quoted ';' in a cell; sorted by order key. Orphans: the
+ * empty key, A00 (before the first order), B045 (between two), Z99 (after
+ * the last). B04's lines belong to an order refused for its contact. */
+static const char lines_text[] =
+    "\xEF\xBB\xBForder_external_id;sku;quantity;unit_price\r\n"
+    ";ORPHAN-E;1;1\r\n"              /* line 2 */
+    "A00;ORPHAN-A;1;1\r\n"           /* 3 */
+    "B01;S1;2;1.50\r\n"              /* 4 */
+    "B01;\"S;2\";1;2\r\n"            /* 5 */
+    "B04;X1;1;1\r\n"                 /* 6 */
+    "B04;X2;1;1\r\n"                 /* 7 */
+    "B045;ORPHAN-M;1;1\r\n"          /* 8 */
+    "B05;S5;1;4\r\n"                 /* 9 */
+    "B06;S6;zero;1\r\n"              /* 10 */
+    "B06;S6b;1;1\r\n"                /* 11 */
+    "B07;S7;3;1\r\n"                 /* 12 */
+    "B08;S8;1;3.00\r\n"              /* 13 */
+    "Z99;ORPHAN-Z;1;1\r\n";          /* 14 */
+
+static const char lines_orders[] = "external_id,contact_external_id,placed_at,total\n"
+                                   "B01,C1,2025-02-01,\n"
+                                   "B02,C1,2025-02-01,7.00\n"
+                                   "B03,C1,2025-02-01,\n"
+                                   "B04,C404,2025-02-01,\n"
+                                   "B05,C2,2025-02-01,\n"
+                                   "B06,C2,2025-02-01,\n"
+                                   "B07,C2,2025-02-01,\n"
+                                   "B08,C1,2025-02-01,3.00\n";
+
+/* Imports lines_orders with lines_text, either as they are (sorted: the
+ * merge) or with the lines (one moved) or the orders (reversed) out of
+ * order (staging). Returns the
+ * snapshot of what was stored; checks what every way must give. */
+static char *lines_case(int how)
+{
+    fx g = lines_kernel();
+    run(&g, "contacts", "c.csv", "external_id,first_name\nC1,Al\nC2,Bo\n");
+    char *ltext = how == 1 ? rotate_rows(lines_text) : strdup(lines_text);
+    char *otext = how == 2 ? reverse_rows(lines_orders) : strdup(lines_orders);
+    char *lines = crm_test_write_file(g.dir, "l.csv", ltext);
+    char *path = crm_test_write_file(g.dir, "o.csv", otext);
+    crm_import_opts o = {.entity = "orders", .path = path, .lines_path = lines};
+    crm_import_report r = run_opts(&g, &o);
+    assert_int_equal(lines_staged(&g), how != 0);
+    assert_int_equal(r.read, 8);
+    assert_int_equal(r.stored, 5);
+    assert_int_equal(r.rejected, 3);
+    /* the bad line names its line; the refused orders' lines went nowhere */
+    const char *rej = read_all(r.rejects_path);
+    assert_non_null(strstr(rej, how == 1 ? "lines file line 11: quantity: 'zero'"
+                                         : "lines file line 10: quantity: 'zero'"));
+    assert_non_null(strstr(rej, "total: is required (no lines for this order)"));
+    assert_non_null(strstr(rej, "'C404' matches no contact"));
+    assert_int_equal(count(&g, "SELECT count(*) FROM order_lines"), 5);
+    assert_int_equal(count(&g, "SELECT count(*) FROM order_lines l JOIN orders o ON "
+                               "o.id = l.order_id WHERE o.external_id = 'B05'"), 1);
+    assert_int_equal(count(&g, "SELECT count(*) FROM order_lines l JOIN orders o ON "
+                               "o.id = l.order_id WHERE o.external_id = 'B07' AND l.sku='S7'"),
+                     1);
+    assert_int_equal(count(&g, "SELECT count(*) FROM order_lines WHERE sku LIKE 'X%' OR "
+                               "sku LIKE 'S6%' OR sku LIKE 'ORPHAN%'"), 0);
+    /* the orphans, each once, with the line they are on */
+    char rpath[4200];
+    snprintf(rpath, sizeof rpath, "%s/l.rejects.csv", g.dir);
+    const char *orphans = read_all(rpath);
+    assert_non_null(orphans);
+    assert_non_null(strstr(orphans, "order_external_id,sku,quantity,unit_price,line,reason\n"));
+    assert_non_null(strstr(orphans, how == 1 ? "B045,ORPHAN-M,1,1,9," : "B045,ORPHAN-M,1,1,8,"));
+    assert_non_null(strstr(orphans, "'B045' matches no order in the orders file"));
+    assert_non_null(strstr(orphans, how == 1 ? ",ORPHAN-E,1,1,3,order_external_id: is required"
+                                             : ",ORPHAN-E,1,1,2,order_external_id: is required"));
+    assert_non_null(strstr(orphans, "A00,ORPHAN-A,1,1,"));
+    assert_non_null(strstr(orphans, "Z99,ORPHAN-Z,1,1,"));
+    int n = 0;
+    for (const char *p = orphans; *p; p++)
+        n += *p == '\n';
+    assert_int_equal(n, 5); /* header + 4: B04's lines are not orphans */
+    /* a run without orphans leaves no stale reject file behind */
+    free(ltext);
+    ltext = strdup("order_external_id,sku,quantity,unit_price\nB01,S1,2,1.50\nB01,S;2,1,2\n");
+    free(crm_test_write_file(g.dir, "l.csv", ltext));
+    r = run_opts(&g, &o);
+    assert_int_equal(r.unchanged, 5);
+    assert_null(fopen(rpath, "r"));
+    char *snap = lines_snapshot(&g);
+    free(ltext);
+    free(otext);
+    free(lines);
+    free(path);
+    lines_kernel_close(&g);
+    return snap;
+}
+
+/* The merge (both files sorted) and staging (lines, or orders, unsorted)
+ * store the same orders and lines, reject the same, report the same
+ * orphans. */
+static void test_lines_merge_vs_staging(void **state)
+{
+    (void)state;
+    char *merged = lines_case(0), *staged_lines = lines_case(1), *staged_orders = lines_case(2);
+    assert_non_null(merged);
+    assert_string_equal(merged, staged_lines);
+    assert_string_equal(merged, staged_orders);
+    assert_non_null(strstr(merged, "B01,1,500,EUR,placed,S1,2,150 | B01,1,500,EUR,placed,S;2,1,200"));
+    free(merged);
+    free(staged_lines);
+    free(staged_orders);
+}
+
+/* A batch whose fast run failed after writing is run again in safe mode:
+ * the merge must hand the same lines again, and a re-run must store each
+ * line exactly once. The failing order sits near the end of its batch so
+ * that the re-run reaches far back. */
+static void test_lines_batch_rerun(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 2; how++) {
+        fx g = lines_kernel();
+        run(&g, "contacts", "c.csv", "external_id,first_name\nC1,Al\n");
+        size_t cap = 200000, lo = 0, ll = 0;
+        char *otext = malloc(cap), *ltext = malloc(cap);
+        lo = (size_t)snprintf(otext, cap, "external_id,contact_external_id,placed_at\n");
+        ll = (size_t)snprintf(ltext, cap, "order_external_id,sku,quantity,unit_price\n");
+        int total = 0;
+        for (int i = 0; i < 250; i++) {
+            lo += (size_t)snprintf(otext + lo, cap - lo, "R%03d,C1,2025-03-01\n", i);
+            for (int j = 0; j <= i % 3; j++, total++)
+                ll += (size_t)snprintf(ltext + ll, cap - ll, "R%03d,%s%d-%d,%d,1.25\n", i,
+                                       i == 197 && j == 1 ? "BOOM" : "K", i, j, j + 1);
+        }
+        char *lines_sorted = ltext, *lines = NULL;
+        if (how) /* staging: the same lines, unsorted */
+            lines_sorted = rotate_rows(ltext);
+        lines = crm_test_write_file(g.dir, "l.csv", lines_sorted);
+        char *path = crm_test_write_file(g.dir, "o.csv", otext);
+        crm_err err = {0};
+        assert_int_equal(crm_store_exec(g.k->store,
+                                        "CREATE TEMP TRIGGER boom AFTER INSERT ON order_lines "
+                                        "WHEN NEW.sku LIKE 'BOOM%' BEGIN SELECT "
+                                        "RAISE(ABORT, 'boom'); END",
+                                        &err),
+                         CRM_OK);
+        crm_import_opts o = {.entity = "orders", .path = path, .lines_path = lines,
+                             .batch_size = 100};
+        crm_import_report r = run_opts(&g, &o);
+        assert_int_equal(lines_staged(&g), how);
+        assert_int_equal(r.stored, 249);
+        assert_int_equal(r.rejected, 1);
+        assert_non_null(strstr(read_all(r.rejects_path), "R197,"));
+        assert_int_equal(count(&g, "SELECT count(*) FROM order_lines"), total - 3); /* R197's */
+        assert_int_equal(count(&g, "SELECT count(*) FROM (SELECT order_id, sku FROM order_lines "
+                                   "GROUP BY 1, 2 HAVING count(*) > 1)"), 0);
+        assert_int_equal(count(&g, "SELECT count(*) FROM orders o WHERE total <> (SELECT "
+                                   "sum(quantity * unit_price) FROM order_lines l WHERE "
+                                   "l.order_id = o.id)"), 0);
+        /* the re-run stores R197 now, and each line once */
+        assert_int_equal(crm_store_exec(g.k->store, "DROP TRIGGER temp.boom", &err), CRM_OK);
+        r = run_opts(&g, &o);
+        assert_int_equal(r.stored, 1);
+        assert_int_equal(r.unchanged, 249);
+        assert_int_equal(count(&g, "SELECT count(*) FROM order_lines"), total);
+        assert_int_equal(count(&g, "SELECT count(*) FROM (SELECT order_id, sku FROM order_lines "
+                                   "GROUP BY 1, 2 HAVING count(*) > 1)"), 0);
+        if (how)
+            free(lines_sorted);
+        free(otext);
+        free(ltext);
+        free(lines);
+        free(path);
+        lines_kernel_close(&g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -651,6 +1123,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches_and_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_ranges_rerun, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_failed_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_first_action_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_records_to_ranges, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_lines_wide, setup, teardown),
@@ -659,6 +1135,8 @@ int main(void)
         cmocka_unit_test(test_formula_rule),
         cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vcard, setup, teardown),
+        cmocka_unit_test(test_lines_merge_vs_staging),
+        cmocka_unit_test(test_lines_batch_rerun),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
