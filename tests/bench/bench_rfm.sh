@@ -58,10 +58,10 @@ echo "== $contacts contacts, $orders orders (crm: $CRM)"
 printf 'database: crm.db\nplugins: []\n' >crm.yaml
 timed "crm demo --csv" "$CRM" demo --csv csv --contacts "$contacts" --orders "$orders" --quiet
 "$CRM" init --quiet >/dev/null
-timed "crm import contacts" "$CRM" --quiet import contacts csv/contacts.csv --batch 5000
+timed "crm import contacts" "$CRM" --quiet import contacts csv/contacts.csv
 load=${LOAD:-$([ "$orders" -le 2000000 ] && echo crm || echo sqlite)}
 if [ "$load" = crm ]; then
-    timed "crm import orders" "$CRM" --quiet import orders csv/orders.csv --batch 5000
+    timed "crm import orders" "$CRM" --quiet import orders csv/orders.csv
 else
     timed "sqlite3 load of orders.csv into orders (no events)" sqlite3 crm.db <<SQL
 PRAGMA journal_mode = WAL;
