@@ -4,7 +4,7 @@
 
 #include "pipe.h"
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+int imp_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return CRM_OK;
@@ -22,7 +22,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static size_t put_str(imp_batch *b, const char *str)
 {
     size_t len = strlen(str) + 1, at = b->used;
-    if (grow((void **)&b->arena, &b->cap_arena, b->used + len, 1) != CRM_OK)
+    if (imp_grow((void **)&b->arena, &b->cap_arena, b->used + len, 1) != CRM_OK)
         return IMP_NONE;
     memcpy(b->arena + at, str, len);
     b->used += len;
@@ -48,7 +48,7 @@ static char **stable_names(imp_batch *b, const imp_row *row)
 static int keep_strings(imp_batch *b, imp_brow *br, const imp_row *row, const char *error)
 {
     size_t per = br->names ? row->n : 2 * row->n;
-    if (grow((void **)&b->offs, &b->cap_offs, b->n_offs + per, sizeof *b->offs) != CRM_OK)
+    if (imp_grow((void **)&b->offs, &b->cap_offs, b->n_offs + per, sizeof *b->offs) != CRM_OK)
         return CRM_ENOMEM;
     for (size_t i = 0; i < row->n; i++)
         if ((b->offs[b->n_offs + i] = put_str(b, row->cells[i])) == IMP_NONE)
@@ -65,7 +65,7 @@ static int keep_strings(imp_batch *b, imp_brow *br, const imp_row *row, const ch
 
 int imp_batch_keep(imp_batch *b, const imp_row *row, void *prep, int code, const char *error)
 {
-    if (grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows) != CRM_OK) {
+    if (imp_grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows) != CRM_OK) {
         if (prep && b->release)
             b->release(prep);
         return CRM_ENOMEM;

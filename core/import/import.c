@@ -270,14 +270,19 @@ static int prepare_row(void *ud, imp_row *row, void **prep, crm_err *err)
     return R->c.ent->prepare ? R->c.ent->prepare(&R->c, row, prep, err) : CRM_OK;
 }
 
+imp_reader_fn imp_reader_for(crm_import_format format)
+{
+    switch (format) {
+    case CRM_IMPORT_JSONL: return imp_read_jsonl;
+    case CRM_IMPORT_VCARD: return imp_read_vcard;
+    default: return imp_read_csv;
+    }
+}
+
 static int read_all(void *ud, imp_row_fn fn, void *fn_ud, crm_err *err)
 {
     run *R = ud;
-    switch (R->fmt) {
-    case CRM_IMPORT_JSONL: return imp_read_jsonl(&R->src, fn, fn_ud, err);
-    case CRM_IMPORT_VCARD: return imp_read_vcard(&R->src, fn, fn_ud, err);
-    default: return imp_read_csv(&R->src, fn, fn_ud, err);
-    }
+    return imp_reader_for(R->fmt)(&R->src, fn, fn_ud, err);
 }
 
 /* Writes the batches the reader thread fills, in file order; a reader
@@ -302,7 +307,7 @@ static int write_all(run *R)
 
 /* ---- the run ----------------------------------------------------------------- */
 
-static crm_import_format pick_format(const crm_import_opts *o)
+crm_import_format imp_pick_format(const crm_import_opts *o)
 {
     if (o->format != CRM_IMPORT_AUTO)
         return o->format;
@@ -403,7 +408,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
                            "interactions", o->entity ? o->entity : "");
     if (o->lines_path && R.c.ent != &imp_orders)
         return crm_err_set(err, CRM_EUSAGE, "--lines applies to orders only");
-    crm_import_format fmt = R.fmt = pick_format(o);
+    crm_import_format fmt = R.fmt = imp_pick_format(o);
     /* Checkpoint the WAL every ~64 MiB rather than every 4 MiB: the import
      * rewrites the same index pages batch after batch, and each checkpoint
      * copies them back and syncs. The default comes back at the end. */

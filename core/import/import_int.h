@@ -46,6 +46,11 @@ int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 int imp_read_jsonl(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 int imp_read_vcard(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 
+/* The format of o->path (its extension when o->format is AUTO) and its reader. */
+typedef int (*imp_reader_fn)(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
+crm_import_format imp_pick_format(const crm_import_opts *o);
+imp_reader_fn imp_reader_for(crm_import_format format);
+
 /* The CSV reader, pull style (the same dialects, lines and errors as
  * imp_read_csv): imp_csv_next gives the next data row, valid until the next
  * call; it returns 1, 0 at the end, or an error with err set. Memory stays
@@ -54,6 +59,9 @@ typedef struct imp_csv imp_csv;
 int imp_csv_open(imp_csv **out, imp_source *src, crm_err *err);
 int imp_csv_next(imp_csv *r, imp_row *row, crm_err *err);
 void imp_csv_close(imp_csv *r);
+
+/* Grows array *p of elem-sized items to hold `need` (capacity doubles). */
+int imp_grow(void **p, size_t *cap, size_t need, size_t elem);
 
 /* The value mapped to `field` in row r, or NULL when absent or empty. */
 const char *imp_get(const imp_row *r, const char *field);

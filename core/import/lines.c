@@ -24,6 +24,7 @@
 #include "export/export.h"
 #include "hygiene.h"
 #include "import_int.h"
+#include "mapping.h"
 #include "model.h"
 #include "model/model_util.h"
 
@@ -196,41 +197,17 @@ static void orphans_discard(orphans *w)
 
 /* ---- the orders file's external_id ------------------------------------------- */
 
-/* Folded name without spaces, '_' or '-': how the driver matches columns. */
-static void compact_key(const char *name, char *out, size_t size)
+/* Whether the driver maps column `name` to external_id. The merge checks at
+ * run time that it sees the keys in this order too. */
+static bool is_key_column(const imp_ctx *c, const char *name)
 {
-    char *f = crm_fold_key(name);
-    size_t n = 0;
-    for (const char *p = f ? f : name; *p && n + 1 < size; p++)
-        if (*p != ' ' && *p != '_' && *p != '-')
-            out[n++] = (char)tolower((unsigned char)*p);
-    out[n] = '\0';
-    free(f);
-}
-
-/* Whether the driver maps column `name` to external_id: a --map entry for
- * the column decides, else the loose name match (see import.c map_name).
- * The merge checks at run time that it sees the keys in this order too. */
-static bool is_key_column(const crm_import_opts *o, const char *name)
-{
-    char want[256], col[256];
-    compact_key(name, want, sizeof want);
-    for (size_t i = 0; i < o->n_map; i++) {
-        const char *m = o->map[i], *eq = strchr(m, '=');
-        char left[256];
-        if (!eq)
-            continue;
-        snprintf(left, sizeof left, "%.*s", (int)(eq - m), m);
-        compact_key(left, col, sizeof col);
-        if (strcmp(col, want) == 0)
-            return strcmp(eq + 1, "external_id") == 0;
-    }
-    return strcmp(want, "externalid") == 0;
+    const char *field = imp_map_name(c, name);
+    return field && strcmp(field, "external_id") == 0;
 }
 
 /* An orders row's external_id as imp_get would return it (NULL when empty). */
 typedef struct order_key {
-    const crm_import_opts *o;
+    const imp_ctx *c;
     char *const *of;   /* the header col was found for (stable names only) */
     size_t n_of;
     size_t col;        /* NONE: no external_id column */
@@ -241,30 +218,12 @@ static const char *order_key_of(order_key *k, const imp_row *row)
     if (!row->names_stable || k->of != row->names || k->n_of != row->n) {
         k->col = NONE;
         for (size_t i = 0; i < row->n && k->col == NONE; i++)
-            if (is_key_column(k->o, row->names[i]))
+            if (is_key_column(k->c, row->names[i]))
                 k->col = i;
         k->of = row->names_stable ? row->names : NULL;
         k->n_of = row->n;
     }
     return k->col != NONE && row->cells[k->col][0] ? row->cells[k->col] : NULL;
-}
-
-/* The orders file's reader, picked as the driver does (import.c pick_format). */
-typedef int (*reader_fn)(imp_source *, imp_row_fn, void *, crm_err *);
-
-static reader_fn orders_reader(const crm_import_opts *o)
-{
-    crm_import_format f = o->format;
-    const char *dot = strrchr(o->path, '.');
-    if (f == CRM_IMPORT_AUTO && dot &&
-        (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".ndjson") == 0))
-        f = CRM_IMPORT_JSONL;
-    if (f == CRM_IMPORT_AUTO && dot &&
-        (strcasecmp(dot, ".vcf") == 0 || strcasecmp(dot, ".vcard") == 0))
-        f = CRM_IMPORT_VCARD;
-    return f == CRM_IMPORT_JSONL ? imp_read_jsonl
-           : f == CRM_IMPORT_VCARD ? imp_read_vcard
-                                   : imp_read_csv;
 }
 
 /* Reads the orders file, calling fn per row. */
@@ -273,7 +232,7 @@ static int read_orders(const crm_import_opts *o, imp_row_fn fn, void *ud, crm_er
     imp_source src = {.f = fopen(o->path, "rb")};
     if (!src.f)
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", o->path, strerror(errno));
-    int rc = orders_reader(o)(&src, fn, ud, err);
+    int rc = imp_reader_for(imp_pick_format(o))(&src, fn, ud, err);
     fclose(src.f);
     return rc;
 }
@@ -361,7 +320,7 @@ static int scan_order(void *ud, imp_row *row)
 static int prescan(imp_ctx *c, imp_lines *L, const char *path, bool *sorted, crm_err *err)
 {
     crm_err e = {0};
-    scan s = {.L = L, .ok = {.o = c->o, .col = NONE}, .err = &e};
+    scan s = {.L = L, .ok = {.c = c, .col = NONE}, .err = &e};
     int rc = cursor_open(&L->cur, path, true, &e);
     if (rc == CRM_OK)
         rc = read_orders(c->o, scan_order, &s, &e);
@@ -732,7 +691,7 @@ static int key_row(void *ud, imp_row *row)
 
 static int load_keys(imp_ctx *c, void *ud, crm_err *err)
 {
-    keys_load K = {.c = c, .ok = {.o = c->o, .col = NONE}, .err = err};
+    keys_load K = {.c = c, .ok = {.c = c, .col = NONE}, .err = err};
     (void)ud;
     return read_orders(c->o, key_row, &K, err);
 }

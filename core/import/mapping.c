@@ -75,17 +75,20 @@ static int mapped(const imp_ctx *c, const char *name, const char **field)
     return 0;
 }
 
+const char *imp_map_name(const imp_ctx *c, const char *name)
+{
+    const char *field = NULL;
+    return mapped(c, name, &field) ? field : find_field(c, name, true);
+}
+
 static const char *map_name(imp_mapper *m, const char *name)
 {
     for (size_t i = 0; i < m->n_cache; i++)
         if (strcmp(m->cache_name[i], name) == 0)
             return m->cache_field[i];
-    const char *field = NULL;
-    if (!mapped(m->c, name, &field)) {
-        field = find_field(m->c, name, true);
-        if (!field)
-            note_unknown(m, name);
-    }
+    const char *field = imp_map_name(m->c, name);
+    if (!field && !mapped(m->c, name, &field))
+        note_unknown(m, name); /* not a column mapped to "-" on purpose */
     if (m->n_cache < IMP_NAME_CACHE && (m->cache_name[m->n_cache] = strdup(name)))
         m->cache_field[m->n_cache++] = field;
     return field;

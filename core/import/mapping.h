@@ -23,6 +23,10 @@ typedef struct imp_mapper {
     size_t fields_n;
 } imp_mapper;
 
+/* The field column `name` maps to (a --map entry first, else the loose
+ * name match), NULL when none or mapped to "-". */
+const char *imp_map_name(const imp_ctx *c, const char *name);
+
 /* Sets row->fields (valid until the mapper maps a row with other names). */
 void imp_map_row(imp_mapper *m, imp_row *row);
 void imp_mapper_free(imp_mapper *m);

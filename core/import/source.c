@@ -235,25 +235,10 @@ struct imp_csv {
     char *cells[MAX_CELLS];   /* the row handed out last */
 };
 
-static int q_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return CRM_OK;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return CRM_ENOMEM;
-    *p = q;
-    *cap = n;
-    return CRM_OK;
-}
-
 static size_t q_str(imp_csv *r, const char *s)
 {
     size_t len = strlen(s) + 1, at = r->used;
-    if (q_grow((void **)&r->arena, &r->cap_arena, at + len, 1) != CRM_OK)
+    if (imp_grow((void **)&r->arena, &r->cap_arena, at + len, 1) != CRM_OK)
         return SIZE_MAX;
     memcpy(r->arena + at, s, len);
     r->used += len;
@@ -264,8 +249,8 @@ static size_t q_str(imp_csv *r, const char *s)
 static int q_push(void *ud, imp_row *row)
 {
     imp_csv *r = ud;
-    if (q_grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows) != CRM_OK ||
-        q_grow((void **)&r->offs, &r->cap_offs, r->n_offs + row->n, sizeof *r->offs) != CRM_OK)
+    if (imp_grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows) != CRM_OK ||
+        imp_grow((void **)&r->offs, &r->cap_offs, r->n_offs + row->n, sizeof *r->offs) != CRM_OK)
         return CRM_ENOMEM;
     qrow *q = &r->rows[r->n_rows];
     *q = (qrow){.line = row->line, .n = row->n, .cell0 = r->n_offs, .error = SIZE_MAX};
