@@ -30,7 +30,7 @@ typedef struct run {
     imp_journal journal;
     size_t batch_size;
     imp_mapper wmap, rmap;        /* the writer's and the reader's */
-    char rmap_unknown[512];       /* the reader's list (the writer's is the report's) */
+    char rmap_unknown[512];       /* unknown columns, listed by the reader */
     int64_t consumed;             /* input bytes behind the batch being written */
     /* reject file */
     FILE *rejects;
@@ -399,7 +399,9 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
     run R = {.c = {.k = k, .o = o, .ent = imp_find_entity(o->entity)}, .r = r, .err = err,
              .batch_size = o->batch_size ? o->batch_size : CRM_IMPORT_BATCH_DEFAULT,
              .t0 = now_s()};
-    R.wmap = (imp_mapper){.c = &R.c, .unknown = r->unknown, .unknown_size = sizeof r->unknown};
+    /* The reader maps every row before the writer sees it: its list of
+     * unknown columns is the report's, taken once it is joined. */
+    R.wmap = (imp_mapper){.c = &R.c};
     R.rmap = (imp_mapper){.c = &R.c, .unknown = R.rmap_unknown,
                           .unknown_size = sizeof R.rmap_unknown};
     if (!R.c.ent)
@@ -418,6 +420,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
         rc = crm_kernel_begin(k, err);
     if (rc == CRM_OK)
         rc = finish(&R, write_all(&R));
+    snprintf(r->unknown, sizeof r->unknown, "%s", R.rmap_unknown);
     sqlite3_wal_autocheckpoint(crm_store_db(k->store), 1000);
     draw_progress(&R, true);
     r->seconds = now_s() - R.t0;

@@ -50,18 +50,21 @@ static int parse_order(const imp_ctx *ctx, const imp_row *r, crm_order *o, crm_e
         rc = crm_err_set(err, CRM_EINVAL, "placed_at: is required (ISO 8601 date or date-time)");
     if (rc == CRM_OK)
         rc = crm_parse_datetime("placed_at", placed, &o->placed_at, err);
+    if (rc == CRM_OK && !(o->currency = strdup(cur ? cur : ctx->k->cfg->currency)))
+        rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
     if (rc == CRM_OK) {
-        o->currency = strdup(cur ? cur : ctx->k->cfg->currency);
-        for (char *p = o->currency; p && *p; p++)
+        for (char *p = o->currency; *p; p++)
             *p = (char)toupper((unsigned char)*p);
-        if (o->currency && crm_currency_decimals(o->currency) < 0)
+        if (crm_currency_decimals(o->currency) < 0)
             rc = crm_hygiene_reject(err, "currency", cur, "is not an ISO 4217 code (EUR, USD...)");
     }
     if (rc == CRM_OK && total)
         rc = crm_parse_money("total", total, crm_currency_decimals(o->currency), &o->total, err);
     else if (rc == CRM_OK && !ctx->have_lines)
         rc = crm_err_set(err, CRM_EINVAL, "total: is required (decimal amount, e.g. 12.50)");
-    if (rc == CRM_OK && status && (o->status = strdup(status)))
+    if (rc == CRM_OK && status && !(o->status = strdup(status)))
+        rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
+    if (rc == CRM_OK && o->status)
         crm_str_lower_ascii(o->status);
     return rc;
 }

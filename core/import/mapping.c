@@ -51,6 +51,8 @@ static const char *find_field(const imp_ctx *c, const char *name, bool loose)
 static void note_unknown(imp_mapper *m, const char *name)
 {
     char *u = m->unknown;
+    if (!u)
+        return;
     size_t len = strlen(u);
     if (strlen(name) + len + 3 >= m->unknown_size)
         return;

@@ -13,7 +13,8 @@
  * the writer applies them), so that neither waits for the other. */
 typedef struct imp_mapper {
     const imp_ctx *c;
-    char *unknown;                /* where unknown columns are listed, comma-separated */
+    char *unknown;                /* where unknown columns are listed, comma-separated,
+                                   * or NULL: not listed */
     size_t unknown_size;
     char *cache_name[IMP_NAME_CACHE];
     const char *cache_field[IMP_NAME_CACHE];

@@ -1,5 +1,6 @@
 /* The reader thread and the hand-over of batches to the writer. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@ struct imp_pipe {
     imp_batch *full;   /* handed over, waiting for the writer; NULL when none */
     imp_batch *spare;  /* given back by the writer; NULL when in use */
     bool done;         /* the reader returned; rc and err say how */
-    bool stop;         /* the writer gave up: the reader stops at its next row */
+    atomic_bool stop;  /* the writer gave up: the reader stops at its next row */
     int rc;
     crm_err err;
 };
@@ -44,6 +45,8 @@ static bool hand_over(imp_pipe *p)
 static int on_row(void *ud, imp_row *row)
 {
     imp_pipe *p = ud;
+    if (atomic_load_explicit(&p->stop, memory_order_relaxed))
+        return 1; /* not a full batch of wasted work after the writer failed */
     crm_err e = {0};
     void *prep = NULL;
     int code = 0;

@@ -111,6 +111,11 @@ static void emit_record(csv_state *st, int64_t line)
     }
     for (size_t i = 0; i < n; i++)
         crm_cell_unneutralise(cells[i]);
+    /* A short row's missing cells are empty: every row has the header's
+     * width, so a header's mapping and the reject files' columns hold. */
+    char empty[1] = "";
+    for (; n < st->n_header; n++)
+        cells[n] = empty;
     imp_row row = {.line = line, .n = n, .names = st->header, .cells = cells,
                    .error = *reason ? reason : NULL, .names_stable = true};
     st->stop = st->fn(st->ud, &row);
@@ -200,8 +205,10 @@ int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
                              "closed (a stray '\"'?): fix the file and import it again",
                              (long long)st.line);
     }
-    if (rc == CRM_OK && st.stop)
-        rc = st.stop;
+    if (rc == CRM_OK && st.stop) /* the parser's own allocations say nothing in err */
+        rc = st.stop == CRM_ENOMEM && !err->code
+                 ? crm_err_set(err, CRM_ENOMEM, "out of memory reading the CSV file")
+                 : st.stop;
     if (rc == CRM_OK && !st.header)
         rc = crm_err_set(err, CRM_EINVAL, "the file is empty: expected a header row");
     csv_free(&p);

@@ -104,10 +104,10 @@ python3 - "$dir" <<'EOF'
 import sys
 d = sys.argv[1]
 with open(d + "/ro.csv", "w") as o, open(d + "/rl.csv", "w") as l:
-    o.write("external_id,contact_external_id,placed_at\n")
+    o.write("external_id,contact_external_id,placed_at,note\n")
     l.write("order_external_id,sku,quantity,unit_price\n")
     for i in range(250):
-        o.write("R%03d,C1,2025-03-01\n" % i)
+        o.write("R%03d,C1,2025-03-01,n\n" % i)
         for j in range(i % 3 + 1):
             l.write("R%03d,%s%d-%d,%d,1.25\n" % (i, "BOOM" if (i, j) == (197, 1) else "K", i, j, j + 1))
 EOF
@@ -118,6 +118,7 @@ python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("CREAT
 assert_exit 0 crm_in b import orders "$dir/ro.csv" --lines "$dir/rl.csv" --batch 100 --json
 assert_eq 249 "$(json_get "$OUT" stored)" "stored with the fallback"
 assert_eq 1 "$(json_get "$OUT" rejected)" "R197 rejected"
+assert_eq note "$(json_get "$OUT" unknown_columns)" "unknown columns survive the batch's re-run"
 assert_eq $((total - 3)) "$(sql b 'SELECT count(*) FROM order_lines')" "lines after the fallback"
 python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DROP TRIGGER boom"); c.commit()' "$dir/b.db"
 assert_exit 0 crm_in b import orders "$dir/ro.csv" --lines "$dir/rl.csv" --batch 100 --json
@@ -127,5 +128,18 @@ assert_eq "$total" "$(sql b 'SELECT count(*) FROM order_lines')" "every line"
 assert_eq 0 "$(sql b 'SELECT count(*) FROM (SELECT order_id, sku FROM order_lines GROUP BY 1, 2 HAVING count(*) > 1)')" "no line twice"
 assert_eq 0 "$(sql b 'SELECT count(*) FROM orders o WHERE total <> (SELECT sum(quantity * unit_price) FROM order_lines l WHERE l.order_id = o.id)')" "totals match lines"
 [ ! -e "$dir/rl.rejects.csv" ] && pass || fail "no orphans, no lines reject file"
+
+# ---- a short line first: the header's mapping and the reject file's columns hold -----
+printf 'external_id,contact_external_id,placed_at,extra_col\nB1,C1,2025-01-01,x\n' >"$dir/so.csv"
+printf 'order_external_id,sku,quantity,unit_price\nA0,X\nB1,S,1,2\nZ9,Y,1,3\n' >"$dir/sl.csv"
+setup_db short
+assert_exit 0 crm_in short import orders "$dir/so.csv" --lines "$dir/sl.csv" --json
+assert_eq 1 "$(json_get "$OUT" stored)" "the order after a short line keeps its line"
+assert_eq "B1,200,placed,S,1,200" "$(dump short)" "its line"
+assert_eq "extra_col" "$(json_get "$OUT" unknown_columns)" "unknown column reported"
+assert_eq "order_external_id,sku,quantity,unit_price,line,reason" "$(head -1 "$dir/sl.rejects.csv")" \
+    "lines reject header: every column of the lines file"
+assert_contains "$(cat "$dir/sl.rejects.csv")" "A0,X,,,2,order_external_id: 'A0' matches no order"
+assert_contains "$(cat "$dir/sl.rejects.csv")" "Z9,Y,1,3,4,order_external_id: 'Z9' matches no order"
 
 finish
