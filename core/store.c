@@ -33,8 +33,7 @@ static const char *const pragmas =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA foreign_keys=ON;"
     "PRAGMA synchronous=NORMAL;"
-    "PRAGMA temp_store=MEMORY;"
-    "PRAGMA cache_size=-65536;";
+    "PRAGMA temp_store=MEMORY;";
 
 static const char *const migrations_table =
     "CREATE TABLE IF NOT EXISTS schema_migrations("
@@ -75,6 +74,7 @@ int crm_store_open(crm_store **out, const char *path, crm_err *err)
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_extended_result_codes(s->db, 1);
     if (crm_store_exec(s, pragmas, err) != CRM_OK ||
+        crm_store_cache(s, CRM_STORE_CACHE_KIB, err) != CRM_OK ||
         crm_store_exec(s, migrations_table, err) != CRM_OK) {
         crm_err_prefix(err, "cannot prepare database %s", path);
         crm_store_close(s);
@@ -82,6 +82,13 @@ int crm_store_open(crm_store **out, const char *path, crm_err *err)
     }
     *out = s;
     return CRM_OK;
+}
+
+int crm_store_cache(crm_store *s, int kib, crm_err *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", kib);
+    return crm_store_exec(s, sql, err);
 }
 
 void crm_store_close(crm_store *s)

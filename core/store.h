@@ -43,6 +43,11 @@ sqlite3_stmt *crm_store_stmt(crm_store *s, const char *sql, crm_err *err);
 /* Runs statements without results (DDL, pragmas). */
 int crm_store_exec(crm_store *s, const char *sql, crm_err *err);
 
+/* The page cache's size in KiB: CRM_STORE_CACHE_KIB from open; bulk writers
+ * raise it for their run. */
+#define CRM_STORE_CACHE_KIB 65536
+int crm_store_cache(crm_store *s, int kib, crm_err *err);
+
 /* Transactions nest: the outermost begin is BEGIN IMMEDIATE (one writer), inner
  * ones are savepoints. Commit/rollback close the innermost level. */
 int crm_store_begin(crm_store *s, crm_err *err);

@@ -415,6 +415,12 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
      * rewrites the same index pages batch after batch, and each checkpoint
      * copies them back and syncs. The default comes back at the end. */
     sqlite3_wal_autocheckpoint(crm_store_db(k->store), 16384);
+    /* A larger page cache for the run: at ten million orders the indexes
+     * keyed by contact and date take random inserts, and with 64 MiB each
+     * one missed the cache (3M orders with lines: 79 s with 64 MiB, 67 s
+     * with 256 MiB, peak 124 -> 336 MB). Pages are allocated as used, so a
+     * small import stays small. */
+    crm_store_cache(k->store, 4 * CRM_STORE_CACHE_KIB, NULL);
     int rc = prepare(&R, o, fmt);
     if (rc == CRM_OK && o->dry_run)
         rc = crm_kernel_begin(k, err);
@@ -422,6 +428,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
         rc = finish(&R, write_all(&R));
     snprintf(r->unknown, sizeof r->unknown, "%s", R.rmap_unknown);
     sqlite3_wal_autocheckpoint(crm_store_db(k->store), 1000);
+    crm_store_cache(k->store, CRM_STORE_CACHE_KIB, NULL);
     draw_progress(&R, true);
     r->seconds = now_s() - R.t0;
     if (R.rejects)
