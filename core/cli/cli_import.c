@@ -156,7 +156,8 @@ static const crm_opt import_opts[] = {
      "contacts: fold a row into a detected duplicate (same phone, or name and postal code)"},
     {"batch", CRM_OPT_VALUE, "N", "rows per transaction (default 50000)"},
     {"lines", CRM_OPT_VALUE, "FILE",
-     "orders: order lines (order_external_id, sku, quantity, unit_price)"},
+     "orders: order lines (order_external_id, sku, quantity, unit_price); lines matching no "
+     "order go to FILE.rejects.csv"},
     {NULL, 0, NULL, NULL},
 };
 
