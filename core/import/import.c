@@ -57,13 +57,8 @@ static int open_rejects(run *R, const imp_row *row)
                            R->r->rejects_path, strerror(errno));
     if (row->raw || R->fmt == CRM_IMPORT_VCARD)
         return CRM_OK;
-    /* CSV: the input's header plus line and reason. */
     R->rej_n = row->n;
-    for (size_t i = 0; i < row->n; i++)
-        crm_csv_put(R->rejects, row->names[i], i == 0);
-    crm_csv_put(R->rejects, "line", row->n == 0);
-    crm_csv_put(R->rejects, "reason", false);
-    fputc('\n', R->rejects);
+    imp_reject_csv_header(R->rejects, row->names, row->n);
     return CRM_OK;
 }
 
@@ -92,15 +87,29 @@ static int write_reject(run *R, const imp_row *row, const char *reason)
         reject_json(R, row, reason);
         return CRM_OK;
     }
-    size_t n = R->rej_n > row->n ? R->rej_n : row->n;
+    imp_reject_csv_row(R->rejects, row, R->rej_n, reason);
+    return CRM_OK;
+}
+
+void imp_reject_csv_header(FILE *f, char *const *names, size_t n)
+{
     for (size_t i = 0; i < n; i++)
-        crm_csv_put(R->rejects, i < row->n ? row->cells[i] : NULL, i == 0);
+        crm_csv_put(f, names[i], i == 0);
+    crm_csv_put(f, "line", n == 0);
+    crm_csv_put(f, "reason", false);
+    fputc('\n', f);
+}
+
+void imp_reject_csv_row(FILE *f, const imp_row *row, size_t width, const char *reason)
+{
+    size_t n = width > row->n ? width : row->n;
+    for (size_t i = 0; i < n; i++)
+        crm_csv_put(f, i < row->n ? row->cells[i] : NULL, i == 0);
     char line[32];
     snprintf(line, sizeof line, "%lld", (long long)row->line);
-    crm_csv_put(R->rejects, line, n == 0);
-    crm_csv_put(R->rejects, reason, false);
-    fputc('\n', R->rejects);
-    return CRM_OK;
+    crm_csv_put(f, line, n == 0);
+    crm_csv_put(f, reason, false);
+    fputc('\n', f);
 }
 
 /* ---- rows ---------------------------------------------------------------- */
@@ -321,13 +330,17 @@ crm_import_format imp_pick_format(const crm_import_opts *o)
 
 static void default_rejects(const crm_import_opts *o, crm_import_format f, char *out, size_t n)
 {
-    if (o->rejects_path) {
+    if (o->rejects_path)
         snprintf(out, n, "%s", o->rejects_path);
-        return;
-    }
-    const char *slash = strrchr(o->path, '/'), *dot = strrchr(o->path, '.');
-    int stem = dot && (!slash || dot > slash) ? (int)(dot - o->path) : (int)strlen(o->path);
-    snprintf(out, n, "%.*s.rejects.%s", stem, o->path, f == CRM_IMPORT_CSV ? "csv" : "jsonl");
+    else
+        imp_rejects_path(o->path, f == CRM_IMPORT_CSV ? "csv" : "jsonl", out, n);
+}
+
+void imp_rejects_path(const char *input, const char *ext, char *out, size_t size)
+{
+    const char *slash = strrchr(input, '/'), *dot = strrchr(input, '.');
+    int stem = dot && (!slash || dot > slash) ? (int)(dot - input) : (int)strlen(input);
+    snprintf(out, size, "%.*s.rejects.%s", stem, input, ext);
 }
 
 const imp_entity *imp_find_entity(const char *name)

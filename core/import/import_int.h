@@ -60,6 +60,13 @@ int imp_csv_open(imp_csv **out, imp_source *src, crm_err *err);
 int imp_csv_next(imp_csv *r, imp_row *row, crm_err *err);
 void imp_csv_close(imp_csv *r);
 
+/* Reject files (import.c). The default path: INPUT's stem + ".rejects." +
+ * ext, next to it. A CSV reject file is the input's header plus `line` and
+ * `reason`; each row is padded to `width` cells so the columns hold. */
+void imp_rejects_path(const char *input, const char *ext, char *out, size_t size);
+void imp_reject_csv_header(FILE *f, char *const *names, size_t n);
+void imp_reject_csv_row(FILE *f, const imp_row *row, size_t width, const char *reason);
+
 /* Grows array *p of elem-sized items to hold `need` (capacity doubles). */
 int imp_grow(void **p, size_t *cap, size_t need, size_t elem);
 

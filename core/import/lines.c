@@ -142,14 +142,6 @@ typedef struct orphans {
     int64_t count;
 } orphans;
 
-/* FILE's stem + ".rejects.csv", next to it (as the orders reject file). */
-static void orphans_path(orphans *w, const char *lines_path)
-{
-    const char *slash = strrchr(lines_path, '/'), *dot = strrchr(lines_path, '.');
-    int stem = dot && (!slash || dot > slash) ? (int)(dot - lines_path) : (int)strlen(lines_path);
-    snprintf(w->path, sizeof w->path, "%.*s.rejects.csv", stem, lines_path);
-}
-
 /* Writes one orphan line: its cells, then line and reason. */
 static int orphan_put(orphans *w, const imp_row *row, crm_err *err)
 {
@@ -158,26 +150,16 @@ static int orphan_put(orphans *w, const imp_row *row, crm_err *err)
             return crm_err_set(err, CRM_EIO, "cannot write the reject file %s: %s", w->path,
                                strerror(errno));
         w->n_header = row->n;
-        for (size_t i = 0; i < row->n; i++)
-            crm_csv_put(w->f, row->names[i], i == 0);
-        crm_csv_put(w->f, "line", row->n == 0);
-        crm_csv_put(w->f, "reason", false);
-        fputc('\n', w->f);
+        imp_reject_csv_header(w->f, row->names, row->n);
     }
-    size_t n = w->n_header > row->n ? w->n_header : row->n;
-    for (size_t i = 0; i < n; i++)
-        crm_csv_put(w->f, i < row->n ? row->cells[i] : NULL, i == 0);
-    char line[32], reason[512];
-    snprintf(line, sizeof line, "%lld", (long long)row->line);
+    char reason[512];
     const char *key = imp_get(row, line_names[0]);
     if (key)
         snprintf(reason, sizeof reason,
                  "order_external_id: '%s' matches no order in the orders file", key);
     else
         snprintf(reason, sizeof reason, "order_external_id: is required (the line has no order)");
-    crm_csv_put(w->f, line, n == 0);
-    crm_csv_put(w->f, reason, false);
-    fputc('\n', w->f);
+    imp_reject_csv_row(w->f, row, w->n_header, reason);
     w->count++;
     return ferror(w->f) ? crm_err_set(err, CRM_EIO, "cannot write the reject file %s: %s",
                                       w->path, strerror(errno))
@@ -346,14 +328,8 @@ static bool wput(wgen *g, const char *s, size_t *off)
     if (!s)
         return true;
     size_t len = strlen(s) + 1;
-    if (g->used + len > g->cap_arena) {
-        size_t cap = (g->used + len) * 2;
-        char *grown = realloc(g->arena, cap);
-        if (!grown)
-            return false;
-        g->arena = grown;
-        g->cap_arena = cap;
-    }
+    if (imp_grow((void **)&g->arena, &g->cap_arena, g->used + len, 1) != CRM_OK)
+        return false;
     memcpy(g->arena + g->used, s, len);
     *off = g->used;
     g->used += len;
@@ -368,14 +344,8 @@ static const char *wget(const wgen *g, size_t off)
 /* Appends the lookahead line to the group being filled. */
 static int window_line(wgen *g, const imp_row *row, crm_err *err)
 {
-    if (g->nl == g->capl) {
-        size_t cap = g->capl ? g->capl * 2 : 1024;
-        wline *grown = realloc(g->l, cap * sizeof *grown);
-        if (!grown)
-            return crm_err_set(err, CRM_ENOMEM, "out of memory");
-        g->l = grown;
-        g->capl = cap;
-    }
+    if (imp_grow((void **)&g->l, &g->capl, g->nl + 1, sizeof *g->l) != CRM_OK)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     wline *l = &g->l[g->nl];
     l->line = row->line;
     if (!wput(g, imp_get(row, line_names[1]), &l->sku) ||
@@ -398,14 +368,8 @@ static int window_group(imp_lines *L, const char *key, crm_err *err)
         L->gen[1] = old;
     }
     wgen *g = &L->gen[1];
-    if (g->n == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 256;
-        wgroup *grown = realloc(g->g, cap * sizeof *grown);
-        if (!grown)
-            return crm_err_set(err, CRM_ENOMEM, "out of memory");
-        g->g = grown;
-        g->cap = cap;
-    }
+    if (imp_grow((void **)&g->g, &g->cap, g->n + 1, sizeof *g->g) != CRM_OK)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     size_t at;
     if (!wput(g, key, &at))
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
@@ -753,7 +717,7 @@ int imp_load_lines(imp_ctx *c, const char *path, size_t batch_size, crm_err *err
     if (!L)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
     c->lines = L;
-    orphans_path(&L->rej, path);
+    imp_rejects_path(path, "csv", L->rej.path, sizeof L->rej.path);
     unlink(L->rej.path); /* a stale reject file from an earlier run would mislead */
     L->window = batch_size ? batch_size : 1;
     bool sorted = false;
