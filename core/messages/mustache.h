@@ -77,6 +77,7 @@ typedef struct crm_mustache_buf {
     size_t cap;
 } crm_mustache_buf;
 
+/* Frees b's memory and zeroes it (NULL-safe). */
 void crm_mustache_buf_free(crm_mustache_buf *b);
 
 /* Renders t against data (any JSON value; NULL renders as an empty
@@ -123,11 +124,12 @@ typedef struct crm_mustache_issue {
 } crm_mustache_issue;
 
 typedef struct crm_mustache_report {
-    crm_mustache_issue *items; /* errors and warnings in source order */
+    crm_mustache_issue *items; /* in the order met: the template's, a partial's where included */
     size_t count;
     size_t errors;
 } crm_mustache_report;
 
+/* Frees r's items and zeroes it (NULL-safe). */
 void crm_mustache_report_free(crm_mustache_report *r);
 
 /* Checks every reference of t against shape, the data a template may see:

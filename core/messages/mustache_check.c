@@ -205,6 +205,13 @@ static bool is_fallback(const checker *k, size_t i, const char *name)
 
 /* A variable at ops[i]; prev is the instruction before it at the same level
  * (SIZE_MAX: none), to the end of that level. */
+/* ops[i] is a variable named `name`. */
+static bool is_var(const checker *k, size_t i, const char *name)
+{
+    const mu_op *op = &k->t->ops[i];
+    return op->code == MU_VAR && strcmp(ref_name(k, op->ref), name) == 0;
+}
+
 static int check_var(checker *k, size_t i, size_t prev, size_t to)
 {
     const mu_op *op = &k->t->ops[i];
@@ -220,7 +227,7 @@ static int check_var(checker *k, size_t i, size_t prev, size_t to)
                      "{{#%s}}...{{/%s}} to show its items", name, name, name);
         else
             snprintf(what, sizeof what, "{{%s}} is an object and renders as nothing: name one "
-                     "of its fields ({{%s.%s}})", name, name,
+                     "of its fields ({{%s%s%s}})", name, nm->dot ? "" : name, nm->dot ? "" : ".",
                      json_object_size(r.shape) ? json_object_iter_key(
                          json_object_iter((json_t *)r.shape)) : "field");
         return add_issue(k, op->ref, CRM_MUSTACHE_ERROR, what);
@@ -259,13 +266,14 @@ static int check_section(checker *k, size_t i, size_t prev, size_t to)
     resolution r = resolve(k, nm);
     int rc = CRM_OK;
     if (r.how != RS_FOUND) {
-        bool after_var = inverted && prev != SIZE_MAX && k->t->ops[prev].code == MU_VAR &&
-                         strcmp(ref_name(k, k->t->ops[prev].ref), name) == 0;
+        /* An inverted section next to the variable it stands in for. */
+        bool fallback = inverted && ((prev != SIZE_MAX && is_var(k, prev, name)) ||
+                                     (op->end < to && is_var(k, op->end, name)));
         explain(k, nm, name, &r, why, sizeof why);
         snprintf(what, sizeof what, "%s: %s%s", tag, why,
                  r.how == RS_THROUGH ? "" : inverted ? ": its content always renders"
                                                      : ": its content never renders");
-        if (!after_var)
+        if (!fallback)
             rc = add_issue(k, op->ref, r.how == RS_THROUGH ? CRM_MUSTACHE_ERROR
                                                            : CRM_MUSTACHE_WARNING, what);
     }

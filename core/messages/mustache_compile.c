@@ -46,7 +46,7 @@ typedef struct compiler {
     const char *src;
     size_t len;
     uint32_t unit;
-    const char *file;
+    const char *file; /* for messages */
     token *tk;
     size_t ntk, cap_tk;
     size_t at;          /* line/column tracking: position reached */
@@ -557,20 +557,26 @@ static int emit_unit(compiler *c)
 static int compile_unit(crm_mustache *t, const crm_mustache_opts *o, uint32_t u, const char *src,
                         size_t len, crm_err *err)
 {
-    compiler c = {.t = t, .o = o, .src = src, .len = len, .unit = u,
-                  .file = mu_str(t, t->units[u].file), .line = 1, .col = 1, .err = err};
-    if (len > CRM_MUSTACHE_MAX_SOURCE)
-        return crm_err_set(err, CRM_EINVAL, "%s: template is %zu bytes, more than the %u "
-                           "accepted: split it into partials", c.file, len,
-                           CRM_MUSTACHE_MAX_SOURCE);
+    /* The pool moves as it grows: messages need a copy of the file name. */
+    char *file = strdup(mu_str(t, t->units[u].file));
+    compiler c = {.t = t, .o = o, .src = src, .len = len, .unit = u, .file = file, .line = 1,
+                  .col = 1, .err = err};
+    if (!file)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory compiling the template");
     t->units[u].first = (uint32_t)t->nops;
-    int rc = tokenize(&c);
+    int rc = CRM_OK;
+    if (len > CRM_MUSTACHE_MAX_SOURCE)
+        rc = crm_err_set(err, CRM_EINVAL, "%s: template is %zu bytes, more than the %u "
+                         "accepted: split it into partials", file, len, CRM_MUSTACHE_MAX_SOURCE);
+    if (rc == CRM_OK)
+        rc = tokenize(&c);
     if (rc == CRM_OK) {
         strip_standalone(&c);
         rc = emit_unit(&c);
     }
     t->units[u].end = (uint32_t)t->nops;
     free(c.tk);
+    free(file);
     return rc;
 }
 
