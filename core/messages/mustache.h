@@ -34,6 +34,8 @@
 #define CRM_MUSTACHE_MAX_DEPTH 64
 /* Largest output of one render. */
 #define CRM_MUSTACHE_MAX_OUTPUT (64u << 20)
+/* Longest name a tag may hold, in bytes. */
+#define CRM_MUSTACHE_MAX_NAME 255
 /* Longest delimiter a `{{=<% %>=}}` tag may set. */
 #define CRM_MUSTACHE_MAX_DELIM 16
 

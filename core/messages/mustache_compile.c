@@ -200,6 +200,8 @@ static int check_name(compiler *c, const token *tk)
     size_t n = tk->name_len;
     if (n == 0)
         return syntax(c, tk->line, tk->column, "empty tag: write a name inside it");
+    if (n > CRM_MUSTACHE_MAX_NAME)
+        return syntax(c, tk->line, tk->column, "name longer than 255 bytes: is a tag left open?");
     for (size_t i = 0; i < n; i++)
         if (blank(s[i]))
             return syntax(c, tk->line, tk->column,

@@ -99,6 +99,13 @@ static void test_errors_say_where(void **state)
     assert_syntax_error("x {{ }}", "t.mustache:1:3: ", "empty tag");
     assert_syntax_error("{{first name}}", "t.mustache:1:1: ", "cannot contain spaces");
     assert_syntax_error("{{a..b}}", "t.mustache:1:1: ", "bad dotted name");
+    /* 255 bytes is the longest name. */
+    char long_name[300] = "x\n {{";
+    memset(long_name + 5, 'a', 256);
+    strcpy(long_name + 5 + 256, "}}");
+    assert_syntax_error(long_name, "t.mustache:2:2: ", "name longer than 255 bytes");
+    strcpy(long_name + 5 + 255, "}}");
+    crm_mustache_free(compile_with(long_name, false, NULL));
     assert_syntax_error("{{#.a}}{{/.a}}", "t.mustache:1:1: ", "bad dotted name");
     assert_syntax_error("{{<layout}}{{/layout}}", "t.mustache:1:1: ", "inheritance");
     assert_syntax_error("{{$block}}{{/block}}", "t.mustache:1:1: ", "inheritance");
