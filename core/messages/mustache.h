@@ -141,8 +141,9 @@ void crm_mustache_report_free(crm_mustache_report *r);
  *   anything else  a value (a string such as "text" may describe it).
  * Names resolve as when rendering, through the sections that enclose them.
  * Errors: a variable whose name is not declared, unless it is inside a
- * section or inverted section of the same name or directly next to an
- * inverted section of the same name (the explicit fallback
+ * section or inverted section of that name (`{{#deal}}{{deal.title}}` too)
+ * or directly next to an inverted section of the same name (the explicit
+ * fallback
  * `{{first_name}}{{^first_name}}client{{/first_name}}`); a variable naming a
  * list or an object; a dotted name through a list or a scalar; a missing
  * partial. Warnings: a section or inverted section over an undeclared name
