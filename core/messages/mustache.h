@@ -143,12 +143,12 @@ void crm_mustache_report_free(crm_mustache_report *r);
  * Errors: a variable whose name is not declared, unless it is inside a
  * section or inverted section of that name (`{{#deal}}{{deal.title}}` too)
  * or directly next to an inverted section of the same name (the explicit
- * fallback
- * `{{first_name}}{{^first_name}}client{{/first_name}}`); a variable naming a
+ * fallback `{{first_name}}{{^first_name}}client{{/first_name}}`); a variable naming a
  * list or an object; a dotted name through a list or a scalar; a missing
  * partial. Warnings: a section or inverted section over an undeclared name
- * (it never renders its content, or always does). Fills *report (zero it
- * first; free it with crm_mustache_report_free). Returns CRM_OK when there
+ * (it never renders its content, or always does). A NULL shape accepts
+ * every name. Fills *report (no need to initialise it; free it with
+ * crm_mustache_report_free; its refs live as long as t). Returns CRM_OK when there
  * is no error, CRM_EINVAL with err holding the first error and how many
  * there are, or CRM_ENOMEM. */
 int crm_mustache_check(const crm_mustache *t, const json_t *shape, crm_mustache_report *report,
