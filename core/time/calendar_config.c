@@ -142,12 +142,12 @@ static int parse_intervals(const crm_node *n, const char *path, crm_calendar_hou
                                                            : one;
     size_t n_items = n->kind == CRM_NODE_SEQ ? n->n_items : !n->is_null;
     const crm_node *src[CRM_CALENDAR_MAX_INTERVALS];
+    *count = 0;
     if (n->kind == CRM_NODE_MAP)
         return crm_node_expected(n, path, "a list of intervals [\"08:00-12:30\", ...]", err);
     if (n_items > CRM_CALENDAR_MAX_INTERVALS)
         return crm_node_error(n, path, err, "at most %d intervals a day",
                               CRM_CALENDAR_MAX_INTERVALS);
-    *count = 0;
     for (size_t i = 0; i < n_items; i++) {
         char ipath[PATH_MAX_LEN];
         snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
