@@ -1,5 +1,10 @@
 /* Business-time operations over a calendar's per-day cache: each walks the
- * local days from the one holding t, reading the day's UTC intervals. */
+ * local days from the one holding t, reading the day's UTC intervals.
+ * Walking days in date order walks instants in time order because a local
+ * day's instants all precede the next day's; the one exception, a zone
+ * whose clocks fall back across midnight (read 23:xx twice), only matters
+ * to a calendar open on both sides of that midnight, and then the day
+ * before is read first. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

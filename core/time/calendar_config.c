@@ -13,8 +13,6 @@
 #define DEFAULT_NAME "default"
 #define PATH_MAX_LEN 320
 
-static const char *const calendar_keys[] = {"timezone", "hours", "holidays", NULL};
-static const char *const holiday_keys[] = {"country", "extra", "closed", NULL};
 static const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL};
 
 static int nomem(crm_err *err)
@@ -27,27 +25,52 @@ static void sub_path(char *buf, const char *parent, const char *key)
     snprintf(buf, PATH_MAX_LEN, "%s.%s", parent, key);
 }
 
-static int check_keys(const crm_node *map, const char *path, const char *const *names,
-                      crm_err *err)
+/* A key of a map and what reads it; tables end with a NULL key. */
+typedef int (*key_reader)(crm_calendar *cal, const crm_node *n, const char *path, crm_err *err);
+typedef struct key_entry {
+    const char *key;
+    key_reader read;
+} key_entry;
+
+static int unknown_key(const crm_node *n, const char *path, const char *const *names,
+                       crm_err *err)
 {
+    const char *hint = crm_suggest(n->key, names);
+    if (hint)
+        return crm_node_error(n, NULL, err, "unknown key '%s' in '%s'" DASH "did you mean '%s'?",
+                              n->key, path, hint);
+    char list[128] = "";
+    for (size_t j = 0; names[j]; j++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
+                 names[j]);
+    return crm_node_error(n, NULL, err, "unknown key '%s' in '%s'" DASH "valid keys: %s", n->key,
+                          path, list);
+}
+
+/* Refuses keys of `map` the table does not list, then reads those present,
+ * in table order. */
+static int read_keys(crm_calendar *cal, const crm_node *map, const char *path,
+                     const key_entry *keys, crm_err *err)
+{
+    const char *names[8];
+    size_t n = 0;
+    for (; keys[n].key && n < 7; n++)
+        names[n] = keys[n].key;
+    names[n] = NULL;
     for (size_t i = 0; i < map->n_items; i++) {
-        const char *key = map->items[i]->key;
         bool known = false;
-        for (size_t j = 0; names[j] && !known; j++)
-            known = strcmp(key, names[j]) == 0;
-        if (known)
-            continue;
-        const char *hint = crm_suggest(key, names);
-        if (hint)
-            return crm_node_error(map->items[i], NULL, err,
-                                  "unknown key '%s' in '%s'" DASH "did you mean '%s'?", key,
-                                  path, hint);
-        char list[128] = "";
-        for (size_t j = 0; names[j]; j++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "",
-                     names[j]);
-        return crm_node_error(map->items[i], NULL, err,
-                              "unknown key '%s' in '%s'" DASH "valid keys: %s", key, path, list);
+        for (size_t j = 0; j < n && !known; j++)
+            known = strcmp(map->items[i]->key, names[j]) == 0;
+        if (!known)
+            return unknown_key(map->items[i], path, names, err);
+    }
+    for (size_t j = 0; j < n; j++) {
+        const crm_node *v = crm_node_get(map, keys[j].key);
+        char kpath[PATH_MAX_LEN];
+        sub_path(kpath, path, keys[j].key);
+        int rc = v ? keys[j].read(cal, v, kpath, err) : CRM_OK;
+        if (rc != CRM_OK)
+            return rc;
     }
     return CRM_OK;
 }
@@ -191,6 +214,7 @@ static int parse_hours(crm_calendar *cal, const crm_node *n, const char *path, c
                                  err);
     const crm_node *set_by[7] = {0};
     size_t total = 0;
+    memset(cal->n_hours, 0, sizeof cal->n_hours); /* replaces the default hours */
     for (size_t i = 0; i < n->n_items; i++) {
         const crm_node *e = n->items[i];
         char kpath[PATH_MAX_LEN];
@@ -316,6 +340,14 @@ static int read_closed(crm_calendar *cal, const crm_node *n, const char *path, c
     return rc;
 }
 
+static int read_extra(crm_calendar *cal, const crm_node *n, const char *path, crm_err *err)
+{
+    return date_list(n, path, true, &cal->extra, &cal->n_extra, err);
+}
+
+static const key_entry holiday_keys[] = {
+    {"country", read_country}, {"extra", read_extra}, {"closed", read_closed}, {NULL, NULL}};
+
 static int parse_holidays(crm_calendar *cal, const crm_node *n, const char *path, crm_err *err)
 {
     if (n->kind == CRM_NODE_SCALAR && n->is_null)
@@ -323,18 +355,7 @@ static int parse_holidays(crm_calendar *cal, const crm_node *n, const char *path
     if (n->kind != CRM_NODE_MAP)
         return crm_node_expected(n, path, "a map {country: FR, extra: [...], closed: [...]}",
                                  err);
-    int rc = check_keys(n, path, holiday_keys, err);
-    char kpath[PATH_MAX_LEN];
-    const crm_node *c = crm_node_get(n, "country"), *x = crm_node_get(n, "extra"),
-                   *d = crm_node_get(n, "closed");
-    if (rc == CRM_OK && c)
-        sub_path(kpath, path, "country"), rc = read_country(cal, c, kpath, err);
-    if (rc == CRM_OK && x)
-        sub_path(kpath, path, "extra"),
-            rc = date_list(x, kpath, true, &cal->extra, &cal->n_extra, err);
-    if (rc == CRM_OK && d)
-        sub_path(kpath, path, "closed"), rc = read_closed(cal, d, kpath, err);
-    return rc;
+    return read_keys(cal, n, path, holiday_keys, err);
 }
 
 /* ---- calendars ----------------------------------------------------------- */
@@ -372,10 +393,14 @@ static bool valid_name(const char *s)
            strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
 }
 
+static const key_entry calendar_keys[] = {
+    {"timezone", read_timezone}, {"hours", parse_hours}, {"holidays", parse_holidays},
+    {NULL, NULL}};
+
 static int parse_calendar(const crm_config *cfg, const crm_node *n, crm_calendar **out,
                           crm_err *err)
 {
-    char path[PATH_MAX_LEN], kpath[PATH_MAX_LEN];
+    char path[PATH_MAX_LEN];
     snprintf(path, sizeof path, "calendars.%s", n->key);
     if (!valid_name(n->key))
         return crm_node_error(n, NULL, err,
@@ -383,20 +408,10 @@ static int parse_calendar(const crm_config *cfg, const crm_node *n, crm_calendar
                               n->key);
     if (n->kind != CRM_NODE_MAP)
         return crm_node_expected(n, path, "a map with timezone, hours and holidays", err);
-    int rc = check_keys(n, path, calendar_keys, err);
-    const crm_node *tz = crm_node_get(n, "timezone"), *hours = crm_node_get(n, "hours"),
-                   *hol = crm_node_get(n, "holidays");
     crm_calendar *cal = NULL;
+    int rc = base_calendar(cfg, n->key, !crm_node_get(n, "timezone"), &cal, err);
     if (rc == CRM_OK)
-        rc = base_calendar(cfg, n->key, !tz, &cal, err);
-    if (rc == CRM_OK && tz)
-        sub_path(kpath, path, "timezone"), rc = read_timezone(cal, tz, kpath, err);
-    if (rc == CRM_OK && hours) {
-        memset(cal->n_hours, 0, sizeof cal->n_hours);
-        sub_path(kpath, path, "hours"), rc = parse_hours(cal, hours, kpath, err);
-    }
-    if (rc == CRM_OK && hol)
-        sub_path(kpath, path, "holidays"), rc = parse_holidays(cal, hol, kpath, err);
+        rc = read_keys(cal, n, path, calendar_keys, err);
     if (rc != CRM_OK) {
         crm_cal_free(cal);
         return rc;
