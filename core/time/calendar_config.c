@@ -259,7 +259,9 @@ static void default_hours(crm_calendar *cal)
 
 static int read_country(crm_calendar *cal, const crm_node *n, const char *path, crm_err *err)
 {
-    const char *s = n->kind == CRM_NODE_SCALAR ? n->value : "";
+    if (n->kind != CRM_NODE_SCALAR || n->is_null)
+        return crm_node_expected(n, path, "a country code (FR) or none", err);
+    const char *s = n->value;
     if (strcmp(s, "none") == 0) {
         cal->country[0] = '\0';
         return CRM_OK;
