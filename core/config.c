@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "time/calendar.h"
+
 #define DASH " \xe2\x80\x94 " /* em dash, between a problem and its hint */
 #define NO_FIELD SIZE_MAX     /* checked, but read by its consumer from the tree */
 #define AT(member) offsetof(crm_config, member)
@@ -31,7 +33,8 @@ typedef enum schema_type {
     S_PATHS,   /* list of directories, resolved against the config directory */
     S_CUSTOM,  /* custom field declarations of entity `idef` */
     S_RULES,   /* rules: NAME -> {kind, script, function} */
-    S_WEIGHTS  /* map of name -> non-negative integer */
+    S_WEIGHTS, /* map of name -> non-negative integer */
+    S_CALENDARS /* calendars: NAME -> {timezone, hours, holidays} (core/time) */
 } schema_type;
 
 typedef struct schema_entry {
@@ -44,6 +47,7 @@ typedef struct schema_entry {
     const char *expect;                /* for messages */
     bool (*check)(const char *name);   /* S_NAMES */
     const char *const *choices;        /* S_NAMES */
+    bool always;                       /* applied even when absent (node NULL) */
 } schema_entry;
 
 static bool is_plugin_name(const char *s);
@@ -104,6 +108,8 @@ static const schema_entry schema[] = {
     {.path = "lua.max_failures", .type = S_INT, .field = AT(lua.max_failures), .idef = 100,
      .min = 0, .max = INT64_MAX},
     {.path = "rules", .type = S_RULES},
+    /* After locale: the default calendar follows locale.timezone and country. */
+    {.path = "calendars", .type = S_CALENDARS, .always = true},
 };
 #define N_SCHEMA (sizeof schema / sizeof schema[0])
 
@@ -724,6 +730,14 @@ static int apply_rules(crm_config *cfg, const schema_entry *e, const crm_node *n
     return CRM_OK;
 }
 
+/* ---- calendars (parsed in core/time/calendar_config.c) ----------------- */
+
+static int apply_calendars(crm_config *cfg, const schema_entry *e, const crm_node *n,
+                           crm_err *err)
+{
+    return crm_calendars_load(cfg, n, err);
+}
+
 /* ---- the table, applied ------------------------------------------------ */
 
 typedef int (*applier)(crm_config *, const schema_entry *, const crm_node *, crm_err *);
@@ -732,7 +746,7 @@ static const applier appliers[] = {
     [S_STRING] = apply_string, [S_PATH] = apply_string,  [S_CODE] = apply_code,
     [S_BOOL] = apply_bool,     [S_INT] = apply_int,      [S_BYTES] = apply_bytes,
     [S_NAMES] = apply_list,    [S_PATHS] = apply_list,   [S_CUSTOM] = apply_custom,
-    [S_RULES] = apply_rules,   [S_WEIGHTS] = apply_weights};
+    [S_RULES] = apply_rules,   [S_WEIGHTS] = apply_weights, [S_CALENDARS] = apply_calendars};
 
 /* An empty list or map may be written as nothing (`plugins:`); a scalar
  * left empty is a mistake and goes to its reader, which says so. */
@@ -749,7 +763,7 @@ static int apply_schema(crm_config *cfg, crm_err *err)
             continue;
         const crm_node *n = cfg->root ? crm_node_path(cfg->root, e->path) : NULL;
         int rc;
-        if (!n || (is_null(n) && empty_means_default(e->type)))
+        if (!e->always && (!n || (is_null(n) && empty_means_default(e->type))))
             rc = set_default(cfg, e) == CRM_OK ? CRM_OK : nomem(err);
         else
             rc = appliers[e->type](cfg, e, n, err);
@@ -812,6 +826,7 @@ void crm_config_free(crm_config *cfg)
         free(cfg->rules[i].function);
     }
     free(cfg->rules);
+    crm_calendars_free(cfg->calendars);
     crm_node_free(cfg->root);
     free(cfg);
 }

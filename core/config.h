@@ -137,6 +137,7 @@ typedef struct crm_config {
     crm_lua_config lua;
     crm_rule_config *rules; /* rules: NAME: {kind, script, function} */
     size_t n_rules;
+    struct crm_calendars *calendars; /* calendars: (core/time/calendar.h), `default` first */
     crm_node *root;       /* the whole document, NULL for defaults */
 } crm_config;
 
