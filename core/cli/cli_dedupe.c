@@ -4,13 +4,18 @@
 #include <string.h>
 
 #include "cli.h"
+#include "table.h"
 #include "dedupe/dedupe.h"
 #include "model.h"
 
 typedef struct dup_out {
     crm_cli *cli;
+    crm_table *table;
     int64_t limit, shown;
 } dup_out;
+
+static const crm_table_col dup_cols[] = {
+    {"A", 0, true}, {"B", 0, true}, {"SCORE", 0, true}, {"REASONS", 0, false}};
 
 static int print_pair(const crm_dup_pair *p, void *ud)
 {
@@ -22,9 +27,14 @@ static int print_pair(const crm_dup_pair *p, void *ud)
         crm_cli_print_json(d->cli, json_pack("{sIsIsiss}", "a", (json_int_t)p->a, "b",
                                              (json_int_t)p->b, "score", p->score, "reasons",
                                              p->reasons));
-    else
-        fprintf(d->cli->out, "%-8lld %-8lld %5d  %s\n", (long long)p->a, (long long)p->b,
-                p->score, p->reasons);
+    else {
+        char a[24], b[24], score[8];
+        snprintf(a, sizeof a, "%lld", (long long)p->a);
+        snprintf(b, sizeof b, "%lld", (long long)p->b);
+        snprintf(score, sizeof score, "%d", p->score);
+        const char *cells[] = {a, b, score, p->reasons};
+        return crm_table_row(d->table, cells) == CRM_OK ? 0 : -1;
+    }
     return 0;
 }
 
@@ -38,11 +48,12 @@ static int cmd_duplicates(crm_cli *cli, const crm_args *a, crm_err *err)
         rc = crm_err_set(err, CRM_EUSAGE, "--min-score is 0-100 and --limit >= 0");
     if (rc != CRM_OK)
         return rc;
-    dup_out d = {cli, limit, 0};
+    dup_out d = {cli, NULL, limit, 0};
     crm_dedupe_stats st;
-    if (!cli->json)
-        fprintf(cli->out, "%-8s %-8s %5s  %s\n", "A", "B", "SCORE", "REASONS");
+    if (!cli->json && !(d.table = crm_table_new(cli->out, dup_cols, 4)))
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     rc = crm_dedupe_scan(cli->k, (int)min, print_pair, &d, &st, err);
+    crm_table_end(d.table, rc == CRM_OK);
     if (rc == CRM_OK && !cli->quiet)
         fprintf(stderr,
                 "%lld candidate pairs among %lld contacts (%lld comparisons, %.2f s%s)%s\n",
