@@ -127,29 +127,45 @@ static int cmd_unmerge(crm_cli *cli, const crm_args *a, crm_err *err)
     return rc;
 }
 
+typedef struct merges_out {
+    crm_cli *cli;
+    crm_table *table;
+} merges_out;
+
+static const crm_table_col merge_cols[] = {
+    {"MERGE", 0, true}, {"KEEP", 0, true}, {"OTHER", 0, true}, {"AT", 0, false},
+    {"UNMERGED", 0, false}};
+
 static int print_merge(void *json, void *ud)
 {
-    crm_cli *cli = ud;
+    merges_out *mo = ud;
     json_t *o = json;
-    if (cli->json) {
-        crm_cli_print_json(cli, json_incref(o));
+    if (mo->cli->json) {
+        crm_cli_print_json(mo->cli, json_incref(o));
         return 0;
     }
-    json_t *un = json_object_get(o, "unmerged_at");
-    fprintf(cli->out, "merge %-6lld keep %-8lld other %-8lld at %s%s%s\n",
-            (long long)json_integer_value(json_object_get(o, "id")),
-            (long long)json_integer_value(json_object_get(o, "keep_id")),
-            (long long)json_integer_value(json_object_get(o, "other_id")),
-            json_string_value(json_object_get(o, "created_at")),
-            json_is_string(un) ? "  unmerged at " : "", json_is_string(un) ? json_string_value(un) : "");
-    return 0;
+    static const char *const ids[] = {"id", "keep_id", "other_id"};
+    char num[3][24];
+    for (int i = 0; i < 3; i++)
+        snprintf(num[i], sizeof num[i], "%lld",
+                 (long long)json_integer_value(json_object_get(o, ids[i])));
+    const char *cells[] = {num[0], num[1], num[2],
+                           json_string_value(json_object_get(o, "created_at")),
+                           json_string_value(json_object_get(o, "unmerged_at"))};
+    return crm_table_row(mo->table, cells) == CRM_OK ? 0 : -1;
 }
 
 static int cmd_merges(crm_cli *cli, const crm_args *a, crm_err *err)
 {
     int64_t id = 0;
     int rc = a->n_pos ? crm_contact_resolve(cli->k, a->pos[0], &id, err) : CRM_OK;
-    return rc == CRM_OK ? crm_contact_merges(cli->k, id, print_merge, cli, err) : rc;
+    merges_out mo = {cli, NULL};
+    if (rc == CRM_OK && !cli->json && !(mo.table = crm_table_new(cli->out, merge_cols, 5)))
+        rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
+    if (rc == CRM_OK)
+        rc = crm_contact_merges(cli->k, id, print_merge, &mo, err);
+    crm_table_end(mo.table, rc == CRM_OK);
+    return rc;
 }
 
 static const crm_opt dup_opts[] = {
