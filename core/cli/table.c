@@ -83,6 +83,8 @@ size_t crm_text_fit(const char *s, size_t max, char *out, size_t size)
 
 crm_table *crm_table_new(FILE *out, const crm_table_col *cols, int n)
 {
+    if (n < 1 || n > CRM_TABLE_MAX_COLS)
+        return NULL;
     crm_table *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
@@ -128,8 +130,8 @@ static void print_line(crm_table *t, char *const *cells)
 
 static void print_header(crm_table *t)
 {
-    char *titles[64];
-    for (int i = 0; i < t->n && i < 64; i++)
+    char *titles[CRM_TABLE_MAX_COLS];
+    for (int i = 0; i < t->n; i++)
         titles[i] = (char *)t->cols[i].title;
     print_line(t, titles);
     t->printed = true;
@@ -150,9 +152,9 @@ static void flush_held(crm_table *t)
 int crm_table_row(crm_table *t, const char *const *cells)
 {
     char buf[CELL_MAX];
-    char *fitted[64];
+    char *fitted[CRM_TABLE_MAX_COLS];
     int rc = CRM_OK;
-    for (int i = 0; i < t->n && i < 64; i++) {
+    for (int i = 0; i < t->n; i++) {
         const char *c = cells[i] && *cells[i] ? cells[i] : "-";
         size_t max = (size_t)(t->cols[i].max > 0 ? t->cols[i].max : 0);
         if (t->printed && (!max || t->width[i] < max))
@@ -189,6 +191,8 @@ void crm_table_end(crm_table *t, bool header_if_empty)
 
 void crm_cli_money(int64_t minor, const char *currency, char *buf, size_t size)
 {
+    if (currency && !*currency)
+        currency = NULL;
     int dec = currency ? crm_currency_decimals(currency) : 2;
     char plain[48];
     crm_format_money(minor, dec < 0 ? 2 : dec, plain, sizeof plain);

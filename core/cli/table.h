@@ -25,8 +25,10 @@ typedef struct crm_table crm_table;
  * streams in bounded memory. */
 #define CRM_TABLE_HOLD 1000
 
-/* A table of n columns (cols is borrowed for the table's life) printing to
- * out. NULL when out of memory. */
+#define CRM_TABLE_MAX_COLS 32
+
+/* A table of n columns (1 to CRM_TABLE_MAX_COLS; cols is borrowed for the
+ * table's life) printing to out. NULL when out of memory or n is out of range. */
 crm_table *crm_table_new(FILE *out, const crm_table_col *cols, int n);
 
 /* Adds a row of n cells (NULL or "" prints "-"); copies them. CRM_OK or
