@@ -254,6 +254,12 @@ static int check_contact(const crm_contact *c, void *ud)
     }
     for (size_t i = 0; rc == CRM_OK && i < c->n_custom; i++)
         rc = crm_contact_set_custom(&copy, c->custom[i].key, c->custom[i].value);
+    for (size_t i = 0; rc == CRM_OK && i < c->n_tags; i++)
+        rc = crm_contact_add_tag(&copy, c->tags[i]); /* validators read them */
+    copy.id = c->id;
+    copy.company_id = c->company_id;
+    copy.created_at = c->created_at;
+    copy.updated_at = c->updated_at;
     crm_err e = {0};
     if (rc == CRM_OK && crm_contact_normalise(x->k, &copy, true, &e) != CRM_OK) {
         if (e.code == CRM_ENOMEM)

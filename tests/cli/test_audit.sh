@@ -20,11 +20,22 @@ locale: {country: FR, currency: EUR}
 hygiene:
   validate: {email: false, postal_code: false}
   duplicates: {refuse_on_add: false}
+custom_fields:
+  contact:
+    - {name: card, type: text}
 YAML
-# Today's rules: last_name became required, phone and city recommended.
-cat >"$dir/crm.yaml" <<'YAML'
+# Today's rules: last_name became required, phone and city recommended, the
+# card became a number and B2B contacts need a company email (a Lua validator).
+scripts=${CRM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/scripts
+cat >"$dir/crm.yaml" <<YAML
 database: t.db
 locale: {country: FR, currency: EUR}
+scripts: $scripts
+rules:
+  b2b_company_email: {kind: validator, script: validators.lua, function: b2b_company_email}
+custom_fields:
+  contact:
+    - {name: card, type: integer}
 hygiene:
   duplicates: {refuse_on_add: false}
   required: [last_name]
@@ -51,8 +62,10 @@ add 2026-06-01 --first-name Paul --email "paul@@example.fr"                 # 5:
 add 2026-11-01 --first-name Lea --last-name Martin --phone 0611111111 --city Paris \
     --postal-code 7500                                                       # 6: bad postal code
 add 2023-01-01 --first-name Old --last-name Timer --phone 0622222222 --city Nice  # 7: last order 2024-06
-add 2025-01-01 --first-name Sophie --last-name Germain --phone 0633333333 --city Paris  # 8: interaction 2025-07
-add 2026-10-01 --first-name Nina --last-name Simone --email nina@example.fr --city Paris  # 9: no phone
+add 2025-01-01 --first-name Sophie --last-name Germain --phone 0633333333 --city Paris \
+    --tag b2b --email sophie@gmail.com                                       # 8: interaction 2025-07; webmail B2B
+add 2026-10-01 --first-name Nina --last-name Simone --email nina@example.fr --city Paris \
+    --field card=A12                                                         # 9: no phone; card not a number
 
 assert_exit 0 old order add --contact 1 --total 10 --status paid --placed-at 2026-03-01
 assert_exit 0 old order add --contact 7 --total 10 --status paid --placed-at 2024-06-01
@@ -83,13 +96,19 @@ want_invalid=$(python3 - "$dir/t.db" <<'PY'
 import re, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 bad = 0
-for email, postal in db.execute("SELECT email, postal_code FROM contacts"):
-    if (email and email.count("@") != 1) or (postal and not re.fullmatch(r"\d{5}", postal)):
+rows = db.execute("""SELECT email, postal_code,
+    EXISTS(SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = 'b2b'),
+    (SELECT value FROM custom_values v WHERE v.entity = 'contact' AND v.entity_id = c.id
+      AND v.name = 'card') FROM contacts c""")
+for email, postal, b2b, card in rows:
+    if ((email and email.count("@") != 1) or (postal and not re.fullmatch(r"\d{5}", postal))
+            or (b2b and (not email or email.endswith("@gmail.com")))
+            or (card is not None and not re.fullmatch(r"-?\d+", card))):
         bad += 1
 print(bad)
 PY
 )
-assert_eq "1 2 6 2 2" "$want_missing_required $want_missing_recommended $want_no_consent $want_inactive $want_invalid" \
+assert_eq "1 2 6 2 4" "$want_missing_required $want_missing_recommended $want_no_consent $want_inactive $want_invalid" \
     "the fixture's independent counts"
 
 assert_exit 0 crm contact duplicates --json
@@ -109,6 +128,8 @@ assert_eq "phone, city" "$(json_get "$a1" missing_recommended.examples.0.fields)
 assert_eq "$want_invalid" "$(json_get "$a1" invalid.count)" "invalid values"
 assert_contains "$(json_get "$a1" invalid.examples.0.reason)" "email: 'paul@@example.fr'"
 assert_contains "$(json_get "$a1" invalid.examples.1.reason)" "postal_code: '7500'"
+assert_contains "$(json_get "$a1" invalid.examples.2.reason)" "webmail"
+assert_contains "$(json_get "$a1" invalid.examples.3.reason)" "card"
 assert_eq "$want_no_consent" "$(json_get "$a1" no_consent.count)" "without consent"
 assert_eq "$want_inactive" "$(json_get "$a1" inactive.count)" "inactive"
 assert_eq "2 7" "$(json_get "$a1" inactive.examples.0.id) $(json_get "$a1" inactive.examples.1.id)" \
