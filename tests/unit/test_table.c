@@ -92,6 +92,33 @@ static void test_table_aligned(void **state)
     free(text);
 }
 
+/* Past CRM_TABLE_HOLD rows the widths are fixed: a wider cell is cut to
+ * them, so the table stays aligned while it streams. */
+static void test_table_streams(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    static const crm_table_col cols[] = {{"NAME", 20, false}, {"N", 0, true}};
+    crm_table *t = crm_table_new(f, cols, 2);
+    for (int i = 0; i < CRM_TABLE_HOLD; i++) {
+        const char *row[] = {"abcd", "1"};
+        assert_int_equal(crm_table_row(t, row), 0);
+    }
+    fflush(f);
+    assert_true(len > 0); /* printed once the hold was full */
+    const char *wide[] = {"abcdefgh", "2"};
+    assert_int_equal(crm_table_row(t, wide), 0);
+    crm_table_end(t, true);
+    fclose(f);
+    const char *last = text + len - 1;
+    while (last > text && last[-1] != '\n')
+        last--;
+    assert_string_equal(last, "abc\xe2\x80\xa6  2\n");
+    free(text);
+}
+
 static void test_money(void **state)
 {
     (void)state;
@@ -116,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_width),
         cmocka_unit_test(test_fit),
         cmocka_unit_test(test_table_aligned),
+        cmocka_unit_test(test_table_streams),
         cmocka_unit_test(test_money),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
