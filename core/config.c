@@ -100,6 +100,10 @@ static const schema_entry schema[] = {
     {.path = "hygiene.duplicates.weights", .type = S_WEIGHTS, .field = NO_FIELD},
     {.path = "hygiene.required", .type = S_NAMES, .field = AT(hygiene.required),
      .count = AT(hygiene.n_required), .choices = contact_fields, .expect = "a contact field"},
+    {.path = "hygiene.recommended", .type = S_NAMES, .field = AT(hygiene.recommended),
+     .count = AT(hygiene.n_recommended), .choices = contact_fields, .expect = "a contact field"},
+    {.path = "hygiene.inactive_months", .type = S_INT, .field = AT(hygiene.inactive_months),
+     .idef = 18, .min = 1, .max = 1200},
     {.path = "lua", .type = S_SECTION},
     {.path = "lua.max_memory", .type = S_BYTES, .field = AT(lua.max_memory), .idef = 64 * MiB,
      .min = 64 * 1024, .max = INT64_MAX},
@@ -819,6 +823,7 @@ void crm_config_free(crm_config *cfg)
     for (int e = 0; e < CRM_ENTITY_COUNT; e++)
         free_custom(cfg->custom[e], cfg->n_custom[e]);
     free_strings(cfg->hygiene.required, cfg->hygiene.n_required);
+    free_strings(cfg->hygiene.recommended, cfg->hygiene.n_recommended);
     for (size_t i = 0; i < cfg->n_rules; i++) {
         free(cfg->rules[i].name);
         free(cfg->rules[i].kind);

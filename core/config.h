@@ -103,6 +103,9 @@ typedef struct crm_hygiene_config {
     bool refuse_duplicates;     /* hygiene.duplicates.refuse_on_add */
     char **required;            /* hygiene.required: contact fields that must be set */
     size_t n_required;
+    char **recommended;         /* hygiene.recommended: fields `crm audit` reports missing */
+    size_t n_recommended;
+    int64_t inactive_months;    /* hygiene.inactive_months: no order or interaction since */
 } crm_hygiene_config;
 
 typedef struct crm_lua_config {

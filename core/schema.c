@@ -142,6 +142,16 @@ static const crm_migration kernel_migrations[] = {
      "  FROM import_records) AS runs"
      " GROUP BY import_id, entity, action, island;"
      "DROP TABLE import_records;"},
+
+    {14, "data audits",
+     /* One row per `crm audit`: the counts the next audit compares with. */
+     "CREATE TABLE audits("
+     " id INTEGER PRIMARY KEY, as_of INTEGER NOT NULL, contacts INTEGER NOT NULL,"
+     " duplicates INTEGER NOT NULL, missing_required INTEGER NOT NULL,"
+     " missing_recommended INTEGER NOT NULL, invalid INTEGER NOT NULL,"
+     " no_consent INTEGER NOT NULL, inactive INTEGER NOT NULL,"
+     " merged INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+     "CREATE INDEX audits_as_of ON audits(as_of);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "table.h"
 #include "cli_util.h"
 #include "model.h"
 #include "model/model_util.h"
@@ -123,8 +124,14 @@ static int cmd_delete(crm_cli *cli, const crm_args *a, crm_err *err)
 
 typedef struct list_out {
     crm_cli *cli;
+    crm_table *table;
     int64_t count;
 } list_out;
+
+static const crm_table_col list_cols[] = {
+    {"ID", 0, true}, {"NAME", 32, false}, {"DOMAIN", 24, false}, {"PHONE", 16, false},
+    {"CITY", 24, false},
+};
 
 static int list_one(const crm_company *c, void *ud)
 {
@@ -134,9 +141,10 @@ static int list_one(const crm_company *c, void *ud)
         crm_cli_print_json(lo->cli, crm_company_to_json(c));
         return 0;
     }
-    fprintf(lo->cli->out, "%-7lld %-32.32s %-24.24s %-16s %s\n", (long long)c->id, c->name,
-            c->domain ? c->domain : "-", c->phone ? c->phone : "-", c->city ? c->city : "-");
-    return 0;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)c->id);
+    const char *cells[] = {id, c->name, c->domain, c->phone, c->city};
+    return crm_table_row(lo->table, cells) == CRM_OK ? 0 : -1;
 }
 
 static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
@@ -145,10 +153,11 @@ static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
     int rc = crm_cli_paging(a, 50, &limit, &offset, err);
     if (rc != CRM_OK)
         return rc;
-    list_out lo = {cli, 0};
-    if (!cli->json)
-        fprintf(cli->out, "%-7s %-32s %-24s %-16s %s\n", "ID", "NAME", "DOMAIN", "PHONE", "CITY");
+    list_out lo = {cli, NULL, 0};
+    if (!cli->json && !(lo.table = crm_table_new(cli->out, list_cols, 5)))
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     rc = crm_company_list(cli->k, crm_args_get(a, "name"), limit, offset, list_one, &lo, err);
+    crm_table_end(lo.table, rc == CRM_OK);
     if (rc == CRM_OK && !cli->json && !cli->quiet)
         fprintf(stderr, "%lld compan%s%s\n", (long long)lo.count, lo.count == 1 ? "y" : "ies",
                 limit && lo.count == limit ? " (more with --page)" : "");

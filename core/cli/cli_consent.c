@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "table.h"
 #include "cli_util.h"
 #include "model.h"
 
@@ -60,8 +61,14 @@ static int cmd_withdraw(crm_cli *cli, const crm_args *a, crm_err *err)
 
 typedef struct show_out {
     crm_cli *cli;
+    crm_table *table;
     int64_t count;
 } show_out;
+
+static const crm_table_col show_cols[] = {
+    {"CHANNEL", 0, false},  {"PURPOSE", 0, false}, {"STATUS", 0, false},
+    {"RECORDED", 0, false}, {"SOURCE", 40, false},
+};
 
 static int show_one(json_t *item, void *ud)
 {
@@ -71,10 +78,10 @@ static int show_one(json_t *item, void *ud)
         crm_cli_print_json(so->cli, json_incref(item));
         return 0;
     }
-    fprintf(so->cli->out, "%-10s %-16s %-10s %-20s %s\n", crm_cli_str(item, "channel"),
-            crm_cli_str(item, "purpose"), crm_cli_str(item, "status"),
-            crm_cli_str(item, "recorded_at"), crm_cli_str(item, "source"));
-    return 0;
+    const char *cells[] = {crm_cli_str(item, "channel"), crm_cli_str(item, "purpose"),
+                           crm_cli_str(item, "status"), crm_cli_str(item, "recorded_at"),
+                           crm_cli_str(item, "source")};
+    return crm_table_row(so->table, cells) == CRM_OK ? 0 : -1;
 }
 
 static int cmd_show(crm_cli *cli, const crm_args *a, crm_err *err)
@@ -83,11 +90,11 @@ static int cmd_show(crm_cli *cli, const crm_args *a, crm_err *err)
     int rc = crm_cli_contact(cli, a->pos[0], &contact_id, err);
     if (rc != CRM_OK)
         return rc;
-    show_out so = {cli, 0};
-    if (!cli->json)
-        fprintf(cli->out, "%-10s %-16s %-10s %-20s %s\n", "CHANNEL", "PURPOSE", "STATUS",
-                "RECORDED", "SOURCE");
+    show_out so = {cli, NULL, 0};
+    if (!cli->json && !(so.table = crm_table_new(cli->out, show_cols, 5)))
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     rc = crm_consent_list(cli->k, contact_id, crm_args_flag(a, "history"), show_one, &so, err);
+    crm_table_end(so.table, rc == CRM_OK);
     if (rc == CRM_OK && !cli->json && !cli->quiet && !so.count)
         fprintf(stderr, "no consent recorded for contact %lld (record one with `crm consent "
                         "grant`)\n", (long long)contact_id);

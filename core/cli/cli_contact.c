@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cli_util.h"
 #include "model.h"
+#include "table.h"
 
 /* The --flags that set contact fields, as data: option name -> field. */
 static const struct {
@@ -131,8 +132,14 @@ static int cmd_delete(crm_cli *cli, const crm_args *a, crm_err *err)
 
 typedef struct list_out {
     crm_cli *cli;
+    crm_table *table;
     int64_t count;
 } list_out;
+
+static const crm_table_col list_cols[] = {
+    {"ID", 0, true}, {"NAME", 32, false}, {"EMAIL", 34, false}, {"PHONE", 16, false},
+    {"CITY", 24, false},
+};
 
 static int list_one(const crm_contact *c, void *ud)
 {
@@ -142,12 +149,12 @@ static int list_one(const crm_contact *c, void *ud)
         crm_cli_print_json(lo->cli, crm_contact_to_json(c));
         return 0;
     }
-    char name[256];
-    snprintf(name, sizeof name, "%s %s", c->first_name ? c->first_name : "",
-             c->last_name ? c->last_name : "");
-    fprintf(lo->cli->out, "%-7lld %-32.32s %-34.34s %-16s %s\n", (long long)c->id, name,
-            c->email ? c->email : "-", c->phone ? c->phone : "-", c->city ? c->city : "-");
-    return 0;
+    char name[256], id[24];
+    snprintf(name, sizeof name, "%s%s%s", c->first_name ? c->first_name : "",
+             c->first_name && c->last_name ? " " : "", c->last_name ? c->last_name : "");
+    snprintf(id, sizeof id, "%lld", (long long)c->id);
+    const char *cells[] = {id, name, c->email, c->phone, c->city};
+    return crm_table_row(lo->table, cells) == CRM_OK ? 0 : -1;
 }
 
 static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
@@ -166,10 +173,11 @@ static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
     int rc = crm_cli_paging(a, 50, &f.limit, &f.offset, err);
     if (rc != CRM_OK)
         return rc;
-    list_out lo = {cli, 0};
-    if (!cli->json)
-        fprintf(cli->out, "%-7s %-32s %-34s %-16s %s\n", "ID", "NAME", "EMAIL", "PHONE", "CITY");
+    list_out lo = {cli, NULL, 0};
+    if (!cli->json && !(lo.table = crm_table_new(cli->out, list_cols, 5)))
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     rc = crm_contact_list(cli->k, &f, list_one, &lo, err);
+    crm_table_end(lo.table, rc == CRM_OK);
     if (rc == CRM_OK && !cli->json && !cli->quiet)
         fprintf(stderr, "%lld contact%s%s\n", (long long)lo.count, lo.count == 1 ? "" : "s",
                 f.limit && lo.count == f.limit ? " (more with --page)" : "");

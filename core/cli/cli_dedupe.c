@@ -4,13 +4,18 @@
 #include <string.h>
 
 #include "cli.h"
+#include "table.h"
 #include "dedupe/dedupe.h"
 #include "model.h"
 
 typedef struct dup_out {
     crm_cli *cli;
+    crm_table *table;
     int64_t limit, shown;
 } dup_out;
+
+static const crm_table_col dup_cols[] = {
+    {"A", 0, true}, {"B", 0, true}, {"SCORE", 0, true}, {"REASONS", 0, false}};
 
 static int print_pair(const crm_dup_pair *p, void *ud)
 {
@@ -22,9 +27,14 @@ static int print_pair(const crm_dup_pair *p, void *ud)
         crm_cli_print_json(d->cli, json_pack("{sIsIsiss}", "a", (json_int_t)p->a, "b",
                                              (json_int_t)p->b, "score", p->score, "reasons",
                                              p->reasons));
-    else
-        fprintf(d->cli->out, "%-8lld %-8lld %5d  %s\n", (long long)p->a, (long long)p->b,
-                p->score, p->reasons);
+    else {
+        char a[24], b[24], score[8];
+        snprintf(a, sizeof a, "%lld", (long long)p->a);
+        snprintf(b, sizeof b, "%lld", (long long)p->b);
+        snprintf(score, sizeof score, "%d", p->score);
+        const char *cells[] = {a, b, score, p->reasons};
+        return crm_table_row(d->table, cells) == CRM_OK ? 0 : -1;
+    }
     return 0;
 }
 
@@ -38,11 +48,12 @@ static int cmd_duplicates(crm_cli *cli, const crm_args *a, crm_err *err)
         rc = crm_err_set(err, CRM_EUSAGE, "--min-score is 0-100 and --limit >= 0");
     if (rc != CRM_OK)
         return rc;
-    dup_out d = {cli, limit, 0};
+    dup_out d = {cli, NULL, limit, 0};
     crm_dedupe_stats st;
-    if (!cli->json)
-        fprintf(cli->out, "%-8s %-8s %5s  %s\n", "A", "B", "SCORE", "REASONS");
+    if (!cli->json && !(d.table = crm_table_new(cli->out, dup_cols, 4)))
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     rc = crm_dedupe_scan(cli->k, (int)min, print_pair, &d, &st, err);
+    crm_table_end(d.table, rc == CRM_OK);
     if (rc == CRM_OK && !cli->quiet)
         fprintf(stderr,
                 "%lld candidate pairs among %lld contacts (%lld comparisons, %.2f s%s)%s\n",
@@ -116,29 +127,45 @@ static int cmd_unmerge(crm_cli *cli, const crm_args *a, crm_err *err)
     return rc;
 }
 
+typedef struct merges_out {
+    crm_cli *cli;
+    crm_table *table;
+} merges_out;
+
+static const crm_table_col merge_cols[] = {
+    {"MERGE", 0, true}, {"KEEP", 0, true}, {"OTHER", 0, true}, {"AT", 0, false},
+    {"UNMERGED", 0, false}};
+
 static int print_merge(void *json, void *ud)
 {
-    crm_cli *cli = ud;
+    merges_out *mo = ud;
     json_t *o = json;
-    if (cli->json) {
-        crm_cli_print_json(cli, json_incref(o));
+    if (mo->cli->json) {
+        crm_cli_print_json(mo->cli, json_incref(o));
         return 0;
     }
-    json_t *un = json_object_get(o, "unmerged_at");
-    fprintf(cli->out, "merge %-6lld keep %-8lld other %-8lld at %s%s%s\n",
-            (long long)json_integer_value(json_object_get(o, "id")),
-            (long long)json_integer_value(json_object_get(o, "keep_id")),
-            (long long)json_integer_value(json_object_get(o, "other_id")),
-            json_string_value(json_object_get(o, "created_at")),
-            json_is_string(un) ? "  unmerged at " : "", json_is_string(un) ? json_string_value(un) : "");
-    return 0;
+    static const char *const ids[] = {"id", "keep_id", "other_id"};
+    char num[3][24];
+    for (int i = 0; i < 3; i++)
+        snprintf(num[i], sizeof num[i], "%lld",
+                 (long long)json_integer_value(json_object_get(o, ids[i])));
+    const char *cells[] = {num[0], num[1], num[2],
+                           json_string_value(json_object_get(o, "created_at")),
+                           json_string_value(json_object_get(o, "unmerged_at"))};
+    return crm_table_row(mo->table, cells) == CRM_OK ? 0 : -1;
 }
 
 static int cmd_merges(crm_cli *cli, const crm_args *a, crm_err *err)
 {
     int64_t id = 0;
     int rc = a->n_pos ? crm_contact_resolve(cli->k, a->pos[0], &id, err) : CRM_OK;
-    return rc == CRM_OK ? crm_contact_merges(cli->k, id, print_merge, cli, err) : rc;
+    merges_out mo = {cli, NULL};
+    if (rc == CRM_OK && !cli->json && !(mo.table = crm_table_new(cli->out, merge_cols, 5)))
+        rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
+    if (rc == CRM_OK)
+        rc = crm_contact_merges(cli->k, id, print_merge, &mo, err);
+    crm_table_end(mo.table, rc == CRM_OK);
+    return rc;
 }
 
 static const crm_opt dup_opts[] = {

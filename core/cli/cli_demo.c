@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "table.h"
 #include "demo/demo.h"
 #include "hygiene.h"
 
@@ -144,7 +145,7 @@ static void print_summary(crm_cli *cli, const crm_demo_stats *st, const demo_par
     FILE *f = cli->out;
     char as_of[32], revenue[32];
     crm_format_datetime(now, as_of, sizeof as_of);
-    crm_format_money(st->revenue, 2, revenue, sizeof revenue);
+    crm_cli_money(st->revenue, "EUR", revenue, sizeof revenue);
     fprintf(f, "%s %s (seed %lld, as of %s)\n", p->csv ? "demo CSV files in" : "demo database",
             where, (long long)p->seed, as_of);
     if (p->csv) {
@@ -165,7 +166,7 @@ static void print_summary(crm_cli *cli, const crm_demo_stats *st, const demo_par
         fprintf(f, " (%lld lines)", (long long)st->order_lines);
     else if (st->orders_skipped)
         fprintf(f, " (%lld skipped: buyer refused)", (long long)st->orders_skipped);
-    fprintf(f, ", revenue %s EUR (paid orders)\n", revenue);
+    fprintf(f, ", revenue %s (paid orders)\n", revenue);
     fprintf(f, "  interactions   %lld\n", (long long)st->interactions);
     if (!p->csv)
         fprintf(f, "  consents       %lld\n", (long long)st->consents);

@@ -6,6 +6,7 @@
 
 #include "bus.h"
 #include "cli.h"
+#include "table.h"
 #include "hygiene.h"
 
 #define FOLLOW_POLL_NS 200000000L
@@ -129,7 +130,11 @@ static int cmd_tail(crm_cli *cli, const crm_args *a, crm_err *err)
     return rc;
 }
 
-static void print_parked(crm_cli *cli, sqlite3_stmt *st)
+static const crm_table_col parked_cols[] = {
+    {"SUBSCRIBER", 24, false}, {"EVENT", 0, true},   {"TYPE", 0, false},
+    {"TRY", 0, true},          {"PARKED", 0, false}, {"ERROR", 0, false}};
+
+static void print_parked(crm_cli *cli, crm_table *t, sqlite3_stmt *st)
 {
     char when[32];
     crm_format_datetime(sqlite3_column_int64(st, 4), when, sizeof when);
@@ -143,13 +148,16 @@ static void print_parked(crm_cli *cli, sqlite3_stmt *st)
                                           (const char *)sqlite3_column_text(st, 5)));
         return;
     }
-    fprintf(cli->out, "%-24s %-7lld %-24s %-3d %-20s %s\n",
-            (const char *)sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
-            type ? type : "(deleted)",
-            sqlite3_column_int(st, 3), when, (const char *)sqlite3_column_text(st, 5));
+    char event[24], tries[16];
+    snprintf(event, sizeof event, "%lld", (long long)sqlite3_column_int64(st, 1));
+    snprintf(tries, sizeof tries, "%d", sqlite3_column_int(st, 3));
+    const char *cells[] = {(const char *)sqlite3_column_text(st, 0), event,
+                           type ? type : "(deleted)", tries, when,
+                           (const char *)sqlite3_column_text(st, 5)};
+    crm_table_row(t, cells);
 }
 
-static int list_parked(crm_cli *cli, int64_t *count, crm_err *err)
+static int list_parked(crm_cli *cli, crm_table *t, int64_t *count, crm_err *err)
 {
     sqlite3_stmt *st = crm_store_stmt(
         cli->k->store,
@@ -161,7 +169,7 @@ static int list_parked(crm_cli *cli, int64_t *count, crm_err *err)
         return err->code;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        print_parked(cli, st);
+        print_parked(cli, t, st);
         (*count)++;
     }
     sqlite3_reset(st);
@@ -173,12 +181,13 @@ static int cmd_failed(crm_cli *cli, const crm_args *a, crm_err *err)
 {
     bool opened;
     int64_t count = 0;
+    crm_table *t = NULL;
     int rc = ensure_bus(cli, &opened, err);
-    if (rc == CRM_OK && !cli->json)
-        fprintf(cli->out, "%-24s %-7s %-24s %-3s %-20s %s\n", "SUBSCRIBER", "EVENT", "TYPE", "TRY",
-                "PARKED", "ERROR");
+    if (rc == CRM_OK && !cli->json && !(t = crm_table_new(cli->out, parked_cols, 6)))
+        rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
     if (rc == CRM_OK)
-        rc = list_parked(cli, &count, err);
+        rc = list_parked(cli, t, &count, err);
+    crm_table_end(t, rc == CRM_OK);
     if (rc == CRM_OK && !cli->json && !cli->quiet)
         fprintf(stderr, "%lld parked event%s\n", (long long)count, count == 1 ? "" : "s");
     if (opened)

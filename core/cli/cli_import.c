@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_util.h"
+#include "table.h"
 #include "import/import.h"
 
 static const struct {
@@ -120,31 +122,44 @@ static int cmd_undo(crm_cli *cli, const crm_args *a, crm_err *err)
     return rc;
 }
 
+typedef struct list_out {
+    crm_cli *cli;
+    crm_table *table;
+} list_out;
+
+static const crm_table_col list_cols[] = {
+    {"ID", 0, true},     {"ENTITY", 0, false},  {"STATUS", 0, false},
+    {"READ", 0, true},   {"STORED", 0, true},   {"UPDATED", 0, true},
+    {"REJECTED", 0, true}, {"FILE", 60, false},
+};
+
 static int list_one(void *json, void *ud)
 {
-    crm_cli *cli = ud;
+    list_out *lo = ud;
     json_t *o = json;
-    if (cli->json) {
-        crm_cli_print_json(cli, json_incref(o));
+    if (lo->cli->json) {
+        crm_cli_print_json(lo->cli, json_incref(o));
         return 0;
     }
-    fprintf(cli->out, "%-5lld %-12s %-8s read %-8lld stored %-8lld updated %-8lld "
-                      "rejected %-8lld %s\n",
-            (long long)json_integer_value(json_object_get(o, "id")),
-            json_string_value(json_object_get(o, "entity")),
-            json_string_value(json_object_get(o, "status")),
-            (long long)json_integer_value(json_object_get(o, "read")),
-            (long long)json_integer_value(json_object_get(o, "stored")),
-            (long long)json_integer_value(json_object_get(o, "updated")),
-            (long long)json_integer_value(json_object_get(o, "rejected")),
-            json_string_value(json_object_get(o, "file")));
-    return 0;
+    static const char *const counts[] = {"id", "read", "stored", "updated", "rejected"};
+    char num[5][24];
+    for (int i = 0; i < 5; i++)
+        snprintf(num[i], sizeof num[i], "%lld",
+                 (long long)json_integer_value(json_object_get(o, counts[i])));
+    const char *cells[] = {num[0], crm_cli_str(o, "entity"), crm_cli_str(o, "status"), num[1],
+                           num[2], num[3], num[4], crm_cli_str(o, "file")};
+    return crm_table_row(lo->table, cells) == CRM_OK ? 0 : -1;
 }
 
 static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
 {
     (void)a;
-    return crm_import_list(cli->k, list_one, cli, err);
+    list_out lo = {cli, NULL};
+    if (!cli->json && !(lo.table = crm_table_new(cli->out, list_cols, 8)))
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    int rc = crm_import_list(cli->k, list_one, &lo, err);
+    crm_table_end(lo.table, rc == CRM_OK);
+    return rc;
 }
 
 static const crm_opt import_opts[] = {

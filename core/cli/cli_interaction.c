@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "table.h"
 #include "cli_util.h"
 #include "model.h"
 
@@ -60,8 +61,11 @@ static int cmd_log(crm_cli *cli, const crm_args *a, crm_err *err)
 static void order_summary(json_t *o, char *buf, size_t size)
 {
     size_t n = json_array_size(json_object_get(o, "lines"));
-    snprintf(buf, size, "#%lld %s %s %s", (long long)json_integer_value(json_object_get(o, "id")),
-             crm_cli_str(o, "status"), crm_cli_str(o, "total"), crm_cli_str(o, "currency"));
+    char total[64];
+    crm_cli_money(json_integer_value(json_object_get(o, "total_minor")), crm_cli_str(o, "currency"),
+                  total, sizeof total);
+    snprintf(buf, size, "#%lld %s %s", (long long)json_integer_value(json_object_get(o, "id")),
+             crm_cli_str(o, "status"), total);
     if (n)
         snprintf(buf + strlen(buf), size - strlen(buf), " (%zu line%s)", n, n == 1 ? "" : "s");
 }

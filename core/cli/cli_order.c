@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "table.h"
 #include "cli_util.h"
 #include "hygiene.h"
 #include "model.h"
@@ -133,14 +134,17 @@ static int resolve(crm_cli *cli, const char *ref, int64_t *id, crm_err *err)
     return rc;
 }
 
-static void print_lines(crm_cli *cli, json_t *lines)
+static void print_lines(crm_cli *cli, json_t *lines, const char *currency)
 {
     size_t i;
     json_t *l;
     json_array_foreach(lines, i, l) {
         long long qty = (long long)json_integer_value(json_object_get(l, "quantity"));
+        char price[64];
+        crm_cli_money(json_integer_value(json_object_get(l, "unit_price_minor")), currency, price,
+                      sizeof price);
         fprintf(cli->out, "%-16s %s x %lld @ %s\n", i == 0 ? "lines" : "",
-                crm_cli_str(l, "sku"), qty, crm_cli_str(l, "unit_price"));
+                crm_cli_str(l, "sku"), qty, price);
     }
 }
 
@@ -159,11 +163,18 @@ static int cmd_show(crm_cli *cli, const crm_args *a, crm_err *err)
         crm_cli_print_json(cli, obj);
         return CRM_OK;
     }
+    /* Text shows money in major units with its currency; JSON keeps both. */
+    char total[64], currency[8];
+    snprintf(currency, sizeof currency, "%s", crm_cli_str(obj, "currency"));
+    crm_cli_money(json_integer_value(json_object_get(obj, "total_minor")), currency, total,
+                  sizeof total);
+    json_object_set_new(obj, "total", json_string(total));
     json_t *lines = json_incref(json_object_get(obj, "lines"));
     json_object_del(obj, "lines");
     json_object_del(obj, "total_minor");
+    json_object_del(obj, "currency");
     crm_cli_print_object(cli, obj);
-    print_lines(cli, lines);
+    print_lines(cli, lines, currency);
     json_decref(lines);
     return CRM_OK;
 }
@@ -187,8 +198,14 @@ static int cmd_set_status(crm_cli *cli, const crm_args *a, crm_err *err)
 
 typedef struct list_out {
     crm_cli *cli;
+    crm_table *table;
     int64_t count;
 } list_out;
+
+static const crm_table_col list_cols[] = {
+    {"ID", 0, true},      {"PLACED", 0, false}, {"CONTACT", 0, true},
+    {"STATUS", 0, false}, {"TOTAL", 0, true},
+};
 
 static int list_one(const crm_order *o, void *ud)
 {
@@ -199,11 +216,14 @@ static int list_one(const crm_order *o, void *ud)
         crm_cli_print_json(lo->cli, obj);
         return 0;
     }
-    fprintf(lo->cli->out, "%-7lld %-20s %-8lld %-10s %12s %s\n", (long long)o->id,
-            crm_cli_str(obj, "placed_at"), (long long)o->contact_id, o->status,
-            crm_cli_str(obj, "total"), o->currency);
+    char id[24], contact[24], total[64];
+    snprintf(id, sizeof id, "%lld", (long long)o->id);
+    snprintf(contact, sizeof contact, "%lld", (long long)o->contact_id);
+    crm_cli_money(o->total, o->currency, total, sizeof total);
+    const char *cells[] = {id, crm_cli_str(obj, "placed_at"), contact, o->status, total};
+    int rc = crm_table_row(lo->table, cells);
     json_decref(obj);
-    return 0;
+    return rc == CRM_OK ? 0 : -1;
 }
 
 static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
@@ -215,12 +235,12 @@ static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
         rc = crm_cli_contact(cli, ref, &contact_id, err);
     if (rc != CRM_OK)
         return rc;
-    list_out lo = {cli, 0};
-    if (!cli->json)
-        fprintf(cli->out, "%-7s %-20s %-8s %-10s %12s %s\n", "ID", "PLACED", "CONTACT", "STATUS",
-                "TOTAL", "CUR");
+    list_out lo = {cli, NULL, 0};
+    if (!cli->json && !(lo.table = crm_table_new(cli->out, list_cols, 5)))
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     rc = crm_order_list(cli->k, contact_id, crm_args_get(a, "status"), limit, offset, list_one,
                         &lo, err);
+    crm_table_end(lo.table, rc == CRM_OK);
     if (rc == CRM_OK && !cli->json && !cli->quiet)
         fprintf(stderr, "%lld order%s%s\n", (long long)lo.count, lo.count == 1 ? "" : "s",
                 limit && lo.count == limit ? " (more with --page)" : "");

@@ -1,5 +1,6 @@
 /* crm user add|list: the agents who own contacts and log interactions. */
 #include "cli.h"
+#include "table.h"
 #include "cli_util.h"
 #include "model.h"
 
@@ -17,23 +18,37 @@ static int cmd_add(crm_cli *cli, const crm_args *a, crm_err *err)
     return CRM_OK;
 }
 
+typedef struct list_out {
+    crm_cli *cli;
+    crm_table *table;
+} list_out;
+
 static int list_one(json_t *u, void *ud)
 {
-    crm_cli *cli = ud;
-    if (cli->json)
-        crm_cli_print_json(cli, json_incref(u));
-    else
-        fprintf(cli->out, "%-7lld %-28.28s %-34.34s %s\n",
-                (long long)json_integer_value(json_object_get(u, "id")), crm_cli_str(u, "name"),
-                crm_cli_str(u, "email"), crm_cli_str(u, "role"));
-    return 0;
+    list_out *lo = ud;
+    if (lo->cli->json) {
+        crm_cli_print_json(lo->cli, json_incref(u));
+        return 0;
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(u, "id")));
+    const char *cells[] = {id, crm_cli_str(u, "name"), crm_cli_str(u, "email"),
+                           crm_cli_str(u, "role")};
+    return crm_table_row(lo->table, cells) == CRM_OK ? 0 : -1;
 }
+
+static const crm_table_col list_cols[] = {
+    {"ID", 0, true}, {"NAME", 28, false}, {"EMAIL", 34, false}, {"ROLE", 0, false}};
 
 static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
 {
-    if (!cli->json)
-        fprintf(cli->out, "%-7s %-28s %-34s %s\n", "ID", "NAME", "EMAIL", "ROLE");
-    return crm_user_list(cli->k, list_one, cli, err);
+    (void)a;
+    list_out lo = {cli, NULL};
+    if (!cli->json && !(lo.table = crm_table_new(cli->out, list_cols, 4)))
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    int rc = crm_user_list(cli->k, list_one, &lo, err);
+    crm_table_end(lo.table, rc == CRM_OK);
+    return rc;
 }
 
 static const crm_opt add_opts[] = {
