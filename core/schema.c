@@ -143,7 +143,7 @@ static const crm_migration kernel_migrations[] = {
      " GROUP BY import_id, entity, action, island;"
      "DROP TABLE import_records;"},
 
-    {14, "data audits",
+    {4, "data audits",
      /* One row per `crm audit`: the counts the next audit compares with. */
      "CREATE TABLE audits("
      " id INTEGER PRIMARY KEY, as_of INTEGER NOT NULL, contacts INTEGER NOT NULL,"
