@@ -175,7 +175,7 @@ typedef struct batch {
     crm_cli *cli;
     crm_lua_rule *rule;
     int64_t evaluated, matched, failed, total, show, max_failures;
-    int64_t by_cause[CRM_LUA_RUNTIME + 1];
+    int64_t by_cause[CRM_LUA_CAUSE_LAST + 1];
     json_t *first, *failures;
     bool stopped, progress;
 } batch;
@@ -265,7 +265,7 @@ static void one_row(batch *b, sqlite3_stmt *st)
 static json_t *cause_counts(const batch *b)
 {
     json_t *o = json_object();
-    for (int c = CRM_LUA_MEMORY; c <= CRM_LUA_RUNTIME; c++)
+    for (int c = CRM_LUA_MEMORY; c <= CRM_LUA_CAUSE_LAST; c++)
         if (b->by_cause[c])
             json_object_set_new(o, crm_lua_cause_name(c), json_integer(b->by_cause[c]));
     return o;

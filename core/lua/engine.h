@@ -10,7 +10,7 @@
  * that exists in stock Lua raises a `blocked` error naming the function.
  *
  * Every call goes through lua_pcall with a traceback handler. A failure has a
- * cause (memory, instructions, blocked, runtime) and a message naming the
+ * cause (memory, instructions, blocked, runtime, syntax) and a message naming the
  * rule, the script file:line and the record. pcall inside a script cannot
  * swallow a memory or budget abort. The state stays usable afterwards.
  *
@@ -53,10 +53,12 @@ typedef enum crm_lua_cause {
     CRM_LUA_MEMORY,
     CRM_LUA_INSTRUCTIONS,
     CRM_LUA_BLOCKED,
-    CRM_LUA_RUNTIME
+    CRM_LUA_RUNTIME,
+    CRM_LUA_SYNTAX      /* the script does not compile: nothing of it ran */
 } crm_lua_cause;
+#define CRM_LUA_CAUSE_LAST CRM_LUA_SYNTAX
 
-/* "memory", "instructions", "blocked", "runtime" ("" for CRM_LUA_OK). */
+/* "memory", "instructions", "blocked", "runtime", "syntax" ("" for CRM_LUA_OK). */
 const char *crm_lua_cause_name(crm_lua_cause c);
 const char *crm_lua_kind_name(crm_lua_kind k);
 

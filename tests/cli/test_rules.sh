@@ -113,6 +113,22 @@ assert_eq "true" "$(json_get "$OUT" stopped)" "stops after lua.max_failures"
 assert_eq "2" "$(json_get "$OUT" evaluated)"
 assert_exit 2 "$CRM" rules run churn_risk
 
+# A script that does not compile: cause syntax in check, eval and run, text and JSON.
+printf 'function ok(c)\n  return c.id +\nend\n' >scripts/syn.lua
+assert_exit 1 "$CRM" rules check scripts/syn.lua
+assert_contains "$OUT" "scripts/syn.lua:3: unexpected symbol near 'end' (cause: syntax)"
+assert_exit 1 "$CRM" rules check scripts/syn.lua --json
+assert_contains "$(json_get "$OUT" errors)" "(cause: syntax)"
+assert_exit 1 "$CRM" rules eval syn.lua:ok --contact 1
+assert_contains "$ERR" "(cause: syntax, contact 1)"
+assert_exit 1 "$CRM" rules eval syn.lua:ok --contact 1 --json
+assert_eq "syntax" "$(json_get "$OUT" cause)"
+run "$CRM" rules run syn.lua:ok --json
+assert_eq '{"syntax":2}' "$(json_get "$OUT" failed_by_cause)" "stopped at max_failures 2"
+assert_eq "syntax" "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["failures"][0]["cause"])' "$OUT")"
+run "$CRM" rules run syn.lua:ok
+assert_contains "$OUT" "(cause: syntax, contact 1)"
+
 # Plugin functions: crm.<plugin>.<name>, JSON in and out (the SDK template).
 if command -v cc >/dev/null; then
   mkdir -p plug/scripts

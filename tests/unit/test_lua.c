@@ -497,9 +497,44 @@ static void test_check_file(void **state)
     crm_err err = {0};
     assert_int_equal(crm_lua_check_file(f->k->lua, path, &err), CRM_ESCRIPT);
     assert_non_null(strstr(err.msg, "bad.lua:1:"));
+    assert_non_null(strstr(err.msg, "(cause: syntax)"));
+    /* a top level that compiles but fails is a runtime error */
+    write_script(f, "top.lua", "error('at load')\n");
+    snprintf(path, sizeof path, "%s/scripts/top.lua", f->dir);
+    crm_err_clear(&err);
+    assert_int_equal(crm_lua_check_file(f->k->lua, path, &err), CRM_ESCRIPT);
+    assert_non_null(strstr(err.msg, "(cause: runtime)"));
     snprintf(path, sizeof path, "%s/scripts/bombs.lua", f->dir);
     crm_err_clear(&err);
     assert_int_equal(crm_lua_check_file(f->k->lua, path, &err), CRM_OK);
+}
+
+/* A rule whose script does not compile fails with cause syntax, naming the
+ * file:line, the rule and the contact; one whose top level raises is runtime. */
+static void test_syntax_cause(void **state)
+{
+    fixture *f = *state;
+    crm_err err = {0};
+    int64_t id = add_contact(f->k, "syd@acme.com", NULL, &err);
+    write_script(f, "syn.lua", "function ok(c)\n  return c.id +\nend\n");
+    crm_lua_outcome o;
+    assert_int_equal(eval(f->k, "syn.lua:ok", id, &o), CRM_ESCRIPT);
+    assert_int_equal(o.cause, CRM_LUA_SYNTAX);
+    assert_string_equal(crm_lua_cause_name(o.cause), "syntax");
+    char want[96];
+    snprintf(want, sizeof want, "(cause: syntax, contact %lld)", (long long)id);
+    if (!strstr(o.error, "syn.lua:3:") || !strstr(o.error, want) ||
+        strncmp(o.error, "rule syn.lua:ok: cannot load ", 29) != 0)
+        fail_msg("%s", o.error);
+    crm_lua_outcome_clear(&o);
+    /* the same again: the cause stays syntax while the file is broken */
+    assert_int_equal(eval(f->k, "syn.lua:ok", id, &o), CRM_ESCRIPT);
+    assert_int_equal(o.cause, CRM_LUA_SYNTAX);
+    crm_lua_outcome_clear(&o);
+    write_script(f, "top.lua", "local x = nil\nx.y = 1\nfunction ok(c) return true end\n");
+    assert_int_equal(eval(f->k, "top.lua:ok", id, &o), CRM_ESCRIPT);
+    assert_int_equal(o.cause, CRM_LUA_RUNTIME);
+    crm_lua_outcome_clear(&o);
 }
 
 static void count_hit(int line, const char *what, void *ud)
@@ -537,6 +572,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_as_of, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_syntax_cause, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

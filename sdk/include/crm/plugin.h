@@ -150,7 +150,7 @@ typedef int (*crm_lua_fn)(crm_plugin_ctx *ctx, void *ud, const char *args_json,
  * object) and error and cause are NULL. When it failed for this contact,
  * result_json is NULL, error is the engine's message ("rule R: FILE:LINE:
  * ... (contact 42)") and cause one of "memory", "instructions", "blocked",
- * "runtime". All three strings are borrowed: valid during the call only.
+ * "runtime", "syntax" (the script does not compile). All three strings are borrowed: valid during the call only.
  * Return CRM_OK (0) to go on; any other value stops the scan and becomes
  * rule_each's result. The callback may use the host API (SQL on its own
  * tables, emit events) but must not start or end a transaction. */
@@ -351,7 +351,7 @@ struct crm_host_api {
      * to JSON) and reasons the strings of its second result. On failure it
      * returns CRM_ESCRIPT with the rule's message in *error ("rule R: FILE:LINE:
      * ... (contact 42)") and the cause in *cause: "memory", "instructions",
-     * "blocked" or "runtime"; CRM_ENOTFOUND (unknown rule or contact) or
+     * "blocked", "runtime" or "syntax"; CRM_ENOTFOUND (unknown rule or contact) or
      * CRM_EUSAGE (bad spec) with *error set and *cause NULL. Every out
      * pointer may be NULL; strings set are host-allocated: free them with
      * crm_free. The message is also readable with last_error. */
