@@ -6,7 +6,8 @@
  * hook in ticks of CRM_LUA_TICK instructions, also inside coroutines; only
  * base (no dofile/loadfile/collectgarbage, text-only load), string (no dump;
  * rep and the pattern functions bounded), table, math, utf8, coroutine and
- * os.time/date/clock. `require` resolves only crm.* modules. Everything else
+ * os.time/date/clock (time() and date(fmt) read the kernel clock, --as-of,
+ * like crm.now()). `require` resolves only crm.* modules. Everything else
  * that exists in stock Lua raises a `blocked` error naming the function.
  *
  * Every call goes through lua_pcall with a traceback handler. A failure has a

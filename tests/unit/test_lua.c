@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bus.h"
@@ -62,7 +63,11 @@ static const char *const rules_lua =
     "  return a .. b .. m .. s .. n .. table.concat(t, '+') .. f .. bal\n"
     "end\n"
     "function write(c) return crm.emit('rule.fired', {}) end\n"
-    "function set_field(c) c.email = 'x' end\n";
+    "function set_field(c) c.email = 'x' end\n"
+    "function os_now(c) return os.time() end\n"
+    "function os_day(c) return os.date('!%Y-%m-%d %H:%M') .. '|' .. os.date('!*t').year end\n"
+    "function os_given(c) return os.date('!%Y-%m-%d', 86400) .. '|' .. os.time{year=2000,"
+    " month=1, day=1, hour=12} end\n";
 
 /* Each escape or bomb: the function, the cause it must end with, a fragment
  * of the message. */
@@ -472,6 +477,21 @@ static void test_as_of(void **state)
         assert_int_equal(crm_parse_datetime("d", "2024-04-01", &expect, &err), CRM_OK);
         assert_int_equal(json_integer_value(now), expect);
         json_decref(now);
+        now = eval_ok(f->k, "rules.lua:os_now", id);  /* the stock idiom honours --as-of */
+        assert_int_equal(json_integer_value(now), expect);
+        json_decref(now);
+        json_t *day = eval_ok(f->k, "rules.lua:os_day", id);
+        assert_string_equal(json_string_value(day), "2024-04-01 00:00|2024");
+        json_decref(day);
+        /* with a time given, the stock functions: the epoch's day 1, and a
+         * table converted in the process's zone (compared with mktime) */
+        struct tm tm = {.tm_year = 100, .tm_mon = 0, .tm_mday = 1, .tm_hour = 12,
+                        .tm_isdst = -1};
+        char want[64];
+        snprintf(want, sizeof want, "1970-01-02|%lld", (long long)mktime(&tm));
+        json_t *given = eval_ok(f->k, "rules.lua:os_given", id);
+        assert_string_equal(json_string_value(given), want);
+        json_decref(given);
         json_t *recent = eval_ok(f->k, "rules.lua:recent", id);
         assert_int_equal(json_integer_value(recent), 2);  /* June is in the future */
         json_decref(recent);
