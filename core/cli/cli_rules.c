@@ -174,7 +174,7 @@ static const struct {
 typedef struct batch {
     crm_cli *cli;
     crm_lua_rule *rule;
-    int64_t evaluated, matched, failed, total, show, max_failures;
+    int64_t evaluated, matched, failed, total, show, max_failures, first_failed;
     int64_t by_cause[CRM_LUA_CAUSE_LAST + 1];
     json_t *first, *failures;
     bool stopped, progress;
@@ -249,7 +249,8 @@ static void one_row(batch *b, sqlite3_stmt *st)
         if (b->matched++ < b->show)
             json_array_append_new(b->first, json_integer(id));
     } else if (rc != CRM_OK) {
-        b->failed++;
+        if (!b->failed++)
+            b->first_failed = id;
         b->by_cause[o.cause]++;
         if (json_array_size(b->failures) < 5)
             json_array_append_new(b->failures,
@@ -359,9 +360,16 @@ static int cmd_run(crm_cli *cli, const crm_args *a, crm_err *err)
         print_batch(&b);
     json_decref(b.first);
     json_decref(b.failures);
+    /* Like every command processing many records: exit 1 when any record
+     * failed, after processing the others, with the counts printed above. */
     if (rc == CRM_OK && b.stopped)
-        rc = crm_err_set(err, CRM_ESCRIPT, "stopped after %lld failures (lua.max_failures)",
-                         (long long)b.failed);
+        rc = crm_err_set(err, CRM_ESCRIPT, "stopped after %lld failures (lua.max_failures); "
+                         "fix the rule and run it again", (long long)b.failed);
+    else if (rc == CRM_OK && b.failed)
+        rc = crm_err_set(err, CRM_ESCRIPT, "the rule failed for %lld of %lld contacts (the "
+                         "others were evaluated); try one with `crm rules eval %s --contact %lld`",
+                         (long long)b.failed, (long long)b.evaluated, crm_lua_rule_name(r),
+                         (long long)b.first_failed);
     return rc;
 }
 

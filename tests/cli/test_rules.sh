@@ -18,6 +18,7 @@ function spin(c) while true do end end
 function peek(c) return io.open("/etc/passwd") end
 function fails_on_3(c) if c.id == 3 then error("no three") end return true end
 function stage(c) return c.lifecycle_stage == "customer" end
+function fails_on_2(c) if c.id == 2 then error("no two") end return true end
 LUA
 cat >crm.yaml <<'YAML'
 database: crm.db
@@ -105,9 +106,21 @@ assert_eq "3" "$(json_get "$OUT" evaluated)"
 assert_eq "[3]" "$(json_get "$OUT" first_matches)"
 assert_exit 0 "$CRM" rules run bad.lua:stage --where postal_code=75
 assert_contains "$OUT" "1 evaluated, 0 matched, 0 failed"
-assert_exit 0 "$CRM" rules run bad.lua:fails_on_3 --json
+# One record failing: the others, before and after it, are still evaluated,
+# the counts printed, and the run exits 1.
+assert_exit 1 "$CRM" rules run bad.lua:fails_on_2 --json
 assert_eq "1" "$(json_get "$OUT" failed)"
+assert_eq "3" "$(json_get "$OUT" evaluated)"
+assert_eq "2" "$(json_get "$OUT" matched)"
+assert_eq "[1,3]" "$(json_get "$OUT" first_matches)" "contacts before and after the failure"
 assert_eq '{"runtime":1}' "$(json_get "$OUT" failed_by_cause)"
+assert_eq "false" "$(json_get "$OUT" stopped)"
+assert_contains "$ERR" "the rule failed for 1 of 3 contacts"
+assert_exit 1 "$CRM" rules run bad.lua:fails_on_2
+assert_contains "$OUT" "3 evaluated, 2 matched, 1 failed"
+assert_contains "$ERR" "crm rules eval bad.lua:fails_on_2 --contact 2"
+assert_exit 0 "$CRM" rules run bad.lua:fails_on_2 --where postal_code=75
+assert_contains "$OUT" "1 evaluated, 1 matched, 0 failed"
 assert_exit 1 "$CRM" rules run bad.lua:spin --json
 assert_eq "true" "$(json_get "$OUT" stopped)" "stops after lua.max_failures"
 assert_eq "2" "$(json_get "$OUT" evaluated)"
