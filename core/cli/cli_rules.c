@@ -154,20 +154,21 @@ static int cmd_eval(crm_cli *cli, const crm_args *a, crm_err *err)
 
 /* ---- run -------------------------------------------------------------------- */
 
-/* --where FIELD=VALUE: the filters, as data. */
+/* --where FIELD=VALUE: the filters, as data (`crm rules --help` prints them). */
 static const struct {
     const char *field;
     const char *clause;
+    const char *help;
 } where_fields[] = {
-    {"email", "c.email = lower(?)"},
-    {"city", "c.city = ? COLLATE NOCASE"},
-    {"postal_code", "c.postal_code LIKE ? || '%'"},
-    {"country", "c.country = upper(?)"},
-    {"lifecycle_stage", "c.lifecycle_stage = lower(?)"},
-    {"stage", "c.lifecycle_stage = lower(?)"},
-    {"source", "c.source = ?"},
-    {"company", "co.name = ? COLLATE NOCASE"},
-    {"tag", "c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)"},
+    {"email", "c.email = lower(?)", "the address, in any case"},
+    {"city", "c.city = ? COLLATE NOCASE", "the city, in any case"},
+    {"postal_code", "c.postal_code LIKE ? || '%'", "a prefix: 75 is every Paris code"},
+    {"country", "c.country = upper(?)", "ISO 3166 code: FR, DE ..."},
+    {"lifecycle_stage", "c.lifecycle_stage = lower(?)", "subscriber, lead, customer ..."},
+    {"stage", "c.lifecycle_stage = lower(?)", "the same as lifecycle_stage"},
+    {"source", "c.source = ?", "exactly as stored"},
+    {"company", "co.name = ? COLLATE NOCASE", "the company's name, in any case"},
+    {"tag", "c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", "carries the tag"},
 };
 #define N_WHERE (sizeof where_fields / sizeof where_fields[0])
 
@@ -201,11 +202,16 @@ static int build_where(const crm_args *a, char *sql, size_t size, const char **v
         if (eq)
             snprintf(names[i], 64, "%.*s", (int)(eq - w[i]), w[i]);
         const char *clause = eq ? where_clause(names[i]) : NULL;
-        if (!clause)
+        if (!clause) {
+            char known[256] = "";
+            for (size_t j = 0, at = 0; j < N_WHERE && at < sizeof known; j++)
+                at += (size_t)snprintf(known + at, sizeof known - at, "%s%s", j ? ", " : "",
+                                       where_fields[j].field);
             return crm_err_set(err, CRM_EUSAGE,
-                               "--where '%s': expected FIELD=VALUE with FIELD one of email, "
-                               "city, postal_code (prefix), country, stage, source, company, tag",
-                               w[i]);
+                               "--where '%s': expected FIELD=VALUE with FIELD one of %s "
+                               "(see `crm rules --help`)",
+                               w[i], known);
+        }
         len += (size_t)snprintf(sql + len, size - len, "%s (%s)", *n ? " AND" : " WHERE",
                                 clause);
         vals[(*n)++] = eq + 1;
@@ -373,6 +379,55 @@ static int cmd_run(crm_cli *cli, const crm_args *a, crm_err *err)
     return rc;
 }
 
+/* ---- help --------------------------------------------------------------------- */
+
+/* "  LEFT  TEXT" with TEXT wrapped at 79 columns under itself. */
+static void print_entry(FILE *f, int indent, const char *left, const char *text)
+{
+    int col = fprintf(f, "  %-*s", indent - 2, left);
+    if (col > indent) {
+        fputc('\n', f);
+        col = fprintf(f, "%*s", indent, "");
+    }
+    const char *p = text;
+    bool first = true;
+    while (*p) {
+        size_t w = strcspn(p, " ");
+        if (!first && col + 1 + (int)w > 79) {
+            col = fprintf(f, "\n%*s", indent, "") - 1;
+            first = true;
+        }
+        col += fprintf(f, "%s%.*s", first ? "" : " ", (int)w, p);
+        first = false;
+        p += w;
+        p += strspn(p, " ");
+    }
+    fputc('\n', f);
+}
+
+void crm_cli_rules_topic(FILE *f, const crm_command *c)
+{
+    bool check = c && strcmp(c->verb, "check") == 0;
+    if (!check) {
+        fprintf(f, "\nthe contact a rule gets (c): read-only, each field read when first used\n");
+        const crm_lua_field_doc *d;
+        for (size_t i = 0; (d = crm_lua_contact_field(i)) != NULL; i++) {
+            char left[64], text[512];
+            snprintf(left, sizeof left, "c%s%s", d->method ? ":" : ".", d->name);
+            snprintf(text, sizeof text, "%s%s%s", d->type, d->help[0] ? ": " : "", d->help);
+            print_entry(f, 24, left, text);
+        }
+    }
+    if (!c || strcmp(c->verb, "run") == 0) {
+        fprintf(f, "\ncrm rules run --where FIELD=VALUE (repeatable; all must hold):\n");
+        for (size_t i = 0; i < N_WHERE; i++)
+            print_entry(f, 24, where_fields[i].field, where_fields[i].help);
+    }
+    fprintf(f, "\ncauses of a failure:\n");
+    for (int cause = CRM_LUA_MEMORY; cause <= CRM_LUA_CAUSE_LAST; cause++)
+        print_entry(f, 24, crm_lua_cause_name(cause), crm_lua_cause_help(cause));
+}
+
 /* ---- the table -------------------------------------------------------------- */
 
 static const crm_opt check_opts[] = {{NULL, 0, NULL, NULL}};
@@ -384,8 +439,7 @@ static const crm_opt eval_opts[] = {
 
 static const crm_opt run_opts[] = {
     {"where", CRM_OPT_LIST, "FIELD=VALUE",
-     "only contacts with FIELD=VALUE: email, city, postal_code (prefix), country, stage, "
-     "source, company, tag (repeatable, AND)"},
+     "only contacts with FIELD=VALUE (repeatable, AND; the fields are listed below)"},
     {"limit", CRM_OPT_VALUE, "N", "evaluate at most N contacts (default: all)"},
     {"show", CRM_OPT_VALUE, "N", "how many first matches to list (default 10)"},
     {NULL, 0, NULL, NULL},

@@ -27,7 +27,18 @@ static const char *const kind_names[] = {
     [CRM_LUA_HANDLER] = "handler",
 };
 
+static const char *const cause_help[] = {
+    [CRM_LUA_OK] = "",
+    [CRM_LUA_MEMORY] = "lua.max_memory reached",
+    [CRM_LUA_INSTRUCTIONS] = "lua.max_instructions reached in one call",
+    [CRM_LUA_BLOCKED] = "a function rules may not use (io, os.execute, require of a non-crm "
+                        "module)",
+    [CRM_LUA_RUNTIME] = "an error raised while it ran, or a result of the wrong type",
+    [CRM_LUA_SYNTAX] = "the script does not compile (nothing of it ran)",
+};
+
 const char *crm_lua_cause_name(crm_lua_cause c) { return cause_names[c]; }
+const char *crm_lua_cause_help(crm_lua_cause c) { return cause_help[c]; }
 const char *crm_lua_kind_name(crm_lua_kind k) { return kind_names[k]; }
 crm_lua_kind crm_lua_rule_kind(const crm_lua_rule *r) { return r->kind; }
 const char *crm_lua_rule_name(const crm_lua_rule *r) { return r->name; }

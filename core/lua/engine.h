@@ -61,6 +61,8 @@ typedef enum crm_lua_cause {
 
 /* "memory", "instructions", "blocked", "runtime", "syntax" ("" for CRM_LUA_OK). */
 const char *crm_lua_cause_name(crm_lua_cause c);
+/* One line saying what the cause means ("" for CRM_LUA_OK). */
+const char *crm_lua_cause_help(crm_lua_cause c);
 const char *crm_lua_kind_name(crm_lua_kind k);
 
 /* What one evaluation gave. JSON members are owned (crm_lua_outcome_clear). */
@@ -103,6 +105,19 @@ int crm_lua_eval(crm_lua_engine *e, crm_lua_rule *r, int64_t id, crm_lua_outcome
  * none. */
 int crm_lua_eval_row(crm_lua_engine *e, crm_lua_rule *r, void *row, crm_lua_outcome *out,
                      crm_err *err);
+
+/* One name a contact answers in rules: a field (c.email) or a method
+ * (c:has_tag(tag), named with its parameters). */
+typedef struct crm_lua_field_doc {
+    const char *name;   /* "email", "has_tag(tag)" */
+    const char *type;   /* "text|nil", "integer", "boolean" ... */
+    const char *help;   /* one line; may be "" */
+    bool method;
+} crm_lua_field_doc;
+
+/* The i-th name of the contact object (the table its metatable is built
+ * from, so documentation cannot drift from it); NULL past the end. */
+const crm_lua_field_doc *crm_lua_contact_field(size_t i);
 
 /* The SELECT (without WHERE/ORDER) whose rows crm_lua_eval_row reads. */
 const char *crm_lua_contact_select(void);

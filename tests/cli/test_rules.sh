@@ -142,6 +142,30 @@ assert_eq "syntax" "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])
 run "$CRM" rules run syn.lua:ok
 assert_contains "$OUT" "(cause: syntax, contact 1)"
 
+# Documentation: `crm rules --help` prints the contact object, the --where
+# fields and the causes from the engine's tables; README's copy is identical,
+# and every documented --where field is accepted.
+assert_exit 0 "$CRM" rules --help
+help=$OUT
+assert_contains "$help" "c:orders_since(days)"
+assert_contains "$help" "c.lifecycle_stage"
+python3 - "$SRC/README.md" "$help" <<'PY' && pass || fail "README's rules block differs from crm rules --help"
+import sys
+readme, help_ = open(sys.argv[1]).read(), sys.argv[2] + "\n"
+block = help_[help_.index("the contact a rule gets"):]
+sys.exit(0 if "```text\n" + block + "```" in readme else 1)
+PY
+assert_exit 0 "$CRM" rules eval --help
+assert_contains "$OUT" "c:has_tag(tag)"
+where=$(sed -n '/--where FIELD=VALUE (repeatable/,/^$/p' <<<"$help" | awk 'NR > 1 && NF {print $1}')
+assert_eq "email city postal_code country lifecycle_stage stage source company tag" \
+  "$(echo $where)" "documented --where fields"
+for w in $where; do
+  assert_exit 0 "$CRM" rules run bad.lua:stage --where "$w=nothing"
+done
+assert_exit 2 "$CRM" rules run bad.lua:stage --where nickname=x
+assert_contains "$ERR" "FIELD one of email, city, postal_code, country, lifecycle_stage, stage, source, company, tag"
+
 # Plugin functions: crm.<plugin>.<name>, JSON in and out (the SDK template).
 if command -v cc >/dev/null; then
   mkdir -p plug/scripts

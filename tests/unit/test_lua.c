@@ -13,6 +13,7 @@
 #include "hygiene.h"
 #include "kernel.h"
 #include "lua/engine.h"
+#include "lua/lua_int.h"
 #include "model.h"
 
 static const char *const config_text =
@@ -557,6 +558,74 @@ static void test_syntax_cause(void **state)
     crm_lua_outcome_clear(&o);
 }
 
+/* The contact object and its documentation (crm rules --help, README) come
+ * from one table: every documented name answers on the object with its
+ * documented type, and the object answers no undocumented name. */
+static void test_contact_doc(void **state)
+{
+    fixture *f = *state;
+    crm_err err = {0};
+    int64_t id = add_contact(f->k, "doc@acme.com", "vip", &err);
+    /* a script reading every documented name, built from the table */
+    char script[8192] = "function all(c)\n  local bad = {}\n";
+    size_t len = strlen(script), n = 0;
+    const crm_lua_field_doc *d;
+    for (; (d = crm_lua_contact_field(n)) != NULL; n++) {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(d->name, "("), d->name);
+        assert_true(d->type[0] != '\0');
+        assert_int_equal(d->method, strchr(d->name, '(') != NULL);
+        const char *want = strncmp(d->type, "text", 4) == 0      ? "string"
+                           : strncmp(d->type, "integer", 7) == 0 ? "number"
+                           : strcmp(d->type, "boolean") == 0     ? "boolean"
+                                                                 : "table";
+        if (d->method)
+            len += (size_t)snprintf(script + len, sizeof script - len,
+                                    "  if type(c:%s(%s)) ~= '%s' then bad[#bad+1] = '%s' end\n",
+                                    name, strcmp(name, "has_tag") == 0 ? "'vip'" : "30", want,
+                                    name);
+        else /* nil allowed only where documented |nil */
+            len += (size_t)snprintf(script + len, sizeof script - len,
+                                    "  do local ok, v = pcall(function() return c.%s end)\n"
+                                    "    if not ok or (type(v) ~= '%s' and not (v == nil and "
+                                    "%s)) then bad[#bad+1] = '%s' end end\n",
+                                    name, want, strstr(d->type, "|nil") ? "true" : "false", name);
+    }
+    snprintf(script + len, sizeof script - len,
+             "  return table.concat(bad, ',')\nend\n"
+             "function undocumented(c) return c.nickname end\n");
+    write_script(f, "doc.lua", script);
+    json_t *r = eval_ok(f->k, "doc.lua:all", id);
+    assert_string_equal(json_string_value(r), "");
+    json_decref(r);
+    crm_lua_outcome o;
+    assert_int_equal(eval(f->k, "doc.lua:undocumented", id, &o), CRM_ESCRIPT);
+    assert_non_null(strstr(o.error, "contact has no field 'nickname'"));
+    crm_lua_outcome_clear(&o);
+    /* vice versa: every name the metatable's __index knows is in the table */
+    lua_State *L = f->k->lua->L;
+    int top = lua_gettop(L);
+    assert_int_equal(luaL_getmetatable(L, "crm.contact"), LUA_TTABLE);
+    assert_int_equal(lua_getfield(L, -1, "__index"), LUA_TFUNCTION);
+    assert_non_null(lua_getupvalue(L, -1, 1));
+    size_t known = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        const char *key = lua_tostring(L, -2);
+        bool found = false;
+        for (size_t i = 0; (d = crm_lua_contact_field(i)) != NULL && !found; i++)
+            found = strncmp(d->name, key, strlen(key)) == 0 &&
+                    (d->name[strlen(key)] == '\0' || d->name[strlen(key)] == '(') &&
+                    d->method == (lua_type(L, -1) == LUA_TFUNCTION);
+        if (!found)
+            fail_msg("the contact answers '%s', which the documentation table lacks", key);
+        known++;
+        lua_pop(L, 1);
+    }
+    assert_int_equal(known, n);
+    lua_settop(L, top);
+}
+
 static void count_hit(int line, const char *what, void *ud)
 {
     (void)line;
@@ -593,6 +662,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_syntax_cause, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_contact_doc, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
