@@ -256,10 +256,17 @@ typedef struct crm_consent {
     char *status;      /* granted|withdrawn */
     int64_t recorded_at;  /* 0 = now */
     char *source;      /* where the consent was given: "web form", "shop" ... */
+    bool unchanged;    /* set by crm_consent_record: the pair already had this status */
+    int64_t since;     /* then: when that status was recorded */
 } crm_consent;
 
 void crm_consent_clear(crm_consent *c);
-/* Appends a consent record; emits consent.granted or consent.withdrawn. */
+/* Appends a consent record; emits consent.granted or consent.withdrawn.
+ * Channel and purpose must be listed under crm.yaml `consents:` (CRM_EINVAL
+ * naming the known ones otherwise). When the pair already has that status
+ * at c->recorded_at, nothing is written and no event emitted: CRM_OK with
+ * c->unchanged set, c->since the time of that status and *id_out (and
+ * c->id) the record in force. */
 int crm_consent_record(crm_kernel *k, crm_consent *c, int64_t *id_out, crm_err *err);
 /* Current state per (channel, purpose) for a contact (latest record each), or
  * the whole history when `history`; fn gets each as JSON. */
