@@ -282,7 +282,10 @@ struct crm_host_api {
      * interaction.logged. */
     int (*interaction_log_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
     /* Records consent: {contact_id, channel, purpose, status
-     * (granted|withdrawn), recorded_at, source}. Emits consent.<status>. */
+     * (granted|withdrawn), recorded_at, source}. Emits consent.<status>.
+     * Channel and purpose must be listed in crm.yaml `consents:`; a status
+     * the pair already has changes nothing (no record, no event; *id is the
+     * record in force). */
     int (*consent_record_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
 
     /* -- events -------------------------------------------------------------------- */
