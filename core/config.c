@@ -46,7 +46,8 @@ typedef struct schema_entry {
     int64_t idef, min, max;
     const char *expect;                /* for messages */
     bool (*check)(const char *name);   /* S_NAMES */
-    const char *const *choices;        /* S_NAMES */
+    const char *const *choices;        /* S_NAMES, S_STRING */
+    const char *const *defs;           /* S_NAMES: the default list */
     bool always;                       /* applied even when absent (node NULL) */
 } schema_entry;
 
@@ -55,6 +56,13 @@ static bool is_plugin_name(const char *s);
 static const char *const contact_fields[] = {
     "first_name", "last_name", "email", "phone", "company", "street",
     "postal_code", "city", "country", "birth_date", "source", NULL};
+
+static const char *const default_channels[] = {"email", "sms", "phone", "post", NULL};
+static const char *const default_purposes[] = {"newsletter", "offers", "marketing",
+                                               "profiling", NULL};
+/* The contact stages a kernel event may move a contact to ("none": never). */
+static const char *const stage_targets[] = {"subscriber", "lead",       "prospect", "customer",
+                                            "evangelist", "none",       NULL};
 
 static const schema_entry schema[] = {
     {.path = "database", .type = S_PATH, .field = AT(database), .def = "crm.db"},
@@ -111,6 +119,17 @@ static const schema_entry schema[] = {
      .idef = 10000000, .min = 1000, .max = INT64_MAX},
     {.path = "lua.max_failures", .type = S_INT, .field = AT(lua.max_failures), .idef = 100,
      .min = 0, .max = INT64_MAX},
+    {.path = "consents", .type = S_SECTION},
+    {.path = "consents.channels", .type = S_NAMES, .field = AT(consents.channels),
+     .count = AT(consents.n_channels), .check = is_plugin_name, .defs = default_channels,
+     .expect = "a channel name of a-z, 0-9 and _"},
+    {.path = "consents.purposes", .type = S_NAMES, .field = AT(consents.purposes),
+     .count = AT(consents.n_purposes), .check = is_plugin_name, .defs = default_purposes,
+     .expect = "a purpose name of a-z, 0-9 and _"},
+    {.path = "lifecycle", .type = S_SECTION},
+    {.path = "lifecycle.on_first_paid_order", .type = S_STRING,
+     .field = AT(lifecycle.on_first_paid_order), .def = "customer", .choices = stage_targets,
+     .expect = "a lifecycle stage or none"},
     {.path = "rules", .type = S_RULES},
     /* After locale: the default calendar follows locale.timezone and country. */
     {.path = "calendars", .type = S_CALENDARS, .always = true},
@@ -298,6 +317,18 @@ static int set_default(crm_config *cfg, const schema_entry *e)
     case S_BYTES:
         *int_at(cfg, e->field) = e->idef;
         return CRM_OK;
+    case S_NAMES:
+        for (size_t i = 0; e->defs && e->defs[i]; i++) {
+            char ***v = (char ***)str_at(cfg, e->field);
+            char **grown = realloc(*v, (i + 1) * sizeof *grown);
+            if (!grown)
+                return CRM_ENOMEM;
+            *v = grown;
+            if (!(grown[i] = strdup(e->defs[i])))
+                return CRM_ENOMEM;
+            (*size_at(cfg, e->count))++;
+        }
+        return CRM_OK;
     default:
         return CRM_OK; /* lists and maps start empty */
     }
@@ -316,6 +347,18 @@ static int apply_string(crm_config *cfg, const schema_entry *e, const crm_node *
     const char *s;
     if (read_text(n, e->path, e->expect ? e->expect : "a string", &s, err) != CRM_OK)
         return CRM_ECONFIG;
+    if (e->choices && !in_list(s, e->choices)) {
+        char list[512], what[600];
+        join_names(e->choices, list, sizeof list);
+        snprintf(what, sizeof what, "%s (%s)", e->expect, list);
+        crm_node_expected(n, e->path, what, err);
+        const char *hint = crm_suggest(s, e->choices);
+        if (hint) {
+            size_t len = strlen(err->msg);
+            snprintf(err->msg + len, sizeof err->msg - len, DASH "did you mean '%s'?", hint);
+        }
+        return CRM_ECONFIG;
+    }
     char *copy = e->type == S_PATH ? resolve(cfg->dir, s) : strdup(s);
     if (!copy)
         return nomem(err);
@@ -824,6 +867,9 @@ void crm_config_free(crm_config *cfg)
         free_custom(cfg->custom[e], cfg->n_custom[e]);
     free_strings(cfg->hygiene.required, cfg->hygiene.n_required);
     free_strings(cfg->hygiene.recommended, cfg->hygiene.n_recommended);
+    free_strings(cfg->consents.channels, cfg->consents.n_channels);
+    free_strings(cfg->consents.purposes, cfg->consents.n_purposes);
+    free(cfg->lifecycle.on_first_paid_order);
     for (size_t i = 0; i < cfg->n_rules; i++) {
         free(cfg->rules[i].name);
         free(cfg->rules[i].kind);

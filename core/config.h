@@ -114,6 +114,17 @@ typedef struct crm_lua_config {
     int64_t max_failures;      /* lua.max_failures in a batch before it stops, default 100 */
 } crm_lua_config;
 
+typedef struct crm_consent_config {
+    char **channels;     /* consents.channels: the channels a consent may name */
+    size_t n_channels;
+    char **purposes;     /* consents.purposes: the purposes it may name */
+    size_t n_purposes;
+} crm_consent_config;
+
+typedef struct crm_lifecycle_config {
+    char *on_first_paid_order;  /* lifecycle.on_first_paid_order: a stage, or "none" */
+} crm_lifecycle_config;
+
 typedef struct crm_rule_config {
     char *name;          /* key under rules: */
     char *kind;          /* predicate | score | validator | handler */
@@ -138,6 +149,8 @@ typedef struct crm_config {
     size_t n_custom[CRM_ENTITY_COUNT];
     crm_hygiene_config hygiene;
     crm_lua_config lua;
+    crm_consent_config consents;
+    crm_lifecycle_config lifecycle;
     crm_rule_config *rules; /* rules: NAME: {kind, script, function} */
     size_t n_rules;
     struct crm_calendars *calendars; /* calendars: (core/time/calendar.h), `default` first */

@@ -256,15 +256,46 @@ typedef struct crm_consent {
     char *status;      /* granted|withdrawn */
     int64_t recorded_at;  /* 0 = now */
     char *source;      /* where the consent was given: "web form", "shop" ... */
+    bool unchanged;    /* set by crm_consent_record: the pair already had this status */
+    int64_t since;     /* then: when that status was recorded */
 } crm_consent;
 
 void crm_consent_clear(crm_consent *c);
-/* Appends a consent record; emits consent.granted or consent.withdrawn. */
+/* Appends a consent record; emits consent.granted or consent.withdrawn.
+ * Channel and purpose must be listed under crm.yaml `consents:` (CRM_EINVAL
+ * naming the known ones otherwise). When the pair already has that status
+ * at c->recorded_at, nothing is written and no event emitted: CRM_OK with
+ * c->unchanged set, c->since the time of that status and *id_out (and
+ * c->id) the record in force. */
 int crm_consent_record(crm_kernel *k, crm_consent *c, int64_t *id_out, crm_err *err);
 /* Current state per (channel, purpose) for a contact (latest record each), or
  * the whole history when `history`; fn gets each as JSON. */
 int crm_consent_list(crm_kernel *k, int64_t contact_id, bool history,
                      int (*fn)(json_t *item, void *ud), void *ud, crm_err *err);
+
+/* ---- lifecycle and the contact's history ---------------------------------- */
+
+/* An order of contact_id became paid (added as paid, or placed -> paid):
+ * inside the caller's transaction, moves the contact up to crm.yaml
+ * lifecycle.on_first_paid_order when its stage is behind it (never down;
+ * "none" turns this off), records the change in contact_history and emits
+ * contact.stage_changed and contact.updated. CRM_OK when nothing changes. */
+int crm_lifecycle_order_paid(crm_kernel *k, int64_t contact_id, int64_t order_id, crm_err *err);
+
+/* Appends a row to contact_history (field, old and new values, why, the
+ * order that caused it or 0), at k->now, inside the caller's transaction. */
+int crm_contact_history_add(crm_kernel *k, int64_t contact_id, const char *field,
+                            const char *from, const char *to, const char *reason,
+                            int64_t order_id, crm_err *err);
+
+/* The contact's history, oldest first; fn gets each row as JSON {id,
+ * contact_id, field, from, to, reason, order_id, changed_at} (borrowed);
+ * nonzero stops. */
+int crm_contact_history(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud),
+                        void *ud, crm_err *err);
+
+/* One history row as that JSON (*out owned by the caller); CRM_ENOTFOUND. */
+int crm_contact_history_get(crm_kernel *k, int64_t id, json_t **out, crm_err *err);
 
 /* ---- users ---------------------------------------------------------------- */
 

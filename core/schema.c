@@ -152,6 +152,17 @@ static const crm_migration kernel_migrations[] = {
      " no_consent INTEGER NOT NULL, inactive INTEGER NOT NULL,"
      " merged INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
      "CREATE INDEX audits_as_of ON audits(as_of);"},
+    {5, "contact history",
+     /* Changes of a contact's lifecycle stage, by an event (an order paid)
+      * or by hand, written with their cause: the stage's story, for the
+      * timeline and `contact show`. */
+     "CREATE TABLE contact_history("
+     " id INTEGER PRIMARY KEY,"
+     " contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+     " field TEXT NOT NULL, old_value TEXT, new_value TEXT, reason TEXT,"
+     " order_id INTEGER REFERENCES orders(id) ON DELETE SET NULL,"
+     " changed_at INTEGER NOT NULL);"
+     "CREATE INDEX contact_history_contact ON contact_history(contact_id, changed_at);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

@@ -100,6 +100,20 @@ extern const crm_command crm_cli_audit_cmds[];
 /* All groups, NULL-terminated (commands.c). */
 extern const crm_command *const crm_cli_groups[];
 
+/* More help for a group, printed after `crm NOUN --help` (c NULL) and after
+ * `crm NOUN VERB --help` (c that command): what the options alone cannot
+ * say, generated from the tables the code runs on. */
+typedef struct crm_cli_topic {
+    const char *noun;
+    void (*print)(FILE *f, const crm_command *c);
+} crm_cli_topic;
+
+/* Ends with a row whose noun is NULL (commands.c). */
+extern const crm_cli_topic crm_cli_topics[];
+
+/* `crm rules`: the Lua contact object, the --where fields, failure causes. */
+void crm_cli_rules_topic(FILE *f, const crm_command *c);
+
 /* True when `crm <noun> ...` is a kernel command (the plugin host refuses
  * plugin nouns that collide with one). */
 bool crm_cli_kernel_noun(const char *noun);

@@ -5,7 +5,9 @@
 #include "cli.h"
 #include "table.h"
 #include "cli_util.h"
+#include "hygiene.h"
 #include "model.h"
+#include "model/model_util.h"
 
 static int dup_into(const char *v, char **dst, crm_err *err)
 {
@@ -21,9 +23,9 @@ static int record(crm_cli *cli, const crm_args *a, const char *status, crm_err *
     int64_t id = 0;
     int rc = crm_cli_need(a, "contact", "the contact's id, email or ext:ID", &ref, err);
     if (rc == CRM_OK)
-        rc = crm_cli_need(a, "channel", "email, sms, phone, post, web ...", &channel, err);
+        rc = crm_cli_need(a, "channel", "one of crm.yaml consents.channels", &channel, err);
     if (rc == CRM_OK)
-        rc = crm_cli_need(a, "purpose", "marketing, newsletter, profiling ...", &purpose, err);
+        rc = crm_cli_need(a, "purpose", "one of crm.yaml consents.purposes", &purpose, err);
     if (rc == CRM_OK)
         rc = crm_cli_contact(cli, ref, &c.contact_id, err);
     if (rc == CRM_OK)
@@ -38,11 +40,20 @@ static int record(crm_cli *cli, const crm_args *a, const char *status, crm_err *
         rc = dup_into(crm_args_get(a, "source"), &c.source, err);
     if (rc == CRM_OK)
         rc = crm_consent_record(cli->k, &c, &id, err);
-    if (rc == CRM_OK && cli->json)
-        crm_cli_print_json(cli, json_pack("{sIsIssssss}", "id", (json_int_t)id, "contact_id",
-                                          (json_int_t)c.contact_id, "channel", c.channel,
-                                          "purpose", c.purpose, "status", c.status));
-    else if (rc == CRM_OK && !cli->quiet)
+    if (rc == CRM_OK && cli->json) {
+        json_t *j = json_pack("{sIsIsssssssb}", "id", (json_int_t)id, "contact_id",
+                              (json_int_t)c.contact_id, "channel", c.channel, "purpose",
+                              c.purpose, "status", c.status, "changed", !c.unchanged);
+        if (c.unchanged)
+            json_object_set_new(j, "since", crm_json_time(c.since));
+        crm_cli_print_json(cli, j);
+    } else if (rc == CRM_OK && c.unchanged && !cli->quiet) {
+        char since[32];
+        crm_format_datetime(c.since, since, sizeof since);
+        fprintf(cli->out, "consent %s/%s for contact %lld was already %s (since %s): nothing "
+                          "changed\n", c.channel, c.purpose, (long long)c.contact_id, c.status,
+                since);
+    } else if (rc == CRM_OK && !cli->quiet)
         fprintf(cli->out, "consent %s: %s/%s for contact %lld\n", c.status, c.channel, c.purpose,
                 (long long)c.contact_id);
     crm_consent_clear(&c);
@@ -103,8 +114,11 @@ static int cmd_show(crm_cli *cli, const crm_args *a, crm_err *err)
 
 static const crm_opt record_opts[] = {
     {"contact", CRM_OPT_VALUE, "REF", "contact id, email or ext:ID (required)"},
-    {"channel", CRM_OPT_VALUE, "CHANNEL", "email, sms, phone, post, web ... (required)"},
-    {"purpose", CRM_OPT_VALUE, "PURPOSE", "marketing, newsletter, profiling ... (required)"},
+    {"channel", CRM_OPT_VALUE, "CHANNEL",
+     "one of crm.yaml consents.channels: email, sms, phone, post by default (required)"},
+    {"purpose", CRM_OPT_VALUE, "PURPOSE",
+     "one of crm.yaml consents.purposes: newsletter, offers, marketing, profiling by default "
+     "(required)"},
     {"source", CRM_OPT_VALUE, "TEXT", "where it was given: \"web form\", \"shop\" ..."},
     {"at", CRM_OPT_VALUE, "DATE", "when, ISO 8601 (default: now)"},
     {NULL, 0, NULL, NULL},

@@ -66,6 +66,13 @@ static int contact_from_args(const crm_args *a, crm_contact *c, crm_err *err)
     return CRM_OK;
 }
 
+static int collect_history(json_t *item, void *ud)
+{
+    json_array_append(ud, item);
+    return 0;
+}
+
+/* The contact, then its stage history ("lifecycle_history" in JSON). */
 static int print_contact(crm_cli *cli, int64_t id, crm_err *err)
 {
     crm_contact c;
@@ -74,10 +81,26 @@ static int print_contact(crm_cli *cli, int64_t id, crm_err *err)
         return rc;
     json_t *o = crm_contact_to_json(&c);
     crm_contact_clear(&c);
-    if (cli->json)
+    json_t *history = json_array();
+    rc = crm_contact_history(cli->k, id, collect_history, history, err);
+    if (rc != CRM_OK) {
+        json_decref(history);
+        json_decref(o);
+        return rc;
+    }
+    if (cli->json) {
+        json_object_set_new(o, "lifecycle_history", history);
         crm_cli_print_json(cli, o);
-    else
-        crm_cli_print_object(cli, o);
+        return CRM_OK;
+    }
+    crm_cli_print_object(cli, o);
+    size_t i;
+    json_t *h;
+    json_array_foreach(history, i, h)
+        fprintf(cli->out, "%-16s %s %s -> %s (%s)\n", i ? "" : "stage history",
+                crm_cli_str(h, "changed_at"), crm_cli_str(h, "from"), crm_cli_str(h, "to"),
+                crm_cli_str(h, "reason"));
+    json_decref(history);
     return CRM_OK;
 }
 

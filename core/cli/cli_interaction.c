@@ -95,6 +95,9 @@ static void print_item(crm_cli *cli, json_t *item)
     const char *kind = crm_cli_str(item, "kind");
     if (strcmp(kind, "order") == 0)
         order_summary(record, summary, sizeof summary);
+    else if (strcmp(kind, "stage") == 0)
+        snprintf(summary, sizeof summary, "%s -> %s (%s)", crm_cli_str(record, "from"),
+                 crm_cli_str(record, "to"), crm_cli_str(record, "reason"));
     else
         interaction_summary(record, summary, sizeof summary);
     fprintf(cli->out, "%s  %-11s %s\n", crm_cli_str(item, "at"), kind, summary);

@@ -154,28 +154,29 @@ static int cmd_eval(crm_cli *cli, const crm_args *a, crm_err *err)
 
 /* ---- run -------------------------------------------------------------------- */
 
-/* --where FIELD=VALUE: the filters, as data. */
+/* --where FIELD=VALUE: the filters, as data (`crm rules --help` prints them). */
 static const struct {
     const char *field;
     const char *clause;
+    const char *help;
 } where_fields[] = {
-    {"email", "c.email = lower(?)"},
-    {"city", "c.city = ? COLLATE NOCASE"},
-    {"postal_code", "c.postal_code LIKE ? || '%'"},
-    {"country", "c.country = upper(?)"},
-    {"lifecycle_stage", "c.lifecycle_stage = lower(?)"},
-    {"stage", "c.lifecycle_stage = lower(?)"},
-    {"source", "c.source = ?"},
-    {"company", "co.name = ? COLLATE NOCASE"},
-    {"tag", "c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)"},
+    {"email", "c.email = lower(?)", "the address, in any case"},
+    {"city", "c.city = ? COLLATE NOCASE", "the city, in any case"},
+    {"postal_code", "c.postal_code LIKE ? || '%'", "a prefix: 75 is every Paris code"},
+    {"country", "c.country = upper(?)", "ISO 3166 code: FR, DE ..."},
+    {"lifecycle_stage", "c.lifecycle_stage = lower(?)", "subscriber, lead, customer ..."},
+    {"stage", "c.lifecycle_stage = lower(?)", "the same as lifecycle_stage"},
+    {"source", "c.source = ?", "exactly as stored"},
+    {"company", "co.name = ? COLLATE NOCASE", "the company's name, in any case"},
+    {"tag", "c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", "carries the tag"},
 };
 #define N_WHERE (sizeof where_fields / sizeof where_fields[0])
 
 typedef struct batch {
     crm_cli *cli;
     crm_lua_rule *rule;
-    int64_t evaluated, matched, failed, total, show, max_failures;
-    int64_t by_cause[CRM_LUA_RUNTIME + 1];
+    int64_t evaluated, matched, failed, total, show, max_failures, first_failed;
+    int64_t by_cause[CRM_LUA_CAUSE_LAST + 1];
     json_t *first, *failures;
     bool stopped, progress;
 } batch;
@@ -201,11 +202,16 @@ static int build_where(const crm_args *a, char *sql, size_t size, const char **v
         if (eq)
             snprintf(names[i], 64, "%.*s", (int)(eq - w[i]), w[i]);
         const char *clause = eq ? where_clause(names[i]) : NULL;
-        if (!clause)
+        if (!clause) {
+            char known[256] = "";
+            for (size_t j = 0, at = 0; j < N_WHERE && at < sizeof known; j++)
+                at += (size_t)snprintf(known + at, sizeof known - at, "%s%s", j ? ", " : "",
+                                       where_fields[j].field);
             return crm_err_set(err, CRM_EUSAGE,
-                               "--where '%s': expected FIELD=VALUE with FIELD one of email, "
-                               "city, postal_code (prefix), country, stage, source, company, tag",
-                               w[i]);
+                               "--where '%s': expected FIELD=VALUE with FIELD one of %s "
+                               "(see `crm rules --help`)",
+                               w[i], known);
+        }
         len += (size_t)snprintf(sql + len, size - len, "%s (%s)", *n ? " AND" : " WHERE",
                                 clause);
         vals[(*n)++] = eq + 1;
@@ -249,7 +255,8 @@ static void one_row(batch *b, sqlite3_stmt *st)
         if (b->matched++ < b->show)
             json_array_append_new(b->first, json_integer(id));
     } else if (rc != CRM_OK) {
-        b->failed++;
+        if (!b->failed++)
+            b->first_failed = id;
         b->by_cause[o.cause]++;
         if (json_array_size(b->failures) < 5)
             json_array_append_new(b->failures,
@@ -265,7 +272,7 @@ static void one_row(batch *b, sqlite3_stmt *st)
 static json_t *cause_counts(const batch *b)
 {
     json_t *o = json_object();
-    for (int c = CRM_LUA_MEMORY; c <= CRM_LUA_RUNTIME; c++)
+    for (int c = CRM_LUA_MEMORY; c <= CRM_LUA_CAUSE_LAST; c++)
         if (b->by_cause[c])
             json_object_set_new(o, crm_lua_cause_name(c), json_integer(b->by_cause[c]));
     return o;
@@ -359,10 +366,66 @@ static int cmd_run(crm_cli *cli, const crm_args *a, crm_err *err)
         print_batch(&b);
     json_decref(b.first);
     json_decref(b.failures);
+    /* Like every command processing many records: exit 1 when any record
+     * failed, after processing the others, with the counts printed above. */
     if (rc == CRM_OK && b.stopped)
-        rc = crm_err_set(err, CRM_ESCRIPT, "stopped after %lld failures (lua.max_failures)",
-                         (long long)b.failed);
+        rc = crm_err_set(err, CRM_ESCRIPT, "stopped after %lld failures (lua.max_failures); "
+                         "fix the rule and run it again", (long long)b.failed);
+    else if (rc == CRM_OK && b.failed)
+        rc = crm_err_set(err, CRM_ESCRIPT, "the rule failed for %lld of %lld contacts (the "
+                         "others were evaluated); try one with `crm rules eval %s --contact %lld`",
+                         (long long)b.failed, (long long)b.evaluated, crm_lua_rule_name(r),
+                         (long long)b.first_failed);
     return rc;
+}
+
+/* ---- help --------------------------------------------------------------------- */
+
+/* "  LEFT  TEXT" with TEXT wrapped at 79 columns under itself. */
+static void print_entry(FILE *f, int indent, const char *left, const char *text)
+{
+    int col = fprintf(f, "  %-*s", indent - 2, left);
+    if (col > indent) {
+        fputc('\n', f);
+        col = fprintf(f, "%*s", indent, "");
+    }
+    const char *p = text;
+    bool first = true;
+    while (*p) {
+        size_t w = strcspn(p, " ");
+        if (!first && col + 1 + (int)w > 79) {
+            col = fprintf(f, "\n%*s", indent, "") - 1;
+            first = true;
+        }
+        col += fprintf(f, "%s%.*s", first ? "" : " ", (int)w, p);
+        first = false;
+        p += w;
+        p += strspn(p, " ");
+    }
+    fputc('\n', f);
+}
+
+void crm_cli_rules_topic(FILE *f, const crm_command *c)
+{
+    bool check = c && strcmp(c->verb, "check") == 0;
+    if (!check) {
+        fprintf(f, "\nthe contact a rule gets (c): read-only, each field read when first used\n");
+        const crm_lua_field_doc *d;
+        for (size_t i = 0; (d = crm_lua_contact_field(i)) != NULL; i++) {
+            char left[64], text[512];
+            snprintf(left, sizeof left, "c%s%s", d->method ? ":" : ".", d->name);
+            snprintf(text, sizeof text, "%s%s%s", d->type, d->help[0] ? ": " : "", d->help);
+            print_entry(f, 24, left, text);
+        }
+    }
+    if (!c || strcmp(c->verb, "run") == 0) {
+        fprintf(f, "\ncrm rules run --where FIELD=VALUE (repeatable; all must hold):\n");
+        for (size_t i = 0; i < N_WHERE; i++)
+            print_entry(f, 24, where_fields[i].field, where_fields[i].help);
+    }
+    fprintf(f, "\ncauses of a failure:\n");
+    for (int cause = CRM_LUA_MEMORY; cause <= CRM_LUA_CAUSE_LAST; cause++)
+        print_entry(f, 24, crm_lua_cause_name(cause), crm_lua_cause_help(cause));
 }
 
 /* ---- the table -------------------------------------------------------------- */
@@ -376,8 +439,7 @@ static const crm_opt eval_opts[] = {
 
 static const crm_opt run_opts[] = {
     {"where", CRM_OPT_LIST, "FIELD=VALUE",
-     "only contacts with FIELD=VALUE: email, city, postal_code (prefix), country, stage, "
-     "source, company, tag (repeatable, AND)"},
+     "only contacts with FIELD=VALUE (repeatable, AND; the fields are listed below)"},
     {"limit", CRM_OPT_VALUE, "N", "evaluate at most N contacts (default: all)"},
     {"show", CRM_OPT_VALUE, "N", "how many first matches to list (default 10)"},
     {NULL, 0, NULL, NULL},

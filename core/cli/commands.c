@@ -20,3 +20,8 @@ const crm_command *const crm_cli_groups[] = {
     crm_cli_demo_cmds,
     NULL,
 };
+
+const crm_cli_topic crm_cli_topics[] = {
+    {"rules", crm_cli_rules_topic},
+    {NULL, NULL},
+};

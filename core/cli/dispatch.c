@@ -115,6 +115,13 @@ static void print_usage(FILE *f, const char *noun)
                "they register.\n");
 }
 
+static void print_topic(FILE *f, const char *noun, const crm_command *c)
+{
+    for (const crm_cli_topic *t = crm_cli_topics; t->noun; t++)
+        if (strcmp(t->noun, noun) == 0)
+            t->print(f, c);
+}
+
 static bool noun_exists(const char *noun)
 {
     for (int g = 0; crm_cli_groups[g]; g++)
@@ -216,6 +223,7 @@ int crm_cli_main(int argc, char **argv)
             return status;
         if (group && wants_help(n, rest)) {
             print_usage(stdout, rest[0]);
+            print_topic(stdout, rest[0], NULL);
             return 0;
         }
         fprintf(stderr, "crm: unknown command '%s%s%s'\n", rest[0], group && n > 1 ? " " : "",
@@ -226,6 +234,7 @@ int crm_cli_main(int argc, char **argv)
     cli.cmd = c;
     if (wants_help(n - used, rest + used)) {
         print_command_help(stdout, c);
+        print_topic(stdout, c->noun, c);
         return 0;
     }
     int rc = run_command(&cli, c, n - used, rest + used, &err);

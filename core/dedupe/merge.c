@@ -29,6 +29,10 @@ static const struct {
      "UPDATE consents SET contact_id=?1 WHERE contact_id=?2",
      "UPDATE consents SET contact_id=?1 WHERE id=?2 AND contact_id=?3",
      "SELECT count(*) FROM consents WHERE id=?1 AND contact_id=?2"},
+    {"contact_history", "SELECT id FROM contact_history WHERE contact_id=?1",
+     "UPDATE contact_history SET contact_id=?1 WHERE contact_id=?2",
+     "UPDATE contact_history SET contact_id=?1 WHERE id=?2 AND contact_id=?3",
+     "SELECT count(*) FROM contact_history WHERE id=?1 AND contact_id=?2"},
 };
 #define N_MOVABLE (sizeof movable / sizeof movable[0])
 

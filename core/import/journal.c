@@ -195,7 +195,11 @@ static const undo_check undo_checks[] = {
     {NULL,
      "SELECT x.rid, x.what FROM (SELECT e.type || ' (event ' || e.id || ')' AS what,"
      " json_extract(e.payload, '$.' || ?3 || '_id') AS rid FROM events e"
-     " WHERE e.id > ?2 AND e.type LIKE ?3 || '.%') x"
+     " WHERE e.id > ?2 AND e.type LIKE ?3 || '.%'"
+     /* a change an order caused (a stage) is judged by its order: the check
+      * below refuses while the order exists, and undoing the order's import
+      * reverts it */
+     "  AND (?3 = 'order' OR json_extract(e.payload, '$.order_id') IS NULL)) x"
      " WHERE x.rid IS NOT NULL AND (SELECT r.last_id FROM import_ranges r"
      "  WHERE r.import_id=?1 AND r.entity=?3 AND r.first_id <= x.rid"
      "  ORDER BY r.first_id DESC LIMIT 1) >= x.rid LIMIT 1",
@@ -244,9 +248,12 @@ static int run_check(crm_kernel *k, const undo_check *c, int64_t id, int64_t las
     " IN (SELECT x." col " FROM import_ranges r JOIN " table " x ON x." col                 \
     " BETWEEN r.first_id AND r.last_id WHERE r.import_id=?1 AND r.entity='" entity "')"
 
+/* The import's orders in contact_history: the stage changes they caused. */
+#define HISTORY_OF_ORDERS "h.order_id" IN_RANGES("order", "orders", "id")
+
 static const struct {
     const char *record;
-    const char *const sql[4];
+    const char *const sql[6];
 } undo_deletes[] = {
     {"contact",
      {"DELETE FROM contact_tags WHERE contact_id" IN_RANGES("contact", "contact_tags",
@@ -256,7 +263,16 @@ static const struct {
       " BETWEEN r.first_id AND r.last_id WHERE r.import_id=?1 AND r.entity='contact')",
       "DELETE FROM contacts WHERE id" IN_RANGES("contact", "contacts", "id")}},
     {"order",
-     {"DELETE FROM order_lines WHERE order_id" IN_RANGES("order", "order_lines", "order_id"),
+     /* A stage the orders moved a contact to goes back, unless it changed since. */
+     {"UPDATE contacts SET lifecycle_stage = (SELECT h.old_value FROM contact_history h"
+      " WHERE h.contact_id = contacts.id ORDER BY h.id DESC LIMIT 1)"
+      " WHERE id IN (SELECT h.contact_id FROM contact_history h WHERE " HISTORY_OF_ORDERS
+      " AND h.new_value = contacts.lifecycle_stage AND h.id = (SELECT max(h2.id)"
+      " FROM contact_history h2 WHERE h2.contact_id = h.contact_id))",
+      "DELETE FROM contact_history WHERE id IN (SELECT h.id FROM contact_history h JOIN contacts"
+      " c ON c.id = h.contact_id WHERE " HISTORY_OF_ORDERS " AND c.lifecycle_stage = h.old_value"
+      " AND h.id = (SELECT max(h2.id) FROM contact_history h2 WHERE h2.contact_id = h.contact_id))",
+      "DELETE FROM order_lines WHERE order_id" IN_RANGES("order", "order_lines", "order_id"),
       "DELETE FROM custom_values WHERE entity='order' AND entity_id IN (SELECT x.entity_id"
       " FROM import_ranges r JOIN custom_values x ON x.entity='order' AND x.entity_id"
       " BETWEEN r.first_id AND r.last_id WHERE r.import_id=?1 AND r.entity='order')",
@@ -276,7 +292,7 @@ static int undo_delete(crm_kernel *k, const char *record, int64_t id, crm_err *e
     for (size_t i = 0; i < sizeof undo_deletes / sizeof undo_deletes[0]; i++) {
         if (strcmp(undo_deletes[i].record, record) != 0)
             continue;
-        for (size_t j = 0; rc == CRM_OK && j < 4 && undo_deletes[i].sql[j]; j++)
+        for (size_t j = 0; rc == CRM_OK && j < 6 && undo_deletes[i].sql[j]; j++)
             rc = crm_exec_id(k, undo_deletes[i].sql[j], id, err);
     }
     return rc;

@@ -16,6 +16,7 @@ static const char *const cause_names[] = {
     [CRM_LUA_INSTRUCTIONS] = "instructions",
     [CRM_LUA_BLOCKED] = "blocked",
     [CRM_LUA_RUNTIME] = "runtime",
+    [CRM_LUA_SYNTAX] = "syntax",
 };
 
 static const char *const kind_names[] = {
@@ -26,7 +27,18 @@ static const char *const kind_names[] = {
     [CRM_LUA_HANDLER] = "handler",
 };
 
+static const char *const cause_help[] = {
+    [CRM_LUA_OK] = "",
+    [CRM_LUA_MEMORY] = "lua.max_memory reached",
+    [CRM_LUA_INSTRUCTIONS] = "lua.max_instructions reached in one call",
+    [CRM_LUA_BLOCKED] = "a function rules may not use (io, os.execute, require of a non-crm "
+                        "module)",
+    [CRM_LUA_RUNTIME] = "an error raised while it ran, or a result of the wrong type",
+    [CRM_LUA_SYNTAX] = "the script does not compile (nothing of it ran)",
+};
+
 const char *crm_lua_cause_name(crm_lua_cause c) { return cause_names[c]; }
+const char *crm_lua_cause_help(crm_lua_cause c) { return cause_help[c]; }
 const char *crm_lua_kind_name(crm_lua_kind k) { return kind_names[k]; }
 crm_lua_kind crm_lua_rule_kind(const crm_lua_rule *r) { return r->kind; }
 const char *crm_lua_rule_name(const crm_lua_rule *r) { return r->name; }
@@ -187,7 +199,9 @@ static crm_lua_cause run_chunk(crm_lua_engine *e, lua_script *sc, int *env_ref, 
     if (lrc != LUA_OK) {
         snprintf(msg, size, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "cannot load");
         lua_settop(L, top);
-        return lrc == LUA_ERRMEM ? CRM_LUA_MEMORY : CRM_LUA_RUNTIME;
+        return lrc == LUA_ERRMEM      ? CRM_LUA_MEMORY
+               : lrc == LUA_ERRSYNTAX ? CRM_LUA_SYNTAX
+                                      : CRM_LUA_RUNTIME;
     }
     crm_lua_push_env(L, e);
     lua_pushvalue(L, -1);
@@ -267,6 +281,22 @@ static void install(crm_lua_engine *e, lua_script *sc, int env_ref, const int *r
             e->rules[i]->handlers_ref = refs[i];
         }
     sc->error[0] = '\0';
+    sc->cause = CRM_LUA_OK;
+}
+
+/* sc's load error with its cause, "MSG (cause: C[, contact ID])": errors of
+ * the top level already carry theirs (describe), compile errors do not. */
+static void script_error_text(const lua_script *sc, int64_t record, char *buf, size_t size)
+{
+    if (strstr(sc->error, "(cause: ")) {
+        snprintf(buf, size, "%s", sc->error);
+        return;
+    }
+    char rec[48] = "";
+    if (record)
+        snprintf(rec, sizeof rec, ", contact %lld", (long long)record);
+    snprintf(buf, size, "%s (cause: %s%s)", sc->error,
+             cause_names[sc->cause ? sc->cause : CRM_LUA_RUNTIME], rec);
 }
 
 /* (Re)loads sc. A failure keeps the active version and records why. */
@@ -275,7 +305,7 @@ static crm_lua_cause load_script(crm_lua_engine *e, lua_script *sc)
     struct stat st;
     if (stat(sc->path, &st) != 0) {
         snprintf(sc->error, sizeof sc->error, "cannot read %s: %s", sc->path, strerror(errno));
-        return CRM_LUA_RUNTIME;
+        return sc->cause = CRM_LUA_RUNTIME;
     }
     sc->mtime = st.st_mtim;
     sc->size = st.st_size;
@@ -294,6 +324,7 @@ static crm_lua_cause load_script(crm_lua_engine *e, lua_script *sc)
     else {
         luaL_unref(e->L, LUA_REGISTRYINDEX, env_ref);
         snprintf(sc->error, sizeof sc->error, "%s", msg);
+        sc->cause = cause;
     }
     free(refs);
     return cause;
@@ -312,9 +343,10 @@ static void maybe_reload(crm_lua_engine *e, lua_script *sc)
          st.st_size == sc->size))
         return;
     if (load_script(e, sc) != CRM_LUA_OK) {
-        char line[1200];
+        char line[1400], why[1200];
+        script_error_text(sc, 0, why, sizeof why);
         snprintf(line, sizeof line, "reloading %s failed, the previous version stays active: %s",
-                 sc->path, sc->error);
+                 sc->path, why);
         e->log("-", line, e->log_ud);
     }
 }
@@ -325,29 +357,30 @@ static int ensure_state(crm_lua_engine *e, crm_err *err)
 }
 
 /* Makes r's script loaded and current. On failure out (when given) gets the
- * load error as the outcome. */
-static int ready(crm_lua_engine *e, crm_lua_rule *r, crm_lua_outcome *out, crm_err *err)
+ * load error as the outcome; record (0: none) is the contact it was for. */
+static int ready(crm_lua_engine *e, crm_lua_rule *r, crm_lua_outcome *out, int64_t record,
+                 crm_err *err)
 {
     int rc = ensure_state(e, err);
     if (rc != CRM_OK)
         return rc;
     lua_script *sc = r->script;
-    crm_lua_cause cause = CRM_LUA_OK;
     if (sc->env_ref == LUA_NOREF) {
-        cause = load_script(e, sc);
+        load_script(e, sc);
         sc->checked_ms = mono_ms();
     } else {
         maybe_reload(e, sc);
     }
     if (sc->env_ref != LUA_NOREF)
         return CRM_OK;
+    char why[1200];
+    script_error_text(sc, record, why, sizeof why);
     if (out) {
-        out->cause = cause ? cause : CRM_LUA_RUNTIME;
+        out->cause = sc->cause;
         snprintf(out->error, sizeof out->error, "rule %s: cannot load %s: %s", r->name,
-                 sc->path, sc->error);
+                 sc->path, why);
     }
-    return crm_err_set(err, CRM_ESCRIPT, "rule %s: cannot load %s: %s", r->name, sc->path,
-                       sc->error);
+    return crm_err_set(err, CRM_ESCRIPT, "rule %s: cannot load %s: %s", r->name, sc->path, why);
 }
 
 /* ---- rules ------------------------------------------------------------------------ */
@@ -517,7 +550,8 @@ static int eval_src_run(crm_lua_engine *e, crm_lua_rule *r, const eval_src *s, b
     out->reasons = fields ? json_array() : NULL;
     if (r->kind == CRM_LUA_HANDLER)
         return crm_err_set(err, CRM_EUSAGE, "rule %s is a handler: it runs on events", r->name);
-    int rc = ready(e, r, out, err);
+    int64_t id = s->src == SRC_ROW ? sqlite3_column_int64(s->row, 0) : s->c ? s->c->id : s->id;
+    int rc = ready(e, r, out, id, err);
     if (rc != CRM_OK)
         return rc;
     lua_State *L = e->L;
@@ -530,7 +564,6 @@ static int eval_src_run(crm_lua_engine *e, crm_lua_rule *r, const eval_src *s, b
     }
     lua_pushvalue(L, top + 1);
     lua_call c;
-    int64_t id = s->src == SRC_ROW ? sqlite3_column_int64(s->row, 0) : s->c ? s->c->id : s->id;
     call_begin(e, &c, r, r->script, id);
     c.fields_read = fields ? json_array() : NULL;
     int status = protected_call(e, 1, 2);
@@ -648,7 +681,7 @@ static int run_handler(crm_lua_engine *e, crm_lua_rule *r, const crm_event *ev, 
 
 static int dispatch_rule(crm_lua_engine *e, crm_lua_rule *r, const crm_event *ev, crm_err *err)
 {
-    int rc = ready(e, r, NULL, err);
+    int rc = ready(e, r, NULL, 0, err);
     if (rc != CRM_OK || r->handlers_ref == LUA_NOREF)
         return rc;
     lua_State *L = e->L;
@@ -691,14 +724,14 @@ int crm_lua_check_file(crm_lua_engine *e, const char *path, crm_err *err)
         return rc;
     lua_script tmp = {.path = (char *)path, .env_ref = LUA_NOREF};
     int env_ref = LUA_NOREF;
-    char msg[1024];
-    crm_lua_cause cause = run_chunk(e, &tmp, &env_ref, msg, sizeof msg);
+    crm_lua_cause cause = run_chunk(e, &tmp, &env_ref, tmp.error, sizeof tmp.error);
     luaL_unref(e->L, LUA_REGISTRYINDEX, env_ref);
     if (cause == CRM_LUA_OK)
         return CRM_OK;
-    if (strstr(msg, "(cause: "))
-        return crm_err_set(err, CRM_ESCRIPT, "%s", msg);
-    return crm_err_set(err, CRM_ESCRIPT, "%s (cause: %s)", msg, cause_names[cause]);
+    tmp.cause = cause;
+    char msg[1200];
+    script_error_text(&tmp, 0, msg, sizeof msg);
+    return crm_err_set(err, CRM_ESCRIPT, "%s", msg);
 }
 
 size_t crm_lua_configured_scripts(crm_lua_engine *e, const char **paths, size_t max)
@@ -721,7 +754,7 @@ int crm_lua_check_rule(crm_lua_engine *e, size_t i, crm_err *err)
         return CRM_ENOTFOUND;
     crm_lua_rule *r = e->rules[i];
     crm_lua_outcome out = {0};
-    int rc = ready(e, r, &out, err);
+    int rc = ready(e, r, &out, 0, err);
     if (rc == CRM_OK && !push_function(e, r, &out))
         rc = crm_err_set(err, CRM_ESCRIPT, "%s", out.error);
     else if (rc == CRM_OK)
@@ -769,7 +802,7 @@ static int prepare_active_rules(crm_lua_engine *e, crm_err *err)
         if (r->kind != CRM_LUA_VALIDATOR && r->kind != CRM_LUA_HANDLER)
             continue;
         crm_err ignored = {0};
-        if (ready(e, r, NULL, &ignored) != CRM_OK && ignored.code != CRM_ESCRIPT)
+        if (ready(e, r, NULL, 0, &ignored) != CRM_OK && ignored.code != CRM_ESCRIPT)
             return crm_err_set(err, ignored.code, "%s", ignored.msg);
         if (r->kind != CRM_LUA_HANDLER || !e->k->bus)
             continue;

@@ -6,11 +6,12 @@
  * hook in ticks of CRM_LUA_TICK instructions, also inside coroutines; only
  * base (no dofile/loadfile/collectgarbage, text-only load), string (no dump;
  * rep and the pattern functions bounded), table, math, utf8, coroutine and
- * os.time/date/clock. `require` resolves only crm.* modules. Everything else
+ * os.time/date/clock (time() and date(fmt) read the kernel clock, --as-of,
+ * like crm.now()). `require` resolves only crm.* modules. Everything else
  * that exists in stock Lua raises a `blocked` error naming the function.
  *
  * Every call goes through lua_pcall with a traceback handler. A failure has a
- * cause (memory, instructions, blocked, runtime) and a message naming the
+ * cause (memory, instructions, blocked, runtime, syntax) and a message naming the
  * rule, the script file:line and the record. pcall inside a script cannot
  * swallow a memory or budget abort. The state stays usable afterwards.
  *
@@ -53,11 +54,15 @@ typedef enum crm_lua_cause {
     CRM_LUA_MEMORY,
     CRM_LUA_INSTRUCTIONS,
     CRM_LUA_BLOCKED,
-    CRM_LUA_RUNTIME
+    CRM_LUA_RUNTIME,
+    CRM_LUA_SYNTAX      /* the script does not compile: nothing of it ran */
 } crm_lua_cause;
+#define CRM_LUA_CAUSE_LAST CRM_LUA_SYNTAX
 
-/* "memory", "instructions", "blocked", "runtime" ("" for CRM_LUA_OK). */
+/* "memory", "instructions", "blocked", "runtime", "syntax" ("" for CRM_LUA_OK). */
 const char *crm_lua_cause_name(crm_lua_cause c);
+/* One line saying what the cause means ("" for CRM_LUA_OK). */
+const char *crm_lua_cause_help(crm_lua_cause c);
 const char *crm_lua_kind_name(crm_lua_kind k);
 
 /* What one evaluation gave. JSON members are owned (crm_lua_outcome_clear). */
@@ -100,6 +105,19 @@ int crm_lua_eval(crm_lua_engine *e, crm_lua_rule *r, int64_t id, crm_lua_outcome
  * none. */
 int crm_lua_eval_row(crm_lua_engine *e, crm_lua_rule *r, void *row, crm_lua_outcome *out,
                      crm_err *err);
+
+/* One name a contact answers in rules: a field (c.email) or a method
+ * (c:has_tag(tag), named with its parameters). */
+typedef struct crm_lua_field_doc {
+    const char *name;   /* "email", "has_tag(tag)" */
+    const char *type;   /* "text|nil", "integer", "boolean" ... */
+    const char *help;   /* one line; may be "" */
+    bool method;
+} crm_lua_field_doc;
+
+/* The i-th name of the contact object (the table its metatable is built
+ * from, so documentation cannot drift from it); NULL past the end. */
+const crm_lua_field_doc *crm_lua_contact_field(size_t i);
 
 /* The SELECT (without WHERE/ORDER) whose rows crm_lua_eval_row reads. */
 const char *crm_lua_contact_select(void);

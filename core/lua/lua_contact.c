@@ -6,9 +6,12 @@
  * c.order_count, c.total_spent (minor units), c.first_order_at,
  * c.last_order_at; c:orders_since(days) and c:spent_since(days).
  *
+ * Every name, with its documentation, is one row of `fields` below.
+ *
  * Nothing is read before it is asked for; every name read is recorded for
  * `crm rules eval` (fields_read). The value is valid during its rule call
  * only: a script that keeps it gets an error when using it later. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,47 +29,89 @@ typedef enum fkind {
     F_UPDATED,
     F_TAGS,
     F_CUSTOM,
-    F_AGG      /* aggregate number `arg` */
+    F_AGG,     /* aggregate number `arg` */
+    F_METHOD   /* c:name(...) */
 } fkind;
 
 typedef struct fdesc {
-    const char *name;
+    crm_lua_field_doc doc;  /* what crm_lua_contact_field gives */
     fkind kind;
     int arg;
+    lua_CFunction fn;       /* F_METHOD */
 } fdesc;
 
 enum { AGG_COUNT, AGG_TOTAL, AGG_FIRST, AGG_LAST, AGG_N };
 
-/* Every readable name; the index is the bit in lua_contact.read_mask.
- * IDX_TAGS must stay the index of "tags". */
+static int m_has_tag(lua_State *L);
+static int m_orders_since(lua_State *L);
+static int m_spent_since(lua_State *L);
+
+#define QUALIFYING_DOC "orders with status placed or paid, placed at or before crm.now()"
+
+/* Every name a contact answers, with its documentation: the metatable is
+ * built from this table and `crm rules --help` prints it, so the two cannot
+ * disagree. The index is the bit in lua_contact.read_mask. IDX_TAGS must
+ * stay the index of "tags". */
 #define IDX_TAGS 18
 static const fdesc fields[] = {
-    {"id", F_ID, 0},
-    {"external_id", F_TEXT, 0},
-    {"first_name", F_TEXT, 1},
-    {"last_name", F_TEXT, 2},
-    {"email", F_TEXT, 3},
-    {"phone", F_TEXT, 4},
-    {"company", F_TEXT, 5},
-    {"street", F_TEXT, 6},
-    {"postal_code", F_TEXT, 7},
-    {"city", F_TEXT, 8},
-    {"country", F_TEXT, 9},
-    {"birth_date", F_TEXT, 10},
-    {"lifecycle_stage", F_TEXT, 11},
-    {"owner", F_TEXT, 12},
-    {"source", F_TEXT, 13},
-    {"company_id", F_COMPANY_ID, 0},
-    {"created_at", F_CREATED, 0},
-    {"updated_at", F_UPDATED, 0},
-    {"tags", F_TAGS, 0},
-    {"custom", F_CUSTOM, 0},
-    {"order_count", F_AGG, AGG_COUNT},
-    {"total_spent", F_AGG, AGG_TOTAL},
-    {"first_order_at", F_AGG, AGG_FIRST},
-    {"last_order_at", F_AGG, AGG_LAST},
+    {{"id", "integer", "the contact's id", false}, F_ID, 0, NULL},
+    {{"external_id", "text|nil", "its key in the source system (imports)", false}, F_TEXT, 0,
+     NULL},
+    {{"first_name", "text|nil", "proper-cased (\"Jean\")", false}, F_TEXT, 1, NULL},
+    {{"last_name", "text|nil", "proper-cased, particles kept (\"de la Fontaine\")", false},
+     F_TEXT, 2, NULL},
+    {{"email", "text|nil", "lower-cased", false}, F_TEXT, 3, NULL},
+    {{"phone", "text|nil", "E.164 (\"+33612345678\")", false}, F_TEXT, 4, NULL},
+    {{"company", "text|nil", "the name of its company", false}, F_TEXT, 5, NULL},
+    {{"street", "text|nil", "", false}, F_TEXT, 6, NULL},
+    {{"postal_code", "text|nil", "as validated for the country (\"75011\")", false}, F_TEXT, 7,
+     NULL},
+    {{"city", "text|nil", "", false}, F_TEXT, 8, NULL},
+    {{"country", "text|nil", "ISO 3166 code (\"FR\")", false}, F_TEXT, 9, NULL},
+    {{"birth_date", "text|nil", "YYYY-MM-DD", false}, F_TEXT, 10, NULL},
+    {{"lifecycle_stage", "text",
+      "subscriber, lead, prospect, customer, evangelist or inactive", false},
+     F_TEXT, 11, NULL},
+    {{"owner", "text|nil", "the email of the user owning it", false}, F_TEXT, 12, NULL},
+    {{"source", "text|nil", "where it came from (\"web form\", an import)", false}, F_TEXT, 13,
+     NULL},
+    {{"company_id", "integer|nil", "the id of its company", false}, F_COMPANY_ID, 0, NULL},
+    {{"created_at", "integer", "epoch seconds (UTC)", false}, F_CREATED, 0, NULL},
+    {{"updated_at", "integer", "epoch seconds (UTC) of the last change", false}, F_UPDATED, 0,
+     NULL},
+    {{"tags", "list of text", "sorted; see has_tag", false}, F_TAGS, 0, NULL},
+    {{"custom", "table",
+      "custom fields by name, typed by their crm.yaml declaration (c.custom.NAME, also "
+      "c[\"custom.NAME\"]); nil when unset",
+      false},
+     F_CUSTOM, 0, NULL},
+    {{"order_count", "integer", "how many qualifying orders (" QUALIFYING_DOC ")", false}, F_AGG,
+     AGG_COUNT, NULL},
+    {{"total_spent", "integer", "their total, in minor units (4990 = 49.90)", false}, F_AGG,
+     AGG_TOTAL, NULL},
+    {{"first_order_at", "integer|nil", "epoch seconds of the first qualifying order", false},
+     F_AGG, AGG_FIRST, NULL},
+    {{"last_order_at", "integer|nil", "epoch seconds of the last qualifying order", false},
+     F_AGG, AGG_LAST, NULL},
+    {{"has_tag(tag)", "boolean", "whether it carries the tag", true}, F_METHOD, 0, m_has_tag},
+    {{"orders_since(days)", "integer", "qualifying orders placed in the last DAYS days", true},
+     F_METHOD, 0, m_orders_since},
+    {{"spent_since(days)", "integer", "their total in minor units", true}, F_METHOD, 0,
+     m_spent_since},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
+_Static_assert(N_FIELDS <= 32, "lua_contact.read_mask has a bit per field");
+
+const crm_lua_field_doc *crm_lua_contact_field(size_t i)
+{
+    return i < N_FIELDS ? &fields[i].doc : NULL;
+}
+
+/* The Lua name: "has_tag(tag)" is the method has_tag. */
+static void lua_name(const fdesc *f, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.*s", (int)strcspn(f->doc.name, "("), f->doc.name);
+}
 
 /* Columns: id, the 14 text fields in crm_contact_fields order, company_id,
  * created_at, updated_at. */
@@ -247,7 +292,7 @@ static void note_field(lua_contact *lc, size_t i)
     if (lc->read_mask & (1u << i))
         return;
     lc->read_mask |= 1u << i;
-    note_name(lc->e, fields[i].name);
+    note_name(lc->e, fields[i].doc.name);
 }
 
 static void push_custom_value(lua_State *L, lua_contact *lc, const char *name)
@@ -341,14 +386,18 @@ static void push_field(lua_State *L, lua_contact *lc, size_t i)
     case F_TAGS: push_tags(L, lc, 1); break;
     case F_CUSTOM: push_custom_proxy(L, 1); break;
     case F_AGG: push_aggregate(L, lc, f->arg); break;
+    case F_METHOD: lua_pushcfunction(L, f->fn); break;  /* not reached: stored as functions */
     }
 }
 
 static int unknown_field(lua_State *L, const char *name)
 {
+    char buf[N_FIELDS][32];
     const char *names[N_FIELDS + 1];
-    for (size_t i = 0; i < N_FIELDS; i++)
-        names[i] = fields[i].name;
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        lua_name(&fields[i], buf[i], sizeof buf[i]);
+        names[i] = buf[i];
+    }
     names[N_FIELDS] = NULL;
     const char *near = crm_suggest(name, names);
     return luaL_error(L, "contact has no field '%s'%s%s%s", name, near ? " (did you mean '" : "",
@@ -439,19 +488,17 @@ static int m_spent_since(lua_State *L) { return orders_window(L, "coalesce(sum(t
 
 void crm_lua_open_contact(lua_State *L)
 {
-    static const luaL_Reg methods[] = {
-        {"has_tag", m_has_tag},
-        {"orders_since", m_orders_since},
-        {"spent_since", m_spent_since},
-        {NULL, NULL},
-    };
     luaL_newmetatable(L, CONTACT_MT);
-    lua_createtable(L, 0, (int)N_FIELDS + 3);
+    lua_createtable(L, 0, (int)N_FIELDS);
     for (size_t i = 0; i < N_FIELDS; i++) {
-        lua_pushinteger(L, (lua_Integer)i);
-        lua_setfield(L, -2, fields[i].name);
+        char name[32];
+        lua_name(&fields[i], name, sizeof name);
+        if (fields[i].kind == F_METHOD)
+            lua_pushcfunction(L, fields[i].fn);
+        else
+            lua_pushinteger(L, (lua_Integer)i);
+        lua_setfield(L, -2, name);
     }
-    luaL_setfuncs(L, methods, 0);
     lua_pushcclosure(L, contact_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, contact_newindex);

@@ -20,6 +20,7 @@ typedef struct lua_script {
     off_t size;
     int64_t checked_ms;     /* monotonic time of the last change check */
     char error[1024];       /* why the last load failed; "" when it did not */
+    crm_lua_cause cause;    /* of that failure (CRM_LUA_OK when none) */
 } lua_script;
 
 struct crm_lua_rule {

@@ -392,12 +392,46 @@ static void add_coroutine(lua_State *L)
     lua_setfield(L, -2, "coroutine");
 }
 
+/* os.time() and os.date(fmt) without a time read the kernel's clock, as
+ * crm.now() does, so --as-of reaches scripts written with the stock idiom.
+ * Upvalue 1: the stock function. */
+static int kernel_time(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushinteger(L, crm_lua_engine_of(L)->k->now);
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int kernel_date(lua_State *L)
+{
+    if (lua_isnoneornil(L, 2)) {
+        if (lua_isnoneornil(L, 1)) {
+            lua_settop(L, 0);
+            lua_pushliteral(L, "%c");
+        }
+        lua_settop(L, 1);
+        lua_pushinteger(L, crm_lua_engine_of(L)->k->now);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static void add_os(lua_State *L)
 {
     static const char *const keep[] = {"time", "date", "clock", NULL};
     luaL_requiref(L, "os", luaopen_os, 0);
     lua_newtable(L);
     copy_fields(L, -2, keep);
+    int os = lua_gettop(L);
+    wrap_field(L, os, "time", kernel_time);
+    wrap_field(L, os, "date", kernel_date);
     set_blocked_meta(L, "os");
     lua_setfield(L, -3, "os");
     lua_pop(L, 1);

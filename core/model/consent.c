@@ -35,11 +35,45 @@ static int normalise_word(const char *field, char **v, crm_err *err)
     return CRM_OK;
 }
 
+/* The channel or purpose must be one crm.yaml lists under `consents:`, so a
+ * typo never records a consent nothing will ever look up. */
+static int known_word(const char *field, const char *v, char *const *known, size_t n,
+                      const char *key, crm_err *err)
+{
+    const char *names[64];
+    size_t m = 0;
+    char list[512] = "";
+    for (size_t i = 0, at = 0; i < n; i++) {
+        if (strcmp(known[i], v) == 0)
+            return CRM_OK;
+        if (m < 63)
+            names[m++] = known[i];
+        if (at < sizeof list)
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "", known[i]);
+    }
+    names[m] = NULL;
+    const char *near = crm_suggest(v, names);
+    if (near)
+        return crm_hygiene_reject(err, field, v,
+                                  "is not a consent %s of crm.yaml (%s) \xe2\x80\x94 did you "
+                                  "mean '%s'?",
+                                  field, list, near);
+    return crm_hygiene_reject(err, field, v,
+                              "is not a consent %s of crm.yaml (%s); add it to consents.%s to "
+                              "record it",
+                              field, n ? list : "none configured", key);
+}
+
 static int normalise(crm_kernel *k, crm_consent *c, crm_err *err)
 {
+    const crm_consent_config *cc = &k->cfg->consents;
     int rc = normalise_word("channel", &c->channel, err);
     if (rc == CRM_OK)
+        rc = known_word("channel", c->channel, cc->channels, cc->n_channels, "channels", err);
+    if (rc == CRM_OK)
         rc = normalise_word("purpose", &c->purpose, err);
+    if (rc == CRM_OK)
+        rc = known_word("purpose", c->purpose, cc->purposes, cc->n_purposes, "purposes", err);
     if (rc == CRM_OK)
         rc = normalise_word("status", &c->status, err);
     if (rc == CRM_OK && !crm_str_in(c->status, consent_statuses))
@@ -92,16 +126,63 @@ static int insert(crm_kernel *k, crm_consent *c, crm_err *err)
     return CRM_OK;
 }
 
+/* The record in force for c's pair at c->recorded_at (the latest at or
+ * before it): its id, status and time in *prev. Not found: prev->id = 0. */
+static int state_at(crm_kernel *k, const crm_consent *c, crm_consent *prev, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store,
+        "SELECT id, status, recorded_at FROM consents WHERE contact_id=? AND channel=? AND "
+        "purpose=? AND recorded_at <= ? ORDER BY recorded_at DESC, id DESC LIMIT 1",
+        err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, c->contact_id);
+    crm_bind_text(st, 2, c->channel);
+    crm_bind_text(st, 3, c->purpose);
+    sqlite3_bind_int64(st, 4, c->recorded_at);
+    int step = sqlite3_step(st);
+    prev->id = 0;
+    if (step == SQLITE_ROW) {
+        prev->id = sqlite3_column_int64(st, 0);
+        prev->status = strdup((const char *)sqlite3_column_text(st, 1));
+        prev->recorded_at = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return crm_store_error(k->store, "cannot read consents", err);
+    if (step == SQLITE_ROW && !prev->status)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    return CRM_OK;
+}
+
 int crm_consent_record(crm_kernel *k, crm_consent *c, int64_t *id_out, crm_err *err)
 {
     if (id_out)
         *id_out = 0;
+    c->unchanged = false;
+    c->since = 0;
     int rc = normalise(k, c, err);
     if (rc == CRM_OK)
         rc = crm_kernel_begin(k, err);
     if (rc != CRM_OK)
         return rc;
     rc = contact_exists(k, c->contact_id, err);
+    crm_consent prev = {0};
+    if (rc == CRM_OK)
+        rc = state_at(k, c, &prev, err);
+    if (rc == CRM_OK && prev.id && strcmp(prev.status, c->status) == 0) {
+        /* A second grant or withdrawal changes nothing: no record, no event. */
+        c->unchanged = true;
+        c->since = prev.recorded_at;
+        c->id = prev.id;
+        crm_consent_clear(&prev);
+        rc = crm_kernel_commit(k, err);  /* nothing was written */
+        if (rc == CRM_OK && id_out)
+            *id_out = c->id;
+        return rc;
+    }
+    crm_consent_clear(&prev);
     if (rc == CRM_OK)
         rc = insert(k, c, err);
     if (rc == CRM_OK) {

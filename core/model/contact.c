@@ -528,6 +528,9 @@ static int apply_update(crm_kernel *k, int64_t id, crm_contact *cur, crm_contact
         rc = write_tags(k, id, cur, true, err);
     if (rc == CRM_OK)
         rc = crm_custom_store(k, CRM_ENTITY_CONTACT, id, changes->custom, changes->n_custom, err);
+    if (rc == CRM_OK && !crm_str_equal(before.lifecycle_stage, cur->lifecycle_stage))
+        rc = crm_contact_history_add(k, id, "lifecycle_stage", before.lifecycle_stage,
+                                     cur->lifecycle_stage, "contact update", 0, err);
     if (rc == CRM_OK) {
         json_t *p = id_payload(id);
         json_object_set_new(p, "changed", changed_fields(&before, cur, changes));

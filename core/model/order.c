@@ -351,6 +351,8 @@ int crm_order_add(crm_kernel *k, crm_order *o, int64_t *id_out, crm_err *err)
     rc = insert_order(k, o, &dup, err);
     if (rc == CRM_OK)
         rc = emit_order_events(k, o, err);
+    if (rc == CRM_OK && strcmp(o->status, "paid") == 0)
+        rc = crm_lifecycle_order_paid(k, o->contact_id, o->id, err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, err);
     else
@@ -394,6 +396,8 @@ static int move_status(crm_kernel *k, crm_order *o, const char *to, crm_err *err
         snprintf(type, sizeof type, "order.%s", to);
         rc = emit_order_event(k, type, o, err);
     }
+    if (rc == CRM_OK && strcmp(to, "paid") == 0)
+        rc = crm_lifecycle_order_paid(k, o->contact_id, o->id, err);
     return rc;
 }
 

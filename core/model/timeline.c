@@ -1,4 +1,5 @@
-/* The 360° view: a contact's interactions and orders merged in time order. */
+/* The 360° view: a contact's interactions, orders and lifecycle stage
+ * changes merged in time order. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,7 +7,7 @@
 #include "model_util.h"
 
 typedef struct entry {
-    char kind[16]; /* "interaction" | "order" */
+    char kind[16]; /* "interaction" | "order" | "stage" */
     int64_t id;
     int64_t at;
 } entry;
@@ -20,7 +21,8 @@ typedef struct entries {
 #define TIMELINE_SQL                                                                               \
     "SELECT 'interaction' AS kind, id, occurred_at AS at FROM interactions "                       \
     "WHERE contact_id=?1 UNION ALL "                                                               \
-    "SELECT 'order', id, placed_at FROM orders WHERE contact_id=?1 "                               \
+    "SELECT 'order', id, placed_at FROM orders WHERE contact_id=?1 UNION ALL "                     \
+    "SELECT 'stage', id, changed_at FROM contact_history WHERE contact_id=?1 "                     \
     "ORDER BY at, kind, id"
 
 /* Collects the index first: loading each record reuses the statement cache,
@@ -54,6 +56,8 @@ static int collect(crm_kernel *k, int64_t contact_id, entries *out, crm_err *err
 static int load_record(crm_kernel *k, const entry *e, json_t **record, crm_err *err)
 {
     int rc;
+    if (strcmp(e->kind, "stage") == 0)
+        return crm_contact_history_get(k, e->id, record, err);
     if (strcmp(e->kind, "order") == 0) {
         crm_order o;
         rc = crm_order_get(k, e->id, &o, err);

@@ -30,13 +30,14 @@ int seg_lua_holds(crm_plugin_ctx *ctx, const char *spec, int64_t cid, json_t **r
     return yes;
 }
 
-static const char *const cause_names[4] = {"memory", "instructions", "blocked", "runtime"};
+static const char *const cause_names[5] = {"memory", "instructions", "blocked", "runtime",
+                                           "syntax"};
 
 /* What rule_each's callback collects for seg_lua_matching. */
 typedef struct lua_scan {
     seg_idlist *out;
     int64_t evaluated, failed;
-    int64_t by_cause[4]; /* memory, instructions, blocked, runtime */
+    int64_t by_cause[5]; /* memory, instructions, blocked, runtime, syntax */
     char first[768];     /* the first failure's message */
 } lua_scan;
 
@@ -46,7 +47,7 @@ static int lua_scan_row(void *ud, int64_t cid, const char *result, const char *e
     lua_scan *ls = ud;
     ls->evaluated++;
     if (!result) {
-        for (int k = 0; k < 4; k++)
+        for (int k = 0; k < 5; k++)
             if (cause && !strcmp(cause, cause_names[k]))
                 ls->by_cause[k]++;
         if (!ls->failed++)
@@ -80,7 +81,7 @@ static int scan_failed(crm_plugin_ctx *ctx, const char *spec, const lua_scan *ls
 {
     char causes[160] = "";
     size_t len = 0;
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         if (ls->by_cause[k])
             len += (size_t)snprintf(causes + len, sizeof causes - len, "%s%s: %lld",
                                     len ? ", " : "", cause_names[k], (long long)ls->by_cause[k]);

@@ -18,6 +18,7 @@ function spin(c) while true do end end
 function peek(c) return io.open("/etc/passwd") end
 function fails_on_3(c) if c.id == 3 then error("no three") end return true end
 function stage(c) return c.lifecycle_stage == "customer" end
+function fails_on_2(c) if c.id == 2 then error("no two") end return true end
 LUA
 cat >crm.yaml <<'YAML'
 database: crm.db
@@ -102,16 +103,71 @@ assert_contains "$OUT" "scripts/bad.lua:2: io.open is not available to rules (bl
 # run: counts, first matches, --where, failures summarised and the stop.
 assert_exit 0 "$CRM" rules run bad.lua:stage --json
 assert_eq "3" "$(json_get "$OUT" evaluated)"
-assert_eq "[3]" "$(json_get "$OUT" first_matches)"
+# 3 was added as a customer; 1 and 2 became customers with their paid orders
+assert_eq "[1,2,3]" "$(json_get "$OUT" first_matches)"
 assert_exit 0 "$CRM" rules run bad.lua:stage --where postal_code=75
-assert_contains "$OUT" "1 evaluated, 0 matched, 0 failed"
-assert_exit 0 "$CRM" rules run bad.lua:fails_on_3 --json
+assert_contains "$OUT" "1 evaluated, 1 matched, 0 failed"
+assert_exit 0 "$CRM" rules run bad.lua:stage --where postal_code=75 --where stage=lead
+assert_contains "$OUT" "0 evaluated, 0 matched, 0 failed"
+# One record failing: the others, before and after it, are still evaluated,
+# the counts printed, and the run exits 1.
+assert_exit 1 "$CRM" rules run bad.lua:fails_on_2 --json
 assert_eq "1" "$(json_get "$OUT" failed)"
+assert_eq "3" "$(json_get "$OUT" evaluated)"
+assert_eq "2" "$(json_get "$OUT" matched)"
+assert_eq "[1,3]" "$(json_get "$OUT" first_matches)" "contacts before and after the failure"
 assert_eq '{"runtime":1}' "$(json_get "$OUT" failed_by_cause)"
+assert_eq "false" "$(json_get "$OUT" stopped)"
+assert_contains "$ERR" "the rule failed for 1 of 3 contacts"
+assert_exit 1 "$CRM" rules run bad.lua:fails_on_2
+assert_contains "$OUT" "3 evaluated, 2 matched, 1 failed"
+assert_contains "$ERR" "crm rules eval bad.lua:fails_on_2 --contact 2"
+assert_exit 0 "$CRM" rules run bad.lua:fails_on_2 --where postal_code=75
+assert_contains "$OUT" "1 evaluated, 1 matched, 0 failed"
 assert_exit 1 "$CRM" rules run bad.lua:spin --json
 assert_eq "true" "$(json_get "$OUT" stopped)" "stops after lua.max_failures"
 assert_eq "2" "$(json_get "$OUT" evaluated)"
 assert_exit 2 "$CRM" rules run churn_risk
+
+# A script that does not compile: cause syntax in check, eval and run, text and JSON.
+printf 'function ok(c)\n  return c.id +\nend\n' >scripts/syn.lua
+assert_exit 1 "$CRM" rules check scripts/syn.lua
+assert_contains "$OUT" "scripts/syn.lua:3: unexpected symbol near 'end' (cause: syntax)"
+assert_exit 1 "$CRM" rules check scripts/syn.lua --json
+assert_contains "$(json_get "$OUT" errors)" "(cause: syntax)"
+assert_exit 1 "$CRM" rules eval syn.lua:ok --contact 1
+assert_contains "$ERR" "(cause: syntax, contact 1)"
+assert_exit 1 "$CRM" rules eval syn.lua:ok --contact 1 --json
+assert_eq "syntax" "$(json_get "$OUT" cause)"
+run "$CRM" rules run syn.lua:ok --json
+assert_eq '{"syntax":2}' "$(json_get "$OUT" failed_by_cause)" "stopped at max_failures 2"
+assert_eq "syntax" "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["failures"][0]["cause"])' "$OUT")"
+run "$CRM" rules run syn.lua:ok
+assert_contains "$OUT" "(cause: syntax, contact 1)"
+
+# Documentation: `crm rules --help` prints the contact object, the --where
+# fields and the causes from the engine's tables; README's copy is identical,
+# and every documented --where field is accepted.
+assert_exit 0 "$CRM" rules --help
+help=$OUT
+assert_contains "$help" "c:orders_since(days)"
+assert_contains "$help" "c.lifecycle_stage"
+python3 - "$SRC/README.md" "$help" <<'PY' && pass || fail "README's rules block differs from crm rules --help"
+import sys
+readme, help_ = open(sys.argv[1]).read(), sys.argv[2] + "\n"
+block = help_[help_.index("the contact a rule gets"):]
+sys.exit(0 if "```text\n" + block + "```" in readme else 1)
+PY
+assert_exit 0 "$CRM" rules eval --help
+assert_contains "$OUT" "c:has_tag(tag)"
+where=$(sed -n '/--where FIELD=VALUE (repeatable/,/^$/p' <<<"$help" | awk 'NR > 1 && NF {print $1}')
+assert_eq "email city postal_code country lifecycle_stage stage source company tag" \
+  "$(echo $where)" "documented --where fields"
+for w in $where; do
+  assert_exit 0 "$CRM" rules run bad.lua:stage --where "$w=nothing"
+done
+assert_exit 2 "$CRM" rules run bad.lua:stage --where nickname=x
+assert_contains "$ERR" "FIELD one of email, city, postal_code, country, lifecycle_stage, stage, source, company, tag"
 
 # Plugin functions: crm.<plugin>.<name>, JSON in and out (the SDK template).
 if command -v cc >/dev/null; then

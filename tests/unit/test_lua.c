@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bus.h"
 #include "hygiene.h"
 #include "kernel.h"
 #include "lua/engine.h"
+#include "lua/lua_int.h"
 #include "model.h"
 
 static const char *const config_text =
@@ -62,7 +64,11 @@ static const char *const rules_lua =
     "  return a .. b .. m .. s .. n .. table.concat(t, '+') .. f .. bal\n"
     "end\n"
     "function write(c) return crm.emit('rule.fired', {}) end\n"
-    "function set_field(c) c.email = 'x' end\n";
+    "function set_field(c) c.email = 'x' end\n"
+    "function os_now(c) return os.time() end\n"
+    "function os_day(c) return os.date('!%Y-%m-%d %H:%M') .. '|' .. os.date('!*t').year end\n"
+    "function os_given(c) return os.date('!%Y-%m-%d', 86400) .. '|' .. os.time{year=2000,"
+    " month=1, day=1, hour=12} end\n";
 
 /* Each escape or bomb: the function, the cause it must end with, a fragment
  * of the message. */
@@ -472,6 +478,21 @@ static void test_as_of(void **state)
         assert_int_equal(crm_parse_datetime("d", "2024-04-01", &expect, &err), CRM_OK);
         assert_int_equal(json_integer_value(now), expect);
         json_decref(now);
+        now = eval_ok(f->k, "rules.lua:os_now", id);  /* the stock idiom honours --as-of */
+        assert_int_equal(json_integer_value(now), expect);
+        json_decref(now);
+        json_t *day = eval_ok(f->k, "rules.lua:os_day", id);
+        assert_string_equal(json_string_value(day), "2024-04-01 00:00|2024");
+        json_decref(day);
+        /* with a time given, the stock functions: the epoch's day 1, and a
+         * table converted in the process's zone (compared with mktime) */
+        struct tm tm = {.tm_year = 100, .tm_mon = 0, .tm_mday = 1, .tm_hour = 12,
+                        .tm_isdst = -1};
+        char want[64];
+        snprintf(want, sizeof want, "1970-01-02|%lld", (long long)mktime(&tm));
+        json_t *given = eval_ok(f->k, "rules.lua:os_given", id);
+        assert_string_equal(json_string_value(given), want);
+        json_decref(given);
         json_t *recent = eval_ok(f->k, "rules.lua:recent", id);
         assert_int_equal(json_integer_value(recent), 2);  /* June is in the future */
         json_decref(recent);
@@ -497,9 +518,112 @@ static void test_check_file(void **state)
     crm_err err = {0};
     assert_int_equal(crm_lua_check_file(f->k->lua, path, &err), CRM_ESCRIPT);
     assert_non_null(strstr(err.msg, "bad.lua:1:"));
+    assert_non_null(strstr(err.msg, "(cause: syntax)"));
+    /* a top level that compiles but fails is a runtime error */
+    write_script(f, "top.lua", "error('at load')\n");
+    snprintf(path, sizeof path, "%s/scripts/top.lua", f->dir);
+    crm_err_clear(&err);
+    assert_int_equal(crm_lua_check_file(f->k->lua, path, &err), CRM_ESCRIPT);
+    assert_non_null(strstr(err.msg, "(cause: runtime)"));
     snprintf(path, sizeof path, "%s/scripts/bombs.lua", f->dir);
     crm_err_clear(&err);
     assert_int_equal(crm_lua_check_file(f->k->lua, path, &err), CRM_OK);
+}
+
+/* A rule whose script does not compile fails with cause syntax, naming the
+ * file:line, the rule and the contact; one whose top level raises is runtime. */
+static void test_syntax_cause(void **state)
+{
+    fixture *f = *state;
+    crm_err err = {0};
+    int64_t id = add_contact(f->k, "syd@acme.com", NULL, &err);
+    write_script(f, "syn.lua", "function ok(c)\n  return c.id +\nend\n");
+    crm_lua_outcome o;
+    assert_int_equal(eval(f->k, "syn.lua:ok", id, &o), CRM_ESCRIPT);
+    assert_int_equal(o.cause, CRM_LUA_SYNTAX);
+    assert_string_equal(crm_lua_cause_name(o.cause), "syntax");
+    char want[96];
+    snprintf(want, sizeof want, "(cause: syntax, contact %lld)", (long long)id);
+    if (!strstr(o.error, "syn.lua:3:") || !strstr(o.error, want) ||
+        strncmp(o.error, "rule syn.lua:ok: cannot load ", 29) != 0)
+        fail_msg("%s", o.error);
+    crm_lua_outcome_clear(&o);
+    /* the same again: the cause stays syntax while the file is broken */
+    assert_int_equal(eval(f->k, "syn.lua:ok", id, &o), CRM_ESCRIPT);
+    assert_int_equal(o.cause, CRM_LUA_SYNTAX);
+    crm_lua_outcome_clear(&o);
+    write_script(f, "top.lua", "local x = nil\nx.y = 1\nfunction ok(c) return true end\n");
+    assert_int_equal(eval(f->k, "top.lua:ok", id, &o), CRM_ESCRIPT);
+    assert_int_equal(o.cause, CRM_LUA_RUNTIME);
+    crm_lua_outcome_clear(&o);
+}
+
+/* The contact object and its documentation (crm rules --help, README) come
+ * from one table: every documented name answers on the object with its
+ * documented type, and the object answers no undocumented name. */
+static void test_contact_doc(void **state)
+{
+    fixture *f = *state;
+    crm_err err = {0};
+    int64_t id = add_contact(f->k, "doc@acme.com", "vip", &err);
+    /* a script reading every documented name, built from the table */
+    char script[8192] = "function all(c)\n  local bad = {}\n";
+    size_t len = strlen(script), n = 0;
+    const crm_lua_field_doc *d;
+    for (; (d = crm_lua_contact_field(n)) != NULL; n++) {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(d->name, "("), d->name);
+        assert_true(d->type[0] != '\0');
+        assert_int_equal(d->method, strchr(d->name, '(') != NULL);
+        const char *want = strncmp(d->type, "text", 4) == 0      ? "string"
+                           : strncmp(d->type, "integer", 7) == 0 ? "number"
+                           : strcmp(d->type, "boolean") == 0     ? "boolean"
+                                                                 : "table";
+        if (d->method)
+            len += (size_t)snprintf(script + len, sizeof script - len,
+                                    "  if type(c:%s(%s)) ~= '%s' then bad[#bad+1] = '%s' end\n",
+                                    name, strcmp(name, "has_tag") == 0 ? "'vip'" : "30", want,
+                                    name);
+        else /* nil allowed only where documented |nil */
+            len += (size_t)snprintf(script + len, sizeof script - len,
+                                    "  do local ok, v = pcall(function() return c.%s end)\n"
+                                    "    if not ok or (type(v) ~= '%s' and not (v == nil and "
+                                    "%s)) then bad[#bad+1] = '%s' end end\n",
+                                    name, want, strstr(d->type, "|nil") ? "true" : "false", name);
+    }
+    snprintf(script + len, sizeof script - len,
+             "  return table.concat(bad, ',')\nend\n"
+             "function undocumented(c) return c.nickname end\n");
+    write_script(f, "doc.lua", script);
+    json_t *r = eval_ok(f->k, "doc.lua:all", id);
+    assert_string_equal(json_string_value(r), "");
+    json_decref(r);
+    crm_lua_outcome o;
+    assert_int_equal(eval(f->k, "doc.lua:undocumented", id, &o), CRM_ESCRIPT);
+    assert_non_null(strstr(o.error, "contact has no field 'nickname'"));
+    crm_lua_outcome_clear(&o);
+    /* vice versa: every name the metatable's __index knows is in the table */
+    lua_State *L = f->k->lua->L;
+    int top = lua_gettop(L);
+    assert_int_equal(luaL_getmetatable(L, "crm.contact"), LUA_TTABLE);
+    assert_int_equal(lua_getfield(L, -1, "__index"), LUA_TFUNCTION);
+    assert_non_null(lua_getupvalue(L, -1, 1));
+    size_t known = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        const char *key = lua_tostring(L, -2);
+        bool found = false;
+        for (size_t i = 0; (d = crm_lua_contact_field(i)) != NULL && !found; i++)
+            found = strncmp(d->name, key, strlen(key)) == 0 &&
+                    (d->name[strlen(key)] == '\0' || d->name[strlen(key)] == '(') &&
+                    d->method == (lua_type(L, -1) == LUA_TFUNCTION);
+        if (!found)
+            fail_msg("the contact answers '%s', which the documentation table lacks", key);
+        known++;
+        lua_pop(L, 1);
+    }
+    assert_int_equal(known, n);
+    lua_settop(L, top);
 }
 
 static void count_hit(int line, const char *what, void *ud)
@@ -537,6 +661,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_as_of, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_syntax_cause, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_contact_doc, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

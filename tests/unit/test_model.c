@@ -734,11 +734,98 @@ static void test_consent_current_and_history(void **state)
     int64_t id;
     assert_int_equal(crm_consent_record(f->k, &bad, &id, &err), CRM_EINVAL);
     crm_consent_clear(&bad);
-    bad = (crm_consent){.contact_id = 999, .channel = strdup("email"), .purpose = strdup("x"),
+    bad = (crm_consent){.contact_id = 999, .channel = strdup("email"),
+                        .purpose = strdup("newsletter"),
                         .status = strdup("granted")};
     assert_int_equal(crm_consent_record(f->k, &bad, &id, &err), CRM_ENOTFOUND);
     crm_consent_clear(&bad);
     assert_int_equal(count(f->k, "SELECT count(*) FROM consents"), 5);
+}
+
+/* Channels and purposes come from crm.yaml `consents:` (defaults: email, sms,
+ * phone, post; newsletter, offers, marketing, profiling); a repeated grant or
+ * withdrawal changes nothing and emits nothing. */
+static void test_consent_lists_and_repeats(void **state)
+{
+    fixture *f = *state;
+    crm_err err = {0};
+    int64_t c = add_person(f->k, "Repeat", "repeat@example.com");
+    const crm_consent_config *cc = &f->k->cfg->consents;
+    assert_int_equal(cc->n_channels, 4);
+    assert_string_equal(cc->channels[3], "post");
+    assert_int_equal(cc->n_purposes, 4);
+    assert_string_equal(cc->purposes[1], "offers");
+    int64_t before = count(f->k, "SELECT count(*) FROM events");
+    crm_consent bad = {.contact_id = c, .channel = strdup("pigeon"),
+                       .purpose = strdup("newsletter"), .status = strdup("granted")};
+    int64_t id = -1;
+    assert_int_equal(crm_consent_record(f->k, &bad, &id, &err), CRM_EINVAL);
+    assert_non_null(strstr(err.msg, "channel: 'pigeon' is not a consent channel"));
+    assert_non_null(strstr(err.msg, "(email, sms, phone, post)"));
+    crm_consent_clear(&bad);
+    bad = (crm_consent){.contact_id = c, .channel = strdup("email"),
+                        .purpose = strdup("newsleter"), .status = strdup("granted")};
+    crm_err_clear(&err);
+    assert_int_equal(crm_consent_record(f->k, &bad, &id, &err), CRM_EINVAL);
+    assert_non_null(strstr(err.msg, "did you mean 'newsletter'?"));
+    crm_consent_clear(&bad);
+    assert_int_equal(count(f->k, "SELECT count(*) FROM events"), before);
+
+    const int64_t t0 = 1700000000;
+    struct {
+        const char *status;
+        int64_t at;
+        bool unchanged;
+    } steps[] = {
+        {"granted", t0, false},        {"granted", t0 + 10, true},   /* repeated grant */
+        {"withdrawn", t0 + 20, false}, {"withdrawn", t0 + 30, true}, /* second withdrawal */
+        {"granted", t0 + 5, true},     /* in force at t0 + 5: granted (t0) */
+        {"withdrawn", t0 + 5, false},  /* changes the history between t0 + 5 and t0 + 20 */
+    };
+    int64_t records = 0, first_id = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        crm_consent r = {.contact_id = c, .channel = strdup("email"),
+                         .purpose = strdup("newsletter"), .status = strdup(steps[i].status),
+                         .recorded_at = steps[i].at};
+        assert_int_equal(crm_consent_record(f->k, &r, &id, &err), CRM_OK);
+        if (r.unchanged != steps[i].unchanged)
+            fail_msg("step %zu: unchanged %d", i, r.unchanged);
+        if (!r.unchanged)
+            records++;
+        if (i == 0)
+            first_id = id;
+        if (i == 1) {
+            assert_int_equal(id, first_id);  /* the record in force */
+            assert_int_equal(r.since, t0);
+        }
+        crm_consent_clear(&r);
+    }
+    assert_int_equal(records, 3);
+    assert_int_equal(count(f->k, "SELECT count(*) FROM consents WHERE channel='email' AND "
+                                 "purpose='newsletter'"),
+                     records);
+    assert_int_equal(count(f->k, "SELECT count(*) FROM events"), before + records);
+}
+
+/* A configured list replaces the default one. */
+static void test_consent_configured_lists(void **state)
+{
+    (void)state;
+    crm_config *cfg = NULL;
+    crm_err err = {0};
+    assert_int_equal(crm_config_load_string(&cfg,
+                                            "consents:\n  channels: [email, pigeon]\n"
+                                            "  purposes: [news]\n",
+                                            "t.yaml", &err),
+                     CRM_OK);
+    assert_int_equal(cfg->consents.n_channels, 2);
+    assert_string_equal(cfg->consents.channels[1], "pigeon");
+    assert_int_equal(cfg->consents.n_purposes, 1);
+    crm_config_free(cfg);
+    assert_int_equal(crm_config_load_string(&cfg, "consents:\n  channels: [e-mail]\n", "t.yaml",
+                                            &err),
+                     CRM_ECONFIG);
+    assert_non_null(strstr(err.msg, "t.yaml:2:14: consents.channels[0]"));
 }
 
 /* ---- products, users -------------------------------------------------------------- */
@@ -801,6 +888,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timeline_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interaction_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consent_current_and_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consent_lists_and_repeats, setup, teardown),
+        cmocka_unit_test(test_consent_configured_lists),
         cmocka_unit_test_setup_teardown(test_product_upsert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),
     };

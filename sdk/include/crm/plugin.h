@@ -150,7 +150,7 @@ typedef int (*crm_lua_fn)(crm_plugin_ctx *ctx, void *ud, const char *args_json,
  * object) and error and cause are NULL. When it failed for this contact,
  * result_json is NULL, error is the engine's message ("rule R: FILE:LINE:
  * ... (contact 42)") and cause one of "memory", "instructions", "blocked",
- * "runtime". All three strings are borrowed: valid during the call only.
+ * "runtime", "syntax" (the script does not compile). All three strings are borrowed: valid during the call only.
  * Return CRM_OK (0) to go on; any other value stops the scan and becomes
  * rule_each's result. The callback may use the host API (SQL on its own
  * tables, emit events) but must not start or end a transaction. */
@@ -282,7 +282,10 @@ struct crm_host_api {
      * interaction.logged. */
     int (*interaction_log_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
     /* Records consent: {contact_id, channel, purpose, status
-     * (granted|withdrawn), recorded_at, source}. Emits consent.<status>. */
+     * (granted|withdrawn), recorded_at, source}. Emits consent.<status>.
+     * Channel and purpose must be listed in crm.yaml `consents:`; a status
+     * the pair already has changes nothing (no record, no event; *id is the
+     * record in force). */
     int (*consent_record_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
 
     /* -- events -------------------------------------------------------------------- */
@@ -351,7 +354,7 @@ struct crm_host_api {
      * to JSON) and reasons the strings of its second result. On failure it
      * returns CRM_ESCRIPT with the rule's message in *error ("rule R: FILE:LINE:
      * ... (contact 42)") and the cause in *cause: "memory", "instructions",
-     * "blocked" or "runtime"; CRM_ENOTFOUND (unknown rule or contact) or
+     * "blocked", "runtime" or "syntax"; CRM_ENOTFOUND (unknown rule or contact) or
      * CRM_EUSAGE (bad spec) with *error set and *cause NULL. Every out
      * pointer may be NULL; strings set are host-allocated: free them with
      * crm_free. The message is also readable with last_error. */

@@ -1,0 +1,176 @@
+/* Lifecycle stages that follow kernel events, and the contact's history of
+ * stage changes (contact_history).
+ *
+ * Stages are a ladder: subscriber < lead < prospect < customer < evangelist.
+ * An event moves a contact up to a stage, never down; `inactive` is off the
+ * ladder, so a paid order brings an inactive contact back. Every change,
+ * automatic or by `contact update`, is a row of contact_history written in
+ * the transaction of its cause. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "model.h"
+#include "model_util.h"
+
+static const char *const ladder[] = {"subscriber", "lead", "prospect", "customer", "evangelist",
+                                     NULL};
+
+/* Position on the ladder; -1 off it (inactive, unknown). */
+static int rank(const char *stage)
+{
+    for (int i = 0; stage && ladder[i]; i++)
+        if (strcmp(ladder[i], stage) == 0)
+            return i;
+    return -1;
+}
+
+int crm_contact_history_add(crm_kernel *k, int64_t contact_id, const char *field,
+                            const char *from, const char *to, const char *reason,
+                            int64_t order_id, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store,
+        "INSERT INTO contact_history(contact_id, field, old_value, new_value, reason, order_id,"
+        " changed_at) VALUES(?,?,?,?,?,?,?)",
+        err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, contact_id);
+    crm_bind_text(st, 2, field);
+    crm_bind_text(st, 3, from);
+    crm_bind_text(st, 4, to);
+    crm_bind_text(st, 5, reason);
+    crm_bind_id(st, 6, order_id);
+    sqlite3_bind_int64(st, 7, k->now);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? CRM_OK
+                             : crm_store_error(k->store, "cannot record the contact's history",
+                                               err);
+}
+
+static int read_stage(crm_kernel *k, int64_t contact_id, char *buf, size_t size, crm_err *err)
+{
+    sqlite3_stmt *st =
+        crm_store_stmt(k->store, "SELECT lifecycle_stage FROM contacts WHERE id=?", err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, contact_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(buf, size, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return CRM_OK;
+    return rc == SQLITE_DONE ? crm_err_set(err, CRM_ENOTFOUND, "contact: no contact with id %lld",
+                                           (long long)contact_id)
+                             : crm_store_error(k->store, "cannot read the contact", err);
+}
+
+static int set_stage(crm_kernel *k, int64_t contact_id, const char *to, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "UPDATE contacts SET lifecycle_stage=?, updated_at=? WHERE id=?", err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    crm_bind_text(st, 1, to);
+    sqlite3_bind_int64(st, 2, k->now);
+    sqlite3_bind_int64(st, 3, contact_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? CRM_OK
+                             : crm_store_error(k->store, "cannot update the contact", err);
+}
+
+int crm_lifecycle_order_paid(crm_kernel *k, int64_t contact_id, int64_t order_id, crm_err *err)
+{
+    const char *to = k->cfg->lifecycle.on_first_paid_order;
+    if (!to || strcmp(to, "none") == 0)
+        return CRM_OK;
+    char from[32];
+    int rc = read_stage(k, contact_id, from, sizeof from, err);
+    if (rc != CRM_OK || rank(from) >= rank(to))
+        return rc;  /* already there or further: never backward */
+    char reason[64];
+    snprintf(reason, sizeof reason, "order #%lld paid", (long long)order_id);
+    rc = set_stage(k, contact_id, to, err);
+    if (rc == CRM_OK)
+        rc = crm_contact_history_add(k, contact_id, "lifecycle_stage", from, to, reason, order_id,
+                                     err);
+    if (rc == CRM_OK)
+        rc = crm_event_emit(k, "contact.stage_changed",
+                            json_pack("{sIsssssIss}", "contact_id", (json_int_t)contact_id,
+                                      "from", from, "to", to, "order_id", (json_int_t)order_id,
+                                      "reason", reason),
+                            NULL, err);
+    if (rc == CRM_OK)
+        rc = crm_event_emit(k, "contact.updated",
+                            json_pack("{sIs[s]sI}", "contact_id", (json_int_t)contact_id,
+                                      "changed", "lifecycle_stage", "order_id",
+                                      (json_int_t)order_id),
+                            NULL, err);
+    return rc;
+}
+
+static json_t *history_json(sqlite3_stmt *st)
+{
+    int64_t order_id = sqlite3_column_int64(st, 6);
+    return json_pack("{sIsIsssssssososo}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                     "contact_id", (json_int_t)sqlite3_column_int64(st, 1), "field",
+                     (const char *)sqlite3_column_text(st, 2), "from",
+                     sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "",
+                     "to", (const char *)sqlite3_column_text(st, 4), "reason",
+                     sqlite3_column_text(st, 5) ? json_string((const char *)sqlite3_column_text(st, 5))
+                                                : json_null(),
+                     "order_id", order_id ? json_integer(order_id) : json_null(), "changed_at",
+                     crm_json_time(sqlite3_column_int64(st, 7)));
+}
+
+#define SELECT_HISTORY                                                                             \
+    "SELECT id, contact_id, field, old_value, new_value, reason, order_id, changed_at "            \
+    "FROM contact_history "
+
+int crm_contact_history_get(crm_kernel *k, int64_t id, json_t **out, crm_err *err)
+{
+    *out = NULL;
+    sqlite3_stmt *st = crm_store_stmt(k->store, SELECT_HISTORY "WHERE id=?", err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = history_json(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return *out ? CRM_OK : crm_err_set(err, CRM_ENOMEM, "out of memory");
+    return rc == SQLITE_DONE
+               ? crm_err_set(err, CRM_ENOTFOUND, "no history entry %lld", (long long)id)
+               : crm_store_error(k->store, "cannot read the history", err);
+}
+
+int crm_contact_history(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud),
+                        void *ud, crm_err *err)
+{
+    sqlite3_stmt *st =
+        crm_store_stmt(k->store, SELECT_HISTORY "WHERE contact_id=? ORDER BY changed_at, id", err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, contact_id);
+    json_t *rows = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(rows, history_json(st));
+    sqlite3_reset(st);
+    int result =
+        rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "cannot read the history", err);
+    size_t i;
+    json_t *item;
+    json_array_foreach(rows, i, item) {
+        if (result != CRM_OK || fn(item, ud))
+            break;
+    }
+    json_decref(rows);
+    return result;
+}
