@@ -47,24 +47,28 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* True when this process's executable lives under the build tree (the parent
- * of CRM_BUILD_PLUGIN_DIR): an installed crm must not pick up build output. */
-static bool runs_from_build_tree(void)
+/* Adds `rel` (e.g. "../lib/crm/plugins") taken from exe_dir, the directory
+ * of this process's executable; false when that is unknown (NULL). */
+static bool add_exe_relative(dir_list *d, const char *exe_dir, const char *rel)
 {
-    char exe[PATH_MAX], root[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0)
-        return is_dir(CRM_BUILD_PLUGIN_DIR);
-    exe[len] = '\0';
-    snprintf(root, sizeof root, "%s", CRM_BUILD_PLUGIN_DIR);
-    char *slash = strrchr(root, '/');
-    if (!slash)
+    if (!exe_dir)
         return false;
-    *slash = '\0';
-    size_t n = strlen(root);
-    return strncmp(exe, root, n) == 0 && exe[n] == '/';
+    char dir[PATH_MAX], real[PATH_MAX];
+    int len = snprintf(dir, sizeof dir, "%s/%s", exe_dir, rel);
+    if (len <= 0 || (size_t)len >= sizeof dir)
+        return true;
+    /* listed even when absent: a "not found" message shows where it looked */
+    const char *use = is_dir(dir) && realpath(dir, real) ? real : dir;
+    dirs_add(d, use, strlen(use));
+    return true;
 }
 
+/* $CRM_PLUGIN_PATH, plugin_path, then directories found from the running
+ * executable rather than fixed at build time, so a copied build tree or a
+ * moved installation still finds its own plugins: the build tree's plugins/
+ * (crm is core/crm there) and <prefix>/lib/crm/plugins (crm is
+ * <prefix>/bin/crm). Only without /proc/self/exe is the configured install
+ * directory used. */
 static void search_dirs(const crm_config *cfg, dir_list *d)
 {
     const char *env = getenv("CRM_PLUGIN_PATH");
@@ -76,9 +80,15 @@ static void search_dirs(const crm_config *cfg, dir_list *d)
     }
     for (size_t i = 0; cfg && i < cfg->n_plugin_path; i++)
         dirs_add(d, cfg->plugin_path[i], strlen(cfg->plugin_path[i]));
-    if (runs_from_build_tree())
-        dirs_add(d, CRM_BUILD_PLUGIN_DIR, strlen(CRM_BUILD_PLUGIN_DIR));
-    dirs_add(d, CRM_INSTALL_PLUGIN_DIR, strlen(CRM_INSTALL_PLUGIN_DIR));
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash)
+        *slash = '\0';
+    const char *exe_dir = slash ? (slash == exe ? "/" : exe) : NULL;
+    add_exe_relative(d, exe_dir, CRM_BUILD_PLUGIN_REL);
+    if (!add_exe_relative(d, exe_dir, CRM_INSTALL_PLUGIN_REL))
+        dirs_add(d, CRM_INSTALL_PLUGIN_DIR, strlen(CRM_INSTALL_PLUGIN_DIR));
 }
 
 static void join_dirs(const dir_list *d, char *buf, size_t size)

@@ -1,9 +1,9 @@
 /* The plugin host: finds, checks, loads and runs the plugins crm.yaml enables.
  *
  * A plugin NAME is the file NAME.so, searched in $CRM_PLUGIN_PATH (colon-
- * separated), then crm.yaml's plugin_path, then the build tree's plugin
- * directory (when crm runs from the build tree), then the installed
- * <prefix>/lib/crm/plugins. Loading is all or nothing: any refusal (missing
+ * separated), then crm.yaml's plugin_path, then beside the running
+ * executable (/proc/self/exe): the build tree's plugins/ and the installed
+ * <prefix>/lib/crm/plugins, never a path fixed at build time. Loading is all or nothing: any refusal (missing
  * file, no crm_plugin_query, another ABI major, a descriptor too small, a
  * required plugin missing or too old, a dependency cycle, init failing, a bad
  * config section, a migration failing, start failing) unloads everything and
