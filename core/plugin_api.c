@@ -385,6 +385,17 @@ static int api_config_get_bool(crm_plugin_ctx *p, const char *key, int *out)
 
 /* ---- SQL ------------------------------------------------------------------------------ */
 
+/* Plugins' init runs before the database is opened (a refused start writes
+ * nothing), so data calls made there are refused rather than crash. */
+static bool no_db(crm_plugin_ctx *p)
+{
+    if (p->host->k->store)
+        return false;
+    crm_plug_fail(p, CRM_EBUSY,
+                  "no database during init" DASH "use SQL and entity calls from start on");
+    return true;
+}
+
 static sqlite3 *db_of(crm_plugin_ctx *p) { return crm_store_db(p->host->k->store); }
 
 /* The authorizer's refusal when there was one, else SQLite's message. */
@@ -414,6 +425,8 @@ static bool only_space(const char *s)
 static int api_sql_prepare(crm_plugin_ctx *p, const char *sql, crm_stmt **out)
 {
     *out = NULL;
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_stmt *s = calloc(1, sizeof *s);
     if (!s)
         return nomem(p);
@@ -497,6 +510,8 @@ static void api_finalize(crm_stmt *s)
 
 static int api_exec(crm_plugin_ctx *p, const char *sql)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     plug_frame f;
     crm_plug_enter(p, &f);
     p->host->denial[0] = '\0';
@@ -508,7 +523,7 @@ static int api_exec(crm_plugin_ctx *p, const char *sql)
 
 static int64_t api_last_insert_id(crm_plugin_ctx *p)
 {
-    return sqlite3_last_insert_rowid(db_of(p));
+    return no_db(p) ? 0 : sqlite3_last_insert_rowid(db_of(p));
 }
 
 /* ---- transactions and kernel calls: the host acts on the plugin's behalf ------------ */
@@ -520,6 +535,8 @@ static int host_result(crm_plugin_ctx *p, int rc, const crm_err *e)
 
 static int api_begin(crm_plugin_ctx *p)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     p->host->trusted++;
     int rc = crm_kernel_begin(p->host->k, &e);
@@ -529,6 +546,8 @@ static int api_begin(crm_plugin_ctx *p)
 
 static int api_commit(crm_plugin_ctx *p)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     p->host->trusted++;
     int rc = crm_kernel_commit(p->host->k, &e);
@@ -538,6 +557,8 @@ static int api_commit(crm_plugin_ctx *p)
 
 static void api_rollback(crm_plugin_ctx *p)
 {
+    if (!p->host->k->store)
+        return;
     p->host->trusted++;
     crm_kernel_rollback(p->host->k);
     p->host->trusted--;
@@ -545,6 +566,8 @@ static void api_rollback(crm_plugin_ctx *p)
 
 static int api_contact_get_json(crm_plugin_ctx *p, int64_t id, char **json)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_contact c = {0};
     *json = NULL;
@@ -621,6 +644,8 @@ static int contact_from_json(const char *text, crm_contact *c, crm_err *e)
 
 static int api_contact_add_json(crm_plugin_ctx *p, const char *json, int64_t *id)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_contact c = {0};
     int64_t got = 0;
@@ -637,6 +662,8 @@ static int api_contact_add_json(crm_plugin_ctx *p, const char *json, int64_t *id
 
 static int api_contact_update_json(crm_plugin_ctx *p, int64_t id, const char *json)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_contact c = {0};
     int rc = contact_from_json(json, &c, &e);
@@ -708,6 +735,8 @@ static const json_field consent_fields[] = {
 
 static int api_interaction_log_json(crm_plugin_ctx *p, const char *json, int64_t *id)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_interaction it = {0};
     int64_t got = 0;
@@ -724,6 +753,8 @@ static int api_interaction_log_json(crm_plugin_ctx *p, const char *json, int64_t
 
 static int api_consent_record_json(crm_plugin_ctx *p, const char *json, int64_t *id)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_consent c = {0};
     int64_t got = 0;
@@ -763,6 +794,8 @@ static int emit_checked(crm_plugin_ctx *p, const char *type, json_t *payload, cr
 
 static int api_emit_event(crm_plugin_ctx *p, const char *type, const char *payload_json)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     size_t len = type ? strcspn(type, ".") : 0;
     for (size_t i = 0; type && kernel_entities[i]; i++)
         if (strlen(kernel_entities[i]) == len && strncmp(type, kernel_entities[i], len) == 0)

@@ -43,4 +43,74 @@ if [ "$HAVE_SEG" = 1 ]; then
     assert_not_contains "$ERR" "$BUILD/plugins" "the build tree is not searched from a copy"
 fi
 
+# ---- a refused start writes nothing ----------------------------------------
+tables() { python3 -c 'import sqlite3,sys; print(" ".join(r[0] for r in sqlite3.connect(sys.argv[1]).execute("select name from sqlite_master where type=\"table\" order by 1")))' "$1"; }
+printf 'database: r.db\nplugins: [no_such_plugin]\n' >crm.yaml
+for cmd in "init" "demo --contacts 10 --orders 10" "contact list" "contact add --email a@b.fr"; do
+    # shellcheck disable=SC2086
+    assert_exit 1 "$CRM" $cmd
+    assert_contains "$ERR" "no_such_plugin" "$cmd: names the plugin"
+    assert_eq "" "$(ls r.db* 2>/dev/null)" "$cmd: no database file"
+done
+if [ "$HAVE_SEG" = 1 ]; then
+    export CRM_PLUGIN_PATH="$BUILD/plugins"
+    # settings the plugin refuses in start (after registration): still no file
+    printf 'database: r.db\nplugins: [segmentation]\nsegmentation:\n  rfm:\n    grid: "no grid"\n' >crm.yaml
+    assert_exit 1 "$CRM" init
+    assert_contains "$ERR" "crm.yaml:5:5: segmentation.rfm.grid" "start refusal: position"
+    assert_eq "" "$(ls r.db* 2>/dev/null)" "start refusal: no database file"
+    # an existing kernel-only database is not upgraded by a refused start
+    printf 'database: r.db\nplugins: []\n' >crm.yaml
+    assert_exit 0 "$CRM" init
+    before=$(tables r.db)
+    printf 'database: r.db\nplugins: [segmentation]\nsegmentation:\n  rfm:\n    window_days: -1\n' >crm.yaml
+    assert_exit 1 "$CRM" init
+    assert_eq "$before" "$(tables r.db)" "refused start: no plugin tables"
+    assert_not_contains "$(tables r.db)" "segmentation_" "refused start: no segmentation_*"
+    rm -f r.db*
+
+    # ---- a failed plugin answers for its own commands -----------------------
+    printf 'database: r.db\nplugins: [segmentation]\n' >crm.yaml
+    assert_exit 0 "$CRM" init
+    printf 'database: r.db\nplugins: [segmentation]\nsegmentation:\n  rfm:\n    window_days: -1\n' >crm.yaml
+    assert_exit 1 "$CRM" segment list
+    assert_contains "$ERR" "crm.yaml:5:5: segmentation.rfm.window_days" "segment list: the plugin's error"
+    assert_not_contains "$ERR" "unknown command" "segment list: not an unknown command"
+    assert_not_contains "$ERR" "commands:" "segment list: no help dump"
+    assert_exit 1 "$CRM" rfm --help
+    assert_contains "$ERR" "segmentation.rfm.window_days" "rfm --help: the plugin's error"
+    printf 'database: r.db\nplugins: [segmentation]\nsegmentation:\n  churn:\n    min_emails: lots\n' >crm.yaml
+    assert_exit 1 "$CRM" churn list
+    assert_contains "$ERR" "crm.yaml:5:5: segmentation.churn.min_emails" "type error: position"
+    # a plugin that cannot even load is named for any noun nobody claims
+    printf 'database: r.db\nplugins: [segmentation, no_such_plugin]\n' >crm.yaml
+    assert_exit 1 "$CRM" rfm list
+    assert_contains "$ERR" "no_such_plugin.so not found" "rfm with a missing plugin"
+    assert_exit 1 "$CRM" tickets list
+    assert_contains "$ERR" "plugin 'no_such_plugin' failed to start" "unclaimed noun: names the failed plugin"
+    rm -f r.db*
+    assert_exit 1 "$CRM" segment list
+    assert_eq "" "$(ls r.db* 2>/dev/null)" "failed plugin commands: no database file"
+    unset CRM_PLUGIN_PATH
+fi
+
+# ---- did you mean ------------------------------------------------------------
+printf 'database: r.db\nplugins: []\n' >crm.yaml
+assert_exit 2 "$CRM" contatc list
+assert_contains "$ERR" "Did you mean \`crm contact\`?" "contatc"
+assert_exit 2 "$CRM" contact lsit
+assert_contains "$ERR" "Did you mean \`crm contact list\`?" "contact lsit"
+assert_exit 2 "$CRM" calender show
+assert_contains "$ERR" "Did you mean \`crm calendar\`?" "calender"
+assert_exit 2 "$CRM" xyzzy
+assert_not_contains "$ERR" "Did you mean" "nothing near xyzzy"
+if [ "$HAVE_SEG" = 1 ]; then
+    # a shipped plugin that crm.yaml does not enable provides the noun
+    assert_exit 2 "$CRM" rfm list
+    assert_contains "$ERR" "command of the segmentation plugin, which crm.yaml does not enable" "rfm: which plugin"
+    assert_contains "$ERR" "plugins: [segmentation]" "rfm: how to enable"
+    assert_exit 2 "$CRM" metrics
+    assert_contains "$ERR" "segmentation plugin" "metrics: which plugin"
+fi
+
 finish
