@@ -408,9 +408,14 @@ static int sql_fail(crm_plugin_ctx *p, const char *what)
         return CRM_EDENIED;
     }
     int ext = sqlite3_extended_errcode(db_of(p));
+    /* a constraint refuses the data (exit 1); only the database failing is CRM_EDB */
+    bool constraint = (ext & 0xff) == SQLITE_CONSTRAINT;
+    p->constraint = p->constraint || constraint;
     int code = ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY
                    ? CRM_EEXISTS
-                   : (ext & 0xff) == SQLITE_BUSY ? CRM_EBUSY : CRM_EDB;
+               : constraint               ? CRM_EINVAL
+               : (ext & 0xff) == SQLITE_BUSY ? CRM_EBUSY
+                                             : CRM_EDB;
     return crm_plug_fail(p, code, "%s: %s", what, sqlite3_errmsg(db_of(p)));
 }
 

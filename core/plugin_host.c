@@ -970,10 +970,15 @@ int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int 
     struct crm_command_io io = {.api = &crm_plug_api, .out = out, .json = json};
     plug_frame f;
     p->error[0] = '\0';
+    p->constraint = false;
     crm_plug_enter(p, &f);
     int rc = c->fn(p, &io, argc, argv);
     crm_plug_leave(p, &f);
     (void)k;
+    /* plugins often report any failed statement as CRM_EDB: a constraint
+     * behind it is still bad data (exit 1), not a failing database (3) */
+    if (rc == CRM_EDB && p->constraint)
+        rc = CRM_EINVAL;
     if (rc != CRM_OK)
         return crm_err_set(err, rc < 0 ? rc : CRM_EPLUGIN, "%s", plugin_message(p, rc));
     return CRM_OK;

@@ -157,7 +157,7 @@ static void test_registrations(void **state)
     assert_string_equal(json_string_value(json_object_get(ev, "pattern")), "contact.*");
     assert_true(json_is_true(json_object_get(ev, "durable")));
     json_t *cmds = json_object_get(good, "commands");
-    assert_int_equal(json_array_size(cmds), 7);
+    assert_int_equal(json_array_size(cmds), 8);
     json_t *noun = json_array_get(cmds, 3);
     assert_string_equal(json_string_value(json_object_get(noun, "noun")), "greet");
     assert_string_equal(json_string_value(json_object_get(noun, "verb")), "hello");
@@ -372,6 +372,25 @@ static int run_argv(crm_kernel *k, const crm_plugin_command *c, char **argv, cha
     fclose(mem);
     *out = buf;
     return rc;
+}
+
+/* A plugin command failing on a constraint is bad data (exit 1), even when
+ * the plugin reports it as CRM_EDB; a database that fails stays exit 3. */
+static void test_constraint_is_bad_data(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [good]\n", false, &k, &err), CRM_OK);
+    int rc = run(k, "good", "put", NULL, &err);
+    assert_int_equal(rc, CRM_EINVAL);
+    assert_int_equal(crm_err_exit_code(rc), 1);
+    assert_non_null(strstr(err.msg, "NOT NULL"));
+    const crm_plugin_command *c = crm_plugin_host_find_command(k, "good", "put");
+    char *argv[] = {"put", "x", "typed", NULL}, *out;
+    assert_int_equal(run_argv(k, c, argv, &out, &err), CRM_OK);
+    /* the flag does not outlive the failing command */
+    crm_kernel_close(k);
 }
 
 static void test_nouns(void **state)
@@ -629,6 +648,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_authorizer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nouns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_constraint_is_bad_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_section_ignored, setup, teardown),
