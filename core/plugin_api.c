@@ -257,6 +257,18 @@ static int api_register_lua_function(crm_plugin_ctx *p, const char *name, crm_lu
     return l->name ? CRM_OK : reg_fail(p, CRM_ENOMEM, "out of memory");
 }
 
+static int api_register_demo(crm_plugin_ctx *p, crm_demo_fn fn)
+{
+    if (!registering(p, "register_demo"))
+        return CRM_EDENIED;
+    if (!fn)
+        return reg_fail(p, CRM_EUSAGE, "register_demo: expected a function");
+    if (p->demo)
+        return reg_fail(p, CRM_EEXISTS, "register_demo: a demo hook is already registered");
+    p->demo = fn;
+    return CRM_OK;
+}
+
 static bool key_ok(const char *key)
 {
     if (!key || !*key || *key == '.')
@@ -1130,4 +1142,6 @@ const crm_host_api crm_plug_api = {
     .locale = api_locale,
     /* 1.2 */
     .rule_each = api_rule_each,
+    /* 1.3 */
+    .register_demo = api_register_demo,
 };

@@ -984,6 +984,38 @@ int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int 
     return CRM_OK;
 }
 
+int crm_plugin_host_run_demos(crm_kernel *k, bool json, json_t **out, crm_err *err)
+{
+    crm_plugin_host *h = k ? k->plugins : NULL;
+    *out = json_object();
+    if (!*out)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    for (size_t i = 0; h && i < h->n_order; i++) {
+        crm_plugin_ctx *p = h->order[i];
+        if (!p->demo || p->state != PLUG_STARTED)
+            continue;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (!mem)
+            return crm_err_set(err, CRM_ENOMEM, "out of memory");
+        struct crm_command_io io = {.api = &crm_plug_api, .out = mem, .json = json};
+        plug_frame f;
+        p->error[0] = '\0';
+        crm_plug_enter(p, &f);
+        int rc = p->demo(p, &io);
+        crm_plug_leave(p, &f);
+        fclose(mem);
+        if (rc == CRM_OK)
+            json_object_set_new(*out, p->name, json_string(buf ? buf : ""));
+        free(buf);
+        if (rc != CRM_OK)
+            return crm_err_set(err, rc < 0 ? rc : CRM_EPLUGIN, "plugin '%s' demo: %s", p->name,
+                               plugin_message(p, rc));
+    }
+    return CRM_OK;
+}
+
 /* ---- describe (crm plugins) ---------------------------------------------------------------- */
 
 static const char *const type_names[] = {"", "string", "int", "bool"};

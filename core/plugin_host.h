@@ -144,6 +144,14 @@ bool crm_plugin_host_loaded(crm_kernel *k, const char *plugin);
 int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int argc,
                                 char **argv, bool json, FILE *out, crm_err *err);
 
+/* Runs the demo hook (SDK 1.3 register_demo) of every loaded plugin that
+ * has one, in dependency order, with its rights, each printing to its own
+ * buffer (JSON when json). Returns CRM_OK with *out a new JSON object
+ * {plugin: "what it printed"} in run order (empty without hooks), or the
+ * first failing hook's code with "plugin 'NAME' demo: ..." in err (*out then
+ * holds what ran before it). */
+int crm_plugin_host_run_demos(crm_kernel *k, bool json, json_t **out, crm_err *err);
+
 /* The loaded plugins in dependency order, as a JSON array of objects: name,
  * version, abi ("1.0"), file, description, requires [{name, min_version}],
  * events [{pattern, durable}], commands [{noun (noun commands only), verb

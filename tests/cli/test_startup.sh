@@ -52,6 +52,15 @@ for cmd in "init" "demo --contacts 10 --orders 10" "contact list" "contact add -
     assert_contains "$ERR" "no_such_plugin" "$cmd: names the plugin"
     assert_eq "" "$(ls r.db* 2>/dev/null)" "$cmd: no database file"
 done
+# demo --force does not delete the old data for a start that is refused
+printf 'database: r.db\nplugins: []\n' >crm.yaml
+assert_exit 0 "$CRM" init
+assert_exit 0 "$CRM" contact add --email kept@example.fr
+printf 'database: r.db\nplugins: [no_such_plugin]\n' >crm.yaml
+assert_exit 1 "$CRM" demo --contacts 10 --orders 10 --force
+printf 'database: r.db\nplugins: []\n' >crm.yaml
+assert_exit 0 "$CRM" contact show kept@example.fr
+rm -f r.db*
 if [ "$HAVE_SEG" = 1 ]; then
     export CRM_PLUGIN_PATH="$BUILD/plugins"
     # settings the plugin refuses in start (after registration): still no file
@@ -111,6 +120,52 @@ if [ "$HAVE_SEG" = 1 ]; then
     assert_contains "$ERR" "plugins: [segmentation]" "rfm: how to enable"
     assert_exit 2 "$CRM" metrics
     assert_contains "$ERR" "segmentation plugin" "metrics: which plugin"
+fi
+
+# ---- the shipped crm.yaml enables every shipped plugin; demo headlines ---------
+SRC=${CRM_SOURCE_DIR:?CRM_SOURCE_DIR must point to the source tree}
+if [ "$HAVE_SEG" = 1 ]; then
+    mkdir -p shipped && cp "$SRC/crm.yaml" shipped/ && cp -r "$SRC/scripts" shipped/
+    ( cd shipped && "$CRM" --as-of 2026-06-30 --json demo --contacts 400 --orders 4000 ) >demo.json 2>demo.err
+    assert_eq 0 "$?" "demo with the shipped crm.yaml: $(cat demo.err)"
+    assert_eq ok "$(python3 - demo.json shipped/crm.db <<'PY'
+import json, sqlite3, sys
+s = json.load(open(sys.argv[1])); db = sqlite3.connect(sys.argv[2])
+seg = s["modules"]["segmentation"]
+# the default grid, applied to the stored scores independently of the plugin
+grid = [("Champions", (5, 5), (4, 5)), ("Loyal", (3, 4), (4, 5)), ("Potential Loyalists", (4, 5), (2, 3)),
+        ("New", (5, 5), (1, 1)), ("Promising", (4, 4), (1, 1)), ("Need Attention", (3, 3), (3, 3)),
+        ("About to Sleep", (3, 3), (1, 2)), ("At Risk", (1, 2), (3, 4)), ("Can't Lose Them", (1, 2), (5, 5)),
+        ("Hibernating", (1, 2), (1, 2))]
+want = {n: 0 for n, _, _ in grid}
+rows = db.execute("select r, f from segmentation_rfm").fetchall()
+for r, f in rows:
+    for n, (rl, rh), (fl, fh) in grid:
+        if rl <= r <= rh and fl <= f <= fh:
+            want[n] += 1; break
+got = {x["name"]: x["customers"] for x in seg["rfm"]["segments"]}
+buyers = db.execute("select count(distinct contact_id) from orders where status in ('placed', 'paid') and currency = 'EUR' and placed_at >= strftime('%s','2025-06-30') and placed_at < strftime('%s','2026-06-30')").fetchone()[0]
+alerts = {a["min_score"]: a["contacts"] for a in seg["churn"]["alerts"]}
+checks = {
+  "segments": got == want and sum(got.values()) == len(rows) > 0,
+  "customers": seg["rfm"]["customers"] == len(rows) == buyers,
+  "alerts40": alerts.get(40) == db.execute("select count(*) from segmentation_churn where score >= 40").fetchone()[0] > 0,
+  "alerts70": alerts.get(70) == db.execute("select count(*) from segmentation_churn where score >= 70").fetchone()[0],
+  "churn": seg["churn"]["customers"] == db.execute("select count(distinct contact_id) from orders where placed_at < strftime('%s','2026-06-30')").fetchone()[0],
+}
+bad = [k for k, v in checks.items() if not v]
+print("ok" if not bad else "%s: %s %s %s" % (bad, got, want, alerts))
+PY
+)" "demo headline = independent counts"
+    ( cd shipped && "$CRM" --as-of 2026-06-30 demo --contacts 400 --orders 4000 --force ) >demo.txt 2>&1
+    assert_contains "$(cat demo.txt)" "customers per RFM segment" "text headline"
+    assert_contains "$(cat demo.txt)" "Champions" "text headline: Champions"
+    assert_contains "$(cat demo.txt)" "At Risk" "text headline: At Risk"
+    assert_contains "$(cat demo.txt)" "churn alerts" "text headline: churn"
+    # the quick start then has segmentation's commands
+    ( cd shipped && "$CRM" rfm list --segment champions --json ) >rfm.json 2>&1
+    assert_eq "$(python3 -c 'import json,sys; print([m["customers"] for m in json.load(open(sys.argv[1]))["modules"]["segmentation"]["rfm"]["segments"] if m["segment"]=="champions"][0])' demo.json)" \
+        "$(grep -c . rfm.json)" "rfm list after the demo"
 fi
 
 finish
