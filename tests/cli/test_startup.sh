@@ -20,6 +20,11 @@ assert_exit 1 "$CRM" init
 assert_contains "$ERR" "crm.yaml:3:" "unknown zone: position"
 assert_contains "$ERR" "Mars/Olympus" "unknown zone: named"
 assert_eq "no" "$([ -e tz.db ] && echo yes || echo no)" "unknown zone: no database"
+# also when the default calendar names its own zone, so none follows locale's
+printf 'database: tz.db\nlocale:\n  timezone: Mars/Olympus\ncalendars:\n  default:\n    timezone: Europe/Paris\n' >crm.yaml
+assert_exit 1 "$CRM" contact list
+assert_contains "$ERR" "crm.yaml:3:" "unknown zone beside an own default calendar: position"
+assert_eq "no" "$([ -e tz.db ] && echo yes || echo no)" "unknown zone: still no database"
 printf 'database: tz.db\nlocale:\n  timezone: America/Sao_Paulo\n' >crm.yaml
 assert_exit 0 "$CRM" init
 
