@@ -246,7 +246,18 @@ static int run_noun_command(crm_cli *cli, int argc, char **argv)
     const crm_plugin_command *c = crm_plugin_host_find_noun(cli->k, noun, argv[1]);
     if (!c) {
         fprintf(stderr, "crm: unknown command '%s %s'\n", noun, argv[1]);
-        print_noun_usage(stderr, cli->k, noun);
+        const crm_plugin_command *list[MAX_LISTED];
+        const char *verbs[MAX_LISTED + 1];
+        size_t n = crm_plugin_host_noun_commands(cli->k, noun, list, MAX_LISTED), m = 0;
+        for (size_t i = 0; i < n && i < MAX_LISTED; i++)
+            if (list[i]->verb)
+                verbs[m++] = list[i]->verb;
+        verbs[m] = NULL;
+        const char *hint = crm_suggest(argv[1], verbs);
+        if (hint)
+            fprintf(stderr, "Did you mean `crm %s %s`?\n", noun, hint);
+        else
+            print_noun_usage(stderr, cli->k, noun);
         return 2;
     }
     return run(cli, c, argc - 1, argv + 1);

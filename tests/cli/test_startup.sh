@@ -125,6 +125,12 @@ if [ "$HAVE_SEG" = 1 ]; then
     assert_contains "$ERR" "plugins: [segmentation]" "rfm: how to enable"
     assert_exit 2 "$CRM" metrics
     assert_contains "$ERR" "segmentation plugin" "metrics: which plugin"
+    # and a mistyped verb of an enabled plugin's noun
+    printf 'database: r.db\nplugins: [segmentation]\n' >crm.yaml
+    CRM_PLUGIN_PATH="$BUILD/plugins" assert_exit 0 "$CRM" init
+    CRM_PLUGIN_PATH="$BUILD/plugins" assert_exit 2 "$CRM" rfm refesh
+    assert_contains "$ERR" "Did you mean \`crm rfm refresh\`?" "rfm refesh"
+    rm -f r.db*
 fi
 
 # ---- the shipped crm.yaml enables every shipped plugin; demo headlines ---------
