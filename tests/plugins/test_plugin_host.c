@@ -393,6 +393,20 @@ static void test_constraint_is_bad_data(void **state)
     crm_kernel_close(k);
 }
 
+/* init runs before the database is opened: data calls there are refused
+ * (CRM_EBUSY with a message), never a crash, and the plugin with them. */
+static void test_no_data_in_init(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [sqlinit]\n", false, &k, &err), CRM_EPLUGIN);
+    assert_non_null(strstr(err.msg, "plugin 'sqlinit'"));
+    assert_non_null(strstr(err.msg, "no database during init"));
+    assert_null(k);
+    assert_int_not_equal(access(f->db, F_OK), 0); /* and no file was created */
+}
+
 /* SDK 1.3: demo hooks run in dependency order and their output is kept per
  * plugin; a plugin built for 1.2 loads beside them and has none. */
 static void test_demo_hooks(void **state)
@@ -674,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nouns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_constraint_is_bad_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_demo_hooks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_data_in_init, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_section_ignored, setup, teardown),
