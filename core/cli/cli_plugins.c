@@ -285,6 +285,36 @@ static int explain_failure(const crm_config *cfg, const char *noun, bool is_plug
     return crm_cli_suggest_noun(noun) ? -1 : crm_err_exit_code(rc);
 }
 
+/* An unknown noun one edit or two from a loaded plugin's noun or name (and
+ * nearer than any kernel noun): says so and returns 2; -1 leaves it to the
+ * kernel's "unknown command". */
+static int suggest_plugin_noun(crm_kernel *k, const char *noun)
+{
+    const crm_plugin_command *list[MAX_LISTED];
+    const char *names[2 * MAX_LISTED + 2];
+    const char *kernel = crm_cli_suggest_noun(noun);
+    size_t n = crm_plugin_host_noun_commands(k, NULL, list, MAX_LISTED), m = 0;
+    if (kernel)
+        names[m++] = kernel; /* first: a kernel noun as near wins */
+    for (size_t i = 0; i < n && i < MAX_LISTED; i++)
+        if (m == 0 || strcmp(names[m - 1], list[i]->noun) != 0)
+            names[m++] = list[i]->noun; /* a noun's verbs are adjacent */
+    json_t *loaded = crm_plugin_host_describe(k);
+    size_t i;
+    json_t *p;
+    json_array_foreach(loaded, i, p) if (m < 2 * MAX_LISTED)
+        names[m++] = json_string_value(json_object_get(p, "name"));
+    names[m] = NULL;
+    const char *hint = crm_suggest(noun, names);
+    int status = -1;
+    if (hint && hint != kernel) {
+        fprintf(stderr, "crm: unknown command '%s'\nDid you mean `crm %s`?\n", noun, hint);
+        status = 2;
+    }
+    json_decref(loaded);
+    return status;
+}
+
 /* Runs `crm <plugin> <verb> ARGS` (argv[0] an enabled plugin) or `crm <noun>
  * [<verb>] ARGS` (argv[0] a noun a loaded plugin registered) when crm.yaml
  * enables plugins: opens the kernel (which loads them; an in-memory one for
@@ -319,6 +349,8 @@ int crm_cli_plugin_main(crm_cli *cli, int argc, char **argv)
     int status = is_plugin && crm_plugin_host_loaded(cli->k, argv[0])
                      ? run_plugin_command(cli, argc, argv)
                      : run_noun_command(cli, argc, argv);
+    if (status < 0)
+        status = suggest_plugin_noun(cli->k, argv[0]);
     crm_kernel_close(cli->k);
     cli->k = NULL;
     return status;

@@ -130,6 +130,10 @@ if [ "$HAVE_SEG" = 1 ]; then
     CRM_PLUGIN_PATH="$BUILD/plugins" assert_exit 0 "$CRM" init
     CRM_PLUGIN_PATH="$BUILD/plugins" assert_exit 2 "$CRM" rfm refesh
     assert_contains "$ERR" "Did you mean \`crm rfm refresh\`?" "rfm refesh"
+    CRM_PLUGIN_PATH="$BUILD/plugins" assert_exit 2 "$CRM" segmnt list
+    assert_contains "$ERR" "Did you mean \`crm segment\`?" "segmnt: a plugin noun"
+    CRM_PLUGIN_PATH="$BUILD/plugins" assert_exit 2 "$CRM" contatc list
+    assert_contains "$ERR" "Did you mean \`crm contact\`?" "contatc with plugins loaded"
     rm -f r.db*
 fi
 
