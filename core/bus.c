@@ -734,6 +734,13 @@ static void on_commit(void *ud)
 
 /* ---- open, close, subscribe --------------------------------------------- */
 
+bool crm_bus_pending(crm_kernel *k, crm_err *err)
+{
+    size_t n = sizeof bus_migrations / sizeof bus_migrations[0];
+    int v = crm_store_schema_version(k->store, "bus", err);
+    return v < 0 || v < bus_migrations[n - 1].version;
+}
+
 int crm_bus_open(crm_kernel *k, crm_err *err)
 {
     if (k->bus)

@@ -75,6 +75,10 @@ typedef int (*crm_bus_handler)(crm_kernel *k, const crm_event *ev, void *ud, crm
  * k->bus is already set. */
 int crm_bus_open(crm_kernel *k, crm_err *err);
 
+/* True when crm_bus_open would apply a migration to k->store (or the version
+ * cannot be read): the kernel then opens under one transaction. */
+bool crm_bus_pending(crm_kernel *k, crm_err *err);
+
 /* Detaches and frees the bus and sets k->bus to NULL (NULL-safe on k->bus,
  * so calling it twice is fine). Call it before the store closes. */
 void crm_bus_close(crm_kernel *k);

@@ -398,14 +398,16 @@ int crm_node_string(const crm_node *n, const char *path, const char **out, crm_e
 
 /* ---- suggestions ------------------------------------------------------- */
 
-/* Levenshtein distance, two rows; words longer than the row are "far". */
+/* Edit distance counting a swap of neighbours as one edit ("contatc" is one
+ * from "contact"): optimal string alignment, three rows; words longer than
+ * a row are "far". */
 static size_t distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    size_t row0[65], row1[65];
+    size_t rows[3][65];
     if (la > 64 || lb > 64)
         return SIZE_MAX;
-    size_t *prev = row0, *cur = row1;
+    size_t *two = rows[0], *prev = rows[1], *cur = rows[2];
     for (size_t j = 0; j <= lb; j++)
         prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
@@ -413,9 +415,14 @@ static size_t distance(const char *a, const char *b)
         for (size_t j = 1; j <= lb; j++) {
             size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
             size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            size_t best = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                two[j - 2] + 1 < best)
+                best = two[j - 2] + 1;
+            cur[j] = best;
         }
-        size_t *t = prev;
+        size_t *t = two;
+        two = prev;
         prev = cur;
         cur = t;
     }

@@ -55,21 +55,56 @@ static int set_clock(crm_kernel *k, const char *as_of, crm_err *err)
     return CRM_OK;
 }
 
-static int open_store(crm_kernel *k, const crm_open_opts *o, crm_err *err)
+/* Opens the store; *created tells whether this call made the file (so a
+ * failed open can take it away again). */
+static int open_store(crm_kernel *k, const crm_open_opts *o, bool *created, crm_err *err)
 {
     const char *path = database_path(k, o);
-    if (!o->create && strcmp(path, ":memory:") != 0 && access(path, F_OK) != 0)
+    bool memory = strcmp(path, ":memory:") == 0;
+    bool exists = memory || access(path, F_OK) == 0;
+    if (!o->create && !exists)
         return crm_err_set(err, CRM_ENOTFOUND,
                            "no database at %s: run `crm init` to create it "
                            "(or pass --db PATH)", path);
     int rc = crm_store_open(&k->store, path, err);
-    if (rc != CRM_OK)
-        return rc;
+    *created = rc == CRM_OK && !exists;
+    return rc;
+}
+
+/* Whether opening will change the schema: then migrations, plugin starts and
+ * the rule engine run in one transaction, and a refusal anywhere rolls all
+ * of it back. Otherwise no write lock is taken (readers never wait). */
+static bool schema_pending(crm_kernel *k, crm_err *err)
+{
+    size_t n;
+    const crm_migration *m = crm_schema_kernel(&n);
+    int v = crm_store_schema_version(k->store, "kernel", err);
+    return v < 0 || (n && v < m[n - 1].version) || crm_bus_pending(k, err) ||
+           crm_plugin_host_pending(k, err);
+}
+
+static int migrate_kernel(crm_kernel *k, crm_err *err)
+{
     size_t n;
     const crm_migration *m = crm_schema_kernel(&n);
     return crm_store_migrate(k->store, "kernel", m, n, NULL, err);
 }
 
+/* Removes a database file this open created, with its WAL companions. */
+static void remove_created(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    char name[4096];
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++)
+        if ((size_t)snprintf(name, sizeof name, "%s%s", path, suffix[i]) < sizeof name)
+            unlink(name);
+}
+
+/* Order matters for "a refused start writes nothing": everything that can
+ * be checked without data (configuration, --as-of, every plugin's file, ABI,
+ * init and settings) is checked before the database is opened or created;
+ * what follows runs under one transaction when it changes the schema, and a
+ * database file this call created is removed again on failure. */
 int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
 {
     static const crm_open_opts none = {0};
@@ -79,21 +114,40 @@ int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
     if (!k)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
     k->actor = "kernel";
+    bool created = false, txn = false;
     int rc = load_config(k, o, err);
     if (rc == CRM_OK)
         rc = set_clock(k, o->as_of, err);
+    if (rc == CRM_OK && !o->no_plugins)
+        rc = crm_plugin_host_prepare(k, err);
     if (rc == CRM_OK)
-        rc = open_store(k, o, err);
+        rc = open_store(k, o, &created, err);
+    if (rc == CRM_OK && (created || schema_pending(k, err))) {
+        rc = crm_kernel_begin(k, err);
+        txn = rc == CRM_OK;
+    }
+    if (rc == CRM_OK)
+        rc = migrate_kernel(k, err);
     if (rc == CRM_OK)
         rc = crm_bus_open(k, err);
-    if (rc == CRM_OK && !o->no_plugins)
-        rc = crm_plugin_host_load(k, err);
+    if (rc == CRM_OK)
+        rc = crm_plugin_host_start(k, err);
     if (rc == CRM_OK)
         rc = crm_lua_attach(k, err);
+    if (rc == CRM_OK && txn) {
+        txn = false;
+        rc = crm_kernel_commit(k, err);
+    }
     if (rc == CRM_OK) /* after Lua: a handler catching up may call rules */
         rc = crm_plugin_host_catch_up(k, err);
     if (rc != CRM_OK) {
+        char *path = created ? strdup(crm_store_path(k->store)) : NULL;
+        if (txn)
+            crm_kernel_rollback(k);
         crm_kernel_close(k);
+        if (path)
+            remove_created(path);
+        free(path);
         return rc;
     }
     *out = k;

@@ -34,9 +34,13 @@ typedef struct crm_open_opts {
     bool no_plugins;          /* do not load plugins (e.g. `crm init --kernel-only`) */
 } crm_open_opts;
 
-/* Loads the configuration, opens (or creates) the database, applies pending
- * migrations (refusing a database written by a newer crm) and loads the
- * enabled plugins. On failure nothing is left open and err says what to do. */
+/* Loads the configuration and the enabled plugins (found, ABI-checked,
+ * inited, their settings validated) before touching the database, then opens
+ * (or creates) it, applies pending kernel and plugin migrations (refusing a
+ * database written by a newer crm) and starts the plugins, all in one
+ * transaction when the schema changes. On failure nothing is left open,
+ * nothing was written (a database file this call created is removed) and err
+ * says what to do. */
 int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err);
 
 /* Stops plugins and closes everything. NULL is fine. */

@@ -257,6 +257,18 @@ static int api_register_lua_function(crm_plugin_ctx *p, const char *name, crm_lu
     return l->name ? CRM_OK : reg_fail(p, CRM_ENOMEM, "out of memory");
 }
 
+static int api_register_demo(crm_plugin_ctx *p, crm_demo_fn fn)
+{
+    if (!registering(p, "register_demo"))
+        return CRM_EDENIED;
+    if (!fn)
+        return reg_fail(p, CRM_EUSAGE, "register_demo: expected a function");
+    if (p->demo)
+        return reg_fail(p, CRM_EEXISTS, "register_demo: a demo hook is already registered");
+    p->demo = fn;
+    return CRM_OK;
+}
+
 static bool key_ok(const char *key)
 {
     if (!key || !*key || *key == '.')
@@ -385,6 +397,17 @@ static int api_config_get_bool(crm_plugin_ctx *p, const char *key, int *out)
 
 /* ---- SQL ------------------------------------------------------------------------------ */
 
+/* Plugins' init runs before the database is opened (a refused start writes
+ * nothing), so data calls made there are refused rather than crash. */
+static bool no_db(crm_plugin_ctx *p)
+{
+    if (p->host->k->store)
+        return false;
+    crm_plug_fail(p, CRM_EBUSY,
+                  "no database during init" DASH "use SQL and entity calls from start on");
+    return true;
+}
+
 static sqlite3 *db_of(crm_plugin_ctx *p) { return crm_store_db(p->host->k->store); }
 
 /* The authorizer's refusal when there was one, else SQLite's message. */
@@ -397,9 +420,14 @@ static int sql_fail(crm_plugin_ctx *p, const char *what)
         return CRM_EDENIED;
     }
     int ext = sqlite3_extended_errcode(db_of(p));
+    /* a constraint refuses the data (exit 1); only the database failing is CRM_EDB */
+    bool constraint = (ext & 0xff) == SQLITE_CONSTRAINT;
+    p->constraint = p->constraint || constraint;
     int code = ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY
                    ? CRM_EEXISTS
-                   : (ext & 0xff) == SQLITE_BUSY ? CRM_EBUSY : CRM_EDB;
+               : constraint               ? CRM_EINVAL
+               : (ext & 0xff) == SQLITE_BUSY ? CRM_EBUSY
+                                             : CRM_EDB;
     return crm_plug_fail(p, code, "%s: %s", what, sqlite3_errmsg(db_of(p)));
 }
 
@@ -414,6 +442,8 @@ static bool only_space(const char *s)
 static int api_sql_prepare(crm_plugin_ctx *p, const char *sql, crm_stmt **out)
 {
     *out = NULL;
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_stmt *s = calloc(1, sizeof *s);
     if (!s)
         return nomem(p);
@@ -497,6 +527,8 @@ static void api_finalize(crm_stmt *s)
 
 static int api_exec(crm_plugin_ctx *p, const char *sql)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     plug_frame f;
     crm_plug_enter(p, &f);
     p->host->denial[0] = '\0';
@@ -508,7 +540,7 @@ static int api_exec(crm_plugin_ctx *p, const char *sql)
 
 static int64_t api_last_insert_id(crm_plugin_ctx *p)
 {
-    return sqlite3_last_insert_rowid(db_of(p));
+    return no_db(p) ? 0 : sqlite3_last_insert_rowid(db_of(p));
 }
 
 /* ---- transactions and kernel calls: the host acts on the plugin's behalf ------------ */
@@ -520,6 +552,8 @@ static int host_result(crm_plugin_ctx *p, int rc, const crm_err *e)
 
 static int api_begin(crm_plugin_ctx *p)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     p->host->trusted++;
     int rc = crm_kernel_begin(p->host->k, &e);
@@ -529,6 +563,8 @@ static int api_begin(crm_plugin_ctx *p)
 
 static int api_commit(crm_plugin_ctx *p)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     p->host->trusted++;
     int rc = crm_kernel_commit(p->host->k, &e);
@@ -538,6 +574,8 @@ static int api_commit(crm_plugin_ctx *p)
 
 static void api_rollback(crm_plugin_ctx *p)
 {
+    if (!p->host->k->store)
+        return;
     p->host->trusted++;
     crm_kernel_rollback(p->host->k);
     p->host->trusted--;
@@ -545,6 +583,8 @@ static void api_rollback(crm_plugin_ctx *p)
 
 static int api_contact_get_json(crm_plugin_ctx *p, int64_t id, char **json)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_contact c = {0};
     *json = NULL;
@@ -621,6 +661,8 @@ static int contact_from_json(const char *text, crm_contact *c, crm_err *e)
 
 static int api_contact_add_json(crm_plugin_ctx *p, const char *json, int64_t *id)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_contact c = {0};
     int64_t got = 0;
@@ -637,6 +679,8 @@ static int api_contact_add_json(crm_plugin_ctx *p, const char *json, int64_t *id
 
 static int api_contact_update_json(crm_plugin_ctx *p, int64_t id, const char *json)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_contact c = {0};
     int rc = contact_from_json(json, &c, &e);
@@ -708,6 +752,8 @@ static const json_field consent_fields[] = {
 
 static int api_interaction_log_json(crm_plugin_ctx *p, const char *json, int64_t *id)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_interaction it = {0};
     int64_t got = 0;
@@ -724,6 +770,8 @@ static int api_interaction_log_json(crm_plugin_ctx *p, const char *json, int64_t
 
 static int api_consent_record_json(crm_plugin_ctx *p, const char *json, int64_t *id)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     crm_err e = {0};
     crm_consent c = {0};
     int64_t got = 0;
@@ -763,6 +811,8 @@ static int emit_checked(crm_plugin_ctx *p, const char *type, json_t *payload, cr
 
 static int api_emit_event(crm_plugin_ctx *p, const char *type, const char *payload_json)
 {
+    if (no_db(p))
+        return CRM_EBUSY;
     size_t len = type ? strcspn(type, ".") : 0;
     for (size_t i = 0; type && kernel_entities[i]; i++)
         if (strlen(kernel_entities[i]) == len && strncmp(type, kernel_entities[i], len) == 0)
@@ -1092,4 +1142,6 @@ const crm_host_api crm_plug_api = {
     .locale = api_locale,
     /* 1.2 */
     .rule_each = api_rule_each,
+    /* 1.3 */
+    .register_demo = api_register_demo,
 };

@@ -47,24 +47,28 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* True when this process's executable lives under the build tree (the parent
- * of CRM_BUILD_PLUGIN_DIR): an installed crm must not pick up build output. */
-static bool runs_from_build_tree(void)
+/* Adds `rel` (e.g. "../lib/crm/plugins") taken from exe_dir, the directory
+ * of this process's executable; false when that is unknown (NULL). */
+static bool add_exe_relative(dir_list *d, const char *exe_dir, const char *rel)
 {
-    char exe[PATH_MAX], root[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0)
-        return is_dir(CRM_BUILD_PLUGIN_DIR);
-    exe[len] = '\0';
-    snprintf(root, sizeof root, "%s", CRM_BUILD_PLUGIN_DIR);
-    char *slash = strrchr(root, '/');
-    if (!slash)
+    if (!exe_dir)
         return false;
-    *slash = '\0';
-    size_t n = strlen(root);
-    return strncmp(exe, root, n) == 0 && exe[n] == '/';
+    char dir[PATH_MAX], real[PATH_MAX];
+    int len = snprintf(dir, sizeof dir, "%s/%s", exe_dir, rel);
+    if (len <= 0 || (size_t)len >= sizeof dir)
+        return true;
+    /* listed even when absent: a "not found" message shows where it looked */
+    const char *use = is_dir(dir) && realpath(dir, real) ? real : dir;
+    dirs_add(d, use, strlen(use));
+    return true;
 }
 
+/* $CRM_PLUGIN_PATH, plugin_path, then directories found from the running
+ * executable rather than fixed at build time, so a copied build tree or a
+ * moved installation still finds its own plugins: the build tree's plugins/
+ * (crm is core/crm there) and <prefix>/lib/crm/plugins (crm is
+ * <prefix>/bin/crm). Only without /proc/self/exe is the configured install
+ * directory used. */
 static void search_dirs(const crm_config *cfg, dir_list *d)
 {
     const char *env = getenv("CRM_PLUGIN_PATH");
@@ -76,9 +80,15 @@ static void search_dirs(const crm_config *cfg, dir_list *d)
     }
     for (size_t i = 0; cfg && i < cfg->n_plugin_path; i++)
         dirs_add(d, cfg->plugin_path[i], strlen(cfg->plugin_path[i]));
-    if (runs_from_build_tree())
-        dirs_add(d, CRM_BUILD_PLUGIN_DIR, strlen(CRM_BUILD_PLUGIN_DIR));
-    dirs_add(d, CRM_INSTALL_PLUGIN_DIR, strlen(CRM_INSTALL_PLUGIN_DIR));
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash)
+        *slash = '\0';
+    const char *exe_dir = slash ? (slash == exe ? "/" : exe) : NULL;
+    add_exe_relative(d, exe_dir, CRM_BUILD_PLUGIN_REL);
+    if (!add_exe_relative(d, exe_dir, CRM_INSTALL_PLUGIN_REL))
+        dirs_add(d, CRM_INSTALL_PLUGIN_DIR, strlen(CRM_INSTALL_PLUGIN_DIR));
 }
 
 static void join_dirs(const dir_list *d, char *buf, size_t size)
@@ -404,6 +414,24 @@ static int init_plugin(crm_plugin_ctx *p, crm_err *err)
     return CRM_OK;
 }
 
+/* The crm.yaml node of the declared key a message starts with
+ * ("segmentation.rfm.grid: ..."), or NULL: a plugin checking its settings in
+ * start names the key, and the host knows where it was written. */
+static const crm_node *named_key_node(const crm_plugin_ctx *p, const char *msg)
+{
+    size_t len = strlen(p->name);
+    if (strncmp(msg, p->name, len) != 0 || msg[len] != '.')
+        return NULL;
+    char key[256];
+    size_t klen = strcspn(msg + len + 1, ": ");
+    if (klen == 0 || klen >= sizeof key)
+        return NULL;
+    memcpy(key, msg + len + 1, klen);
+    key[klen] = '\0';
+    const crm_node *sec = crm_config_section(p->host->k->cfg, p->name);
+    return crm_plug_key(p, key) && sec ? crm_node_path(sec, key) : NULL;
+}
+
 static int start_plugin(crm_plugin_ctx *p, crm_err *err)
 {
     plug_frame f;
@@ -411,10 +439,15 @@ static int start_plugin(crm_plugin_ctx *p, crm_err *err)
     crm_plug_enter(p, &f);
     int rc = p->desc->start ? p->desc->start(p) : CRM_OK;
     crm_plug_leave(p, &f);
-    if (rc != CRM_OK)
-        return refuse(err, p, "start failed: %s", plugin_message(p, rc));
-    p->state = PLUG_STARTED;
-    return CRM_OK;
+    if (rc == CRM_OK) {
+        p->state = PLUG_STARTED;
+        return CRM_OK;
+    }
+    const char *msg = plugin_message(p, rc);
+    const crm_node *at = named_key_node(p, msg);
+    if (at && at->file)
+        return refuse(err, p, "%s:%d:%d: %s", at->file, at->line, at->column, msg);
+    return refuse(err, p, "start failed: %s", msg);
 }
 
 static int migrate_plugin(crm_plugin_ctx *p, crm_err *err)
@@ -711,6 +744,8 @@ static void host_free(crm_plugin_host *h)
     free(h);
 }
 
+/* What needs no database: find, check and init every plugin, validate their
+ * settings. A refusal here leaves no file created or changed. */
 static int prepare_all(crm_plugin_host *h, crm_err *err)
 {
     const crm_config *cfg = h->k->cfg;
@@ -725,8 +760,13 @@ static int prepare_all(crm_plugin_host *h, crm_err *err)
         rc = init_plugin(h->order[i], err);
     if (rc == CRM_OK)
         rc = validate_config(h, err);
-    if (rc == CRM_OK)
-        rc = crm_plug_load_owners(h, err);
+    return rc;
+}
+
+/* The rest, on the open store: authorizer, migrations, start, wiring. */
+static int start_all(crm_plugin_host *h, crm_err *err)
+{
+    int rc = crm_plug_load_owners(h, err);
     if (rc == CRM_OK)
         crm_plug_authorizer_install(h);
     for (size_t i = 0; rc == CRM_OK && i < h->n_order; i++)
@@ -735,24 +775,107 @@ static int prepare_all(crm_plugin_host *h, crm_err *err)
         rc = start_plugin(h->order[i], err);
     if (rc == CRM_OK)
         rc = build_exports(h, err);
+    for (size_t i = 0; rc == CRM_OK && i < h->n_order; i++)
+        rc = subscribe_plugin(h->order[i], err);
     return rc;
 }
 
-int crm_plugin_host_load(crm_kernel *k, crm_err *err)
+int crm_plugin_host_prepare(crm_kernel *k, crm_err *err)
 {
     crm_plugin_host *h = calloc(1, sizeof *h);
     if (!h)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
     h->k = k;
     int rc = prepare_all(h, err);
-    for (size_t i = 0; rc == CRM_OK && i < h->n_order; i++)
-        rc = subscribe_plugin(h->order[i], err);
     if (rc != CRM_OK) {
         host_free(h);
         return rc;
     }
     k->plugins = h;
+    return CRM_OK;
+}
+
+int crm_plugin_host_start(crm_kernel *k, crm_err *err)
+{
+    crm_plugin_host *h = k->plugins;
+    if (!h)
+        return CRM_OK;
+    int rc = start_all(h, err);
+    if (rc != CRM_OK) {
+        host_free(h);
+        k->plugins = NULL;
+    }
     return rc;
+}
+
+int crm_plugin_host_load(crm_kernel *k, crm_err *err)
+{
+    int rc = crm_plugin_host_prepare(k, err);
+    return rc == CRM_OK ? crm_plugin_host_start(k, err) : rc;
+}
+
+bool crm_plugin_host_pending(crm_kernel *k, crm_err *err)
+{
+    crm_plugin_host *h = k ? k->plugins : NULL;
+    for (size_t i = 0; h && i < h->n_order; i++) {
+        const crm_plugin_ctx *p = h->order[i];
+        if (p->n_migrations == 0)
+            continue;
+        int v = crm_store_schema_version(k->store, p->name, err);
+        if (v < 0 || v < p->migrations[p->n_migrations - 1].version)
+            return true;
+    }
+    return false;
+}
+
+int crm_plugin_host_provider(const crm_config *cfg, const char *const *names, size_t n,
+                             const char *noun, char *plugin, size_t size)
+{
+    crm_kernel k = {.cfg = (crm_config *)cfg, .actor = "kernel"};
+    crm_plugin_host *h = calloc(1, sizeof *h);
+    if (!h || !noun)
+        return free(h), 0;
+    h->k = &k;
+    k.plugins = h;
+    char failed[128] = "";
+    int found = 0;
+    if (!names) {
+        names = (const char *const *)cfg->plugins;
+        n = cfg->n_plugins;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], noun) == 0) {
+            snprintf(plugin, size, "%s", noun);
+            found = 1;
+        }
+        crm_err e = {0};
+        if (open_plugin(h, names[i], &e) != CRM_OK && !failed[0])
+            snprintf(failed, sizeof failed, "%s", names[i]);
+    }
+    /* registration only: dependencies and settings do not change the nouns;
+     * host_free owes fini to what init was called on, in h->order */
+    h->order = calloc(h->n_all + 1, sizeof *h->order);
+    for (size_t i = 0; h->order && i < h->n_all; i++)
+        h->order[h->n_order++] = h->all[i];
+    for (size_t i = 0; !found && i < h->n_order; i++) {
+        crm_plugin_ctx *p = h->all[i];
+        crm_err e = {0};
+        if (!p->desc)
+            continue;
+        if (init_plugin(p, &e) != CRM_OK && p->n_commands == 0 && !failed[0])
+            snprintf(failed, sizeof failed, "%s", p->name);
+        for (size_t j = 0; !found && j < p->n_commands; j++)
+            if (p->commands[j].noun && strcmp(p->commands[j].noun, noun) == 0) {
+                snprintf(plugin, size, "%s", p->name);
+                found = 1;
+            }
+    }
+    if (!found && failed[0]) {
+        snprintf(plugin, size, "%s", failed);
+        found = 2;
+    }
+    host_free(h);
+    return found;
 }
 
 int crm_plugin_host_catch_up(crm_kernel *k, crm_err *err)
@@ -847,12 +970,49 @@ int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int 
     struct crm_command_io io = {.api = &crm_plug_api, .out = out, .json = json};
     plug_frame f;
     p->error[0] = '\0';
+    p->constraint = false;
     crm_plug_enter(p, &f);
     int rc = c->fn(p, &io, argc, argv);
     crm_plug_leave(p, &f);
     (void)k;
+    /* plugins often report any failed statement as CRM_EDB: a constraint
+     * behind it is still bad data (exit 1), not a failing database (3) */
+    if (rc == CRM_EDB && p->constraint)
+        rc = CRM_EINVAL;
     if (rc != CRM_OK)
         return crm_err_set(err, rc < 0 ? rc : CRM_EPLUGIN, "%s", plugin_message(p, rc));
+    return CRM_OK;
+}
+
+int crm_plugin_host_run_demos(crm_kernel *k, bool json, json_t **out, crm_err *err)
+{
+    crm_plugin_host *h = k ? k->plugins : NULL;
+    *out = json_object();
+    if (!*out)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    for (size_t i = 0; h && i < h->n_order; i++) {
+        crm_plugin_ctx *p = h->order[i];
+        if (!p->demo || p->state != PLUG_STARTED)
+            continue;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (!mem)
+            return crm_err_set(err, CRM_ENOMEM, "out of memory");
+        struct crm_command_io io = {.api = &crm_plug_api, .out = mem, .json = json};
+        plug_frame f;
+        p->error[0] = '\0';
+        crm_plug_enter(p, &f);
+        int rc = p->demo(p, &io);
+        crm_plug_leave(p, &f);
+        fclose(mem);
+        if (rc == CRM_OK)
+            json_object_set_new(*out, p->name, json_string(buf ? buf : ""));
+        free(buf);
+        if (rc != CRM_OK)
+            return crm_err_set(err, rc < 0 ? rc : CRM_EPLUGIN, "plugin '%s' demo: %s", p->name,
+                               plugin_message(p, rc));
+    }
     return CRM_OK;
 }
 

@@ -1,9 +1,9 @@
 /* The plugin host: finds, checks, loads and runs the plugins crm.yaml enables.
  *
  * A plugin NAME is the file NAME.so, searched in $CRM_PLUGIN_PATH (colon-
- * separated), then crm.yaml's plugin_path, then the build tree's plugin
- * directory (when crm runs from the build tree), then the installed
- * <prefix>/lib/crm/plugins. Loading is all or nothing: any refusal (missing
+ * separated), then crm.yaml's plugin_path, then beside the running
+ * executable (/proc/self/exe): the build tree's plugins/ and the installed
+ * <prefix>/lib/crm/plugins, never a path fixed at build time. Loading is all or nothing: any refusal (missing
  * file, no crm_plugin_query, another ABI major, a descriptor too small, a
  * required plugin missing or too old, a dependency cycle, init failing, a bad
  * config section, a migration failing, start failing) unloads everything and
@@ -55,13 +55,42 @@ typedef struct crm_plugin_command {
     char *noun;     /* NULL for `crm <plugin> <verb>` */
 } crm_plugin_command;
 
-/* Loads the plugins enabled in k->cfg (k->store open and migrated, k->bus
- * attached when there is one) and sets k->plugins. Also checks crm.yaml's
- * top-level sections: a section that is neither a kernel key, an enabled
- * plugin nor an installed plugin is an error. Returns CRM_OK, or CRM_EPLUGIN /
- * CRM_ECONFIG / CRM_EDB with the message in err; on failure the caller closes
- * the kernel (nothing of a refused plugin stays registered). */
+/* Loads the plugins enabled in k->cfg: crm_plugin_host_prepare then
+ * crm_plugin_host_start (k->store open and migrated, k->bus attached when
+ * there is one). Returns CRM_OK, or CRM_EPLUGIN / CRM_ECONFIG / CRM_EDB with
+ * the message in err; on failure nothing of a refused plugin stays
+ * registered and k->plugins is NULL. */
 int crm_plugin_host_load(crm_kernel *k, crm_err *err);
+
+/* The half of loading that needs no database (k->store may be NULL): finds,
+ * dlopens and ABI-checks every enabled plugin, checks requirements and
+ * order, calls init (registration) and validates each plugin's crm.yaml
+ * section against its declared keys, and checks crm.yaml's top-level
+ * sections (a section that is neither a kernel key, an enabled plugin nor an
+ * installed plugin is an error). Sets k->plugins on success; on failure
+ * everything is unloaded (fini called) and err names the plugin. */
+int crm_plugin_host_prepare(crm_kernel *k, crm_err *err);
+
+/* The other half, on k->store: the authorizer, each plugin's migrations,
+ * start in dependency order (a start error that begins with a declared key,
+ * "<plugin>.<key>: ...", gets that key's crm.yaml file:line:column), the Lua
+ * exports and the bus subscriptions. CRM_OK when nothing was prepared. On
+ * failure the host is freed and k->plugins is NULL. */
+int crm_plugin_host_start(crm_kernel *k, crm_err *err);
+
+/* True when a prepared plugin has migrations its recorded schema version
+ * (in k->store) lacks, or when that version cannot be read. */
+bool crm_plugin_host_pending(crm_kernel *k, crm_err *err);
+
+/* Who answers to `crm <noun>` among plugins `names` (n of them; NULL: the
+ * ones cfg enables), asked without a database, for reporting a failed start
+ * or a disabled plugin: dlopens them and calls their init (registration only;
+ * fini follows) whatever fails. Returns 1 with the plugin's name in `plugin`
+ * when noun is one of them or a noun one registered (even one whose init
+ * then failed); 2 with the name of the first plugin that failed before
+ * registering anything, when nobody claims noun; 0 otherwise. */
+int crm_plugin_host_provider(const crm_config *cfg, const char *const *names, size_t n,
+                             const char *noun, char *plugin, size_t size);
 
 /* Delivers what durable plugin subscribers missed (their cursors behind the
  * event log). crm_kernel_open calls it once the Lua engine is attached, so a
@@ -114,6 +143,14 @@ bool crm_plugin_host_loaded(crm_kernel *k, const char *plugin);
  * "<plugin> <verb>: <its message>". */
 int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int argc,
                                 char **argv, bool json, FILE *out, crm_err *err);
+
+/* Runs the demo hook (SDK 1.3 register_demo) of every loaded plugin that
+ * has one, in dependency order, with its rights, each printing to its own
+ * buffer (JSON when json). Returns CRM_OK with *out a new JSON object
+ * {plugin: "what it printed"} in run order (empty without hooks), or the
+ * first failing hook's code with "plugin 'NAME' demo: ..." in err (*out then
+ * holds what ran before it). */
+int crm_plugin_host_run_demos(crm_kernel *k, bool json, json_t **out, crm_err *err);
 
 /* The loaded plugins in dependency order, as a JSON array of objects: name,
  * version, abi ("1.0"), file, description, requires [{name, min_version}],

@@ -67,6 +67,8 @@ struct crm_plugin_ctx {
     size_t n_keys;
     char reg_error[512];           /* first refused registration during init */
     char error[1024];              /* last error (set_error or a failed host call) */
+    bool constraint;               /* a statement of the running command hit a constraint */
+    crm_demo_fn demo;              /* register_demo (SDK 1.3), NULL when none */
 };
 
 struct crm_plugin_host {

@@ -82,15 +82,23 @@ const crm_command crm_cli_plugin_cmds[] = {
 
 /* ---- crm <plugin> <verb> and crm <noun> [<verb>] ----------------------------------- */
 
+/* The configuration crm_kernel_open would read: CRM_OK with *cfg (NULL when
+ * no file is used), or the load's error. */
+static int load_config(const crm_cli *cli, crm_config **cfg, crm_err *err)
+{
+    const char *path = crm_kernel_config_path(cli->open.config_path);
+    *cfg = NULL;
+    return path ? crm_config_load(cfg, path, err) : CRM_OK;
+}
+
 /* How many plugins the configuration enables (0 when it cannot be read);
  * *is_plugin tells whether `name` is one of them. */
 static size_t enabled_plugins(const crm_cli *cli, const char *name, bool *is_plugin)
 {
-    const char *path = crm_kernel_config_path(cli->open.config_path);
     crm_config *cfg = NULL;
     crm_err err = {0};
     *is_plugin = false;
-    if (!path || crm_config_load(&cfg, path, &err) != CRM_OK)
+    if (load_config(cli, &cfg, &err) != CRM_OK || !cfg)
         return 0;
     for (size_t i = 0; name && i < cfg->n_plugins; i++)
         *is_plugin = *is_plugin || strcmp(cfg->plugins[i], name) == 0;
@@ -238,49 +246,152 @@ static int run_noun_command(crm_cli *cli, int argc, char **argv)
     const crm_plugin_command *c = crm_plugin_host_find_noun(cli->k, noun, argv[1]);
     if (!c) {
         fprintf(stderr, "crm: unknown command '%s %s'\n", noun, argv[1]);
-        print_noun_usage(stderr, cli->k, noun);
+        const crm_plugin_command *list[MAX_LISTED];
+        const char *verbs[MAX_LISTED + 1];
+        size_t n = crm_plugin_host_noun_commands(cli->k, noun, list, MAX_LISTED), m = 0;
+        for (size_t i = 0; i < n && i < MAX_LISTED; i++)
+            if (list[i]->verb)
+                verbs[m++] = list[i]->verb;
+        verbs[m] = NULL;
+        const char *hint = crm_suggest(argv[1], verbs);
+        if (hint)
+            fprintf(stderr, "Did you mean `crm %s %s`?\n", noun, hint);
+        else
+            print_noun_usage(stderr, cli->k, noun);
         return 2;
     }
     return run(cli, c, argc - 1, argv + 1);
 }
 
-/* True when a plugin registers `noun`, asked of an in-memory kernel. */
-static bool plugin_noun(const crm_cli *cli, const char *noun)
+/* Whether a kernel noun is one or two edits from `noun` (dispatch.c). */
+const char *crm_cli_suggest_noun(const char *noun);
+
+/* The kernel would not open for `crm <noun> ...`: say why when noun is a
+ * plugin's (whether or not that plugin is the one that failed), or when a
+ * plugin failed before registering anything, so its commands cannot be
+ * told apart from a typo; -1 leaves it to "unknown command". */
+static int explain_failure(const crm_config *cfg, const char *noun, bool is_plugin, int rc,
+                           const crm_err *err)
 {
-    crm_kernel *k = NULL;
-    crm_err err = {0};
-    bool found = open_kernel(cli, true, &k, &err) == CRM_OK &&
-                 crm_plugin_host_noun_commands(k, noun, NULL, 0) > 0;
-    crm_kernel_close(k);
-    return found;
+    char owner[128] = "";
+    int who = is_plugin ? 1 : crm_plugin_host_provider(cfg, NULL, 0, noun, owner, sizeof owner);
+    if (who == 1)
+        return fail(noun, rc, err);
+    if (who != 2)
+        return -1;
+    fprintf(stderr, "crm %s: no loaded plugin provides this command, and plugin '%s' failed to "
+                    "start, so it may be one of its commands: %s\n",
+            noun, owner, err->msg[0] ? err->msg : crm_err_name(rc));
+    return crm_cli_suggest_noun(noun) ? -1 : crm_err_exit_code(rc);
+}
+
+/* An unknown noun one edit or two from a loaded plugin's noun or name (and
+ * nearer than any kernel noun): says so and returns 2; -1 leaves it to the
+ * kernel's "unknown command". */
+static int suggest_plugin_noun(crm_kernel *k, const char *noun)
+{
+    const crm_plugin_command *list[MAX_LISTED];
+    const char *names[2 * MAX_LISTED + 2];
+    const char *kernel = crm_cli_suggest_noun(noun);
+    size_t n = crm_plugin_host_noun_commands(k, NULL, list, MAX_LISTED), m = 0;
+    if (kernel)
+        names[m++] = kernel; /* first: a kernel noun as near wins */
+    for (size_t i = 0; i < n && i < MAX_LISTED; i++)
+        if (m == 0 || strcmp(names[m - 1], list[i]->noun) != 0)
+            names[m++] = list[i]->noun; /* a noun's verbs are adjacent */
+    json_t *loaded = crm_plugin_host_describe(k);
+    size_t i;
+    json_t *p;
+    json_array_foreach(loaded, i, p) if (m < 2 * MAX_LISTED)
+        names[m++] = json_string_value(json_object_get(p, "name"));
+    names[m] = NULL;
+    const char *hint = crm_suggest(noun, names);
+    int status = -1;
+    if (hint && hint != kernel) {
+        fprintf(stderr, "crm: unknown command '%s'\nDid you mean `crm %s`?\n", noun, hint);
+        status = 2;
+    }
+    json_decref(loaded);
+    return status;
 }
 
 /* Runs `crm <plugin> <verb> ARGS` (argv[0] an enabled plugin) or `crm <noun>
  * [<verb>] ARGS` (argv[0] a noun a loaded plugin registered) when crm.yaml
  * enables plugins: opens the kernel (which loads them; an in-memory one for
- * --help), runs the command and closes. Returns the exit status, or -1 when
- * argv[0] is neither (the caller then reports an unknown command). */
+ * --help), runs the command and closes. A crm.yaml that cannot be read, or
+ * plugins that fail to start, refuse the command (exit 1) with their error
+ * when argv[0] may be theirs. Returns the exit status, or -1 when argv[0] is
+ * neither (the caller then reports an unknown command). */
 int crm_cli_plugin_main(crm_cli *cli, int argc, char **argv);
 int crm_cli_plugin_main(crm_cli *cli, int argc, char **argv)
 {
-    bool is_plugin = false;
-    if (argc < 1 || enabled_plugins(cli, argv[0], &is_plugin) == 0)
-        return -1;
-    bool help = has_help(argc, argv) || (argc > 1 && is_help(argv[1]));
+    crm_config *cfg = NULL;
     crm_err err = {0};
-    int rc = open_kernel(cli, help, &cli->k, &err);
-    if (rc != CRM_OK) {
-        /* the database or a plugin failed: say so for a command that exists */
-        if (is_plugin || (!help && plugin_noun(cli, argv[0])))
-            return fail(argv[0], rc, &err);
+    if (argc < 1)
+        return -1;
+    if (load_config(cli, &cfg, &err) != CRM_OK) /* refuses every command alike */
+        return fail(argv[0], err.code, &err);
+    bool is_plugin = false;
+    for (size_t i = 0; cfg && i < cfg->n_plugins; i++)
+        is_plugin = is_plugin || strcmp(cfg->plugins[i], argv[0]) == 0;
+    if (!cfg || cfg->n_plugins == 0) {
+        crm_config_free(cfg);
         return -1;
     }
+    bool help = has_help(argc, argv) || (argc > 1 && is_help(argv[1]));
+    int rc = open_kernel(cli, help, &cli->k, &err);
+    if (rc != CRM_OK) {
+        int status = explain_failure(cfg, argv[0], is_plugin, rc, &err);
+        crm_config_free(cfg);
+        return status;
+    }
+    crm_config_free(cfg);
     int status = is_plugin && crm_plugin_host_loaded(cli->k, argv[0])
                      ? run_plugin_command(cli, argc, argv)
                      : run_noun_command(cli, argc, argv);
+    if (status < 0)
+        status = suggest_plugin_noun(cli->k, argv[0]);
     crm_kernel_close(cli->k);
     cli->k = NULL;
     return status;
+}
+
+/* For an unknown `crm <noun>`: when a shipped plugin that crm.yaml does not
+ * enable provides noun (its file is found and its init registers it), says
+ * so and how to enable it, and returns true. */
+bool crm_cli_plugin_disabled_hint(crm_cli *cli, const char *noun);
+bool crm_cli_plugin_disabled_hint(crm_cli *cli, const char *noun)
+{
+    static const char shipped[] = CRM_SHIPPED_PLUGINS;
+    crm_config *cfg = NULL;
+    crm_err err = {0};
+    if (!*shipped || load_config(cli, &cfg, &err) != CRM_OK)
+        return false;
+    if (!cfg && !(cfg = crm_config_defaults()))
+        return false;
+    char list[sizeof shipped], *save = NULL;
+    const char *names[32];
+    size_t n = 0;
+    memcpy(list, shipped, sizeof shipped);
+    for (char *t = strtok_r(list, ",", &save); t && n < 32; t = strtok_r(NULL, ",", &save)) {
+        bool enabled = false;
+        for (size_t i = 0; i < cfg->n_plugins; i++)
+            enabled = enabled || strcmp(cfg->plugins[i], t) == 0;
+        if (!enabled)
+            names[n++] = t;
+    }
+    char owner[128] = "";
+    bool found = n && crm_plugin_host_provider(cfg, names, n, noun, owner, sizeof owner) == 1;
+    if (found)
+        fprintf(stderr,
+                "crm: `crm %s` is a command of the %s plugin, which crm.yaml does not enable"
+                " \xe2\x80\x94 add it to the plugins list in %s: plugins: [%s]\n",
+                noun, owner, crm_kernel_config_path(cli->open.config_path)
+                                 ? crm_kernel_config_path(cli->open.config_path)
+                                 : "crm.yaml (create one)",
+                owner);
+    crm_config_free(cfg);
+    return found;
 }
 
 /* Lists the plugin nouns for `crm --help` when crm.yaml enables plugins;

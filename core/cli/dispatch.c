@@ -13,6 +13,10 @@ int crm_cli_plugin_main(crm_cli *cli, int argc, char **argv);
  * effort, nothing when no plugin is enabled or they cannot load. */
 void crm_cli_plugin_usage(crm_cli *cli, FILE *f);
 
+/* Says which shipped-but-disabled plugin provides `noun` and how to enable
+ * it (cli_plugins.c); false when none does. */
+bool crm_cli_plugin_disabled_hint(crm_cli *cli, const char *noun);
+
 static const crm_opt global_opts[] = {
     {"config", CRM_OPT_VALUE, "FILE", "configuration file (default ./crm.yaml, else $CRM_CONFIG)"},
     {"db", CRM_OPT_VALUE, "PATH", "database file (default: crm.yaml's database, or $CRM_DB)"},
@@ -136,6 +140,53 @@ bool crm_cli_kernel_noun(const char *noun)
     return noun && noun_exists(noun);
 }
 
+#define MAX_NAMES 128
+
+/* The kernel noun nearest to `noun` by edit distance (crm_suggest), or NULL. */
+const char *crm_cli_suggest_noun(const char *noun);
+const char *crm_cli_suggest_noun(const char *noun)
+{
+    const char *names[MAX_NAMES + 1];
+    size_t n = 0;
+    for (int g = 0; crm_cli_groups[g]; g++)
+        for (const crm_command *c = crm_cli_groups[g]; c->noun && n < MAX_NAMES; c++)
+            if (n == 0 || strcmp(names[n - 1], c->noun) != 0)
+                names[n++] = c->noun;
+    names[n] = NULL;
+    return crm_suggest(noun, names);
+}
+
+/* The verb of kernel noun `noun` nearest to `verb`, or NULL. */
+static const char *suggest_verb(const char *noun, const char *verb)
+{
+    const char *names[MAX_NAMES + 1];
+    size_t n = 0;
+    for (int g = 0; crm_cli_groups[g]; g++)
+        for (const crm_command *c = crm_cli_groups[g]; c->noun && n < MAX_NAMES; c++)
+            if (c->verb && strcmp(c->noun, noun) == 0)
+                names[n++] = c->verb;
+    names[n] = NULL;
+    return crm_suggest(verb, names);
+}
+
+/* "unknown command" with what the user probably meant: a near kernel
+ * command, or the disabled plugin that provides the noun. */
+static void report_unknown(crm_cli *cli, int n, char **rest, bool group)
+{
+    fprintf(stderr, "crm: unknown command '%s%s%s'\n", rest[0], group && n > 1 ? " " : "",
+            group && n > 1 ? rest[1] : "");
+    const char *hint = group ? (n > 1 ? suggest_verb(rest[0], rest[1]) : NULL)
+                             : crm_cli_suggest_noun(rest[0]);
+    if (hint) {
+        fprintf(stderr, "Did you mean `crm %s%s%s`?\n", group ? rest[0] : hint,
+                group ? " " : "", group ? hint : "");
+        return;
+    }
+    if (!group && crm_cli_plugin_disabled_hint(cli, rest[0]))
+        return;
+    print_usage(stderr, group ? rest[0] : NULL);
+}
+
 static const crm_command *find_command(int argc, char **argv, int *used)
 {
     for (int g = 0; crm_cli_groups[g]; g++)
@@ -226,9 +277,7 @@ int crm_cli_main(int argc, char **argv)
             print_topic(stdout, rest[0], NULL);
             return 0;
         }
-        fprintf(stderr, "crm: unknown command '%s%s%s'\n", rest[0], group && n > 1 ? " " : "",
-                group && n > 1 ? rest[1] : "");
-        print_usage(stderr, group ? rest[0] : NULL);
+        report_unknown(&cli, n, rest, group);
         return 2;
     }
     cli.cmd = c;

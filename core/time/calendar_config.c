@@ -447,6 +447,16 @@ int crm_calendars_load(crm_config *cfg, const crm_node *section, crm_err *err)
     const crm_node *own_default = present ? crm_node_get(section, DEFAULT_NAME) : NULL;
     int rc = own_default ? parse_calendar(cfg, own_default, &set->items[0], err)
                          : base_calendar(cfg, DEFAULT_NAME, true, &set->items[0], err);
+    if (rc == CRM_OK && own_default && own_default->kind == CRM_NODE_MAP &&
+        crm_node_get(own_default, "timezone")) {
+        /* locale.timezone is still where times are shown: refuse a zone the
+         * system does not have even when no calendar follows it */
+        crm_tz *tz = NULL;
+        rc = load_zone(cfg->timezone,
+                       cfg->root ? crm_node_path(cfg->root, "locale.timezone") : NULL,
+                       "locale.timezone", &tz, err);
+        crm_tz_free(tz);
+    }
     if (rc != CRM_OK)
         return rc;
     set->n = 1;

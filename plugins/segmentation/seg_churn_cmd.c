@@ -4,24 +4,32 @@
 
 #include "seg_int.h"
 
-/* Scores every contact with an order before as_of, in one transaction. */
-static int churn_refresh(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of)
+int seg_churn_refresh(crm_plugin_ctx *ctx, int64_t as_of, size_t *scored, int *raised)
 {
     seg_idlist ids = {0};
     int rc = seg_collect(ctx, "SELECT DISTINCT contact_id FROM orders WHERE placed_at < ?1"
                               " ORDER BY contact_id", NULL, as_of, &ids);
-    int raised = 0;
+    *raised = 0;
     if (rc == CRM_OK)
         rc = crm_begin(ctx);
     for (size_t i = 0; rc == CRM_OK && i < ids.n; i++)
-        rc = seg_churn_update_contact(ctx, ids.v[i], as_of, &raised);
+        rc = seg_churn_update_contact(ctx, ids.v[i], as_of, raised);
     if (rc == CRM_OK)
         rc = crm_commit(ctx);
     else
         crm_rollback(ctx);
-    if (rc == CRM_OK && !crm_io_json(io))
-        fprintf(crm_io_out(io), "scored %zu contacts, %d raised\n", ids.n, raised);
+    *scored = ids.n;
     free(ids.v);
+    return rc;
+}
+
+static int churn_refresh(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of)
+{
+    size_t n = 0;
+    int raised = 0;
+    int rc = seg_churn_refresh(ctx, as_of, &n, &raised);
+    if (rc == CRM_OK && !crm_io_json(io))
+        fprintf(crm_io_out(io), "scored %zu contacts, %d raised\n", n, raised);
     return rc;
 }
 

@@ -1,5 +1,6 @@
 /* segmentation plugin — durable event handlers: a contact's RFM score and
  * rule segments follow its orders, data, interactions and consents. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +15,22 @@ static int64_t payload_contact(const crm_plugin_event *ev)
     return id;
 }
 
+/* Only rule segments (not static lists) follow a contact's data. */
+static bool has_rule_segments(void)
+{
+    for (size_t i = 0; i < seg_g.nrules; i++)
+        if (!seg_g.rules[i].is_static)
+            return true;
+    return false;
+}
+
 int seg_on_order(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud)
 {
     (void)ud;
+    /* before the first RFM refresh and without rule segments (a fresh import
+     * or demo) an order moves nothing: skip the payload parse */
+    if (!has_rule_segments() && !seg_load_cuts(ctx))
+        return CRM_OK;
     int64_t cid = payload_contact(ev), at = crm_now(ctx);
     if (cid <= 0)
         return CRM_OK;
@@ -51,11 +65,14 @@ static int contact_gone(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
 int seg_on_contact(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud)
 {
     (void)ud;
+    const char *type = crm_event_type(ev);
+    bool gone = !strcmp(type, "contact.deleted") || !strcmp(type, "contact.merged");
+    if (!gone && !has_rule_segments())
+        return CRM_OK;
     int64_t cid = payload_contact(ev), at = crm_now(ctx);
     if (cid <= 0)
         return CRM_OK;
-    const char *type = crm_event_type(ev);
-    if (!strcmp(type, "contact.deleted") || !strcmp(type, "contact.merged"))
+    if (gone)
         return contact_gone(ctx, cid, at);
     return seg_rules_update_contact(ctx, cid, at);
 }

@@ -62,7 +62,7 @@ typedef struct seg_state {
     char cuts_currency[8];
     /* statements the refresh and the event handlers run many times: prepared
      * once, reset before each use, finalized in stop */
-    crm_stmt *st_enter, *st_leave, *st_upsert, *st_delete;
+    crm_stmt *st_enter, *st_leave, *st_upsert, *st_delete, *st_last_refresh;
 } seg_state;
 
 extern seg_state seg_g;
@@ -254,6 +254,14 @@ int seg_churn_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at, int *
 /* ---- commands, events, schema ------------------------------------------- */
 
 /* `crm segmentation rfm|segment|churn ...` (argv[0] is the noun) and `crm metrics`. */
+/* Scores every contact with an order before as_of (seg_churn_cmd.c), in one
+ * transaction: *scored contacts, *raised of them crossed a level upwards. */
+int seg_churn_refresh(crm_plugin_ctx *ctx, int64_t as_of, size_t *scored, int *raised);
+
+/* `crm demo`'s headline (seg_demo.c, SDK 1.3 register_demo): RFM and churn
+ * refreshed as of now, customers per RFM segment and the churn alerts. */
+int seg_demo(crm_plugin_ctx *ctx, crm_command_io *io);
+
 int seg_cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
 int seg_cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
 int seg_cmd_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);

@@ -21,7 +21,9 @@ void seg_finalize_cached(void)
     crm_sql_finalize(seg_g.st_leave);
     crm_sql_finalize(seg_g.st_upsert);
     crm_sql_finalize(seg_g.st_delete);
+    crm_sql_finalize(seg_g.st_last_refresh);
     seg_g.st_enter = seg_g.st_leave = seg_g.st_upsert = seg_g.st_delete = NULL;
+    seg_g.st_last_refresh = NULL;
 }
 
 /* Binds the n int64 arguments of ap to ?1..?n. */

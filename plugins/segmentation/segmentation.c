@@ -11,8 +11,8 @@
  * This file is the plugin itself: its descriptor (the one exported symbol),
  * and init registering the config keys, the top-level commands
  * `crm rfm|segment|churn ...` and `crm metrics` (SDK 1.1 nouns; the older
- * `crm segmentation rfm|segment|churn|metrics ...` stay as aliases) and the
- * event subscriptions. */
+ * `crm segmentation rfm|segment|churn|metrics ...` stay as aliases), the
+ * event subscriptions and the `crm demo` headline (SDK 1.3, seg_demo.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +178,8 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
         rc = register_commands(ctx);
     if (rc == CRM_OK)
         rc = subscribe(ctx);
+    if (rc == CRM_OK && CRM_API_HAS(ctx, register_demo)) /* SDK 1.3 */
+        rc = crm_register_demo(ctx, seg_demo);
     if (rc != CRM_OK && !crm_last_error(ctx)[0])
         crm_set_error(ctx, "registration failed");
     return rc;

@@ -72,7 +72,7 @@ assert_contains "$ERR" "greetings takes no arguments" "usage error"
 assert_exit 0 "$CRM" plugins --json
 assert_eq "template" "$(json_get "$OUT" name)" "name"
 assert_eq "0.1.0" "$(json_get "$OUT" version)" "version"
-assert_eq "1.2" "$(json_get "$OUT" abi)" "abi"
+assert_eq "1.3" "$(json_get "$OUT" abi)" "abi"
 assert_eq "$so" "$(json_get "$OUT" file)" "file"
 assert_eq "contact.created" "$(json_get "$OUT" events.0.pattern)" "events"
 assert_eq "true" "$(json_get "$OUT" events.0.durable)" "durable"
@@ -80,7 +80,7 @@ assert_eq "greetings" "$(json_get "$OUT" commands.0.verb)" "commands"
 assert_eq "greet" "$(json_get "$OUT" lua_functions.0.name)" "lua functions"
 assert_eq "[]" "$(json_get "$OUT" requires)" "requires"
 assert_exit 0 "$CRM" plugins
-assert_contains "$OUT" "template 0.1.0 (abi 1.2)" "plugins"
+assert_contains "$OUT" "template 0.1.0 (abi 1.3)" "plugins"
 assert_exit 0 "$CRM" --help
 assert_contains "$OUT" "crm plugins" "--help"
 

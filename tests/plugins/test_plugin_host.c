@@ -152,12 +152,12 @@ static void test_registrations(void **state)
 
     json_t *list = crm_plugin_host_describe(k);
     json_t *good = json_array_get(list, 0);
-    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.2");
+    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.3");
     json_t *ev = json_array_get(json_object_get(good, "events"), 0);
     assert_string_equal(json_string_value(json_object_get(ev, "pattern")), "contact.*");
     assert_true(json_is_true(json_object_get(ev, "durable")));
     json_t *cmds = json_object_get(good, "commands");
-    assert_int_equal(json_array_size(cmds), 7);
+    assert_int_equal(json_array_size(cmds), 8);
     json_t *noun = json_array_get(cmds, 3);
     assert_string_equal(json_string_value(json_object_get(noun, "noun")), "greet");
     assert_string_equal(json_string_value(json_object_get(noun, "verb")), "hello");
@@ -219,7 +219,7 @@ static const refusal refusals[] = {
     {"plugins: [noquery]\n",
      {"plugin 'noquery'", "/noquery.so)", "no crm_plugin_query symbol"}},
     {"plugins: [badabi]\n",
-     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.2"}},
+     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.3"}},
     {"plugins: [smallstruct]\n",
      {"plugin 'smallstruct'", "/smallstruct.so)", "descriptor struct too small: 16 bytes"}},
     {"plugins: [needmissing]\n",
@@ -372,6 +372,63 @@ static int run_argv(crm_kernel *k, const crm_plugin_command *c, char **argv, cha
     fclose(mem);
     *out = buf;
     return rc;
+}
+
+/* A plugin command failing on a constraint is bad data (exit 1), even when
+ * the plugin reports it as CRM_EDB; a database that fails stays exit 3. */
+static void test_constraint_is_bad_data(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [good]\n", false, &k, &err), CRM_OK);
+    int rc = run(k, "good", "put", NULL, &err);
+    assert_int_equal(rc, CRM_EINVAL);
+    assert_int_equal(crm_err_exit_code(rc), 1);
+    assert_non_null(strstr(err.msg, "NOT NULL"));
+    const crm_plugin_command *c = crm_plugin_host_find_command(k, "good", "put");
+    char *argv[] = {"put", "x", "typed", NULL}, *out;
+    assert_int_equal(run_argv(k, c, argv, &out, &err), CRM_OK);
+    /* the flag does not outlive the failing command */
+    crm_kernel_close(k);
+}
+
+/* init runs before the database is opened: data calls there are refused
+ * (CRM_EBUSY with a message), never a crash, and the plugin with them. */
+static void test_no_data_in_init(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [sqlinit]\n", false, &k, &err), CRM_EPLUGIN);
+    assert_non_null(strstr(err.msg, "plugin 'sqlinit'"));
+    assert_non_null(strstr(err.msg, "no database during init"));
+    assert_null(k);
+    assert_int_not_equal(access(f->db, F_OK), 0); /* and no file was created */
+}
+
+/* SDK 1.3: demo hooks run in dependency order and their output is kept per
+ * plugin; a plugin built for 1.2 loads beside them and has none. */
+static void test_demo_hooks(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [old12, good]\n", false, &k, &err), CRM_OK);
+    assert_true(crm_plugin_host_loaded(k, "old12"));
+    json_t *out = NULL;
+    assert_int_equal(crm_plugin_host_run_demos(k, false, &out, &err), CRM_OK);
+    assert_int_equal(json_object_size(out), 1);
+    assert_string_equal(json_string_value(json_object_get(out, "good")), "good: 0 contacts\n");
+    json_decref(out);
+    assert_int_equal(crm_plugin_host_run_demos(k, true, &out, &err), CRM_OK);
+    assert_string_equal(json_string_value(json_object_get(out, "good")), "{\"contacts\": 0}\n");
+    json_decref(out);
+    json_t *list = crm_plugin_host_describe(k);
+    json_t *old = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(old, "abi")), "1.2");
+    json_decref(list);
+    crm_kernel_close(k);
 }
 
 static void test_nouns(void **state)
@@ -629,6 +686,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_authorizer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nouns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_constraint_is_bad_data, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_demo_hooks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_data_in_init, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_section_ignored, setup, teardown),

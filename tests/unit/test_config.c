@@ -239,7 +239,10 @@ static void test_shipped_file_loads(void **state)
     assert_string_equal(cfg->currency, "EUR");
     assert_string_equal(cfg->timezone, "Europe/Paris");
     assert_string_equal(cfg->database, CRM_SOURCE_DIR "/crm.db");
-    assert_int_equal(cfg->n_plugins, 0);
+    /* every shipped plugin enabled, its settings left to their defaults */
+    assert_int_equal(cfg->n_plugins, 1);
+    assert_string_equal(cfg->plugins[0], "segmentation");
+    assert_null(crm_config_section(cfg, "segmentation"));
     /* The shipped rules point at scripts that ship with them. */
     assert_int_equal(cfg->n_rules, 3);
     for (size_t i = 0; i < cfg->n_rules; i++)

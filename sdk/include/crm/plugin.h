@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define CRM_PLUGIN_ABI_MAJOR 1
-#define CRM_PLUGIN_ABI_MINOR 2
+#define CRM_PLUGIN_ABI_MINOR 3
 
 /* Marks the entry point as the one exported symbol (plugins build with
  * -fvisibility=hidden). */
@@ -65,7 +65,7 @@ struct crm_handle_head {
  * the plugin was built with). Test it before calling an entry newer than 1.0:
  *     if (CRM_API_HAS(ctx, locale)) cur = crm_locale(ctx, "currency");
  * The SDK 1.1 entries are register_noun_command, call_rule and locale; 1.2
- * added rule_each. */
+ * added rule_each; 1.3 register_demo. */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -156,6 +156,15 @@ typedef int (*crm_lua_fn)(crm_plugin_ctx *ctx, void *ud, const char *args_json,
  * tables, emit events) but must not start or end a transaction. */
 typedef int (*crm_rule_each_fn)(void *ud, int64_t contact_id, const char *result_json,
                                 const char *error, const char *cause);
+
+/* What register_demo (ABI 1.3) registers: `crm demo` calls it once, after
+ * the demo data is generated and committed and the plugin's subscribers have
+ * seen its events. It brings the plugin's state up to date on that data
+ * (e.g. a full refresh, as of crm_now) and prints the plugin's headline — a
+ * few lines a new user should see first — to crm_io_out(io), or one JSON
+ * value when crm_io_json(io). Returns CRM_OK, or an error code after
+ * crm_set_error() (crm demo reports it and exits 1; the demo data stays). */
+typedef int (*crm_demo_fn)(crm_plugin_ctx *ctx, crm_command_io *io);
 
 /* Types of declared config keys. */
 typedef enum crm_config_type {
@@ -391,6 +400,15 @@ struct crm_host_api {
      * last_error. */
     int (*rule_each)(crm_plugin_ctx *ctx, const char *rule_spec, const char *where_sql,
                      crm_rule_each_fn fn, void *ud);
+
+    /* -- added in ABI 1.3: test with CRM_API_HAS(ctx, member) before use ---------------- */
+
+    /* During init only. Registers the plugin's demo hook (crm_demo_fn), which
+     * `crm demo` runs after generating its data, in dependency order, with the
+     * plugin's rights; its output follows the demo's summary (with --json,
+     * the value it prints is the summary's "modules".<plugin>). One per
+     * plugin: a second call is refused (CRM_EEXISTS); fn NULL is CRM_EUSAGE. */
+    int (*register_demo)(crm_plugin_ctx *ctx, crm_demo_fn fn);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -462,6 +480,9 @@ struct crm_host_api {
 /* ABI 1.2 (check CRM_API_HAS(ctx, rule_each) first when the plugin supports older hosts) */
 #define crm_rule_each(ctx, spec, where, fn, ud)                                             \
     CRM_API(ctx)->rule_each((ctx), (spec), (where), (fn), (ud))
+
+/* ABI 1.3 (check CRM_API_HAS(ctx, register_demo) first when the plugin supports older hosts) */
+#define crm_register_demo(ctx, fn) CRM_API(ctx)->register_demo((ctx), (fn))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
