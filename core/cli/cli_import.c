@@ -75,6 +75,25 @@ static void print_report(crm_cli *cli, const crm_import_opts *o, const crm_impor
         fprintf(stderr, "dry run: nothing was written\n");
 }
 
+/* The README's rule for commands that process many records: any refused
+ * record (a rejected row, an order line matching no order) makes the exit
+ * status 1, after the others were processed and the counts printed. */
+static int refused_rows(const crm_import_opts *o, const crm_import_report *r, crm_err *err)
+{
+    if (!r->rejected && !r->orphan_lines)
+        return CRM_OK;
+    char rows[256] = "", lines[256] = "";
+    if (r->rejected)
+        snprintf(rows, sizeof rows, "%lld of %lld rows %s rejected (see %s)",
+                 (long long)r->rejected, (long long)r->read, o->dry_run ? "would be" : "were",
+                 r->rejects_path);
+    if (r->orphan_lines)
+        snprintf(lines, sizeof lines, "%s%lld order lines match no order (see %s)",
+                 r->rejected ? "; " : "", (long long)r->orphan_lines, r->lines_rejects_path);
+    return crm_err_set(err, CRM_EINVAL, "%s%s%s: fix them and import those rows again",
+                       o->dry_run ? "dry run: " : "", rows, lines);
+}
+
 static int cmd_import(crm_cli *cli, const crm_args *a, crm_err *err)
 {
     const char **map;
@@ -101,9 +120,10 @@ static int cmd_import(crm_cli *cli, const crm_args *a, crm_err *err)
     o.batch_size = (size_t)batch;
     crm_import_report r;
     rc = crm_import_run(cli->k, &o, &r, err);
-    if (rc == CRM_OK)
-        print_report(cli, &o, &r);
-    return rc;
+    if (rc != CRM_OK)
+        return rc;
+    print_report(cli, &o, &r);
+    return refused_rows(&o, &r, err);
 }
 
 static int cmd_undo(crm_cli *cli, const crm_args *a, crm_err *err)

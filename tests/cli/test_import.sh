@@ -32,7 +32,9 @@ C2;Ana;"Lopez; Garcia";ana@example.com;;Lyon;red
 C3;Bad;Mail;bad@@example.com;;;green
 C4;Zoe;Dup;;0612345678;;
 EOF
-assert_exit 0 crm import contacts "$dir/c.csv" --json
+# a partial failure exits 1 after storing the valid rows, with the counts
+assert_exit 1 crm import contacts "$dir/c.csv" --json
+assert_contains "$ERR" "2 of 4 rows were rejected (see $dir/c.rejects.csv)"
 assert_eq 4 "$(json_get "$OUT" read)" "read"
 assert_eq 2 "$(json_get "$OUT" stored)" "stored"
 assert_eq 2 "$(json_get "$OUT" rejected)" "rejected"
@@ -44,7 +46,7 @@ assert_contains "$rejects" "C3,Bad,Mail,bad@@example.com,,,green,4,email: 'bad@@
 assert_contains "$rejects" "phone: '+33612345678' already belongs to contact 1"
 first=$(json_get "$OUT" id)
 
-assert_exit 0 crm import contacts "$dir/c.csv"
+assert_exit 1 crm import contacts "$dir/c.csv"
 assert_contains "$OUT" "read 4, stored 0, updated 0, unchanged 2, merged 0, rejected 2"
 assert_contains "$ERR" "nothing changed"
 assert_eq 2 "$(sql 'SELECT count(*) FROM contacts')" "no duplicate after re-import"
@@ -54,6 +56,12 @@ printf 'external_id,first_name,email\nD1,Dry,dry@example.com\n' >"$dir/d.csv"
 assert_exit 0 crm import contacts "$dir/d.csv" --dry-run
 assert_contains "$OUT" "dry run of contacts: read 1, stored 1"
 assert_eq 0 "$(sql "SELECT count(*) FROM contacts WHERE external_id='D1'")" "dry run wrote nothing"
+# a dry run where every row is rejected exits 1 (it used to exit 0)
+printf 'external_id,first_name,email\nD2,Dry,bad@@example.com\nD3,Dry,worse@@example.com\n' >"$dir/d2.csv"
+assert_exit 1 crm import contacts "$dir/d2.csv" --dry-run
+assert_contains "$OUT" "dry run of contacts: read 2, stored 0, updated 0, unchanged 0, merged 0, rejected 2"
+assert_contains "$ERR" "dry run: 2 of 2 rows would be rejected"
+assert_eq 0 "$(sql "SELECT count(*) FROM contacts WHERE external_id LIKE 'D%'")" "dry run wrote nothing"
 
 # ---- orders and undo -------------------------------------------------------------
 cat >"$dir/o.csv" <<'EOF'
@@ -62,7 +70,7 @@ O1,C1,2025-01-02,"19,99",EUR,paid
 O2,C2,2025-01-03T10:00:00+02:00,5.00,EUR,placed
 O3,C9,2025-01-03,5.00,EUR,placed
 EOF
-assert_exit 0 crm import orders "$dir/o.csv" --rejects "$dir/o-bad.csv" --json
+assert_exit 1 crm import orders "$dir/o.csv" --rejects "$dir/o-bad.csv" --json
 assert_eq 2 "$(json_get "$OUT" stored)" "orders stored"
 orders_import=$(json_get "$OUT" id)
 assert_contains "$(cat "$dir/o-bad.csv")" "contact_external_id: 'C9' matches no contact"
