@@ -28,6 +28,8 @@ typedef struct run {
     imp_source src;               /* the reader thread's until it is joined */
     crm_import_format fmt;
     imp_journal journal;
+    imp_input in;                 /* the input's identity for the journal */
+    char hash[32], lines_hash[32], options[2048];
     size_t batch_size;
     imp_mapper wmap, rmap;        /* the writer's and the reader's */
     char rmap_unknown[512];       /* unknown columns, listed by the reader */
@@ -258,7 +260,7 @@ static int flush_batch(run *R, imp_batch *b)
             rc = apply_batch(R, b);
     }
     if (rc == CRM_OK) /* the hash is the reader's until it ends: stored by finish() */
-        rc = imp_journal_update(&R->journal, R->r, 0, NULL, R->err);
+        rc = imp_journal_update(&R->journal, R->r, NULL, NULL, R->err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, R->err);
     else if (crm_store_depth(k->store) > 0)
@@ -355,6 +357,15 @@ const imp_entity *imp_find_entity(const char *name)
     return NULL;
 }
 
+/* The hash the journal keeps: the one taken before reading, else (a pipe)
+ * what the reader saw. */
+static const char *final_hash(run *R)
+{
+    if (!R->in.hash)
+        snprintf(R->hash, sizeof R->hash, "fnv1a64:%016llx", (unsigned long long)R->src.hash);
+    return R->hash;
+}
+
 /* After writing: closes the journal ("done", or "failed" after an error:
  * committed batches stay). */
 static int finish(run *R, int rc)
@@ -369,7 +380,7 @@ static int finish(run *R, int rc)
     if (rc == CRM_OK) {
         rc = crm_kernel_begin(k, R->err);
         if (rc == CRM_OK)
-            rc = imp_journal_update(&R->journal, R->r, R->src.hash, "done", R->err);
+            rc = imp_journal_update(&R->journal, R->r, final_hash(R), "done", R->err);
         if (rc == CRM_OK)
             return crm_kernel_commit(k, R->err);
         crm_kernel_rollback(k);
@@ -377,11 +388,43 @@ static int finish(run *R, int rc)
     imp_journal_discard(&R->journal);
     if (R->journal.id && crm_kernel_begin(k, NULL) == CRM_OK) {
         crm_err ignore = {0};
-        if (imp_journal_update(&R->journal, R->r, R->src.hash, "failed", &ignore) == CRM_OK)
+        if (imp_journal_update(&R->journal, R->r, final_hash(R), "failed", &ignore) == CRM_OK)
             crm_kernel_commit(k, NULL);
         else
             crm_kernel_rollback(k);
     }
+    return rc;
+}
+
+static const char *const format_names[] = {"auto", "csv", "jsonl", "vcard"};
+
+/* The input's identity: the file's hash (a regular file only: a pipe is not
+ * read twice), the lines file's, and the options that shape the outcome. */
+static int identify(run *R, const crm_import_opts *o, crm_import_format fmt, bool regular)
+{
+    uint64_t h;
+    int rc = CRM_OK;
+    if (regular && (rc = imp_scan_file(R->src.f, o->path, &h, R->err)) == CRM_OK) {
+        snprintf(R->hash, sizeof R->hash, "fnv1a64:%016llx", (unsigned long long)h);
+        R->in.hash = R->hash;
+    }
+    if (rc == CRM_OK && o->lines_path) {
+        FILE *f = fopen(o->lines_path, "rb");
+        if (!f)
+            return crm_err_set(R->err, CRM_EIO, "cannot read %s: %s", o->lines_path,
+                               strerror(errno));
+        rc = imp_scan_file(f, o->lines_path, &h, R->err);
+        fclose(f);
+        snprintf(R->lines_hash, sizeof R->lines_hash, "fnv1a64:%016llx", (unsigned long long)h);
+        R->in.lines_hash = R->lines_hash;
+    }
+    size_t len = (size_t)snprintf(R->options, sizeof R->options, "format=%s%s",
+                                  format_names[fmt], o->merge_duplicates ? ";merge" : "");
+    for (size_t i = 0; i < o->n_map && len < sizeof R->options; i++)
+        len += (size_t)snprintf(R->options + len, sizeof R->options - len, ";map=%s", o->map[i]);
+    if (len >= sizeof R->options)
+        R->in.hash = NULL; /* too many options to compare: never short-circuit */
+    R->in.options = R->options;
     return rc;
 }
 
@@ -391,16 +434,30 @@ static int prepare(run *R, const crm_import_opts *o, crm_import_format fmt)
     if (!R->src.f)
         return crm_err_set(R->err, CRM_EIO, "cannot read %s: %s", o->path, strerror(errno));
     struct stat sb;
-    if (fstat(fileno(R->src.f), &sb) == 0 && S_ISREG(sb.st_mode))
+    bool regular = fstat(fileno(R->src.f), &sb) == 0 && S_ISREG(sb.st_mode);
+    if (regular)
         R->src.size = (int64_t)sb.st_size;
+    int rc = imp_journal_reap(R->c.k, R->err);
+    if (rc == CRM_OK)
+        rc = identify(R, o, fmt, regular);
+    if (rc == CRM_OK && !o->force)
+        rc = imp_journal_find(R->c.k, R->c.ent, &R->in, "done", &R->r->already_id,
+                              &R->r->already_at, R->err);
+    if (rc != CRM_OK || R->r->already_id)
+        return rc; /* an identical input: not read again, nothing written */
     default_rejects(o, fmt, R->r->rejects_path, sizeof R->r->rejects_path);
     if (!o->rejects_path)
         unlink(R->r->rejects_path); /* a stale reject file from an earlier run would mislead */
-    int rc = imp_check_map(&R->c, R->err);
+    rc = imp_check_map(&R->c, R->err);
     if (rc == CRM_OK && o->lines_path)
         rc = imp_load_lines(&R->c, o->lines_path, R->batch_size, R->err);
+    int64_t at;
     if (rc == CRM_OK && !o->dry_run)
-        rc = imp_journal_start(&R->journal, R->c.k, R->c.ent, o->path, R->err);
+        rc = imp_journal_find(R->c.k, R->c.ent, &R->in, "interrupted", &R->r->completes, &at,
+                              R->err);
+    if (rc == CRM_OK && !o->dry_run)
+        rc = imp_journal_start(&R->journal, R->c.k, R->c.ent, o->path, &R->in, R->r->completes,
+                               R->err);
     R->r->id = R->journal.id;
     return rc;
 }
@@ -435,9 +492,9 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
      * small import stays small. */
     crm_store_cache(k->store, 4 * CRM_STORE_CACHE_KIB, NULL);
     int rc = prepare(&R, o, fmt);
-    if (rc == CRM_OK && o->dry_run)
+    if (rc == CRM_OK && o->dry_run && !r->already_id)
         rc = crm_kernel_begin(k, err);
-    if (rc == CRM_OK)
+    if (rc == CRM_OK && !r->already_id)
         rc = finish(&R, write_all(&R));
     snprintf(r->unknown, sizeof r->unknown, "%s", R.rmap_unknown);
     sqlite3_wal_autocheckpoint(crm_store_db(k->store), 1000);

@@ -38,6 +38,10 @@ typedef struct imp_source {
 /* Called per row; nonzero stops reading and is returned by the reader. */
 typedef int (*imp_row_fn)(void *ud, imp_row *row);
 
+/* Reads f to its end and rewinds it: *hash gets the FNV-1a 64 of every
+ * byte (what a reader's imp_source.hash ends with). CRM_EIO. */
+int imp_scan_file(FILE *f, const char *path, uint64_t *hash, crm_err *err);
+
 /* Readers: each calls fn for every data row. The CSV reader detects the
  * delimiter (',' ';' or tab) from the header, skips a UTF-8 BOM and takes
  * the first row as column names. Return CRM_OK, fn's nonzero result, or an
@@ -143,13 +147,47 @@ typedef struct imp_journal {
     int64_t stored_lo, stored_hi; /* bounds of the ids this run stored (never shrink) */
 } imp_journal;
 
-/* Inserts the journal row ("running") in its own transaction. */
+/* What identifies an input for the journal: the file's hash, the lines
+ * file's, and the options that shape the outcome. NULL members are unknown
+ * (a pipe is not read twice): such an input matches nothing. */
+typedef struct imp_input {
+    const char *hash, *lines_hash, *options;
+} imp_input;
+
+/* The process running an import, as the journal records it. */
+typedef struct imp_proc {
+    int64_t pid;
+    int64_t start;        /* clock ticks since boot (/proc/PID/stat field 22), -1 unknown */
+    char boot_id[40];     /* /proc/sys/kernel/random/boot_id, "" unknown */
+    char host[256];
+} imp_proc;
+
+/* Fills p with the calling process. */
+void imp_proc_self(imp_proc *p);
+/* True when the process p recorded is certainly gone: same host and
+ * another boot, or no process with that pid, or one started at another
+ * time (a reused pid). A run on another host is never judged gone. */
+bool imp_proc_gone(const imp_proc *p);
+
+/* Marks every 'running' import whose process is gone as 'interrupted'
+ * (its counts are those of its last committed batch). Writes only when
+ * there is one, so a live import is never waited for. */
+int imp_journal_reap(crm_kernel *k, crm_err *err);
+
+/* The newest journal row for this entity and input with `status` ("done",
+ * "interrupted"), newer than any 'done' one when status is "interrupted".
+ * *id is 0 when none; *at gets its finished_at (else started_at). */
+int imp_journal_find(crm_kernel *k, const imp_entity *ent, const imp_input *in,
+                     const char *status, int64_t *id, int64_t *at, crm_err *err);
+
+/* Inserts the journal row ("running") in its own transaction, with the
+ * input's identity, the import it completes (0: none) and this process. */
 int imp_journal_start(imp_journal *j, crm_kernel *k, const imp_entity *ent, const char *path,
-                      crm_err *err);
+                      const imp_input *in, int64_t completes, crm_err *err);
 /* Writes the pending range and rewrites the counts in the open transaction;
  * call it before each batch commits. A status ends the run and stores the
- * input's hash. */
-int imp_journal_update(imp_journal *j, const crm_import_report *r, uint64_t hash,
+ * input's hash when given ("fnv1a64:HEX"; NULL keeps the one stored). */
+int imp_journal_update(imp_journal *j, const crm_import_report *r, const char *hash,
                        const char *status, crm_err *err);
 /* Notes record `id` written by the row with `outcome` (IMP_*) in the open
  * transaction. A record keeps the first action noted for it in the run. */

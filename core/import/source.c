@@ -1,6 +1,7 @@
 /* Import readers: CSV through libcsv (streamed in chunks) and JSON Lines. */
 #include <csv.h>
 #include <jansson.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,22 @@ static void hash_bytes(imp_source *src, const char *p, size_t n)
         h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
     src->hash = h;
     src->consumed += (int64_t)n;
+}
+
+int imp_scan_file(FILE *f, const char *path, uint64_t *hash, crm_err *err)
+{
+    imp_source src = {.f = f};
+    char *buf = malloc(CHUNK);
+    if (!buf)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    size_t got;
+    while ((got = fread(buf, 1, CHUNK, f)) > 0)
+        hash_bytes(&src, buf, got);
+    free(buf);
+    if (ferror(f) || fseek(f, 0, SEEK_SET) != 0)
+        return crm_err_set(err, CRM_EIO, "cannot read %s: %s", path, strerror(errno));
+    *hash = src.consumed ? src.hash : 14695981039346656037ULL;
+    return CRM_OK;
 }
 
 const char *imp_get(const imp_row *r, const char *field)

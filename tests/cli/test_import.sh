@@ -46,7 +46,21 @@ assert_contains "$rejects" "C3,Bad,Mail,bad@@example.com,,,green,4,email: 'bad@@
 assert_contains "$rejects" "phone: '+33612345678' already belongs to contact 1"
 first=$(json_get "$OUT" id)
 
-assert_exit 1 crm import contacts "$dir/c.csv"
+# the identical file short-circuits on the journal's hash: nothing read or written
+journal_rows=$(sql 'SELECT count(*) FROM import_journal')
+assert_exit 0 crm import contacts "$dir/c.csv"
+assert_contains "$OUT" "$dir/c.csv already imported as #$first on "
+assert_contains "$OUT" "; --force to read it again"
+assert_eq "$journal_rows" "$(sql 'SELECT count(*) FROM import_journal')" "no journal row"
+assert_contains "$(cat "$dir/c.rejects.csv")" "C3,Bad,Mail" "the first run's reject file stays"
+assert_exit 0 crm import contacts "$dir/c.csv" --json
+assert_eq "$first" "$(json_get "$OUT" already_imported)" "--json names the import"
+# a changed byte is another file
+sed 's/blue/blue /' "$dir/c.csv" >"$dir/c2.csv"
+assert_exit 1 crm import contacts "$dir/c2.csv"
+assert_not_contains "$OUT" "already imported"
+# --force reads it again
+assert_exit 1 crm import contacts "$dir/c.csv" --force
 assert_contains "$OUT" "read 4, stored 0, updated 0, unchanged 2, merged 0, rejected 2"
 assert_contains "$ERR" "nothing changed"
 assert_eq 2 "$(sql 'SELECT count(*) FROM contacts')" "no duplicate after re-import"

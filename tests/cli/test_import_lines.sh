@@ -122,7 +122,9 @@ assert_eq 1 "$(json_get "$OUT" rejected)" "R197 rejected"
 assert_eq note "$(json_get "$OUT" unknown_columns)" "unknown columns survive the batch's re-run"
 assert_eq $((total - 3)) "$(sql b 'SELECT count(*) FROM order_lines')" "lines after the fallback"
 python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DROP TRIGGER boom"); c.commit()' "$dir/b.db"
-assert_exit 0 crm_in b import orders "$dir/ro.csv" --lines "$dir/rl.csv" --batch 100 --json
+assert_exit 0 crm_in b import orders "$dir/ro.csv" --lines "$dir/rl.csv" --batch 100
+assert_contains "$OUT" "already imported as #" "the same files short-circuit"
+assert_exit 0 crm_in b import orders "$dir/ro.csv" --lines "$dir/rl.csv" --batch 100 --json --force
 assert_eq 1 "$(json_get "$OUT" stored)" "re-run stores R197"
 assert_eq 249 "$(json_get "$OUT" unchanged)" "re-run: the rest unchanged"
 assert_eq "$total" "$(sql b 'SELECT count(*) FROM order_lines')" "every line"

@@ -277,7 +277,32 @@ static void test_reimport_idempotent(void **state)
     assert_int_equal(r.stored, 3);
     assert_int_equal(r.rejected, 1);
     int64_t events = count(f, "SELECT count(*) FROM events");
+    int64_t first = r.id;
+    /* the identical file short-circuits: not read, nothing written, not even
+     * a journal row, and the first run's reject file stays */
     r = run(f, "contacts", "re.csv", csv);
+    assert_int_equal(r.already_id, first);
+    assert_int_equal(r.already_at, 1748779200); /* the run's --as-of, 2025-06-01T12:00Z */
+    assert_int_equal(r.id, 0);
+    assert_int_equal(r.read, 0);
+    assert_int_equal(count(f, "SELECT count(*) FROM import_journal"), 1);
+    assert_int_equal(count(f, "SELECT count(*) FROM events"), events);
+    char rej_path[4200];
+    snprintf(rej_path, sizeof rej_path, "%s/re.rejects.csv", f->dir);
+    assert_non_null(strstr(read_all(rej_path), "I4,Bad,Row"));
+    /* another option is another input */
+    char *path = crm_test_write_file(f->dir, "re.csv", csv);
+    const char *map[] = {"loyalty_card=-"};
+    crm_import_opts o = {.entity = "contacts", .path = path, .map = map, .n_map = 1,
+                         .dry_run = true};
+    r = run_opts(f, &o);
+    assert_int_equal(r.already_id, 0);
+    assert_int_equal(r.read, 4);
+    /* --force reads it again */
+    o = (crm_import_opts){.entity = "contacts", .path = path, .force = true};
+    r = run_opts(f, &o);
+    free(path);
+    assert_int_equal(r.already_id, 0);
     assert_int_equal(r.read, 4);
     assert_int_equal(r.unchanged, 3);
     assert_int_equal(r.stored + r.updated + r.merged, 0);
@@ -389,6 +414,7 @@ static void test_batch_fallback(void **state)
     assert_int_equal(lines, 3); /* header + 2 */
     /* a re-run changes nothing and still accounts for every row */
     assert_int_equal(crm_store_exec(f->k->store, "DROP TRIGGER temp.boom", &err), CRM_OK);
+    o.force = true; /* the same file: the journal would short-circuit it */
     r = run_opts(f, &o);
     assert_int_equal(r.unchanged, 248);
     assert_int_equal(r.stored, 1); /* F137, now that its tag can be written */
@@ -656,7 +682,10 @@ static void test_orders(void **state)
         if (!strstr(rej, reasons[i]))
             fail_msg("reject file lacks '%s':\n%s", reasons[i], rej);
     /* idempotent; a status change is an update */
-    r = run(f, "orders", "o.csv", orders);
+    char *opath = crm_test_write_file(f->dir, "o.csv", orders);
+    crm_import_opts again = {.entity = "orders", .path = opath, .force = true};
+    r = run_opts(f, &again);
+    free(opath);
     assert_int_equal(r.unchanged, 2);
     r = run(f, "orders", "o2.csv",
             "external_id,contact_external_id,placed_at,total,currency,status\n"
@@ -1094,6 +1123,7 @@ static void test_lines_batch_rerun(void **state)
                                    "l.order_id = o.id)"), 0);
         /* the re-run stores R197 now, and each line once */
         assert_int_equal(crm_store_exec(g.k->store, "DROP TRIGGER temp.boom", &err), CRM_OK);
+        o.force = true;
         r = run_opts(&g, &o);
         assert_int_equal(r.stored, 1);
         assert_int_equal(r.unchanged, 249);
