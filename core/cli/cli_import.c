@@ -68,6 +68,8 @@ static void print_report(crm_cli *cli, const crm_import_opts *o, const crm_impor
                                                         : json_null());
         }
         crm_cli_print_json(cli, j);
+        if (r->completes && !cli->quiet)
+            fprintf(stderr, "completes interrupted import #%lld\n", (long long)r->completes);
         return;
     }
     fprintf(cli->out,
@@ -243,7 +245,8 @@ const crm_command crm_cli_import_cmds[] = {
      import_opts},
     {"import", "interactions", cmd_import, K | CRM_CMD_WRITES, 1, 1, "FILE",
      IMPORT_SUMMARY("interactions"), import_opts},
-    {"import", "list", cmd_list, K, 0, 0, NULL, "list imports (the journal)", no_opts},
+    {"import", "list", cmd_list, K, 0, 0, NULL,
+     "list imports (the journal); a run whose process is gone shows as interrupted", no_opts},
     {"import", "undo", cmd_undo, K | CRM_CMD_WRITES, 1, 1, "ID",
      "delete what an import created (refused when it updated records or others depend on "
      "them)",

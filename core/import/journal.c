@@ -87,10 +87,12 @@ static int stored_before(imp_journal *j, int64_t id, bool *yes, crm_err *err)
 
 /* ---- the process behind a run ------------------------------------------------ */
 
-/* Field 22 (starttime) of /proc/PID/stat, or -1. The command name (field
- * 2) may hold spaces and parentheses: fields are counted after its last ')'. */
-static int64_t proc_start(int64_t pid)
+/* Field 22 (starttime) of /proc/PID/stat, or -1; *state gets field 3 ('Z'
+ * for a zombie: killed, not yet waited for). The command name (field 2) may
+ * hold spaces and parentheses: fields are counted after its last ')'. */
+static int64_t proc_stat(int64_t pid, char *state)
 {
+    *state = '?';
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
     FILE *f = fopen(path, "r");
@@ -100,6 +102,8 @@ static int64_t proc_start(int64_t pid)
     fclose(f);
     buf[n] = '\0';
     char *p = strrchr(buf, ')');
+    if (p && p[1] == ' ' && p[2])
+        *state = p[2];
     for (int field = 2; p && field < 22; field++)
         p = strchr(p + 1, ' ');
     return p ? strtoll(p + 1, NULL, 10) : -1;
@@ -121,7 +125,8 @@ void imp_proc_self(imp_proc *p)
 {
     memset(p, 0, sizeof *p);
     p->pid = (int64_t)getpid();
-    p->start = proc_start(p->pid);
+    char state;
+    p->start = proc_stat(p->pid, &state);
     read_boot_id(p->boot_id, sizeof p->boot_id);
     if (gethostname(p->host, sizeof p->host - 1) != 0)
         p->host[0] = '\0';
@@ -137,8 +142,9 @@ bool imp_proc_gone(const imp_proc *p)
         return true;
     if (p->pid <= 0 || p->pid > INT_MAX || (kill((pid_t)p->pid, 0) != 0 && errno == ESRCH))
         return true;
-    int64_t start = proc_start(p->pid);
-    return p->start >= 0 && start >= 0 && start != p->start;
+    char state;
+    int64_t start = proc_stat(p->pid, &state);
+    return state == 'Z' || state == 'X' || (p->start >= 0 && start >= 0 && start != p->start);
 }
 
 int imp_journal_reap(crm_kernel *k, crm_err *err)

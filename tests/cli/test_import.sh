@@ -172,9 +172,36 @@ journal=$(sql "SELECT n_stored FROM import_journal WHERE status='running'")
 assert_eq "$journal" "$committed" "journal counts match committed rows"
 assert_eq 0 "$((committed % 250))" "only whole batches committed ($committed)"
 if [ "$committed" -lt "$n" ]; then pass; else fail "the kill came too late to test anything"; fi
-assert_exit 0 crm import contacts "$dir/big.csv" --json --quiet
+killed=$(sql "SELECT id FROM import_journal WHERE status='running'")
+# list_row ID: the `import list --json` row of import ID as "status read stored completes"
+list_row() {
+    python3 -c '
+import json, sys
+for line in sys.argv[1].splitlines():
+    o = json.loads(line)
+    if o["id"] == int(sys.argv[2]):
+        print(o["status"], o["read"], o["stored"], o["completes"])
+' "$OUT" "$1"
+}
+# any command opening the journal sees the process is gone: interrupted, with its counts
+assert_exit 0 crm import list
+assert_contains "$OUT" "interrupted"
+assert_not_contains "$OUT" "running"
+assert_exit 0 crm import list --json
+assert_eq "interrupted $committed $committed None" "$(list_row "$killed")" "the killed run"
+assert_exit 0 crm import contacts "$dir/big.csv" --json
+assert_contains "$ERR" "completes interrupted import #$killed"
+assert_eq "$killed" "$(json_get "$OUT" completes)" "re-run: the import it completes"
+rerun=$(json_get "$OUT" id)
 assert_eq "$committed" "$(json_get "$OUT" unchanged)" "re-run: committed rows unchanged"
 assert_eq "$((n - committed))" "$(json_get "$OUT" stored)" "re-run: the rest stored"
+assert_exit 0 crm import list
+assert_not_contains "$OUT" "running"
+grep -qE "^ *$rerun +contacts +done +$n +$((n - committed)) +0 +0 +#$killed +" <<<"$OUT" && pass ||
+    fail "list: the re-run names the import it completes: $OUT"
+assert_exit 0 crm import list --json
+assert_eq "done $n $((n - committed)) $killed" "$(list_row "$rerun")" "the completing run"
+assert_eq "interrupted $committed $committed None" "$(list_row "$killed")" "the killed run stays"
 assert_eq "$n" "$(sql "SELECT count(DISTINCT external_id) FROM contacts WHERE external_id LIKE 'K%'")" \
     "every row once"
 assert_eq "$n" "$(sql "SELECT count(*) FROM contacts WHERE external_id LIKE 'K%'")" "no duplicate"

@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "export/export.h"
 #include "import/import.h"
+#include "import/import_int.h"
 #include "kernel.h"
 #include "model.h"
 #include "schema.h"
@@ -544,6 +548,87 @@ static void test_journal_failed_batch(void **state)
     /* what was committed can still be undone */
     assert_int_equal(crm_import_undo(f->k, r.id, &err), CRM_OK);
     assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 0);
+    free(path);
+}
+
+/* A run's process as the journal judges it: alive (this one), gone when
+ * its pid is free, a zombie, reused (another start time) or from another
+ * boot; unknown (so alive) on another host. */
+static void test_proc_gone(void **state)
+{
+    (void)state;
+    imp_proc me;
+    imp_proc_self(&me);
+    assert_true(me.pid == (int64_t)getpid());
+    assert_true(me.start > 0);
+    assert_false(imp_proc_gone(&me));
+    imp_proc p = me;
+    p.start = me.start + 1;
+    assert_true(imp_proc_gone(&p));
+    p = me;
+    snprintf(p.boot_id, sizeof p.boot_id, "00000000-0000-0000-0000-000000000000");
+    assert_true(imp_proc_gone(&p));
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    siginfo_t info;
+    assert_int_equal(waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT), 0);
+    p = me;
+    p.pid = child;
+    p.start = -1;
+    assert_true(imp_proc_gone(&p)); /* exited, not yet waited for */
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    assert_true(imp_proc_gone(&p));
+    snprintf(p.host, sizeof p.host, "another-host.invalid");
+    assert_false(imp_proc_gone(&p));
+}
+
+/* A 'running' journal row whose process is gone becomes 'interrupted' with
+ * the counts it had committed when the journal is next opened; one whose
+ * process lives stays running; re-running the input names the import it
+ * completes. */
+static void test_journal_interrupted(void **state)
+{
+    fx *f = *state;
+    char *path = crm_test_write_file(f->dir, "int.csv", "external_id,first_name\nQ1,A\nQ2,B\n");
+    crm_import_opts o = {.entity = "contacts", .path = path};
+    crm_import_report r = run_opts(f, &o);
+    int64_t dead_id = r.id;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    imp_proc me;
+    imp_proc_self(&me);
+    char sql[512];
+    /* as a killed run leaves it: 'running', one batch's counts committed */
+    snprintf(sql, sizeof sql,
+             "UPDATE import_journal SET status='running', finished_at=NULL, n_read=1,"
+             " n_stored=1, pid=%lld WHERE id=%lld", (long long)child, (long long)dead_id);
+    crm_err err = {0};
+    assert_int_equal(crm_store_exec(f->k->store, sql, &err), CRM_OK);
+    /* a live run (this process) on another input */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO import_journal(entity, file, status, started_at, pid, proc_start,"
+             " boot_id, host) VALUES('contacts', 'live.csv', 'running', 0, %lld, %lld, '%s', '%s')",
+             (long long)me.pid, (long long)me.start, me.boot_id, me.host);
+    assert_int_equal(crm_store_exec(f->k->store, sql, &err), CRM_OK);
+    assert_int_equal(imp_journal_reap(f->k, &err), CRM_OK);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM import_journal WHERE id=%lld AND "
+             "status='interrupted' AND n_read=1 AND n_stored=1", (long long)dead_id);
+    assert_int_equal(count(f, sql), 1);
+    assert_int_equal(count(f, "SELECT count(*) FROM import_journal WHERE file='live.csv' AND "
+                              "status='running'"), 1);
+    r = run_opts(f, &o); /* no 'done' run of this input any more: it is read */
+    assert_int_equal(r.completes, dead_id);
+    assert_int_equal(r.unchanged, 2);
+    snprintf(sql, sizeof sql, "SELECT completes FROM import_journal WHERE id=%lld",
+             (long long)r.id);
+    assert_int_equal(count(f, sql), dead_id);
+    /* once completed, the input is imported: the next run short-circuits */
+    r = run_opts(f, &o);
+    assert_true(r.already_id > dead_id);
+    assert_int_equal(r.completes, 0);
     free(path);
 }
 
@@ -1156,6 +1241,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_ranges_rerun, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_failed_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_first_action_wins, setup, teardown),
+        cmocka_unit_test(test_proc_gone),
+        cmocka_unit_test_setup_teardown(test_journal_interrupted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_records_to_ranges, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_lines, setup, teardown),
