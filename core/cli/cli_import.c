@@ -135,6 +135,7 @@ static int cmd_import(crm_cli *cli, const crm_args *a, crm_err *err)
         .dry_run = crm_args_flag(a, "dry-run"),
         .merge_duplicates = crm_args_flag(a, "merge-duplicates"),
         .force = crm_args_flag(a, "force"),
+        .encoding = crm_args_get(a, "encoding"),
         .progress = !cli->quiet && !cli->json && isatty(2),
     };
     int rc = parse_format(crm_args_get(a, "format"), &o.format, err);
@@ -215,6 +216,9 @@ static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
 
 static const crm_opt import_opts[] = {
     {"format", CRM_OPT_VALUE, "FMT", "csv, jsonl or vcard (default: from the extension)"},
+    {"encoding", CRM_OPT_VALUE, "ENC",
+     "CSV: the file's encoding, utf-8 (default), windows-1252, latin1 or iso-8859-15; a file "
+     "that is not UTF-8 is refused without it"},
     {"map", CRM_OPT_LIST, "COLUMN=FIELD", "read COLUMN as FIELD ('-' ignores it); repeatable"},
     {"rejects", CRM_OPT_VALUE, "PATH", "reject file (default FILE.rejects.csv next to FILE)"},
     {"dry-run", CRM_OPT_FLAG, NULL, "validate and report, write nothing"},

@@ -58,8 +58,13 @@ char *crm_cell_unneutralise(char *v)
 
 void crm_csv_put(FILE *f, const char *v, bool first)
 {
+    crm_csv_put_delim(f, v, first, ',');
+}
+
+void crm_csv_put_delim(FILE *f, const char *v, bool first, char delim)
+{
     if (!first)
-        fputc(',', f);
+        fputc(delim, f);
     if (!v)
         return;
     bool quote_it = crm_cell_needs_quote(v);

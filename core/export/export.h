@@ -31,6 +31,8 @@ char *crm_cell_unneutralise(char *v);
 /* Writes one CSV field (RFC 4180 quoting when needed) after neutralising it;
  * NULL writes an empty field. `first` omits the leading delimiter. */
 void crm_csv_put(FILE *f, const char *v, bool first);
+/* The same with another delimiter (';' for a French spreadsheet). */
+void crm_csv_put_delim(FILE *f, const char *v, bool first, char delim);
 
 typedef enum crm_export_format { CRM_EXPORT_CSV, CRM_EXPORT_JSONL } crm_export_format;
 

@@ -29,6 +29,7 @@ typedef struct run {
     crm_import_format fmt;
     imp_journal journal;
     imp_input in;                 /* the input's identity for the journal */
+    imp_codec codec;              /* the input's encoding */
     char hash[32], lines_hash[32], options[2048];
     size_t batch_size;
     imp_mapper wmap, rmap;        /* the writer's and the reader's */
@@ -51,16 +52,52 @@ static double now_s(void)
 
 /* ---- reject file ------------------------------------------------------------ */
 
+/* The `line` and `reason` cells after a raw row, in the source's delimiter
+ * and encoding, then its line end. */
+static void reject_tail(run *R, FILE *f, const char *line, const char *reason)
+{
+    char text[2048];
+    imp_codec_from_utf8(&R->codec, reason, text, sizeof text);
+    crm_csv_put_delim(f, line, false, R->src.delim);
+    crm_csv_put_delim(f, text, false, R->src.delim);
+    fputs(R->src.eol, f);
+}
+
+/* A CSV reject file as the source was written: its BOM, its header line
+ * byte for byte, then `line` and `reason`. */
+static void raw_reject_header(run *R)
+{
+    if (R->src.bom)
+        fputs("\xEF\xBB\xBF", R->rejects);
+    fwrite(R->src.header_raw, 1, R->src.header_raw_len, R->rejects);
+    reject_tail(R, R->rejects, "line", "reason");
+}
+
+/* The row's bytes as read; a short row gets the delimiters its missing
+ * cells lacked, so `line` and `reason` stay in their columns. */
+static void raw_reject_row(run *R, const imp_row *row, const char *reason)
+{
+    fwrite(row->raw, 1, row->raw_len, R->rejects);
+    for (size_t i = row->raw_cells; i < R->rej_n; i++)
+        fputc(R->src.delim, R->rejects);
+    char line[32];
+    snprintf(line, sizeof line, "%lld", (long long)row->line);
+    reject_tail(R, R->rejects, line, reason);
+}
+
 static int open_rejects(run *R, const imp_row *row)
 {
     R->rejects = fopen(R->r->rejects_path, "w");
     if (!R->rejects)
         return crm_err_set(R->err, CRM_EIO, "cannot write the reject file %s: %s",
                            R->r->rejects_path, strerror(errno));
-    if (row->raw || R->fmt == CRM_IMPORT_VCARD)
+    if (R->fmt != CRM_IMPORT_CSV)
         return CRM_OK;
     R->rej_n = row->n;
-    imp_reject_csv_header(R->rejects, row->names, row->n);
+    if (R->src.header_raw)
+        raw_reject_header(R);
+    else
+        imp_reject_csv_header(R->rejects, row->names, row->n);
     return CRM_OK;
 }
 
@@ -85,11 +122,14 @@ static int write_reject(run *R, const imp_row *row, const char *reason)
 {
     if (!R->rejects && open_rejects(R, row) != CRM_OK)
         return R->err->code;
-    if (row->raw || R->fmt == CRM_IMPORT_VCARD) {
+    if (R->fmt != CRM_IMPORT_CSV) {
         reject_json(R, row, reason);
         return CRM_OK;
     }
-    imp_reject_csv_row(R->rejects, row, R->rej_n, reason);
+    if (row->raw && R->src.header_raw)
+        raw_reject_row(R, row, reason);
+    else
+        imp_reject_csv_row(R->rejects, row, R->rej_n, reason);
     return CRM_OK;
 }
 
@@ -404,7 +444,7 @@ static int identify(run *R, const crm_import_opts *o, crm_import_format fmt, boo
 {
     uint64_t h;
     int rc = CRM_OK;
-    if (regular && (rc = imp_scan_file(R->src.f, o->path, &h, R->err)) == CRM_OK) {
+    if (regular && (rc = imp_scan_file(R->src.f, o->path, &R->codec, &h, R->err)) == CRM_OK) {
         snprintf(R->hash, sizeof R->hash, "fnv1a64:%016llx", (unsigned long long)h);
         R->in.hash = R->hash;
     }
@@ -413,13 +453,16 @@ static int identify(run *R, const crm_import_opts *o, crm_import_format fmt, boo
         if (!f)
             return crm_err_set(R->err, CRM_EIO, "cannot read %s: %s", o->lines_path,
                                strerror(errno));
-        rc = imp_scan_file(f, o->lines_path, &h, R->err);
+        rc = imp_scan_file(f, o->lines_path, &R->codec, &h, R->err);
         fclose(f);
         snprintf(R->lines_hash, sizeof R->lines_hash, "fnv1a64:%016llx", (unsigned long long)h);
         R->in.lines_hash = R->lines_hash;
     }
     size_t len = (size_t)snprintf(R->options, sizeof R->options, "format=%s%s",
                                   format_names[fmt], o->merge_duplicates ? ";merge" : "");
+    if (R->codec.single && len < sizeof R->options)
+        len += (size_t)snprintf(R->options + len, sizeof R->options - len, ";encoding=%s",
+                                R->codec.name);
     for (size_t i = 0; i < o->n_map && len < sizeof R->options; i++)
         len += (size_t)snprintf(R->options + len, sizeof R->options - len, ";map=%s", o->map[i]);
     if (len >= sizeof R->options)
@@ -437,6 +480,10 @@ static int prepare(run *R, const crm_import_opts *o, crm_import_format fmt)
     bool regular = fstat(fileno(R->src.f), &sb) == 0 && S_ISREG(sb.st_mode);
     if (regular)
         R->src.size = (int64_t)sb.st_size;
+    R->src.codec = &R->codec;
+    R->src.path = o->path;
+    R->src.keep_raw = fmt == CRM_IMPORT_CSV;
+    R->src.check_utf8 = !regular && !R->codec.single;
     int rc = imp_journal_reap(R->c.k, R->err);
     if (rc == CRM_OK)
         rc = identify(R, o, fmt, regular);
@@ -481,6 +528,13 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
     if (o->lines_path && R.c.ent != &imp_orders)
         return crm_err_set(err, CRM_EUSAGE, "--lines applies to orders only");
     crm_import_format fmt = R.fmt = imp_pick_format(o);
+    int rc = imp_codec_open(&R.codec, o->encoding ? o->encoding : "utf-8", err);
+    if (rc != CRM_OK)
+        return rc;
+    if (R.codec.single && fmt != CRM_IMPORT_CSV)
+        return crm_err_set(err, CRM_EUSAGE, "--encoding %s applies to CSV files: JSON Lines and "
+                           "vCard files are UTF-8", R.codec.name);
+    R.c.codec = &R.codec;
     /* Checkpoint the WAL every ~64 MiB rather than every 4 MiB: the import
      * rewrites the same index pages batch after batch, and each checkpoint
      * copies them back and syncs. The default comes back at the end. */
@@ -491,7 +545,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
      * with 256 MiB, peak 124 -> 336 MB). Pages are allocated as used, so a
      * small import stays small. */
     crm_store_cache(k->store, 4 * CRM_STORE_CACHE_KIB, NULL);
-    int rc = prepare(&R, o, fmt);
+    rc = prepare(&R, o, fmt);
     if (rc == CRM_OK && o->dry_run && !r->already_id)
         rc = crm_kernel_begin(k, err);
     if (rc == CRM_OK && !r->already_id)
@@ -507,6 +561,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
         r->rejects_path[0] = '\0';
     if (R.src.f)
         fclose(R.src.f);
+    free(R.src.header_raw);
     const char *orphans_path = NULL;
     r->orphan_lines = imp_lines_orphans(&R.c, &orphans_path);
     snprintf(r->lines_rejects_path, sizeof r->lines_rejects_path, "%s",

@@ -48,6 +48,8 @@ typedef struct crm_import_opts {
     size_t batch_size;         /* rows per transaction; 0 = CRM_IMPORT_BATCH_DEFAULT */
     bool progress;             /* draw a progress bar on stderr */
     bool force;                /* read a file the journal already has as imported */
+    const char *encoding;      /* CSV: the file's encoding (NULL = utf-8; windows-1252,
+                                  latin1, iso-8859-15); any other input must be UTF-8 */
 } crm_import_opts;
 
 typedef struct crm_import_report {

@@ -18,7 +18,10 @@ typedef struct imp_row {
     size_t n;            /* cells */
     char **names;        /* column names (CSV: the header, the same array every row) */
     char **cells;        /* values, NUL-terminated, un-neutralised (see export.h) */
-    const char *raw;     /* JSON Lines: the line as read; NULL for CSV */
+    const char *raw;     /* the row as read, in the file's encoding (CSV: its bytes up
+                            to its line end; JSON Lines: the line), or NULL */
+    size_t raw_len;
+    size_t raw_cells;    /* CSV: the cells in raw (a short row is padded after) */
     const char *error;   /* set by the reader: the row is malformed (rejected) */
     const char **fields; /* set by the driver: target field per cell, NULL = ignored */
     bool names_stable;   /* names (array and strings) outlive the read (CSV header) */
@@ -26,21 +29,76 @@ typedef struct imp_row {
     void *prep;          /* the entity's prepare result for this row, or NULL */
 } imp_row;
 
+/* An input encoding (codec.c). UTF-8 has no table (single is false); the
+ * others are single-byte and ASCII-compatible: utf8[b - 0x80] is byte b's
+ * character, len its length (0: the encoding leaves b undefined). */
+typedef struct imp_codec {
+    char name[16];      /* "windows-1252" */
+    bool single;
+    unsigned char len[128];
+    char utf8[128][4];
+} imp_codec;
+
+/* Fills c for `name` (utf-8, utf8, windows-1252, cp1252, latin1,
+ * iso-8859-1, latin9, iso-8859-15; any case). CRM_EUSAGE names the ones
+ * known. */
+int imp_codec_open(imp_codec *c, const char *name, crm_err *err);
+/* Converts NUL-terminated `in` into out (3 * strlen(in) + 1 bytes at most).
+ * Returns 0, or -1 when a byte is undefined (written as '?'; *bad gets the
+ * offset of the first). */
+int imp_codec_to_utf8(const imp_codec *c, const char *in, char *out, size_t *bad);
+/* The reverse, for text written next to the original bytes (a reject's
+ * reason): a character the encoding lacks becomes '?'. Returns the length. */
+size_t imp_codec_from_utf8(const imp_codec *c, const char *in, char *out, size_t size);
+
+/* A streamed UTF-8 check that knows where it stopped: line and column (in
+ * characters, 1-based) of the first byte of the first invalid sequence. */
+typedef struct imp_utf8 {
+    int64_t line, col;
+    int need;                 /* continuation bytes still expected */
+    unsigned char lo, hi;     /* bounds of the next one */
+    unsigned char seq[4];
+    int n_seq;
+    bool bad;
+} imp_utf8;
+void imp_utf8_init(imp_utf8 *u);
+/* False once an invalid sequence was seen (u says where). */
+bool imp_utf8_feed(imp_utf8 *u, const char *data, size_t n);
+bool imp_utf8_end(imp_utf8 *u);
+/* The refusal, once for the whole file: PATH:LINE:COLUMN, the byte, and
+ * the --encoding to use; `before`: nothing was read into the database yet.
+ * Returns CRM_EINVAL. */
+int imp_utf8_refuse(const imp_utf8 *u, const char *path, bool before, crm_err *err);
+
 /* Streamed input: bytes consumed and a running hash of them. */
 typedef struct imp_source {
     FILE *f;
+    const char *path;   /* for messages; NULL: "input" */
     int64_t size;       /* file size, 0 when unknown (pipe) */
     int64_t consumed;
     uint64_t hash;      /* FNV-1a 64 of every byte read */
     char delim;         /* CSV: detected delimiter */
+    const imp_codec *codec; /* cells' encoding: NULL or not single = UTF-8 */
+    bool check_utf8;    /* UTF-8 not checked beforehand (a pipe): the reader
+                           stops at the first invalid byte */
+    bool keep_raw;      /* CSV: rows carry their bytes, header_raw is kept */
+    /* CSV, set by the reader before the first row: the header line as read
+     * (without its line end), whether a BOM preceded it, the line end */
+    char *header_raw;
+    size_t header_raw_len;
+    bool bom;
+    char eol[3];
 } imp_source;
 
 /* Called per row; nonzero stops reading and is returned by the reader. */
 typedef int (*imp_row_fn)(void *ud, imp_row *row);
 
 /* Reads f to its end and rewinds it: *hash gets the FNV-1a 64 of every
- * byte (what a reader's imp_source.hash ends with). CRM_EIO. */
-int imp_scan_file(FILE *f, const char *path, uint64_t *hash, crm_err *err);
+ * byte (what a reader's imp_source.hash ends with). With utf8, refuses a
+ * file that is not UTF-8 (imp_utf8_refuse: CRM_EINVAL); with a single-byte
+ * codec, one that starts with a UTF-8 BOM. CRM_EIO. */
+int imp_scan_file(FILE *f, const char *path, const imp_codec *codec, uint64_t *hash,
+                  crm_err *err);
 
 /* Readers: each calls fn for every data row. The CSV reader detects the
  * delimiter (',' ';' or tab) from the header, skips a UTF-8 BOM and takes
@@ -66,7 +124,9 @@ void imp_csv_close(imp_csv *r);
 
 /* Reject files (import.c). The default path: INPUT's stem + ".rejects." +
  * ext, next to it. A CSV reject file is the input's header plus `line` and
- * `reason`; each row is padded to `width` cells so the columns hold. */
+ * `reason`; each row is padded to `width` cells so the columns hold. These
+ * two write cells; the import's own reject file writes each row's raw bytes
+ * (the source's delimiter, quoting, encoding and line end kept). */
 void imp_rejects_path(const char *input, const char *ext, char *out, size_t size);
 void imp_reject_csv_header(FILE *f, char *const *names, size_t n);
 void imp_reject_csv_row(FILE *f, const imp_row *row, size_t width, const char *reason);
@@ -102,6 +162,7 @@ typedef struct imp_entity {
 struct imp_ctx {
     crm_kernel *k;
     const crm_import_opts *o;
+    const imp_codec *codec;      /* the input's encoding (CSV and lines files) */
     const imp_entity *ent;
     bool have_lines;             /* orders: a lines file is given (imp_load_lines) */
     imp_lines *lines;            /* orders: its state (lines.c), NULL without one */

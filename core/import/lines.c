@@ -115,10 +115,12 @@ static int cursor_pull(cursor *c, crm_err *err)
 }
 
 /* Opens the lines file on its first line. */
-static int cursor_open(cursor *c, const char *path, bool check, crm_err *err)
+static int cursor_open(cursor *c, const char *path, const imp_codec *codec, bool check,
+                       crm_err *err)
 {
     memset(c, 0, sizeof *c);
     c->check = check;
+    c->src.codec = codec;
     if (!(c->src.f = fopen(path, "rb")))
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", path, strerror(errno));
     int rc = imp_csv_open(&c->rd, &c->src, err);
@@ -209,9 +211,10 @@ static const char *order_key_of(order_key *k, const imp_row *row)
 }
 
 /* Reads the orders file, calling fn per row. */
-static int read_orders(const crm_import_opts *o, imp_row_fn fn, void *ud, crm_err *err)
+static int read_orders(const imp_ctx *c, imp_row_fn fn, void *ud, crm_err *err)
 {
-    imp_source src = {.f = fopen(o->path, "rb")};
+    const crm_import_opts *o = c->o;
+    imp_source src = {.f = fopen(o->path, "rb"), .codec = c->codec};
     if (!src.f)
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", o->path, strerror(errno));
     int rc = imp_reader_for(imp_pick_format(o))(&src, fn, ud, err);
@@ -303,9 +306,9 @@ static int prescan(imp_ctx *c, imp_lines *L, const char *path, bool *sorted, crm
 {
     crm_err e = {0};
     scan s = {.L = L, .ok = {.c = c, .col = NONE}, .err = &e};
-    int rc = cursor_open(&L->cur, path, true, &e);
+    int rc = cursor_open(&L->cur, path, c->codec, true, &e);
     if (rc == CRM_OK)
-        rc = read_orders(c->o, scan_order, &s, &e);
+        rc = read_orders(c, scan_order, &s, &e);
     if (rc == CRM_OK) /* the lines past the last order */
         rc = skip_lines(L, NULL, true, false, &e);
     *sorted = rc == CRM_OK;
@@ -605,7 +608,7 @@ static int scratch_transaction(imp_ctx *c, int (*fn)(imp_ctx *, void *, crm_err 
 
 static int load_lines(imp_ctx *c, void *path, crm_err *err)
 {
-    imp_source src = {.f = fopen(path, "rb")};
+    imp_source src = {.f = fopen(path, "rb"), .codec = c->codec};
     if (!src.f)
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", (const char *)path,
                            strerror(errno));
@@ -657,7 +660,7 @@ static int load_keys(imp_ctx *c, void *ud, crm_err *err)
 {
     keys_load K = {.c = c, .ok = {.c = c, .col = NONE}, .err = err};
     (void)ud;
-    return read_orders(c->o, key_row, &K, err);
+    return read_orders(c, key_row, &K, err);
 }
 
 /* Writes the orphans at the sorted line numbers st returns, reading the
@@ -666,7 +669,7 @@ static int put_orphans(imp_ctx *ctx, sqlite3_stmt *st, const char *path, crm_err
 {
     imp_lines *L = ctx->lines;
     cursor c;
-    int rc = cursor_open(&c, path, false, err);
+    int rc = cursor_open(&c, path, ctx->codec, false, err);
     int step;
     while (rc == CRM_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t line = sqlite3_column_int64(st, 0);
@@ -724,7 +727,7 @@ int imp_load_lines(imp_ctx *c, const char *path, size_t batch_size, crm_err *err
     int rc = prescan(c, L, path, &sorted, err);
     if (rc == CRM_OK && sorted) {
         L->merge = true;
-        rc = cursor_open(&L->cur, path, true, err);
+        rc = cursor_open(&L->cur, path, c->codec, true, err);
     } else if (rc == CRM_OK) {
         rc = stage(c, path, err);
         if (rc == CRM_OK)

@@ -41,8 +41,8 @@ assert_eq 2 "$(json_get "$OUT" rejected)" "rejected"
 assert_eq "favourite colour" "$(json_get "$OUT" unknown_columns)" "unknown columns"
 assert_eq "$dir/c.rejects.csv" "$(json_get "$OUT" rejects)" "reject path"
 rejects=$(cat "$dir/c.rejects.csv")
-assert_contains "$rejects" "line,reason"
-assert_contains "$rejects" "C3,Bad,Mail,bad@@example.com,,,green,4,email: 'bad@@example.com'"
+assert_contains "$rejects" "favourite colour;line;reason"
+assert_contains "$rejects" "C3;Bad;Mail;bad@@example.com;;;green;4;email: 'bad@@example.com'"
 assert_contains "$rejects" "phone: '+33612345678' already belongs to contact 1"
 first=$(json_get "$OUT" id)
 
@@ -52,7 +52,7 @@ assert_exit 0 crm import contacts "$dir/c.csv"
 assert_contains "$OUT" "$dir/c.csv already imported as #$first on "
 assert_contains "$OUT" "; --force to read it again"
 assert_eq "$journal_rows" "$(sql 'SELECT count(*) FROM import_journal')" "no journal row"
-assert_contains "$(cat "$dir/c.rejects.csv")" "C3,Bad,Mail" "the first run's reject file stays"
+assert_contains "$(cat "$dir/c.rejects.csv")" "C3;Bad;Mail" "the first run's reject file stays"
 assert_exit 0 crm import contacts "$dir/c.csv" --json
 assert_eq "$first" "$(json_get "$OUT" already_imported)" "--json names the import"
 # a changed byte is another file

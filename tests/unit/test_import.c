@@ -551,6 +551,53 @@ static void test_journal_failed_batch(void **state)
     free(path);
 }
 
+/* The UTF-8 check against the Unicode table of well-formed sequences,
+ * byte by byte across feeds, with the position of the first bad one. */
+static void test_utf8_check(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        bool ok;
+        int64_t line, col;
+    } cases[] = {
+        {"plain ascii\n", true, 0, 0},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", true, 0, 0},
+        {"ab\ncaf\xe9 x", false, 2, 4},       /* windows-1252 é */
+        {"\xc0\xaf", false, 1, 1},            /* overlong '/' */
+        {"x\xe0\x80\xaf", false, 1, 2},      /* overlong, 3 bytes */
+        {"\xed\xa0\x80", false, 1, 1},       /* a surrogate */
+        {"\xf4\x90\x80\x80", false, 1, 1},  /* past U+10FFFF */
+        {"\xe2\x82", false, 1, 1},            /* cut at the end */
+        {"\xef\xbb\xbfok", true, 0, 0},      /* a BOM is UTF-8 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        imp_utf8 u;
+        imp_utf8_init(&u);
+        const char *b = cases[i].bytes;
+        bool ok = true;
+        for (size_t j = 0; b[j]; j++) /* one byte per feed: sequences cross feeds */
+            ok = imp_utf8_feed(&u, b + j, 1) && ok;
+        ok = imp_utf8_end(&u) && ok;
+        if (ok != cases[i].ok)
+            fail_msg("case %zu: %s", i, ok ? "accepted" : "refused");
+        if (!ok && (u.line != cases[i].line || u.col != cases[i].col))
+            fail_msg("case %zu: at %lld:%lld", i, (long long)u.line, (long long)u.col);
+    }
+    imp_codec c;
+    crm_err err = {0};
+    assert_int_equal(imp_codec_open(&c, "CP1252", &err), CRM_OK);
+    char out[64];
+    size_t bad = 0;
+    assert_int_equal(imp_codec_to_utf8(&c, "\x80 \x9c\xe9", out, &bad), 0);
+    assert_string_equal(out, "\xe2\x82\xac \xc5\x93\xc3\xa9");
+    assert_int_equal(imp_codec_to_utf8(&c, "a\x81", out, &bad), -1);
+    assert_int_equal(bad, 1);
+    imp_codec_from_utf8(&c, "\xe2\x82\xac \xc5\x93\xc3\xa9 \xe2\x98\x83", out, sizeof out);
+    assert_string_equal(out, "\x80 \x9c\xe9 ?");
+    assert_int_equal(imp_codec_open(&c, "ebcdic", &err), CRM_EUSAGE);
+}
+
 /* A run's process as the journal judges it: alive (this one), gone when
  * its pid is free, a zombie, reused (another start time) or from another
  * boot; unknown (so alive) on another host. */
@@ -1242,6 +1289,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_failed_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_first_action_wins, setup, teardown),
         cmocka_unit_test(test_proc_gone),
+        cmocka_unit_test(test_utf8_check),
         cmocka_unit_test_setup_teardown(test_journal_interrupted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_records_to_ranges, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_orders, setup, teardown),
