@@ -39,6 +39,10 @@ typedef enum crm_export_format { CRM_EXPORT_CSV, CRM_EXPORT_JSONL } crm_export_f
 typedef struct crm_export_opts {
     const char *entity;      /* "contacts" | "companies" | "orders" | "interactions" */
     crm_export_format format;
+    /* CSV for a French Excel: ';' between cells, a UTF-8 BOM (else Excel
+     * reads the bytes as windows-1252), CRLF, amounts with a decimal comma.
+     * `crm import` reads it back as it is. */
+    bool excel;
     /* filters (NULL = all) */
     const char *city, *country, *tag, *source, *postal_code;  /* contacts */
     const char *status;                                        /* orders */
