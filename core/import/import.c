@@ -54,35 +54,35 @@ static double now_s(void)
 
 /* The `line` and `reason` cells after a raw row, in the source's delimiter
  * and encoding, then its line end. */
-static void reject_tail(run *R, FILE *f, const char *line, const char *reason)
+static void reject_tail(FILE *f, const imp_source *src, const char *line, const char *reason)
 {
     char text[2048];
-    imp_codec_from_utf8(&R->codec, reason, text, sizeof text);
-    crm_csv_put_delim(f, line, false, R->src.delim);
-    crm_csv_put_delim(f, text, false, R->src.delim);
-    fputs(R->src.eol, f);
+    if (src->codec)
+        imp_codec_from_utf8(src->codec, reason, text, sizeof text);
+    else
+        snprintf(text, sizeof text, "%s", reason);
+    crm_csv_put_delim(f, line, false, src->delim);
+    crm_csv_put_delim(f, text, false, src->delim);
+    fputs(src->eol, f);
 }
 
-/* A CSV reject file as the source was written: its BOM, its header line
- * byte for byte, then `line` and `reason`. */
-static void raw_reject_header(run *R)
+void imp_reject_raw_header(FILE *f, const imp_source *src)
 {
-    if (R->src.bom)
-        fputs("\xEF\xBB\xBF", R->rejects);
-    fwrite(R->src.header_raw, 1, R->src.header_raw_len, R->rejects);
-    reject_tail(R, R->rejects, "line", "reason");
+    if (src->bom)
+        fputs("\xEF\xBB\xBF", f);
+    fwrite(src->header_raw, 1, src->header_raw_len, f);
+    reject_tail(f, src, "line", "reason");
 }
 
-/* The row's bytes as read; a short row gets the delimiters its missing
- * cells lacked, so `line` and `reason` stay in their columns. */
-static void raw_reject_row(run *R, const imp_row *row, const char *reason)
+void imp_reject_raw_row(FILE *f, const imp_source *src, const imp_row *row, size_t width,
+                        const char *reason)
 {
-    fwrite(row->raw, 1, row->raw_len, R->rejects);
-    for (size_t i = row->raw_cells; i < R->rej_n; i++)
-        fputc(R->src.delim, R->rejects);
+    fwrite(row->raw, 1, row->raw_len, f);
+    for (size_t i = row->raw_cells; i < width; i++)
+        fputc(src->delim, f);
     char line[32];
     snprintf(line, sizeof line, "%lld", (long long)row->line);
-    reject_tail(R, R->rejects, line, reason);
+    reject_tail(f, src, line, reason);
 }
 
 static int open_rejects(run *R, const imp_row *row)
@@ -95,7 +95,7 @@ static int open_rejects(run *R, const imp_row *row)
         return CRM_OK;
     R->rej_n = row->n;
     if (R->src.header_raw)
-        raw_reject_header(R);
+        imp_reject_raw_header(R->rejects, &R->src);
     else
         imp_reject_csv_header(R->rejects, row->names, row->n);
     return CRM_OK;
@@ -127,7 +127,7 @@ static int write_reject(run *R, const imp_row *row, const char *reason)
         return CRM_OK;
     }
     if (row->raw && R->src.header_raw)
-        raw_reject_row(R, row, reason);
+        imp_reject_raw_row(R->rejects, &R->src, row, R->rej_n, reason);
     else
         imp_reject_csv_row(R->rejects, row, R->rej_n, reason);
     return CRM_OK;

@@ -130,6 +130,13 @@ void imp_csv_close(imp_csv *r);
 void imp_rejects_path(const char *input, const char *ext, char *out, size_t size);
 void imp_reject_csv_header(FILE *f, char *const *names, size_t n);
 void imp_reject_csv_row(FILE *f, const imp_row *row, size_t width, const char *reason);
+/* The raw writers: src's BOM and header line byte for byte, then each row's
+ * bytes (a short row gets the delimiters it lacked up to `width` cells),
+ * then `line` and `reason` in src's delimiter and encoding, and src's line
+ * end. Use them when src->header_raw and row->raw are set. */
+void imp_reject_raw_header(FILE *f, const imp_source *src);
+void imp_reject_raw_row(FILE *f, const imp_source *src, const imp_row *row, size_t width,
+                        const char *reason);
 
 /* Grows array *p of elem-sized items to hold `need` (capacity doubles). */
 int imp_grow(void **p, size_t *cap, size_t need, size_t elem);

@@ -121,6 +121,7 @@ static int cursor_open(cursor *c, const char *path, const imp_codec *codec, bool
     memset(c, 0, sizeof *c);
     c->check = check;
     c->src.codec = codec;
+    c->src.keep_raw = true; /* orphans go to their reject file as they were */
     if (!(c->src.f = fopen(path, "rb")))
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", path, strerror(errno));
     int rc = imp_csv_open(&c->rd, &c->src, err);
@@ -132,6 +133,7 @@ static void cursor_close(cursor *c)
     imp_csv_close(c->rd);
     if (c->src.f)
         fclose(c->src.f);
+    free(c->src.header_raw);
     free(c->prev);
     memset(c, 0, sizeof *c);
 }
@@ -145,14 +147,18 @@ typedef struct orphans {
 } orphans;
 
 /* Writes one orphan line: its cells, then line and reason. */
-static int orphan_put(orphans *w, const imp_row *row, crm_err *err)
+static int orphan_put(orphans *w, const imp_source *src, const imp_row *row, crm_err *err)
 {
+    bool raw = src->header_raw && row->raw;
     if (!w->f) {
         if (!(w->f = fopen(w->path, "w")))
             return crm_err_set(err, CRM_EIO, "cannot write the reject file %s: %s", w->path,
                                strerror(errno));
         w->n_header = row->n;
-        imp_reject_csv_header(w->f, row->names, row->n);
+        if (raw)
+            imp_reject_raw_header(w->f, src);
+        else
+            imp_reject_csv_header(w->f, row->names, row->n);
     }
     char reason[512];
     const char *key = imp_get(row, line_names[0]);
@@ -161,7 +167,10 @@ static int orphan_put(orphans *w, const imp_row *row, crm_err *err)
                  "order_external_id: '%s' matches no order in the orders file", key);
     else
         snprintf(reason, sizeof reason, "order_external_id: is required (the line has no order)");
-    imp_reject_csv_row(w->f, row, w->n_header, reason);
+    if (raw)
+        imp_reject_raw_row(w->f, src, row, w->n_header, reason);
+    else
+        imp_reject_csv_row(w->f, row, w->n_header, reason);
     w->count++;
     return ferror(w->f) ? crm_err_set(err, CRM_EIO, "cannot write the reject file %s: %s",
                                       w->path, strerror(errno))
@@ -276,7 +285,7 @@ static int skip_lines(imp_lines *L, const char *key, bool report, bool take, crm
     cursor *c = &L->cur;
     int rc = CRM_OK;
     while (rc == CRM_OK && c->key && (!key || strcmp(c->key, key) < 0)) {
-        rc = report ? orphan_put(&L->rej, &c->row, err) : CRM_OK;
+        rc = report ? orphan_put(&L->rej, &c->src, &c->row, err) : CRM_OK;
         if (rc == CRM_OK)
             rc = cursor_pull(c, err);
     }
@@ -676,7 +685,7 @@ static int put_orphans(imp_ctx *ctx, sqlite3_stmt *st, const char *path, crm_err
         while (rc == CRM_OK && c.key && c.row.line < line)
             rc = cursor_pull(&c, err);
         if (rc == CRM_OK && c.key && c.row.line == line)
-            rc = orphan_put(&L->rej, &c.row, err);
+            rc = orphan_put(&L->rej, &c.src, &c.row, err);
     }
     if (rc == CRM_OK && step != SQLITE_DONE)
         rc = crm_store_error(ctx->k->store, "orphan lines", err);

@@ -387,6 +387,7 @@ typedef struct qrow {
     int64_t line;
     size_t n, cell0;   /* cells: offs[cell0 .. cell0+n) into the queue arena */
     size_t error;      /* arena offset of the reader's reason, or SIZE_MAX */
+    size_t raw, raw_len, raw_cells; /* the row's bytes (src->keep_raw), or SIZE_MAX */
 } qrow;
 
 struct imp_csv {
@@ -403,14 +404,21 @@ struct imp_csv {
     char *cells[MAX_CELLS];   /* the row handed out last */
 };
 
+/* n bytes and a NUL. */
+static size_t q_bytes(imp_csv *r, const char *s, size_t n)
+{
+    size_t at = r->used;
+    if (imp_grow((void **)&r->arena, &r->cap_arena, at + n + 1, 1) != CRM_OK)
+        return SIZE_MAX;
+    memcpy(r->arena + at, s, n);
+    r->arena[at + n] = '\0';
+    r->used += n + 1;
+    return at;
+}
+
 static size_t q_str(imp_csv *r, const char *s)
 {
-    size_t len = strlen(s) + 1, at = r->used;
-    if (imp_grow((void **)&r->arena, &r->cap_arena, at + len, 1) != CRM_OK)
-        return SIZE_MAX;
-    memcpy(r->arena + at, s, len);
-    r->used += len;
-    return at;
+    return q_bytes(r, s, strlen(s));
 }
 
 /* imp_row_fn of the pull reader: copies the row into the queue. */
@@ -421,7 +429,10 @@ static int q_push(void *ud, imp_row *row)
         imp_grow((void **)&r->offs, &r->cap_offs, r->n_offs + row->n, sizeof *r->offs) != CRM_OK)
         return CRM_ENOMEM;
     qrow *q = &r->rows[r->n_rows];
-    *q = (qrow){.line = row->line, .n = row->n, .cell0 = r->n_offs, .error = SIZE_MAX};
+    *q = (qrow){.line = row->line, .n = row->n, .cell0 = r->n_offs, .error = SIZE_MAX,
+                .raw = SIZE_MAX, .raw_len = row->raw_len, .raw_cells = row->raw_cells};
+    if (row->raw && (q->raw = q_bytes(r, row->raw, row->raw_len)) == SIZE_MAX)
+        return CRM_ENOMEM;
     for (size_t i = 0; i < row->n; i++)
         if ((r->offs[r->n_offs + i] = q_str(r, row->cells[i])) == SIZE_MAX)
             return CRM_ENOMEM;
@@ -504,7 +515,9 @@ int imp_csv_next(imp_csv *r, imp_row *row, crm_err *err)
         r->cells[i] = r->arena + r->offs[q->cell0 + i];
     *row = (imp_row){.line = q->line, .n = q->n, .names = r->st.header, .cells = r->cells,
                      .error = q->error == SIZE_MAX ? NULL : r->arena + q->error,
-                     .names_stable = true};
+                     .names_stable = true,
+                     .raw = q->raw == SIZE_MAX ? NULL : r->arena + q->raw,
+                     .raw_len = q->raw_len, .raw_cells = q->raw_cells};
     return 1;
 }
 

@@ -73,10 +73,12 @@ assert_contains "$rejects" "B03,C1,2025-02-01,,4,total: is required (no lines fo
 assert_eq "B01,500,placed,S1,2,150 | B01,500,placed,S;2,1,200 | B02,700,placed,-,-,- | B05,400,placed,S5,1,400 | B07,300,placed,S7,3,100" \
     "$(dump m)" "merged orders and lines"
 orphans=$(cat "$dir/l.rejects.csv")
-assert_contains "$orphans" "order_external_id,sku,quantity,unit_price,line,reason"
-assert_contains "$orphans" "A00,ORPHAN-A,1,1,2,order_external_id: 'A00' matches no order in the orders file"
-assert_contains "$orphans" "B045,ORPHAN-M,1,1,6,"
-assert_contains "$orphans" "Z99,ORPHAN-Z,1,1,11,"
+# the lines as the file has them: BOM, ';', CRLF
+assert_eq "$(printf '\xEF\xBB\xBForder_external_id;sku;quantity;unit_price;line;reason\r')" \
+    "$(head -1 "$dir/l.rejects.csv")" "orphans' header, byte for byte"
+assert_contains "$orphans" "$(printf "A00;ORPHAN-A;1;1;2;order_external_id: 'A00' matches no order in the orders file\r")"
+assert_contains "$orphans" "B045;ORPHAN-M;1;1;6;"
+assert_contains "$orphans" "Z99;ORPHAN-Z;1;1;11;"
 assert_not_contains "$orphans" "X1" "orphans (B04's line belongs to a refused order)"
 assert_eq 4 "$(line_count "$orphans")" "orphan file lines"
 
@@ -89,8 +91,8 @@ assert_eq 3 "$(json_get "$OUT" orphan_lines)" "staged: orphan lines counted"
 assert_eq "$(dump m)" "$(dump s)" "staged orders and lines"
 assert_contains "$(cat "$dir/o.rejects.csv")" "lines file line 9: quantity: 'zero'"
 orphans=$(cat "$dir/u.rejects.csv")
-assert_contains "$orphans" "Z99,ORPHAN-Z,1,1,2,order_external_id: 'Z99' matches no order"
-assert_contains "$orphans" "B045,ORPHAN-M,1,1,7,"
+assert_contains "$orphans" "Z99;ORPHAN-Z;1;1;2;order_external_id: 'Z99' matches no order"
+assert_contains "$orphans" "B045;ORPHAN-M;1;1;7;"
 assert_eq 4 "$(line_count "$orphans")" "staged orphan file lines"
 
 # ---- a dry run reports the same, writes nothing ---------------------------------------
