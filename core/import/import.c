@@ -299,7 +299,7 @@ static int flush_batch(run *R, imp_batch *b)
         if (rc == CRM_OK)
             rc = apply_batch(R, b);
     }
-    if (rc == CRM_OK) /* the hash is the reader's until it ends: stored by finish() */
+    if (rc == CRM_OK) /* counts only: the status and the hash are finish()'s */
         rc = imp_journal_update(&R->journal, R->r, NULL, NULL, R->err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, R->err);

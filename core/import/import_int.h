@@ -239,7 +239,8 @@ bool imp_proc_gone(const imp_proc *p);
 
 /* Marks every 'running' import whose process is gone as 'interrupted'
  * (its counts are those of its last committed batch). Writes only when
- * there is one, so a live import is never waited for. */
+ * there is one, so a live import is never waited for; when another writer
+ * keeps the database busy it leaves them for the next command (CRM_OK). */
 int imp_journal_reap(crm_kernel *k, crm_err *err);
 
 /* The newest journal row for this entity and input with `status` ("done",

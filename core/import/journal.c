@@ -175,15 +175,20 @@ int imp_journal_reap(crm_kernel *k, crm_err *err)
     sqlite3_reset(st);
     if (n == 0)
         return CRM_OK;
-    rc = crm_kernel_begin(k, err);
+    crm_err e = {0};
+    rc = crm_kernel_begin(k, &e);
     for (size_t i = 0; rc == CRM_OK && i < n; i++)
         rc = crm_exec_id(k, "UPDATE import_journal SET status='interrupted' "
-                            "WHERE id=? AND status='running'", gone[i], err);
-    if (rc != CRM_OK) {
+                            "WHERE id=? AND status='running'", gone[i], &e);
+    if (rc == CRM_OK)
+        rc = crm_kernel_commit(k, &e);
+    else if (crm_store_depth(k->store) > 0)
         crm_kernel_rollback(k);
-        return rc;
-    }
-    return crm_kernel_commit(k, err);
+    if (rc == CRM_EBUSY) /* another writer holds the database: the next command marks them */
+        return CRM_OK;
+    if (rc != CRM_OK && err)
+        *err = e;
+    return rc;
 }
 
 int imp_journal_find(crm_kernel *k, const imp_entity *ent, const imp_input *in,
