@@ -163,6 +163,39 @@ static const crm_migration kernel_migrations[] = {
      " order_id INTEGER REFERENCES orders(id) ON DELETE SET NULL,"
      " changed_at INTEGER NOT NULL);"
      "CREATE INDEX contact_history_contact ON contact_history(contact_id, changed_at);"},
+
+    {10, "import journal: interrupted runs, the process and the file's identity",
+     /* A run records the process writing it (pid, its start time in clock
+      * ticks since boot from /proc/PID/stat, the boot id and the host), so
+      * the next command that opens the journal can tell a killed run from
+      * a live one and mark it 'interrupted'. hash, lines_hash and options
+      * (what shapes the outcome: --map, --format, --encoding...) identify
+      * an input: an identical one short-circuits, and a re-run of an
+      * interrupted one names it in `completes`. SQLite changes a CHECK only
+      * by rebuilding the table; dropping import_journal would cascade into
+      * import_ranges, so its rows wait in a copy. */
+     "CREATE TABLE import_ranges_keep AS SELECT * FROM import_ranges;"
+     "CREATE TABLE import_journal_new("
+     " id INTEGER PRIMARY KEY, entity TEXT NOT NULL, file TEXT NOT NULL, hash TEXT,"
+     " n_read INTEGER NOT NULL DEFAULT 0, n_stored INTEGER NOT NULL DEFAULT 0,"
+     " n_updated INTEGER NOT NULL DEFAULT 0, n_unchanged INTEGER NOT NULL DEFAULT 0,"
+     " n_merged INTEGER NOT NULL DEFAULT 0, n_rejected INTEGER NOT NULL DEFAULT 0,"
+     " status TEXT NOT NULL CHECK(status='running' OR status='done'"
+     "  OR status='failed' OR status='undone' OR status='interrupted'),"
+     " first_event_id INTEGER NOT NULL DEFAULT 0, last_event_id INTEGER NOT NULL DEFAULT 0,"
+     " started_at INTEGER NOT NULL, finished_at INTEGER,"
+     " lines_hash TEXT, options TEXT, completes INTEGER,"
+     " pid INTEGER, proc_start INTEGER, boot_id TEXT, host TEXT);"
+     "INSERT INTO import_journal_new(id, entity, file, hash, n_read, n_stored, n_updated,"
+     " n_unchanged, n_merged, n_rejected, status, first_event_id, last_event_id, started_at,"
+     " finished_at) SELECT id, entity, file, hash, n_read, n_stored, n_updated, n_unchanged,"
+     " n_merged, n_rejected, status, first_event_id, last_event_id, started_at, finished_at"
+     " FROM import_journal;"
+     "DROP TABLE import_journal;"
+     "ALTER TABLE import_journal_new RENAME TO import_journal;"
+     "INSERT INTO import_ranges SELECT * FROM import_ranges_keep;"
+     "DROP TABLE import_ranges_keep;"
+     "CREATE INDEX import_journal_input ON import_journal(entity, hash);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

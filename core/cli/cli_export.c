@@ -50,6 +50,7 @@ static int cmd_export(crm_cli *cli, const crm_args *a, crm_err *err)
         .status = crm_args_get(a, "status"),
         .since = crm_args_get(a, "since"),
         .until = crm_args_get(a, "until"),
+        .excel = crm_args_flag(a, "excel"),
     };
     if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "jsonl") != 0)
         return crm_err_set(err, CRM_EUSAGE, "--format '%s': expected csv or jsonl", fmt);
@@ -87,6 +88,9 @@ static int cmd_export_contact(crm_cli *cli, const crm_args *a, crm_err *err)
 
 #define COMMON_OPTS                                                                     \
     {"format", CRM_OPT_VALUE, "FMT", "csv (default) or jsonl"},                          \
+    {"excel", CRM_OPT_FLAG, NULL,                                                        \
+     "CSV for a French Excel: ';', UTF-8 BOM, CRLF, amounts with a decimal comma "       \
+     "(crm import reads it back)"},                                                       \
     {"output", CRM_OPT_VALUE, "FILE", "write to FILE (also -o FILE); default stdout"}
 
 static const crm_opt contact_opts[] = {

@@ -58,12 +58,21 @@ char *crm_cell_unneutralise(char *v)
 
 void crm_csv_put(FILE *f, const char *v, bool first)
 {
+    crm_csv_put_delim(f, v, first, ',');
+}
+
+void crm_csv_put_delim(FILE *f, const char *v, bool first, char delim)
+{
     if (!first)
-        fputc(',', f);
+        fputc(delim, f);
     if (!v)
         return;
     bool quote_it = crm_cell_needs_quote(v);
-    bool wrap = strpbrk(v, ",;\"\r\n\t") != NULL || v[0] == ' ' ||
+    /* With ';' a decimal comma stays bare: a quoted amount is text to some
+     * spreadsheets. With ',' a ';' is quoted too, as it always was. */
+    const char *special = delim == ',' ? ",;\"\r\n\t" : delim == ';' ? ";\"\r\n\t" : NULL;
+    char others[8] = {delim, '"', '\r', '\n', '\t', ',', ';', '\0'};
+    bool wrap = strpbrk(v, special ? special : others) != NULL || v[0] == ' ' ||
                 (*v && v[strlen(v) - 1] == ' ');
     if (wrap)
         fputc('"', f);

@@ -23,7 +23,18 @@ typedef struct writer {
     crm_export_format format;
     bool header_done;
     int64_t count;
+    char delim;          /* CSV: ',' or, for Excel, ';' */
+    const char *eol;
+    bool excel;
 } writer;
+
+/* One CSV line of cells (the header when names, else the values). */
+static void csv_line(writer *w, const char *const *cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        crm_csv_put_delim(w->f, cells[i], i == 0, w->delim);
+    fputs(w->eol, w->f);
+}
 
 static void put(out_row *r, const char *name, const char *value)
 {
@@ -38,9 +49,7 @@ static void put(out_row *r, const char *name, const char *value)
 static void header_only(writer *w, out_row *r)
 {
     if (w->format == CRM_EXPORT_CSV && !w->header_done) {
-        for (size_t i = 0; i < r->n; i++)
-            crm_csv_put(w->f, r->name[i], i == 0);
-        fputc('\n', w->f);
+        csv_line(w, r->name, r->n);
         w->header_done = true;
     }
 }
@@ -59,16 +68,12 @@ static void emit(writer *w, out_row *r)
         json_decref(o);
     } else {
         if (!w->header_done) {
-            for (size_t i = 0; i < r->n; i++)
-                crm_csv_put(w->f, r->name[i], i == 0);
-            fputc('\n', w->f);
+            csv_line(w, r->name, r->n);
             w->header_done = true;
         }
-        for (size_t i = 0; i < r->n; i++) {
-            crm_csv_put(w->f, r->value[i], i == 0);
+        csv_line(w, r->value, r->n);
+        for (size_t i = 0; i < r->n; i++)
             json_decref(r->json_override[i]);
-        }
-        fputc('\n', w->f);
     }
     w->count++;
 }
@@ -248,10 +253,17 @@ static int sql_row(sqlite3_stmt *st, void *ud)
         const char *v = (const char *)sqlite3_column_text(st, i);
         if (v && ctx->x->cols[i].kind == COL_TIME) {
             crm_format_datetime(sqlite3_column_int64(st, i), buf[i], sizeof buf[i]);
+            if (ctx->w->excel) { /* "2025-01-02 10:00:00", a date to Excel; still UTC */
+                buf[i][10] = ' ';
+                buf[i][strcspn(buf[i], "Z")] = '\0';
+            }
             v = buf[i];
         } else if (v && ctx->x->cols[i].kind == COL_MONEY) {
             int d = crm_currency_decimals(currency);
             crm_format_money(sqlite3_column_int64(st, i), d < 0 ? 2 : d, buf[i], sizeof buf[i]);
+            char *dot = ctx->w->excel ? strchr(buf[i], '.') : NULL;
+            if (dot) /* French Excel reads "12.50" as text, "12,50" as a number */
+                *dot = ',';
             v = buf[i];
         }
         put(&r, ctx->x->cols[i].name, v);
@@ -306,7 +318,12 @@ static int export_sql(crm_kernel *k, const sql_export *x, const crm_export_opts 
 int crm_export_run(crm_kernel *k, const crm_export_opts *o, FILE *out, int64_t *count,
                    crm_err *err)
 {
-    writer w = {.f = out, .format = o->format};
+    writer w = {.f = out, .format = o->format, .delim = o->excel ? ';' : ',',
+                .eol = o->excel ? "\r\n" : "\n", .excel = o->excel};
+    if (o->excel && o->format != CRM_EXPORT_CSV)
+        return crm_err_set(err, CRM_EUSAGE, "--excel writes CSV: drop --format jsonl");
+    if (o->excel)
+        fputs("\xEF\xBB\xBF", out); /* Excel takes the file for UTF-8 only with it */
     int rc = CRM_ENOTFOUND;
     const char *e = o->entity ? o->entity : "";
     if (strcmp(e, "contacts") == 0 || strcmp(e, "contact") == 0)

@@ -31,12 +31,18 @@ char *crm_cell_unneutralise(char *v);
 /* Writes one CSV field (RFC 4180 quoting when needed) after neutralising it;
  * NULL writes an empty field. `first` omits the leading delimiter. */
 void crm_csv_put(FILE *f, const char *v, bool first);
+/* The same with another delimiter (';' for a French spreadsheet). */
+void crm_csv_put_delim(FILE *f, const char *v, bool first, char delim);
 
 typedef enum crm_export_format { CRM_EXPORT_CSV, CRM_EXPORT_JSONL } crm_export_format;
 
 typedef struct crm_export_opts {
     const char *entity;      /* "contacts" | "companies" | "orders" | "interactions" */
     crm_export_format format;
+    /* CSV for a French Excel: ';' between cells, a UTF-8 BOM (else Excel
+     * reads the bytes as windows-1252), CRLF, amounts with a decimal comma.
+     * `crm import` reads it back as it is. */
+    bool excel;
     /* filters (NULL = all) */
     const char *city, *country, *tag, *source, *postal_code;  /* contacts */
     const char *status;                                        /* orders */

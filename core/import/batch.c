@@ -19,14 +19,21 @@ int imp_grow(void **p, size_t *cap, size_t need, size_t elem)
     return CRM_OK;
 }
 
+/* n bytes and a NUL after them. */
+static size_t put_bytes(imp_batch *b, const char *p, size_t n)
+{
+    size_t at = b->used;
+    if (imp_grow((void **)&b->arena, &b->cap_arena, b->used + n + 1, 1) != CRM_OK)
+        return IMP_NONE;
+    memcpy(b->arena + at, p, n);
+    b->arena[at + n] = '\0';
+    b->used += n + 1;
+    return at;
+}
+
 static size_t put_str(imp_batch *b, const char *str)
 {
-    size_t len = strlen(str) + 1, at = b->used;
-    if (imp_grow((void **)&b->arena, &b->cap_arena, b->used + len, 1) != CRM_OK)
-        return IMP_NONE;
-    memcpy(b->arena + at, str, len);
-    b->used += len;
-    return at;
+    return put_bytes(b, str, strlen(str));
 }
 
 /* The batch's copy of a reader's stable names: the CSV header, once. */
@@ -56,7 +63,7 @@ static int keep_strings(imp_batch *b, imp_brow *br, const imp_row *row, const ch
     for (size_t i = 0; !br->names && i < row->n; i++)
         if ((b->offs[b->n_offs + row->n + i] = put_str(b, row->names[i])) == IMP_NONE)
             return CRM_ENOMEM;
-    if ((row->raw && (br->raw = put_str(b, row->raw)) == IMP_NONE) ||
+    if ((row->raw && (br->raw = put_bytes(b, row->raw, row->raw_len)) == IMP_NONE) ||
         (error && (br->error = put_str(b, error)) == IMP_NONE))
         return CRM_ENOMEM;
     b->n_offs += per;
@@ -72,6 +79,7 @@ int imp_batch_keep(imp_batch *b, const imp_row *row, void *prep, int code, const
     }
     imp_brow *br = &b->rows[b->n];
     *br = (imp_brow){.line = row->line, .n = row->n, .cells = b->n_offs, .raw = IMP_NONE,
+                     .raw_len = row->raw_len, .raw_cells = row->raw_cells,
                      .error = IMP_NONE, .error_code = code, .names = stable_names(b, row),
                      .prep = prep};
     b->n++; /* counted even on failure, so that clear releases prep */
@@ -89,6 +97,7 @@ void imp_batch_row(const imp_batch *b, size_t i, char **names, char **cells, imp
     *row = (imp_row){.line = br->line, .n = br->n, .names = br->names ? br->names : names,
                      .cells = cells, .names_stable = br->names != NULL,
                      .raw = br->raw == IMP_NONE ? NULL : b->arena + br->raw,
+                     .raw_len = br->raw_len, .raw_cells = br->raw_cells,
                      .error = br->error == IMP_NONE ? NULL : b->arena + br->error,
                      .error_code = br->error_code, .prep = br->prep};
 }

@@ -28,6 +28,9 @@ typedef struct run {
     imp_source src;               /* the reader thread's until it is joined */
     crm_import_format fmt;
     imp_journal journal;
+    imp_input in;                 /* the input's identity for the journal */
+    imp_codec codec;              /* the input's encoding */
+    char hash[32], lines_hash[32], options[2048];
     size_t batch_size;
     imp_mapper wmap, rmap;        /* the writer's and the reader's */
     char rmap_unknown[512];       /* unknown columns, listed by the reader */
@@ -49,16 +52,52 @@ static double now_s(void)
 
 /* ---- reject file ------------------------------------------------------------ */
 
+/* The `line` and `reason` cells after a raw row, in the source's delimiter
+ * and encoding, then its line end. */
+static void reject_tail(FILE *f, const imp_source *src, const char *line, const char *reason)
+{
+    char text[2048];
+    if (src->codec)
+        imp_codec_from_utf8(src->codec, reason, text, sizeof text);
+    else
+        snprintf(text, sizeof text, "%s", reason);
+    crm_csv_put_delim(f, line, false, src->delim);
+    crm_csv_put_delim(f, text, false, src->delim);
+    fputs(src->eol, f);
+}
+
+void imp_reject_raw_header(FILE *f, const imp_source *src)
+{
+    if (src->bom)
+        fputs("\xEF\xBB\xBF", f);
+    fwrite(src->header_raw, 1, src->header_raw_len, f);
+    reject_tail(f, src, "line", "reason");
+}
+
+void imp_reject_raw_row(FILE *f, const imp_source *src, const imp_row *row, size_t width,
+                        const char *reason)
+{
+    fwrite(row->raw, 1, row->raw_len, f);
+    for (size_t i = row->raw_cells; i < width; i++)
+        fputc(src->delim, f);
+    char line[32];
+    snprintf(line, sizeof line, "%lld", (long long)row->line);
+    reject_tail(f, src, line, reason);
+}
+
 static int open_rejects(run *R, const imp_row *row)
 {
     R->rejects = fopen(R->r->rejects_path, "w");
     if (!R->rejects)
         return crm_err_set(R->err, CRM_EIO, "cannot write the reject file %s: %s",
                            R->r->rejects_path, strerror(errno));
-    if (row->raw || R->fmt == CRM_IMPORT_VCARD)
+    if (R->fmt != CRM_IMPORT_CSV)
         return CRM_OK;
     R->rej_n = row->n;
-    imp_reject_csv_header(R->rejects, row->names, row->n);
+    if (R->src.header_raw)
+        imp_reject_raw_header(R->rejects, &R->src);
+    else
+        imp_reject_csv_header(R->rejects, row->names, row->n);
     return CRM_OK;
 }
 
@@ -83,11 +122,14 @@ static int write_reject(run *R, const imp_row *row, const char *reason)
 {
     if (!R->rejects && open_rejects(R, row) != CRM_OK)
         return R->err->code;
-    if (row->raw || R->fmt == CRM_IMPORT_VCARD) {
+    if (R->fmt != CRM_IMPORT_CSV) {
         reject_json(R, row, reason);
         return CRM_OK;
     }
-    imp_reject_csv_row(R->rejects, row, R->rej_n, reason);
+    if (row->raw && R->src.header_raw)
+        imp_reject_raw_row(R->rejects, &R->src, row, R->rej_n, reason);
+    else
+        imp_reject_csv_row(R->rejects, row, R->rej_n, reason);
     return CRM_OK;
 }
 
@@ -257,8 +299,8 @@ static int flush_batch(run *R, imp_batch *b)
         if (rc == CRM_OK)
             rc = apply_batch(R, b);
     }
-    if (rc == CRM_OK) /* the hash is the reader's until it ends: stored by finish() */
-        rc = imp_journal_update(&R->journal, R->r, 0, NULL, R->err);
+    if (rc == CRM_OK) /* counts only: the status and the hash are finish()'s */
+        rc = imp_journal_update(&R->journal, R->r, NULL, NULL, R->err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, R->err);
     else if (crm_store_depth(k->store) > 0)
@@ -355,6 +397,15 @@ const imp_entity *imp_find_entity(const char *name)
     return NULL;
 }
 
+/* The hash the journal keeps: the one taken before reading, else (a pipe)
+ * what the reader saw. */
+static const char *final_hash(run *R)
+{
+    if (!R->in.hash)
+        snprintf(R->hash, sizeof R->hash, "fnv1a64:%016llx", (unsigned long long)R->src.hash);
+    return R->hash;
+}
+
 /* After writing: closes the journal ("done", or "failed" after an error:
  * committed batches stay). */
 static int finish(run *R, int rc)
@@ -369,7 +420,7 @@ static int finish(run *R, int rc)
     if (rc == CRM_OK) {
         rc = crm_kernel_begin(k, R->err);
         if (rc == CRM_OK)
-            rc = imp_journal_update(&R->journal, R->r, R->src.hash, "done", R->err);
+            rc = imp_journal_update(&R->journal, R->r, final_hash(R), "done", R->err);
         if (rc == CRM_OK)
             return crm_kernel_commit(k, R->err);
         crm_kernel_rollback(k);
@@ -377,11 +428,46 @@ static int finish(run *R, int rc)
     imp_journal_discard(&R->journal);
     if (R->journal.id && crm_kernel_begin(k, NULL) == CRM_OK) {
         crm_err ignore = {0};
-        if (imp_journal_update(&R->journal, R->r, R->src.hash, "failed", &ignore) == CRM_OK)
+        if (imp_journal_update(&R->journal, R->r, final_hash(R), "failed", &ignore) == CRM_OK)
             crm_kernel_commit(k, NULL);
         else
             crm_kernel_rollback(k);
     }
+    return rc;
+}
+
+static const char *const format_names[] = {"auto", "csv", "jsonl", "vcard"};
+
+/* The input's identity: the file's hash (a regular file only: a pipe is not
+ * read twice), the lines file's, and the options that shape the outcome. */
+static int identify(run *R, const crm_import_opts *o, crm_import_format fmt, bool regular)
+{
+    uint64_t h;
+    int rc = CRM_OK;
+    if (regular && (rc = imp_scan_file(R->src.f, o->path, &R->codec, &h, R->err)) == CRM_OK) {
+        snprintf(R->hash, sizeof R->hash, "fnv1a64:%016llx", (unsigned long long)h);
+        R->in.hash = R->hash;
+    }
+    if (rc == CRM_OK && o->lines_path) {
+        FILE *f = fopen(o->lines_path, "rb");
+        if (!f)
+            return crm_err_set(R->err, CRM_EIO, "cannot read %s: %s", o->lines_path,
+                               strerror(errno));
+        rc = imp_scan_file(f, o->lines_path, &R->codec, &h, R->err);
+        fclose(f);
+        snprintf(R->lines_hash, sizeof R->lines_hash, "fnv1a64:%016llx", (unsigned long long)h);
+        R->in.lines_hash = R->lines_hash;
+    }
+    size_t len = (size_t)snprintf(R->options, sizeof R->options, "format=%s%s",
+                                  format_names[fmt], o->merge_duplicates ? ";merge" : "");
+    if (R->codec.single && len < sizeof R->options)
+        len += (size_t)snprintf(R->options + len, sizeof R->options - len, ";encoding=%s",
+                                R->codec.name);
+    for (size_t i = 0; i < o->n_map && len < sizeof R->options; i++)
+        len += (size_t)snprintf(R->options + len, sizeof R->options - len, ";map=%s", o->map[i]);
+    if (len >= sizeof R->options)
+        R->in.hash = NULL; /* too many options to compare: never short-circuit */
+    R->in.options = R->options;
     return rc;
 }
 
@@ -391,16 +477,34 @@ static int prepare(run *R, const crm_import_opts *o, crm_import_format fmt)
     if (!R->src.f)
         return crm_err_set(R->err, CRM_EIO, "cannot read %s: %s", o->path, strerror(errno));
     struct stat sb;
-    if (fstat(fileno(R->src.f), &sb) == 0 && S_ISREG(sb.st_mode))
+    bool regular = fstat(fileno(R->src.f), &sb) == 0 && S_ISREG(sb.st_mode);
+    if (regular)
         R->src.size = (int64_t)sb.st_size;
+    R->src.codec = &R->codec;
+    R->src.path = o->path;
+    R->src.keep_raw = fmt == CRM_IMPORT_CSV;
+    R->src.check_utf8 = !regular && !R->codec.single;
+    int rc = imp_journal_reap(R->c.k, R->err);
+    if (rc == CRM_OK)
+        rc = identify(R, o, fmt, regular);
+    if (rc == CRM_OK && !o->force)
+        rc = imp_journal_find(R->c.k, R->c.ent, &R->in, "done", &R->r->already_id,
+                              &R->r->already_at, R->err);
+    if (rc != CRM_OK || R->r->already_id)
+        return rc; /* an identical input: not read again, nothing written */
     default_rejects(o, fmt, R->r->rejects_path, sizeof R->r->rejects_path);
     if (!o->rejects_path)
         unlink(R->r->rejects_path); /* a stale reject file from an earlier run would mislead */
-    int rc = imp_check_map(&R->c, R->err);
+    rc = imp_check_map(&R->c, R->err);
     if (rc == CRM_OK && o->lines_path)
         rc = imp_load_lines(&R->c, o->lines_path, R->batch_size, R->err);
+    int64_t at;
     if (rc == CRM_OK && !o->dry_run)
-        rc = imp_journal_start(&R->journal, R->c.k, R->c.ent, o->path, R->err);
+        rc = imp_journal_find(R->c.k, R->c.ent, &R->in, "interrupted", &R->r->completes, &at,
+                              R->err);
+    if (rc == CRM_OK && !o->dry_run)
+        rc = imp_journal_start(&R->journal, R->c.k, R->c.ent, o->path, &R->in, R->r->completes,
+                               R->err);
     R->r->id = R->journal.id;
     return rc;
 }
@@ -424,6 +528,13 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
     if (o->lines_path && R.c.ent != &imp_orders)
         return crm_err_set(err, CRM_EUSAGE, "--lines applies to orders only");
     crm_import_format fmt = R.fmt = imp_pick_format(o);
+    int rc = imp_codec_open(&R.codec, o->encoding ? o->encoding : "utf-8", err);
+    if (rc != CRM_OK)
+        return rc;
+    if (R.codec.single && fmt != CRM_IMPORT_CSV)
+        return crm_err_set(err, CRM_EUSAGE, "--encoding %s applies to CSV files: JSON Lines and "
+                           "vCard files are UTF-8", R.codec.name);
+    R.c.codec = &R.codec;
     /* Checkpoint the WAL every ~64 MiB rather than every 4 MiB: the import
      * rewrites the same index pages batch after batch, and each checkpoint
      * copies them back and syncs. The default comes back at the end. */
@@ -434,10 +545,10 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
      * with 256 MiB, peak 124 -> 336 MB). Pages are allocated as used, so a
      * small import stays small. */
     crm_store_cache(k->store, 4 * CRM_STORE_CACHE_KIB, NULL);
-    int rc = prepare(&R, o, fmt);
-    if (rc == CRM_OK && o->dry_run)
+    rc = prepare(&R, o, fmt);
+    if (rc == CRM_OK && o->dry_run && !r->already_id)
         rc = crm_kernel_begin(k, err);
-    if (rc == CRM_OK)
+    if (rc == CRM_OK && !r->already_id)
         rc = finish(&R, write_all(&R));
     snprintf(r->unknown, sizeof r->unknown, "%s", R.rmap_unknown);
     sqlite3_wal_autocheckpoint(crm_store_db(k->store), 1000);
@@ -450,6 +561,7 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
         r->rejects_path[0] = '\0';
     if (R.src.f)
         fclose(R.src.f);
+    free(R.src.header_raw);
     const char *orphans_path = NULL;
     r->orphan_lines = imp_lines_orphans(&R.c, &orphans_path);
     snprintf(r->lines_rejects_path, sizeof r->lines_rejects_path, "%s",

@@ -47,6 +47,9 @@ typedef struct crm_import_opts {
     bool merge_duplicates;     /* contacts: fold a row into a detected duplicate */
     size_t batch_size;         /* rows per transaction; 0 = CRM_IMPORT_BATCH_DEFAULT */
     bool progress;             /* draw a progress bar on stderr */
+    bool force;                /* read a file the journal already has as imported */
+    const char *encoding;      /* CSV: the file's encoding (NULL = utf-8; windows-1252,
+                                  latin1, iso-8859-15); any other input must be UTF-8 */
 } crm_import_opts;
 
 typedef struct crm_import_report {
@@ -57,10 +60,18 @@ typedef struct crm_import_report {
     int64_t orphan_lines;      /* orders: lines matching no order row of the file */
     char lines_rejects_path[4096]; /* where those went ("" when none) */
     double seconds;
+    /* An identical input (same bytes, lines file and options) already
+     * imported: its journal id and time; nothing was read or written. */
+    int64_t already_id, already_at;
+    int64_t completes;         /* the interrupted import this run completes, or 0 */
 } crm_import_report;
 
 /* Imports o->path into the database. Row problems are not errors: they are
- * counted and written to the reject file. Returns CRM_OK with *r filled, or
+ * counted and written to the reject file. A regular file is hashed first:
+ * when the journal has the same input as 'done' and o->force is false, the
+ * run stops there (r->already_id set, CRM_OK). Runs whose process is gone
+ * are marked 'interrupted' first; re-running one's input names it in
+ * r->completes. Returns CRM_OK with *r filled, or
  * an error (unreadable file: CRM_EIO; bad option: CRM_EUSAGE; the database:
  * CRM_EDB) after rolling back the current batch; committed batches stay and
  * the journal row says "failed". */
@@ -73,7 +84,8 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
  * (orders, interactions of an imported contact...). */
 int crm_import_undo(crm_kernel *k, int64_t id, crm_err *err);
 
-/* Calls fn with one JSON object per journal row (newest first). */
+/* Calls fn with one JSON object per journal row (newest first), after
+ * marking runs whose process is gone as 'interrupted'. */
 int crm_import_list(crm_kernel *k, int (*fn)(void *json, void *ud), void *ud, crm_err *err);
 
 #endif

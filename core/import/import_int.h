@@ -18,7 +18,10 @@ typedef struct imp_row {
     size_t n;            /* cells */
     char **names;        /* column names (CSV: the header, the same array every row) */
     char **cells;        /* values, NUL-terminated, un-neutralised (see export.h) */
-    const char *raw;     /* JSON Lines: the line as read; NULL for CSV */
+    const char *raw;     /* the row as read, in the file's encoding (CSV: its bytes up
+                            to its line end; JSON Lines: the line), or NULL */
+    size_t raw_len;
+    size_t raw_cells;    /* CSV: the cells in raw (a short row is padded after) */
     const char *error;   /* set by the reader: the row is malformed (rejected) */
     const char **fields; /* set by the driver: target field per cell, NULL = ignored */
     bool names_stable;   /* names (array and strings) outlive the read (CSV header) */
@@ -26,17 +29,76 @@ typedef struct imp_row {
     void *prep;          /* the entity's prepare result for this row, or NULL */
 } imp_row;
 
+/* An input encoding (codec.c). UTF-8 has no table (single is false); the
+ * others are single-byte and ASCII-compatible: utf8[b - 0x80] is byte b's
+ * character, len its length (0: the encoding leaves b undefined). */
+typedef struct imp_codec {
+    char name[16];      /* "windows-1252" */
+    bool single;
+    unsigned char len[128];
+    char utf8[128][4];
+} imp_codec;
+
+/* Fills c for `name` (utf-8, utf8, windows-1252, cp1252, latin1,
+ * iso-8859-1, latin9, iso-8859-15; any case). CRM_EUSAGE names the ones
+ * known. */
+int imp_codec_open(imp_codec *c, const char *name, crm_err *err);
+/* Converts NUL-terminated `in` into out (3 * strlen(in) + 1 bytes at most).
+ * Returns 0, or -1 when a byte is undefined (written as '?'; *bad gets the
+ * offset of the first). */
+int imp_codec_to_utf8(const imp_codec *c, const char *in, char *out, size_t *bad);
+/* The reverse, for text written next to the original bytes (a reject's
+ * reason): a character the encoding lacks becomes '?'. Returns the length. */
+size_t imp_codec_from_utf8(const imp_codec *c, const char *in, char *out, size_t size);
+
+/* A streamed UTF-8 check that knows where it stopped: line and column (in
+ * characters, 1-based) of the first byte of the first invalid sequence. */
+typedef struct imp_utf8 {
+    int64_t line, col;
+    int need;                 /* continuation bytes still expected */
+    unsigned char lo, hi;     /* bounds of the next one */
+    unsigned char seq[4];
+    int n_seq;
+    bool bad;
+} imp_utf8;
+void imp_utf8_init(imp_utf8 *u);
+/* False once an invalid sequence was seen (u says where). */
+bool imp_utf8_feed(imp_utf8 *u, const char *data, size_t n);
+bool imp_utf8_end(imp_utf8 *u);
+/* The refusal, once for the whole file: PATH:LINE:COLUMN, the byte, and
+ * the --encoding to use; `before`: nothing was read into the database yet.
+ * Returns CRM_EINVAL. */
+int imp_utf8_refuse(const imp_utf8 *u, const char *path, bool before, crm_err *err);
+
 /* Streamed input: bytes consumed and a running hash of them. */
 typedef struct imp_source {
     FILE *f;
+    const char *path;   /* for messages; NULL: "input" */
     int64_t size;       /* file size, 0 when unknown (pipe) */
     int64_t consumed;
     uint64_t hash;      /* FNV-1a 64 of every byte read */
     char delim;         /* CSV: detected delimiter */
+    const imp_codec *codec; /* cells' encoding: NULL or not single = UTF-8 */
+    bool check_utf8;    /* UTF-8 not checked beforehand (a pipe): the reader
+                           stops at the first invalid byte */
+    bool keep_raw;      /* CSV: rows carry their bytes, header_raw is kept */
+    /* CSV, set by the reader before the first row: the header line as read
+     * (without its line end), whether a BOM preceded it, the line end */
+    char *header_raw;
+    size_t header_raw_len;
+    bool bom;
+    char eol[3];
 } imp_source;
 
 /* Called per row; nonzero stops reading and is returned by the reader. */
 typedef int (*imp_row_fn)(void *ud, imp_row *row);
+
+/* Reads f to its end and rewinds it: *hash gets the FNV-1a 64 of every
+ * byte (what a reader's imp_source.hash ends with). With utf8, refuses a
+ * file that is not UTF-8 (imp_utf8_refuse: CRM_EINVAL); with a single-byte
+ * codec, one that starts with a UTF-8 BOM. CRM_EIO. */
+int imp_scan_file(FILE *f, const char *path, const imp_codec *codec, uint64_t *hash,
+                  crm_err *err);
 
 /* Readers: each calls fn for every data row. The CSV reader detects the
  * delimiter (',' ';' or tab) from the header, skips a UTF-8 BOM and takes
@@ -62,10 +124,19 @@ void imp_csv_close(imp_csv *r);
 
 /* Reject files (import.c). The default path: INPUT's stem + ".rejects." +
  * ext, next to it. A CSV reject file is the input's header plus `line` and
- * `reason`; each row is padded to `width` cells so the columns hold. */
+ * `reason`; each row is padded to `width` cells so the columns hold. These
+ * two write cells; the import's own reject file writes each row's raw bytes
+ * (the source's delimiter, quoting, encoding and line end kept). */
 void imp_rejects_path(const char *input, const char *ext, char *out, size_t size);
 void imp_reject_csv_header(FILE *f, char *const *names, size_t n);
 void imp_reject_csv_row(FILE *f, const imp_row *row, size_t width, const char *reason);
+/* The raw writers: src's BOM and header line byte for byte, then each row's
+ * bytes (a short row gets the delimiters it lacked up to `width` cells),
+ * then `line` and `reason` in src's delimiter and encoding, and src's line
+ * end. Use them when src->header_raw and row->raw are set. */
+void imp_reject_raw_header(FILE *f, const imp_source *src);
+void imp_reject_raw_row(FILE *f, const imp_source *src, const imp_row *row, size_t width,
+                        const char *reason);
 
 /* Grows array *p of elem-sized items to hold `need` (capacity doubles). */
 int imp_grow(void **p, size_t *cap, size_t need, size_t elem);
@@ -98,6 +169,7 @@ typedef struct imp_entity {
 struct imp_ctx {
     crm_kernel *k;
     const crm_import_opts *o;
+    const imp_codec *codec;      /* the input's encoding (CSV and lines files) */
     const imp_entity *ent;
     bool have_lines;             /* orders: a lines file is given (imp_load_lines) */
     imp_lines *lines;            /* orders: its state (lines.c), NULL without one */
@@ -143,13 +215,48 @@ typedef struct imp_journal {
     int64_t stored_lo, stored_hi; /* bounds of the ids this run stored (never shrink) */
 } imp_journal;
 
-/* Inserts the journal row ("running") in its own transaction. */
+/* What identifies an input for the journal: the file's hash, the lines
+ * file's, and the options that shape the outcome. NULL members are unknown
+ * (a pipe is not read twice): such an input matches nothing. */
+typedef struct imp_input {
+    const char *hash, *lines_hash, *options;
+} imp_input;
+
+/* The process running an import, as the journal records it. */
+typedef struct imp_proc {
+    int64_t pid;
+    int64_t start;        /* clock ticks since boot (/proc/PID/stat field 22), -1 unknown */
+    char boot_id[40];     /* /proc/sys/kernel/random/boot_id, "" unknown */
+    char host[256];
+} imp_proc;
+
+/* Fills p with the calling process. */
+void imp_proc_self(imp_proc *p);
+/* True when the process p recorded is certainly gone: same host and
+ * another boot, or no process with that pid, or one started at another
+ * time (a reused pid). A run on another host is never judged gone. */
+bool imp_proc_gone(const imp_proc *p);
+
+/* Marks every 'running' import whose process is gone as 'interrupted'
+ * (its counts are those of its last committed batch). Writes only when
+ * there is one, so a live import is never waited for; when another writer
+ * keeps the database busy it leaves them for the next command (CRM_OK). */
+int imp_journal_reap(crm_kernel *k, crm_err *err);
+
+/* The newest journal row for this entity and input with `status` ("done",
+ * "interrupted"), newer than any 'done' one when status is "interrupted".
+ * *id is 0 when none; *at gets its finished_at (else started_at). */
+int imp_journal_find(crm_kernel *k, const imp_entity *ent, const imp_input *in,
+                     const char *status, int64_t *id, int64_t *at, crm_err *err);
+
+/* Inserts the journal row ("running") in its own transaction, with the
+ * input's identity, the import it completes (0: none) and this process. */
 int imp_journal_start(imp_journal *j, crm_kernel *k, const imp_entity *ent, const char *path,
-                      crm_err *err);
+                      const imp_input *in, int64_t completes, crm_err *err);
 /* Writes the pending range and rewrites the counts in the open transaction;
  * call it before each batch commits. A status ends the run and stores the
- * input's hash. */
-int imp_journal_update(imp_journal *j, const crm_import_report *r, uint64_t hash,
+ * input's hash when given ("fnv1a64:HEX"; NULL keeps the one stored). */
+int imp_journal_update(imp_journal *j, const crm_import_report *r, const char *hash,
                        const char *status, crm_err *err);
 /* Notes record `id` written by the row with `outcome` (IMP_*) in the open
  * transaction. A record keeps the first action noted for it in the run. */

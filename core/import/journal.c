@@ -7,9 +7,14 @@
  * spans two transactions, so a batch rolled back takes its rows with it and
  * imp_journal_discard() drops the pending one. A fresh import whose ids come
  * consecutively costs one row per batch instead of one per record. */
+#include <errno.h>
 #include <jansson.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "events.h"
 #include "import_int.h"
@@ -80,14 +85,155 @@ static int stored_before(imp_journal *j, int64_t id, bool *yes, crm_err *err)
                : crm_store_error(j->k->store, "cannot read the import journal", err);
 }
 
+/* ---- the process behind a run ------------------------------------------------ */
+
+/* Field 22 (starttime) of /proc/PID/stat, or -1; *state gets field 3 ('Z'
+ * for a zombie: killed, not yet waited for). The command name (field 2) may
+ * hold spaces and parentheses: fields are counted after its last ')'. */
+static int64_t proc_stat(int64_t pid, char *state)
+{
+    *state = '?';
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%lld/stat", (long long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (p && p[1] == ' ' && p[2])
+        *state = p[2];
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    return p ? strtoll(p + 1, NULL, 10) : -1;
+}
+
+static void read_boot_id(char *out, size_t size)
+{
+    out[0] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (!f)
+        return;
+    if (!fgets(out, (int)size, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+void imp_proc_self(imp_proc *p)
+{
+    memset(p, 0, sizeof *p);
+    p->pid = (int64_t)getpid();
+    char state;
+    p->start = proc_stat(p->pid, &state);
+    read_boot_id(p->boot_id, sizeof p->boot_id);
+    if (gethostname(p->host, sizeof p->host - 1) != 0)
+        p->host[0] = '\0';
+}
+
+bool imp_proc_gone(const imp_proc *p)
+{
+    imp_proc me;
+    imp_proc_self(&me);
+    if (strcmp(p->host, me.host) != 0)
+        return false; /* another machine's process cannot be checked from here */
+    if (*p->boot_id && *me.boot_id && strcmp(p->boot_id, me.boot_id) != 0)
+        return true;
+    if (p->pid <= 0 || p->pid > INT_MAX || (kill((pid_t)p->pid, 0) != 0 && errno == ESRCH))
+        return true;
+    char state;
+    int64_t start = proc_stat(p->pid, &state);
+    return state == 'Z' || state == 'X' || (p->start >= 0 && start >= 0 && start != p->start);
+}
+
+int imp_journal_reap(crm_kernel *k, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+        "SELECT id, pid, proc_start, boot_id, host FROM import_journal WHERE status='running'",
+        err);
+    if (!st)
+        return err->code;
+    int64_t gone[64];
+    size_t n = 0;
+    int rc;
+    while (n < sizeof gone / sizeof gone[0] && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        imp_proc p = {.pid = sqlite3_column_int64(st, 1), .start = -1};
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL) { /* a run from before schema 10 */
+            gone[n++] = sqlite3_column_int64(st, 0);
+            continue;
+        }
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            p.start = sqlite3_column_int64(st, 2);
+        const char *boot = (const char *)sqlite3_column_text(st, 3);
+        const char *host = (const char *)sqlite3_column_text(st, 4);
+        snprintf(p.boot_id, sizeof p.boot_id, "%s", boot ? boot : "");
+        snprintf(p.host, sizeof p.host, "%s", host ? host : "");
+        if (imp_proc_gone(&p))
+            gone[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (n == 0)
+        return CRM_OK;
+    crm_err e = {0};
+    rc = crm_kernel_begin(k, &e);
+    for (size_t i = 0; rc == CRM_OK && i < n; i++)
+        rc = crm_exec_id(k, "UPDATE import_journal SET status='interrupted' "
+                            "WHERE id=? AND status='running'", gone[i], &e);
+    if (rc == CRM_OK)
+        rc = crm_kernel_commit(k, &e);
+    else if (crm_store_depth(k->store) > 0)
+        crm_kernel_rollback(k);
+    if (rc == CRM_EBUSY) /* another writer holds the database: the next command marks them */
+        return CRM_OK;
+    if (rc != CRM_OK && err)
+        *err = e;
+    return rc;
+}
+
+int imp_journal_find(crm_kernel *k, const imp_entity *ent, const imp_input *in,
+                     const char *status, int64_t *id, int64_t *at, crm_err *err)
+{
+    *id = *at = 0;
+    if (!in->hash)
+        return CRM_OK;
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+        "SELECT id, coalesce(finished_at, started_at) FROM import_journal j"
+        " WHERE entity=?1 AND hash=?2 AND lines_hash IS ?3 AND options IS ?4 AND status=?5"
+        " AND (?5 <> 'interrupted' OR id > coalesce((SELECT max(d.id) FROM import_journal d"
+        "  WHERE d.entity=?1 AND d.hash=?2 AND d.lines_hash IS ?3 AND d.options IS ?4"
+        "  AND d.status='done'), 0))"
+        " ORDER BY id DESC LIMIT 1", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, ent->name, -1, SQLITE_STATIC);
+    crm_bind_text(st, 2, in->hash);
+    crm_bind_text(st, 3, in->lines_hash);
+    crm_bind_text(st, 4, in->options);
+    sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *at = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? CRM_OK
+               : crm_store_error(k->store, "cannot read the import journal", err);
+}
+
 int imp_journal_start(imp_journal *j, crm_kernel *k, const imp_entity *ent, const char *path,
-                      crm_err *err)
+                      const imp_input *in, int64_t completes, crm_err *err)
 {
     *j = (imp_journal){.k = k, .ent = ent, .stored_lo = INT64_MAX};
+    imp_proc me;
+    imp_proc_self(&me);
     int rc = crm_kernel_begin(k, err);
     sqlite3_stmt *st = rc == CRM_OK ? crm_store_stmt(k->store,
-        "INSERT INTO import_journal(entity, file, status, started_at, first_event_id) "
-        "VALUES(?, ?, 'running', ?, (SELECT coalesce(max(id), 0) FROM events))", err)
+        "INSERT INTO import_journal(entity, file, status, started_at, first_event_id, hash,"
+        " lines_hash, options, completes, pid, proc_start, boot_id, host) "
+        "VALUES(?, ?, 'running', ?, (SELECT coalesce(max(id), 0) FROM events),"
+        " ?, ?, ?, ?, ?, ?, ?, ?)", err)
                                     : NULL;
     if (!st) {
         if (rc == CRM_OK)
@@ -97,6 +243,20 @@ int imp_journal_start(imp_journal *j, crm_kernel *k, const imp_entity *ent, cons
     sqlite3_bind_text(st, 1, ent->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, k->now);
+    crm_bind_text(st, 4, in->hash);
+    crm_bind_text(st, 5, in->lines_hash);
+    crm_bind_text(st, 6, in->options);
+    if (completes)
+        sqlite3_bind_int64(st, 7, completes);
+    else
+        sqlite3_bind_null(st, 7);
+    sqlite3_bind_int64(st, 8, me.pid);
+    if (me.start >= 0)
+        sqlite3_bind_int64(st, 9, me.start);
+    else
+        sqlite3_bind_null(st, 9);
+    crm_bind_text(st, 10, *me.boot_id ? me.boot_id : NULL);
+    crm_bind_text(st, 11, me.host);
     rc = exec_step(k, st, "cannot start the import journal", err);
     if (rc != CRM_OK) {
         crm_kernel_rollback(k);
@@ -106,7 +266,7 @@ int imp_journal_start(imp_journal *j, crm_kernel *k, const imp_entity *ent, cons
     return crm_kernel_commit(k, err);
 }
 
-int imp_journal_update(imp_journal *j, const crm_import_report *r, uint64_t hash_value,
+int imp_journal_update(imp_journal *j, const crm_import_report *r, const char *hash,
                        const char *status, crm_err *err)
 {
     if (!j->id)
@@ -125,8 +285,6 @@ int imp_journal_update(imp_journal *j, const crm_import_report *r, uint64_t hash
     int64_t v[] = {r->read, r->stored, r->updated, r->unchanged, r->merged, r->rejected};
     for (int i = 0; i < 6; i++)
         sqlite3_bind_int64(st, i + 1, v[i]);
-    char hash[24];
-    snprintf(hash, sizeof hash, "fnv1a64:%016llx", (unsigned long long)hash_value);
     crm_bind_text(st, 7, status);
     crm_bind_text(st, 8, status ? hash : NULL);
     crm_bind_text(st, 9, status);
@@ -329,7 +487,9 @@ int crm_import_undo(crm_kernel *k, int64_t id, crm_err *err)
 {
     char record[32];
     int64_t last_event = 0, n = 0;
-    int rc = crm_kernel_begin(k, err);
+    int rc = imp_journal_reap(k, err);
+    if (rc == CRM_OK)
+        rc = crm_kernel_begin(k, err);
     if (rc != CRM_OK)
         return rc;
     rc = load_journal(k, id, record, sizeof record, &last_event, &n, err);
@@ -354,21 +514,23 @@ int crm_import_undo(crm_kernel *k, int64_t id, crm_err *err)
 
 int crm_import_list(crm_kernel *k, int (*fn)(void *json, void *ud), void *ud, crm_err *err)
 {
+    int rc = imp_journal_reap(k, err);
+    if (rc != CRM_OK)
+        return rc;
     sqlite3_stmt *st = crm_store_stmt(k->store,
         "SELECT id, entity, file, hash, n_read, n_stored, n_updated, n_unchanged, n_merged,"
-        " n_rejected, status, started_at, finished_at FROM import_journal ORDER BY id DESC",
-        err);
+        " n_rejected, status, completes, started_at, finished_at FROM import_journal"
+        " ORDER BY id DESC", err);
     if (!st)
         return err->code;
     static const char *const keys[] = {"id", "entity", "file", "hash", "read", "stored",
                                        "updated", "unchanged", "merged", "rejected", "status",
-                                       "started_at", "finished_at"};
-    int rc;
+                                       "completes", "started_at", "finished_at"};
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *o = json_object();
-        for (int i = 0; i < 13; i++) {
+        for (int i = 0; i < 14; i++) {
             json_t *v = sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
-                        : i >= 11 ? crm_json_time(sqlite3_column_int64(st, i))
+                        : i >= 12 ? crm_json_time(sqlite3_column_int64(st, i))
                         : sqlite3_column_type(st, i) == SQLITE_INTEGER
                             ? json_integer(sqlite3_column_int64(st, i))
                             : json_string((const char *)sqlite3_column_text(st, i));

@@ -115,10 +115,13 @@ static int cursor_pull(cursor *c, crm_err *err)
 }
 
 /* Opens the lines file on its first line. */
-static int cursor_open(cursor *c, const char *path, bool check, crm_err *err)
+static int cursor_open(cursor *c, const char *path, const imp_codec *codec, bool check,
+                       crm_err *err)
 {
     memset(c, 0, sizeof *c);
     c->check = check;
+    c->src.codec = codec;
+    c->src.keep_raw = true; /* orphans go to their reject file as they were */
     if (!(c->src.f = fopen(path, "rb")))
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", path, strerror(errno));
     int rc = imp_csv_open(&c->rd, &c->src, err);
@@ -130,6 +133,7 @@ static void cursor_close(cursor *c)
     imp_csv_close(c->rd);
     if (c->src.f)
         fclose(c->src.f);
+    free(c->src.header_raw);
     free(c->prev);
     memset(c, 0, sizeof *c);
 }
@@ -143,14 +147,18 @@ typedef struct orphans {
 } orphans;
 
 /* Writes one orphan line: its cells, then line and reason. */
-static int orphan_put(orphans *w, const imp_row *row, crm_err *err)
+static int orphan_put(orphans *w, const imp_source *src, const imp_row *row, crm_err *err)
 {
+    bool raw = src->header_raw && row->raw;
     if (!w->f) {
         if (!(w->f = fopen(w->path, "w")))
             return crm_err_set(err, CRM_EIO, "cannot write the reject file %s: %s", w->path,
                                strerror(errno));
         w->n_header = row->n;
-        imp_reject_csv_header(w->f, row->names, row->n);
+        if (raw)
+            imp_reject_raw_header(w->f, src);
+        else
+            imp_reject_csv_header(w->f, row->names, row->n);
     }
     char reason[512];
     const char *key = imp_get(row, line_names[0]);
@@ -159,7 +167,10 @@ static int orphan_put(orphans *w, const imp_row *row, crm_err *err)
                  "order_external_id: '%s' matches no order in the orders file", key);
     else
         snprintf(reason, sizeof reason, "order_external_id: is required (the line has no order)");
-    imp_reject_csv_row(w->f, row, w->n_header, reason);
+    if (raw)
+        imp_reject_raw_row(w->f, src, row, w->n_header, reason);
+    else
+        imp_reject_csv_row(w->f, row, w->n_header, reason);
     w->count++;
     return ferror(w->f) ? crm_err_set(err, CRM_EIO, "cannot write the reject file %s: %s",
                                       w->path, strerror(errno))
@@ -209,9 +220,10 @@ static const char *order_key_of(order_key *k, const imp_row *row)
 }
 
 /* Reads the orders file, calling fn per row. */
-static int read_orders(const crm_import_opts *o, imp_row_fn fn, void *ud, crm_err *err)
+static int read_orders(const imp_ctx *c, imp_row_fn fn, void *ud, crm_err *err)
 {
-    imp_source src = {.f = fopen(o->path, "rb")};
+    const crm_import_opts *o = c->o;
+    imp_source src = {.f = fopen(o->path, "rb"), .codec = c->codec};
     if (!src.f)
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", o->path, strerror(errno));
     int rc = imp_reader_for(imp_pick_format(o))(&src, fn, ud, err);
@@ -273,7 +285,7 @@ static int skip_lines(imp_lines *L, const char *key, bool report, bool take, crm
     cursor *c = &L->cur;
     int rc = CRM_OK;
     while (rc == CRM_OK && c->key && (!key || strcmp(c->key, key) < 0)) {
-        rc = report ? orphan_put(&L->rej, &c->row, err) : CRM_OK;
+        rc = report ? orphan_put(&L->rej, &c->src, &c->row, err) : CRM_OK;
         if (rc == CRM_OK)
             rc = cursor_pull(c, err);
     }
@@ -303,9 +315,9 @@ static int prescan(imp_ctx *c, imp_lines *L, const char *path, bool *sorted, crm
 {
     crm_err e = {0};
     scan s = {.L = L, .ok = {.c = c, .col = NONE}, .err = &e};
-    int rc = cursor_open(&L->cur, path, true, &e);
+    int rc = cursor_open(&L->cur, path, c->codec, true, &e);
     if (rc == CRM_OK)
-        rc = read_orders(c->o, scan_order, &s, &e);
+        rc = read_orders(c, scan_order, &s, &e);
     if (rc == CRM_OK) /* the lines past the last order */
         rc = skip_lines(L, NULL, true, false, &e);
     *sorted = rc == CRM_OK;
@@ -605,7 +617,7 @@ static int scratch_transaction(imp_ctx *c, int (*fn)(imp_ctx *, void *, crm_err 
 
 static int load_lines(imp_ctx *c, void *path, crm_err *err)
 {
-    imp_source src = {.f = fopen(path, "rb")};
+    imp_source src = {.f = fopen(path, "rb"), .codec = c->codec};
     if (!src.f)
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", (const char *)path,
                            strerror(errno));
@@ -657,7 +669,7 @@ static int load_keys(imp_ctx *c, void *ud, crm_err *err)
 {
     keys_load K = {.c = c, .ok = {.c = c, .col = NONE}, .err = err};
     (void)ud;
-    return read_orders(c->o, key_row, &K, err);
+    return read_orders(c, key_row, &K, err);
 }
 
 /* Writes the orphans at the sorted line numbers st returns, reading the
@@ -666,14 +678,14 @@ static int put_orphans(imp_ctx *ctx, sqlite3_stmt *st, const char *path, crm_err
 {
     imp_lines *L = ctx->lines;
     cursor c;
-    int rc = cursor_open(&c, path, false, err);
+    int rc = cursor_open(&c, path, ctx->codec, false, err);
     int step;
     while (rc == CRM_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t line = sqlite3_column_int64(st, 0);
         while (rc == CRM_OK && c.key && c.row.line < line)
             rc = cursor_pull(&c, err);
         if (rc == CRM_OK && c.key && c.row.line == line)
-            rc = orphan_put(&L->rej, &c.row, err);
+            rc = orphan_put(&L->rej, &c.src, &c.row, err);
     }
     if (rc == CRM_OK && step != SQLITE_DONE)
         rc = crm_store_error(ctx->k->store, "orphan lines", err);
@@ -724,7 +736,7 @@ int imp_load_lines(imp_ctx *c, const char *path, size_t batch_size, crm_err *err
     int rc = prescan(c, L, path, &sorted, err);
     if (rc == CRM_OK && sorted) {
         L->merge = true;
-        rc = cursor_open(&L->cur, path, true, err);
+        rc = cursor_open(&L->cur, path, c->codec, true, err);
     } else if (rc == CRM_OK) {
         rc = stage(c, path, err);
         if (rc == CRM_OK)

@@ -18,6 +18,7 @@ typedef struct imp_brow {
     size_t n;
     size_t cells;        /* index in offs of the first cell (names follow unless shared) */
     size_t raw, error;   /* arena offsets */
+    size_t raw_len, raw_cells;
     int error_code;      /* the error's CRM_E* code (reader or prepare) */
     char **names;        /* the batch's copy of a stable header, or NULL: copied per row */
     void *prep;          /* what the entity's prepare made of the row, or NULL */

@@ -1,6 +1,7 @@
 /* Import readers: CSV through libcsv (streamed in chunks) and JSON Lines. */
 #include <csv.h>
 #include <jansson.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,38 @@ static void hash_bytes(imp_source *src, const char *p, size_t n)
         h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
     src->hash = h;
     src->consumed += (int64_t)n;
+}
+
+int imp_scan_file(FILE *f, const char *path, const imp_codec *codec, uint64_t *hash,
+                  crm_err *err)
+{
+    imp_source src = {.f = f};
+    bool single = codec && codec->single;
+    imp_utf8 u;
+    imp_utf8_init(&u);
+    char *buf = malloc(CHUNK);
+    if (!buf)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    size_t got;
+    bool valid = true;
+    while ((got = fread(buf, 1, CHUNK, f)) > 0) {
+        if (single && src.consumed == 0 && got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+            free(buf);
+            return crm_err_set(err, CRM_EINVAL,
+                               "%s starts with a UTF-8 byte order mark: it is UTF-8, not %s; "
+                               "import it without --encoding", path, codec->name);
+        }
+        hash_bytes(&src, buf, got);
+        if (!single && valid)
+            valid = imp_utf8_feed(&u, buf, got);
+    }
+    free(buf);
+    if (ferror(f) || fseek(f, 0, SEEK_SET) != 0)
+        return crm_err_set(err, CRM_EIO, "cannot read %s: %s", path, strerror(errno));
+    if (!single && !(valid && imp_utf8_end(&u)))
+        return imp_utf8_refuse(&u, path, true, err);
+    *hash = src.consumed ? src.hash : 14695981039346656037ULL;
+    return CRM_OK;
 }
 
 const char *imp_get(const imp_row *r, const char *field)
@@ -43,6 +76,12 @@ typedef struct csv_state {
     int64_t line;           /* physical line where the next record starts */
     int64_t nl;             /* newlines inside the current record's cells */
     int stop;
+    char *raw;              /* the current record's bytes as read, line end included */
+    size_t raw_len, raw_cap, rec_len;
+    char *conv;             /* cells converted from src->codec */
+    size_t conv_cap;
+    imp_utf8 utf8;          /* src->check_utf8: the check as bytes come */
+    char fatal[512];        /* why the reader stopped (st->stop), for err */
 } csv_state;
 
 /* libcsv trims spaces around unquoted cells by default: keep them, they
@@ -93,16 +132,56 @@ static int take_header(csv_state *st, char **cells)
     return CRM_OK;
 }
 
+/* Converts the record's cells from src->codec to UTF-8 (in st->conv); the
+ * first undefined byte makes `reason`. */
+static int convert_cells(csv_state *st, char **cells, char *reason, size_t size)
+{
+    const imp_codec *codec = st->src->codec;
+    if (imp_grow((void **)&st->conv, &st->conv_cap, 3 * st->used + 1, 1) != CRM_OK)
+        return CRM_ENOMEM;
+    size_t off = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        size_t bad = 0;
+        char *out = st->conv + off;
+        if (imp_codec_to_utf8(codec, cells[i], out, &bad) != 0 && !*reason)
+            snprintf(reason, size, "%s%s%zu: byte 0x%02X at character %zu is not a %s character",
+                     st->header && i < st->n_header ? st->header[i] : "", 
+                     st->header && i < st->n_header ? ": column " : "column ", i + 1,
+                     (unsigned char)cells[i][bad], bad + 1, codec->name);
+        cells[i] = out;
+        off += strlen(out) + 1;
+    }
+    return CRM_OK;
+}
+
+/* The header line as read, for the import's reject file. */
+static int keep_header_raw(csv_state *st)
+{
+    imp_source *src = st->src;
+    if (!src->keep_raw || src->header_raw)
+        return CRM_OK;
+    if (!(src->header_raw = malloc(st->rec_len + 1)))
+        return CRM_ENOMEM;
+    memcpy(src->header_raw, st->raw, st->rec_len);
+    src->header_raw[st->rec_len] = '\0';
+    src->header_raw_len = st->rec_len;
+    return CRM_OK;
+}
+
 static void emit_record(csv_state *st, int64_t line)
 {
     char *cells[MAX_CELLS];
     for (size_t i = 0; i < st->n; i++)
         cells[i] = st->arena + st->offs[i];
+    char reason[300] = "";
+    if (st->src->codec && st->src->codec->single &&
+        (st->stop = convert_cells(st, cells, reason, sizeof reason)) != 0)
+        return;
     if (!st->header) {
-        st->stop = take_header(st, cells);
+        if ((st->stop = take_header(st, cells)) == 0)
+            st->stop = keep_header_raw(st);
         return;
     }
-    char reason[160] = "";
     size_t n = st->n;
     if (st->overflow || n > st->n_header) {
         snprintf(reason, sizeof reason, "row: %zu%s cells but the header has %zu columns",
@@ -116,8 +195,13 @@ static void emit_record(csv_state *st, int64_t line)
     char empty[1] = "";
     for (; n < st->n_header; n++)
         cells[n] = empty;
+    bool raw = st->src->keep_raw;
     imp_row row = {.line = line, .n = n, .names = st->header, .cells = cells,
-                   .error = *reason ? reason : NULL, .names_stable = true};
+                   .error = *reason ? reason : NULL, .names_stable = true,
+                   .raw = raw ? st->raw : NULL, .raw_len = raw ? st->rec_len : 0,
+                   .raw_cells = st->n + st->overflow};
+    if (raw)
+        st->raw[st->rec_len] = '\0';
     st->stop = st->fn(st->ud, &row);
 }
 
@@ -129,6 +213,8 @@ static void on_record(int c, void *data)
     if (st->n > 0) {
         int64_t start = st->line;
         st->line += st->nl;
+        /* the line end that ended the record is the last byte fed (see feed) */
+        st->rec_len = st->raw_len - (st->raw_len && (c == '\n' || c == '\r'));
         emit_record(st, start);
     }
     if (c == '\n')
@@ -136,7 +222,49 @@ static void on_record(int c, void *data)
     st->n = 0;
     st->used = 0;
     st->nl = 0;
+    st->raw_len = 0;
     st->overflow = false;
+}
+
+/* Parses a chunk one line end at a time: libcsv ends a record only on a line
+ * end, so each call ends at most one, on its last byte, and the bytes fed
+ * since the previous record are exactly this record's. Returns 0, or -1 on
+ * a parse error. */
+static int feed(struct csv_parser *p, csv_state *st, const char *data, size_t n)
+{
+    size_t at = 0;
+    while (at < n && !st->stop) {
+        size_t k = at;
+        while (k < n && data[k] != '\n' && data[k] != '\r')
+            k++;
+        size_t seg = (k < n ? k + 1 : n) - at;
+        if (imp_grow((void **)&st->raw, &st->raw_cap, st->raw_len + seg + 1, 1) != CRM_OK) {
+            st->stop = CRM_ENOMEM;
+            return 0;
+        }
+        memcpy(st->raw + st->raw_len, data + at, seg);
+        st->raw_len += seg;
+        if (csv_parse(p, data + at, seg, on_cell, on_record, st) != seg && !st->stop)
+            return -1;
+        at += seg;
+    }
+    return 0;
+}
+
+/* The first line end outside quotes: "\r\n", "\r" or "\n" (also when none). */
+static void detect_eol(const char *p, size_t n, char *eol)
+{
+    bool quoted = false;
+    strcpy(eol, "\n");
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '"')
+            quoted = !quoted;
+        else if (!quoted && (p[i] == '\n' || p[i] == '\r')) {
+            if (p[i] == '\r')
+                strcpy(eol, i + 1 < n && p[i + 1] == '\n' ? "\r\n" : "\r");
+            return;
+        }
+    }
 }
 
 /* The delimiter occurring most in the first line (outside quotes). */
@@ -158,12 +286,54 @@ static char detect_delim(const char *p, size_t n)
     return cand[best];
 }
 
+/* A chunk's first steps, shared by both readers: the hash, the UTF-8 check
+ * of an input not checked beforehand, and on the first chunk the BOM, the
+ * delimiter and the line end. Returns the bytes to parse (or NULL: stop). */
+static const char *chunk_start(csv_state *st, struct csv_parser *p, bool *first,
+                               const char *buf, size_t *got)
+{
+    imp_source *src = st->src;
+    hash_bytes(src, buf, *got);
+    if (src->check_utf8 && !imp_utf8_feed(&st->utf8, buf, *got)) {
+        crm_err e = {0};
+        imp_utf8_refuse(&st->utf8, src->path ? src->path : "input", false, &e);
+        snprintf(st->fatal, sizeof st->fatal, "%s", e.msg);
+        st->stop = CRM_EINVAL;
+        return NULL;
+    }
+    const char *data = buf;
+    if (*first && *got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        *got -= 3;
+        src->bom = true;
+    }
+    if (*first) {
+        src->delim = detect_delim(data, *got);
+        detect_eol(data, *got, src->eol);
+        csv_set_delim(p, (unsigned char)src->delim);
+        *first = false;
+    }
+    return data;
+}
+
 static void free_state(csv_state *st)
 {
     for (size_t i = 0; i < st->n_header; i++)
         free(st->header[i]);
     free(st->header);
     free(st->arena);
+    free(st->raw);
+    free(st->conv);
+}
+
+/* The reader's error once it stopped: its own message when it has one. */
+static int stop_error(const csv_state *st, crm_err *err)
+{
+    if (st->fatal[0])
+        return crm_err_set(err, st->stop, "%s", st->fatal);
+    if (st->stop == CRM_ENOMEM && !err->code)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory reading the CSV file");
+    return st->stop;
 }
 
 int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
@@ -173,26 +343,19 @@ int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
     csv_set_space_func(&p, no_space);
     csv_state st = {.src = src, .fn = fn, .ud = ud, .line = 1};
+    imp_utf8_init(&st.utf8);
     char *buf = malloc(CHUNK);
     int rc = buf ? CRM_OK : crm_err_set(err, CRM_ENOMEM, "out of memory");
     bool first = true;
     size_t got;
     while (rc == CRM_OK && !st.stop && (got = fread(buf, 1, CHUNK, src->f)) > 0) {
-        hash_bytes(src, buf, got);
-        const char *data = buf;
-        if (first && got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-            data += 3;
-            got -= 3;
-        }
-        if (first) {
-            src->delim = detect_delim(data, got);
-            csv_set_delim(&p, (unsigned char)src->delim);
-            first = false;
-        }
-        if (csv_parse(&p, data, got, on_cell, on_record, &st) != got && !st.stop)
+        const char *data = chunk_start(&st, &p, &first, buf, &got);
+        if (data && feed(&p, &st, data, got) != 0 && !st.stop)
             rc = crm_err_set(err, CRM_EINVAL, "CSV parse error near line %lld: %s",
                              (long long)st.line, csv_strerror(csv_error(&p)));
     }
+    if (rc == CRM_OK && !st.stop && src->check_utf8 && !imp_utf8_end(&st.utf8))
+        rc = imp_utf8_refuse(&st.utf8, src->path ? src->path : "input", false, err);
     if (rc == CRM_OK && ferror(src->f))
         rc = crm_err_set(err, CRM_EIO, "read error");
     if (rc == CRM_OK && !st.stop) {
@@ -206,9 +369,7 @@ int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
                              (long long)st.line);
     }
     if (rc == CRM_OK && st.stop) /* the parser's own allocations say nothing in err */
-        rc = st.stop == CRM_ENOMEM && !err->code
-                 ? crm_err_set(err, CRM_ENOMEM, "out of memory reading the CSV file")
-                 : st.stop;
+        rc = stop_error(&st, err);
     if (rc == CRM_OK && !st.header)
         rc = crm_err_set(err, CRM_EINVAL, "the file is empty: expected a header row");
     csv_free(&p);
@@ -226,6 +387,7 @@ typedef struct qrow {
     int64_t line;
     size_t n, cell0;   /* cells: offs[cell0 .. cell0+n) into the queue arena */
     size_t error;      /* arena offset of the reader's reason, or SIZE_MAX */
+    size_t raw, raw_len, raw_cells; /* the row's bytes (src->keep_raw), or SIZE_MAX */
 } qrow;
 
 struct imp_csv {
@@ -242,14 +404,21 @@ struct imp_csv {
     char *cells[MAX_CELLS];   /* the row handed out last */
 };
 
+/* n bytes and a NUL. */
+static size_t q_bytes(imp_csv *r, const char *s, size_t n)
+{
+    size_t at = r->used;
+    if (imp_grow((void **)&r->arena, &r->cap_arena, at + n + 1, 1) != CRM_OK)
+        return SIZE_MAX;
+    memcpy(r->arena + at, s, n);
+    r->arena[at + n] = '\0';
+    r->used += n + 1;
+    return at;
+}
+
 static size_t q_str(imp_csv *r, const char *s)
 {
-    size_t len = strlen(s) + 1, at = r->used;
-    if (imp_grow((void **)&r->arena, &r->cap_arena, at + len, 1) != CRM_OK)
-        return SIZE_MAX;
-    memcpy(r->arena + at, s, len);
-    r->used += len;
-    return at;
+    return q_bytes(r, s, strlen(s));
 }
 
 /* imp_row_fn of the pull reader: copies the row into the queue. */
@@ -260,7 +429,10 @@ static int q_push(void *ud, imp_row *row)
         imp_grow((void **)&r->offs, &r->cap_offs, r->n_offs + row->n, sizeof *r->offs) != CRM_OK)
         return CRM_ENOMEM;
     qrow *q = &r->rows[r->n_rows];
-    *q = (qrow){.line = row->line, .n = row->n, .cell0 = r->n_offs, .error = SIZE_MAX};
+    *q = (qrow){.line = row->line, .n = row->n, .cell0 = r->n_offs, .error = SIZE_MAX,
+                .raw = SIZE_MAX, .raw_len = row->raw_len, .raw_cells = row->raw_cells};
+    if (row->raw && (q->raw = q_bytes(r, row->raw, row->raw_len)) == SIZE_MAX)
+        return CRM_ENOMEM;
     for (size_t i = 0; i < row->n; i++)
         if ((r->offs[r->n_offs + i] = q_str(r, row->cells[i])) == SIZE_MAX)
             return CRM_ENOMEM;
@@ -283,6 +455,7 @@ int imp_csv_open(imp_csv **out, imp_source *src, crm_err *err)
     }
     csv_set_space_func(&r->p, no_space);
     r->st = (csv_state){.src = src, .fn = q_push, .ud = r, .line = 1};
+    imp_utf8_init(&r->st.utf8);
     r->first = true;
     *out = r;
     return CRM_OK;
@@ -315,23 +488,14 @@ static int q_fill(imp_csv *r, crm_err *err)
     if (got == 0)
         rc = q_fini(r, err);
     else {
-        hash_bytes(src, r->buf, got);
-        const char *data = r->buf;
-        if (r->first && got >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
-            data += 3;
-            got -= 3;
-        }
-        if (r->first) {
-            src->delim = detect_delim(data, got);
-            csv_set_delim(&r->p, (unsigned char)src->delim);
-            r->first = false;
-        }
-        if (csv_parse(&r->p, data, got, on_cell, on_record, &r->st) != got && !r->st.stop)
+        const char *data = chunk_start(&r->st, &r->p, &r->first, r->buf, &got);
+        if (data && feed(&r->p, &r->st, data, got) != 0 && !r->st.stop)
             rc = crm_err_set(err, CRM_EINVAL, "CSV parse error near line %lld: %s",
                              (long long)r->st.line, csv_strerror(csv_error(&r->p)));
     }
     if (rc == CRM_OK && r->st.stop)
-        rc = crm_err_set(err, r->st.stop, "out of memory");
+        rc = r->st.fatal[0] ? crm_err_set(err, r->st.stop, "%s", r->st.fatal)
+                            : crm_err_set(err, r->st.stop, "out of memory");
     if (rc != CRM_OK)
         r->done = true;
     return rc;
@@ -351,7 +515,9 @@ int imp_csv_next(imp_csv *r, imp_row *row, crm_err *err)
         r->cells[i] = r->arena + r->offs[q->cell0 + i];
     *row = (imp_row){.line = q->line, .n = q->n, .names = r->st.header, .cells = r->cells,
                      .error = q->error == SIZE_MAX ? NULL : r->arena + q->error,
-                     .names_stable = true};
+                     .names_stable = true,
+                     .raw = q->raw == SIZE_MAX ? NULL : r->arena + q->raw,
+                     .raw_len = q->raw_len, .raw_cells = q->raw_cells};
     return 1;
 }
 
@@ -426,7 +592,7 @@ static int jsonl_row(imp_source *src, char *text, int64_t line, imp_row_fn fn, v
         }
     }
     imp_row row = {.line = line, .n = n, .names = names, .cells = cells, .raw = text,
-                   .error = *reason ? reason : NULL};
+                   .raw_len = strlen(text), .error = *reason ? reason : NULL};
     int stop = fn(ud, &row);
     for (size_t i = 0; i < n; i++)
         free(cells[i]);

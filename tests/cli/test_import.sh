@@ -32,19 +32,35 @@ C2;Ana;"Lopez; Garcia";ana@example.com;;Lyon;red
 C3;Bad;Mail;bad@@example.com;;;green
 C4;Zoe;Dup;;0612345678;;
 EOF
-assert_exit 0 crm import contacts "$dir/c.csv" --json
+# a partial failure exits 1 after storing the valid rows, with the counts
+assert_exit 1 crm import contacts "$dir/c.csv" --json
+assert_contains "$ERR" "2 of 4 rows were rejected (see $dir/c.rejects.csv)"
 assert_eq 4 "$(json_get "$OUT" read)" "read"
 assert_eq 2 "$(json_get "$OUT" stored)" "stored"
 assert_eq 2 "$(json_get "$OUT" rejected)" "rejected"
 assert_eq "favourite colour" "$(json_get "$OUT" unknown_columns)" "unknown columns"
 assert_eq "$dir/c.rejects.csv" "$(json_get "$OUT" rejects)" "reject path"
 rejects=$(cat "$dir/c.rejects.csv")
-assert_contains "$rejects" "line,reason"
-assert_contains "$rejects" "C3,Bad,Mail,bad@@example.com,,,green,4,email: 'bad@@example.com'"
+assert_contains "$rejects" "favourite colour;line;reason"
+assert_contains "$rejects" "C3;Bad;Mail;bad@@example.com;;;green;4;email: 'bad@@example.com'"
 assert_contains "$rejects" "phone: '+33612345678' already belongs to contact 1"
 first=$(json_get "$OUT" id)
 
+# the identical file short-circuits on the journal's hash: nothing read or written
+journal_rows=$(sql 'SELECT count(*) FROM import_journal')
 assert_exit 0 crm import contacts "$dir/c.csv"
+assert_contains "$OUT" "$dir/c.csv already imported as #$first on "
+assert_contains "$OUT" "; --force to read it again"
+assert_eq "$journal_rows" "$(sql 'SELECT count(*) FROM import_journal')" "no journal row"
+assert_contains "$(cat "$dir/c.rejects.csv")" "C3;Bad;Mail" "the first run's reject file stays"
+assert_exit 0 crm import contacts "$dir/c.csv" --json
+assert_eq "$first" "$(json_get "$OUT" already_imported)" "--json names the import"
+# a changed byte is another file
+sed 's/blue/blue /' "$dir/c.csv" >"$dir/c2.csv"
+assert_exit 1 crm import contacts "$dir/c2.csv"
+assert_not_contains "$OUT" "already imported"
+# --force reads it again
+assert_exit 1 crm import contacts "$dir/c.csv" --force
 assert_contains "$OUT" "read 4, stored 0, updated 0, unchanged 2, merged 0, rejected 2"
 assert_contains "$ERR" "nothing changed"
 assert_eq 2 "$(sql 'SELECT count(*) FROM contacts')" "no duplicate after re-import"
@@ -54,6 +70,12 @@ printf 'external_id,first_name,email\nD1,Dry,dry@example.com\n' >"$dir/d.csv"
 assert_exit 0 crm import contacts "$dir/d.csv" --dry-run
 assert_contains "$OUT" "dry run of contacts: read 1, stored 1"
 assert_eq 0 "$(sql "SELECT count(*) FROM contacts WHERE external_id='D1'")" "dry run wrote nothing"
+# a dry run where every row is rejected exits 1 (it used to exit 0)
+printf 'external_id,first_name,email\nD2,Dry,bad@@example.com\nD3,Dry,worse@@example.com\n' >"$dir/d2.csv"
+assert_exit 1 crm import contacts "$dir/d2.csv" --dry-run
+assert_contains "$OUT" "dry run of contacts: read 2, stored 0, updated 0, unchanged 0, merged 0, rejected 2"
+assert_contains "$ERR" "dry run: 2 of 2 rows would be rejected"
+assert_eq 0 "$(sql "SELECT count(*) FROM contacts WHERE external_id LIKE 'D%'")" "dry run wrote nothing"
 
 # ---- orders and undo -------------------------------------------------------------
 cat >"$dir/o.csv" <<'EOF'
@@ -62,7 +84,7 @@ O1,C1,2025-01-02,"19,99",EUR,paid
 O2,C2,2025-01-03T10:00:00+02:00,5.00,EUR,placed
 O3,C9,2025-01-03,5.00,EUR,placed
 EOF
-assert_exit 0 crm import orders "$dir/o.csv" --rejects "$dir/o-bad.csv" --json
+assert_exit 1 crm import orders "$dir/o.csv" --rejects "$dir/o-bad.csv" --json
 assert_eq 2 "$(json_get "$OUT" stored)" "orders stored"
 orders_import=$(json_get "$OUT" id)
 assert_contains "$(cat "$dir/o-bad.csv")" "contact_external_id: 'C9' matches no contact"
@@ -150,9 +172,36 @@ journal=$(sql "SELECT n_stored FROM import_journal WHERE status='running'")
 assert_eq "$journal" "$committed" "journal counts match committed rows"
 assert_eq 0 "$((committed % 250))" "only whole batches committed ($committed)"
 if [ "$committed" -lt "$n" ]; then pass; else fail "the kill came too late to test anything"; fi
-assert_exit 0 crm import contacts "$dir/big.csv" --json --quiet
+killed=$(sql "SELECT id FROM import_journal WHERE status='running'")
+# list_row ID: the `import list --json` row of import ID as "status read stored completes"
+list_row() {
+    python3 -c '
+import json, sys
+for line in sys.argv[1].splitlines():
+    o = json.loads(line)
+    if o["id"] == int(sys.argv[2]):
+        print(o["status"], o["read"], o["stored"], o["completes"])
+' "$OUT" "$1"
+}
+# any command opening the journal sees the process is gone: interrupted, with its counts
+assert_exit 0 crm import list
+assert_contains "$OUT" "interrupted"
+assert_not_contains "$OUT" "running"
+assert_exit 0 crm import list --json
+assert_eq "interrupted $committed $committed None" "$(list_row "$killed")" "the killed run"
+assert_exit 0 crm import contacts "$dir/big.csv" --json
+assert_contains "$ERR" "completes interrupted import #$killed"
+assert_eq "$killed" "$(json_get "$OUT" completes)" "re-run: the import it completes"
+rerun=$(json_get "$OUT" id)
 assert_eq "$committed" "$(json_get "$OUT" unchanged)" "re-run: committed rows unchanged"
 assert_eq "$((n - committed))" "$(json_get "$OUT" stored)" "re-run: the rest stored"
+assert_exit 0 crm import list
+assert_not_contains "$OUT" "running"
+grep -qE "^ *$rerun +contacts +done +$n +$((n - committed)) +0 +0 +#$killed +" <<<"$OUT" && pass ||
+    fail "list: the re-run names the import it completes: $OUT"
+assert_exit 0 crm import list --json
+assert_eq "done $n $((n - committed)) $killed" "$(list_row "$rerun")" "the completing run"
+assert_eq "interrupted $committed $committed None" "$(list_row "$killed")" "the killed run stays"
 assert_eq "$n" "$(sql "SELECT count(DISTINCT external_id) FROM contacts WHERE external_id LIKE 'K%'")" \
     "every row once"
 assert_eq "$n" "$(sql "SELECT count(*) FROM contacts WHERE external_id LIKE 'K%'")" "no duplicate"

@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "export/export.h"
 #include "import/import.h"
+#include "import/import_int.h"
 #include "kernel.h"
 #include "model.h"
 #include "schema.h"
@@ -277,7 +281,32 @@ static void test_reimport_idempotent(void **state)
     assert_int_equal(r.stored, 3);
     assert_int_equal(r.rejected, 1);
     int64_t events = count(f, "SELECT count(*) FROM events");
+    int64_t first = r.id;
+    /* the identical file short-circuits: not read, nothing written, not even
+     * a journal row, and the first run's reject file stays */
     r = run(f, "contacts", "re.csv", csv);
+    assert_int_equal(r.already_id, first);
+    assert_int_equal(r.already_at, 1748779200); /* the run's --as-of, 2025-06-01T12:00Z */
+    assert_int_equal(r.id, 0);
+    assert_int_equal(r.read, 0);
+    assert_int_equal(count(f, "SELECT count(*) FROM import_journal"), 1);
+    assert_int_equal(count(f, "SELECT count(*) FROM events"), events);
+    char rej_path[4200];
+    snprintf(rej_path, sizeof rej_path, "%s/re.rejects.csv", f->dir);
+    assert_non_null(strstr(read_all(rej_path), "I4,Bad,Row"));
+    /* another option is another input */
+    char *path = crm_test_write_file(f->dir, "re.csv", csv);
+    const char *map[] = {"loyalty_card=-"};
+    crm_import_opts o = {.entity = "contacts", .path = path, .map = map, .n_map = 1,
+                         .dry_run = true};
+    r = run_opts(f, &o);
+    assert_int_equal(r.already_id, 0);
+    assert_int_equal(r.read, 4);
+    /* --force reads it again */
+    o = (crm_import_opts){.entity = "contacts", .path = path, .force = true};
+    r = run_opts(f, &o);
+    free(path);
+    assert_int_equal(r.already_id, 0);
     assert_int_equal(r.read, 4);
     assert_int_equal(r.unchanged, 3);
     assert_int_equal(r.stored + r.updated + r.merged, 0);
@@ -389,6 +418,7 @@ static void test_batch_fallback(void **state)
     assert_int_equal(lines, 3); /* header + 2 */
     /* a re-run changes nothing and still accounts for every row */
     assert_int_equal(crm_store_exec(f->k->store, "DROP TRIGGER temp.boom", &err), CRM_OK);
+    o.force = true; /* the same file: the journal would short-circuit it */
     r = run_opts(f, &o);
     assert_int_equal(r.unchanged, 248);
     assert_int_equal(r.stored, 1); /* F137, now that its tag can be written */
@@ -518,6 +548,134 @@ static void test_journal_failed_batch(void **state)
     /* what was committed can still be undone */
     assert_int_equal(crm_import_undo(f->k, r.id, &err), CRM_OK);
     assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 0);
+    free(path);
+}
+
+/* The UTF-8 check against the Unicode table of well-formed sequences,
+ * byte by byte across feeds, with the position of the first bad one. */
+static void test_utf8_check(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *bytes;
+        bool ok;
+        int64_t line, col;
+    } cases[] = {
+        {"plain ascii\n", true, 0, 0},
+        {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", true, 0, 0},
+        {"ab\ncaf\xe9 x", false, 2, 4},       /* windows-1252 é */
+        {"\xc0\xaf", false, 1, 1},            /* overlong '/' */
+        {"x\xe0\x80\xaf", false, 1, 2},      /* overlong, 3 bytes */
+        {"\xed\xa0\x80", false, 1, 1},       /* a surrogate */
+        {"\xf4\x90\x80\x80", false, 1, 1},  /* past U+10FFFF */
+        {"\xe2\x82", false, 1, 1},            /* cut at the end */
+        {"\xef\xbb\xbfok", true, 0, 0},      /* a BOM is UTF-8 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        imp_utf8 u;
+        imp_utf8_init(&u);
+        const char *b = cases[i].bytes;
+        bool ok = true;
+        for (size_t j = 0; b[j]; j++) /* one byte per feed: sequences cross feeds */
+            ok = imp_utf8_feed(&u, b + j, 1) && ok;
+        ok = imp_utf8_end(&u) && ok;
+        if (ok != cases[i].ok)
+            fail_msg("case %zu: %s", i, ok ? "accepted" : "refused");
+        if (!ok && (u.line != cases[i].line || u.col != cases[i].col))
+            fail_msg("case %zu: at %lld:%lld", i, (long long)u.line, (long long)u.col);
+    }
+    imp_codec c;
+    crm_err err = {0};
+    assert_int_equal(imp_codec_open(&c, "CP1252", &err), CRM_OK);
+    char out[64];
+    size_t bad = 0;
+    assert_int_equal(imp_codec_to_utf8(&c, "\x80 \x9c\xe9", out, &bad), 0);
+    assert_string_equal(out, "\xe2\x82\xac \xc5\x93\xc3\xa9");
+    assert_int_equal(imp_codec_to_utf8(&c, "a\x81", out, &bad), -1);
+    assert_int_equal(bad, 1);
+    imp_codec_from_utf8(&c, "\xe2\x82\xac \xc5\x93\xc3\xa9 \xe2\x98\x83", out, sizeof out);
+    assert_string_equal(out, "\x80 \x9c\xe9 ?");
+    assert_int_equal(imp_codec_open(&c, "ebcdic", &err), CRM_EUSAGE);
+}
+
+/* A run's process as the journal judges it: alive (this one), gone when
+ * its pid is free, a zombie, reused (another start time) or from another
+ * boot; unknown (so alive) on another host. */
+static void test_proc_gone(void **state)
+{
+    (void)state;
+    imp_proc me;
+    imp_proc_self(&me);
+    assert_true(me.pid == (int64_t)getpid());
+    assert_true(me.start > 0);
+    assert_false(imp_proc_gone(&me));
+    imp_proc p = me;
+    p.start = me.start + 1;
+    assert_true(imp_proc_gone(&p));
+    p = me;
+    snprintf(p.boot_id, sizeof p.boot_id, "00000000-0000-0000-0000-000000000000");
+    assert_true(imp_proc_gone(&p));
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    siginfo_t info;
+    assert_int_equal(waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT), 0);
+    p = me;
+    p.pid = child;
+    p.start = -1;
+    assert_true(imp_proc_gone(&p)); /* exited, not yet waited for */
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    assert_true(imp_proc_gone(&p));
+    snprintf(p.host, sizeof p.host, "another-host.invalid");
+    assert_false(imp_proc_gone(&p));
+}
+
+/* A 'running' journal row whose process is gone becomes 'interrupted' with
+ * the counts it had committed when the journal is next opened; one whose
+ * process lives stays running; re-running the input names the import it
+ * completes. */
+static void test_journal_interrupted(void **state)
+{
+    fx *f = *state;
+    char *path = crm_test_write_file(f->dir, "int.csv", "external_id,first_name\nQ1,A\nQ2,B\n");
+    crm_import_opts o = {.entity = "contacts", .path = path};
+    crm_import_report r = run_opts(f, &o);
+    int64_t dead_id = r.id;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, NULL, 0), child);
+    imp_proc me;
+    imp_proc_self(&me);
+    char sql[512];
+    /* as a killed run leaves it: 'running', one batch's counts committed */
+    snprintf(sql, sizeof sql,
+             "UPDATE import_journal SET status='running', finished_at=NULL, n_read=1,"
+             " n_stored=1, pid=%lld WHERE id=%lld", (long long)child, (long long)dead_id);
+    crm_err err = {0};
+    assert_int_equal(crm_store_exec(f->k->store, sql, &err), CRM_OK);
+    /* a live run (this process) on another input */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO import_journal(entity, file, status, started_at, pid, proc_start,"
+             " boot_id, host) VALUES('contacts', 'live.csv', 'running', 0, %lld, %lld, '%s', '%s')",
+             (long long)me.pid, (long long)me.start, me.boot_id, me.host);
+    assert_int_equal(crm_store_exec(f->k->store, sql, &err), CRM_OK);
+    assert_int_equal(imp_journal_reap(f->k, &err), CRM_OK);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM import_journal WHERE id=%lld AND "
+             "status='interrupted' AND n_read=1 AND n_stored=1", (long long)dead_id);
+    assert_int_equal(count(f, sql), 1);
+    assert_int_equal(count(f, "SELECT count(*) FROM import_journal WHERE file='live.csv' AND "
+                              "status='running'"), 1);
+    r = run_opts(f, &o); /* no 'done' run of this input any more: it is read */
+    assert_int_equal(r.completes, dead_id);
+    assert_int_equal(r.unchanged, 2);
+    snprintf(sql, sizeof sql, "SELECT completes FROM import_journal WHERE id=%lld",
+             (long long)r.id);
+    assert_int_equal(count(f, sql), dead_id);
+    /* once completed, the input is imported: the next run short-circuits */
+    r = run_opts(f, &o);
+    assert_true(r.already_id > dead_id);
+    assert_int_equal(r.completes, 0);
     free(path);
 }
 
@@ -656,7 +814,10 @@ static void test_orders(void **state)
         if (!strstr(rej, reasons[i]))
             fail_msg("reject file lacks '%s':\n%s", reasons[i], rej);
     /* idempotent; a status change is an update */
-    r = run(f, "orders", "o.csv", orders);
+    char *opath = crm_test_write_file(f->dir, "o.csv", orders);
+    crm_import_opts again = {.entity = "orders", .path = opath, .force = true};
+    r = run_opts(f, &again);
+    free(opath);
     assert_int_equal(r.unchanged, 2);
     r = run(f, "orders", "o2.csv",
             "external_id,contact_external_id,placed_at,total,currency,status\n"
@@ -1003,13 +1164,15 @@ static char *lines_case(int how)
     snprintf(rpath, sizeof rpath, "%s/l.rejects.csv", g.dir);
     const char *orphans = read_all(rpath);
     assert_non_null(orphans);
-    assert_non_null(strstr(orphans, "order_external_id,sku,quantity,unit_price,line,reason\n"));
-    assert_non_null(strstr(orphans, how == 1 ? "B045,ORPHAN-M,1,1,9," : "B045,ORPHAN-M,1,1,8,"));
-    assert_non_null(strstr(orphans, "'B045' matches no order in the orders file"));
-    assert_non_null(strstr(orphans, how == 1 ? ",ORPHAN-E,1,1,3,order_external_id: is required"
-                                             : ",ORPHAN-E,1,1,2,order_external_id: is required"));
-    assert_non_null(strstr(orphans, "A00,ORPHAN-A,1,1,"));
-    assert_non_null(strstr(orphans, "Z99,ORPHAN-Z,1,1,"));
+    /* as the lines file has them: BOM, ';', CRLF */
+    assert_memory_equal(orphans, "\xEF\xBB\xBForder_external_id;sku;quantity;unit_price;line;"
+                                 "reason\r\n", 55);
+    assert_non_null(strstr(orphans, how == 1 ? "\nB045;ORPHAN-M;1;1;9;" : "\nB045;ORPHAN-M;1;1;8;"));
+    assert_non_null(strstr(orphans, "'B045' matches no order in the orders file\r\n"));
+    assert_non_null(strstr(orphans, how == 1 ? "\n;ORPHAN-E;1;1;3;order_external_id: is required"
+                                             : "\n;ORPHAN-E;1;1;2;order_external_id: is required"));
+    assert_non_null(strstr(orphans, "\nA00;ORPHAN-A;1;1;"));
+    assert_non_null(strstr(orphans, "\nZ99;ORPHAN-Z;1;1;"));
     int n = 0;
     for (const char *p = orphans; *p; p++)
         n += *p == '\n';
@@ -1094,6 +1257,7 @@ static void test_lines_batch_rerun(void **state)
                                    "l.order_id = o.id)"), 0);
         /* the re-run stores R197 now, and each line once */
         assert_int_equal(crm_store_exec(g.k->store, "DROP TRIGGER temp.boom", &err), CRM_OK);
+        o.force = true;
         r = run_opts(&g, &o);
         assert_int_equal(r.stored, 1);
         assert_int_equal(r.unchanged, 249);
@@ -1126,6 +1290,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_ranges_rerun, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_failed_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_first_action_wins, setup, teardown),
+        cmocka_unit_test(test_proc_gone),
+        cmocka_unit_test(test_utf8_check),
+        cmocka_unit_test_setup_teardown(test_journal_interrupted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_records_to_ranges, setup_v2, teardown),
         cmocka_unit_test_setup_teardown(test_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_lines, setup, teardown),
