@@ -164,7 +164,7 @@ static const crm_migration kernel_migrations[] = {
      " changed_at INTEGER NOT NULL);"
      "CREATE INDEX contact_history_contact ON contact_history(contact_id, changed_at);"},
 
-    {10, "import journal: interrupted runs, the process and the file's identity",
+    {6, "import journal: interrupted runs, the process and the file's identity",
      /* A run records the process writing it (pid, its start time in clock
       * ticks since boot from /proc/PID/stat, the boot id and the host), so
       * the next command that opens the journal can tell a killed run from
