@@ -53,7 +53,16 @@ typedef struct crm_plugin_command {
     crm_command_fn fn;
     crm_plugin_ctx *ctx;
     char *noun;     /* NULL for `crm <plugin> <verb>` */
+    const crm_command_spec *spec; /* SDK 1.3 option table (borrowed), or NULL */
 } crm_plugin_command;
+
+/* Prints `--help` of a command registered with an option table (c->spec):
+ * synopsis, summary, and one line per option from the table. */
+void crm_plugin_command_help(FILE *f, const crm_plugin_command *c);
+
+/* For tests: the host API table handed to plugins loaded from now on (a
+ * copy truncated to an older minor, say); NULL restores the host's own. */
+void crm_plugin_host_set_table(const crm_host_api *api);
 
 /* Loads the plugins enabled in k->cfg: crm_plugin_host_prepare then
  * crm_plugin_host_start (k->store open and migrated, k->bus attached when

@@ -69,6 +69,7 @@ struct crm_plugin_ctx {
     char error[1024];              /* last error (set_error or a failed host call) */
     bool constraint;               /* a statement of the running command hit a constraint */
     crm_demo_fn demo;              /* register_demo (SDK 1.3), NULL when none */
+    struct plug_ext *ext;          /* SDK 1.3 state (core/plugin/sdk13.h), NULL until used */
 };
 
 struct crm_plugin_host {
