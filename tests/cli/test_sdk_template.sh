@@ -78,7 +78,16 @@ assert_contains "$OUT" "template greetings" "plugin help"
 assert_exit 2 "$CRM" template nope
 assert_contains "$ERR" "unknown command 'template nope'" "unknown verb"
 assert_exit 2 "$CRM" template greetings extra
-assert_contains "$ERR" "greetings takes no arguments" "usage error"
+assert_contains "$ERR" "unexpected argument 'extra'" "usage error"
+# its option table: parsed, refused and documented by the host
+assert_exit 2 "$CRM" template greetings --contct 1
+assert_contains "$ERR" "did you mean --contact?" "option suggestion"
+assert_exit 0 "$CRM" template greetings --contact 2
+assert_eq "" "$OUT" "filtered out"
+assert_exit 0 "$CRM" template greetings --contact 1
+assert_contains "$OUT" "contact 1" "filtered in"
+assert_exit 0 "$CRM" template greetings --help
+assert_contains "$OUT" "--contact ID" "option help"
 
 # crm plugins lists it with its events, commands and Lua function
 assert_exit 0 "$CRM" plugins --json
