@@ -578,11 +578,11 @@ static int validate_section(crm_plugin_ctx *p, crm_err *err)
 {
     const crm_node *sec = crm_config_section(p->host->k->cfg, p->name);
     if (!sec || (sec->kind == CRM_NODE_SCALAR && sec->is_null))
-        return crm_plug13_check_required(p, NULL, err);
+        return crm_plug13_check_section(p, NULL, err);
     if (sec->kind != CRM_NODE_MAP)
         return crm_node_expected(sec, p->name, "a map of the plugin's settings", err);
     int rc = check_map(p, sec, "", err);
-    return rc == CRM_OK ? crm_plug13_check_required(p, sec, err) : rc;
+    return rc == CRM_OK ? crm_plug13_check_section(p, sec, err) : rc;
 }
 
 static bool installed(const char *name, void *ud)

@@ -321,8 +321,19 @@ int crm_plug13_check_entry(crm_plugin_ctx *p, const crm_node *n, crm_err *err)
     return check_node(p, n, f, false, path, err);
 }
 
-int crm_plug13_check_required(const crm_plugin_ctx *p, const crm_node *sec, crm_err *err)
+int crm_plug13_check_section(const crm_plugin_ctx *p, const crm_node *sec, crm_err *err)
 {
+    /* declare_config_key may come after the schema: the same name twice
+     * would make the key's reader ambiguous */
+    for (size_t i = 0; i < p->n_keys; i++) {
+        char first[128];
+        snprintf(first, sizeof first, "%.*s", (int)strcspn(p->keys[i].key, "."), p->keys[i].key);
+        if (crm_plug13_schema_field(p, first))
+            return crm_err_set(err, CRM_EPLUGIN,
+                               "plugin '%s' (%s): config key '%s' is declared both with "
+                               "declare_config_key and in its schema",
+                               p->name, p->file, first);
+    }
     for (const crm_config_field *f = p->ext ? p->ext->schema : NULL; f && f->name; f++)
         if ((f->flags & CRM_CONFIG_REQUIRED) && !crm_node_get(sec, f->name)) {
             const crm_config *cfg = p->host->k->cfg;

@@ -50,9 +50,10 @@ const crm_config_field *crm_plug13_schema_field(const crm_plugin_ctx *p, const c
  * message in err. */
 int crm_plug13_check_entry(crm_plugin_ctx *p, const crm_node *n, crm_err *err);
 
-/* Refuses a CRM_CONFIG_REQUIRED top-level schema key absent from section
- * `sec` (NULL when the plugin has no section). */
-int crm_plug13_check_required(const crm_plugin_ctx *p, const crm_node *sec, crm_err *err);
+/* After the entries were checked: refuses a schema key also declared with
+ * declare_config_key, and a CRM_CONFIG_REQUIRED top-level key absent from
+ * section `sec` (NULL when the plugin has no section). */
+int crm_plug13_check_section(const crm_plugin_ctx *p, const crm_node *sec, crm_err *err);
 
 /* Appends the schema's top-level names to names[*n] (up to max - 1 entries,
  * NULL-terminated): suggestions for an unknown key. */

@@ -1009,6 +1009,37 @@ static void test_legacy_plugin(void **state)
     assert_string_equal(slurp(f->trace), "init-has-1.2 legacy12\ninit-1.3 table\n");
 }
 
+/* Malformed tables and schemas refuse the plugin at init, naming the culprit
+ * (the init callback ignores the results: the host still refuses). */
+static void test_bad_registrations(void **state)
+{
+    fx *f = *state;
+    static const char *const expect[] = {
+        "command 'table x': option 'Bad': expected a-z first, then a-z, 0-9 and -",
+        "option --json is a global option of crm",
+        "option --a declared twice",
+        "noun 'contact' of plugin 'table' collides with the kernel command `crm contact`",
+        "positional arguments: expected 0 <= min_args <= max_args",
+        "option --f: a flag cannot be required",
+        "declare_config_schema: key 'm': a map needs its fields",
+        "declare_config_schema: key 'greeting' is also declared with declare_config_key",
+        "declare_config_schema: called twice",
+        "config key 'window' is declared both with declare_config_key and in its schema",
+    };
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+        char which[8];
+        snprintf(which, sizeof which, "%zu", i);
+        setenv("CRM_TEST_TABLE_BAD", which, 1);
+        crm_kernel *k = NULL;
+        crm_err err;
+        int rc = open_kernel(f, "plugins: [table]\n", false, &k, &err);
+        if (rc != CRM_EPLUGIN || !strstr(err.msg, expect[i]) || !strstr(err.msg, "plugin 'table'"))
+            fail_msg("%zu: rc %d: %s", i, rc, err.msg);
+        assert_null(k);
+    }
+    unsetenv("CRM_TEST_TABLE_BAD");
+}
+
 /* Plugin names and nouns may not be kernel commands, read from the CLI's
  * own table: `rules` and `calendar` are not in any hand-kept list. */
 static void test_reserved_names(void **state)
@@ -1053,6 +1084,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_plugin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserved_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_registrations, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
