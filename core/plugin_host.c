@@ -1062,6 +1062,9 @@ static json_t *describe_registrations(const crm_plugin_ctx *p, json_t *o)
                               : json_pack("{ss}", "verb", c->verb);
         json_object_set_new(cmd, "usage", c->usage ? json_string(c->usage) : json_null());
         json_object_set_new(cmd, "summary", json_string(c->summary));
+        json_t *options = crm_plug13_describe_options(c);
+        if (options)
+            json_object_set_new(cmd, "options", options);
         json_array_append_new(cmds, cmd);
     }
     for (size_t i = 0; i < p->n_luas; i++)
@@ -1076,6 +1079,9 @@ static json_t *describe_registrations(const crm_plugin_ctx *p, json_t *o)
     json_object_set_new(o, "commands", cmds);
     json_object_set_new(o, "lua_functions", luas);
     json_object_set_new(o, "config", keys);
+    json_t *schema = crm_plug13_describe_schema(p);
+    if (schema)
+        json_object_set_new(o, "config_schema", schema);
     return o;
 }
 

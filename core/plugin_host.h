@@ -164,8 +164,10 @@ int crm_plugin_host_run_demos(crm_kernel *k, bool json, json_t **out, crm_err *e
 /* The loaded plugins in dependency order, as a JSON array of objects: name,
  * version, abi ("1.0"), file, description, requires [{name, min_version}],
  * events [{pattern, durable}], commands [{noun (noun commands only), verb
- * (null for a single-word noun), usage, summary}],
- * lua_functions [{name, help}], config [{key, type, default, description}]. */
+ * (null for a single-word noun), usage, summary, options (table commands:
+ * [{name, type, required, metavar, help}])}], lua_functions [{name, help}],
+ * config [{key, type, default, description}], config_schema (when declared:
+ * [{key, type, required, default, description, items, fields}]). */
 json_t *crm_plugin_host_describe(crm_kernel *k);
 
 #endif

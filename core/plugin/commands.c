@@ -274,3 +274,19 @@ void crm_plugin_command_help(FILE *f, const crm_plugin_command *c)
     }
     fprintf(f, "\nglobal options: --config FILE, --db PATH, --as-of DATE, --json, --quiet\n");
 }
+
+/* ---- crm plugins --json ------------------------------------------------------------------ */
+
+json_t *crm_plug13_describe_options(const crm_plugin_command *c)
+{
+    static const char *const type_names[] = {"", "flag", "string", "int", "date", "money",
+                                             "duration"};
+    if (!c->spec)
+        return NULL;
+    json_t *a = json_array();
+    for (const crm_option *o = c->spec->options; o && o->name; o++)
+        json_array_append_new(a, json_pack("{ss ss sb ss? ss?}", "name", o->name, "type",
+                                           type_names[o->type], "required", o->required != 0,
+                                           "metavar", o->metavar, "help", o->help));
+    return a;
+}

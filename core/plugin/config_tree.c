@@ -441,3 +441,29 @@ int crm_plug13_config_error(crm_plugin_ctx *p, const crm_config_node *node, cons
     crm_node_error(n, in ? in->path : p->name, &e, "%s", msg);
     return crm_plug_fail(p, CRM_ECONFIG, "%s", e.msg);
 }
+
+/* ---- crm plugins --json ------------------------------------------------------------------ */
+
+static const char *const type_names[] = {"",     "string", "int",  "bool", "duration",
+                                         "money", "list",   "map",  "dict"};
+
+static json_t *describe_fields(const crm_config_field *fields)
+{
+    json_t *a = json_array();
+    for (const crm_config_field *f = fields; f && f->name; f++) {
+        json_t *o = json_pack("{ss ss sb ss? ss?}", "key", f->name, "type", type_names[f->type],
+                              "required", (f->flags & CRM_CONFIG_REQUIRED) != 0, "default",
+                              f->default_value, "description", f->description);
+        if (f->type == CRM_CONFIG_LIST || f->type == CRM_CONFIG_DICT)
+            json_object_set_new(o, "items", json_string(type_names[f->item_type]));
+        if (f->fields)
+            json_object_set_new(o, "fields", describe_fields(f->fields));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+json_t *crm_plug13_describe_schema(const crm_plugin_ctx *p)
+{
+    return p->ext && p->ext->schema ? describe_fields(p->ext->schema) : NULL;
+}

@@ -6,6 +6,7 @@
 #define CRM_CORE_PLUGIN_SDK13_H
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stddef.h>
 
 #include "plugin_internal.h"
@@ -96,6 +97,13 @@ int crm_plug13_run_table(crm_kernel *k, const crm_plugin_command *c, int argc, c
 int crm_plug13_args_count(const crm_command_args *a);
 const char *crm_plug13_args_get(const crm_command_args *a, int i);
 int crm_plug13_args_option(const crm_command_args *a, const char *name, crm_value *out);
+
+/* `crm plugins --json`: a table command's options [{name, type, required,
+ * metavar, help}] (NULL for a command without a table), and p's schema as
+ * nested [{key, type, required, default, description, items, fields}] (NULL
+ * without one). New references for the caller. */
+json_t *crm_plug13_describe_options(const crm_plugin_command *c);
+json_t *crm_plug13_describe_schema(const crm_plugin_ctx *p);
 
 /* ---- format.c --------------------------------------------------------------- */
 

@@ -68,6 +68,13 @@ assert_contains "$OUT" "--window DURATION" "help metavar"
 assert_exit 0 "$CRM" deal --help
 assert_contains "$OUT" "deal list" "noun help"
 
+# crm plugins --json shows the tables
+assert_exit 0 "$CRM" plugins --json
+assert_eq "limit" "$(json_get "$OUT" commands.1.options.0.name)" "option listed"
+assert_eq "true" "$(json_get "$OUT" commands.1.options.0.required)" "required listed"
+assert_eq "duration" "$(json_get "$OUT" commands.1.options.3.type)" "type listed"
+assert_eq "probability" "$(json_get "$OUT" config_schema.0.fields.1.fields.1.key)" "schema listed"
+
 # a refusal by the handler is exit 1
 assert_exit 1 "$CRM" deal fail
 assert_contains "$ERR" "refused on purpose" "handler error"
