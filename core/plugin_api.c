@@ -1177,6 +1177,7 @@ const crm_host_api crm_plug_api = {
     .config_key = crm_plug13_config_key,
     .config_value = crm_plug13_config_value,
     .config_error = crm_plug13_config_error,
+    .config_position = crm_plug13_config_position,
     .register_command_table = api_register_command_table,
     .args_count = crm_plug13_args_count,
     .args_get = crm_plug13_args_get,

@@ -85,18 +85,19 @@ PIN(config_item, 51);
 PIN(config_key, 52);
 PIN(config_value, 53);
 PIN(config_error, 54);
-PIN(register_command_table, 55);
-PIN(args_count, 56);
-PIN(args_get, 57);
-PIN(args_option, 58);
-PIN(set_data, 59);
-PIN(get_data, 60);
-PIN(format_time, 61);
-PIN(json_get_int, 62);
-PIN(json_get_string, 63);
+PIN(config_position, 55);
+PIN(register_command_table, 56);
+PIN(args_count, 57);
+PIN(args_get, 58);
+PIN(args_option, 59);
+PIN(set_data, 60);
+PIN(get_data, 61);
+PIN(format_time, 62);
+PIN(json_get_int, 63);
+PIN(json_get_string, 64);
 
 /* Every entry is pinned: the table ends right after the last one. */
-_Static_assert(sizeof(crm_host_api) == HEAD + 64 * SLOT, "an entry is not pinned");
+_Static_assert(sizeof(crm_host_api) == HEAD + 65 * SLOT, "an entry is not pinned");
 
 /* The descriptor's header, which the host reads before anything else. */
 _Static_assert(offsetof(crm_plugin_descriptor, abi_major) == 0, "descriptor");

@@ -442,6 +442,21 @@ int crm_plug13_config_error(crm_plugin_ctx *p, const crm_config_node *node, cons
     return crm_plug_fail(p, CRM_ECONFIG, "%s", e.msg);
 }
 
+int crm_plug13_config_position(crm_plugin_ctx *p, const crm_config_node *node, const char **file,
+                               int *line, int *column)
+{
+    const crm_node *n = as_node(node);
+    if (!n)
+        return crm_plug_fail(p, CRM_EUSAGE, "config_position: no node");
+    if (file)
+        *file = n->file;
+    if (line)
+        *line = n->line;
+    if (column)
+        *column = n->column;
+    return CRM_OK;
+}
+
 /* ---- crm plugins --json ------------------------------------------------------------------ */
 
 static const char *const type_names[] = {"",     "string", "int",  "bool", "duration",

@@ -78,6 +78,8 @@ int crm_plug13_config_value(crm_plugin_ctx *p, const crm_config_node *parent, co
                             crm_value *out);
 int crm_plug13_config_error(crm_plugin_ctx *p, const crm_config_node *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+int crm_plug13_config_position(crm_plugin_ctx *p, const crm_config_node *node, const char **file,
+                               int *line, int *column);
 
 /* ---- commands.c ------------------------------------------------------------- */
 

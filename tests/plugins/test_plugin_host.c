@@ -722,8 +722,8 @@ static void test_config_tree(void **state)
     char want[1024];
     snprintf(want, sizeof want,
              "pipeline sales budget=%d EUR\n"
-             "  stage lead p=10 sla=2bd\n"
-             "  stage won p=100 sla=1d\n"
+             "  stage lead p=10 sla=2bd at crm.yaml:11:11\n"
+             "  stage won p=100 sla=1d at crm.yaml:12:11\n"
              "pipeline empty budget=0 EUR\n"
              "level gold=%d JPY\nlevel silver=%d KWD\nlevel bronze=%d EUR\n"
              "tag a\ntag b\n"

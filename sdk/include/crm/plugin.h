@@ -527,6 +527,11 @@ struct crm_host_api {
      * validation (in start) points into crm.yaml like the kernel's. */
     int (*config_error)(crm_plugin_ctx *ctx, const crm_config_node *node, const char *fmt, ...)
         CRM_PRINTF(3, 4);
+    /* Where node was written: *file (borrowed, valid until the kernel
+     * closes), 1-based *line and *column (of the key, for a map entry). Any
+     * out pointer may be NULL. CRM_EUSAGE for a NULL node. */
+    int (*config_position)(crm_plugin_ctx *ctx, const crm_config_node *node, const char **file,
+                           int *line, int *column);
 
     /* During init only. Registers a command with an option table (see
      * crm_command_spec): the host parses argv, refuses unknown options (exit
@@ -645,6 +650,8 @@ struct crm_host_api {
 #define crm_config_value(ctx, parent, key, out)                                             \
     CRM_API(ctx)->config_value((ctx), (parent), (key), (out))
 #define crm_config_error(ctx, node, ...) CRM_API(ctx)->config_error((ctx), (node), __VA_ARGS__)
+#define crm_config_position(ctx, node, file, line, column)                                  \
+    CRM_API(ctx)->config_position((ctx), (node), (file), (line), (column))
 #define crm_register_command_table(ctx, spec) CRM_API(ctx)->register_command_table((ctx), (spec))
 #define crm_args_count(args) CRM_API(args)->args_count(args)
 #define crm_args_get(args, i) CRM_API(args)->args_get((args), (i))
