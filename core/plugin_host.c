@@ -207,10 +207,11 @@ static bool version_valid(const char *v)
     return true;
 }
 
-/* Names that are no CLI noun but still the kernel's (subsystems, table
- * prefixes: a plugin owns <name>_* tables). The CLI's nouns come from its
- * own command table (crm_cli_kernel_noun), so a new kernel command is
- * reserved the day it is added. */
+/* The kernel's subsystems and entities, reserved whether or not the CLI has
+ * a command of that name (a plugin owns <name>_* tables and emits <name>.*
+ * events). The CLI's nouns come from its own command table
+ * (crm_cli_kernel_noun, checked first), so a new kernel command is reserved
+ * the day it is added. */
 static const char *const reserved_names[] = {
     "kernel", "bus", "lua", "sqlite", "schema", "contact", "company", "order", "product",
     "interaction", "consent", "user", "custom", "event", "events", "plugins", "help", NULL,

@@ -5,6 +5,7 @@
  * checked, its declaration and key path. Reading then needs no second parse,
  * and a plugin's own error at a node carries the node's file:line:column. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,15 +221,30 @@ static int remember(crm_plugin_ctx *p, const crm_node *n, const crm_config_field
     }
     x->nodes = grown;
     x->nodes[x->n_nodes++] = (plug_node_info){n, f, item, copy};
+    x->sorted = false;
     return CRM_OK;
 }
 
+static int by_node(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const plug_node_info *)a)->node;
+    uintptr_t y = (uintptr_t)((const plug_node_info *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+/* What validation recorded for node n. The index is sorted on first lookup
+ * (validation only appends), so reading a large section is not quadratic. */
 static const plug_node_info *info_of(const crm_plugin_ctx *p, const crm_node *n)
 {
-    for (size_t i = 0; n && p->ext && i < p->ext->n_nodes; i++)
-        if (p->ext->nodes[i].node == n)
-            return &p->ext->nodes[i];
-    return NULL;
+    plug_ext *x = p->ext;
+    if (!n || !x || x->n_nodes == 0)
+        return NULL;
+    if (!x->sorted) {
+        qsort(x->nodes, x->n_nodes, sizeof *x->nodes, by_node);
+        x->sorted = true;
+    }
+    plug_node_info key = {.node = n};
+    return bsearch(&key, x->nodes, x->n_nodes, sizeof *x->nodes, by_node);
 }
 
 static int check_node(crm_plugin_ctx *p, const crm_node *n, const crm_config_field *f, bool item,

@@ -111,8 +111,9 @@ int crm_plug13_format_time(crm_plugin_ctx *p, int64_t t, const char *zone_name, 
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
-/* The member at dotted `path` of the object text, with its document in *doc
- * (decref it); NULL with the error set when there is none. */
+/* The member at dotted `path` of the object text ("order.id"; a number
+ * indexes an array: "lines.0.sku"), with its document in *doc (decref it);
+ * NULL with the error set when there is none. */
 static json_t *member(crm_plugin_ctx *p, const char *json, const char *path, json_t **doc,
                       int *rc)
 {
@@ -128,13 +129,18 @@ static json_t *member(crm_plugin_ctx *p, const char *json, const char *path, jso
     while (v) {
         size_t len = strcspn(s, ".");
         char key[256];
-        if (len == 0 || len >= sizeof key || !json_is_object(v)) {
+        if (len == 0 || len >= sizeof key || !(json_is_object(v) || json_is_array(v))) {
             v = NULL;
             break;
         }
         memcpy(key, s, len);
         key[len] = '\0';
-        v = json_object_get(v, key);
+        if (json_is_object(v))
+            v = json_object_get(v, key);
+        else if (strspn(key, "0123456789") == len && len < 10)
+            v = json_array_get(v, strtoul(key, NULL, 10));
+        else
+            v = NULL;
         if (!s[len])
             break;
         s += len + 1;

@@ -848,7 +848,7 @@ static void test_json_reader(void **state)
     assert_int_equal(open_kernel(f, "plugins: [table]\n", false, &k, &err), CRM_OK);
     const char *payload = "{\"contact_id\": 42, \"type\": \"a != b\", \"note\": \"contact_id\\\": 9\","
                           " \"order\": {\"id\": 7, \"ref\": \"A-1\", \"none\": null},"
-                          " \"long\": \"abcdefghij\"}";
+                          " \"long\": \"abcdefghij\", \"lines\": [{\"sku\": \"K1\"}, {\"qty\": 3}]}";
     static const struct {
         const char *path, *want;
     } cases[] = {
@@ -861,6 +861,10 @@ static void test_json_reader(void **state)
         {"missing", "rc -2 -2 json: no member 'missing'\n"},
         {"long", "rc -1 -4 json: member 'long' needs a buffer of 11 bytes\n"},
         {"order", "rc -1 -1 json: member 'order' is an object, not a string\n"},
+        {"lines.0.sku", "string K1\n"},
+        {"lines.1.qty", "int 3\n"},
+        {"lines.2.qty", "rc -2 -2 "},
+        {"lines.x", "rc -2 -2 "},
     };
     char *out;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -558,7 +558,8 @@ struct crm_host_api {
      * bytes. CRM_ENOTFOUND for an unknown zone, CRM_EUSAGE for a short buf. */
     int (*format_time)(crm_plugin_ctx *ctx, int64_t t, const char *zone, char *buf,
                        size_t size);
-    /* Reads member `path` (dotted for nested objects: "order.id") of the
+    /* Reads member `path` (dotted for nested objects: "order.id"; a number
+     * indexes an array: "lines.0.sku") of the
      * JSON object text `json` (an event payload): an integer, or a string
      * copied into buf. CRM_OK; CRM_ENOTFOUND when absent (or null);
      * CRM_EINVAL when the text is not a JSON object or the member has
