@@ -559,9 +559,8 @@ struct crm_host_api {
     int (*format_time)(crm_plugin_ctx *ctx, int64_t t, const char *zone, char *buf,
                        size_t size);
     /* Reads member `path` (dotted for nested objects: "order.id"; a number
-     * indexes an array: "lines.0.sku") of the
-     * JSON object text `json` (an event payload): an integer, or a string
-     * copied into buf. CRM_OK; CRM_ENOTFOUND when absent (or null);
+     * indexes an array: "lines.0.sku") of the JSON object text `json` (an
+     * event payload): an integer, or a string copied into buf. CRM_OK; CRM_ENOTFOUND when absent (or null);
      * CRM_EINVAL when the text is not a JSON object or the member has
      * another type; CRM_EUSAGE when buf is too small. */
     int (*json_get_int)(crm_plugin_ctx *ctx, const char *json, const char *path, int64_t *out);
