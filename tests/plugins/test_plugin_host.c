@@ -1044,6 +1044,25 @@ static void test_bad_registrations(void **state)
     unsetenv("CRM_TEST_TABLE_BAD");
 }
 
+/* A required top-level key: missing with its section, or with no section. */
+static void test_required_section_key(void **state)
+{
+    fx *f = *state;
+    setenv("CRM_TEST_TABLE_BAD", "10", 1);
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [table]\n", false, &k, &err), CRM_ECONFIG);
+    assert_non_null(strstr(err.msg, "crm.yaml: section 'table' with the required key 'owner' is "
+                                    "missing"));
+    assert_int_equal(open_kernel(f, "plugins: [table]\ntable:\n  note: x\n", false, &k, &err),
+                     CRM_ECONFIG);
+    assert_non_null(strstr(err.msg, "crm.yaml:3:1: table: missing required key 'owner'"));
+    assert_int_equal(open_kernel(f, "plugins: [table]\ntable:\n  owner: ada\n", false, &k, &err),
+                     CRM_OK);
+    crm_kernel_close(k);
+    unsetenv("CRM_TEST_TABLE_BAD");
+}
+
 /* Plugin names and nouns may not be kernel commands, read from the CLI's
  * own table: `rules` and `calendar` are not in any hand-kept list. */
 static void test_reserved_names(void **state)
@@ -1089,6 +1108,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_legacy_plugin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserved_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_registrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_required_section_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
