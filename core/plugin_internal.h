@@ -1,6 +1,7 @@
 /* Private to the plugin host: plugin_host.c (loading, lifecycle, CLI and Lua
- * registries), plugin_api.c (the crm_host_api table) and authorizer.c.
- * Nothing outside those three files includes this. */
+ * registries), plugin_api.c (the crm_host_api table), authorizer.c and the
+ * SDK 1.3 files in core/plugin/. Nothing else includes this but the host's
+ * own test (tests/plugins/test_plugin_host.c, for the truncated table). */
 #ifndef CRM_CORE_PLUGIN_INTERNAL_H
 #define CRM_CORE_PLUGIN_INTERNAL_H
 
