@@ -211,15 +211,17 @@ static int remember(crm_plugin_ctx *p, const crm_node *n, const crm_config_field
                     const char *path, crm_err *err)
 {
     plug_ext *x = p->ext;
-    plug_node_info *grown = realloc(x->nodes, (x->n_nodes + 1) * sizeof *grown);
-    char *copy = strdup(path);
-    if (!grown || !copy) {
-        free(copy);
-        if (grown)
-            x->nodes = grown;
-        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    if (x->n_nodes == x->cap_nodes) { /* doubling: a section may have many nodes */
+        size_t cap = x->cap_nodes ? 2 * x->cap_nodes : 64;
+        plug_node_info *grown = realloc(x->nodes, cap * sizeof *grown);
+        if (!grown)
+            return crm_err_set(err, CRM_ENOMEM, "out of memory");
+        x->nodes = grown;
+        x->cap_nodes = cap;
     }
-    x->nodes = grown;
+    char *copy = strdup(path);
+    if (!copy)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     x->nodes[x->n_nodes++] = (plug_node_info){n, f, item, copy};
     x->sorted = false;
     return CRM_OK;

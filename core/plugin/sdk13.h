@@ -26,7 +26,7 @@ typedef struct plug_ext {
     void *data;                     /* the data slot */
     const crm_config_field *schema; /* declare_config_schema's table (borrowed) */
     plug_node_info *nodes;          /* filled by validation */
-    size_t n_nodes;
+    size_t n_nodes, cap_nodes;
     bool sorted;                    /* nodes sorted by node address (lookups) */
     struct crm_tz **zones;          /* format_time's loaded zones */
     size_t n_zones;
