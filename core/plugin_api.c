@@ -13,6 +13,7 @@
 #include "events.h"
 #include "lua/engine.h"
 #include "model.h"
+#include "plugin/sdk13.h"
 #include "plugin_internal.h"
 
 #define DASH " \xe2\x80\x94 "
@@ -173,7 +174,7 @@ static int api_register_command(crm_plugin_ctx *p, const char *verb, const char 
     if (!c)
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     *c = (crm_plugin_command){p->name, strdup(verb), usage ? strdup(usage) : NULL,
-                              strdup(summary ? summary : ""), fn, p, NULL};
+                              strdup(summary ? summary : ""), fn, p, NULL, NULL};
     return c->verb && c->summary ? CRM_OK : reg_fail(p, CRM_ENOMEM, "out of memory");
 }
 
@@ -234,7 +235,7 @@ static int api_register_noun_command(crm_plugin_ctx *p, const char *noun, const 
     if (!c)
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     *c = (crm_plugin_command){p->name, verb ? strdup(verb) : NULL, usage ? strdup(usage) : NULL,
-                              strdup(summary ? summary : ""), fn, p, strdup(noun)};
+                              strdup(summary ? summary : ""), fn, p, strdup(noun), NULL};
     return (!verb || c->verb) && c->summary && c->noun ? CRM_OK
                                                       : reg_fail(p, CRM_ENOMEM, "out of memory");
 }
@@ -292,6 +293,8 @@ static int parse_value(crm_config_type type, const crm_node *n, const char *path
         return crm_node_bool(n, path, b, err);
     case CRM_CONFIG_STRING:
         return crm_node_string(n, path, &s, err);
+    default: /* the 1.3 types are declare_config_schema's */
+        break;
     }
     return crm_err_set(err, CRM_EUSAGE, "%s: unknown type", path);
 }
@@ -463,7 +466,7 @@ static int api_sql_prepare(crm_plugin_ctx *p, const char *sql, crm_stmt **out)
         free(s);
         return rc;
     }
-    s->api = &crm_plug_api;
+    s->api = p->api;
     s->ctx = p;
     *out = s;
     return CRM_OK;
@@ -1085,6 +1088,28 @@ static int api_rule_each(crm_plugin_ctx *p, const char *spec, const char *where_
     return rc;
 }
 
+/* ---- 1.3: sdk13 (the rest is in core/plugin/) ------------------------------------------ */
+
+/* Registered through the 1.0/1.1 paths, so names and collisions are checked
+ * once; the run path sees c->spec and parses argv from the table. */
+static int api_register_command_table(crm_plugin_ctx *p, const crm_command_spec *spec)
+{
+    if (!registering(p, "register_command_table"))
+        return CRM_EDENIED;
+    char why[256];
+    if (!spec || !crm_plug13_spec_ok(spec, why, sizeof why))
+        return reg_fail(p, CRM_EUSAGE, "command '%s %s': %s",
+                        spec && spec->noun ? spec->noun : p->name,
+                        spec && spec->verb ? spec->verb : "", spec ? why : "no spec");
+    crm_command_fn entry = crm_plug13_table_entry;
+    int rc = spec->noun ? api_register_noun_command(p, spec->noun, spec->verb, spec->usage,
+                                                    spec->summary, entry)
+                        : api_register_command(p, spec->verb, spec->usage, spec->summary, entry);
+    if (rc == CRM_OK)
+        p->commands[p->n_commands - 1].spec = spec;
+    return rc;
+}
+
 static int64_t api_now(crm_plugin_ctx *p) { return p->host->k->now; }
 static void api_free(void *ptr) { free(ptr); }
 static const char *api_plugin_name(crm_plugin_ctx *p) { return p->name; }
@@ -1144,4 +1169,22 @@ const crm_host_api crm_plug_api = {
     .rule_each = api_rule_each,
     /* 1.3 */
     .register_demo = api_register_demo,
+    /* 1.3: sdk13 */
+    .declare_config_schema = crm_plug13_declare_config_schema,
+    .config_child = crm_plug13_config_child,
+    .config_count = crm_plug13_config_count,
+    .config_item = crm_plug13_config_item,
+    .config_key = crm_plug13_config_key,
+    .config_value = crm_plug13_config_value,
+    .config_error = crm_plug13_config_error,
+    .config_position = crm_plug13_config_position,
+    .register_command_table = api_register_command_table,
+    .args_count = crm_plug13_args_count,
+    .args_get = crm_plug13_args_get,
+    .args_option = crm_plug13_args_option,
+    .set_data = crm_plug13_set_data,
+    .get_data = crm_plug13_get_data,
+    .format_time = crm_plug13_format_time,
+    .json_get_int = crm_plug13_json_get_int,
+    .json_get_string = crm_plug13_json_get_string,
 };

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "cli/cli.h"
+#include "plugin/sdk13.h"
 #include "plugin_internal.h"
 
 #define DASH " \xe2\x80\x94 " /* em dash, between a problem and its hint */
@@ -205,9 +207,14 @@ static bool version_valid(const char *v)
     return true;
 }
 
+/* The kernel's subsystems and entities, reserved whether or not the CLI has
+ * a command of that name (a plugin owns <name>_* tables and emits <name>.*
+ * events). The CLI's nouns come from its own command table
+ * (crm_cli_kernel_noun, checked first), so a new kernel command is reserved
+ * the day it is added. */
 static const char *const reserved_names[] = {
     "kernel", "bus", "lua", "sqlite", "schema", "contact", "company", "order", "product",
-    "interaction", "consent", "user", "custom", "event", "events", "plugins", NULL,
+    "interaction", "consent", "user", "custom", "event", "events", "plugins", "help", NULL,
 };
 
 static bool name_valid(const char *name)
@@ -247,6 +254,11 @@ static int check_descriptor(crm_plugin_ctx *p, const crm_plugin_descriptor *d, c
     if (!d->name || strcmp(d->name, p->name) != 0)
         return refuse(err, p, "its descriptor names it '%s': the file must be NAME.so",
                       d->name ? d->name : "(null)");
+    if (crm_cli_kernel_noun(d->name))
+        return refuse(err, p,
+                      "'%s' is the kernel command `crm %s`: the plugin's commands could never "
+                      "be reached" DASH "rename the plugin",
+                      d->name, d->name);
     if (!name_valid(d->name))
         return refuse(err, p, "'%s' is not a valid plugin name (a-z, 0-9, _; not reserved)",
                       d->name);
@@ -290,7 +302,7 @@ static int open_plugin(crm_plugin_host *h, const char *name, crm_err *err)
     }
     h->all = all;
     h->all[h->n_all++] = p;
-    p->api = &crm_plug_api;
+    p->api = crm_plug_table();
     p->host = h;
     p->name = strdup(name);
     crm_err le = {0};
@@ -404,7 +416,7 @@ static int init_plugin(crm_plugin_ctx *p, crm_err *err)
     plug_frame f;
     p->state = PLUG_INITING;
     crm_plug_enter(p, &f);
-    int rc = p->desc->init(p, &crm_plug_api);
+    int rc = p->desc->init(p, p->api);
     crm_plug_leave(p, &f);
     p->state = PLUG_INITED;  /* fini is owed from here on, success or not */
     if (rc == CRM_OK && p->reg_error[0])
@@ -489,6 +501,8 @@ static size_t key_candidates(const crm_plugin_ctx *p, const char *prefix, const 
         used += len + 1;
     }
     names[n] = NULL;
+    if (!plen)
+        crm_plug13_schema_names(p, names, &n, 64);
     return n;
 }
 
@@ -538,7 +552,7 @@ static int check_value(const crm_plugin_ctx *p, const plug_key *key, const crm_n
     }
 }
 
-static int check_map(const crm_plugin_ctx *p, const crm_node *map, const char *prefix,
+static int check_map(crm_plugin_ctx *p, const crm_node *map, const char *prefix,
                      crm_err *err)
 {
     for (size_t i = 0; i < map->n_items; i++) {
@@ -549,6 +563,8 @@ static int check_map(const crm_plugin_ctx *p, const crm_node *map, const char *p
         int rc = CRM_OK;
         if (key)
             rc = check_value(p, key, n, err);
+        else if (!*prefix && crm_plug13_schema_field(p, n->key))
+            rc = crm_plug13_check_entry(p, n, err);
         else if (n->kind == CRM_NODE_MAP && is_key_prefix(p, full))
             rc = check_map(p, n, full, err);
         else
@@ -559,14 +575,15 @@ static int check_map(const crm_plugin_ctx *p, const crm_node *map, const char *p
     return CRM_OK;
 }
 
-static int validate_section(const crm_plugin_ctx *p, crm_err *err)
+static int validate_section(crm_plugin_ctx *p, crm_err *err)
 {
     const crm_node *sec = crm_config_section(p->host->k->cfg, p->name);
     if (!sec || (sec->kind == CRM_NODE_SCALAR && sec->is_null))
-        return CRM_OK;
+        return crm_plug13_check_section(p, NULL, err);
     if (sec->kind != CRM_NODE_MAP)
         return crm_node_expected(sec, p->name, "a map of the plugin's settings", err);
-    return check_map(p, sec, "", err);
+    int rc = check_map(p, sec, "", err);
+    return rc == CRM_OK ? crm_plug13_check_section(p, sec, err) : rc;
 }
 
 static bool installed(const char *name, void *ud)
@@ -600,7 +617,7 @@ static int on_event(crm_kernel *k, const crm_event *ev, void *ud, crm_err *err)
     crm_plugin_ctx *p = s->ctx;
     if (p->state != PLUG_STARTED) /* cannot happen: unsubscribed before stop */
         return crm_err_set(err, CRM_EINTERNAL, "plugin '%s' is stopped", p->name);
-    struct crm_plugin_event view = {.api = &crm_plug_api, .ev = ev};
+    struct crm_plugin_event view = {.api = p->api, .ev = ev};
     plug_frame f;
     p->error[0] = '\0';
     crm_plug_enter(p, &f);
@@ -694,6 +711,7 @@ static void free_registrations(crm_plugin_ctx *p)
         free(p->keys[i].def);
         free(p->keys[i].description);
     }
+    crm_plug13_free(p);
     free(p->migrations);
     free(p->subs);
     free(p->commands);
@@ -966,8 +984,10 @@ size_t crm_plugin_host_noun_commands(crm_kernel *k, const char *noun,
 int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int argc,
                                 char **argv, bool json, FILE *out, crm_err *err)
 {
+    if (c->spec) /* SDK 1.3 option table: core/plugin/commands.c */
+        return crm_plug13_run_table(k, c, argc, argv, json, out, err);
     crm_plugin_ctx *p = c->ctx;
-    struct crm_command_io io = {.api = &crm_plug_api, .out = out, .json = json};
+    struct crm_command_io io = {.api = p->api, .out = out, .json = json};
     plug_frame f;
     p->error[0] = '\0';
     p->constraint = false;
@@ -999,7 +1019,7 @@ int crm_plugin_host_run_demos(crm_kernel *k, bool json, json_t **out, crm_err *e
         FILE *mem = open_memstream(&buf, &len);
         if (!mem)
             return crm_err_set(err, CRM_ENOMEM, "out of memory");
-        struct crm_command_io io = {.api = &crm_plug_api, .out = mem, .json = json};
+        struct crm_command_io io = {.api = p->api, .out = mem, .json = json};
         plug_frame f;
         p->error[0] = '\0';
         crm_plug_enter(p, &f);
@@ -1043,6 +1063,9 @@ static json_t *describe_registrations(const crm_plugin_ctx *p, json_t *o)
                               : json_pack("{ss}", "verb", c->verb);
         json_object_set_new(cmd, "usage", c->usage ? json_string(c->usage) : json_null());
         json_object_set_new(cmd, "summary", json_string(c->summary));
+        json_t *options = crm_plug13_describe_options(c);
+        if (options)
+            json_object_set_new(cmd, "options", options);
         json_array_append_new(cmds, cmd);
     }
     for (size_t i = 0; i < p->n_luas; i++)
@@ -1057,6 +1080,9 @@ static json_t *describe_registrations(const crm_plugin_ctx *p, json_t *o)
     json_object_set_new(o, "commands", cmds);
     json_object_set_new(o, "lua_functions", luas);
     json_object_set_new(o, "config", keys);
+    json_t *schema = crm_plug13_describe_schema(p);
+    if (schema)
+        json_object_set_new(o, "config_schema", schema);
     return o;
 }
 

@@ -53,7 +53,16 @@ typedef struct crm_plugin_command {
     crm_command_fn fn;
     crm_plugin_ctx *ctx;
     char *noun;     /* NULL for `crm <plugin> <verb>` */
+    const crm_command_spec *spec; /* SDK 1.3 option table (borrowed), or NULL */
 } crm_plugin_command;
+
+/* Prints `--help` of a command registered with an option table (c->spec):
+ * synopsis, summary, and one line per option from the table. */
+void crm_plugin_command_help(FILE *f, const crm_plugin_command *c);
+
+/* For tests: the host API table handed to plugins loaded from now on (a
+ * copy truncated to an older minor, say); NULL restores the host's own. */
+void crm_plugin_host_set_table(const crm_host_api *api);
 
 /* Loads the plugins enabled in k->cfg: crm_plugin_host_prepare then
  * crm_plugin_host_start (k->store open and migrated, k->bus attached when
@@ -155,8 +164,10 @@ int crm_plugin_host_run_demos(crm_kernel *k, bool json, json_t **out, crm_err *e
 /* The loaded plugins in dependency order, as a JSON array of objects: name,
  * version, abi ("1.0"), file, description, requires [{name, min_version}],
  * events [{pattern, durable}], commands [{noun (noun commands only), verb
- * (null for a single-word noun), usage, summary}],
- * lua_functions [{name, help}], config [{key, type, default, description}]. */
+ * (null for a single-word noun), usage, summary, options (table commands:
+ * [{name, type, required, metavar, help}])}], lua_functions [{name, help}],
+ * config [{key, type, default, description}], config_schema (when declared:
+ * [{key, type, required, default, description, items, fields}]). */
 json_t *crm_plugin_host_describe(crm_kernel *k);
 
 #endif

@@ -1,6 +1,7 @@
 /* Private to the plugin host: plugin_host.c (loading, lifecycle, CLI and Lua
- * registries), plugin_api.c (the crm_host_api table) and authorizer.c.
- * Nothing outside those three files includes this. */
+ * registries), plugin_api.c (the crm_host_api table), authorizer.c and the
+ * SDK 1.3 files in core/plugin/. Nothing else includes this but the host's
+ * own test (tests/plugins/test_plugin_host.c, for the truncated table). */
 #ifndef CRM_CORE_PLUGIN_INTERNAL_H
 #define CRM_CORE_PLUGIN_INTERNAL_H
 
@@ -69,6 +70,7 @@ struct crm_plugin_ctx {
     char error[1024];              /* last error (set_error or a failed host call) */
     bool constraint;               /* a statement of the running command hit a constraint */
     crm_demo_fn demo;              /* register_demo (SDK 1.3), NULL when none */
+    struct plug_ext *ext;          /* SDK 1.3 state (core/plugin/sdk13.h), NULL until used */
 };
 
 struct crm_plugin_host {

@@ -198,7 +198,10 @@ static int fail(const char *what, int rc, const crm_err *err)
 static int run(crm_cli *cli, const crm_plugin_command *c, int argc, char **argv)
 {
     if (has_help(argc - 1, argv + 1)) {
-        print_command_usage(cli->out, c);
+        if (c->spec)
+            crm_plugin_command_help(cli->out, c);
+        else
+            print_command_usage(cli->out, c);
         return 0;
     }
     char what[128];

@@ -3,9 +3,12 @@
  * It shows every kind of registration a plugin makes in init:
  *   - migration 1 creates its own table, template_greetings;
  *   - a durable handler on contact.created inserts a greeting row;
- *   - the CLI command `crm template greetings` lists the rows;
+ *   - the CLI command `crm template greetings [--contact ID]`, declared with
+ *     an option table (the host parses, refuses and prints --help);
  *   - the config key `template.greeting` (string, default "Bonjour");
  *   - the Lua function crm.template.greet(name) -> "<greeting> <name>".
+ * Its state lives in the context's data slot (no globals), event payloads
+ * are read with the host's JSON reader and times formatted by the host.
  *
  * A plugin includes crm/plugin.h only and reaches the database and the
  * kernel through the host API macros (crm_sql_prepare, crm_contact_get_json,
@@ -16,7 +19,15 @@
 
 #include <crm/plugin.h>
 
-/* ---- a few JSON helpers (the SDK has no JSON library: use your own) --------- */
+/* ---- state: the context's data slot --------------------------------------------- */
+
+typedef struct template_state {
+    const char *greeting; /* template.greeting, read once in start */
+} template_state;
+
+static template_state *state(crm_plugin_ctx *ctx) { return crm_get_data(ctx); }
+
+/* ---- writing JSON (the SDK reads JSON, crm_json_get_*, but writes none) ------- */
 
 /* Appends s to out as a JSON string literal; out has room for 2*strlen+3. */
 static void json_quote(char *out, const char *s)
@@ -31,15 +42,6 @@ static void json_quote(char *out, const char *s)
     *out = '\0';
 }
 
-/* The integer member `key` of a flat JSON object, or -1. */
-static long long json_int(const char *json, const char *key)
-{
-    char pattern[64];
-    snprintf(pattern, sizeof pattern, "\"%s\":", key);
-    const char *at = strstr(json, pattern);
-    return at ? strtoll(at + strlen(pattern), NULL, 10) : -1;
-}
-
 /* ---- the event handler --------------------------------------------------------- */
 
 /* contact.created {contact_id, dataver}: remember a greeting for the new
@@ -48,11 +50,10 @@ static long long json_int(const char *json, const char *key)
 static int on_contact_created(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud)
 {
     (void)ud;
-    const char *greeting;
-    long long contact_id = json_int(crm_event_payload(ev), "contact_id");
-    int rc = crm_config_get_string(ctx, "greeting", &greeting);
+    int64_t contact_id;
+    int rc = crm_json_get_int(ctx, crm_event_payload(ev), "contact_id", &contact_id);
     if (rc != CRM_OK)
-        return rc;
+        return rc; /* the message names the member: the event is parked with it */
     crm_stmt *st;
     rc = crm_sql_prepare(ctx,
                          "INSERT INTO template_greetings(contact_id, greeting, created_at)"
@@ -61,7 +62,7 @@ static int on_contact_created(crm_plugin_ctx *ctx, const crm_plugin_event *ev, v
     if (rc != CRM_OK)
         return rc;
     crm_sql_bind_int64(st, 1, contact_id);
-    crm_sql_bind_text(st, 2, greeting);
+    crm_sql_bind_text(st, 2, state(ctx)->greeting);
     crm_sql_bind_int64(st, 3, crm_now(ctx));
     rc = crm_sql_step(st);
     crm_sql_finalize(st);
@@ -70,31 +71,46 @@ static int on_contact_created(crm_plugin_ctx *ctx, const crm_plugin_event *ev, v
 
 /* ---- the CLI command --------------------------------------------------------------- */
 
-/* crm template greetings: one line per row, or one JSON object per line. */
-static int cmd_greetings(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+/* The options of `crm template greetings`: the host refuses anything else
+ * (exit 2) and prints --help from this table. */
+static const crm_option greetings_options[] = {
+    {"contact", CRM_OPTION_INT, 0, "ID", "only the greetings of this contact"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+/* crm template greetings [--contact ID]: one line per row, or one JSON
+ * object per line; times in the configured zone. */
+static int cmd_greetings(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
-    (void)argv;
-    if (argc > 1) {
-        crm_set_error(ctx, "greetings takes no arguments");
-        return CRM_EUSAGE;
-    }
+    crm_value contact;
+    int filter = crm_args_option(args, "contact", &contact) == CRM_OK;
     crm_stmt *st;
     int rc = crm_sql_prepare(ctx,
-                             "SELECT id, contact_id, greeting FROM template_greetings ORDER BY id",
+                             "SELECT id, contact_id, greeting, created_at FROM template_greetings"
+                             " WHERE ? IS NULL OR contact_id = ? ORDER BY id",
                              &st);
     if (rc != CRM_OK)
         return rc;
+    for (int i = 1; i <= 2; i++) {
+        if (filter)
+            crm_sql_bind_int64(st, i, contact.i);
+        else
+            crm_sql_bind_null(st, i);
+    }
     FILE *out = crm_io_out(io);
     while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
-        long long id = crm_sql_column_int64(st, 0), contact = crm_sql_column_int64(st, 1);
+        long long id = crm_sql_column_int64(st, 0), contact_id = crm_sql_column_int64(st, 1);
         const char *greeting = crm_sql_column_text(st, 2);
+        char at[40];
+        if (crm_format_time(ctx, crm_sql_column_int64(st, 3), NULL, at, sizeof at) != CRM_OK)
+            snprintf(at, sizeof at, "?");
         if (crm_io_json(io)) {
             char quoted[512];
             json_quote(quoted, strlen(greeting) < 250 ? greeting : "...");
-            fprintf(out, "{\"id\":%lld,\"contact_id\":%lld,\"greeting\":%s}\n", id, contact,
-                    quoted);
+            fprintf(out, "{\"id\":%lld,\"contact_id\":%lld,\"greeting\":%s,\"created_at\":\"%s\"}\n",
+                    id, contact_id, quoted, at);
         } else {
-            fprintf(out, "%lld\tcontact %lld\t%s\n", id, contact, greeting);
+            fprintf(out, "%lld\tcontact %lld\t%s\t%s\n", id, contact_id, greeting, at);
         }
     }
     crm_sql_finalize(st);
@@ -114,14 +130,8 @@ static int lua_greet(crm_plugin_ctx *ctx, void *ud, const char *args, char **res
         *error = strdup("greet(name): expected one string");
         return CRM_EINVAL;
     }
-    const char *greeting;
-    int rc = crm_config_get_string(ctx, "greeting", &greeting);
-    if (rc != CRM_OK) {
-        *error = strdup(crm_last_error(ctx));
-        return rc;
-    }
     char text[256];
-    snprintf(text, sizeof text, "%s %s", greeting, name);
+    snprintf(text, sizeof text, "%s %s", state(ctx)->greeting, name);
     *result = malloc(2 * strlen(text) + 3);
     if (!*result)
         return CRM_ENOMEM;
@@ -131,11 +141,32 @@ static int lua_greet(crm_plugin_ctx *ctx, void *ud, const char *args, char **res
 
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
+static const crm_command_spec greetings_command = {
+    .noun = NULL, /* `crm template greetings`; a noun makes it `crm <noun> <verb>` */
+    .verb = "greetings",
+    .usage = NULL,
+    .summary = "list the greetings recorded for new contacts",
+    .min_args = 0,
+    .max_args = 0,
+    .options = greetings_options,
+    .fn = cmd_greetings,
+};
+
 /* Registration only: no SQL here (the tables do not exist yet). Any failed
  * registration refuses the plugin, so checking each result is optional. */
 static int init(crm_plugin_ctx *ctx, const crm_host_api *api)
 {
     (void)api;
+    /* The calls below are SDK 1.3's: refuse an older crm plainly. */
+    if (!CRM_API_AT_LEAST(ctx, 1, 3)) {
+        crm_set_error(ctx, "needs crm SDK 1.3 or later, this crm provides %u.%u",
+                      CRM_API(ctx)->abi_major, CRM_API(ctx)->abi_minor);
+        return CRM_EPLUGIN;
+    }
+    template_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return CRM_ENOMEM;
+    crm_set_data(ctx, s);
     crm_declare_config_key(ctx, "greeting", CRM_CONFIG_STRING, "Bonjour",
                            "word the greetings start with");
     crm_register_migration(ctx, 1, "greetings table",
@@ -145,17 +176,26 @@ static int init(crm_plugin_ctx *ctx, const crm_host_api *api)
                            " greeting TEXT NOT NULL,"
                            " created_at INTEGER NOT NULL)");
     crm_subscribe(ctx, "contact.created", 1, on_contact_created, NULL);
-    crm_register_command(ctx, "greetings", NULL, "list the greetings recorded for new contacts",
-                         cmd_greetings);
+    crm_register_command_table(ctx, &greetings_command);
     crm_register_lua_function(ctx, "greet", lua_greet, NULL,
                               "greet(name) -> \"<greeting> <name>\"");
     return CRM_OK;
 }
 
+/* Configuration is validated by now: read it once into the state. */
 static int start(crm_plugin_ctx *ctx)
 {
-    crm_log(ctx, CRM_LOG_DEBUG, "started");
-    return CRM_OK;
+    int rc = crm_config_get_string(ctx, "greeting", &state(ctx)->greeting);
+    if (rc == CRM_OK)
+        crm_log(ctx, CRM_LOG_DEBUG, "started");
+    return rc;
+}
+
+/* Frees what init allocated (also called when init failed half-way). */
+static void fini(crm_plugin_ctx *ctx)
+{
+    if (CRM_API_HAS(ctx, get_data))
+        free(crm_get_data(ctx));
 }
 
 static const crm_plugin_descriptor descriptor = {
@@ -167,7 +207,7 @@ static const crm_plugin_descriptor descriptor = {
     .init = init,
     .start = start,
     .stop = NULL,
-    .fini = NULL,
+    .fini = fini,
 };
 
 CRM_PLUGIN_EXPORT const crm_plugin_descriptor *crm_plugin_query(void) { return &descriptor; }

@@ -22,6 +22,18 @@ cfg=$(find "$prefix" -name crm-sdkConfig.cmake | head -1)
 [ -n "$pc" ] && pass || fail "crm-sdk.pc not installed"
 [ -n "$cfg" ] && pass || fail "crm-sdkConfig.cmake not installed"
 
+# the packages' ABI version is the header's
+hdr_major=$(sed -n 's/^#define CRM_PLUGIN_ABI_MAJOR \([0-9]*\).*/\1/p' "$CRM_SOURCE_DIR/sdk/include/crm/plugin.h")
+hdr_minor=$(sed -n 's/^#define CRM_PLUGIN_ABI_MINOR \([0-9]*\).*/\1/p' "$CRM_SOURCE_DIR/sdk/include/crm/plugin.h")
+abi="$hdr_major.$hdr_minor"
+[ -n "$hdr_major" ] && [ -n "$hdr_minor" ] && pass || fail "no ABI defines in plugin.h"
+run sh -c "PKG_CONFIG_PATH='$(dirname "$pc")' pkg-config --variable=abi_major crm-sdk"
+assert_eq "$hdr_major" "$OUT" "crm-sdk.pc abi_major"
+run sh -c "PKG_CONFIG_PATH='$(dirname "$pc")' pkg-config --variable=abi_minor crm-sdk"
+assert_eq "$hdr_minor" "$OUT" "crm-sdk.pc abi_minor"
+assert_contains "$(cat "$cfg")" "set(CRM_SDK_ABI_MAJOR $hdr_major)" "CMake package abi major"
+assert_contains "$(cat "$cfg")" "set(CRM_SDK_ABI_MINOR $hdr_minor)" "CMake package abi minor"
+
 # ---- build the template out of tree ---------------------------------------------------
 cp -r "$CRM_SOURCE_DIR/sdk/template" "$dir/src"
 assert_exit 0 cmake -S "$dir/src" -B "$dir/tb" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
@@ -66,13 +78,22 @@ assert_contains "$OUT" "template greetings" "plugin help"
 assert_exit 2 "$CRM" template nope
 assert_contains "$ERR" "unknown command 'template nope'" "unknown verb"
 assert_exit 2 "$CRM" template greetings extra
-assert_contains "$ERR" "greetings takes no arguments" "usage error"
+assert_contains "$ERR" "unexpected argument 'extra'" "usage error"
+# its option table: parsed, refused and documented by the host
+assert_exit 2 "$CRM" template greetings --contct 1
+assert_contains "$ERR" "did you mean --contact?" "option suggestion"
+assert_exit 0 "$CRM" template greetings --contact 2
+assert_eq "" "$OUT" "filtered out"
+assert_exit 0 "$CRM" template greetings --contact 1
+assert_contains "$OUT" "contact 1" "filtered in"
+assert_exit 0 "$CRM" template greetings --help
+assert_contains "$OUT" "--contact ID" "option help"
 
 # crm plugins lists it with its events, commands and Lua function
 assert_exit 0 "$CRM" plugins --json
 assert_eq "template" "$(json_get "$OUT" name)" "name"
 assert_eq "0.1.0" "$(json_get "$OUT" version)" "version"
-assert_eq "1.3" "$(json_get "$OUT" abi)" "abi"
+assert_eq "$abi" "$(json_get "$OUT" abi)" "abi"
 assert_eq "$so" "$(json_get "$OUT" file)" "file"
 assert_eq "contact.created" "$(json_get "$OUT" events.0.pattern)" "events"
 assert_eq "true" "$(json_get "$OUT" events.0.durable)" "durable"
@@ -80,7 +101,7 @@ assert_eq "greetings" "$(json_get "$OUT" commands.0.verb)" "commands"
 assert_eq "greet" "$(json_get "$OUT" lua_functions.0.name)" "lua functions"
 assert_eq "[]" "$(json_get "$OUT" requires)" "requires"
 assert_exit 0 "$CRM" plugins
-assert_contains "$OUT" "template 0.1.0 (abi 1.3)" "plugins"
+assert_contains "$OUT" "template 0.1.0 (abi $abi)" "plugins"
 assert_exit 0 "$CRM" --help
 assert_contains "$OUT" "crm plugins" "--help"
 

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "cli/cli.h"
 #include "kernel.h"
 #include "model.h"
 #include "plugin_host.h"
+#include "plugin_internal.h"
 
 typedef struct fx {
     char *dir;
@@ -674,6 +676,410 @@ static void test_disabled_section_ignored(void **state)
     crm_kernel_close(k);
 }
 
+
+/* ---- SDK 1.3 ---------------------------------------------------------------------------- */
+
+/* Runs `crm table <verb> ARGS...` (or a noun command when noun is set). */
+static int run13(crm_kernel *k, const char *noun, char **argv, char **out, crm_err *err)
+{
+    const crm_plugin_command *c = noun ? crm_plugin_host_find_noun(k, noun, argv[0])
+                                       : crm_plugin_host_find_command(k, "table", argv[0]);
+    if (!c)
+        fail_msg("no command %s %s", noun ? noun : "table", argv[0]);
+    return run_argv(k, c, argv, out, err);
+}
+
+static const char table_yaml[] =
+    "locale:\n  currency: EUR\nplugins: [table]\ntable:\n"
+    "  greeting: salut\n"
+    "  pipelines:\n"
+    "    - name: sales\n"
+    "      budget: 200.00 EUR\n"
+    "      stages:\n"
+    "        - {name: lead, probability: 10, sla: 2bd}\n"
+    "        - name: won\n"
+    "          probability: 100\n"
+    "    - name: empty\n"
+    "  levels:\n"
+    "    gold: 1500 JPY\n"
+    "    silver: 12.345 KWD\n"
+    "    bronze: '7.5'\n"
+    "  tags: [a, b]\n";
+
+/* Structured config read back as a tree: typed values, defaults, a map of
+ * names, a 1.0 key beside it. Amounts are checked against the exponents of
+ * ISO 4217 (JPY 0, KWD 3, EUR 2) written out here. */
+static void test_config_tree(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    if (open_kernel(f, table_yaml, false, &k, &err) != CRM_OK)
+        fail_msg("%s", err.msg);
+    char *out;
+    char *a1[] = {"pipelines", NULL};
+    assert_int_equal(run13(k, NULL, a1, &out, &err), CRM_OK);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "pipeline sales budget=%d EUR\n"
+             "  stage lead p=10 sla=2bd at crm.yaml:11:11\n"
+             "  stage won p=100 sla=1d at crm.yaml:12:11\n"
+             "pipeline empty budget=0 EUR\n"
+             "level gold=%d JPY\nlevel silver=%d KWD\nlevel bronze=%d EUR\n"
+             "tag a\ntag b\n"
+             "window=30d rc=0\nundeclared=%d\n",
+             200 * 100, 1500, 12 * 1000 + 345, 7 * 100 + 50, CRM_EUSAGE);
+    assert_string_equal(out, want);
+    crm_kernel_close(k);
+}
+
+typedef struct tree_error {
+    const char *body; /* after "plugins: [table]\ntable:\n" (lines 2, 3), from line 4 */
+    int rc;
+    const char *expect[3];
+} tree_error;
+
+static const tree_error tree_errors[] = {
+    {"  pipelines:\n    - name: s\n      stages:\n        - {name: a, probabilty: 1}\n", CRM_ECONFIG,
+     {"crm.yaml:7:21: ", "unknown key 'probabilty' in 'table.pipelines[0].stages[0]'",
+      "did you mean 'probability'?"}},
+    {"  pipelines:\n    - name: s\n      stages: lead\n", CRM_ECONFIG,
+     {"crm.yaml:6:7: ", "table.pipelines[0].stages: expected a list, got 'lead'"}},
+    {"  pipelines:\n    - name: s\n      stages:\n        - {name: a, probability: 10}\n"
+     "        - {name: b, probability: 150}\n",
+     CRM_ECONFIG,
+     {"crm.yaml:8:21: ", "table.pipelines[0].stages[1].probability: 150 is out of range (0 to 100)"}},
+    {"  pipelines:\n    - name: s\n      stages:\n        - {name: a, probability: 1, sla: 3 weeks}\n",
+     CRM_ECONFIG,
+     {"crm.yaml:7:37: ", "table.pipelines[0].stages[0].sla: '3 weeks' is not a duration"}},
+    {"  pipelines:\n    - name: s\n      budget: 12.345 EUR\n", CRM_ECONFIG,
+     {"crm.yaml:6:7: ", "table.pipelines[0].budget: ", "more than the 2 allowed"}},
+    {"  pipelines:\n    - name: s\n      stages:\n        - {probability: 1}\n", CRM_ECONFIG,
+     {"crm.yaml:7:11: ", "table.pipelines[0].stages[0]: missing required key 'name'"}},
+    {"  pipeline: []\n", CRM_ECONFIG,
+     {"crm.yaml:4:3: ", "unknown key 'pipeline' in 'table'", "did you mean 'pipelines'?"}},
+    {"  levels:\n    gold: lots\n", CRM_ECONFIG, {"crm.yaml:5:5: ", "table.levels.gold: "}},
+    {"  levels: [1, 2]\n", CRM_ECONFIG,
+     {"crm.yaml:4:3: ", "table.levels: expected a map of names, got a list"}},
+    {"  window: soon\n", CRM_ECONFIG, {"crm.yaml:4:3: ", "table.window: 'soon' is not a duration"}},
+    /* the plugin's own rule, reported at the node through config_error */
+    {"  pipelines:\n    - name: s\n      stages:\n        - {name: a, probability: 50}\n"
+     "        - {name: b, probability: 20}\n",
+     CRM_EPLUGIN,
+     {"start failed: ",
+      "crm.yaml:8:21: table.pipelines[0].stages[1].probability: probabilities must increase along a pipeline "
+      "(20 after 50)"}},
+};
+
+static void test_config_tree_errors(void **state)
+{
+    fx *f = *state;
+    for (size_t i = 0; i < sizeof tree_errors / sizeof tree_errors[0]; i++) {
+        char yaml[2048];
+        snprintf(yaml, sizeof yaml, "plugins: [table]\ntable:\n%s", tree_errors[i].body);
+        crm_kernel *k = NULL;
+        crm_err err;
+        int rc = open_kernel(f, yaml, false, &k, &err);
+        if (rc != tree_errors[i].rc)
+            fail_msg("%zu: rc %d: %s", i, rc, err.msg);
+        assert_null(k);
+        for (size_t j = 0; j < 3 && tree_errors[i].expect[j]; j++)
+            if (!strstr(err.msg, tree_errors[i].expect[j]))
+                fail_msg("%zu: expected '%s' in: %s", i, tree_errors[i].expect[j], err.msg);
+    }
+}
+
+/* The data slot: set in init, written by start, read and updated by every
+ * command; fini frees it (ASan checks the leak). */
+static void test_data_slot(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [table]\n", false, &k, &err), CRM_OK);
+    char *out;
+    char *a1[] = {"data", NULL};
+    assert_int_equal(run13(k, NULL, a1, &out, &err), CRM_OK);
+    assert_string_equal(out, "started=1 calls=1\n");
+    char *a2[] = {"pipelines", NULL};
+    assert_int_equal(run13(k, NULL, a2, &out, &err), CRM_OK);
+    assert_int_equal(run13(k, NULL, a1, &out, &err), CRM_OK);
+    assert_string_equal(out, "started=1 calls=3\n");
+    crm_kernel_close(k);
+}
+
+/* format_time against Python's zoneinfo (the same tz database, another
+ * implementation): a DST change, a half-hour zone, local mean time. */
+static void test_format_time(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "locale:\n  timezone: Europe/Paris\nplugins: [table]\n", false,
+                                 &k, &err),
+                     CRM_OK);
+    static const struct {
+        const char *t, *zone, *want;
+    } cases[] = {
+        {"1774746000", NULL, "2026-03-29T03:00:00+02:00\n"},
+        {"1774742399", NULL, "2026-03-29T00:59:59+01:00\n"},
+        {"1774746000", "America/St_Johns", "2026-03-28T22:30:00-02:30\n"},
+        {"1774746000", "UTC", "2026-03-29T01:00:00+00:00\n"},
+        {"0", "Asia/Kolkata", "1970-01-01T05:30:00+05:30\n"},
+        {"-2000000000", NULL, "1906-08-16T20:36:01+00:09:21\n"},
+    };
+    char *out;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {"stamp", (char *)cases[i].t, (char *)cases[i].zone, NULL};
+        assert_int_equal(run13(k, NULL, argv, &out, &err), CRM_OK);
+        assert_string_equal(out, cases[i].want);
+    }
+    char *bad[] = {"stamp", "0", "Mars/Olympus_Mons", NULL};
+    assert_int_equal(run13(k, NULL, bad, &out, &err), CRM_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "Mars/Olympus_Mons"));
+    crm_kernel_close(k);
+}
+
+static void test_json_reader(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [table]\n", false, &k, &err), CRM_OK);
+    const char *payload = "{\"contact_id\": 42, \"type\": \"a != b\", \"note\": \"contact_id\\\": 9\","
+                          " \"order\": {\"id\": 7, \"ref\": \"A-1\", \"none\": null},"
+                          " \"long\": \"abcdefghij\", \"lines\": [{\"sku\": \"K1\"}, {\"qty\": 3}]}";
+    static const struct {
+        const char *path, *want;
+    } cases[] = {
+        {"contact_id", "int 42\nrc 0 -1 json: member 'contact_id' is an integer, not a string\n"},
+        {"type", "string a != b\nrc -1 0 "},
+        {"order.id", "int 7\n"},
+        {"order.ref", "string A-1\nrc -1 0 "},
+        {"order.none", "rc -2 -2 json: no member 'order.none'\n"},
+        {"order.id.x", "rc -2 -2 "},
+        {"missing", "rc -2 -2 json: no member 'missing'\n"},
+        {"long", "rc -1 -4 json: member 'long' needs a buffer of 11 bytes\n"},
+        {"order", "rc -1 -1 json: member 'order' is an object, not a string\n"},
+        {"lines.0.sku", "string K1\n"},
+        {"lines.1.qty", "int 3\n"},
+        {"lines.2.qty", "rc -2 -2 "},
+        {"lines.x", "rc -2 -2 "},
+    };
+    char *out;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {"payload", (char *)payload, (char *)cases[i].path, NULL};
+        assert_int_equal(run13(k, NULL, argv, &out, &err), CRM_OK);
+        if (strncmp(out, cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("%s: %s", cases[i].path, out);
+    }
+    char *argv[] = {"payload", "{not json", "a", NULL};
+    assert_int_equal(run13(k, NULL, argv, &out, &err), CRM_OK);
+    assert_non_null(strstr(out, "rc -1 -1 json: not a JSON object"));
+    crm_kernel_close(k);
+}
+
+/* Option tables: parsed and typed by the host (independent expectations:
+ * 2026-03-01 midnight in Paris is 1772319600; "1 234,50 EUR" is 123450
+ * cents), refusals are CRM_EUSAGE naming the option. */
+static void test_command_table(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "locale:\n  timezone: Europe/Paris\nplugins: [table]\n", false,
+                                 &k, &err),
+                     CRM_OK);
+    char *out;
+    char *ok[] = {"list", "--limit", "5", "--since=2026-03-01", "--min", "1 234,50 EUR",
+                  "--window", "15bd", "--open", "--stage", "won", "--", "--name", NULL};
+    assert_int_equal(run13(k, "deal", ok, &out, &err), CRM_OK);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "limit=5 text=5\nsince=%lld text=2026-03-01\nmin=123450 EUR text=1 234,50 EUR\n"
+             "window=15bd text=15bd\nstage=0 text=won\nopen=1\nundeclared=%d\narg --name\n",
+             1772319600LL, CRM_EUSAGE);
+    assert_string_equal(out, want);
+    char *few[] = {"list", "--limit", "1", "--min", "3", "--window", "90m", NULL};
+    assert_int_equal(run13(k, "deal", few, &out, &err), CRM_OK);
+    snprintf(want, sizeof want,
+             "limit=1 text=1\nsince=-\nmin=300 EUR text=3\nwindow=5400s text=90m\nstage=-\n"
+             "open=-\nundeclared=%d\n",
+             CRM_EUSAGE);
+    assert_string_equal(out, want);
+
+    static const struct {
+        const char *argv[6];
+        const char *expect;
+    } refused[] = {
+        {{"list", "--limit", "1", "--bogus", NULL}, "unknown option --bogus (see --help)"},
+        {{"list", "--limt", "1", NULL}, "unknown option --limt \xe2\x80\x94 did you mean --limit?"},
+        {{"list", NULL}, "missing required option --limit N"},
+        {{"list", "--limit", "ten", NULL}, "--limit: 'ten' is not an integer"},
+        {{"list", "--limit", NULL}, "option --limit needs a value (N)"},
+        {{"list", "--limit", "1", "--open=yes", NULL}, "option --open takes no value"},
+        {{"list", "--limit", "1", "--since", "yesterday", NULL}, "--since"},
+        {{"list", "--limit", "1", "--min", "1.234 EUR", NULL}, "--min: "},
+        {{"list", "--limit", "1", "--window", "3w", NULL}, "--window: '3w' is not a duration"},
+        {{"list", "--limit", "1", "a", "b", NULL}, "unexpected argument 'b'"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(run13(k, "deal", (char **)refused[i].argv, &out, &err), CRM_EUSAGE);
+        if (!strstr(err.msg, refused[i].expect))
+            fail_msg("%zu: expected '%s' in: %s", i, refused[i].expect, err.msg);
+    }
+    /* the handler never ran for a refused line: two calls so far, this is the third */
+    char *data[] = {"data", NULL};
+    assert_int_equal(run13(k, NULL, data, &out, &err), CRM_OK);
+    assert_string_equal(out, "started=1 calls=3\n");
+    char *stamp[] = {"stamp", NULL};
+    assert_int_equal(run13(k, NULL, stamp, &out, &err), CRM_EUSAGE);
+    assert_non_null(strstr(err.msg, "expected EPOCH [ZONE]"));
+    char *fails[] = {"fail", NULL};
+    assert_int_equal(run13(k, "deal", fails, &out, &err), CRM_EINVAL);
+    assert_string_equal(err.msg, "refused on purpose");
+
+    /* --help comes from the table */
+    const crm_plugin_command *c = crm_plugin_host_find_noun(k, "deal", "list");
+    char buf[2048];
+    FILE *mem = fmemopen(buf, sizeof buf, "w");
+    crm_plugin_command_help(mem, c);
+    fclose(mem);
+    assert_non_null(strstr(buf, "usage: crm deal list [NAME] [options]\n\nlist deals\n(plugin table)"));
+    assert_non_null(strstr(buf, "  --limit N                    how many deals (required)\n"));
+    assert_non_null(strstr(buf, "  --stage NAME                 only this stage\n"));
+    assert_non_null(strstr(buf, "  --open                       only open deals\n"));
+    crm_kernel_close(k);
+}
+
+/* A plugin built for 1.3 on a host whose table stops at 1.2: its
+ * CRM_API_HAS guards take the 1.2 path (calling a 1.3 entry would crash on
+ * the NULLed slots). */
+static void test_truncated_table(void **state)
+{
+    fx *f = *state;
+    static crm_host_api t12;
+    t12 = crm_plug_api;
+    t12.abi_minor = 2;
+    t12.struct_size = offsetof(crm_host_api, rule_each) + sizeof t12.rule_each;
+    memset((char *)&t12 + t12.struct_size, 0, sizeof t12 - t12.struct_size);
+    crm_plugin_host_set_table(&t12);
+    crm_kernel *k = NULL;
+    crm_err err;
+    int rc = open_kernel(f, "plugins: [table, legacy12]\n", false, &k, &err);
+    crm_plugin_host_set_table(NULL);
+    if (rc != CRM_OK)
+        fail_msg("%s", err.msg);
+    assert_null(crm_plugin_host_find_command(k, "table", "pipelines"));
+    assert_null(crm_plugin_host_find_noun(k, "deal", "list"));
+    char *out;
+    char *a1[] = {"legacy", NULL};
+    assert_int_equal(run13(k, NULL, a1, &out, &err), CRM_OK);
+    assert_string_equal(out, "legacy argc=1 legacy\n");
+    const crm_plugin_command *c = crm_plugin_host_find_command(k, "legacy12", "old");
+    char *a2[] = {"old", "x", NULL};
+    assert_int_equal(run_argv(k, c, a2, &out, &err), CRM_OK);
+    assert_string_equal(out, "hello argc=2 last=x abi=1.2\n");
+    crm_kernel_close(k);
+    assert_string_equal(slurp(f->trace), "init-1.2 table\ninit-has-1.2 legacy12\n");
+}
+
+/* A plugin built against the frozen 1.2 header loads on this host and
+ * parses its own argv as before (unknown options are its business). */
+static void test_legacy_plugin(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [legacy12, table]\nlegacy12:\n  greeting: salut\n",
+                                 false, &k, &err),
+                     CRM_OK);
+    json_t *list = crm_plugin_host_describe(k);
+    json_t *legacy = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(legacy, "abi")), "1.2");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "abi")), "1.3");
+    json_decref(list);
+    char *out;
+    char *a1[] = {"old", "--bogus", NULL};
+    assert_int_equal(run_argv(k, crm_plugin_host_find_command(k, "legacy12", "old"), a1, &out,
+                              &err),
+                     CRM_OK);
+    assert_string_equal(out, "salut argc=2 last=--bogus abi=1.3\n");
+    char *a2[] = {"run", NULL};
+    assert_int_equal(run_argv(k, crm_plugin_host_find_noun(k, "oldnoun", "run"), a2, &out, &err),
+                     CRM_OK);
+    assert_string_equal(out, "salut argc=1 last=run abi=1.3\n");
+    crm_kernel_close(k);
+    assert_string_equal(slurp(f->trace), "init-has-1.2 legacy12\ninit-1.3 table\n");
+}
+
+/* Malformed tables and schemas refuse the plugin at init, naming the culprit
+ * (the init callback ignores the results: the host still refuses). */
+static void test_bad_registrations(void **state)
+{
+    fx *f = *state;
+    static const char *const expect[] = {
+        "command 'table x': option 'Bad': expected a-z first, then a-z, 0-9 and -",
+        "option --json is a global option of crm",
+        "option --a declared twice",
+        "noun 'contact' of plugin 'table' collides with the kernel command `crm contact`",
+        "positional arguments: expected 0 <= min_args <= max_args",
+        "option --f: a flag cannot be required",
+        "declare_config_schema: key 'm': a map needs its fields",
+        "declare_config_schema: key 'greeting' is also declared with declare_config_key",
+        "declare_config_schema: called twice",
+        "config key 'window' is declared both with declare_config_key and in its schema",
+    };
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+        char which[8];
+        snprintf(which, sizeof which, "%zu", i);
+        setenv("CRM_TEST_TABLE_BAD", which, 1);
+        crm_kernel *k = NULL;
+        crm_err err;
+        int rc = open_kernel(f, "plugins: [table]\n", false, &k, &err);
+        if (rc != CRM_EPLUGIN || !strstr(err.msg, expect[i]) || !strstr(err.msg, "plugin 'table'"))
+            fail_msg("%zu: rc %d: %s", i, rc, err.msg);
+        assert_null(k);
+    }
+    unsetenv("CRM_TEST_TABLE_BAD");
+}
+
+/* A required top-level key: missing with its section, or with no section. */
+static void test_required_section_key(void **state)
+{
+    fx *f = *state;
+    setenv("CRM_TEST_TABLE_BAD", "10", 1);
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [table]\n", false, &k, &err), CRM_ECONFIG);
+    assert_non_null(strstr(err.msg, "crm.yaml: section 'table' with the required key 'owner' is "
+                                    "missing"));
+    assert_int_equal(open_kernel(f, "plugins: [table]\ntable:\n  note: x\n", false, &k, &err),
+                     CRM_ECONFIG);
+    assert_non_null(strstr(err.msg, "crm.yaml:3:1: table: missing required key 'owner'"));
+    assert_int_equal(open_kernel(f, "plugins: [table]\ntable:\n  owner: ada\n", false, &k, &err),
+                     CRM_OK);
+    crm_kernel_close(k);
+    unsetenv("CRM_TEST_TABLE_BAD");
+}
+
+/* Plugin names and nouns may not be kernel commands, read from the CLI's
+ * own table: `rules` and `calendar` are not in any hand-kept list. */
+static void test_reserved_names(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    assert_int_equal(open_kernel(f, "plugins: [rules]\n", false, &k, &err), CRM_EPLUGIN);
+    assert_non_null(strstr(err.msg, "plugin 'rules'"));
+    assert_non_null(strstr(err.msg, "'rules' is the kernel command `crm rules`"));
+    assert_true(crm_cli_kernel_noun("calendar"));
+    setenv("CRM_TEST_NOUN", "calendar", 1);
+    assert_int_equal(open_kernel(f, "plugins: [good, clash]\n", false, &k, &err), CRM_EPLUGIN);
+    unsetenv("CRM_TEST_NOUN");
+    assert_non_null(strstr(err.msg, "collides with the kernel command `crm calendar`"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -692,6 +1098,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_call_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_section_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_tree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_tree_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_slot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_reader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_plugin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserved_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_registrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_required_section_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

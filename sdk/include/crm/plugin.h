@@ -65,7 +65,8 @@ struct crm_handle_head {
  * the plugin was built with). Test it before calling an entry newer than 1.0:
  *     if (CRM_API_HAS(ctx, locale)) cur = crm_locale(ctx, "currency");
  * The SDK 1.1 entries are register_noun_command, call_rule and locale; 1.2
- * added rule_each; 1.3 register_demo. */
+ * added rule_each; 1.3 register_demo and the entries after the table's
+ * "1.3: sdk13" comment. */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -170,8 +171,92 @@ typedef int (*crm_demo_fn)(crm_plugin_ctx *ctx, crm_command_io *io);
 typedef enum crm_config_type {
     CRM_CONFIG_STRING = 1,
     CRM_CONFIG_INT = 2,
-    CRM_CONFIG_BOOL = 3
+    CRM_CONFIG_BOOL = 3,
+    /* ABI 1.3, in declare_config_schema tables only: */
+    CRM_CONFIG_DURATION = 4, /* "90m", "2h", "1h30m", "7d", "15bd" (business days) */
+    CRM_CONFIG_MONEY = 5,    /* "200.00 EUR" (or "200.00": locale.currency) */
+    CRM_CONFIG_LIST = 6,     /* a YAML list of item_type values (maps: `fields`) */
+    CRM_CONFIG_MAP = 7,      /* a YAML map with the fixed keys `fields` */
+    CRM_CONFIG_DICT = 8      /* a YAML map NAME -> item_type value (maps: `fields`) */
 } crm_config_type;
+
+/* ---- SDK 1.3 types: structured config, option tables, typed values ------------ */
+
+/* A typed value parsed by the host: a config node's value (config_value) or a
+ * command option (args_option). */
+typedef enum crm_period_unit {
+    CRM_DURATION_SECONDS = 0,      /* s, m, h: `i` is seconds (open time with a calendar) */
+    CRM_DURATION_DAYS = 1,         /* d: `i` is calendar days */
+    CRM_DURATION_BUSINESS_DAYS = 2 /* bd: `i` is business days */
+} crm_period_unit;
+
+typedef struct crm_value {
+    int given;         /* 1 when present (or defaulted, for config), else 0 */
+    const char *text;  /* the text as written (borrowed; NULL for a flag) */
+    int64_t i;         /* INT; BOOL and FLAG 0/1; DATE epoch seconds; MONEY minor
+                          units; DURATION amount in `unit` */
+    int unit;          /* DURATION: a crm_period_unit */
+    char currency[4];  /* MONEY: ISO 4217 code */
+} crm_value;
+
+/* A node of the plugin's crm.yaml section: opaque, borrowed, valid until the
+ * kernel closes. Every node keeps its file:line:column (config_error). */
+typedef struct crm_config_node crm_config_node;
+
+#define CRM_CONFIG_REQUIRED 1u
+
+/* One key of a structured configuration schema (declare_config_schema).
+ * Tables end with an entry whose name is NULL; they are borrowed, so make
+ * them static const. */
+typedef struct crm_config_field {
+    const char *name;          /* a-z, 0-9, _ */
+    crm_config_type type;
+    unsigned flags;            /* CRM_CONFIG_REQUIRED */
+    const char *default_value; /* scalar types: text parsed as the type; NULL = none */
+    const char *description;
+    const struct crm_config_field *fields; /* MAP: its keys; LIST/DICT of maps: an item's */
+    crm_config_type item_type; /* LIST, DICT: the items' type (CRM_CONFIG_MAP + fields) */
+    int64_t min, max;          /* INT: inclusive bounds, checked when min < max */
+} crm_config_field;
+
+/* Option types of a command table. */
+typedef enum crm_option_type {
+    CRM_OPTION_FLAG = 1,     /* --force */
+    CRM_OPTION_STRING = 2,   /* --name TEXT */
+    CRM_OPTION_INT = 3,      /* --limit N (64-bit) */
+    CRM_OPTION_DATE = 4,     /* --since DATE: ISO 8601; without offset, in locale.timezone */
+    CRM_OPTION_MONEY = 5,    /* --min "200.00 EUR" (or "200.00": locale.currency) */
+    CRM_OPTION_DURATION = 6  /* --window 90d */
+} crm_option_type;
+
+typedef struct crm_option {
+    const char *name;    /* without dashes: "min-score"; NULL ends the table */
+    crm_option_type type;
+    int required;        /* non-zero: refused (exit 2) when absent */
+    const char *metavar; /* "N" in --help (NULL: from the type) */
+    const char *help;
+} crm_option;
+
+/* A parsed command line (opaque handle; carries the API like the others). */
+typedef struct crm_command_args crm_command_args;
+
+/* A command declared with an option table: the host already parsed and
+ * checked argv; read it through args_count/args_get/args_option. Returns as
+ * crm_command_fn does (CRM_EUSAGE: exit 2, another error: exit 1). */
+typedef int (*crm_command_table_fn)(crm_plugin_ctx *ctx, crm_command_io *io,
+                                    const crm_command_args *args);
+
+/* `crm <noun> <verb>` (noun NULL: `crm <plugin> <verb>`; verb NULL: the
+ * single-word `crm <noun>`) with its options. Borrowed: make it static const. */
+typedef struct crm_command_spec {
+    const char *noun;
+    const char *verb;
+    const char *usage;         /* positional synopsis ("[NAME]"), may be NULL */
+    const char *summary;       /* one line */
+    int min_args, max_args;    /* positional arguments accepted */
+    const crm_option *options; /* ends with {NULL}; NULL = none */
+    crm_command_table_fn fn;
+} crm_command_spec;
 
 /* Log levels. */
 typedef enum crm_log_level {
@@ -409,6 +494,78 @@ struct crm_host_api {
      * the value it prints is the summary's "modules".<plugin>). One per
      * plugin: a second call is refused (CRM_EEXISTS); fn NULL is CRM_EUSAGE. */
     int (*register_demo)(crm_plugin_ctx *ctx, crm_demo_fn fn);
+
+    /* 1.3: sdk13 -- test with CRM_API_HAS(ctx, member) before use ----------------------- */
+
+    /* During init only. Declares structured keys of the plugin's crm.yaml
+     * section (lists, maps, name->value maps, nested, with typed scalars),
+     * besides declare_config_key's. `fields` (ends with {NULL}) is borrowed.
+     * After init the host checks the section against it: unknown keys (with
+     * the nearest valid key), wrong types, bad durations or money, INT out of
+     * [min, max] and missing CRM_CONFIG_REQUIRED keys are refused with
+     * FILE:LINE:COL and the key path ("seg.levels[1].name"). Once per plugin. */
+    int (*declare_config_schema)(crm_plugin_ctx *ctx, const crm_config_field *fields);
+    /* Any time after init. The entry `key` of map node `parent` (NULL: the
+     * plugin's section), or NULL when absent. */
+    const crm_config_node *(*config_child)(crm_plugin_ctx *ctx, const crm_config_node *parent,
+                                          const char *key);
+    /* Items of a list, or entries of a map (0 for a scalar or NULL). */
+    size_t (*config_count)(crm_plugin_ctx *ctx, const crm_config_node *node);
+    /* Item i (0-based) of a list or map node; NULL when out of range. */
+    const crm_config_node *(*config_item)(crm_plugin_ctx *ctx, const crm_config_node *node,
+                                          size_t i);
+    /* The key of a map entry (NULL for a list item). Borrowed. */
+    const char *(*config_key)(crm_plugin_ctx *ctx, const crm_config_node *node);
+    /* The value of scalar entry `key` of `parent` (key NULL: parent itself,
+     * e.g. a list item), parsed as its declared type, its default applied
+     * when absent. CRM_OK; CRM_ENOTFOUND when absent without default
+     * (out->given 0); CRM_EUSAGE when the node is not a declared scalar. */
+    int (*config_value)(crm_plugin_ctx *ctx, const crm_config_node *parent, const char *key,
+                        crm_value *out);
+    /* Sets the plugin's error to "FILE:LINE:COL: PLUGIN.PATH: MESSAGE" for
+     * node (the section when NULL) and returns CRM_ECONFIG: a plugin's own
+     * validation (in start) points into crm.yaml like the kernel's. */
+    int (*config_error)(crm_plugin_ctx *ctx, const crm_config_node *node, const char *fmt, ...)
+        CRM_PRINTF(3, 4);
+    /* Where node was written: *file (borrowed, valid until the kernel
+     * closes), 1-based *line and *column (of the key, for a map entry). Any
+     * out pointer may be NULL. CRM_EUSAGE for a NULL node. */
+    int (*config_position)(crm_plugin_ctx *ctx, const crm_config_node *node, const char **file,
+                           int *line, int *column);
+
+    /* During init only. Registers a command with an option table (see
+     * crm_command_spec): the host parses argv, refuses unknown options (exit
+     * 2, naming the option and the nearest one), wrong types, missing
+     * required options and a wrong number of arguments, and prints --help
+     * from the table. Names are checked as for register_command /
+     * register_noun_command. `spec` and its options are borrowed. */
+    int (*register_command_table)(crm_plugin_ctx *ctx, const crm_command_spec *spec);
+    /* Positional arguments of a table command (the verb not counted). */
+    int (*args_count)(const crm_command_args *args);
+    const char *(*args_get)(const crm_command_args *args, int i);
+    /* Option `name` (as declared): CRM_OK when given, CRM_ENOTFOUND when not
+     * (out->given 0), CRM_EUSAGE for a name the table does not declare. */
+    int (*args_option)(const crm_command_args *args, const char *name, crm_value *out);
+
+    /* The plugin's data slot: set it in init, read it anywhere (NULL until
+     * set). The host never touches what it points to: free it in fini. */
+    void (*set_data)(crm_plugin_ctx *ctx, void *data);
+    void *(*get_data)(crm_plugin_ctx *ctx);
+
+    /* Epoch seconds as ISO 8601 with the zone's offset
+     * ("2026-03-30T10:00:00+02:00") in IANA zone `zone` (NULL:
+     * locale.timezone), from the system tz database. buf of at least 32
+     * bytes. CRM_ENOTFOUND for an unknown zone, CRM_EUSAGE for a short buf. */
+    int (*format_time)(crm_plugin_ctx *ctx, int64_t t, const char *zone, char *buf,
+                       size_t size);
+    /* Reads member `path` (dotted for nested objects: "order.id"; a number
+     * indexes an array: "lines.0.sku") of the JSON object text `json` (an
+     * event payload): an integer, or a string copied into buf. CRM_OK; CRM_ENOTFOUND when absent (or null);
+     * CRM_EINVAL when the text is not a JSON object or the member has
+     * another type; CRM_EUSAGE when buf is too small. */
+    int (*json_get_int)(crm_plugin_ctx *ctx, const char *json, const char *path, int64_t *out);
+    int (*json_get_string)(crm_plugin_ctx *ctx, const char *json, const char *path, char *buf,
+                           size_t size);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -483,6 +640,30 @@ struct crm_host_api {
 
 /* ABI 1.3 (check CRM_API_HAS(ctx, register_demo) first when the plugin supports older hosts) */
 #define crm_register_demo(ctx, fn) CRM_API(ctx)->register_demo((ctx), (fn))
+
+/* ABI 1.3: sdk13 (check CRM_API_HAS first when the plugin supports older hosts) */
+#define crm_declare_config_schema(ctx, fields) CRM_API(ctx)->declare_config_schema((ctx), (fields))
+#define crm_config_child(ctx, parent, key) CRM_API(ctx)->config_child((ctx), (parent), (key))
+#define crm_config_count(ctx, node) CRM_API(ctx)->config_count((ctx), (node))
+#define crm_config_item(ctx, node, i) CRM_API(ctx)->config_item((ctx), (node), (i))
+#define crm_config_key(ctx, node) CRM_API(ctx)->config_key((ctx), (node))
+#define crm_config_value(ctx, parent, key, out)                                             \
+    CRM_API(ctx)->config_value((ctx), (parent), (key), (out))
+#define crm_config_error(ctx, node, ...) CRM_API(ctx)->config_error((ctx), (node), __VA_ARGS__)
+#define crm_config_position(ctx, node, file, line, column)                                  \
+    CRM_API(ctx)->config_position((ctx), (node), (file), (line), (column))
+#define crm_register_command_table(ctx, spec) CRM_API(ctx)->register_command_table((ctx), (spec))
+#define crm_args_count(args) CRM_API(args)->args_count(args)
+#define crm_args_get(args, i) CRM_API(args)->args_get((args), (i))
+#define crm_args_option(args, name, out) CRM_API(args)->args_option((args), (name), (out))
+#define crm_set_data(ctx, data) CRM_API(ctx)->set_data((ctx), (data))
+#define crm_get_data(ctx) CRM_API(ctx)->get_data(ctx)
+#define crm_format_time(ctx, t, zone, buf, size)                                            \
+    CRM_API(ctx)->format_time((ctx), (t), (zone), (buf), (size))
+#define crm_json_get_int(ctx, json, path, out)                                              \
+    CRM_API(ctx)->json_get_int((ctx), (json), (path), (out))
+#define crm_json_get_string(ctx, json, path, buf, size)                                     \
+    CRM_API(ctx)->json_get_string((ctx), (json), (path), (buf), (size))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
