@@ -65,8 +65,8 @@ struct crm_handle_head {
  * the plugin was built with). Test it before calling an entry newer than 1.0:
  *     if (CRM_API_HAS(ctx, locale)) cur = crm_locale(ctx, "currency");
  * The SDK 1.1 entries are register_noun_command, call_rule and locale; 1.2
- * added rule_each; 1.3 register_demo and the entries after the table's
- * "1.3: sdk13" comment. */
+ * added rule_each; 1.3 register_demo, the entries after the table's
+ * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"). */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -566,6 +566,19 @@ struct crm_host_api {
     int (*json_get_int)(crm_plugin_ctx *ctx, const char *json, const char *path, int64_t *out);
     int (*json_get_string)(crm_plugin_ctx *ctx, const char *json, const char *path, char *buf,
                            size_t size);
+    /* 1.3: seg */
+    /* Any time. Formats `minor` units of ISO 4217 `currency` the way the
+     * kernel prints money: major units with the currency's own number of
+     * decimals from the kernel's table (0 for JPY or KRW, 3 for KWD or TND,
+     * 4 for CLF, 2 otherwise), a space and the code: "1234.50 EUR",
+     * "1500 JPY", "1.500 KWD", "-0.05 EUR". Writes at most `size` bytes into
+     * buf, always terminated when size > 0. Returns CRM_OK; CRM_EINVAL when
+     * `currency` is not three upper-case letters (buf then gets the minor
+     * units and the code as given, "1500 (minor units) xx"); CRM_EUSAGE when
+     * buf is NULL or size 0; CRM_ENOMEM when the text did not fit (buf holds
+     * its cut start). One currency table serves the whole program. */
+    int (*format_money)(crm_plugin_ctx *ctx, int64_t minor, const char *currency, char *buf,
+                        size_t size);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -664,6 +677,10 @@ struct crm_host_api {
     CRM_API(ctx)->json_get_int((ctx), (json), (path), (out))
 #define crm_json_get_string(ctx, json, path, buf, size)                                     \
     CRM_API(ctx)->json_get_string((ctx), (json), (path), (buf), (size))
+
+/* 1.3: seg */
+#define crm_format_money(ctx, minor, cur, buf, size)                                        \
+    CRM_API(ctx)->format_money((ctx), (minor), (cur), (buf), (size))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
