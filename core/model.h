@@ -121,9 +121,25 @@ typedef struct crm_contact_filter {
     const char *tag;
     const char *source;
     const char *lifecycle_stage;
+    /* names of contact sets (crm_contact_set_*) the contact must belong to;
+     * NULL ends the list */
+    const char *sets[3];
     int64_t limit;            /* 0 = no limit */
     int64_t offset;
 } crm_contact_filter;
+
+/* Named sets of contact ids kept for the current command in a TEMP table of
+ * the connection, so listings filter on them in SQL (paging included):
+ * `--segment NAME` (ids from a plugin) and `--consent CHANNEL:PURPOSE`.
+ * Stores `ids` (n of them) as set `name`, replacing a set of that name. */
+int crm_contact_set_ids(crm_kernel *k, const char *name, const int64_t *ids, size_t n,
+                        crm_err *err);
+
+/* Stores as set `name` the contacts whose consent for channel and purpose
+ * stands granted at `as_of`: their latest consent record at or before it
+ * (by recorded_at, then id) says granted. *count (may be NULL) gets how many. */
+int crm_contact_set_consent(crm_kernel *k, const char *name, const char *channel,
+                            const char *purpose, int64_t as_of, int64_t *count, crm_err *err);
 
 /* Calls fn for each matching contact in id order; stops early when fn returns
  * nonzero. The contact passed is only valid during the call. */

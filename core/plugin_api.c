@@ -1137,6 +1137,23 @@ static int api_format_money(crm_plugin_ctx *p, int64_t minor, const char *curren
     return CRM_OK;
 }
 
+static int api_register_contact_set(crm_plugin_ctx *p, const char *summary,
+                                    crm_contact_set_fn fn, void *ud)
+{
+    if (!registering(p, "register_contact_set"))
+        return CRM_EDENIED;
+    if (!fn)
+        return reg_fail(p, CRM_EUSAGE, "register_contact_set: expected a provider function");
+    if (p->set_fn)
+        return reg_fail(p, CRM_EEXISTS, "register_contact_set: one provider per plugin");
+    p->set_summary = strdup(summary ? summary : "");
+    if (!p->set_summary)
+        return reg_fail(p, CRM_ENOMEM, "out of memory");
+    p->set_fn = fn;
+    p->set_ud = ud;
+    return CRM_OK;
+}
+
 static int64_t api_now(crm_plugin_ctx *p) { return p->host->k->now; }
 static void api_free(void *ptr) { free(ptr); }
 static const char *api_plugin_name(crm_plugin_ctx *p) { return p->name; }
@@ -1216,4 +1233,5 @@ const crm_host_api crm_plug_api = {
     .json_get_string = crm_plug13_json_get_string,
     /* 1.3: seg */
     .format_money = api_format_money,
+    .register_contact_set = api_register_contact_set,
 };

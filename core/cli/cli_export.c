@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_util.h"
 #include "export/export.h"
 #include "model.h"
 
@@ -58,6 +59,8 @@ static int cmd_export(crm_cli *cli, const crm_args *a, crm_err *err)
     if (fmt && cli->json && strcmp(fmt, "jsonl") != 0)
         return crm_err_set(err, CRM_EUSAGE, "--json exports JSON Lines: drop --format %s", fmt);
     int rc = output_path(a, 0, &path, err);
+    if (rc == CRM_OK && strcmp(o.entity, "contacts") == 0)
+        rc = crm_cli_contact_sets(cli, a, o.sets, err);
     FILE *f = rc == CRM_OK ? open_out(cli, path, err) : NULL;
     if (!f)
         return rc == CRM_OK ? err->code : rc;
@@ -121,6 +124,7 @@ static const crm_opt contact_opts[] = {
     {"tag", CRM_OPT_VALUE, "TAG", "only contacts with this tag"},
     {"source", CRM_OPT_VALUE, "TEXT", "only this source"},
     {"postal-code", CRM_OPT_VALUE, "PREFIX", "postal code prefix"},
+    CRM_CLI_CONTACT_SET_OPTS,
     {NULL, 0, NULL, NULL},
 };
 static const crm_opt order_opts[] = {

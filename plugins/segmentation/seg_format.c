@@ -54,7 +54,7 @@ void seg_print_json(crm_command_io *io, json_t *j)
 
 void seg_note(crm_command_io *io, size_t shown, const char *fmt, ...)
 {
-    if (crm_io_json(io) && shown)
+    if (io && crm_io_json(io) && shown)
         return;
     va_list ap;
     va_start(ap, fmt);

@@ -145,7 +145,7 @@ void seg_print_reason_texts(FILE *out, const char *reasons_json);
 
 /* A note on stderr about what the output holds (as of when, how to
  * refresh): always with text output, with --json only when nothing was
- * shown (so an empty answer is never silent). */
+ * shown (so an empty answer is never silent); io NULL: always. */
 void seg_note(crm_command_io *io, size_t shown, const char *fmt, ...) CRM_PRINTF(3, 4);
 
 /* Prints j compactly on one line and releases it. */
@@ -276,6 +276,12 @@ json_t *seg_churn_reasons_json(const seg_churn_result *r);
 int seg_churn_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at, int *raised);
 
 /* ---- commands, events, schema ------------------------------------------- */
+
+/* The contact set provider (SDK 1.3 register_contact_set): `--segment NAME`
+ * of crm contact list and crm export contacts gets the segment's current
+ * members, with a note on stderr saying as of which refresh. */
+int seg_contact_set(crm_plugin_ctx *ctx, const char *name, crm_contact_sink add, void *sink,
+                    void *ud);
 
 /* `crm segmentation rfm|segment|churn ...` (argv[0] is the noun) and `crm metrics`. */
 /* Scores every contact with an order before as_of (seg_churn_cmd.c), in one

@@ -174,6 +174,24 @@ static int segment_members(crm_plugin_ctx *ctx, crm_command_io *io, const char *
     return CRM_OK;
 }
 
+int seg_contact_set(crm_plugin_ctx *ctx, const char *name, crm_contact_sink add, void *sink,
+                    void *ud)
+{
+    (void)ud;
+    segment_ref ref;
+    int rc = segment_arg(ctx, name, 1, &ref);
+    if (rc != CRM_OK)
+        return rc;
+    seg_idlist ids = {0};
+    rc = seg_current_members(ctx, ref.slug, &ids);
+    for (size_t i = 0; rc == CRM_OK && i < ids.n; i++)
+        rc = add(sink, ids.v[i]);
+    if (rc == CRM_OK)
+        members_note(ctx, NULL, &ref, ids.n);
+    free(ids.v);
+    return rc;
+}
+
 static int segment_history(crm_plugin_ctx *ctx, crm_command_io *io, const char *name)
 {
     if (!name)

@@ -166,6 +166,20 @@ typedef int (*crm_rule_each_fn)(void *ud, int64_t contact_id, const char *result
  * value when crm_io_json(io). Returns CRM_OK, or an error code after
  * crm_set_error() (crm demo reports it and exits 1; the demo data stays). */
 typedef int (*crm_demo_fn)(crm_plugin_ctx *ctx, crm_command_io *io);
+/* What a contact set provider (register_contact_set, ABI 1.3) calls once per
+ * member of the set it resolves. Returns CRM_OK, or an error: the provider
+ * then stops and returns it. */
+typedef int (*crm_contact_sink)(void *sink, int64_t contact_id);
+
+/* A contact set provider (register_contact_set, ABI 1.3). Resolves `name`, a
+ * set the user named (`--segment NAME`), by calling add(sink, id) for each of
+ * its contacts (any order; duplicates are ignored), and returns CRM_OK; or
+ * returns CRM_ENOTFOUND after crm_set_error() naming the sets it knows, when
+ * it has none called `name`. Any other error stops the command with the
+ * provider's message. It runs with the plugin's rights and may read and
+ * print notes on stderr, but must not begin a transaction or write. */
+typedef int (*crm_contact_set_fn)(crm_plugin_ctx *ctx, const char *name, crm_contact_sink add,
+                                  void *sink, void *ud);
 
 /* Types of declared config keys. */
 typedef enum crm_config_type {
@@ -579,6 +593,16 @@ struct crm_host_api {
      * its cut start). One currency table serves the whole program. */
     int (*format_money)(crm_plugin_ctx *ctx, int64_t minor, const char *currency, char *buf,
                         size_t size);
+    /* During init only. Makes the plugin a provider of named contact sets
+     * (crm_contact_set_fn): the kernel, which knows no segments, resolves the
+     * `--segment NAME` of `crm contact list` and `crm export contacts` by
+     * asking each provider in load order until one knows NAME; when none
+     * does, the command fails (exit 1) with every provider's message.
+     * `summary` (copied; e.g. "RFM, rule, Lua and static segments") is shown
+     * in `crm plugins`. One provider per plugin: a second registration is
+     * CRM_EEXISTS. */
+    int (*register_contact_set)(crm_plugin_ctx *ctx, const char *summary, crm_contact_set_fn fn,
+                                void *ud);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -681,6 +705,8 @@ struct crm_host_api {
 /* 1.3: seg */
 #define crm_format_money(ctx, minor, cur, buf, size)                                        \
     CRM_API(ctx)->format_money((ctx), (minor), (cur), (buf), (size))
+#define crm_register_contact_set(ctx, summary, fn, ud)                                      \
+    CRM_API(ctx)->register_contact_set((ctx), (summary), (fn), (ud))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
