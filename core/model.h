@@ -254,13 +254,27 @@ json_t *crm_interaction_to_json(const crm_interaction *i);
 
 /* ---- timeline: the 360° view ------------------------------------------- */
 
-/* Calls fn with one JSON object per interaction and order of the contact, in
- * time order (oldest first; ties by kind then id). Each object has "kind"
- * ("interaction"|"order"), "at" (ISO 8601), "at_epoch" and the record (its
- * *_to_json object) under "record". The object is borrowed for the call; fn
- * returning nonzero stops early. */
+/* Calls fn with one JSON object per interaction, order, consent record and
+ * plugin event about the contact (its payload's contact_id: segment.entered,
+ * segment.left, churn.risk_raised, ...), in time order (oldest first; ties
+ * by kind then id). Each object has "kind" ("consent"|"event"|
+ * "interaction"|"order"), "at" (ISO 8601), "at_epoch" and the record under
+ * "record" (an order's or interaction's *_to_json object; a consent's row;
+ * an event's id, type, source, payload object and created_at). The object
+ * is borrowed for the call; fn returning nonzero stops early. */
 int crm_timeline(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud),
                  void *ud, crm_err *err);
+
+/* Which part of a timeline: items at or after `since` and at or before
+ * `until` (0: unbounded), the latest `limit` of them (0: all), still given
+ * oldest first. */
+typedef struct crm_timeline_opts {
+    int64_t since, until, limit;
+} crm_timeline_opts;
+
+/* crm_timeline restricted by o (NULL: everything). */
+int crm_timeline_query(crm_kernel *k, int64_t contact_id, const crm_timeline_opts *o,
+                       int (*fn)(json_t *item, void *ud), void *ud, crm_err *err);
 
 /* ---- consents (GDPR) ------------------------------------------------------ */
 
