@@ -10,6 +10,7 @@
 
 #include "bus.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "events.h"
 #include "hygiene.h"
 #include "lua/engine.h"
@@ -1128,12 +1129,12 @@ static int api_format_money(crm_plugin_ctx *p, int64_t minor, const char *curren
                       currency ? currency : "(null)");
         return n >= 0 && (size_t)n < size ? CRM_EINVAL : CRM_ENOMEM;
     }
-    char amount[32];
-    crm_format_money(minor, d, amount, sizeof amount);
-    n = snprintf(buf, size, "%s %s", amount, currency);
+    char text[96]; /* the CLI's own money text, so plugins print like the kernel */
+    crm_cli_money(minor, currency, text, sizeof text);
+    n = snprintf(buf, size, "%s", text);
     if (n < 0 || (size_t)n >= size)
-        return crm_plug_fail(p, CRM_ENOMEM, "format_money: %zu bytes are too few for '%s %s'",
-                             size, amount, currency);
+        return crm_plug_fail(p, CRM_ENOMEM, "format_money: %zu bytes are too few for '%s'", size,
+                             text);
     return CRM_OK;
 }
 

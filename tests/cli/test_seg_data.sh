@@ -59,14 +59,15 @@ YAML
   rm -f crm.db*
   "$CRM" init --quiet
   id=$("$CRM" contact add --email "m-$cur@example.com" --last-name M)
-  if [ $cur = KWD ]; then a=12.345 b=7.5; else a=1500 b=250; fi
+  if [ $cur = KWD ]; then a=1234.567 b=7.5; else a=1500 b=250; fi
   "$CRM" order add --contact "$id" --total $a --currency $cur --placed-at 2024-05-01 --status paid >/dev/null
   "$CRM" order add --contact "$id" --total $b --currency $cur --placed-at 2024-05-20 --status paid >/dev/null
   # independently: the stored minor units and ISO 4217's exponent
   minor=$(sql "select sum(total) from orders where contact_id=$id")
   exp=$(python3 -c 'print({"KWD":3,"XOF":0}[__import__("sys").argv[1]])' $cur)
-  want=$(python3 -c 'import sys; m,e=int(sys.argv[1]),int(sys.argv[2]); print(f"{m//10**e}.{m%10**e:0{e}d}" if e else str(m))' "$minor" "$exp")
-  aov=$(python3 -c 'import sys; m,e=int(sys.argv[1]),int(sys.argv[2]); v=(m+1)//2; print(f"{v//10**e}.{v%10**e:0{e}d}" if e else str(v))' "$minor" "$exp")
+  fmt='import sys; v,e=int(sys.argv[1]),int(sys.argv[2]); i=f"{v//10**e:,}".replace(",", " "); print(f"{i}.{v%10**e:0{e}d}" if e else i)'
+  want=$(python3 -c "$fmt" "$minor" "$exp")
+  aov=$(python3 -c "$fmt" "$(( (minor + 1) / 2 ))" "$exp")
   "$CRM" --as-of $T rfm refresh >/dev/null
   assert_contains "$("$CRM" rfm list 2>/dev/null)" "$want $cur" "rfm list monetary in $cur"
   assert_contains "$("$CRM" rfm show "$id")" "monetary  $want $cur" "rfm show in $cur"

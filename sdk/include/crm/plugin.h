@@ -584,8 +584,9 @@ struct crm_host_api {
     /* Any time. Formats `minor` units of ISO 4217 `currency` the way the
      * kernel prints money: major units with the currency's own number of
      * decimals from the kernel's table (0 for JPY or KRW, 3 for KWD or TND,
-     * 4 for CLF, 2 otherwise), a space and the code: "1234.50 EUR",
-     * "1500 JPY", "1.500 KWD", "-0.05 EUR". Writes at most `size` bytes into
+     * 4 for CLF, 2 otherwise), thousands grouped by a space, a space and the
+     * code: "1 234.50 EUR", "1 500 JPY", "1.500 KWD", "-0.05 EUR". Writes at
+     * most `size` bytes into
      * buf, always terminated when size > 0. Returns CRM_OK; CRM_EINVAL when
      * `currency` is not three upper-case letters (buf then gets the minor
      * units and the code as given, "1500 (minor units) xx"); CRM_EUSAGE when
