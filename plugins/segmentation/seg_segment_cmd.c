@@ -40,7 +40,10 @@ static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
         const char *kind = segment_kind(k);
         int64_t c = member_count(st, slug), at = 0;
         int refreshed = seg_segment_refreshed(ctx, slug, kind, &at);
-        never += !refreshed && strcmp(kind, "static");
+        /* members without a recorded refresh: filled by events, or by a
+         * refresh older than its record (migration 3) */
+        int unrecorded = !refreshed && strcmp(kind, "static") && c > 0;
+        never += !refreshed && strcmp(kind, "static") && !c;
         char day[32];
         if (crm_io_json(io))
             seg_print_json(io,
@@ -50,6 +53,7 @@ static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
         else
             fprintf(crm_io_out(io), "%-24s %-7s %10lld  %-20s  %s\n", slug, kind, (long long)c,
                     refreshed                ? seg_fmt_day(at, day, sizeof day)
+                    : unrecorded             ? "not recorded"
                     : strcmp(kind, "static") ? "never"
                                              : "-",
                     seg_grid_name(slug));
@@ -127,7 +131,14 @@ static void members_note(crm_plugin_ctx *ctx, crm_command_io *io, const segment_
         return;
     }
     const char *how = !strcmp(ref->kind, "rfm") ? "crm rfm refresh" : "crm segment refresh";
-    if (seg_segment_refreshed(ctx, ref->slug, ref->kind, &at))
+    const char *sp = strcmp(ref->kind, "rfm") ? " " : "",
+               *name = strcmp(ref->kind, "rfm") ? ref->slug : "";
+    if (!seg_segment_refreshed(ctx, ref->slug, ref->kind, &at) && shown)
+        seg_note(io, shown,
+                 "%s: %zu member%s, kept current by events; no full refresh is recorded (%s%s%s "
+                 "re-evaluates every contact)",
+                 ref->slug, shown, shown == 1 ? "" : "s", how, sp, name);
+    else if (seg_segment_refreshed(ctx, ref->slug, ref->kind, &at))
         seg_note(io, shown,
                  "%s: %zu member%s as of %s (%s%s%s recomputes; events keep it "
                  "current)",

@@ -85,7 +85,7 @@ cat >crm.yaml <<'YAML'
 database: crm.db
 plugins: [segmentation]
 segmentation:
-  segments: "Big Spenders: monetary >= 50000; Press: static; Whales: lua: seg.lua:whale"
+  segments: "Big Spenders: monetary >= 50000; Press: static; Whales: lua: seg.lua:whale; Tagged: tag = vip"
 YAML
 cat >seg.lua <<'LUA'
 function whale(c) return (c.total_spent or 0) >= 50000, {"spent " .. (c.total_spent or 0)} end
@@ -110,6 +110,14 @@ run "$CRM" rfm list
 assert_contains "$ERR" "crm rfm refresh" "rfm list before a refresh"
 run "$CRM" segment list
 assert_contains "$OUT" "never" "segment list shows never-refreshed segments"
+# a contact event fills a rule segment before any full refresh: said so
+"$CRM" contact update ext:c3 --tag vip >/dev/null
+run "$CRM" segment members tagged
+assert_eq 1 "$(line_count "$OUT")" "the tagged contact entered on its event"
+assert_contains "$ERR" "no full refresh is recorded" "members filled by events only say so"
+assert_contains "$ERR" "crm segment refresh tagged" "and how to re-evaluate every contact"
+run "$CRM" segment list
+assert_contains "$(grep '^tagged' <<<"$OUT")" "not recorded" "segment list: members but no refresh recorded"
 
 # unknown names: exit 1, the known segments named
 run "$CRM" rfm list --segment champs
