@@ -110,8 +110,9 @@ static void event_summary(json_t *e, char *label, size_t lsize, char *buf, size_
     if (!strncmp(type, "segment.", 8)) {
         snprintf(buf, size, "%s %s (%s)", verb, crm_cli_str(p, "name"), crm_cli_str(p, "kind"));
     } else if (!strcmp(type, "churn.risk_raised")) {
-        snprintf(buf, size, "risk raised: score %s, level %s", crm_cli_str(p, "score"),
-                 crm_cli_str(p, "level"));
+        snprintf(buf, size, "risk raised: score %lld, level %lld",
+                 (long long)json_integer_value(json_object_get(p, "score")),
+                 (long long)json_integer_value(json_object_get(p, "level")));
         size_t i;
         json_t *r;
         json_array_foreach(json_object_get(p, "reasons"), i, r)

@@ -107,7 +107,8 @@ if [ -n "$plugins" ]; then
   assert_contains "$OUT" "2024-04-01T00:00:00Z  segment     left VIP (static)" "segment exit"
   assert_contains "$OUT" "2024-06-01T00:00:00Z  segment     entered " "the RFM segment entry"
   assert_contains "$OUT" "(rfm) [segmentation]" "an RFM entry says so"
-  assert_contains "$OUT" "2024-06-02T00:00:00Z  churn       risk raised: score" "churn alert"
+  score=$(python3 -c 'import sqlite3,sys; print("score %d, level %d" % sqlite3.connect("crm.db").execute("select score, level from segmentation_churn where contact_id=?", (int(sys.argv[1]),)).fetchone())' "$id")
+  assert_contains "$OUT" "2024-06-02T00:00:00Z  churn       risk raised: $score — " "churn alert with its score and level"
   assert_contains "$OUT" "week" "the churn alert's reasons"
 fi
 
