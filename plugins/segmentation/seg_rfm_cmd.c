@@ -352,6 +352,7 @@ static int rfm_grid(crm_plugin_ctx *ctx, crm_command_io *io)
     else
         print_grid_text(crm_io_out(io), &g);
     free(g.seg_n), free(g.seg_rev);
+    rfm_list_note(ctx, io, 0, 1, 0);
     return CRM_OK;
 }
 

@@ -108,6 +108,8 @@ assert_contains "$ERR" "never been refreshed" "a new rule segment says it was ne
 assert_contains "$ERR" "crm segment refresh big_spenders" "and how to refresh it"
 run "$CRM" rfm list
 assert_contains "$ERR" "crm rfm refresh" "rfm list before a refresh"
+run "$CRM" --json rfm grid
+assert_contains "$ERR" "no RFM scores yet" "an empty grid says why"
 run "$CRM" segment list
 assert_contains "$OUT" "never" "segment list shows never-refreshed segments"
 # a contact event fills a rule segment before any full refresh: said so
@@ -145,6 +147,8 @@ assert_eq "$(sql "select count(*) from contacts where id in (select contact_id f
   "$(line_count "$OUT")" "big_spenders members match an independent count"
 run "$CRM" rfm list
 assert_contains "$ERR" "as of 2024-06-01T00:00:00Z" "rfm list says as of when"
+run "$CRM" rfm grid
+assert_contains "$ERR" "as of 2024-06-01T00:00:00Z" "rfm grid says as of when"
 
 # --json: each command prints JSON lines, and only JSON
 check_json() { # WHAT CMD...: exit 0, at least one line, every line a JSON object
