@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A fuller timeline: `crm timeline ID` names the contact first, then merges
-# interactions, orders, consents (granted, withdrawn) and the events plugins
+# interactions, orders, stage changes, consents (granted, withdrawn) and the events plugins
 # emitted about the contact (segment entries and exits, churn alerts) in time
 # order; --since, --limit and --as-of cut it; --json carries the same. The
 # items are compared with an independent query over the tables and the event
@@ -56,6 +56,7 @@ rows = []
 rows += [("interaction", i, t) for i, t in db.execute("select id, occurred_at from interactions where contact_id=?", (cid,))]
 rows += [("order", i, t) for i, t in db.execute("select id, placed_at from orders where contact_id=?", (cid,))]
 rows += [("consent", i, t) for i, t in db.execute("select id, recorded_at from consents where contact_id=?", (cid,))]
+rows += [("stage", i, t) for i, t in db.execute("select id, changed_at from contact_history where contact_id=?", (cid,))]
 rows += [("event", i, t) for i, t in db.execute(
     "select id, created_at from events where source <> 'kernel' and json_extract(payload, '$.contact_id') = ?", (cid,))]
 rows = [r for r in rows if since <= r[2] <= until]
