@@ -22,6 +22,31 @@ static bool consent_word(char *s)
     return true;
 }
 
+/* A channel or purpose crm.yaml `consents:` does not list would select
+ * nobody: refused, with the nearest listed word. */
+static int listed(const char *spec, const char *what, const char *v, char *const *known, size_t n,
+                  crm_err *err)
+{
+    const char *names[64];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(known[i], v))
+            return CRM_OK;
+        if (m < 63)
+            names[m++] = known[i];
+    }
+    names[m] = NULL;
+    char list[512] = "";
+    for (size_t i = 0, at = 0; i < m && at < sizeof list; i++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", i ? ", " : "", names[i]);
+    const char *near = crm_suggest(v, names);
+    return crm_err_set(err, CRM_EINVAL,
+                       "--consent '%s': '%s' is not a consent %s of crm.yaml (%s)%s%s%s", spec, v,
+                       what, m ? list : "none configured",
+                       near ? " \xe2\x80\x94 did you mean '" : "", near ? near : "",
+                       near ? "'?" : "");
+}
+
 static int consent_set(crm_cli *cli, const char *spec, crm_err *err)
 {
     char buf[128];
@@ -37,6 +62,12 @@ static int consent_set(crm_cli *cli, const char *spec, crm_err *err)
                            "--consent '%s': channel and purpose are single words, e.g. "
                            "email:newsletter",
                            spec);
+    const crm_consent_config *cc = &cli->k->cfg->consents;
+    int rc = listed(spec, "channel", buf, cc->channels, cc->n_channels, err);
+    if (rc == CRM_OK)
+        rc = listed(spec, "purpose", colon + 1, cc->purposes, cc->n_purposes, err);
+    if (rc != CRM_OK)
+        return rc;
     return crm_contact_set_consent(cli->k, "consent", buf, colon + 1, cli->k->now, NULL, err);
 }
 

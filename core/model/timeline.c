@@ -30,7 +30,7 @@ typedef struct entries {
     "SELECT 'order', id, placed_at FROM orders WHERE contact_id=?1 "                               \
     "AND placed_at BETWEEN ?2 AND ?3 UNION ALL "                                                   \
     "SELECT 'stage', id, changed_at FROM contact_history WHERE contact_id=?1 "                     \
-    "AND changed_at BETWEEN ?2 AND ?3 UNION ALL "                                                   \
+    "AND changed_at BETWEEN ?2 AND ?3 UNION ALL "                                                  \
     "SELECT 'consent', id, recorded_at FROM consents WHERE contact_id=?1 "                         \
     "AND recorded_at BETWEEN ?2 AND ?3 UNION ALL "                                                 \
     "SELECT 'event', id, created_at FROM events WHERE contact_id=?1 AND source <> 'kernel' "       \

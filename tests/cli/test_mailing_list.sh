@@ -117,6 +117,13 @@ assert_contains "$ERR" "crm segment refresh big_spenders" "and how to refresh it
 for bad in email newsletter: :x "e mail:news"; do
   assert_exit 2 "$CRM" contact list --consent "$bad"
 done
+# a channel or purpose crm.yaml does not list would select nobody: refused
+run "$CRM" export contacts --segment campaign --consent emial:newsletter
+assert_eq 1 "$RC" "an unlisted consent channel: exit 1"
+assert_contains "$ERR" "did you mean 'email'" "with the nearest channel"
+assert_eq "" "$OUT" "and nothing exported"
+run "$CRM" contact list --consent email:newsleter
+assert_contains "$ERR" "did you mean 'newsletter'" "an unlisted purpose: the nearest one"
 assert_exit 2 "$CRM" export orders --segment campaign   # orders have no segment option
 run "$CRM" --json plugins
 assert_contains "$OUT" '"contact_sets"' "crm plugins shows the contact set provider"
