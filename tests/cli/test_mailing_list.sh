@@ -41,8 +41,8 @@ segmentation:
   segments: "Campaign: static; Big Spenders: monetary >= 50000"
 YAML
 "$CRM" init --quiet
-for i in $(seq 1 8); do "$CRM" contact add --external-id c$i --email c$i@example.com --last-name N$i >/dev/null; done
-"$CRM" segment add campaign ext:c1 ext:c2 ext:c3 ext:c4 ext:c5 ext:c7 ext:c8 >/dev/null
+for i in $(seq 1 9); do "$CRM" contact add --external-id c$i --email c$i@example.com --last-name N$i >/dev/null; done
+"$CRM" segment add campaign ext:c1 ext:c2 ext:c3 ext:c4 ext:c5 ext:c7 ext:c8 ext:c9 >/dev/null
 "$CRM" segment remove campaign ext:c8 >/dev/null   # left the segment: not a member now
 g() { "$CRM" --as-of "$1" consent "$2" --contact "ext:$3" --channel "$4" --purpose "$5" >/dev/null; }
 g 2024-01-01 grant c1 email newsletter                                        # granted
@@ -54,6 +54,7 @@ g 2024-01-01 grant c6 email newsletter                                        # 
 g 2024-01-01 grant c7 email newsletter; g 2024-01-01 withdraw c7 email newsletter   # same second: the later record wins
 g 2024-01-01 grant c8 email newsletter                                        # left the segment
 T=2024-06-01T00:00:00Z
+g $T grant c9 email newsletter                                                # granted at T itself
 
 # independently: the latest record per pair at or before T, members from the table
 expected() { # AS_OF_EPOCH -> emails, sorted
@@ -73,7 +74,7 @@ emails_of_csv() { python3 -c 'import csv,sys; print(" ".join(sorted(r["email"] f
 emails_of_json() { python3 -c 'import json,sys; print(" ".join(sorted(json.loads(l)["email"] for l in sys.stdin if l.strip())))'; }
 
 want=$(expected 1717200000)
-assert_eq "c1@example.com c3@example.com" "$want" "the fixture's expected list (independent)"
+assert_eq "c1@example.com c3@example.com c9@example.com" "$want" "the fixture's expected list (independent)"
 run "$CRM" --as-of $T export contacts --segment campaign --consent email:newsletter
 assert_eq 0 "$RC" "export --segment --consent: $ERR"
 assert_eq "$want" "$(emails_of_csv <<<"$OUT")" "export contacts --segment campaign --consent email:newsletter"
@@ -92,12 +93,12 @@ assert_eq "$want" "$(emails_of_json <<<"$OUT")" "channel and purpose are case-in
 
 # the segment alone, the consent alone, paging
 run "$CRM" --json contact list --segment campaign
-assert_eq "c1@example.com c2@example.com c3@example.com c4@example.com c5@example.com c7@example.com" \
+assert_eq "c1@example.com c2@example.com c3@example.com c4@example.com c5@example.com c7@example.com c9@example.com" \
   "$(emails_of_json <<<"$OUT")" "contact list --segment: current members only"
 run "$CRM" --json contact list --segment Campaign --limit 2 --page 2
 assert_eq "c3@example.com c4@example.com" "$(emails_of_json <<<"$OUT")" "--segment pages like any filter"
 run "$CRM" --as-of $T --json contact list --consent email:newsletter
-assert_eq "c1@example.com c3@example.com c6@example.com c8@example.com" "$(emails_of_json <<<"$OUT")" \
+assert_eq "c1@example.com c3@example.com c6@example.com c8@example.com c9@example.com" "$(emails_of_json <<<"$OUT")" \
   "--consent alone"
 run "$CRM" --json contact list --segment campaign --city Nowhere
 assert_eq "" "$OUT" "--segment combines with the other filters"
