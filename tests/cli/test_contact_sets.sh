@@ -50,6 +50,8 @@ if [ -n "$with_seg" ]; then
 fi
 run "$CRM" --json plugins
 assert_contains "$OUT" '"contact_sets":"even and odd contacts"' "crm plugins --json shows the provider"
+run "$CRM" plugins
+assert_contains "$OUT" "contact sets   even and odd contacts (--segment NAME)" "crm plugins shows it too"
 
 run "$CRM" sets money
 assert_eq 0 "$RC" "sets money: $ERR"
