@@ -99,7 +99,8 @@ static int check_emit(crm_kernel *k, const char *type, crm_err *err)
 static int64_t text_contact_id(const char *payload)
 {
     const char *p = strstr(payload, "\"contact_id\":");
-    if (!p)
+    /* a key: right after the opening brace or a comma, not inside a string */
+    if (!p || p == payload || (p[-1] != '{' && p[-1] != ','))
         return 0;
     p += strlen("\"contact_id\":");
     int64_t v = 0;

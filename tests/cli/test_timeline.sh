@@ -139,6 +139,13 @@ run "$CRM" --json interaction list --contact "$id"
 assert_eq 1 "$(line_count "$OUT")" "interaction list: one interaction"
 assert_eq email "$(json_get "$OUT" channel)" "interaction list: the record itself"
 
+# every event written (kernel text payloads and plugin JSON alike) is linked
+# to the contact its payload names, and only to it
+unlinked=$(python3 -c 'import sqlite3; print(sqlite3.connect("crm.db").execute("select count(*) from events where coalesce(contact_id, 0) <> coalesce(json_extract(payload, '"'"'$.contact_id'"'"'), 0)").fetchone()[0])')
+assert_eq 0 "$unlinked" "events.contact_id matches every payload's contact_id"
+assert_eq 0 "$(python3 -c 'import sqlite3; print(sqlite3.connect("crm.db").execute("select count(*) from events where contact_id is null and type like '"'"'order.%'"'"'").fetchone()[0])')" \
+  "order events (text payloads) are linked"
+
 # the events migration links the events written before it: undone and
 # re-run (only possible while it is the kernel's latest migration)
 latest=$(python3 -c 'import sqlite3; print(sqlite3.connect("crm.db").execute("select name from schema_migrations where owner = '"'kernel'"' order by version desc limit 1").fetchone()[0])')
