@@ -94,12 +94,31 @@ static int check_emit(crm_kernel *k, const char *type, crm_err *err)
     return CRM_OK;
 }
 
-static int insert_event(crm_kernel *k, const char *type, const char *payload, int64_t *id_out,
-                        crm_err *err)
+/* The payload's top-level integer "contact_id" (0 when none), read from the
+ * text the kernel formats: compact, keys sorted, flat. */
+static int64_t text_contact_id(const char *payload)
 {
-    sqlite3_stmt *st = crm_store_stmt(
-        k->store,
-        "INSERT INTO events(type, payload, source, depth, created_at) VALUES(?,?,?,?,?)", err);
+    const char *p = strstr(payload, "\"contact_id\":");
+    /* a key: right after the opening brace or a comma, not inside a string */
+    if (!p || p == payload || (p[-1] != '{' && p[-1] != ','))
+        return 0;
+    p += strlen("\"contact_id\":");
+    int64_t v = 0;
+    if (*p < '0' || *p > '9')
+        return 0;
+    for (; *p >= '0' && *p <= '9' && v < INT64_MAX / 10; p++)
+        v = v * 10 + (*p - '0');
+    return v;
+}
+
+/* contact_id (0: none) links the event to its contact for the timeline. */
+static int insert_event(crm_kernel *k, const char *type, const char *payload, int64_t contact_id,
+                        int64_t *id_out, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store,
+                                      "INSERT INTO events(type, payload, source, depth, created_at,"
+                                      " contact_id) VALUES(?,?,?,?,?,?)",
+                                      err);
     if (!st)
         return err ? err->code : CRM_EDB;
     sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
@@ -107,6 +126,10 @@ static int insert_event(crm_kernel *k, const char *type, const char *payload, in
     sqlite3_bind_text(st, 3, k->actor ? k->actor : "kernel", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, k->event_depth);
     sqlite3_bind_int64(st, 5, k->now);
+    if (contact_id > 0)
+        sqlite3_bind_int64(st, 6, contact_id);
+    else
+        sqlite3_bind_null(st, 6);
     int rc = CRM_OK;
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = crm_store_error(k->store, "cannot record event", err);
@@ -129,8 +152,10 @@ int crm_event_emit(crm_kernel *k, const char *type, json_t *payload, int64_t *id
         payload_text = text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
     if (rc == CRM_OK && !payload_text)
         rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
+    json_t *cid = json_object_get(payload, "contact_id");
     if (rc == CRM_OK)
-        rc = insert_event(k, type, payload_text, id_out, err);
+        rc = insert_event(k, type, payload_text, json_is_integer(cid) ? json_integer_value(cid) : 0,
+                          id_out, err);
     free(text);
     json_decref(payload);
     return rc;
@@ -140,5 +165,6 @@ int crm_event_emit_text(crm_kernel *k, const char *type, const char *payload, in
                         crm_err *err)
 {
     int rc = check_emit(k, type, err);
-    return rc == CRM_OK ? insert_event(k, type, payload, id_out, err) : rc;
+    return rc == CRM_OK ? insert_event(k, type, payload, text_contact_id(payload), id_out, err)
+                        : rc;
 }

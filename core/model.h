@@ -121,9 +121,25 @@ typedef struct crm_contact_filter {
     const char *tag;
     const char *source;
     const char *lifecycle_stage;
+    /* names of contact sets (crm_contact_set_*) the contact must belong to;
+     * NULL ends the list */
+    const char *sets[3];
     int64_t limit;            /* 0 = no limit */
     int64_t offset;
 } crm_contact_filter;
+
+/* Named sets of contact ids kept for the current command in a TEMP table of
+ * the connection, so listings filter on them in SQL (paging included):
+ * `--segment NAME` (ids from a plugin) and `--consent CHANNEL:PURPOSE`.
+ * Stores `ids` (n of them) as set `name`, replacing a set of that name. */
+int crm_contact_set_ids(crm_kernel *k, const char *name, const int64_t *ids, size_t n,
+                        crm_err *err);
+
+/* Stores as set `name` the contacts whose consent for channel and purpose
+ * stands granted at `as_of`: their latest consent record at or before it
+ * (by recorded_at, then id) says granted. *count (may be NULL) gets how many. */
+int crm_contact_set_consent(crm_kernel *k, const char *name, const char *channel,
+                            const char *purpose, int64_t as_of, int64_t *count, crm_err *err);
 
 /* Calls fn for each matching contact in id order; stops early when fn returns
  * nonzero. The contact passed is only valid during the call. */
@@ -238,13 +254,27 @@ json_t *crm_interaction_to_json(const crm_interaction *i);
 
 /* ---- timeline: the 360° view ------------------------------------------- */
 
-/* Calls fn with one JSON object per interaction and order of the contact, in
- * time order (oldest first; ties by kind then id). Each object has "kind"
- * ("interaction"|"order"), "at" (ISO 8601), "at_epoch" and the record (its
- * *_to_json object) under "record". The object is borrowed for the call; fn
- * returning nonzero stops early. */
+/* Calls fn with one JSON object per interaction, order, consent record and
+ * plugin event about the contact (its payload's contact_id: segment.entered,
+ * segment.left, churn.risk_raised, ...), in time order (oldest first; ties
+ * by kind then id). Each object has "kind" ("consent"|"event"|
+ * "interaction"|"order"), "at" (ISO 8601), "at_epoch" and the record under
+ * "record" (an order's or interaction's *_to_json object; a consent's row;
+ * an event's id, type, source, payload object and created_at). The object
+ * is borrowed for the call; fn returning nonzero stops early. */
 int crm_timeline(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud),
                  void *ud, crm_err *err);
+
+/* Which part of a timeline: items at or after `since` and at or before
+ * `until` (0: unbounded), the latest `limit` of them (0: all), still given
+ * oldest first. */
+typedef struct crm_timeline_opts {
+    int64_t since, until, limit;
+} crm_timeline_opts;
+
+/* crm_timeline restricted by o (NULL: everything). */
+int crm_timeline_query(crm_kernel *k, int64_t contact_id, const crm_timeline_opts *o,
+                       int (*fn)(json_t *item, void *ud), void *ud, crm_err *err);
 
 /* ---- consents (GDPR) ------------------------------------------------------ */
 

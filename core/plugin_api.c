@@ -10,7 +10,9 @@
 
 #include "bus.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "events.h"
+#include "hygiene.h"
 #include "lua/engine.h"
 #include "model.h"
 #include "plugin/sdk13.h"
@@ -1110,6 +1112,49 @@ static int api_register_command_table(crm_plugin_ctx *p, const crm_command_spec 
     return rc;
 }
 
+/* ---- SDK 1.3 (seg): money as the kernel prints it --------------------------------------- */
+
+static int api_format_money(crm_plugin_ctx *p, int64_t minor, const char *currency, char *buf,
+                            size_t size)
+{
+    if (!buf || !size)
+        return crm_plug_fail(p, CRM_EUSAGE, "format_money: expected a buffer");
+    int d = crm_currency_decimals(currency);
+    int n;
+    if (d < 0) {
+        n = snprintf(buf, size, "%lld (minor units) %s", (long long)minor,
+                     currency ? currency : "");
+        crm_plug_fail(p, CRM_EINVAL,
+                      "format_money: '%s' is not an ISO 4217 code (three upper-case letters)",
+                      currency ? currency : "(null)");
+        return n >= 0 && (size_t)n < size ? CRM_EINVAL : CRM_ENOMEM;
+    }
+    char text[96]; /* the CLI's own money text, so plugins print like the kernel */
+    crm_cli_money(minor, currency, text, sizeof text);
+    n = snprintf(buf, size, "%s", text);
+    if (n < 0 || (size_t)n >= size)
+        return crm_plug_fail(p, CRM_ENOMEM, "format_money: %zu bytes are too few for '%s'", size,
+                             text);
+    return CRM_OK;
+}
+
+static int api_register_contact_set(crm_plugin_ctx *p, const char *summary,
+                                    crm_contact_set_fn fn, void *ud)
+{
+    if (!registering(p, "register_contact_set"))
+        return CRM_EDENIED;
+    if (!fn)
+        return reg_fail(p, CRM_EUSAGE, "register_contact_set: expected a provider function");
+    if (p->set_fn)
+        return reg_fail(p, CRM_EEXISTS, "register_contact_set: one provider per plugin");
+    p->set_summary = strdup(summary ? summary : "");
+    if (!p->set_summary)
+        return reg_fail(p, CRM_ENOMEM, "out of memory");
+    p->set_fn = fn;
+    p->set_ud = ud;
+    return CRM_OK;
+}
+
 static int64_t api_now(crm_plugin_ctx *p) { return p->host->k->now; }
 static void api_free(void *ptr) { free(ptr); }
 static const char *api_plugin_name(crm_plugin_ctx *p) { return p->name; }
@@ -1187,4 +1232,7 @@ const crm_host_api crm_plug_api = {
     .format_time = crm_plug13_format_time,
     .json_get_int = crm_plug13_json_get_int,
     .json_get_string = crm_plug13_json_get_string,
+    /* 1.3: seg */
+    .format_money = api_format_money,
+    .register_contact_set = api_register_contact_set,
 };

@@ -712,6 +712,7 @@ static void free_registrations(crm_plugin_ctx *p)
         free(p->keys[i].description);
     }
     crm_plug13_free(p);
+    free(p->set_summary);
     free(p->migrations);
     free(p->subs);
     free(p->commands);
@@ -1083,6 +1084,8 @@ static json_t *describe_registrations(const crm_plugin_ctx *p, json_t *o)
     json_t *schema = crm_plug13_describe_schema(p);
     if (schema)
         json_object_set_new(o, "config_schema", schema);
+    if (p->set_fn) /* 1.3: seg */
+        json_object_set_new(o, "contact_sets", json_string(p->set_summary));
     return o;
 }
 

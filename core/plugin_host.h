@@ -160,6 +160,14 @@ int crm_plugin_host_run_command(crm_kernel *k, const crm_plugin_command *c, int 
  * first failing hook's code with "plugin 'NAME' demo: ..." in err (*out then
  * holds what ran before it). */
 int crm_plugin_host_run_demos(crm_kernel *k, bool json, json_t **out, crm_err *err);
+/* Resolves the contact set `name` (`--segment NAME`) through the plugins'
+ * contact set providers (SDK 1.3 register_contact_set), asked in load order
+ * until one knows it. On CRM_OK *ids (malloc'd; free it) holds the set's
+ * contact ids sorted and unique, *n their number. CRM_ENOTFOUND when no
+ * provider knows `name` (err quotes each provider's message), CRM_EPLUGIN
+ * when no loaded plugin provides sets, or the provider's error. */
+int crm_plugin_host_contact_set(crm_kernel *k, const char *name, int64_t **ids, size_t *n,
+                                crm_err *err);
 
 /* The loaded plugins in dependency order, as a JSON array of objects: name,
  * version, abi ("1.0"), file, description, requires [{name, min_version}],
@@ -167,7 +175,8 @@ int crm_plugin_host_run_demos(crm_kernel *k, bool json, json_t **out, crm_err *e
  * (null for a single-word noun), usage, summary, options (table commands:
  * [{name, type, required, metavar, help}])}], lua_functions [{name, help}],
  * config [{key, type, default, description}], config_schema (when declared:
- * [{key, type, required, default, description, items, fields}]). */
+ * [{key, type, required, default, description, items, fields}]), and
+ * contact_sets (the provider's summary) when it provides sets. */
 json_t *crm_plugin_host_describe(crm_kernel *k);
 
 #endif

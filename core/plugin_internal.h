@@ -66,6 +66,9 @@ struct crm_plugin_ctx {
     size_t n_luas;
     plug_key *keys;
     size_t n_keys;
+    crm_contact_set_fn set_fn;     /* 1.3: its contact set provider (NULL: none) */
+    void *set_ud;
+    char *set_summary;
     char reg_error[512];           /* first refused registration during init */
     char error[1024];              /* last error (set_error or a failed host call) */
     bool constraint;               /* a statement of the running command hit a constraint */

@@ -194,6 +194,8 @@ static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
         .lifecycle_stage = crm_args_get(a, "stage"),
     };
     int rc = crm_cli_paging(a, 50, &f.limit, &f.offset, err);
+    if (rc == CRM_OK)
+        rc = crm_cli_contact_sets(cli, a, f.sets, err);
     if (rc != CRM_OK)
         return rc;
     list_out lo = {cli, NULL, 0};
@@ -219,6 +221,7 @@ static const crm_opt list_opts[] = {
     {"tag", CRM_OPT_VALUE, "TAG", "has this tag"},
     {"source", CRM_OPT_VALUE, "TEXT", "source"},
     {"stage", CRM_OPT_VALUE, "STAGE", "lifecycle stage"},
+    CRM_CLI_CONTACT_SET_OPTS,
     {"limit", CRM_OPT_VALUE, "N", "contacts per page (default 50, 0 = all)"},
     {"page", CRM_OPT_VALUE, "N", "page number, from 1"},
     {NULL, 0, NULL, NULL},

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_util.h"
 #include "export/export.h"
 #include "model.h"
 
@@ -41,7 +42,8 @@ static int cmd_export(crm_cli *cli, const crm_args *a, crm_err *err)
     const char *fmt = crm_args_get(a, "format"), *path;
     crm_export_opts o = {
         .entity = cli->cmd->verb,
-        .format = fmt && strcmp(fmt, "jsonl") == 0 ? CRM_EXPORT_JSONL : CRM_EXPORT_CSV,
+        .format = (fmt && strcmp(fmt, "jsonl") == 0) || (!fmt && cli->json) ? CRM_EXPORT_JSONL
+                                                                             : CRM_EXPORT_CSV,
         .city = crm_args_get(a, "city"),
         .country = crm_args_get(a, "country"),
         .tag = crm_args_get(a, "tag"),
@@ -54,7 +56,11 @@ static int cmd_export(crm_cli *cli, const crm_args *a, crm_err *err)
     };
     if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "jsonl") != 0)
         return crm_err_set(err, CRM_EUSAGE, "--format '%s': expected csv or jsonl", fmt);
+    if (fmt && cli->json && strcmp(fmt, "jsonl") != 0)
+        return crm_err_set(err, CRM_EUSAGE, "--json exports JSON Lines: drop --format %s", fmt);
     int rc = output_path(a, 0, &path, err);
+    if (rc == CRM_OK && strcmp(o.entity, "contacts") == 0)
+        rc = crm_cli_contact_sets(cli, a, o.sets, err);
     FILE *f = rc == CRM_OK ? open_out(cli, path, err) : NULL;
     if (!f)
         return rc == CRM_OK ? err->code : rc;
@@ -73,6 +79,10 @@ static int cmd_export_contact(crm_cli *cli, const crm_args *a, crm_err *err)
         return crm_err_set(err, CRM_EUSAGE,
                            "--format '%s': one contact exports as vcard (for CSV or JSON "
                            "Lines use `crm export contacts`)", fmt);
+    if (fmt && cli->json)
+        return crm_err_set(err, CRM_EUSAGE,
+                           "--json exports the contact as JSON, --format vcard as a vCard: "
+                           "choose one");
     int64_t id;
     int rc = crm_contact_resolve(cli->k, a->pos[0], &id, err);
     if (rc == CRM_OK)
@@ -82,12 +92,26 @@ static int cmd_export_contact(crm_cli *cli, const crm_args *a, crm_err *err)
     FILE *f = open_out(cli, path, err);
     if (!f)
         return err->code;
-    rc = crm_export_vcard(cli->k, id, f, err);
+    if (cli->json) {
+        /* the object `contact show --json` prints, written where -o says */
+        crm_contact c;
+        rc = crm_contact_get(cli->k, id, &c, err);
+        if (rc == CRM_OK) {
+            json_t *o = crm_contact_to_json(&c);
+            crm_contact_clear(&c);
+            int bad = json_dumpf(o, f, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0;
+            if (bad || fputc('\n', f) == EOF)
+                rc = crm_err_set(err, CRM_EIO, "cannot write the export");
+            json_decref(o);
+        }
+    } else {
+        rc = crm_export_vcard(cli->k, id, f, err);
+    }
     return close_out(cli, f, rc, err);
 }
 
 #define COMMON_OPTS                                                                     \
-    {"format", CRM_OPT_VALUE, "FMT", "csv (default) or jsonl"},                          \
+    {"format", CRM_OPT_VALUE, "FMT", "csv (default) or jsonl (also --json)"},            \
     {"excel", CRM_OPT_FLAG, NULL,                                                        \
      "CSV for a French Excel: ';', UTF-8 BOM, CRLF, amounts with a decimal comma "       \
      "(crm import reads it back)"},                                                       \
@@ -100,6 +124,7 @@ static const crm_opt contact_opts[] = {
     {"tag", CRM_OPT_VALUE, "TAG", "only contacts with this tag"},
     {"source", CRM_OPT_VALUE, "TEXT", "only this source"},
     {"postal-code", CRM_OPT_VALUE, "PREFIX", "postal code prefix"},
+    CRM_CLI_CONTACT_SET_OPTS,
     {NULL, 0, NULL, NULL},
 };
 static const crm_opt order_opts[] = {
@@ -122,7 +147,7 @@ static const crm_opt interaction_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 static const crm_opt vcard_opts[] = {
-    {"format", CRM_OPT_VALUE, "FMT", "vcard (the only format for one contact)"},
+    {"format", CRM_OPT_VALUE, "FMT", "vcard (the default; --json exports the contact as JSON)"},
     {"output", CRM_OPT_VALUE, "FILE", "write to FILE (also -o FILE); default stdout"},
     {NULL, 0, NULL, NULL},
 };
@@ -140,6 +165,6 @@ const crm_command crm_cli_export_cmds[] = {
     {"export", "interactions", cmd_export, K, 0, 2, "[-o FILE]",
      EXPORT_SUMMARY("interactions"), interaction_opts},
     {"export", "contact", cmd_export_contact, K, 1, 3, "ID|EMAIL|ext:ID [-o FILE]",
-     "export one contact as a vCard 4.0 (--format vcard)", vcard_opts},
+     "export one contact as a vCard 4.0, or with --json as a JSON object", vcard_opts},
     {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

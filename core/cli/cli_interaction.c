@@ -88,19 +88,92 @@ static void interaction_summary(json_t *i, char *buf, size_t size)
         snprintf(buf + strlen(buf), size - strlen(buf), " [%s]", author);
 }
 
+/* "#7 email/newsletter granted (web form)" */
+static void consent_summary(json_t *c, char *buf, size_t size)
+{
+    const char *source = json_string_value(json_object_get(c, "source"));
+    snprintf(buf, size, "#%lld %s/%s %s", (long long)json_integer_value(json_object_get(c, "id")),
+             crm_cli_str(c, "channel"), crm_cli_str(c, "purpose"), crm_cli_str(c, "status"));
+    if (source)
+        snprintf(buf + strlen(buf), size - strlen(buf), " (%s)", source);
+}
+
+/* A plugin's event, labelled by its entity ("segment", "churn"): the verb
+ * and what its payload says (segments by name, a churn alert with its
+ * score and reasons, anything else as compact JSON). */
+static void event_summary(json_t *e, char *label, size_t lsize, char *buf, size_t size)
+{
+    const char *type = crm_cli_str(e, "type"), *dot = strchr(type, '.');
+    json_t *p = json_object_get(e, "payload");
+    snprintf(label, lsize, "%.*s", dot ? (int)(dot - type) : (int)strlen(type), type);
+    const char *verb = dot ? dot + 1 : type;
+    if (!strncmp(type, "segment.", 8)) {
+        snprintf(buf, size, "%s %s (%s)", verb, crm_cli_str(p, "name"), crm_cli_str(p, "kind"));
+    } else if (!strcmp(type, "churn.risk_raised")) {
+        snprintf(buf, size, "risk raised: score %lld, level %lld",
+                 (long long)json_integer_value(json_object_get(p, "score")),
+                 (long long)json_integer_value(json_object_get(p, "level")));
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(p, "reasons"), i, r)
+        {
+            const char *text = json_string_value(json_object_get(r, "text"));
+            if (text)
+                snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? "; " : " — ", text);
+        }
+    } else {
+        char *text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        snprintf(buf, size, "%s %s", verb, text ? text : "");
+        free(text);
+    }
+    snprintf(buf + strlen(buf), size - strlen(buf), " [%s]", crm_cli_str(e, "source"));
+}
+
 static void print_item(crm_cli *cli, json_t *item)
 {
-    char summary[512];
+    char summary[1024], label[32];
     json_t *record = json_object_get(item, "record");
     const char *kind = crm_cli_str(item, "kind");
+    snprintf(label, sizeof label, "%s", kind);
     if (strcmp(kind, "order") == 0)
         order_summary(record, summary, sizeof summary);
     else if (strcmp(kind, "stage") == 0)
         snprintf(summary, sizeof summary, "%s -> %s (%s)", crm_cli_str(record, "from"),
                  crm_cli_str(record, "to"), crm_cli_str(record, "reason"));
+    else if (strcmp(kind, "consent") == 0)
+        consent_summary(record, summary, sizeof summary);
+    else if (strcmp(kind, "event") == 0)
+        event_summary(record, label, sizeof label, summary, sizeof summary);
     else
         interaction_summary(record, summary, sizeof summary);
-    fprintf(cli->out, "%s  %-11s %s\n", crm_cli_str(item, "at"), kind, summary);
+    fprintf(cli->out, "%s  %-11s %s\n", crm_cli_str(item, "at"), label, summary);
+}
+
+/* The timeline's header: who it is about. Text: "Jean Dupont (contact 42)
+ * jean@example.fr +33612345678 Paris, customer"; JSON: a first line
+ * {"kind": "contact", "record": <the contact>}. */
+static int print_header(crm_cli *cli, int64_t id, crm_err *err)
+{
+    crm_contact c;
+    int rc = crm_contact_get(cli->k, id, &c, err);
+    if (rc != CRM_OK)
+        return rc;
+    if (cli->json) {
+        crm_cli_print_json(cli, json_pack("{ssso}", "kind", "contact", "record",
+                                          crm_contact_to_json(&c)));
+    } else {
+        char name[256];
+        snprintf(name, sizeof name, "%s%s%s", c.first_name ? c.first_name : "",
+                 c.first_name && c.last_name ? " " : "", c.last_name ? c.last_name : "");
+        fprintf(cli->out, "%s (contact %lld)", name[0] ? name : "(no name)", (long long)id);
+        const char *parts[] = {c.email, c.phone, c.company, c.city};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            if (parts[i])
+                fprintf(cli->out, " %s", parts[i]);
+        fprintf(cli->out, ", %s\n", c.lifecycle_stage ? c.lifecycle_stage : "lead");
+    }
+    crm_contact_clear(&c);
+    return CRM_OK;
 }
 
 typedef struct timeline_out {
@@ -124,16 +197,22 @@ static int timeline_one(json_t *item, void *ud)
     return 0;
 }
 
-static int run_timeline(crm_cli *cli, const char *ref, const char *only_kind, crm_err *err)
+/* o NULL: everything, without a header (interaction list). */
+static int run_timeline(crm_cli *cli, const char *ref, const char *only_kind,
+                        const crm_timeline_opts *o, crm_err *err)
 {
     int64_t contact_id;
     int rc = crm_cli_contact(cli, ref, &contact_id, err);
+    if (rc == CRM_OK && o)
+        rc = print_header(cli, contact_id, err);
     if (rc != CRM_OK)
         return rc;
     timeline_out to = {cli, only_kind, 0};
-    rc = crm_timeline(cli->k, contact_id, timeline_one, &to, err);
+    rc = crm_timeline_query(cli->k, contact_id, o, timeline_one, &to, err);
     if (rc == CRM_OK && !cli->json && !cli->quiet)
-        fprintf(stderr, "%lld item%s\n", (long long)to.count, to.count == 1 ? "" : "s");
+        fprintf(stderr, "%lld item%s%s\n", (long long)to.count, to.count == 1 ? "" : "s",
+                o && o->limit && to.count == o->limit ? " (the latest; --limit 0 shows all)"
+                                                      : "");
     return rc;
 }
 
@@ -141,12 +220,24 @@ static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
 {
     const char *ref;
     int rc = crm_cli_need(a, "contact", "the contact's id, email or ext:ID", &ref, err);
-    return rc == CRM_OK ? run_timeline(cli, ref, "interaction", err) : rc;
+    return rc == CRM_OK ? run_timeline(cli, ref, "interaction", NULL, err) : rc;
 }
 
 static int cmd_timeline(crm_cli *cli, const crm_args *a, crm_err *err)
 {
-    return run_timeline(cli, a->pos[0], NULL, err);
+    /* --as-of shows the timeline as it stood then: nothing after it */
+    crm_timeline_opts o = {.until = cli->k->as_of_set ? cli->k->now : 0};
+    int rc = crm_cli_time_opt(a, "since", &o.since, err);
+    const char *limit = crm_args_get(a, "limit");
+    if (rc == CRM_OK && limit) {
+        char *end;
+        long long n = strtoll(limit, &end, 10);
+        if (*end || end == limit || n < 0)
+            return crm_err_set(err, CRM_EUSAGE, "--limit '%s': expected a number of items "
+                                                "(0 = all)", limit);
+        o.limit = n;
+    }
+    return rc == CRM_OK ? run_timeline(cli, a->pos[0], NULL, &o, err) : rc;
 }
 
 static const crm_opt log_opts[] = {
@@ -166,7 +257,11 @@ static const crm_opt list_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static const crm_opt no_opts[] = {{NULL, 0, NULL, NULL}};
+static const crm_opt timeline_opts[] = {
+    {"since", CRM_OPT_VALUE, "DATE", "only items on or after DATE (ISO 8601)"},
+    {"limit", CRM_OPT_VALUE, "N", "only the latest N items, still oldest first (0 = all)"},
+    {NULL, 0, NULL, NULL},
+};
 
 #define K CRM_CMD_NEEDS_KERNEL
 const crm_command crm_cli_interaction_cmds[] = {
@@ -175,6 +270,8 @@ const crm_command crm_cli_interaction_cmds[] = {
     {"interaction", "list", cmd_list, K, 0, 0, NULL, "a contact's interactions, oldest first",
      list_opts},
     {"timeline", NULL, cmd_timeline, K, 1, 1, "CONTACT",
-     "a contact's interactions and orders in time order (the 360° view)", no_opts},
+     "who the contact is, then its interactions, orders, consents and plugin events (segment "
+     "entries and exits, churn alerts) in time order (the 360° view)",
+     timeline_opts},
     {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

@@ -52,6 +52,9 @@ static void print_plugin(FILE *f, json_t *p)
     print_names(f, "events", json_object_get(p, "events"), "pattern");
     print_commands(f, json_string_value(json_object_get(p, "name")), json_object_get(p, "commands"));
     print_names(f, "lua functions", json_object_get(p, "lua_functions"), "name");
+    const char *sets = json_string_value(json_object_get(p, "contact_sets"));
+    if (sets) /* 1.3: seg */
+        fprintf(f, "  %-14s %s (--segment NAME)\n", "contact sets", sets);
 }
 
 static int cmd_plugins(crm_cli *cli, const crm_args *args, crm_err *err)

@@ -25,6 +25,19 @@ int crm_cli_time_opt(const crm_args *a, const char *opt, int64_t *out, crm_err *
 int crm_cli_paging(const crm_args *a, int64_t def, int64_t *limit, int64_t *offset,
                    crm_err *err);
 
+/* The options choosing a contact set, for contact listings (cli_sets.c). */
+#define CRM_CLI_CONTACT_SET_OPTS                                                            \
+    {"segment", CRM_OPT_VALUE, "NAME",                                                      \
+     "only current members of segment NAME (from a plugin: crm segment list)"},            \
+    {"consent", CRM_OPT_VALUE, "CHANNEL:PURPOSE",                                           \
+     "only contacts whose consent stands granted (as of --as-of), e.g. email:newsletter"}
+
+/* Resolves --segment NAME (through the plugins' contact set providers) and
+ * --consent CHANNEL:PURPOSE (granted as of the kernel's clock) into contact
+ * sets named in sets[0..1] (the rest left alone). CRM_OK when neither is
+ * given. A bad --consent is CRM_EUSAGE, an unknown segment CRM_ENOTFOUND. */
+int crm_cli_contact_sets(crm_cli *cli, const crm_args *a, const char *sets[2], crm_err *err);
+
 /* Human text of a JSON scalar member ("-" when null or absent). */
 const char *crm_cli_str(json_t *obj, const char *key);
 

@@ -139,7 +139,8 @@ static int contact_row(const crm_contact *c, void *ud)
 static int export_contacts(crm_kernel *k, const crm_export_opts *o, writer *w, crm_err *err)
 {
     crm_contact_filter f = {.city = o->city, .country = o->country, .tag = o->tag,
-                            .source = o->source, .postal_code = o->postal_code};
+                            .source = o->source, .postal_code = o->postal_code,
+                            .sets = {o->sets[0], o->sets[1], o->sets[2]}};
     contact_ctx ctx = {w, k->cfg};
     int rc = crm_contact_list(k, &f, contact_row, &ctx, err);
     if (rc == CRM_OK && !w->count) {

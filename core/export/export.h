@@ -45,6 +45,7 @@ typedef struct crm_export_opts {
     bool excel;
     /* filters (NULL = all) */
     const char *city, *country, *tag, *source, *postal_code;  /* contacts */
+    const char *sets[3];  /* contacts: crm_contact_set_* names they belong to, NULL ends */
     const char *status;                                        /* orders */
     const char *since, *until;   /* orders placed / interactions occurred, ISO 8601 */
 } crm_export_opts;

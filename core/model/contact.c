@@ -684,6 +684,9 @@ int crm_contact_list(crm_kernel *k, const crm_contact_filter *f,
     add_filter(&q, f->source, "c.source = ?");
     add_filter(&q, f->lifecycle_stage, "c.lifecycle_stage = lower(?)");
     add_filter(&q, f->tag, "c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)");
+    for (size_t i = 0; i < sizeof f->sets / sizeof f->sets[0] && f->sets[i]; i++)
+        add_filter(&q, f->sets[i],
+                   "c.id IN (SELECT contact_id FROM temp.crm_contact_sets WHERE name = ?)");
     char *folded = f->name && *f->name ? crm_fold_key(f->name) : NULL;
     add_filter(&q, folded, "c.name_key LIKE '%' || ? || '%'");
     crm_sql_page(&q, "c.id", f->limit, f->offset);

@@ -96,8 +96,12 @@ PIN(format_time, 62);
 PIN(json_get_int, 63);
 PIN(json_get_string, 64);
 
+/* 1.3: seg */
+PIN(format_money, 65);
+PIN(register_contact_set, 66);
+
 /* Every entry is pinned: the table ends right after the last one. */
-_Static_assert(sizeof(crm_host_api) == HEAD + 65 * SLOT, "an entry is not pinned");
+_Static_assert(sizeof(crm_host_api) == HEAD + 67 * SLOT, "an entry is not pinned");
 
 /* The descriptor's header, which the host reads before anything else. */
 _Static_assert(offsetof(crm_plugin_descriptor, abi_major) == 0, "descriptor");

@@ -47,6 +47,12 @@ static int churn_override(crm_plugin_ctx *ctx, int64_t cid, seg_churn_result *re
     return CRM_OK;
 }
 
+const char *seg_ltv_currency(void)
+{
+    return seg_g.cuts_currency[0] ? seg_g.cuts_currency
+                                  : (seg_g.currency[0] ? seg_g.currency : NULL);
+}
+
 /* The contact's orders before as_of: their number, the days since the last,
  * the median gap between them (the purchase cycle), and *ltv. */
 static int read_orders(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_churn_input *in,
@@ -61,8 +67,7 @@ static int read_orders(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_chur
         return seg_fail_db(ctx, "reading orders");
     int64_t prev = 0, gaps[512];
     size_t ng = 0;
-    const char *cur = seg_g.cuts_currency[0] ? seg_g.cuts_currency
-                                             : (seg_g.currency[0] ? seg_g.currency : NULL);
+    const char *cur = seg_ltv_currency();
     while (crm_sql_step(st) == CRM_SQL_ROW) {
         int64_t at = crm_sql_column_int64(st, 0);
         const char *c = crm_sql_column_text(st, 2);

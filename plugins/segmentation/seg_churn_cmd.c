@@ -4,6 +4,33 @@
 
 #include "seg_int.h"
 
+/* The as-of time of the latest churn refresh: 1, or 0 when there was none. */
+static int last_churn_refresh(crm_plugin_ctx *ctx, int64_t *as_of)
+{
+    crm_stmt *st = seg_prep(ctx,
+                            "SELECT as_of FROM segmentation_churn_refreshes ORDER BY id"
+                            " DESC LIMIT 1",
+                            0);
+    int found = st && crm_sql_step(st) == CRM_SQL_ROW;
+    if (found)
+        *as_of = crm_sql_column_int64(st, 0);
+    crm_sql_finalize(st);
+    return found;
+}
+
+/* How many stored scores reach each level (index 0: under the first). */
+static json_t *level_counts(crm_plugin_ctx *ctx)
+{
+    json_t *a = json_array();
+    for (size_t l = 0; l <= seg_g.churn.nlevels; l++)
+        json_array_append_new(
+            a, json_integer(seg_scalar(ctx, 0,
+                                       "SELECT count(*) FROM segmentation_churn WHERE"
+                                       " level = ?1",
+                                       1, (int64_t)l)));
+    return a;
+}
+
 int seg_churn_refresh(crm_plugin_ctx *ctx, int64_t as_of, size_t *scored, int *raised)
 {
     seg_idlist ids = {0};
@@ -14,6 +41,12 @@ int seg_churn_refresh(crm_plugin_ctx *ctx, int64_t as_of, size_t *scored, int *r
         rc = crm_begin(ctx);
     for (size_t i = 0; rc == CRM_OK && i < ids.n; i++)
         rc = seg_churn_update_contact(ctx, ids.v[i], as_of, raised);
+    /* recorded with the scores, so churn list can say as of when */
+    if (rc == CRM_OK && seg_run(ctx,
+                                "INSERT INTO segmentation_churn_refreshes(as_of, contacts,"
+                                " raised) VALUES (?1, ?2, ?3)",
+                                3, as_of, (int64_t)ids.n, (int64_t)*raised) != CRM_OK)
+        rc = seg_fail_db(ctx, "recording the churn refresh");
     if (rc == CRM_OK)
         rc = crm_commit(ctx);
     else
@@ -28,8 +61,19 @@ static int churn_refresh(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of)
     size_t n = 0;
     int raised = 0;
     int rc = seg_churn_refresh(ctx, as_of, &n, &raised);
-    if (rc == CRM_OK && !crm_io_json(io))
-        fprintf(crm_io_out(io), "scored %zu contacts, %d raised\n", n, raised);
+    if (rc == CRM_OK && crm_io_json(io)) {
+        json_t *levels = json_array();
+        for (size_t l = 0; l < seg_g.churn.nlevels; l++)
+            json_array_append_new(levels, json_integer(seg_g.churn.levels[l]));
+        seg_print_json(io, json_pack("{sIsIsisososs}", "as_of", (json_int_t)as_of, "contacts",
+                                     (json_int_t)n, "raised", raised, "levels", levels,
+                                     "contacts_by_level", level_counts(ctx), "scoring",
+                                     seg_g.churn_rule[0] ? seg_g.churn_rule : "points"));
+    } else if (rc == CRM_OK) {
+        char day[32];
+        fprintf(crm_io_out(io), "scored %zu contacts as of %s, %d raised\n", n,
+                seg_fmt_day(as_of, day, sizeof day), raised);
+    }
     return rc;
 }
 
@@ -37,11 +81,14 @@ static int churn_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **
 {
     const char *min = seg_opt(argc, argv, "--min-score");
     FILE *out = crm_io_out(io);
-    crm_stmt *st = seg_prep(ctx, "SELECT contact_id, score, level, reasons FROM segmentation_churn"
-                                 " WHERE score >= ?1 ORDER BY score DESC, contact_id", 1,
-                            (int64_t)(min ? atoll(min) : 1));
+    crm_stmt *st = seg_prep(ctx,
+                            "SELECT contact_id, score, level, reasons FROM segmentation_churn"
+                            " WHERE score >= ?1 ORDER BY score DESC, contact_id",
+                            1, (int64_t)(min ? atoll(min) : 1));
+    size_t shown = 0;
     while (st && crm_sql_step(st) == CRM_SQL_ROW) {
         const char *rj = crm_sql_column_text(st, 3);
+        shown++;
         if (crm_io_json(io)) {
             json_t *reasons = json_loads(rj ? rj : "[]", 0, NULL);
             seg_print_json(io, json_pack("{sIsIsIso}", "contact_id",
@@ -57,6 +104,18 @@ static int churn_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **
         }
     }
     crm_sql_finalize(st);
+    int64_t at = 0;
+    char day[32];
+    if (!last_churn_refresh(ctx, &at))
+        seg_note(io, 0,
+                 "no churn scores yet: run crm churn refresh (--as-of DATE) to compute "
+                 "them");
+    else
+        seg_note(io, shown,
+                 "churn scores as of %s: %zu contact%s scoring at least %lld (crm "
+                 "churn refresh recomputes them; events do not)",
+                 seg_fmt_day(at, day, sizeof day), shown, shown == 1 ? "" : "s",
+                 (long long)(min ? atoll(min) : 1));
     return CRM_OK;
 }
 
@@ -82,9 +141,9 @@ static int churn_show(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **
     }
     FILE *out = crm_io_out(io);
     char money[48];
-    fprintf(out, "contact %lld: churn score %lld (level %d), lifetime value %s\n",
-            (long long)cid, (long long)res.score, res.level,
-            seg_fmt_money(ltv, seg_g.currency[0] ? seg_g.currency : "EUR", money, sizeof money));
+    fprintf(out, "contact %lld: churn score %lld (level %d), lifetime value %s\n", (long long)cid,
+            (long long)res.score, res.level,
+            seg_fmt_money(ctx, ltv, seg_ltv_currency(), money, sizeof money));
     for (size_t i = 0; i < res.nreasons; i++)
         fprintf(out, "  +%-4lld %s\n", (long long)res.reasons[i].points, res.reasons[i].text);
     return CRM_OK;

@@ -307,3 +307,18 @@ seg_rule *seg_find_rule(const char *name)
             return &seg_g.rules[i];
     return NULL;
 }
+
+void seg_known_segments(char *buf, size_t size, int rfm_only)
+{
+    size_t len = 0;
+    size_t n = seg_g.grid.n + (rfm_only ? 0 : seg_g.nrules);
+    buf[0] = 0;
+    for (size_t k = 0; k < n && len < size; k++) {
+        const char *slug =
+            k < seg_g.grid.n ? seg_g.cells[k].slug : seg_g.rules[k - seg_g.grid.n].slug;
+        int w = snprintf(buf + len, size - len, "%s%s", k ? ", " : "", slug);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+}

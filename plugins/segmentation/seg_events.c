@@ -40,21 +40,50 @@ int seg_on_order(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud)
     return rc;
 }
 
-/* A deleted or merged contact leaves every segment; its scores go. */
+/* One open membership, copied out of the statement: leaving writes the
+ * table being read. */
+typedef struct open_membership {
+    char slug[SEG_NAME_MAX];
+    char kind[8];
+} open_membership;
+
+/* A deleted or merged contact leaves every segment, however many; its
+ * scores go. */
 static int contact_gone(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
 {
-    crm_stmt *st = seg_prep(ctx, "SELECT segment, kind FROM segmentation_members WHERE"
-                                 " contact_id = ?1 AND left_at IS NULL", 1, cid);
-    char names[64][SEG_NAME_MAX], kinds[64][8];
-    size_t n = 0;
-    while (st && crm_sql_step(st) == CRM_SQL_ROW && n < 64) {
-        snprintf(names[n], SEG_NAME_MAX, "%s", crm_sql_column_text(st, 0));
-        snprintf(kinds[n++], 8, "%s", crm_sql_column_text(st, 1));
+    crm_stmt *st = seg_prep(ctx,
+                            "SELECT segment, kind FROM segmentation_members WHERE"
+                            " contact_id = ?1 AND left_at IS NULL ORDER BY id",
+                            1, cid);
+    if (!st)
+        return seg_fail_db(ctx, "reading the contact's memberships");
+    open_membership *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = CRM_OK, step;
+    while ((step = crm_sql_step(st)) == CRM_SQL_ROW) {
+        if (n == cap) {
+            size_t c = cap ? cap * 2 : 16;
+            open_membership *nv = realloc(v, c * sizeof *nv);
+            if (!nv) {
+                rc = CRM_ENOMEM;
+                crm_set_error(ctx, "out of memory reading contact %lld's memberships",
+                              (long long)cid);
+                break;
+            }
+            v = nv;
+            cap = c;
+        }
+        const char *slug = crm_sql_column_text(st, 0), *kind = crm_sql_column_text(st, 1);
+        snprintf(v[n].slug, sizeof v[n].slug, "%s", slug ? slug : "");
+        snprintf(v[n].kind, sizeof v[n].kind, "%s", kind ? kind : "");
+        n++;
     }
     crm_sql_finalize(st);
-    int rc = CRM_OK;
+    if (rc == CRM_OK && step < 0)
+        rc = seg_fail_db(ctx, "reading the contact's memberships");
     for (size_t i = 0; rc == CRM_OK && i < n; i++)
-        rc = seg_member_leave(ctx, names[i], kinds[i], cid, at);
+        rc = seg_member_leave(ctx, v[i].slug, v[i].kind, cid, at);
+    free(v);
     if (rc == CRM_OK)
         rc = seg_run(ctx, "DELETE FROM segmentation_rfm WHERE contact_id = ?1", 1, cid);
     if (rc == CRM_OK)

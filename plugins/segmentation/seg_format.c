@@ -1,6 +1,8 @@
 /* segmentation plugin — output formatting shared by the commands. Human
- * output: dates as ISO 8601 UTC, money as major units with the currency;
+ * output: dates as ISO 8601 UTC, money as the host formats it (major units
+ * with the currency's decimals);
  * JSON output keeps epoch seconds and integer minor units. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,24 +18,15 @@ const char *seg_fmt_day(int64_t t, char *buf, size_t size)
     return buf;
 }
 
-static int currency_decimals(const char *cur)
+/* The host owns the currency table (SDK 1.3): decimals are never guessed
+ * here. An older host gets the minor units, which are at least exact. */
+const char *seg_fmt_money(crm_plugin_ctx *ctx, int64_t minor, const char *cur, char *buf,
+                          size_t size)
 {
-    static const char *const none[] = {"JPY", "KRW", "ISK", "CLP", "VND", NULL};
-    for (int i = 0; cur && none[i]; i++)
-        if (!strcmp(cur, none[i]))
-            return 0;
-    return 2;
-}
-
-const char *seg_fmt_money(int64_t minor, const char *cur, char *buf, size_t size)
-{
-    int d = currency_decimals(cur);
-    uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
-    if (d == 0)
-        snprintf(buf, size, "%s%llu %s", minor < 0 ? "-" : "", (unsigned long long)mag, cur);
-    else
-        snprintf(buf, size, "%s%llu.%02llu %s", minor < 0 ? "-" : "",
-                 (unsigned long long)(mag / 100), (unsigned long long)(mag % 100), cur);
+    const char *code = cur && *cur ? cur : "";
+    if (!CRM_API_HAS(ctx, format_money) ||
+        (crm_format_money(ctx, minor, code, buf, size) != CRM_OK && !*buf))
+        snprintf(buf, size, "%lld (minor units) %s", (long long)minor, code);
     return buf;
 }
 
@@ -57,4 +50,15 @@ void seg_print_json(crm_command_io *io, json_t *j)
         free(s);
     }
     json_decref(j);
+}
+
+void seg_note(crm_command_io *io, size_t shown, const char *fmt, ...)
+{
+    if (io && crm_io_json(io) && shown)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
 }

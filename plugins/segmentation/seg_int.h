@@ -99,6 +99,10 @@ const char *seg_grid_name(const char *slug);
 /* The rule segment named `name` (compared as slugs), or NULL. */
 seg_rule *seg_find_rule(const char *name);
 
+/* The slugs of the declared segments, ", "-separated, into buf: the RFM
+ * grid's only (rfm_only), else the grid's then the rule segments'. */
+void seg_known_segments(char *buf, size_t size, int rfm_only);
+
 /* ---- seg_sql.c ---------------------------------------------------------- */
 
 /* The statement in *slot, prepared on first use and reset; NULL on failure. */
@@ -129,13 +133,20 @@ int seg_collect(crm_plugin_ctx *ctx, const char *sql, const char *text1, int64_t
 
 /* ---- seg_format.c ------------------------------------------------------- */
 
-/* Human output: dates as ISO 8601 UTC, money as major units with the
- * currency; JSON output keeps epoch seconds and integer minor units. */
+/* Human output: dates as ISO 8601 UTC, money through the host's
+ * format_money (SDK 1.3: the kernel's currency table; minor units on older
+ * hosts); JSON output keeps epoch seconds and integer minor units. */
 const char *seg_fmt_day(int64_t t, char *buf, size_t size);
-const char *seg_fmt_money(int64_t minor, const char *cur, char *buf, size_t size);
+const char *seg_fmt_money(crm_plugin_ctx *ctx, int64_t minor, const char *cur, char *buf,
+                          size_t size);
 
 /* The reasons column (a JSON array of {text}) as "text; text". */
 void seg_print_reason_texts(FILE *out, const char *reasons_json);
+
+/* A note on stderr about what the output holds (as of when, how to
+ * refresh): always with text output, with --json only when nothing was
+ * shown (so an empty answer is never silent); io NULL: always. */
+void seg_note(crm_command_io *io, size_t shown, const char *fmt, ...) CRM_PRINTF(3, 4);
 
 /* Prints j compactly on one line and releases it. */
 void seg_print_json(crm_command_io *io, json_t *j);
@@ -176,6 +187,9 @@ int seg_rfm_load(crm_plugin_ctx *ctx, int64_t as_of, int64_t window_days, const 
  * points. Every out pointer may be NULL; currency_out holds 8 bytes. */
 int seg_rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int64_t *skipped,
                     int64_t *changed, char *currency_out);
+
+/* 1 with *as_of the latest RFM refresh's as-of time, 0 when there was none. */
+int seg_last_rfm_refresh(crm_plugin_ctx *ctx, int64_t *as_of);
 
 /* Loads the latest refresh's cut points into seg_g (cached). 0 when there is none. */
 int seg_load_cuts(crm_plugin_ctx *ctx);
@@ -218,10 +232,15 @@ void seg_diff_lists(const seg_idlist *want, const seg_idlist *have, seg_idlist *
 /* Evaluates `sql_expr` for one contact: 1, 0, or a negative error. */
 int seg_eval_for(crm_plugin_ctx *ctx, const char *sql_expr, int64_t cid, int64_t as_of);
 
-/* Re-evaluates rule segment rs over every contact and moves memberships;
- * *nin and *nout (may be NULL) get how many entered and left. */
-int seg_rule_refresh(crm_plugin_ctx *ctx, seg_rule *rs, int64_t as_of, int64_t *nin,
-                     int64_t *nout);
+/* Re-evaluates rule segment rs over every contact, moves memberships and
+ * records the refresh; *nin and *nout (may be NULL) get how many entered
+ * and left. */
+int seg_rule_refresh(crm_plugin_ctx *ctx, seg_rule *rs, int64_t as_of, int64_t *nin, int64_t *nout);
+
+/* 1 with *as_of when segment `slug` of `kind` ("rfm", "rule", "lua",
+ * "static") was last evaluated over every contact (crm rfm refresh, crm
+ * segment refresh); 0 when never, and always for a static list. */
+int seg_segment_refreshed(crm_plugin_ctx *ctx, const char *slug, const char *kind, int64_t *as_of);
 
 /* Re-evaluates every rule segment for one contact, in declaration order. */
 int seg_rules_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at);
@@ -244,6 +263,11 @@ int seg_lua_matching(crm_plugin_ctx *ctx, const char *spec, seg_idlist *out);
 int seg_churn_compute(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_churn_result *res,
                       int64_t *ltv);
 
+/* The currency lifetime values are summed in: the latest RFM refresh's,
+ * else rfm.currency (or locale.currency); NULL when none is known (every
+ * order counts). */
+const char *seg_ltv_currency(void);
+
 /* The result's reasons as a new JSON array of {code, points, text}. */
 json_t *seg_churn_reasons_json(const seg_churn_result *r);
 
@@ -252,6 +276,12 @@ json_t *seg_churn_reasons_json(const seg_churn_result *r);
 int seg_churn_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at, int *raised);
 
 /* ---- commands, events, schema ------------------------------------------- */
+
+/* The contact set provider (SDK 1.3 register_contact_set): `--segment NAME`
+ * of crm contact list and crm export contacts gets the segment's current
+ * members, with a note on stderr saying as of which refresh. */
+int seg_contact_set(crm_plugin_ctx *ctx, const char *name, crm_contact_sink add, void *sink,
+                    void *ud);
 
 /* `crm segmentation rfm|segment|churn ...` (argv[0] is the noun) and `crm metrics`. */
 /* Scores every contact with an order before as_of (seg_churn_cmd.c), in one

@@ -129,8 +129,8 @@ static int compute(crm_plugin_ctx *ctx, int64_t as_of, int64_t period, const cha
 
 /* Money stays in integer minor units (rounded half up); only ratios are
  * floating point. */
-static void print_metrics(crm_command_io *io, int64_t as_of, int64_t period, const char *cur,
-                          const metrics *m)
+static void print_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of, int64_t period,
+                          const char *cur, const metrics *m)
 {
     int64_t aov = m->orders ? (m->revenue + m->orders / 2) / m->orders : 0,
             ltv = m->customers ? (m->revenue + m->customers / 2) / m->customers : 0;
@@ -157,9 +157,9 @@ static void print_metrics(crm_command_io *io, int64_t as_of, int64_t period, con
     fprintf(out, "customers            %lld\n", (long long)m->customers);
     fprintf(out, "active customers     %lld (ordered in the period)\n", (long long)m->active);
     fprintf(out, "repurchase rate      %.1f%%\n", 100 * rr);
-    fprintf(out, "average order value  %s\n", seg_fmt_money(aov, cur, money, sizeof money));
+    fprintf(out, "average order value  %s\n", seg_fmt_money(ctx, aov, cur, money, sizeof money));
     fprintf(out, "purchase frequency   %.2f orders per customer\n", freq);
-    fprintf(out, "historic LTV         %s\n", seg_fmt_money(ltv, cur, money, sizeof money));
+    fprintf(out, "historic LTV         %s\n", seg_fmt_money(ctx, ltv, cur, money, sizeof money));
     fprintf(out, "churn rate           %.1f%% (active in the previous period, not in this one)\n",
             100 * churn);
     fprintf(out, "top 20%% revenue      %.1f%%\n", 100 * pareto);
@@ -182,6 +182,6 @@ int seg_cmd_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **ar
     int rc = compute(ctx, as_of, period, cur, &m);
     if (rc != CRM_OK)
         return rc;
-    print_metrics(io, as_of, period, cur, &m);
+    print_metrics(ctx, io, as_of, period, cur, &m);
     return CRM_OK;
 }

@@ -83,9 +83,10 @@ static const char *external_id(crm_stmt *ext, int64_t cid)
     return crm_sql_step(ext) == CRM_SQL_ROW ? crm_sql_column_text(ext, 0) : NULL;
 }
 
-static void print_list_row(crm_command_io *io, const seg_rfm_row *r, const char *x,
-                           const char *slug)
+static void print_list_row(crm_plugin_ctx *ctx, crm_command_io *io, const seg_rfm_row *r,
+                           const char *x, const char *slug, const char *cur)
 {
+    char money[48];
     if (crm_io_json(io))
         seg_print_json(io, json_pack("{sIss?sIsIsIsisisiss?ss?}", "contact_id",
                                      (json_int_t)r->contact_id, "external_id", x,
@@ -95,35 +96,74 @@ static void print_list_row(crm_command_io *io, const seg_rfm_row *r, const char 
                                      "segment", slug, "segment_name",
                                      slug ? seg_grid_name(slug) : NULL));
     else
-        fprintf(crm_io_out(io), "%-10lld %-16s %8lld %6lld %12lld  %d %d %d  %s\n",
+        fprintf(crm_io_out(io), "%-10lld %-16s %8lld %6lld %16s  %d %d %d  %s\n",
                 (long long)r->contact_id, x ? x : "", (long long)r->recency_days,
-                (long long)r->frequency, (long long)r->monetary, r->r, r->f, r->m,
-                slug ? seg_grid_name(slug) : "-");
+                (long long)r->frequency, seg_fmt_money(ctx, r->monetary, cur, money, sizeof money),
+                r->r, r->f, r->m, slug ? seg_grid_name(slug) : "-");
 }
 
-static int rfm_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
-                    int64_t as_of)
+/* rfm list --segment takes a grid segment by slug or name; anything else
+ * is refused with the known ones. */
+static int rfm_segment_arg(crm_plugin_ctx *ctx, const char *arg, char *slug, size_t size)
 {
-    const char *seg = seg_opt(argc, argv, "--segment");
+    seg_slugify(arg, slug, size);
+    for (size_t k = 0; k < seg_g.grid.n; k++)
+        if (!strcmp(seg_g.cells[k].slug, slug))
+            return CRM_OK;
+    char known[2048];
+    seg_known_segments(known, sizeof known, 1);
+    crm_set_error(ctx, "no RFM segment \"%s\"; the RFM grid has: %s (see crm rfm grid%s)", arg,
+                  known, seg_find_rule(arg) ? "; for a rule segment use crm segment members" : "");
+    return CRM_ENOTFOUND;
+}
+
+/* Stored scores say what they hold: as of which refresh, or that there is
+ * none yet and how to make one. */
+static void rfm_list_note(crm_plugin_ctx *ctx, crm_command_io *io, int fresh, size_t shown,
+                          int64_t as_of)
+{
+    char day[32];
+    int64_t at = 0;
+    if (fresh)
+        seg_note(io, shown, "computed as of %s (not stored)", seg_fmt_day(as_of, day, sizeof day));
+    else if (!seg_last_rfm_refresh(ctx, &at))
+        seg_note(io, 0, "no RFM scores yet: run crm rfm refresh (--as-of DATE) to compute them");
+    else
+        seg_note(io, shown,
+                 "RFM scores as of %s (crm rfm refresh recomputes them; order events "
+                 "keep each contact current)",
+                 seg_fmt_day(at, day, sizeof day));
+}
+
+static int rfm_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv, int64_t as_of)
+{
+    const char *seg_arg = seg_opt(argc, argv, "--segment");
+    char seg[SEG_NAME_MAX];
+    int fresh = seg_has_flag(argc, argv, "--fresh");
+    if (seg_arg && rfm_segment_arg(ctx, seg_arg, seg, sizeof seg) != CRM_OK)
+        return CRM_ENOTFOUND;
     seg_rfm_set set = {0};
-    int rc = seg_has_flag(argc, argv, "--fresh") ? load_fresh(ctx, as_of, &set)
-                                                 : load_stored(ctx, &set);
+    int rc = fresh ? load_fresh(ctx, as_of, &set) : load_stored(ctx, &set);
     if (rc != CRM_OK)
         return rc;
+    const char *cur = fresh ? set.currency : seg_load_cuts(ctx) ? seg_g.cuts_currency : "";
     crm_stmt *ext = NULL;
     crm_sql_prepare(ctx, "SELECT external_id FROM contacts WHERE id = ?1", &ext);
     if (!crm_io_json(io))
-        fprintf(crm_io_out(io), "%-10s %-16s %8s %6s %12s  R F M  %s\n", "contact",
-                "external_id", "recency", "freq", "monetary", "segment");
+        fprintf(crm_io_out(io), "%-10s %-16s %8s %6s %16s  R F M  %s\n", "contact", "external_id",
+                "recency", "freq", "monetary", "segment");
+    size_t shown = 0;
     for (size_t i = 0; i < set.n; i++) {
         seg_rfm_row *r = &set.rows[i];
         const char *slug = seg_slug_of(r);
-        if (seg && (!slug || strcmp(slug, seg)))
+        if (seg_arg && (!slug || strcmp(slug, seg)))
             continue;
-        print_list_row(io, r, external_id(ext, r->contact_id), slug);
+        print_list_row(ctx, io, r, external_id(ext, r->contact_id), slug, cur);
+        shown++;
     }
     crm_sql_finalize(ext);
     free(set.rows);
+    rfm_list_note(ctx, io, fresh, shown, as_of);
     return CRM_OK;
 }
 
@@ -183,19 +223,22 @@ static json_t *cuts_json(int have_cuts)
     return cuts;
 }
 
-static void print_shown(FILE *out, int64_t cid, const rfm_shown *x, int have_cuts)
+static void print_shown(crm_plugin_ctx *ctx, FILE *out, int64_t cid, const rfm_shown *x,
+                        int have_cuts)
 {
-    char day[32];
+    char day[32], money[48];
+    const char *cur = have_cuts ? seg_g.cuts_currency : "";
     fprintf(out, "contact %lld as of %s\n", (long long)cid, seg_fmt_day(x->as_of, day, sizeof day));
     fprintf(out, "  recency   %lld days -> R%d\n", (long long)x->recency_days, x->r);
     fprintf(out, "  frequency %lld orders -> F%d\n", (long long)x->frequency, x->f);
-    fprintf(out, "  monetary  %lld (minor units) -> M%d\n", (long long)x->monetary, x->m);
+    fprintf(out, "  monetary  %s -> M%d\n",
+            seg_fmt_money(ctx, x->monetary, cur, money, sizeof money), x->m);
     if (have_cuts) {
         fprintf(out, "  cut points (score: R needs at most days / F, M need at least):\n");
         for (int s = 2; s <= 5; s++)
-            fprintf(out, "    %d: R<=%lld F>=%lld M>=%lld\n", s,
-                    (long long)seg_g.cuts.recency[s], (long long)seg_g.cuts.frequency[s],
-                    (long long)seg_g.cuts.monetary[s]);
+            fprintf(out, "    %d: R<=%lld F>=%lld M>=%s\n", s, (long long)seg_g.cuts.recency[s],
+                    (long long)seg_g.cuts.frequency[s],
+                    seg_fmt_money(ctx, seg_g.cuts.monetary[s], cur, money, sizeof money));
     }
     fprintf(out, "  segment   %s (R%d F%d, first matching grid cell)\n",
             x->slug[0] ? seg_grid_name(x->slug) : "-", x->r, x->f);
@@ -224,7 +267,7 @@ static int rfm_show(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **ar
                                      (json_int_t)x.as_of, "cuts_for_scores_2_to_5", cuts));
         return CRM_OK;
     }
-    print_shown(crm_io_out(io), cid, &x, have_cuts);
+    print_shown(ctx, crm_io_out(io), cid, &x, have_cuts);
     return CRM_OK;
 }
 
@@ -309,6 +352,7 @@ static int rfm_grid(crm_plugin_ctx *ctx, crm_command_io *io)
     else
         print_grid_text(crm_io_out(io), &g);
     free(g.seg_n), free(g.seg_rev);
+    rfm_list_note(ctx, io, 0, 1, 0);
     return CRM_OK;
 }
 

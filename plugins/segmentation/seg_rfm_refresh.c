@@ -314,6 +314,19 @@ int seg_rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int64_t
 
 /* ---- between refreshes -------------------------------------------------- */
 
+int seg_last_rfm_refresh(crm_plugin_ctx *ctx, int64_t *as_of)
+{
+    crm_stmt *st = seg_prep(ctx,
+                            "SELECT as_of FROM segmentation_refreshes ORDER BY id DESC"
+                            " LIMIT 1",
+                            0);
+    int found = st && crm_sql_step(st) == CRM_SQL_ROW;
+    if (found)
+        *as_of = crm_sql_column_int64(st, 0);
+    crm_sql_finalize(st);
+    return found;
+}
+
 int seg_load_cuts(crm_plugin_ctx *ctx)
 {
     /* asked on every order event: prepared once (parsing it was a sixth of

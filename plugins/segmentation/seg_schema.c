@@ -43,11 +43,24 @@ static const char *const migration2 =
     " WHERE left_at IS NULL;"
     "CREATE INDEX segmentation_members_history ON segmentation_members(segment, id);";
 
+/* When each rule or Lua segment was last evaluated over every contact, and
+ * every churn refresh, so an empty answer says whether it was ever
+ * computed and as of when. */
+static const char *const migration3 =
+    "CREATE TABLE segmentation_segment_refreshes("
+    " segment TEXT PRIMARY KEY, as_of INTEGER NOT NULL, members INTEGER NOT NULL);"
+    "CREATE TABLE segmentation_churn_refreshes("
+    " id INTEGER PRIMARY KEY, as_of INTEGER NOT NULL, contacts INTEGER NOT NULL,"
+    " raised INTEGER NOT NULL);";
+
 int seg_schema_register(crm_plugin_ctx *ctx)
 {
     int rc = crm_register_migration(ctx, 1, "segmentation tables", migration1);
     if (rc == CRM_OK)
-        rc = crm_register_migration(ctx, 2, "one open membership: partial unique index",
-                                    migration2);
+        rc =
+            crm_register_migration(ctx, 2, "one open membership: partial unique index", migration2);
+    if (rc == CRM_OK)
+        rc = crm_register_migration(ctx, 3, "when rule segments and churn were last refreshed",
+                                    migration3);
     return rc;
 }

@@ -12,139 +12,314 @@ static const char *segment_kind(size_t k)
     return !rk ? "rfm" : rk->is_static ? "static" : rk->is_lua ? "lua" : "rule";
 }
 
+/* Open members of one segment (a prepared count reused per segment). */
+static int64_t member_count(crm_stmt *st, const char *slug)
+{
+    if (!st)
+        return 0;
+    crm_sql_reset(st);
+    crm_sql_bind_text(st, 1, slug);
+    return crm_sql_step(st) == CRM_SQL_ROW ? crm_sql_column_int64(st, 0) : 0;
+}
+
 static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
 {
-    crm_stmt *st = seg_prep(ctx, "SELECT segment, kind, count(*) FROM segmentation_members WHERE"
-                                 " left_at IS NULL GROUP BY segment, kind", 0);
-    char slugs[128][SEG_NAME_MAX];
-    int64_t counts[128];
-    size_t n = 0;
-    while (st && crm_sql_step(st) == CRM_SQL_ROW && n < 128) {
-        snprintf(slugs[n], SEG_NAME_MAX, "%s", crm_sql_column_text(st, 0));
-        counts[n++] = crm_sql_column_int64(st, 2);
-    }
-    crm_sql_finalize(st);
-    for (size_t k = 0; k < seg_g.grid.n + seg_g.nrules; k++) {
+    crm_stmt *st = NULL;
+    if (crm_sql_prepare(ctx,
+                        "SELECT count(*) FROM segmentation_members WHERE segment = ?1 AND"
+                        " left_at IS NULL",
+                        &st) != CRM_OK)
+        return seg_fail_db(ctx, "counting members");
+    size_t n = seg_g.grid.n + seg_g.nrules, never = 0;
+    if (!crm_io_json(io))
+        fprintf(crm_io_out(io), "%-24s %-7s %10s  %-20s  %s\n", "segment", "kind", "members",
+                "refreshed as of", "name");
+    for (size_t k = 0; k < n; k++) {
         const char *slug =
             k < seg_g.grid.n ? seg_g.cells[k].slug : seg_g.rules[k - seg_g.grid.n].slug;
         const char *kind = segment_kind(k);
-        int64_t c = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!strcmp(slugs[i], slug))
-                c = counts[i];
+        int64_t c = member_count(st, slug), at = 0;
+        int refreshed = seg_segment_refreshed(ctx, slug, kind, &at);
+        /* members without a recorded refresh: filled by events, or by a
+         * refresh older than its record (migration 3) */
+        int unrecorded = !refreshed && strcmp(kind, "static") && c > 0;
+        never += !refreshed && strcmp(kind, "static") && !c;
+        char day[32];
         if (crm_io_json(io))
-            seg_print_json(io, json_pack("{sssssssI}", "segment", slug, "name", seg_grid_name(slug),
-                                         "kind", kind, "members", (json_int_t)c));
+            seg_print_json(io,
+                           json_pack("{sssssssIso}", "segment", slug, "name", seg_grid_name(slug),
+                                     "kind", kind, "members", (json_int_t)c, "refreshed_as_of",
+                                     refreshed ? json_integer(at) : json_null()));
         else
-            fprintf(crm_io_out(io), "%-24s %-7s %10lld  %s\n", slug, kind, (long long)c,
+            fprintf(crm_io_out(io), "%-24s %-7s %10lld  %-20s  %s\n", slug, kind, (long long)c,
+                    refreshed                ? seg_fmt_day(at, day, sizeof day)
+                    : unrecorded             ? "not recorded"
+                    : strcmp(kind, "static") ? "never"
+                                             : "-",
                     seg_grid_name(slug));
     }
+    crm_sql_finalize(st);
+    if (never)
+        seg_note(io, 0,
+                 "%zu segment%s never refreshed: crm rfm refresh fills the RFM segments, "
+                 "crm segment refresh the rule and Lua ones (events keep them current "
+                 "afterwards)",
+                 never, never == 1 ? " was" : "s were");
     return CRM_OK;
+}
+
+/* A segment named on the command line: declared (RFM cell, rule, Lua or
+ * static), or one no longer declared that still has rows in the table
+ * (kind NULL). Anything else is refused with the known segments. */
+typedef struct segment_ref {
+    char slug[SEG_NAME_MAX];
+    const char *kind;
+} segment_ref;
+
+static int segment_arg(crm_plugin_ctx *ctx, const char *name, int open_only, segment_ref *ref)
+{
+    seg_slugify(name, ref->slug, sizeof ref->slug);
+    ref->kind = NULL;
+    for (size_t k = 0; k < seg_g.grid.n + seg_g.nrules; k++) {
+        const char *slug =
+            k < seg_g.grid.n ? seg_g.cells[k].slug : seg_g.rules[k - seg_g.grid.n].slug;
+        if (!strcmp(slug, ref->slug)) {
+            ref->kind = segment_kind(k);
+            return CRM_OK;
+        }
+    }
+    crm_stmt *st = NULL;
+    int rows = 0;
+    if (crm_sql_prepare(ctx,
+                        open_only ? "SELECT 1 FROM segmentation_members WHERE segment = ?1"
+                                    " AND left_at IS NULL LIMIT 1"
+                                  : "SELECT 1 FROM segmentation_members WHERE segment = ?1"
+                                    " LIMIT 1",
+                        &st) == CRM_OK) {
+        crm_sql_bind_text(st, 1, ref->slug);
+        rows = crm_sql_step(st) == CRM_SQL_ROW;
+        crm_sql_finalize(st);
+    }
+    if (rows)
+        return CRM_OK;
+    char known[4096];
+    seg_known_segments(known, sizeof known, 0);
+    crm_set_error(ctx,
+                  "no segment \"%s\"; known segments: %s (see crm segment list; declare "
+                  "new ones in crm.yaml segmentation.segments)",
+                  name, known);
+    return CRM_ENOTFOUND;
+}
+
+/* What `segment members` holds: as of which refresh, or never refreshed. */
+static void members_note(crm_plugin_ctx *ctx, crm_command_io *io, const segment_ref *ref,
+                         size_t shown)
+{
+    char day[32];
+    int64_t at = 0;
+    if (!ref->kind) {
+        seg_note(io, shown,
+                 "%s is no longer declared in crm.yaml: these memberships are left "
+                 "over",
+                 ref->slug);
+        return;
+    }
+    if (!strcmp(ref->kind, "static")) {
+        if (!shown)
+            seg_note(io, 0, "%s is a static list with no members: crm segment add %s CONTACT...",
+                     ref->slug, ref->slug);
+        return;
+    }
+    const char *how = !strcmp(ref->kind, "rfm") ? "crm rfm refresh" : "crm segment refresh";
+    const char *sp = strcmp(ref->kind, "rfm") ? " " : "",
+               *name = strcmp(ref->kind, "rfm") ? ref->slug : "";
+    if (!seg_segment_refreshed(ctx, ref->slug, ref->kind, &at) && shown)
+        seg_note(io, shown,
+                 "%s: %zu member%s, kept current by events; no full refresh is recorded (%s%s%s "
+                 "re-evaluates every contact)",
+                 ref->slug, shown, shown == 1 ? "" : "s", how, sp, name);
+    else if (seg_segment_refreshed(ctx, ref->slug, ref->kind, &at))
+        seg_note(io, shown,
+                 "%s: %zu member%s as of %s (%s%s%s recomputes; events keep it "
+                 "current)",
+                 ref->slug, shown, shown == 1 ? "" : "s", seg_fmt_day(at, day, sizeof day), how,
+                 strcmp(ref->kind, "rfm") ? " " : "", strcmp(ref->kind, "rfm") ? ref->slug : "");
+    else
+        seg_note(io, shown, "%s has never been refreshed: run %s%s%s (--as-of DATE) to fill it",
+                 ref->slug, how, strcmp(ref->kind, "rfm") ? " " : "",
+                 strcmp(ref->kind, "rfm") ? ref->slug : "");
 }
 
 static int segment_members(crm_plugin_ctx *ctx, crm_command_io *io, const char *name)
 {
     if (!name)
         return seg_usage(ctx, "segment members NAME");
-    char slug[SEG_NAME_MAX];
-    seg_slugify(name, slug, sizeof slug);
+    segment_ref ref;
+    int rc = segment_arg(ctx, name, 1, &ref);
+    if (rc != CRM_OK)
+        return rc;
     crm_stmt *st = NULL;
     if (crm_sql_prepare(ctx, "SELECT m.contact_id, c.external_id, m.entered_at FROM"
                              " segmentation_members m LEFT JOIN contacts c ON c.id ="
                              " m.contact_id WHERE m.segment = ?1 AND m.left_at IS NULL"
                              " ORDER BY m.contact_id", &st) != CRM_OK)
         return seg_fail_db(ctx, "listing members");
-    crm_sql_bind_text(st, 1, slug);
-    while (crm_sql_step(st) == CRM_SQL_ROW) {
+    crm_sql_bind_text(st, 1, ref.slug);
+    size_t shown = 0;
+    while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
         const char *x = crm_sql_column_text(st, 1);
+        int64_t at = crm_sql_column_int64(st, 2);
         if (crm_io_json(io))
             seg_print_json(io, json_pack("{sIss?sI}", "contact_id",
-                                         (json_int_t)crm_sql_column_int64(st, 0), "external_id",
-                                         x, "entered_at", (json_int_t)crm_sql_column_int64(st, 2)));
+                                         (json_int_t)crm_sql_column_int64(st, 0), "external_id", x,
+                                         "entered_at", (json_int_t)at));
         else
             fprintf(crm_io_out(io), "%lld\t%s\t%lld\n", (long long)crm_sql_column_int64(st, 0),
-                    x ? x : "", (long long)crm_sql_column_int64(st, 2));
+                    x ? x : "", (long long)at);
+        shown++;
     }
     crm_sql_finalize(st);
+    if (rc < 0)
+        return seg_fail_db(ctx, "listing members");
+    members_note(ctx, io, &ref, shown);
     return CRM_OK;
+}
+
+int seg_contact_set(crm_plugin_ctx *ctx, const char *name, crm_contact_sink add, void *sink,
+                    void *ud)
+{
+    (void)ud;
+    segment_ref ref;
+    int rc = segment_arg(ctx, name, 1, &ref);
+    if (rc != CRM_OK)
+        return rc;
+    seg_idlist ids = {0};
+    rc = seg_current_members(ctx, ref.slug, &ids);
+    for (size_t i = 0; rc == CRM_OK && i < ids.n; i++)
+        rc = add(sink, ids.v[i]);
+    if (rc == CRM_OK)
+        members_note(ctx, NULL, &ref, ids.n);
+    free(ids.v);
+    return rc;
 }
 
 static int segment_history(crm_plugin_ctx *ctx, crm_command_io *io, const char *name)
 {
     if (!name)
         return seg_usage(ctx, "segment history NAME");
-    char slug[SEG_NAME_MAX];
-    seg_slugify(name, slug, sizeof slug);
+    segment_ref ref;
+    int rc = segment_arg(ctx, name, 0, &ref);
+    if (rc != CRM_OK)
+        return rc;
     crm_stmt *st = NULL;
     if (crm_sql_prepare(ctx, "SELECT contact_id, entered_at, left_at FROM segmentation_members"
                              " WHERE segment = ?1 ORDER BY id", &st) != CRM_OK)
         return seg_fail_db(ctx, "reading history");
-    crm_sql_bind_text(st, 1, slug);
+    crm_sql_bind_text(st, 1, ref.slug);
+    size_t shown = 0;
     while (crm_sql_step(st) == CRM_SQL_ROW) {
-        json_t *left = crm_sql_column_type(st, 2) == CRM_SQL_NULL
-                           ? json_null()
-                           : json_integer(crm_sql_column_int64(st, 2));
+        int open = crm_sql_column_type(st, 2) == CRM_SQL_NULL;
+        int64_t in = crm_sql_column_int64(st, 1), out = crm_sql_column_int64(st, 2);
         if (crm_io_json(io))
             seg_print_json(io, json_pack("{sIsIso}", "contact_id",
                                          (json_int_t)crm_sql_column_int64(st, 0), "entered_at",
-                                         (json_int_t)crm_sql_column_int64(st, 1), "left_at", left));
-        else {
+                                         (json_int_t)in, "left_at",
+                                         open ? json_null() : json_integer(out)));
+        else
             fprintf(crm_io_out(io), "%lld\t%lld\t%s\n", (long long)crm_sql_column_int64(st, 0),
-                    (long long)crm_sql_column_int64(st, 1),
-                    crm_sql_column_text(st, 2) ? crm_sql_column_text(st, 2) : "-");
-            json_decref(left);
-        }
+                    (long long)in, open ? "-" : crm_sql_column_text(st, 2));
+        shown++;
     }
     crm_sql_finalize(st);
+    if (!shown)
+        members_note(ctx, io, &ref, 0);
     return CRM_OK;
 }
 
-static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *name,
-                           int64_t as_of)
+/* The slugs of the rule and Lua segments, as "a, b" into buf. */
+static void rule_names(char *buf, size_t size)
 {
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < seg_g.nrules && len < size; i++) {
+        if (seg_g.rules[i].is_static)
+            continue;
+        int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", seg_g.rules[i].slug);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+}
+
+/* Re-evaluates the rule and Lua segments (or the one named) in one
+ * transaction; prints only once it committed. */
+static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *name, int64_t as_of)
+{
+    seg_rule *only = name ? seg_find_rule(name) : NULL;
+    char known[4096];
+    rule_names(known, sizeof known);
+    if (name && (!only || only->is_static)) {
+        crm_set_error(ctx,
+                      "no rule or Lua segment \"%s\"%s; refreshable segments: %s (RFM "
+                      "segments are refreshed by crm rfm refresh; static lists change with "
+                      "crm segment add|remove)",
+                      name, only ? " (it is a static list)" : "", known[0] ? known : "none");
+        return CRM_ENOTFOUND;
+    }
+    int64_t *counts = calloc(seg_g.nrules * 3 + 1, sizeof *counts);
+    if (!counts) {
+        crm_set_error(ctx, "out of memory");
+        return CRM_ENOMEM;
+    }
     int rc = crm_begin(ctx);
     for (size_t i = 0; rc == CRM_OK && i < seg_g.nrules; i++) {
         seg_rule *rs = &seg_g.rules[i];
-        if (rs->is_static || (name && !seg_find_rule(name)))
+        if (rs->is_static || (only && only != rs))
             continue;
-        if (name && seg_find_rule(name) != rs)
-            continue;
-        int64_t in = 0, left = 0;
-        rc = seg_rule_refresh(ctx, rs, as_of, &in, &left);
-        if (rc == CRM_OK) {
-            if (crm_io_json(io))
-                seg_print_json(io, json_pack("{sssIsI}", "segment", rs->slug, "entered",
-                                             (json_int_t)in, "left", (json_int_t)left));
-            else
-                fprintf(crm_io_out(io), "%s: %lld entered, %lld left\n", rs->slug,
-                        (long long)in, (long long)left);
-        }
-    }
-    if (name && !seg_find_rule(name) && rc == CRM_OK) {
-        crm_rollback(ctx);
-        crm_set_error(ctx, "no rule segment \"%s\" in crm.yaml segmentation.segments (RFM "
-                           "segments are refreshed by crm rfm refresh)", name);
-        return CRM_ENOTFOUND;
+        rc = seg_rule_refresh(ctx, rs, as_of, &counts[3 * i], &counts[3 * i + 1]);
+        counts[3 * i + 2] = 1;
     }
     if (rc == CRM_OK)
         rc = crm_commit(ctx);
     else
         crm_rollback(ctx);
+    size_t done = 0;
+    for (size_t i = 0; rc == CRM_OK && i < seg_g.nrules; i++) {
+        const seg_rule *rs = &seg_g.rules[i];
+        if (!counts[3 * i + 2])
+            continue;
+        done++;
+        if (crm_io_json(io))
+            seg_print_json(
+                io, json_pack("{sssssIsIsI}", "segment", rs->slug, "kind",
+                              rs->is_lua ? "lua" : "rule", "entered", (json_int_t)counts[3 * i],
+                              "left", (json_int_t)counts[3 * i + 1], "as_of", (json_int_t)as_of));
+        else
+            fprintf(crm_io_out(io), "%s: %lld entered, %lld left\n", rs->slug,
+                    (long long)counts[3 * i], (long long)counts[3 * i + 1]);
+    }
+    free(counts);
+    if (rc == CRM_OK && !done)
+        seg_note(io, 0,
+                 "no rule or Lua segment is declared (crm.yaml segmentation.segments); "
+                 "RFM segments are refreshed by crm rfm refresh");
     return rc;
 }
 
 /* ---- diff --------------------------------------------------------------- */
 
-static void print_ids(crm_command_io *io, const char *label, const seg_idlist *l)
+static void print_ids(FILE *out, const char *label, const seg_idlist *l)
 {
-    FILE *out = crm_io_out(io);
-    for (size_t i = 0; i < l->n; i++) {
-        if (crm_io_json(io))
-            seg_print_json(io, json_pack("{sssI}", "change", label, "contact_id",
-                                         (json_int_t)l->v[i]));
-        else
-            fprintf(out, "%s %lld\n", label, (long long)l->v[i]);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        fprintf(out, "%s %lld\n", label, (long long)l->v[i]);
+}
+
+static json_t *ids_json(const seg_idlist *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(a, json_integer(l->v[i]));
+    return a;
 }
 
 /* True when a --rule argument names a Lua rule: FILE.lua:FUNCTION, or a
@@ -229,12 +404,17 @@ static int segment_diff(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char 
         rc = seg_current_members(ctx, slug, &have);
     if (rc == CRM_OK) {
         seg_diff_lists(&want, &have, &enter, &leave);
-        print_ids(io, "enter", &enter);
-        print_ids(io, "leave", &leave);
-        if (!crm_io_json(io))
+        if (crm_io_json(io)) {
+            seg_print_json(io, json_pack("{sssososIsb}", "segment", slug, "enter", ids_json(&enter),
+                                         "leave", ids_json(&leave), "stay",
+                                         (json_int_t)(want.n - enter.n), "changed", 0));
+        } else {
+            print_ids(crm_io_out(io), "enter", &enter);
+            print_ids(crm_io_out(io), "leave", &leave);
             fprintf(crm_io_out(io),
                     "%zu would enter, %zu would leave, %zu stay (nothing changed)\n", enter.n,
                     leave.n, want.n - enter.n);
+        }
     }
     free(want.v), free(have.v), free(enter.v), free(leave.v);
     return rc;
@@ -306,8 +486,14 @@ static int segment_explain(crm_plugin_ctx *ctx, crm_command_io *io, int argc, ch
     if (!cid)
         return CRM_ENOTFOUND;
     if (rs->is_static) {
-        fprintf(crm_io_out(io), "%s is a static list: contact %lld is %sa member\n", rs->name,
-                (long long)cid, seg_is_member(ctx, rs->slug, cid) ? "" : "not ");
+        int member = seg_is_member(ctx, rs->slug, cid);
+        if (crm_io_json(io))
+            seg_print_json(io, json_pack("{sssIsbsbss}", "segment", rs->slug, "contact_id",
+                                         (json_int_t)cid, "matches", member, "member", member,
+                                         "kind", "static"));
+        else
+            fprintf(crm_io_out(io), "%s is a static list: contact %lld is %sa member\n", rs->name,
+                    (long long)cid, member ? "" : "not ");
         return CRM_OK;
     }
     if (rs->is_lua)
@@ -323,7 +509,12 @@ static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io, int 
     if (!name)
         return seg_usage(ctx, "segment explain NAME --contact ID | segment diff NAME --rule FILE");
     if (!rs && strcmp(sub, "diff")) {
-        crm_set_error(ctx, "no rule segment \"%s\" (see crm segment list)", name);
+        char known[4096];
+        seg_known_segments(known, sizeof known, 0);
+        crm_set_error(ctx,
+                      "no rule, Lua or static segment \"%s\"; known segments: %s (an RFM "
+                      "segment is explained by crm rfm show CONTACT)",
+                      name, known);
         return CRM_ENOTFOUND;
     }
     if (!strcmp(sub, "diff"))
@@ -361,7 +552,10 @@ static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, int argc,
         rc = crm_commit(ctx);
     else
         crm_rollback(ctx);
-    if (rc == CRM_OK && !crm_io_json(io))
+    if (rc == CRM_OK && crm_io_json(io))
+        seg_print_json(io, json_pack("{sssi}", "segment", rs->slug,
+                                     sub[0] == 'a' ? "added" : "removed", changed));
+    else if (rc == CRM_OK)
         fprintf(crm_io_out(io), "%d contact%s %s\n", changed, changed == 1 ? "" : "s",
                 sub[0] == 'a' ? "added" : "removed");
     return rc;

@@ -31,8 +31,42 @@ void seg_diff_lists(const seg_idlist *want, const seg_idlist *have, seg_idlist *
     }
 }
 
-int seg_rule_refresh(crm_plugin_ctx *ctx, seg_rule *rs, int64_t as_of, int64_t *nin,
-                     int64_t *nout)
+static int record_refresh(crm_plugin_ctx *ctx, const char *slug, int64_t as_of, int64_t members)
+{
+    crm_stmt *st = NULL;
+    if (crm_sql_prepare(ctx,
+                        "INSERT INTO segmentation_segment_refreshes(segment, as_of, members)"
+                        " VALUES (?1, ?2, ?3) ON CONFLICT(segment) DO UPDATE SET"
+                        " as_of = excluded.as_of, members = excluded.members",
+                        &st) != CRM_OK)
+        return seg_fail_db(ctx, "recording the refresh");
+    crm_sql_bind_text(st, 1, slug);
+    crm_sql_bind_int64(st, 2, as_of);
+    crm_sql_bind_int64(st, 3, members);
+    int rc = crm_sql_step(st);
+    crm_sql_finalize(st);
+    return rc < 0 ? seg_fail_db(ctx, "recording the refresh") : CRM_OK;
+}
+
+int seg_segment_refreshed(crm_plugin_ctx *ctx, const char *slug, const char *kind, int64_t *as_of)
+{
+    if (!strcmp(kind, "rfm"))
+        return seg_last_rfm_refresh(ctx, as_of);
+    if (!strcmp(kind, "static"))
+        return 0;
+    crm_stmt *st = NULL;
+    if (crm_sql_prepare(ctx, "SELECT as_of FROM segmentation_segment_refreshes WHERE segment = ?1",
+                        &st) != CRM_OK)
+        return 0;
+    crm_sql_bind_text(st, 1, slug);
+    int found = crm_sql_step(st) == CRM_SQL_ROW;
+    if (found)
+        *as_of = crm_sql_column_int64(st, 0);
+    crm_sql_finalize(st);
+    return found;
+}
+
+int seg_rule_refresh(crm_plugin_ctx *ctx, seg_rule *rs, int64_t as_of, int64_t *nin, int64_t *nout)
 {
     seg_idlist want = {0}, have = {0}, enter = {0}, leave = {0};
     int rc = rs->is_lua ? seg_lua_matching(ctx, rs->lua_spec, &want)
@@ -46,6 +80,8 @@ int seg_rule_refresh(crm_plugin_ctx *ctx, seg_rule *rs, int64_t as_of, int64_t *
         for (size_t i = 0; rc == CRM_OK && i < enter.n; i++)
             rc = seg_member_enter(ctx, rs->slug, "rule", enter.v[i], as_of);
     }
+    if (rc == CRM_OK)
+        rc = record_refresh(ctx, rs->slug, as_of, (int64_t)want.n);
     if (nin)
         *nin = (int64_t)enter.n;
     if (nout)

@@ -180,6 +180,10 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
         rc = subscribe(ctx);
     if (rc == CRM_OK && CRM_API_HAS(ctx, register_demo)) /* SDK 1.3 */
         rc = crm_register_demo(ctx, seg_demo);
+    /* SDK 1.3: `crm contact list --segment NAME` and `crm export contacts --segment NAME` */
+    if (rc == CRM_OK && CRM_API_HAS(ctx, register_contact_set))
+        rc = crm_register_contact_set(ctx, "RFM, rule, Lua and static segments (current members)",
+                                      seg_contact_set, NULL);
     if (rc != CRM_OK && !crm_last_error(ctx)[0])
         crm_set_error(ctx, "registration failed");
     return rc;

@@ -167,16 +167,16 @@ assert_eq none "$(json_get "$(head -n1 <<<"$OUT")" direction)" "note direction"
 # the interaction sorts before the order. Paying SHOP-42 made the lead a
 # customer, now: that stage change comes last.
 assert_exit 0 crm timeline jean@example.com --json
-assert_eq 6 "$(line_count "$OUT")" "timeline items"
+assert_eq 7 "$(line_count "$OUT")" "timeline header + items"
 json_lines_valid "$OUT" && pass || fail "timeline --json is not one object per line"
 kinds=$(python3 -c '
 import json, sys
 print(" ".join("%s:%s" % (json.loads(l)["kind"], json.loads(l)["record"]["id"])
                for l in sys.stdin if l.strip()))' <<<"$OUT")
-assert_eq "interaction:$i0 order:$o1 interaction:$i1 interaction:$i2 order:$o2 stage:1" "$kinds" \
-    "timeline order"
+assert_eq "contact:$contact interaction:$i0 order:$o1 interaction:$i1 interaction:$i2 order:$o2 stage:1" \
+    "$kinds" "timeline order"
 assert_exit 0 crm timeline "$contact"
-assert_eq 6 "$(line_count "$OUT")" "timeline lines"
+assert_eq 7 "$(line_count "$OUT")" "timeline header + lines"
 assert_contains "$OUT" \
     "2025-01-11T08:00:00Z  interaction #$i1 email in: Where is my order? [smith@example.com]"
 assert_contains "$OUT" "order       #$o2 paid 48.30 EUR (2 lines)"

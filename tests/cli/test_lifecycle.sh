@@ -37,7 +37,7 @@ assert_eq '[{"id":1,"contact_id":1,"field":"lifecycle_stage","from":"lead","to":
 assert_exit 0 crm timeline 1
 assert_contains "$OUT" "2025-01-12T00:00:00Z  stage       lead -> customer (order #1 paid)"
 assert_exit 0 crm timeline 1 --json
-assert_eq "order stage" "$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["kind"] for l in sys.argv[1].splitlines()))' "$OUT")"
+assert_eq "contact order stage" "$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["kind"] for l in sys.argv[1].splitlines()))' "$OUT")"
 assert_eq 1 "$(rows "SELECT count(*) FROM events WHERE type='contact.stage_changed'")"
 assert_eq '{"contact_id":1,"dataver":1,"from":"lead","order_id":1,"reason":"order #1 paid","to":"customer"}' \
   "$(rows "SELECT payload FROM events WHERE type='contact.stage_changed'")"

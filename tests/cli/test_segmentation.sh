@@ -73,7 +73,7 @@ write_config segmentation
 "$CRM" init --quiet >/dev/null 2>"$dir/err"; check "init with plugin: $(cat "$dir/err")" test $? -eq 0
 check "enabled: tables exist" test "$(python3 -c '
 import sqlite3; c=sqlite3.connect("crm.db")
-print(c.execute("select count(*) from sqlite_master where type=\"table\" and name like \"segmentation_%\"").fetchone()[0])')" = 5
+print(c.execute("select count(*) from sqlite_master where type=\"table\" and name like \"segmentation_%\"").fetchone()[0])')" = 7
 
 # ---- top-level nouns and their help --------------------------------------------------
 check "--help lists the plugin nouns" grep -q '^  rfm refresh' <<<"$("$CRM" --help)"

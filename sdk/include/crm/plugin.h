@@ -65,8 +65,8 @@ struct crm_handle_head {
  * the plugin was built with). Test it before calling an entry newer than 1.0:
  *     if (CRM_API_HAS(ctx, locale)) cur = crm_locale(ctx, "currency");
  * The SDK 1.1 entries are register_noun_command, call_rule and locale; 1.2
- * added rule_each; 1.3 register_demo and the entries after the table's
- * "1.3: sdk13" comment. */
+ * added rule_each; 1.3 register_demo, the entries after the table's
+ * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"). */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -166,6 +166,20 @@ typedef int (*crm_rule_each_fn)(void *ud, int64_t contact_id, const char *result
  * value when crm_io_json(io). Returns CRM_OK, or an error code after
  * crm_set_error() (crm demo reports it and exits 1; the demo data stays). */
 typedef int (*crm_demo_fn)(crm_plugin_ctx *ctx, crm_command_io *io);
+/* What a contact set provider (register_contact_set, ABI 1.3) calls once per
+ * member of the set it resolves. Returns CRM_OK, or an error: the provider
+ * then stops and returns it. */
+typedef int (*crm_contact_sink)(void *sink, int64_t contact_id);
+
+/* A contact set provider (register_contact_set, ABI 1.3). Resolves `name`, a
+ * set the user named (`--segment NAME`), by calling add(sink, id) for each of
+ * its contacts (any order; duplicates are ignored), and returns CRM_OK; or
+ * returns CRM_ENOTFOUND after crm_set_error() naming the sets it knows, when
+ * it has none called `name`. Any other error stops the command with the
+ * provider's message. It runs with the plugin's rights and may read and
+ * print notes on stderr, but must not begin a transaction or write. */
+typedef int (*crm_contact_set_fn)(crm_plugin_ctx *ctx, const char *name, crm_contact_sink add,
+                                  void *sink, void *ud);
 
 /* Types of declared config keys. */
 typedef enum crm_config_type {
@@ -566,6 +580,30 @@ struct crm_host_api {
     int (*json_get_int)(crm_plugin_ctx *ctx, const char *json, const char *path, int64_t *out);
     int (*json_get_string)(crm_plugin_ctx *ctx, const char *json, const char *path, char *buf,
                            size_t size);
+    /* 1.3: seg */
+    /* Any time. Formats `minor` units of ISO 4217 `currency` the way the
+     * kernel prints money: major units with the currency's own number of
+     * decimals from the kernel's table (0 for JPY or KRW, 3 for KWD or TND,
+     * 4 for CLF, 2 otherwise), thousands grouped by a space, a space and the
+     * code: "1 234.50 EUR", "1 500 JPY", "1.500 KWD", "-0.05 EUR". Writes at
+     * most `size` bytes into
+     * buf, always terminated when size > 0. Returns CRM_OK; CRM_EINVAL when
+     * `currency` is not three upper-case letters (buf then gets the minor
+     * units and the code as given, "1500 (minor units) xx"); CRM_EUSAGE when
+     * buf is NULL or size 0; CRM_ENOMEM when the text did not fit (buf holds
+     * its cut start). One currency table serves the whole program. */
+    int (*format_money)(crm_plugin_ctx *ctx, int64_t minor, const char *currency, char *buf,
+                        size_t size);
+    /* During init only. Makes the plugin a provider of named contact sets
+     * (crm_contact_set_fn): the kernel, which knows no segments, resolves the
+     * `--segment NAME` of `crm contact list` and `crm export contacts` by
+     * asking each provider in load order until one knows NAME; when none
+     * does, the command fails (exit 1) with every provider's message.
+     * `summary` (copied; e.g. "RFM, rule, Lua and static segments") is shown
+     * in `crm plugins`. One provider per plugin: a second registration is
+     * CRM_EEXISTS. */
+    int (*register_contact_set)(crm_plugin_ctx *ctx, const char *summary, crm_contact_set_fn fn,
+                                void *ud);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -664,6 +702,12 @@ struct crm_host_api {
     CRM_API(ctx)->json_get_int((ctx), (json), (path), (out))
 #define crm_json_get_string(ctx, json, path, buf, size)                                     \
     CRM_API(ctx)->json_get_string((ctx), (json), (path), (buf), (size))
+
+/* 1.3: seg */
+#define crm_format_money(ctx, minor, cur, buf, size)                                        \
+    CRM_API(ctx)->format_money((ctx), (minor), (cur), (buf), (size))
+#define crm_register_contact_set(ctx, summary, fn, ud)                                      \
+    CRM_API(ctx)->register_contact_set((ctx), (summary), (fn), (ud))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
