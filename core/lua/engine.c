@@ -815,6 +815,9 @@ static int prepare_active_rules(crm_lua_engine *e, crm_err *err)
     return CRM_OK;
 }
 
+/* What the engine installs on the kernel: the model runs it before writes. */
+static const crm_validators lua_validators = {.contact = crm_lua_validate_contact};
+
 int crm_lua_attach(crm_kernel *k, crm_err *err)
 {
     crm_lua_engine *e = calloc(1, sizeof *e);
@@ -830,9 +833,12 @@ int crm_lua_attach(crm_kernel *k, crm_err *err)
     int rc = add_configured(e, err);
     if (rc == CRM_OK) {
         k->lua = e;
+        k->validators = &lua_validators;
         rc = prepare_active_rules(e, err);
     }
     if (rc != CRM_OK) {
+        if (k->validators == &lua_validators)
+            k->validators = NULL;
         k->lua = NULL;
         engine_free(e);
     }
@@ -843,6 +849,8 @@ void crm_lua_detach(crm_kernel *k)
 {
     if (!k || !k->lua)
         return;
+    if (k->validators == &lua_validators)
+        k->validators = NULL;
     engine_free(k->lua);
     k->lua = NULL;
 }
