@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "events.h"
+#include "util.h"
 
 #define BUS_BATCH 512          /* events per chunk read, and at most per delivery batch */
 #define BUS_BATCH_SECONDS 0.1  /* a delivery batch takes no more handlers after this */
@@ -185,14 +186,8 @@ static void chain_text(const crm_bus *b, const crm_event *ev, char *buf, size_t 
 
 static int chain_push(crm_bus *b, int64_t id, const char *parent, const char *type)
 {
-    if (b->n_chains == b->cap_chains) {
-        size_t cap = b->cap_chains ? b->cap_chains * 2 : 16;
-        bus_chain *c = realloc(b->chains, cap * sizeof *c);
-        if (!c)
-            return CRM_ENOMEM;
-        b->chains = c;
-        b->cap_chains = cap;
-    }
+    if (CRM_ARRAY_RESERVE(b->chains, b->cap_chains, b->n_chains + 1) != CRM_OK)
+        return CRM_ENOMEM;
     size_t len = strlen(parent) + strlen(type) + sizeof " → ";
     char *text = malloc(len);
     if (!text)
@@ -830,15 +825,7 @@ static int check_subscription(crm_bus *b, const char *name, const char *pattern,
 
 static int subs_reserve(crm_bus *b)
 {
-    if (b->n_subs < b->cap_subs)
-        return CRM_OK;
-    size_t cap = b->cap_subs ? b->cap_subs * 2 : 8;
-    bus_sub *subs = realloc(b->subs, cap * sizeof *subs);
-    if (!subs)
-        return CRM_ENOMEM;
-    b->subs = subs;
-    b->cap_subs = cap;
-    return CRM_OK;
+    return CRM_ARRAY_RESERVE(b->subs, b->cap_subs, b->n_subs + 1);
 }
 
 int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool durable,
@@ -953,14 +940,9 @@ static int parked_load(crm_bus *b, const char *name, parked_ref **out, size_t *n
     size_t cap = 0;
     int rc = CRM_OK, step;
     while (rc == CRM_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            parked_ref *p = realloc(*out, cap * sizeof *p);
-            if (!p) {
-                rc = oom(err);
-                break;
-            }
-            *out = p;
+        if (CRM_ARRAY_RESERVE(*out, cap, *n + 1) != CRM_OK) {
+            rc = oom(err);
+            break;
         }
         parked_ref *p = &(*out)[(*n)++];
         p->event_id = sqlite3_column_int64(st, 1);

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "time/calendar.h"
+#include "util.h"
 
 #define DASH " \xe2\x80\x94 " /* em dash, between a problem and its hint */
 #define NO_FIELD SIZE_MAX     /* checked, but read by its consumer from the tree */
@@ -153,44 +154,7 @@ static bool is_null(const crm_node *n)
     return n->kind == CRM_NODE_SCALAR && n->is_null;
 }
 
-static bool is_plugin_name(const char *s)
-{
-    if (!*s || strlen(s) > 64)
-        return false;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s);
-}
-
-/* [a-z][a-z0-9_]*: usable as a column-like name everywhere (SQL, Lua, CLI). */
-static bool is_identifier(const char *s)
-{
-    return *s >= 'a' && *s <= 'z' && is_plugin_name(s);
-}
-
-static bool is_lua_name(const char *s)
-{
-    static const char *const first = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_";
-    if (!*s || !strchr(first, *s))
-        return false;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789") ==
-           strlen(s);
-}
-
-static bool in_list(const char *s, const char *const *names)
-{
-    for (size_t i = 0; names[i]; i++)
-        if (strcmp(s, names[i]) == 0)
-            return true;
-    return false;
-}
-
-static void join_names(const char *const *names, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    for (size_t i = 0; names[i]; i++) {
-        size_t len = strlen(buf);
-        snprintf(buf + len, size - len, "%s%s", i ? ", " : "", names[i]);
-    }
-}
+static bool is_plugin_name(const char *s) { return crm_name_valid(s, CRM_NAME_WORD, 64); }
 
 /* `base` + "/" + `p`, or p itself when absolute. */
 static char *resolve(const char *base, const char *p)
@@ -229,7 +193,7 @@ static int unknown_key(const crm_node *n, const char *section, const char *const
         return crm_node_error(n, NULL, err, "unknown key '%s' in '%s'" DASH "did you mean '%s'?",
                               n->key, section, hint);
     char list[512];
-    join_names(names, list, sizeof list);
+    crm_strlist_join(names, ", ", list, sizeof list);
     return crm_node_error(n, NULL, err, "unknown key '%s' in '%s'" DASH "valid keys: %s", n->key,
                           section, list);
 }
@@ -239,7 +203,7 @@ static int check_keys(const crm_node *map, const char *section, const char *cons
                       crm_err *err)
 {
     for (size_t i = 0; i < map->n_items; i++)
-        if (!in_list(map->items[i]->key, names))
+        if (!crm_str_in(map->items[i]->key, names))
             return unknown_key(map->items[i], section, names, err);
     return CRM_OK;
 }
@@ -318,16 +282,10 @@ static int set_default(crm_config *cfg, const schema_entry *e)
         *int_at(cfg, e->field) = e->idef;
         return CRM_OK;
     case S_NAMES:
-        for (size_t i = 0; e->defs && e->defs[i]; i++) {
-            char ***v = (char ***)str_at(cfg, e->field);
-            char **grown = realloc(*v, (i + 1) * sizeof *grown);
-            if (!grown)
+        for (size_t i = 0; e->defs && e->defs[i]; i++)
+            if (crm_strv_push((char ***)str_at(cfg, e->field), size_at(cfg, e->count),
+                              e->defs[i]) != CRM_OK)
                 return CRM_ENOMEM;
-            *v = grown;
-            if (!(grown[i] = strdup(e->defs[i])))
-                return CRM_ENOMEM;
-            (*size_at(cfg, e->count))++;
-        }
         return CRM_OK;
     default:
         return CRM_OK; /* lists and maps start empty */
@@ -347,9 +305,9 @@ static int apply_string(crm_config *cfg, const schema_entry *e, const crm_node *
     const char *s;
     if (read_text(n, e->path, e->expect ? e->expect : "a string", &s, err) != CRM_OK)
         return CRM_ECONFIG;
-    if (e->choices && !in_list(s, e->choices)) {
+    if (e->choices && !crm_str_in(s, e->choices)) {
         char list[512], what[600];
-        join_names(e->choices, list, sizeof list);
+        crm_strlist_join(e->choices, ", ", list, sizeof list);
         snprintf(what, sizeof what, "%s (%s)", e->expect, list);
         crm_node_expected(n, e->path, what, err);
         const char *hint = crm_suggest(s, e->choices);
@@ -459,7 +417,7 @@ static int list_item_error(const schema_entry *e, const crm_node *item, const ch
     if (!e->choices || item->kind != CRM_NODE_SCALAR)
         return crm_node_expected(item, ipath, e->expect, err);
     char list[512], what[600];
-    join_names(e->choices, list, sizeof list);
+    crm_strlist_join(e->choices, ", ", list, sizeof list);
     snprintf(what, sizeof what, "%s (%s)", e->expect, list);
     crm_node_expected(item, ipath, what, err);
     if (hint) {
@@ -475,7 +433,7 @@ static bool item_ok(const schema_entry *e, const crm_node *item)
         return false;
     if (e->check)
         return e->check(item->value);
-    return !e->choices || in_list(item->value, e->choices);
+    return !e->choices || crm_str_in(item->value, e->choices);
 }
 
 static int check_unique(const crm_node *list, size_t i, const char *ipath, crm_err *err)
@@ -590,10 +548,10 @@ static int field_name(crm_custom_field *f, crm_entity ent, const crm_node *item,
     if (!n)
         return CRM_ECONFIG;
     snprintf(kpath, sizeof kpath, "%s.name", path);
-    if (n->kind != CRM_NODE_SCALAR || !is_identifier(n->value) || strlen(n->value) > 63)
+    if (n->kind != CRM_NODE_SCALAR || !crm_name_valid(n->value, CRM_NAME_IDENT, 63))
         return crm_node_expected(n, kpath, "a name of a-z, 0-9 and _ starting with a letter",
                                  err);
-    if (in_list(n->value, builtin_fields[ent]))
+    if (crm_str_in(n->value, builtin_fields[ent]))
         return crm_node_error(n, kpath, err, "'%s' is a built-in %s field; choose another name",
                               n->value, crm_entity_name(ent));
     f->name = strdup(n->value);
@@ -743,12 +701,12 @@ static int parse_rule(crm_config *cfg, crm_rule_config *r, const crm_node *n, cr
         rule_text(n, "script", path, "a Lua file name", &script, err) != CRM_OK ||
         rule_text(n, "function", path, "a Lua function name", &fn, err) != CRM_OK)
         return CRM_ECONFIG;
-    if (!in_list(kind, rule_kinds)) {
+    if (!crm_str_in(kind, rule_kinds)) {
         snprintf(path + strlen(path), sizeof path - strlen(path), ".kind");
         return crm_node_expected(crm_node_get(n, "kind"), path, 
                                  "one of predicate, score, validator, handler", err);
     }
-    if (!is_lua_name(fn)) {
+    if (!crm_name_valid(fn, CRM_NAME_LUA, 0)) {
         snprintf(path + strlen(path), sizeof path - strlen(path), ".function");
         return crm_node_expected(crm_node_get(n, "function"), path, "a Lua function name", err);
     }
@@ -922,21 +880,18 @@ static int read_file(const char *path, char **text, size_t *len, crm_err *err)
     FILE *f = fopen(path, "rb");
     if (!f)
         return crm_err_set(err, CRM_EIO, "cannot read %s: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+    size_t cap = 0, n = 0, got;
+    char *buf = NULL;
+    int rc;
+    while ((rc = CRM_ARRAY_RESERVE(buf, cap, n + 4096)) == CRM_OK &&
+           (got = fread(buf + n, 1, cap - n, f)) > 0)
         n += got;
-        if (n == cap) {
-            char *bigger = realloc(buf, cap *= 2);
-            if (!bigger)
-                free(buf);
-            buf = bigger;
-        }
-    }
-    int failed = buf && ferror(f);
+    int failed = ferror(f);
     fclose(f);
-    if (!buf)
+    if (rc != CRM_OK) {
+        free(buf);
         return nomem(err);
+    }
     if (failed) {
         free(buf);
         return crm_err_set(err, CRM_EIO, "cannot read %s", path);
@@ -1007,7 +962,7 @@ static int unknown_section(const crm_node *n, const char *const *claimed, crm_er
         return nomem(err);
     const char *hint = crm_suggest(n->key, names);
     char list[600];
-    join_names(names, list, sizeof list);
+    crm_strlist_join(names, ", ", list, sizeof list);
     if (hint)
         crm_node_error(n, NULL, err, "unknown top-level key '%s'" DASH "did you mean '%s'?",
                        n->key, hint);
@@ -1028,7 +983,7 @@ int crm_config_check_sections(const crm_config *cfg, const char *const *claimed,
         return CRM_OK;
     for (size_t i = 0; i < cfg->root->n_items; i++) {
         const crm_node *n = cfg->root->items[i];
-        if (is_kernel_key(n->key) || (claimed && in_list(n->key, claimed)))
+        if (is_kernel_key(n->key) || (claimed && crm_str_in(n->key, claimed)))
             continue;
         if (is_plugin && is_plugin(n->key, ud))
             continue; /* an installed plugin, disabled: its settings wait */

@@ -13,6 +13,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "util.h"
+
 typedef struct loader {
     yaml_document_t *doc;
     const char *file;
@@ -79,11 +81,10 @@ static int convert(loader *ld, int index, const yaml_mark_t *at, int depth, crm_
 
 static int add_item(crm_node *parent, crm_node *child)
 {
-    crm_node **items = realloc(parent->items, (parent->n_items + 1) * sizeof *items);
-    if (!items)
+    crm_node **slot = CRM_ARRAY_APPEND(parent->items, parent->n_items);
+    if (!slot)
         return CRM_ENOMEM;
-    parent->items = items;
-    items[parent->n_items++] = child;
+    *slot = child;
     return CRM_OK;
 }
 

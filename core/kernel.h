@@ -13,6 +13,19 @@
 struct crm_bus;
 struct crm_plugin_host;
 struct crm_lua_engine;
+struct crm_contact;
+struct crm_kernel;
+
+/* Checks the model runs before a write, after the configuration's hygiene
+ * rules. An engine installs its table at kernel open (the Lua rule engine
+ * its validator rules), so the model never calls the engine itself; with no
+ * table installed a write is checked against the configuration only. */
+typedef struct crm_validators {
+    /* Runs before contact c is written (added or updated): CRM_EINVAL with
+     * the message when it refuses, CRM_ESCRIPT when it fails to run. NULL:
+     * nothing to run. */
+    int (*contact)(struct crm_kernel *k, const struct crm_contact *c, crm_err *err);
+} crm_validators;
 
 typedef struct crm_kernel {
     crm_config *cfg;
@@ -24,6 +37,7 @@ typedef struct crm_kernel {
     struct crm_bus *bus;                /* event dispatch (may be NULL) */
     struct crm_plugin_host *plugins;    /* loaded plugins (may be NULL) */
     struct crm_lua_engine *lua;         /* rule engine (may be NULL) */
+    const crm_validators *validators;   /* installed by the rule engine (may be NULL) */
 } crm_kernel;
 
 typedef struct crm_open_opts {

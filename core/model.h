@@ -69,15 +69,21 @@ void crm_contact_clear(crm_contact *c);
 int crm_contact_add_tag(crm_contact *c, const char *tag);
 int crm_contact_set_custom(crm_contact *c, const char *name, const char *value);
 
+/* Runs the validators installed on k (k->validators, see kernel.h) on c:
+ * CRM_OK when none is installed or none refuses, else the validator's code
+ * (CRM_EINVAL refused, CRM_ESCRIPT failed to run) and message. */
+int crm_contact_validate(crm_kernel *k, const crm_contact *c, crm_err *err);
+
 /* Validates and normalises c in place against the configuration (hygiene
- * switches, required fields, custom field types). `is_update` skips the
+ * switches, required fields, custom field types), then runs the installed
+ * validators (crm_contact_validate). `is_update` skips the
  * required-field check for fields left NULL. CRM_EINVAL with message. */
 int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err *err);
 
-/* crm_contact_normalise without the Lua validator rules: reads only the
+/* crm_contact_normalise with no validator installed: reads only the
  * configuration, never the database or the Lua state, so an import can run
- * it on its reader thread; crm_lua_validate_contact then runs on the
- * kernel's thread. */
+ * it on its reader thread; crm_contact_validate then runs on the kernel's
+ * thread. */
 int crm_contact_normalise_fields(const crm_kernel *k, crm_contact *c, bool is_update,
                                  crm_err *err);
 

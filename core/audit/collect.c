@@ -8,6 +8,7 @@
 #include "dedupe/dedupe.h"
 #include "events.h"
 #include "hygiene.h"
+#include "util.h"
 
 /* ---- duplicates and merge-safe --------------------------------------------------- */
 
@@ -24,25 +25,18 @@ static int on_pair(const crm_dup_pair *p, void *ud)
         crm_audit_note(ps->f, p->a, p->b, p->reasons);
         return 0;
     }
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 64;
-        crm_dup_pair *grown = realloc(ps->v, cap * sizeof *grown);
-        if (!grown)
-            return 1; /* ps->n < pairs found: reported as out of memory */
-        ps->v = grown;
-        ps->cap = cap;
-    }
+    if (CRM_ARRAY_RESERVE(ps->v, ps->cap, ps->n + 1) != CRM_OK)
+        return 1; /* ps->n < pairs found: reported as out of memory */
     ps->v[ps->n++] = *p;
     return 0;
 }
 
 static int add_merge(crm_audit_report *r, int64_t merge_id, int64_t keep, int64_t other)
 {
-    crm_audit_merge *grown = realloc(r->merges, (r->n_merges + 1) * sizeof *grown);
-    if (!grown)
+    crm_audit_merge *m = CRM_ARRAY_APPEND(r->merges, r->n_merges);
+    if (!m)
         return CRM_ENOMEM;
-    r->merges = grown;
-    r->merges[r->n_merges++] = (crm_audit_merge){merge_id, keep, other};
+    *m = (crm_audit_merge){merge_id, keep, other};
     return CRM_OK;
 }
 
@@ -143,12 +137,9 @@ static int add_field(crm_audit_report *r, const char *name, bool required)
 {
     if (has_field(r, name))
         return CRM_OK; /* required and recommended: required wins */
-    crm_audit_field *grown = realloc(r->fields, (r->n_fields + 1) * sizeof *grown);
-    if (!grown)
+    crm_audit_field *f = CRM_ARRAY_APPEND(r->fields, r->n_fields);
+    if (!f)
         return CRM_ENOMEM;
-    r->fields = grown;
-    crm_audit_field *f = &r->fields[r->n_fields++];
-    memset(f, 0, sizeof *f);
     snprintf(f->name, sizeof f->name, "%s", name);
     f->required = required;
     return CRM_OK;

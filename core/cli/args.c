@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util.h"
 
 static int find_opt(const crm_args *a, const char *name, size_t len)
 {
@@ -14,11 +15,12 @@ static int find_opt(const crm_args *a, const char *name, size_t len)
 
 static int push_list(crm_args *a, int i, const char *value)
 {
-    const char **grown = realloc(a->list[i], (size_t)(a->n_list[i] + 1) * sizeof *grown);
-    if (!grown)
+    size_t n = (size_t)a->n_list[i];
+    const char **slot = CRM_ARRAY_APPEND(a->list[i], n);
+    if (!slot)
         return CRM_ENOMEM;
-    grown[a->n_list[i]++] = value;
-    a->list[i] = grown;
+    *slot = value;
+    a->n_list[i] = (int)n;
     return CRM_OK;
 }
 

@@ -9,6 +9,7 @@
 
 #include "bus.h"
 #include "lua/lua_int.h"
+#include "util.h"
 
 static const char *const cause_names[] = {
     [CRM_LUA_OK] = "",
@@ -175,11 +176,9 @@ static lua_script *script_get(crm_lua_engine *e, const char *path)
     for (size_t i = 0; i < e->n_scripts; i++)
         if (strcmp(e->scripts[i]->path, path) == 0)
             return e->scripts[i];
-    lua_script **grown = realloc(e->scripts, (e->n_scripts + 1) * sizeof *grown);
+    int rc = CRM_ARRAY_RESERVE(e->scripts, e->cap_scripts, e->n_scripts + 1);
     lua_script *sc = calloc(1, sizeof *sc);
-    if (grown)
-        e->scripts = grown;
-    if (!grown || !sc || !(sc->path = strdup(path))) {
+    if (rc != CRM_OK || !sc || !(sc->path = strdup(path))) {
         free(sc);
         return NULL;
     }
@@ -396,10 +395,8 @@ static crm_lua_kind kind_of(const char *name)
 static crm_lua_rule *rule_add(crm_lua_engine *e, const char *name, crm_lua_kind kind,
                               const char *path, const char *fn)
 {
-    crm_lua_rule **grown = realloc(e->rules, (e->n_rules + 1) * sizeof *grown);
-    if (!grown)
+    if (CRM_ARRAY_RESERVE(e->rules, e->cap_rules, e->n_rules + 1) != CRM_OK)
         return NULL;
-    e->rules = grown;
     crm_lua_rule *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
@@ -416,14 +413,6 @@ static crm_lua_rule *rule_add(crm_lua_engine *e, const char *name, crm_lua_kind 
     }
     e->rules[e->n_rules++] = r;
     return r;
-}
-
-static bool is_lua_name(const char *s)
-{
-    static const char *const first = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_";
-    return *s && strchr(first, *s) &&
-           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789") ==
-               strlen(s);
 }
 
 /* FILE as given when readable, else under the scripts directory. */
@@ -457,7 +446,7 @@ int crm_lua_rule_find(crm_lua_engine *e, const char *spec, crm_lua_rule **out, c
                            "(or give FILE:FUNCTION)", spec, near ? " (did you mean '" : "",
                            near ? near : "", near ? "'?)" : "");
     }
-    if (!is_lua_name(colon + 1))
+    if (!crm_name_valid(colon + 1, CRM_NAME_LUA, 0))
         return crm_err_set(err, CRM_EUSAGE, "'%s': expected FILE:FUNCTION", spec);
     char file[1024], path[2048];
     snprintf(file, sizeof file, "%.*s", (int)(colon - spec), spec);
@@ -815,6 +804,9 @@ static int prepare_active_rules(crm_lua_engine *e, crm_err *err)
     return CRM_OK;
 }
 
+/* What the engine installs on the kernel: the model runs it before writes. */
+static const crm_validators lua_validators = {.contact = crm_lua_validate_contact};
+
 int crm_lua_attach(crm_kernel *k, crm_err *err)
 {
     crm_lua_engine *e = calloc(1, sizeof *e);
@@ -830,9 +822,12 @@ int crm_lua_attach(crm_kernel *k, crm_err *err)
     int rc = add_configured(e, err);
     if (rc == CRM_OK) {
         k->lua = e;
+        k->validators = &lua_validators;
         rc = prepare_active_rules(e, err);
     }
     if (rc != CRM_OK) {
+        if (k->validators == &lua_validators)
+            k->validators = NULL;
         k->lua = NULL;
         engine_free(e);
     }
@@ -843,6 +838,8 @@ void crm_lua_detach(crm_kernel *k)
 {
     if (!k || !k->lua)
         return;
+    if (k->validators == &lua_validators)
+        k->validators = NULL;
     engine_free(k->lua);
     k->lua = NULL;
 }

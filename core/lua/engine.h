@@ -77,12 +77,13 @@ typedef struct crm_lua_outcome {
 void crm_lua_outcome_clear(crm_lua_outcome *o);
 
 /* Creates the engine for k (k->lua) with k->cfg's limits and rules, loads
- * validator and handler scripts and subscribes handlers to the bus (when
- * k->bus is set). A script that fails to load does not fail the attach: the
+ * validator and handler scripts, installs the validators on k->validators
+ * (the model runs them) and subscribes handlers to the bus (when k->bus is
+ * set). A script that fails to load does not fail the attach: the
  * rule reports the load error whenever it is used. */
 int crm_lua_attach(crm_kernel *k, crm_err *err);
 
-/* Frees k->lua (NULL-safe) and sets it to NULL. */
+/* Frees k->lua (NULL-safe), sets it to NULL and removes its validators. */
 void crm_lua_detach(crm_kernel *k);
 
 /* Finds a configured rule by name, or loads FILE:FN (FILE relative to the
@@ -122,7 +123,8 @@ const crm_lua_field_doc *crm_lua_contact_field(size_t i);
 /* The SELECT (without WHERE/ORDER) whose rows crm_lua_eval_row reads. */
 const char *crm_lua_contact_select(void);
 
-/* The validator hook: runs every validator rule on c (before it is written).
+/* The validator hook (k->validators->contact once attached): runs every
+ * validator rule on c (before it is written).
  * CRM_EINVAL with the rule's message when one refuses, CRM_ESCRIPT when one
  * fails to run. */
 int crm_lua_validate_contact(crm_kernel *k, const struct crm_contact *c, crm_err *err);

@@ -59,9 +59,9 @@ struct crm_lua_engine {
     int64_t max_instructions;
     lua_call *call;
     lua_script **scripts;
-    size_t n_scripts;
+    size_t n_scripts, cap_scripts;
     crm_lua_rule **rules;
-    size_t n_rules;
+    size_t n_rules, cap_rules;
     int64_t reload_ms;
     int template_ref;         /* the sandbox's globals, copied per script */
     void (*log)(const char *rule, const char *msg, void *ud);

@@ -100,7 +100,7 @@ static int add_issue(checker *k, uint32_t ref, crm_mustache_severity sev, const 
     if (k->reported[ref] & bit)
         return CRM_OK;
     k->reported[ref] |= bit;
-    if (mu_grow((void **)&rep->items, &k->cap_items, rep->count + 1, sizeof *rep->items))
+    if (CRM_ARRAY_RESERVE(rep->items, k->cap_items, rep->count + 1) != CRM_OK)
         return CRM_ENOMEM;
     crm_mustache_issue *it = &rep->items[rep->count++];
     it->severity = sev;

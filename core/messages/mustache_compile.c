@@ -54,21 +54,6 @@ typedef struct compiler {
     crm_err *err;
 } compiler;
 
-int mu_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return CRM_OK;
-    size_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return CRM_ENOMEM;
-    *p = q;
-    *cap = n;
-    return CRM_OK;
-}
-
 static int no_memory(compiler *c)
 {
     return crm_err_set(c->err, CRM_ENOMEM, "%s: out of memory compiling the template", c->file);
@@ -79,7 +64,7 @@ static int pool_put(crm_mustache *t, const char *s, size_t n, bool nul, uint32_t
 {
     if (t->npool + n + 1 > UINT32_MAX)
         return CRM_ENOMEM;
-    if (mu_grow((void **)&t->pool, &t->cap_pool, t->npool + n + 1, 1) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(t->pool, t->cap_pool, t->npool + n + 1) != CRM_OK)
         return CRM_ENOMEM;
     *off = (uint32_t)t->npool;
     if (n)
@@ -94,7 +79,7 @@ static int emit(compiler *c, mu_op op)
 {
     crm_mustache *t = c->t;
     if (t->nops >= UINT32_MAX - 1 ||
-        mu_grow((void **)&t->ops, &t->cap_ops, t->nops + 1, sizeof *t->ops) != CRM_OK)
+        CRM_ARRAY_RESERVE(t->ops, t->cap_ops, t->nops + 1) != CRM_OK)
         return no_memory(c);
     t->ops[t->nops++] = op;
     return CRM_OK;
@@ -143,7 +128,7 @@ static bool blank(char ch)
 
 static int push_token(compiler *c, token tk)
 {
-    if (mu_grow((void **)&c->tk, &c->cap_tk, c->ntk + 1, sizeof *c->tk) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(c->tk, c->cap_tk, c->ntk + 1) != CRM_OK)
         return no_memory(c);
     c->tk[c->ntk++] = tk;
     return CRM_OK;
@@ -384,7 +369,7 @@ static int add_ref(compiler *c, const token *tk, crm_mustache_ref_kind kind, uin
     crm_mustache *t = c->t;
     uint32_t text;
     if (pool_put(t, c->src + tk->name, tk->name_len, true, &text) != CRM_OK ||
-        mu_grow((void **)&t->refs, &t->cap_refs, t->nrefs + 1, sizeof *t->refs) != CRM_OK)
+        CRM_ARRAY_RESERVE(t->refs, t->cap_refs, t->nrefs + 1) != CRM_OK)
         return no_memory(c);
     t->refs[t->nrefs] = (mu_ref){.kind = (uint8_t)kind, .text = text, .unit = c->unit,
                                  .line = tk->line, .column = tk->column};
@@ -399,7 +384,7 @@ static int add_name(compiler *c, const token *tk, uint32_t *index)
     const char *s = c->src + tk->name;
     size_t n = tk->name_len;
     mu_name nm = {.dot = n == 1 && s[0] == '.'};
-    if (mu_grow((void **)&t->names, &t->cap_names, t->nnames + 1, sizeof *t->names) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(t->names, t->cap_names, t->nnames + 1) != CRM_OK)
         return no_memory(c);
     size_t i = 0;
     while (!nm.dot && i < n) {
@@ -432,7 +417,7 @@ static int partial_unit(compiler *c, const token *tk, uint32_t *unit)
     }
     uint32_t name;
     if (pool_put(t, s, tk->name_len, true, &name) != CRM_OK ||
-        mu_grow((void **)&t->units, &t->cap_units, t->nunits + 1, sizeof *t->units) != CRM_OK)
+        CRM_ARRAY_RESERVE(t->units, t->cap_units, t->nunits + 1) != CRM_OK)
         return no_memory(c);
     t->units[t->nunits] = (mu_unit){.name = name, .file = name};
     *unit = (uint32_t)t->nunits++;
@@ -452,7 +437,7 @@ static int open_tag(emitter *e, size_t tok, uint8_t code)
     if (e->nopen >= CRM_MUSTACHE_MAX_DEPTH)
         return syntax(c, tk->line, tk->column,
                       "sections nest more than 64 deep: no message can render this");
-    if (mu_grow((void **)&e->open, &e->cap_open, e->nopen + 1, sizeof *e->open) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(e->open, e->cap_open, e->nopen + 1) != CRM_OK)
         return no_memory(c);
     e->open[e->nopen++] = (open_section){.op = c->t->nops, .tok = tok};
     return emit(c, op);
@@ -635,7 +620,7 @@ int crm_mustache_compile(const char *text, size_t len, const crm_mustache_opts *
     uint32_t off;
     int rc = CRM_ENOMEM;
     if (!t || pool_put(t, file, strlen(file), true, &off) != CRM_OK ||
-        mu_grow((void **)&t->units, &t->cap_units, 1, sizeof *t->units) != CRM_OK) {
+        CRM_ARRAY_RESERVE(t->units, t->cap_units, 1) != CRM_OK) {
         crm_err_set(err, CRM_ENOMEM, "%s: out of memory compiling the template", file);
         goto fail;
     }

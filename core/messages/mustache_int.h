@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "messages/mustache.h"
+#include "util.h" /* CRM_ARRAY_RESERVE */
 
 typedef enum mu_opcode {
     MU_TEXT,     /* a = pool offset, b = length */
@@ -63,10 +64,6 @@ struct crm_mustache {
     size_t npool, cap_pool;
     crm_mustache_ref *pub; /* refs with pointers, built once compiling is done */
 };
-
-/* Grows *p (an array of elem-sized items with capacity *cap) to hold need
- * items. CRM_OK or CRM_ENOMEM; *p is unchanged on failure. */
-int mu_grow(void **p, size_t *cap, size_t need, size_t elem);
 
 /* The NUL-terminated string at pool offset off. */
 static inline const char *mu_str(const crm_mustache *t, uint32_t off)

@@ -33,14 +33,8 @@ static int grow_out(render *r, size_t need)
     if (need > (size_t)CRM_MUSTACHE_MAX_OUTPUT + 1)
         return where_error(r, CRM_EINVAL, "the message grows past the 64 MiB a render may "
                            "write: look for a section repeated over too much data");
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
+    if (CRM_ARRAY_RESERVE(b->data, b->cap, need) != CRM_OK)
         return where_error(r, CRM_ENOMEM, "out of memory rendering the message");
-    b->data = p;
-    b->cap = cap;
     return CRM_OK;
 }
 
@@ -199,7 +193,7 @@ static int partial(render *r, const mu_op *op)
     if (op->c == 0) {
         r->ind_from = used;
     } else {
-        if (mu_grow((void **)&r->indent, &r->ind_cap, used + op->c, 1) != CRM_OK) {
+        if (CRM_ARRAY_RESERVE(r->indent, r->ind_cap, used + op->c) != CRM_OK) {
             r->nest--;
             return where_error(r, CRM_ENOMEM, "out of memory rendering the message");
         }

@@ -6,7 +6,6 @@
 
 #include "events.h"
 #include "hygiene.h"
-#include "lua/engine.h"
 #include "model.h"
 #include "model_util.h"
 
@@ -176,9 +175,13 @@ static int check_required(const crm_kernel *k, crm_contact *c, crm_err *err)
 int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err *err)
 {
     int rc = crm_contact_normalise_fields(k, c, is_update, err);
-    if (rc == CRM_OK && k->lua)
-        rc = crm_lua_validate_contact(k, c, err); /* validator rules (lua/engine.h) */
-    return rc;
+    return rc == CRM_OK ? crm_contact_validate(k, c, err) : rc;
+}
+
+int crm_contact_validate(crm_kernel *k, const crm_contact *c, crm_err *err)
+{
+    const crm_validators *v = k->validators;
+    return v && v->contact ? v->contact(k, c, err) : CRM_OK;
 }
 
 int crm_contact_normalise_fields(const crm_kernel *k, crm_contact *c, bool is_update,

@@ -8,6 +8,7 @@
 
 #include "hygiene.h"
 #include "model.h"
+#include "util.h"
 
 void crm_kv_free(crm_kv *kv, size_t n)
 {
@@ -188,15 +189,13 @@ int crm_custom_load(crm_kernel *k, crm_entity e, int64_t id, crm_kv **kv, size_t
     sqlite3_bind_int64(st, 2, id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        crm_kv *grown = realloc(*kv, (*n + 1) * sizeof **kv);
-        if (!grown) {
+        crm_kv *slot = CRM_ARRAY_APPEND(*kv, *n);
+        if (!slot) {
             sqlite3_reset(st);
             return crm_err_set(err, CRM_ENOMEM, "out of memory");
         }
-        *kv = grown;
-        grown[*n].key = crm_column_strdup(st, 0);
-        grown[*n].value = crm_column_strdup(st, 1);
-        (*n)++;
+        slot->key = crm_column_strdup(st, 0);
+        slot->value = crm_column_strdup(st, 1);
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "cannot load custom values", err);

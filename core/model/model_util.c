@@ -7,42 +7,6 @@
 
 #include "hygiene.h"
 
-int crm_strv_push(char ***v, size_t *n, const char *s)
-{
-    char **grown = realloc(*v, (*n + 1) * sizeof **v);
-    if (!grown)
-        return CRM_ENOMEM;
-    *v = grown;
-    grown[*n] = strdup(s ? s : "");
-    if (!grown[*n])
-        return CRM_ENOMEM;
-    (*n)++;
-    return CRM_OK;
-}
-
-void crm_strv_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-bool crm_strv_contains(char *const *v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return true;
-    return false;
-}
-
-bool crm_str_in(const char *s, const char *const *list)
-{
-    for (; s && *list; list++)
-        if (strcmp(s, *list) == 0)
-            return true;
-    return false;
-}
-
 bool crm_str_equal(const char *a, const char *b)
 {
     if (!a || !b)
@@ -75,19 +39,15 @@ int crm_kv_set(crm_kv **kv, size_t *n, const char *key, const char *value)
             return CRM_OK;
         }
     }
-    crm_kv *grown = realloc(*kv, (*n + 1) * sizeof **kv);
     char *k = strdup(key);
-    if (!grown || !k) {
+    crm_kv *slot = k ? CRM_ARRAY_APPEND(*kv, *n) : NULL;
+    if (!slot) {
         free(v);
         free(k);
-        if (grown)
-            *kv = grown;
         return CRM_ENOMEM;
     }
-    *kv = grown;
-    grown[*n].key = k;
-    grown[*n].value = v;
-    (*n)++;
+    slot->key = k;
+    slot->value = v;
     return CRM_OK;
 }
 
@@ -225,14 +185,8 @@ int crm_resolve_ref(crm_kernel *k, const char *what, const char *ref, const crm_
 static void sql_append(crm_sql *q, const char *s)
 {
     size_t add = strlen(s);
-    if (q->len + add + 1 > q->cap) {
-        size_t cap = (q->len + add + 1) * 2;
-        char *grown = realloc(q->text, cap);
-        if (!grown)
-            return; /* crm_sql_each reports the truncated text as a failure */
-        q->text = grown;
-        q->cap = cap;
-    }
+    if (CRM_ARRAY_RESERVE(q->text, q->cap, q->len + add + 1) != CRM_OK)
+        return; /* crm_sql_each reports the truncated text as a failure */
     memcpy(q->text + q->len, s, add + 1);
     q->len += add;
 }

@@ -1,4 +1,4 @@
-/* Small helpers shared by the model files: string vectors, key/value sets,
+/* Small helpers shared by the model files: key/value sets,
  * reference resolution, and a WHERE-clause builder for list queries. */
 #ifndef CRM_CORE_MODEL_UTIL_H
 #define CRM_CORE_MODEL_UTIL_H
@@ -10,13 +10,8 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "util.h" /* string lists (crm_strv_*, crm_str_in), array growth */
 
-/* Appends a copy of s to the vector. CRM_OK or CRM_ENOMEM. */
-int crm_strv_push(char ***v, size_t *n, const char *s);
-void crm_strv_free(char **v, size_t n);
-bool crm_strv_contains(char *const *v, size_t n, const char *s);
-/* True when s is one of the NULL-terminated list. */
-bool crm_str_in(const char *s, const char *const *list);
 /* NULL-safe equality. */
 bool crm_str_equal(const char *a, const char *b);
 /* Frees *dst and stores fresh (which may be NULL). Always CRM_OK. */

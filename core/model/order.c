@@ -434,16 +434,15 @@ int crm_order_set_status(crm_kernel *k, int64_t id, const char *status, crm_err 
 
 static int add_line(crm_order *o, const char *sku, int64_t quantity, int64_t unit_price)
 {
-    crm_order_line *grown = realloc(o->lines, (o->n_lines + 1) * sizeof *grown);
-    if (!grown)
+    char *copy = strdup(sku ? sku : "");
+    crm_order_line *l = copy ? CRM_ARRAY_APPEND(o->lines, o->n_lines) : NULL;
+    if (!l) {
+        free(copy);
         return CRM_ENOMEM;
-    o->lines = grown;
-    crm_order_line *l = &grown[o->n_lines];
-    if (!(l->sku = strdup(sku ? sku : "")))
-        return CRM_ENOMEM;
+    }
+    l->sku = copy;
     l->quantity = quantity;
     l->unit_price = unit_price;
-    o->n_lines++;
     return CRM_OK;
 }
 

@@ -8,6 +8,7 @@
 #include "calendar_int.h"
 #include "civil.h"
 #include "holidays.h"
+#include "util.h"
 
 #define DASH " \xe2\x80\x94 "
 #define DEFAULT_NAME "default"
@@ -388,13 +389,6 @@ static int base_calendar(const crm_config *cfg, const char *name, bool with_zone
     return CRM_OK;
 }
 
-static bool valid_name(const char *s)
-{
-    size_t len = strlen(s);
-    return len > 0 && len <= 63 && s[0] >= 'a' && s[0] <= 'z' &&
-           strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
-}
-
 static const key_entry calendar_keys[] = {
     {"timezone", read_timezone}, {"hours", parse_hours}, {"holidays", parse_holidays},
     {NULL, NULL}};
@@ -404,7 +398,7 @@ static int parse_calendar(const crm_config *cfg, const crm_node *n, crm_calendar
 {
     char path[PATH_MAX_LEN];
     snprintf(path, sizeof path, "calendars.%s", n->key);
-    if (!valid_name(n->key))
+    if (!crm_name_valid(n->key, CRM_NAME_SLUG, 63))
         return crm_node_error(n, NULL, err,
                               "calendar name '%s': use a-z, 0-9, _ and -, starting with a letter",
                               n->key);

@@ -9,6 +9,7 @@
 #include "calendar_int.h"
 #include "civil.h"
 #include "holidays.h"
+#include "util.h"
 
 typedef struct ivbuf {
     crm_calendar_interval *iv;
@@ -17,14 +18,8 @@ typedef struct ivbuf {
 
 static bool ivbuf_push(ivbuf *b, int64_t start, int64_t end)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 512;
-        crm_calendar_interval *iv = realloc(b->iv, cap * sizeof *iv);
-        if (!iv)
-            return false;
-        b->iv = iv;
-        b->cap = cap;
-    }
+    if (CRM_ARRAY_RESERVE(b->iv, b->cap, b->n + 1) != CRM_OK)
+        return false;
     b->iv[b->n++] = (crm_calendar_interval){start, end};
     return true;
 }

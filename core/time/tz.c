@@ -14,6 +14,7 @@
 #include "civil.h"
 #include "config.h"
 #include "tz_rule.h"
+#include "util.h"
 
 #define TZ_FILE_MAX (1 << 20)
 #define TZ_OFF_LIMIT (26 * 3600) /* RFC 8536: offsets stay within a day or so */
@@ -82,23 +83,14 @@ static int corrupt(const char *name, const char *why, crm_err *err)
 typedef struct table {
     int64_t *at;
     int32_t *off;
-    size_t n, cap;
+    size_t n, cap_at, cap_off;
 } table;
 
 static bool push(table *t, int64_t at, int32_t off)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        int64_t *a = realloc(t->at, cap * sizeof *a);
-        if (!a)
-            return false;
-        t->at = a;
-        int32_t *o = realloc(t->off, cap * sizeof *o);
-        if (!o)
-            return false;
-        t->off = o;
-        t->cap = cap;
-    }
+    if (CRM_ARRAY_RESERVE(t->at, t->cap_at, t->n + 1) != CRM_OK ||
+        CRM_ARRAY_RESERVE(t->off, t->cap_off, t->n + 1) != CRM_OK)
+        return false;
     t->at[t->n] = at;
     t->off[t->n++] = off;
     return true;
