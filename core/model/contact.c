@@ -126,6 +126,8 @@ static const struct {
     RULE(last_name, rule_name),        RULE(email, rule_email),
     RULE(phone, rule_phone),           RULE(postal_code, rule_postal),
     RULE(birth_date, rule_birth_date), RULE(lifecycle_stage, rule_lifecycle),
+    /* A city is cased like a name, so PARIS and Paris rows of one person agree. */
+    RULE(city, rule_name),
 };
 #undef RULE
 
