@@ -9,6 +9,7 @@
 #include "config.h"
 #include "dedupe.h"
 #include "hygiene.h"
+#include "model.h"
 
 enum {
     C_EMAIL, C_PHONE, C_NAME, C_SIMILAR, C_POSTAL, C_LOCAL, C_BIRTH, C_BIRTH_CONFLICT, N_CRIT
@@ -513,5 +514,145 @@ int crm_dedupe_score(crm_kernel *k, int64_t a, int64_t b, crm_dup_pair *out, crm
         score_pair(&r, &ra, &rb, out);
     rec_free(&ra);
     rec_free(&rb);
+    return rc;
+}
+
+/* ---- one candidate against the base ------------------------------------------------ */
+
+#define MATCH_MAX 512 /* candidates scored per contact; a block the scan would skip is capped */
+
+typedef struct cands {
+    int64_t v[MATCH_MAX];
+    size_t n;
+} cands;
+
+static char *dup_or_null(const char *s) { return s && *s ? strdup(s) : NULL; }
+
+static int rec_from_contact(const crm_contact *c, rec *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = c->id;
+    r->first = c->first_name ? crm_fold_key(c->first_name) : strdup("");
+    r->last = c->last_name ? crm_fold_key(c->last_name) : strdup("");
+    r->email = dup_or_null(c->email);
+    r->phone = dup_or_null(c->phone);
+    r->postal = dup_or_null(c->postal_code);
+    r->birth = dup_or_null(c->birth_date);
+    if (!r->first || !r->last)
+        return CRM_ENOMEM;
+    size_t n = strlen(r->first) + strlen(r->last) + 2;
+    if (!(r->full = malloc(n)))
+        return CRM_ENOMEM;
+    snprintf(r->full, n, "%s%s%s", r->first, *r->first && *r->last ? " " : "", r->last);
+    return CRM_OK;
+}
+
+/* Adds the ids `sql` returns for ?1 = a, ?2 = b (b may be NULL: unbound). */
+static int collect(crm_kernel *k, const char *sql, const char *a, const char *b, int64_t self,
+                   cands *cs, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    int step;
+    while (cs->n < MATCH_MAX && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        bool seen = id == self;
+        for (size_t i = 0; !seen && i < cs->n; i++)
+            seen = cs->v[i] == id;
+        if (!seen)
+            cs->v[cs->n++] = id;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return CRM_OK;
+}
+
+/* The lookups, one per blocking key; each is served by an index (schema.c). */
+static int candidates(crm_kernel *k, const crm_contact *c, const rec *r, int64_t self, cands *cs,
+                      crm_err *err)
+{
+    int rc = CRM_OK;
+    if (r->email)
+        rc = collect(k, "SELECT id FROM contacts WHERE email=?1", r->email, NULL, self, cs, err);
+    if (rc == CRM_OK && r->phone)
+        rc = collect(k, "SELECT id FROM contacts WHERE phone=?1 LIMIT 100", r->phone, NULL, self,
+                     cs, err);
+    const char *at = r->email ? strchr(r->email, '@') : NULL;
+    if (rc == CRM_OK && at && at - r->email >= 4) {
+        /* same local part at any domain: a range of the email index ('A' follows '@') */
+        char lo[256], hi[256];
+        snprintf(lo, sizeof lo, "%.*s@", (int)(at - r->email), r->email);
+        snprintf(hi, sizeof hi, "%.*sA", (int)(at - r->email), r->email);
+        rc = collect(k, "SELECT id FROM contacts WHERE email>=?1 AND email<?2 LIMIT 100", lo, hi,
+                     self, cs, err);
+    }
+    if (rc == CRM_OK && *r->full) {
+        char swapped[512];
+        snprintf(swapped, sizeof swapped, "%s %s", r->last, r->first);
+        rc = collect(k, "SELECT id FROM contacts WHERE name_key=?1 LIMIT 100", r->full, NULL,
+                     self, cs, err);
+        if (rc == CRM_OK && *r->first && *r->last)
+            rc = collect(k, "SELECT id FROM contacts WHERE name_key=?1 LIMIT 100", swapped, NULL,
+                         self, cs, err);
+    }
+    /* Same postal code and the head or tail of the last name (typos, similar
+     * names); with the first name too, for first and last swapped. The
+     * expressions are the indexes' own. */
+    const char *names[2] = {c->last_name, c->first_name};
+    for (int i = 0; rc == CRM_OK && r->postal && i < 2; i++) {
+        if (!names[i] || !*names[i])
+            continue;
+        rc = collect(k,
+                     "SELECT id FROM contacts WHERE postal_code=?1 AND "
+                     "lower(substr(last_name, 1, 3))=lower(substr(?2, 1, 3)) LIMIT 200",
+                     r->postal, names[i], self, cs, err);
+        if (rc == CRM_OK && i == 0)
+            rc = collect(k,
+                         "SELECT id FROM contacts WHERE postal_code=?1 AND "
+                         "lower(substr(last_name, -3))=lower(substr(?2, -3)) LIMIT 200",
+                         r->postal, names[i], self, cs, err);
+    }
+    return rc;
+}
+
+int crm_dedupe_match(crm_kernel *k, const crm_contact *c, int64_t self, int min_score,
+                     crm_dup_pair *out, crm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->b = self;
+    rules r;
+    rec me;
+    cands *cs = calloc(1, sizeof *cs);
+    int rc = cs ? load_rules(k->cfg, min_score, &r, err)
+                : crm_err_set(err, CRM_ENOMEM, "out of memory");
+    if (rc != CRM_OK) {
+        free(cs);
+        return rc;
+    }
+    if ((rc = rec_from_contact(c, &me)) != CRM_OK)
+        crm_err_set(err, rc, "out of memory");
+    if (rc == CRM_OK)
+        rc = candidates(k, c, &me, self, cs, err);
+    for (size_t i = 0; rc == CRM_OK && i < cs->n; i++) {
+        rec other = {0};
+        crm_dup_pair p;
+        if ((rc = load_one(k, cs->v[i], &other, err)) != CRM_OK) {
+            rec_free(&other);
+            break;
+        }
+        int s = score_pair(&r, &me, &other, &p);
+        if (s >= r.min_score && (!out->a || s > out->score || (s == out->score && other.id < out->a))) {
+            out->a = other.id;
+            out->score = s;
+            memcpy(out->reasons, p.reasons, sizeof out->reasons);
+        }
+        rec_free(&other);
+    }
+    rec_free(&me);
+    free(cs);
     return rc;
 }

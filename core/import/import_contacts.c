@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dedupe/dedupe.h"
 #include "hygiene.h"
 #include "import_int.h"
 #include "lua/engine.h"
@@ -163,39 +164,17 @@ static int find_existing(crm_kernel *k, const crm_contact *c, int64_t *id, crm_e
     return rc;
 }
 
-/* --merge-duplicates: a contact with the same folded name and postal code. */
-static int find_similar(crm_kernel *k, const crm_contact *c, int64_t *id, crm_err *err)
-{
-    *id = 0;
-    if (!c->postal_code || !c->last_name)
-        return CRM_OK;
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s %s", c->first_name ? c->first_name : "", c->last_name);
-    char *key = crm_fold_key(buf);
-    if (!key)
-        return CRM_OK;
-    sqlite3_stmt *st = crm_store_stmt(
-        k->store, "SELECT id FROM contacts WHERE name_key=? AND postal_code=? LIMIT 1", err);
-    int rc = st ? CRM_OK : err->code;
-    if (st) {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, c->postal_code, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            *id = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-    }
-    free(key);
-    return rc;
-}
-
 static int add_or_merge(imp_ctx *ctx, crm_contact *c, int64_t *id, crm_err *err)
 {
     crm_kernel *k = ctx->k;
     int rc = CRM_OK;
     if (ctx->o->merge_duplicates) {
-        rc = find_similar(k, c, id, err);
-        if (rc != CRM_OK || *id)
-            return rc == CRM_OK ? apply_changes(k, *id, c, true, IMP_MERGED, err) : rc;
+        /* the duplicate rules of `contact duplicates`, at min_score */
+        crm_dup_pair p;
+        rc = crm_dedupe_match(k, c, 0, -1, &p, err);
+        if (rc != CRM_OK || p.a)
+            return rc == CRM_OK ? (*id = p.a, apply_changes(k, p.a, c, true, IMP_MERGED, err))
+                                : rc;
     }
     rc = crm_contact_add_normalised(k, c, id, err);
     if (rc == CRM_EEXISTS && ctx->o->merge_duplicates && *id) {
