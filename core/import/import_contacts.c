@@ -1,5 +1,7 @@
 /* Import handler for contacts: stored, updated (same external_id or
- * normalised email), unchanged, merged (--merge-duplicates) or rejected. */
+ * normalised email), unchanged (a row without those keys: the same contact
+ * by the duplicate rules, field for field), merged (--merge-duplicates) or
+ * rejected. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +166,24 @@ static int find_existing(crm_kernel *k, const crm_contact *c, int64_t *id, crm_e
     return rc;
 }
 
+/* A row without external_id or email has no key: the contact the duplicate
+ * rules find for it is the same one when the row would change nothing on it,
+ * so a re-imported file stores no copy. *id = -that id (0 when none). */
+static int find_same(crm_kernel *k, crm_contact *c, int64_t *id, crm_err *err)
+{
+    crm_dup_pair p;
+    int rc = crm_dedupe_match(k, c, 0, 0, &p, err);
+    if (rc != CRM_OK || !p.a)
+        return rc;
+    crm_contact cur = {0}, changes = {0};
+    rc = crm_contact_get(k, p.a, &cur, err);
+    if (rc == CRM_OK && diff(&cur, c, &changes, false) == 0)
+        *id = -p.a;
+    crm_contact_clear(&cur);
+    crm_contact_clear(&changes);
+    return rc;
+}
+
 static int add_or_merge(imp_ctx *ctx, crm_contact *c, int64_t *id, crm_err *err)
 {
     crm_kernel *k = ctx->k;
@@ -219,9 +239,15 @@ static int apply_contact(imp_ctx *ctx, const imp_row *r, int64_t *id, crm_err *e
         rc = crm_lua_validate_contact(ctx->k, c, err); /* Lua: on this thread only */
     if (rc == CRM_OK)
         rc = find_existing(ctx->k, c, id, err);
-    if (rc == CRM_OK)
+    if (rc == CRM_OK && !*id && !c->external_id && !c->email)
+        rc = find_same(ctx->k, c, id, err);
+    if (rc == CRM_OK && *id < 0) {
+        *id = -*id;
+        rc = IMP_UNCHANGED;
+    } else if (rc == CRM_OK) {
         rc = *id ? apply_changes(ctx->k, *id, c, false, IMP_UPDATED, err)
                  : add_or_merge(ctx, c, id, err);
+    }
     release_contact(own);
     return rc;
 }

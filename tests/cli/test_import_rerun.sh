@@ -35,4 +35,19 @@ assert_exit 0 crm import contacts "$dir/city.csv" --json
 assert_eq 4 "$(json_get "$OUT" unchanged)" "second run: every row unchanged"
 assert_eq 0 "$(json_get "$OUT" updated)" "second run: no city flipped"
 
+# ---- rows without email, phone or external_id -------------------------------------
+cat >"$dir/nokey.csv" <<'CSV'
+first_name,last_name,street,postal_code,city
+Paul,Verne,1 rue de la Paix,75002,Paris
+Lise,Meyer,,67000,Strasbourg
+Hugo,Blanc,,,
+CSV
+before=$(crm contact list --limit 0 --json | wc -l)
+assert_exit 0 crm import contacts "$dir/nokey.csv" --json
+assert_eq 3 "$(json_get "$OUT" stored)" "first run stores the keyless rows"
+assert_exit 0 crm import contacts "$dir/nokey.csv" --json
+assert_eq 3 "$(json_get "$OUT" unchanged)" "second run: every keyless row unchanged"
+assert_eq 0 "$(json_get "$OUT" stored)" "second run stores no copy"
+assert_eq "$((before + 3))" "$(crm contact list --limit 0 --json | wc -l)" "count unchanged by the re-run"
+
 finish
