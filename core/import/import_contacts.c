@@ -1,7 +1,8 @@
-/* Import handler for contacts: stored, updated (same external_id or
+/* Import handler for contacts: stored, updated (same id, external_id or
  * normalised email), unchanged (a row without those keys: the same contact
  * by the duplicate rules, field for field), merged (--merge-duplicates) or
  * rejected. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +13,11 @@
 #include "model.h"
 #include "model/model_util.h"
 
+/* `id` is this database's contact id, as `crm export contacts` writes it. */
 static const char *const contact_columns[] = {
-    "external_id", "first_name", "last_name", "email",  "phone",           "company",
-    "street",      "postal_code", "city",     "country", "birth_date",     "source",
-    "tags",        "lifecycle_stage", "owner", NULL,
+    "id",     "external_id", "first_name", "last_name", "email",           "phone",
+    "company", "street",     "postal_code", "city",     "country",         "birth_date",
+    "source", "tags",        "lifecycle_stage", "owner", NULL,
 };
 
 static int split_tags(crm_contact *c, const char *tags)
@@ -34,8 +36,26 @@ static int split_tags(crm_contact *c, const char *tags)
     return CRM_OK;
 }
 
+/* An `id` column (as `crm export contacts` writes) names the stored contact. */
+static int row_id(const imp_row *r, crm_contact *c, crm_err *err)
+{
+    const char *v = imp_get(r, "id");
+    if (!v)
+        return CRM_OK;
+    char *end;
+    errno = 0;
+    long long id = strtoll(v, &end, 10);
+    if (errno || *end || id <= 0)
+        return crm_err_set(err, CRM_EINVAL, "id: '%s' is not a contact id (a positive integer)",
+                           v);
+    c->id = id;
+    return CRM_OK;
+}
+
 static int from_row(const imp_ctx *ctx, const imp_row *r, crm_contact *c, crm_err *err)
 {
+    if (row_id(r, c, err) != CRM_OK)
+        return err->code;
     for (const crm_contact_field *f = crm_contact_fields; f->name; f++) {
         const char *v = imp_get(r, f->name);
         if (v && !(*crm_contact_field_ptr(c, f->name) = strdup(v)))
@@ -137,12 +157,42 @@ static int apply_changes(crm_kernel *k, int64_t id, crm_contact *row, bool fill_
     return n > 0 || outcome == IMP_MERGED ? outcome : IMP_UNCHANGED;
 }
 
-/* The stored contact this row is about: same external_id, else same email
+/* The row's id is a contact of this database, with no other external_id. */
+static int find_by_id(crm_kernel *k, const crm_contact *c, int64_t *id, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store, "SELECT external_id FROM contacts WHERE id=?",
+                                      err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, c->id);
+    int rc = CRM_OK;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = crm_err_set(err, CRM_ENOTFOUND,
+                         "id: no contact %lld in this database (the id column of an export "
+                         "names contacts of the database it came from; drop the column to add "
+                         "the rows as new contacts)",
+                         (long long)c->id);
+    } else {
+        const char *ext = (const char *)sqlite3_column_text(st, 0);
+        if (ext && c->external_id && strcmp(ext, c->external_id) != 0)
+            rc = crm_err_set(err, CRM_EEXISTS,
+                             "id: contact %lld has external_id '%s', not '%s'", (long long)c->id,
+                             ext, c->external_id);
+        else
+            *id = c->id;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The stored contact this row is about: its id, else same external_id, else same email
  * (refusing an email that belongs to a contact with another external_id). */
 static int find_existing(crm_kernel *k, const crm_contact *c, int64_t *id, crm_err *err)
 {
     *id = 0;
     int rc = CRM_OK;
+    if (c->id)
+        return find_by_id(k, c, id, err);
     if (c->external_id)
         rc = imp_lookup(k, "SELECT id FROM contacts WHERE external_id=?", c->external_id, id,
                         err);

@@ -50,4 +50,29 @@ assert_eq 3 "$(json_get "$OUT" unchanged)" "second run: every keyless row unchan
 assert_eq 0 "$(json_get "$OUT" stored)" "second run stores no copy"
 assert_eq "$((before + 3))" "$(crm contact list --limit 0 --json | wc -l)" "count unchanged by the re-run"
 
+# ---- an export round-trips through its id column ----------------------------------
+assert_exit 0 crm export contacts -o "$dir/export.csv"
+assert_eq id "$(head -1 "$dir/export.csv" | cut -d, -f1)" "the export's first column is the id"
+n=$(crm contact list --limit 0 --json | wc -l)
+assert_exit 0 crm import contacts "$dir/export.csv" --json
+assert_eq "$n" "$(json_get "$OUT" read)" "every exported row read"
+assert_eq "$n" "$(json_get "$OUT" unchanged)" "re-importing the export: every row unchanged"
+assert_eq "$n" "$(crm contact list --limit 0 --json | wc -l)" "no copy stored"
+assert_exit 0 crm export contacts --format jsonl -o "$dir/export.jsonl"
+assert_exit 0 crm import contacts "$dir/export.jsonl" --json
+assert_eq "$n" "$(json_get "$OUT" unchanged)" "the JSON Lines export too"
+# the id column matches the contact even when the row changes its email
+id=$(crm contact show anne@example.com --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+printf 'id,email,city\n%s,anne.roux@example.com,Lyon\n' "$id" >"$dir/byid.csv"
+assert_exit 0 crm import contacts "$dir/byid.csv" --json
+assert_eq 1 "$(json_get "$OUT" updated)" "a row with an id updates that contact"
+assert_exit 0 crm contact show "$id" --json
+assert_eq anne.roux@example.com "$(json_get "$OUT" email)" "email changed through the id"
+assert_eq "$n" "$(crm contact list --limit 0 --json | wc -l)" "still no copy"
+printf 'id,email\n999999,ghost@example.com\nabc,x@example.com\n' >"$dir/badid.csv"
+assert_exit 0 crm import contacts "$dir/badid.csv" --json
+assert_eq 2 "$(json_get "$OUT" rejected)" "an unknown or malformed id is rejected"
+assert_contains "$(cat "$dir/badid.rejects.csv")" "id: no contact 999999 in this database"
+assert_contains "$(cat "$dir/badid.rejects.csv")" "id: 'abc' is not a contact id"
+
 finish
