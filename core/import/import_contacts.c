@@ -222,7 +222,7 @@ static int find_existing(crm_kernel *k, const crm_contact *c, int64_t *id, crm_e
 static int find_same(crm_kernel *k, crm_contact *c, int64_t *id, crm_err *err)
 {
     crm_dup_pair p;
-    int rc = crm_dedupe_match(k, c, 0, 0, &p, err);
+    int rc = crm_dedupe_match(k, c, 0, 0, 0, &p, err);
     if (rc != CRM_OK || !p.a)
         return rc;
     crm_contact cur = {0}, changes = {0};
@@ -241,7 +241,7 @@ static int add_or_merge(imp_ctx *ctx, crm_contact *c, int64_t *id, crm_err *err)
     if (ctx->o->merge_duplicates) {
         /* the duplicate rules of `contact duplicates`, at min_score */
         crm_dup_pair p;
-        rc = crm_dedupe_match(k, c, 0, -1, &p, err);
+        rc = crm_dedupe_match(k, c, 0, -1, 0, &p, err);
         if (rc != CRM_OK || p.a)
             return rc == CRM_OK ? (*id = p.a, apply_changes(k, p.a, c, true, IMP_MERGED, err))
                                 : rc;

@@ -208,11 +208,12 @@ int crm_contact_normalise_fields(const crm_kernel *k, crm_contact *c, bool is_up
 /* ---- duplicates ----------------------------------------------------------- */
 
 /* A new contact scoring min_score against a stored one is that person again
- * (hygiene.duplicates.refuse_on_add): the same rules as `contact duplicates`. */
+ * (hygiene.duplicates.refuse_on_add): the same rules as `contact duplicates`.
+ * Called after refuse_duplicate found neither its email nor its phone. */
 static int refuse_lookalike(crm_kernel *k, const crm_contact *c, int64_t *dup, crm_err *err)
 {
     crm_dup_pair p;
-    int rc = crm_dedupe_match(k, c, 0, -1, &p, err);
+    int rc = crm_dedupe_match(k, c, 0, -1, CRM_DEDUPE_KEYS_CHECKED, &p, err);
     if (rc != CRM_OK || !p.a)
         return rc;
     *dup = p.a;

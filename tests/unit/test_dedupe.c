@@ -373,7 +373,7 @@ static void test_match_agrees_with_scan(void **state)
             crm_err err = {0};
             assert_int_equal(crm_contact_get(f->k, id, &c, &err), CRM_OK);
             crm_dup_pair p;
-            assert_int_equal(crm_dedupe_match(f->k, &c, id, min ? min : 1, &p, &err), CRM_OK);
+            assert_int_equal(crm_dedupe_match(f->k, &c, id, min ? min : 1, 0, &p, &err), CRM_OK);
             crm_contact_clear(&c);
             int64_t other;
             int sc;
