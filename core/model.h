@@ -107,6 +107,7 @@ int crm_contact_add_normalised(crm_kernel *k, crm_contact *c, int64_t *id_out, c
  * reasons; *id_out gets its id). An email stays unique either way. */
 #define CRM_CONTACT_NORMALISED 1u
 #define CRM_CONTACT_ALLOW_DUPLICATE 2u
+#define CRM_CONTACT_IMPORTING 4u /* the refusal's hint names import's --merge-duplicates */
 int crm_contact_add_flags(crm_kernel *k, crm_contact *c, unsigned flags, int64_t *id_out,
                           crm_err *err);
 

@@ -210,13 +210,19 @@ int crm_contact_normalise_fields(const crm_kernel *k, crm_contact *c, bool is_up
 /* A new contact scoring min_score against a stored one is that person again
  * (hygiene.duplicates.refuse_on_add): the same rules as `contact duplicates`.
  * Called after refuse_duplicate found neither its email nor its phone. */
-static int refuse_lookalike(crm_kernel *k, const crm_contact *c, int64_t *dup, crm_err *err)
+static int refuse_lookalike(crm_kernel *k, const crm_contact *c, unsigned flags, int64_t *dup,
+                            crm_err *err)
 {
     crm_dup_pair p;
     int rc = crm_dedupe_match(k, c, 0, -1, CRM_DEDUPE_KEYS_CHECKED, &p, err);
     if (rc != CRM_OK || !p.a)
         return rc;
     *dup = p.a;
+    if (flags & CRM_CONTACT_IMPORTING)
+        return crm_err_set(err, CRM_EEXISTS,
+                           "contact: looks like contact %lld (duplicate score %d: %s): "
+                           "--merge-duplicates merges such rows into the contact",
+                           (long long)p.a, p.score, p.reasons);
     return crm_err_set(err, CRM_EEXISTS,
                        "contact: looks like contact %lld (duplicate score %d: %s): update that "
                        "contact (crm contact update %lld), merge the two, or pass "
@@ -392,7 +398,7 @@ int crm_contact_add_flags(crm_kernel *k, crm_contact *c, unsigned flags, int64_t
                          c->email, (long long)dup, (long long)dup);
     if (rc == CRM_OK && !dup && !(flags & CRM_CONTACT_ALLOW_DUPLICATE) &&
         k->cfg->hygiene.refuse_duplicates)
-        rc = refuse_lookalike(k, c, &dup, err);
+        rc = refuse_lookalike(k, c, flags, &dup, err);
     if (rc == CRM_OK)
         rc = insert_contact(k, c, err);
     if (rc == CRM_OK)

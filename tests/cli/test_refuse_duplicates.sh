@@ -54,6 +54,7 @@ assert_eq 2 "$(json_get "$OUT" stored)" "stored"
 assert_eq 1 "$(json_get "$OUT" rejected)" "the look-alike row is rejected"
 assert_contains "$(cat "$dir/in.rejects.csv")" "looks like contact"
 assert_contains "$(cat "$dir/in.rejects.csv")" "similar names"
+assert_contains "$(cat "$dir/in.rejects.csv")" "--merge-duplicates merges such rows"
 cat >"$dir/more.csv" <<'CSV'
 first_name,last_name,postal_code,city,email
 Marie,Curi,69001,Lyon,mcurie@lab.example
