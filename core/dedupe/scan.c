@@ -600,8 +600,8 @@ static int collect(crm_kernel *k, const char *sql, const char *a, const char *b,
  * Email, phone and email local part are scored whatever the names; the
  * postal-code blocks only for a name that may match. A statement costs
  * more than its seek: the caller that checked email and phone skips them. */
-static int candidates(crm_kernel *k, const crm_contact *c, const rec *r, int64_t self,
-                      unsigned flags, cands *cs, crm_err *err)
+static int candidates(crm_kernel *k, const rules *ru, const crm_contact *c, const rec *r,
+                      int64_t self, unsigned flags, cands *cs, crm_err *err)
 {
     int rc = CRM_OK;
     char swapped[512] = "";
@@ -623,7 +623,13 @@ static int candidates(crm_kernel *k, const crm_contact *c, const rec *r, int64_t
         rc = collect(k, "SELECT id FROM contacts WHERE email>=?1 AND email<?2 LIMIT 100", lo, hi,
                      self, NULL, NULL, cs, err);
     }
-    if (rc == CRM_OK && *r->full)
+    /* A namesake sharing nothing the other look-ups find (same last name and
+     * postal code is a postal block) scores at most name + birth date: below
+     * the threshold, looking namesakes up would load many for nothing in a
+     * large base. A swapped name in the same postal code has no other way. */
+    bool by_name = ru->w[C_NAME] + (ru->w[C_BIRTH] > 0 ? ru->w[C_BIRTH] : 0) >= ru->min_score ||
+                   !c->last_name || !*c->last_name; /* a lone first name has no postal block */
+    if (rc == CRM_OK && by_name && *r->full)
         rc = collect(k, "SELECT id FROM contacts WHERE name_key=?1 LIMIT 100", r->full, NULL,
                      self, NULL, NULL, cs, err);
     if (rc == CRM_OK && *swapped)
@@ -660,7 +666,7 @@ int crm_dedupe_match(crm_kernel *k, const crm_contact *c, int64_t self, int min_
     if ((rc = rec_from_contact(c, &me)) != CRM_OK)
         crm_err_set(err, rc, "out of memory");
     if (rc == CRM_OK)
-        rc = candidates(k, c, &me, self, flags, cs, err);
+        rc = candidates(k, &r, c, &me, self, flags, cs, err);
     for (size_t i = 0; rc == CRM_OK && i < cs->n; i++) {
         rec other = {0};
         crm_dup_pair p;
