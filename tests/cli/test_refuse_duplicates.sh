@@ -49,7 +49,7 @@ Marie,Curie,69001,0611223344,marie@example.com
 Marie,Curi,69001,,
 Paul,Verne,13001,,paul@example.com
 CSV
-assert_exit 0 crm import contacts "$dir/in.csv" --json
+assert_exit 1 crm import contacts "$dir/in.csv" --json # a rejected row: exit 1
 assert_eq 2 "$(json_get "$OUT" stored)" "stored"
 assert_eq 1 "$(json_get "$OUT" rejected)" "the look-alike row is rejected"
 assert_contains "$(cat "$dir/in.rejects.csv")" "looks like contact"
