@@ -87,8 +87,10 @@ int crm_contact_normalise(crm_kernel *k, crm_contact *c, bool is_update, crm_err
 int crm_contact_normalise_fields(const crm_kernel *k, crm_contact *c, bool is_update,
                                  crm_err *err);
 
-/* Adds a contact: normalises, refuses a duplicate normalised email or phone
- * (CRM_EEXISTS, message names the existing id; *id_out gets that id),
+/* Adds a contact: normalises, refuses a duplicate normalised email, and
+ * with hygiene.duplicates.refuse_on_add a phone or a duplicate score at
+ * min_score (CRM_EEXISTS, message names the existing id, and for a score
+ * the score and reasons; *id_out gets that id),
  * writes it with its tags and custom values and emits contact.created. */
 int crm_contact_add(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err);
 
@@ -96,6 +98,18 @@ int crm_contact_add(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err
  * crm_contact_normalise(k, c, false, ...) unchanged since: skips normalising
  * it twice (imports normalise first to look a row up). */
 int crm_contact_add_normalised(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err);
+
+/* crm_contact_add with flags: CRM_CONTACT_NORMALISED as
+ * crm_contact_add_normalised; CRM_CONTACT_ALLOW_DUPLICATE adds a contact
+ * that looks like a stored one (same phone, or a duplicate score at
+ * hygiene.duplicates.min_score), which hygiene.duplicates.refuse_on_add
+ * otherwise refuses (CRM_EEXISTS naming the contact, the score and the
+ * reasons; *id_out gets its id). An email stays unique either way. */
+#define CRM_CONTACT_NORMALISED 1u
+#define CRM_CONTACT_ALLOW_DUPLICATE 2u
+#define CRM_CONTACT_IMPORTING 4u /* the refusal's hint names import's --merge-duplicates */
+int crm_contact_add_flags(crm_kernel *k, crm_contact *c, unsigned flags, int64_t *id_out,
+                          crm_err *err);
 
 /* Applies the set fields of `changes` to contact id (NULL = unchanged,
  * "" = clear; tags given replace the tags; custom values given are set, ""

@@ -109,8 +109,9 @@ static int cmd_add(crm_cli *cli, const crm_args *a, crm_err *err)
     crm_contact c = {0};
     int64_t id = 0;
     int rc = contact_from_args(a, &c, err);
+    unsigned flags = crm_args_flag(a, "allow-duplicate") ? CRM_CONTACT_ALLOW_DUPLICATE : 0;
     if (rc == CRM_OK)
-        rc = crm_contact_add(cli->k, &c, &id, err);
+        rc = crm_contact_add_flags(cli->k, &c, flags, &id, err);
     crm_contact_clear(&c);
     if (rc != CRM_OK)
         return rc;
@@ -209,7 +210,13 @@ static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
     return rc;
 }
 
-static const crm_opt add_opts[] = {CONTACT_FIELD_OPTS, {NULL, 0, NULL, NULL}};
+static const crm_opt add_opts[] = {
+    CONTACT_FIELD_OPTS,
+    {"allow-duplicate", CRM_OPT_FLAG, NULL,
+     "add it even when it looks like a stored contact (hygiene.duplicates.refuse_on_add)"},
+    {NULL, 0, NULL, NULL},
+};
+static const crm_opt update_opts[] = {CONTACT_FIELD_OPTS, {NULL, 0, NULL, NULL}};
 
 static const crm_opt list_opts[] = {
     {"name", CRM_OPT_VALUE, "TEXT", "part of the name (case and accents ignored)"},
@@ -241,7 +248,7 @@ const crm_command crm_cli_contact_cmds[] = {
     {"contact", "show", cmd_show, K, 1, 1, "ID|EMAIL|ext:ID", "show one contact", no_opts},
     {"contact", "list", cmd_list, K, 0, 0, NULL, "list contacts, filtered and paged", list_opts},
     {"contact", "update", cmd_update, K | CRM_CMD_WRITES, 1, 1, "ID|EMAIL|ext:ID",
-     "change fields of a contact (\"\" clears a field)", add_opts},
+     "change fields of a contact (\"\" clears a field)", update_opts},
     {"contact", "delete", cmd_delete, K | CRM_CMD_WRITES, 1, 1, "ID|EMAIL|ext:ID",
      "delete a contact", delete_opts},
     {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},

@@ -223,7 +223,7 @@ static const crm_opt import_opts[] = {
     {"rejects", CRM_OPT_VALUE, "PATH", "reject file (default FILE.rejects.csv next to FILE)"},
     {"dry-run", CRM_OPT_FLAG, NULL, "validate and report, write nothing"},
     {"merge-duplicates", CRM_OPT_FLAG, NULL,
-     "contacts: fold a row into a detected duplicate (same phone, or name and postal code)"},
+     "contacts: fold a row into the contact it scores hygiene.duplicates.min_score against"},
     {"batch", CRM_OPT_VALUE, "N", "rows per transaction (default 50000)"},
     {"force", CRM_OPT_FLAG, NULL,
      "read the file even when the journal has it as imported (same bytes and options)"},

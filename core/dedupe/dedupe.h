@@ -53,6 +53,23 @@ int crm_dedupe_scan(crm_kernel *k, int min_score,
 /* Scores one pair of stored contacts (for tests and `merge` previews). */
 int crm_dedupe_score(crm_kernel *k, int64_t a, int64_t b, crm_dup_pair *out, crm_err *err);
 
+/* The stored contact that candidate `c` (normalised, stored or not) most
+ * looks like: the best score >= min_score (< 0: the configured threshold)
+ * among the contacts other than `self` (0: none) sharing a blocking key with
+ * it, found by indexed lookups (same email, phone, folded name either way
+ * round, email local part, or postal code with the first or last three
+ * letters of the last name), never a scan; ties go to the
+ * lowest id. out->a receives that contact's id (0 when none reaches the
+ * threshold; min_score 0 gives the best candidate whatever its score),
+ * out->b `self`, out->score and out->reasons as the scan gives them.
+ * CRM_DEDUPE_KEYS_CHECKED in flags skips the email and phone look-ups, for
+ * a caller that just found no other contact with c's email and phone.
+ * CRM_ECONFIG for a bad weight, CRM_EDB. */
+#define CRM_DEDUPE_KEYS_CHECKED 1u
+struct crm_contact;
+int crm_dedupe_match(crm_kernel *k, const struct crm_contact *c, int64_t self, int min_score,
+                     unsigned flags, crm_dup_pair *out, crm_err *err);
+
 /* Merges OTHER into KEEP in one transaction: moves orders, interactions and
  * consents, adds OTHER's tags and custom values KEEP lacks, fills KEEP's
  * empty fields from OTHER (and takes OTHER's value for each field named in

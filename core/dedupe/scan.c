@@ -9,6 +9,7 @@
 #include "config.h"
 #include "dedupe.h"
 #include "hygiene.h"
+#include "model.h"
 
 enum {
     C_EMAIL, C_PHONE, C_NAME, C_SIMILAR, C_POSTAL, C_LOCAL, C_BIRTH, C_BIRTH_CONFLICT, N_CRIT
@@ -513,5 +514,174 @@ int crm_dedupe_score(crm_kernel *k, int64_t a, int64_t b, crm_dup_pair *out, crm
         score_pair(&r, &ra, &rb, out);
     rec_free(&ra);
     rec_free(&rb);
+    return rc;
+}
+
+/* ---- one candidate against the base ------------------------------------------------ */
+
+#define MATCH_MAX 512 /* candidates scored per contact; a block the scan would skip is capped */
+
+typedef struct cands {
+    int64_t v[MATCH_MAX];
+    size_t n;
+} cands;
+
+static char *dup_or_null(const char *s) { return s && *s ? strdup(s) : NULL; }
+
+static int rec_from_contact(const crm_contact *c, rec *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = c->id;
+    r->first = c->first_name ? crm_fold_key(c->first_name) : strdup("");
+    r->last = c->last_name ? crm_fold_key(c->last_name) : strdup("");
+    r->email = dup_or_null(c->email);
+    r->phone = dup_or_null(c->phone);
+    r->postal = dup_or_null(c->postal_code);
+    r->birth = dup_or_null(c->birth_date);
+    if (!r->first || !r->last)
+        return CRM_ENOMEM;
+    size_t n = strlen(r->first) + strlen(r->last) + 2;
+    if (!(r->full = malloc(n)))
+        return CRM_ENOMEM;
+    snprintf(r->full, n, "%s%s%s", r->first, *r->first && *r->last ? " " : "", r->last);
+    return CRM_OK;
+}
+
+/* Whether a stored folded name could meet the name criterion against r's
+ * (equal, swapped or similar): the postal-code lookups return whole blocks,
+ * and a contact there scores nothing without a name match. Looser than
+ * name_match (which compares with the other side swapped), never stricter. */
+#define NAME_PREFILTER 0.85
+static bool name_may_match(const rec *r, const char *swapped, const char *name_key)
+{
+    if (!name_key || !*name_key)
+        return false;
+    if (strcmp(r->full, name_key) == 0 || strcmp(swapped, name_key) == 0)
+        return true;
+    /* The scan's blocks within a postal code: the same last name, or the same
+     * first initial (typo keys). Checked first: it is cheap and rejects most. */
+    size_t ln = strlen(r->last), lk = strlen(name_key);
+    bool same_last = ln && lk > ln && name_key[lk - ln - 1] == ' ' &&
+                     strcmp(name_key + lk - ln, r->last) == 0;
+    if (same_last || name_key[0] == r->full[0])
+        if (jaro_winkler(r->full, name_key) >= NAME_PREFILTER)
+            return true;
+    return *swapped && name_key[0] == swapped[0] &&
+           jaro_winkler(swapped, name_key) >= NAME_PREFILTER;
+}
+
+/* Adds the ids `sql` returns for ?1 = a, ?2 = b (b may be NULL: unbound);
+ * with `me`, only those whose name_key (column 1) may match me's name. */
+static int collect(crm_kernel *k, const char *sql, const char *a, const char *b, int64_t self,
+                   const rec *me, const char *swapped, cands *cs, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    int step;
+    while (cs->n < MATCH_MAX && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        bool seen = id == self ||
+                    (me && !name_may_match(me, swapped, (const char *)sqlite3_column_text(st, 1)));
+        for (size_t i = 0; !seen && i < cs->n; i++)
+            seen = cs->v[i] == id;
+        if (!seen)
+            cs->v[cs->n++] = id;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return CRM_OK;
+}
+
+/* The lookups, one per blocking key; each is served by an index (schema.c).
+ * Email, phone and email local part are scored whatever the names; the
+ * postal-code blocks only for a name that may match. A statement costs
+ * more than its seek: the caller that checked email and phone skips them. */
+static int candidates(crm_kernel *k, const rules *ru, const crm_contact *c, const rec *r,
+                      int64_t self, unsigned flags, cands *cs, crm_err *err)
+{
+    int rc = CRM_OK;
+    char swapped[512] = "";
+    if (*r->first && *r->last)
+        snprintf(swapped, sizeof swapped, "%s %s", r->last, r->first);
+    bool keys = !(flags & CRM_DEDUPE_KEYS_CHECKED);
+    if (keys && r->email)
+        rc = collect(k, "SELECT id FROM contacts WHERE email=?1", r->email, NULL, self, NULL,
+                     NULL, cs, err);
+    if (rc == CRM_OK && keys && r->phone)
+        rc = collect(k, "SELECT id FROM contacts WHERE phone=?1 LIMIT 100", r->phone, NULL, self,
+                     NULL, NULL, cs, err);
+    const char *at = r->email ? strchr(r->email, '@') : NULL;
+    if (rc == CRM_OK && at && at - r->email >= 4) {
+        /* same local part at any domain: a range of the email index ('A' follows '@') */
+        char lo[256], hi[256];
+        snprintf(lo, sizeof lo, "%.*s@", (int)(at - r->email), r->email);
+        snprintf(hi, sizeof hi, "%.*sA", (int)(at - r->email), r->email);
+        rc = collect(k, "SELECT id FROM contacts WHERE email>=?1 AND email<?2 LIMIT 100", lo, hi,
+                     self, NULL, NULL, cs, err);
+    }
+    /* A namesake sharing nothing the other look-ups find (same last name and
+     * postal code is a postal block) scores at most name + birth date: below
+     * the threshold, looking namesakes up would load many for nothing in a
+     * large base. A swapped name in the same postal code has no other way. */
+    bool by_name = ru->w[C_NAME] + (ru->w[C_BIRTH] > 0 ? ru->w[C_BIRTH] : 0) >= ru->min_score ||
+                   !c->last_name || !*c->last_name; /* a lone first name has no postal block */
+    if (rc == CRM_OK && by_name && *r->full)
+        rc = collect(k, "SELECT id FROM contacts WHERE name_key=?1 LIMIT 100", r->full, NULL,
+                     self, NULL, NULL, cs, err);
+    if (rc == CRM_OK && *swapped)
+        rc = collect(k, "SELECT id FROM contacts WHERE name_key=?1 LIMIT 100", swapped, NULL,
+                     self, NULL, NULL, cs, err);
+    /* Same postal code and the head or tail of the last name (typos, similar
+     * names), as the scan's typo keys; the expressions are the indexes' own.
+     * (One statement with IN or UNION ALL costs more than two.) */
+    if (rc == CRM_OK && r->postal && c->last_name && *c->last_name)
+        rc = collect(k,
+                     "SELECT id, name_key FROM contacts WHERE postal_code=?1 AND "
+                     "lower(substr(last_name, 1, 3))=lower(substr(?2, 1, 3)) LIMIT 500",
+                     r->postal, c->last_name, self, r, swapped, cs, err);
+    if (rc == CRM_OK && r->postal && c->last_name && *c->last_name)
+        rc = collect(k,
+                     "SELECT id, name_key FROM contacts WHERE postal_code=?1 AND "
+                     "lower(substr(last_name, -3))=lower(substr(?2, -3)) LIMIT 500",
+                     r->postal, c->last_name, self, r, swapped, cs, err);
+    return rc;
+}
+
+int crm_dedupe_match(crm_kernel *k, const crm_contact *c, int64_t self, int min_score,
+                     unsigned flags, crm_dup_pair *out, crm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->b = self;
+    rules r;
+    rec me;
+    cands store, *cs = &store; /* not zeroed: a calloc of it cost more than the look-ups */
+    cs->n = 0;
+    int rc = load_rules(k->cfg, min_score, &r, err);
+    if (rc != CRM_OK)
+        return rc;
+    if ((rc = rec_from_contact(c, &me)) != CRM_OK)
+        crm_err_set(err, rc, "out of memory");
+    if (rc == CRM_OK)
+        rc = candidates(k, &r, c, &me, self, flags, cs, err);
+    for (size_t i = 0; rc == CRM_OK && i < cs->n; i++) {
+        rec other = {0};
+        crm_dup_pair p;
+        if ((rc = load_one(k, cs->v[i], &other, err)) != CRM_OK) {
+            rec_free(&other);
+            break;
+        }
+        int s = score_pair(&r, &me, &other, &p);
+        if (s >= r.min_score && (!out->a || s > out->score || (s == out->score && other.id < out->a))) {
+            out->a = other.id;
+            out->score = s;
+            memcpy(out->reasons, p.reasons, sizeof out->reasons);
+        }
+        rec_free(&other);
+    }
+    rec_free(&me);
     return rc;
 }

@@ -1,18 +1,23 @@
-/* Import handler for contacts: stored, updated (same external_id or
- * normalised email), unchanged, merged (--merge-duplicates) or rejected. */
+/* Import handler for contacts: stored, updated (same id, external_id or
+ * normalised email), unchanged (a row without those keys: the same contact
+ * by the duplicate rules, field for field), merged (--merge-duplicates) or
+ * rejected. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dedupe/dedupe.h"
 #include "hygiene.h"
 #include "import_int.h"
 #include "lua/engine.h"
 #include "model.h"
 #include "model/model_util.h"
 
+/* `id` is this database's contact id, as `crm export contacts` writes it. */
 static const char *const contact_columns[] = {
-    "external_id", "first_name", "last_name", "email",  "phone",           "company",
-    "street",      "postal_code", "city",     "country", "birth_date",     "source",
-    "tags",        "lifecycle_stage", "owner", NULL,
+    "id",     "external_id", "first_name", "last_name", "email",           "phone",
+    "company", "street",     "postal_code", "city",     "country",         "birth_date",
+    "source", "tags",        "lifecycle_stage", "owner", NULL,
 };
 
 static int split_tags(crm_contact *c, const char *tags)
@@ -31,8 +36,26 @@ static int split_tags(crm_contact *c, const char *tags)
     return CRM_OK;
 }
 
+/* An `id` column (as `crm export contacts` writes) names the stored contact. */
+static int row_id(const imp_row *r, crm_contact *c, crm_err *err)
+{
+    const char *v = imp_get(r, "id");
+    if (!v)
+        return CRM_OK;
+    char *end;
+    errno = 0;
+    long long id = strtoll(v, &end, 10);
+    if (errno || *end || id <= 0)
+        return crm_err_set(err, CRM_EINVAL, "id: '%s' is not a contact id (a positive integer)",
+                           v);
+    c->id = id;
+    return CRM_OK;
+}
+
 static int from_row(const imp_ctx *ctx, const imp_row *r, crm_contact *c, crm_err *err)
 {
+    if (row_id(r, c, err) != CRM_OK)
+        return err->code;
     for (const crm_contact_field *f = crm_contact_fields; f->name; f++) {
         const char *v = imp_get(r, f->name);
         if (v && !(*crm_contact_field_ptr(c, f->name) = strdup(v)))
@@ -134,12 +157,42 @@ static int apply_changes(crm_kernel *k, int64_t id, crm_contact *row, bool fill_
     return n > 0 || outcome == IMP_MERGED ? outcome : IMP_UNCHANGED;
 }
 
-/* The stored contact this row is about: same external_id, else same email
+/* The row's id is a contact of this database, with no other external_id. */
+static int find_by_id(crm_kernel *k, const crm_contact *c, int64_t *id, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store, "SELECT external_id FROM contacts WHERE id=?",
+                                      err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, c->id);
+    int rc = CRM_OK;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = crm_err_set(err, CRM_ENOTFOUND,
+                         "id: no contact %lld in this database (the id column of an export "
+                         "names contacts of the database it came from; drop the column to add "
+                         "the rows as new contacts)",
+                         (long long)c->id);
+    } else {
+        const char *ext = (const char *)sqlite3_column_text(st, 0);
+        if (ext && c->external_id && strcmp(ext, c->external_id) != 0)
+            rc = crm_err_set(err, CRM_EEXISTS,
+                             "id: contact %lld has external_id '%s', not '%s'", (long long)c->id,
+                             ext, c->external_id);
+        else
+            *id = c->id;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The stored contact this row is about: its id, else same external_id, else same email
  * (refusing an email that belongs to a contact with another external_id). */
 static int find_existing(crm_kernel *k, const crm_contact *c, int64_t *id, crm_err *err)
 {
     *id = 0;
     int rc = CRM_OK;
+    if (c->id)
+        return find_by_id(k, c, id, err);
     if (c->external_id)
         rc = imp_lookup(k, "SELECT id FROM contacts WHERE external_id=?", c->external_id, id,
                         err);
@@ -163,28 +216,21 @@ static int find_existing(crm_kernel *k, const crm_contact *c, int64_t *id, crm_e
     return rc;
 }
 
-/* --merge-duplicates: a contact with the same folded name and postal code. */
-static int find_similar(crm_kernel *k, const crm_contact *c, int64_t *id, crm_err *err)
+/* A row without external_id or email has no key: the contact the duplicate
+ * rules find for it is the same one when the row would change nothing on it,
+ * so a re-imported file stores no copy. *id = -that id (0 when none). */
+static int find_same(crm_kernel *k, crm_contact *c, int64_t *id, crm_err *err)
 {
-    *id = 0;
-    if (!c->postal_code || !c->last_name)
-        return CRM_OK;
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s %s", c->first_name ? c->first_name : "", c->last_name);
-    char *key = crm_fold_key(buf);
-    if (!key)
-        return CRM_OK;
-    sqlite3_stmt *st = crm_store_stmt(
-        k->store, "SELECT id FROM contacts WHERE name_key=? AND postal_code=? LIMIT 1", err);
-    int rc = st ? CRM_OK : err->code;
-    if (st) {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, c->postal_code, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            *id = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-    }
-    free(key);
+    crm_dup_pair p;
+    int rc = crm_dedupe_match(k, c, 0, 0, 0, &p, err);
+    if (rc != CRM_OK || !p.a)
+        return rc;
+    crm_contact cur = {0}, changes = {0};
+    rc = crm_contact_get(k, p.a, &cur, err);
+    if (rc == CRM_OK && diff(&cur, c, &changes, false) == 0)
+        *id = -p.a;
+    crm_contact_clear(&cur);
+    crm_contact_clear(&changes);
     return rc;
 }
 
@@ -193,11 +239,14 @@ static int add_or_merge(imp_ctx *ctx, crm_contact *c, int64_t *id, crm_err *err)
     crm_kernel *k = ctx->k;
     int rc = CRM_OK;
     if (ctx->o->merge_duplicates) {
-        rc = find_similar(k, c, id, err);
-        if (rc != CRM_OK || *id)
-            return rc == CRM_OK ? apply_changes(k, *id, c, true, IMP_MERGED, err) : rc;
+        /* the duplicate rules of `contact duplicates`, at min_score */
+        crm_dup_pair p;
+        rc = crm_dedupe_match(k, c, 0, -1, 0, &p, err);
+        if (rc != CRM_OK || p.a)
+            return rc == CRM_OK ? (*id = p.a, apply_changes(k, p.a, c, true, IMP_MERGED, err))
+                                : rc;
     }
-    rc = crm_contact_add_normalised(k, c, id, err);
+    rc = crm_contact_add_flags(k, c, CRM_CONTACT_NORMALISED | CRM_CONTACT_IMPORTING, id, err);
     if (rc == CRM_EEXISTS && ctx->o->merge_duplicates && *id) {
         crm_err_clear(err);
         return apply_changes(k, *id, c, true, IMP_MERGED, err);
@@ -240,9 +289,15 @@ static int apply_contact(imp_ctx *ctx, const imp_row *r, int64_t *id, crm_err *e
         rc = crm_lua_validate_contact(ctx->k, c, err); /* Lua: on this thread only */
     if (rc == CRM_OK)
         rc = find_existing(ctx->k, c, id, err);
-    if (rc == CRM_OK)
+    if (rc == CRM_OK && !*id && !c->external_id && !c->email)
+        rc = find_same(ctx->k, c, id, err);
+    if (rc == CRM_OK && *id < 0) {
+        *id = -*id;
+        rc = IMP_UNCHANGED;
+    } else if (rc == CRM_OK) {
         rc = *id ? apply_changes(ctx->k, *id, c, false, IMP_UPDATED, err)
                  : add_or_merge(ctx, c, id, err);
+    }
     release_contact(own);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dedupe/dedupe.h"
 #include "events.h"
 #include "hygiene.h"
 #include "model.h"
@@ -126,6 +127,8 @@ static const struct {
     RULE(last_name, rule_name),        RULE(email, rule_email),
     RULE(phone, rule_phone),           RULE(postal_code, rule_postal),
     RULE(birth_date, rule_birth_date), RULE(lifecycle_stage, rule_lifecycle),
+    /* A city is cased like a name, so PARIS and Paris rows of one person agree. */
+    RULE(city, rule_name),
 };
 #undef RULE
 
@@ -203,6 +206,29 @@ int crm_contact_normalise_fields(const crm_kernel *k, crm_contact *c, bool is_up
 }
 
 /* ---- duplicates ----------------------------------------------------------- */
+
+/* A new contact scoring min_score against a stored one is that person again
+ * (hygiene.duplicates.refuse_on_add): the same rules as `contact duplicates`.
+ * Called after refuse_duplicate found neither its email nor its phone. */
+static int refuse_lookalike(crm_kernel *k, const crm_contact *c, unsigned flags, int64_t *dup,
+                            crm_err *err)
+{
+    crm_dup_pair p;
+    int rc = crm_dedupe_match(k, c, 0, -1, CRM_DEDUPE_KEYS_CHECKED, &p, err);
+    if (rc != CRM_OK || !p.a)
+        return rc;
+    *dup = p.a;
+    if (flags & CRM_CONTACT_IMPORTING)
+        return crm_err_set(err, CRM_EEXISTS,
+                           "contact: looks like contact %lld (duplicate score %d: %s): "
+                           "--merge-duplicates merges such rows into the contact",
+                           (long long)p.a, p.score, p.reasons);
+    return crm_err_set(err, CRM_EEXISTS,
+                       "contact: looks like contact %lld (duplicate score %d: %s): update that "
+                       "contact (crm contact update %lld), merge the two, or pass "
+                       "--allow-duplicate to add it anyway",
+                       (long long)p.a, p.score, p.reasons, (long long)p.a);
+}
 
 static int refuse_duplicate(crm_kernel *k, const crm_contact *c, int64_t self, int64_t *dup,
                             crm_err *err)
@@ -345,13 +371,34 @@ int crm_contact_add(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err
 
 int crm_contact_add_normalised(crm_kernel *k, crm_contact *c, int64_t *id_out, crm_err *err)
 {
+    return crm_contact_add_flags(k, c, CRM_CONTACT_NORMALISED, id_out, err);
+}
+
+int crm_contact_add_flags(crm_kernel *k, crm_contact *c, unsigned flags, int64_t *id_out,
+                          crm_err *err)
+{
     if (id_out)
         *id_out = 0;
-    int rc = crm_kernel_begin(k, err);
+    int rc = flags & CRM_CONTACT_NORMALISED ? CRM_OK : crm_contact_normalise(k, c, false, err);
+    if (rc != CRM_OK)
+        return rc;
+    rc = crm_kernel_begin(k, err);
     if (rc != CRM_OK)
         return rc;
     int64_t dup = 0;
-    rc = refuse_duplicate(k, c, 0, &dup, err);
+    if (flags & CRM_CONTACT_ALLOW_DUPLICATE && c->email) /* email stays unique whatever */
+        rc = crm_query_id(k, "SELECT id FROM contacts WHERE email=? AND id<>? LIMIT 1",
+                          c->email, 0, &dup, err);
+    else if (!(flags & CRM_CONTACT_ALLOW_DUPLICATE))
+        rc = refuse_duplicate(k, c, 0, &dup, err);
+    if (rc == CRM_OK && dup)
+        rc = crm_err_set(err, CRM_EEXISTS,
+                         "email: '%s' already belongs to contact %lld: update that contact "
+                         "(crm contact update %lld) or merge the two",
+                         c->email, (long long)dup, (long long)dup);
+    if (rc == CRM_OK && !dup && !(flags & CRM_CONTACT_ALLOW_DUPLICATE) &&
+        k->cfg->hygiene.refuse_duplicates)
+        rc = refuse_lookalike(k, c, flags, &dup, err);
     if (rc == CRM_OK)
         rc = insert_contact(k, c, err);
     if (rc == CRM_OK)

@@ -327,12 +327,120 @@ static void test_merge_chain_refused(void **state)
     assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 3);
 }
 
+
+/* ---- one contact against the base (crm_dedupe_match) -------------------------------- */
+
+/* The scan's best pair involving `id`: the other contact, its score. */
+static void scan_best(fx *f, int64_t id, int min_score, int64_t *other, int *score)
+{
+    got_t got = {.n = 0};
+    crm_err err = {0};
+    assert_int_equal(crm_dedupe_scan(f->k, min_score, collect, &got, NULL, &err), CRM_OK);
+    *other = 0;
+    *score = 0;
+    for (int j = 0; j < got.n; j++) {
+        const crm_dup_pair *p = &got.p[j];
+        int64_t o = p->a == id ? p->b : p->b == id ? p->a : 0;
+        if (o && (p->score > *score || (p->score == *score && o < *other))) {
+            *other = o;
+            *score = p->score;
+        }
+    }
+}
+
+/* Indexed lookups find, for every stored contact, the pair the full scan
+ * finds best for it: same other contact, same score (an independent path:
+ * the scan compares every pair of every block in memory). */
+static void test_match_agrees_with_scan(void **state)
+{
+    fx *f = *state;
+    add(f, "Jean", "Dupont", "jean.dupont@example.com", "0612345678", "75001", NULL);
+    add(f, "JEAN", "dupont", NULL, "06 12 34 56 78", NULL, NULL);
+    add(f, "Dupont", "Jean", NULL, NULL, "75001", NULL);   /* swapped */
+    add(f, "Jean", "Dupond", NULL, NULL, "75001", NULL);   /* typo at the end */
+    add(f, "Jean", "Xupont", NULL, NULL, "75001", NULL);   /* typo at the start */
+    add(f, "Jean", "Dupont", "jdupont@example.com", NULL, "75002", NULL); /* other postal code */
+    add(f, "Élodie", "Martin", "jean.dupont@other.org", NULL, NULL, NULL);
+    add(f, "Jean", "Dupont", "jean.dupont@other.org.uk", NULL, NULL, NULL); /* name + local */
+    add(f, "Paul", "Durand", NULL, "0612345678", NULL, NULL);
+    add(f, "Marie", "Curie", NULL, NULL, "69001", "1967-11-07");
+    add(f, "Marie", "Curie", NULL, NULL, "69001", "1967-11-07");
+    add(f, "Pierre", "Curie", NULL, NULL, "69001", NULL);
+    int64_t n = count(f, "SELECT count(*) FROM contacts"), found = 0;
+    for (int min = 0; min <= 100; min += 40)
+        for (int64_t id = 1; id <= n; id++) {
+            crm_contact c;
+            crm_err err = {0};
+            assert_int_equal(crm_contact_get(f->k, id, &c, &err), CRM_OK);
+            crm_dup_pair p;
+            assert_int_equal(crm_dedupe_match(f->k, &c, id, min ? min : 1, 0, &p, &err), CRM_OK);
+            crm_contact_clear(&c);
+            int64_t other;
+            int sc;
+            scan_best(f, id, min ? min : 1, &other, &sc);
+            if (p.a != other || (other && p.score != sc))
+                fail_msg("contact %lld at %d: match %lld (%d: %s), scan %lld (%d)", (long long)id,
+                         min, (long long)p.a, p.score, p.reasons, (long long)other, sc);
+            assert_int_equal(p.b, id);
+            found += p.a != 0;
+        }
+    assert_true(found > 12); /* the data has pairs at every threshold but 100's few */
+}
+
+static int setup_refuse(void **state)
+{
+    return open_with(state, "database: crm.db\nlocale: {country: FR}\n"
+                            "hygiene:\n  duplicates:\n    refuse_on_add: true\n");
+}
+
+static int add_rc(fx *f, unsigned flags, const char *first, const char *last, const char *postal,
+                  int64_t *id, crm_err *err)
+{
+    crm_contact c = {0};
+    c.first_name = strdup(first);
+    c.last_name = strdup(last);
+    c.postal_code = strdup(postal);
+    int rc = crm_contact_add_flags(f->k, &c, flags, id, err);
+    crm_contact_clear(&c);
+    return rc;
+}
+
+/* refuse_on_add refuses by score, names the contact, the score and the
+ * reasons; the flag adds anyway. */
+static void test_refuse_by_score(void **state)
+{
+    fx *f = *state;
+    int64_t a, id;
+    crm_err err = {0};
+    assert_int_equal(add_rc(f, 0, "Jean", "Dupont", "75001", &a, &err), CRM_OK);
+    /* similar name (40) + postal code (40) = 80 >= min_score 80 */
+    assert_int_equal(add_rc(f, 0, "Jean", "Dupond", "75001", &id, &err), CRM_EEXISTS);
+    assert_int_equal(id, a);
+    assert_non_null(strstr(err.msg, "looks like contact 1 (duplicate score 80"));
+    assert_non_null(strstr(err.msg, "similar names"));
+    assert_non_null(strstr(err.msg, "same postal code 75001"));
+    assert_non_null(strstr(err.msg, "--allow-duplicate"));
+    crm_err_clear(&err);
+    /* swapped (45) + postal code (40) */
+    assert_int_equal(add_rc(f, 0, "Dupont", "Jean", "75001", &id, &err), CRM_EEXISTS);
+    assert_non_null(strstr(err.msg, "duplicate score 85"));
+    crm_err_clear(&err);
+    /* another postal code: the name alone (45) is below the threshold */
+    assert_int_equal(add_rc(f, 0, "Jean", "Dupont", "69001", &id, &err), CRM_OK);
+    assert_int_equal(add_rc(f, CRM_CONTACT_ALLOW_DUPLICATE, "Jean", "Dupond", "75001", &id, &err),
+                     CRM_OK);
+    assert_true(id > a);
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts"), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reasons_and_scores, setup, teardown),
         cmocka_unit_test_setup_teardown(test_configured_weights, setup_weights, teardown),
         cmocka_unit_test(test_unknown_weight),
+        cmocka_unit_test_setup_teardown(test_match_agrees_with_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuse_by_score, setup_refuse, teardown),
         cmocka_unit_test_setup_teardown(test_merge_unmerge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_prefer_and_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_merge_chain_refused, setup, teardown),
