@@ -206,7 +206,7 @@ static const crm_migration kernel_migrations[] = {
      " WHERE json_valid(payload) AND json_type(payload, '$.contact_id') = 'integer';"
      "CREATE INDEX events_contact ON events(contact_id, created_at)"
      " WHERE contact_id IS NOT NULL AND source <> 'kernel';"},
-    {11, "duplicate blocking keys",
+    {8, "duplicate blocking keys",
      /* Adding or importing a contact looks its likely duplicates up instead
       * of scanning (crm_dedupe_match): same postal code and the same first or
       * last three letters of the last name (the scan's typo keys). Built-in
