@@ -15,8 +15,8 @@
 #include "hygiene.h"
 #include "lua/engine.h"
 #include "model.h"
-#include "plugin/sdk13.h"
-#include "plugin_internal.h"
+#include "sdk13.h"
+#include "internal.h"
 
 #define DASH " \xe2\x80\x94 "
 
