@@ -1,7 +1,7 @@
 /* The plugin host: search path, dlopen and descriptor checks, dependency
  * order, the init/validate/migrate/start lifecycle, and the registries the
- * CLI and the Lua engine read. The API table plugins call is api.c;
- * the SQLite authorizer is authorizer.c. */
+ * CLI and the Lua engine read. The API table plugins call is api_table.c
+ * (its entries in api_*.c); the SQLite authorizer is authorizer.c. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
