@@ -8,7 +8,7 @@
 #include "bus.h"
 #include "hygiene.h"
 #include "lua/engine.h"
-#include "plugin_host.h"
+#include "plugin/host.h"
 #include "schema.h"
 
 const char *crm_kernel_config_path(const char *given)

@@ -9,7 +9,7 @@
 #include "table.h"
 #include "demo/demo.h"
 #include "hygiene.h"
-#include "plugin_host.h"
+#include "plugin/host.h"
 
 #define MAX_CONTACTS 50000000   /* the 8-digit phone bijection covers 10^8 */
 #define MAX_ORDERS 1000000000

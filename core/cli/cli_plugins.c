@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "plugin_host.h"
+#include "plugin/host.h"
 
 /* ---- crm plugins ---------------------------------------------------------------- */
 

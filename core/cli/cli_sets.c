@@ -6,7 +6,7 @@
 
 #include "cli_util.h"
 #include "model.h"
-#include "plugin_host.h"
+#include "plugin/host.h"
 
 /* A consent channel or purpose: a lower-case word (folded in place). */
 static bool consent_word(char *s)

@@ -19,7 +19,7 @@
 #include "events.h"
 #include "hygiene.h"
 #include "lua/lua_int.h"
-#include "plugin_host.h"
+#include "plugin/host.h"
 
 #define DAY 86400
 #define JSON_MAX_DEPTH 16

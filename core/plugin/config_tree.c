@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "hygiene.h"
-#include "plugin/sdk13.h"
+#include "sdk13.h"
 #include "time/calendar.h"
 
 #define DASH " \xe2\x80\x94 "

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin_internal.h"
+#include "internal.h"
 
 typedef struct id_sink {
     int64_t *v;

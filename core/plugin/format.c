@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin/sdk13.h"
+#include "sdk13.h"
 #include "time/civil.h"
 #include "time/tz.h"
 

@@ -1,7 +1,7 @@
 /* SDK 1.3 host code: structured configuration (config_tree.c), commands with
  * option tables (commands.c), the data slot and the formatting helpers
- * (format.c). Private to the plugin host, like plugin_internal.h; the hooks
- * below are what plugin_host.c and plugin_api.c call. */
+ * (format.c). Private to the plugin host, like internal.h; the hooks
+ * below are what host.c and the api_*.c entries call. */
 #ifndef CRM_CORE_PLUGIN_SDK13_H
 #define CRM_CORE_PLUGIN_SDK13_H
 
@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "plugin_internal.h"
+#include "internal.h"
 
 struct crm_tz;
 
@@ -67,7 +67,7 @@ void crm_plug13_schema_names(const crm_plugin_ctx *p, const char **names, size_t
 int crm_plug13_parse_money(const crm_config *cfg, const char *text, crm_value *out, char *why,
                            size_t size);
 
-/* The API entries (the table in plugin_api.c points at them). */
+/* The API entries (api_table.c points at them). */
 int crm_plug13_declare_config_schema(crm_plugin_ctx *p, const crm_config_field *fields);
 const crm_config_node *crm_plug13_config_child(crm_plugin_ctx *p, const crm_config_node *parent,
                                                const char *key);

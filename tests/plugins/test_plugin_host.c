@@ -13,8 +13,8 @@
 #include "cli/cli.h"
 #include "kernel.h"
 #include "model.h"
-#include "plugin_host.h"
-#include "plugin_internal.h"
+#include "plugin/host.h"
+#include "plugin/internal.h"
 
 typedef struct fx {
     char *dir;

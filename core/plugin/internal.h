@@ -1,6 +1,6 @@
-/* Private to the plugin host: plugin_host.c (loading, lifecycle, CLI and Lua
- * registries), plugin_api.c (the crm_host_api table), authorizer.c and the
- * SDK 1.3 files in core/plugin/. Nothing else includes this but the host's
+/* Private to the plugin host: host.c (loading, lifecycle, CLI and Lua
+ * registries), api_*.c (the crm_host_api table and its entries),
+ * authorizer.c and the SDK 1.3 files in core/plugin/. Nothing else includes this but the host's
  * own test (tests/plugins/test_plugin_host.c, for the truncated table). */
 #ifndef CRM_CORE_PLUGIN_INTERNAL_H
 #define CRM_CORE_PLUGIN_INTERNAL_H
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "plugin_host.h"
+#include "host.h"
 #include "store.h"
 
 typedef enum plug_state {
@@ -120,7 +120,7 @@ typedef struct plug_frame {
 void crm_plug_enter(crm_plugin_ctx *p, plug_frame *f);
 void crm_plug_leave(crm_plugin_ctx *p, const plug_frame *f);
 
-/* The host API table handed to plugins (plugin_api.c). */
+/* The host API table handed to plugins (api_table.c). */
 extern const crm_host_api crm_plug_api;
 
 /* Sets p->error from a format; returns code. */

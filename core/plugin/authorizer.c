@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plugin_internal.h"
+#include "internal.h"
 
 typedef enum rule {
     ALLOW,

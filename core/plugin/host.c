@@ -1,7 +1,7 @@
 /* The plugin host: search path, dlopen and descriptor checks, dependency
  * order, the init/validate/migrate/start lifecycle, and the registries the
- * CLI and the Lua engine read. The API table plugins call is plugin_api.c;
- * the SQLite authorizer is authorizer.c. */
+ * CLI and the Lua engine read. The API table plugins call is api_table.c
+ * (its entries in api_*.c); the SQLite authorizer is authorizer.c. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -14,8 +14,8 @@
 
 #include "bus.h"
 #include "cli/cli.h"
-#include "plugin/sdk13.h"
-#include "plugin_internal.h"
+#include "sdk13.h"
+#include "internal.h"
 
 #define DASH " \xe2\x80\x94 " /* em dash, between a problem and its hint */
 #define MAX_DIRS 64
