@@ -12,7 +12,7 @@
 static int churn_override(crm_plugin_ctx *ctx, int64_t cid, seg_churn_result *res)
 {
     char *out = NULL, *err = NULL, *cause = NULL;
-    int rc = crm_call_rule(ctx, seg_g.churn_rule, cid, &out, &err, &cause);
+    int rc = crm_call_rule(ctx, SEG(ctx)->churn_rule, cid, &out, &err, &cause);
     if (rc != CRM_OK) {
         crm_set_error(ctx, "segmentation.churn.rule: %s", err ? err : crm_last_error(ctx));
         crm_free(ctx, out);
@@ -26,12 +26,12 @@ static int churn_override(crm_plugin_ctx *ctx, int64_t cid, seg_churn_result *re
     if (!json_is_number(v)) {
         json_decref(o);
         crm_set_error(ctx, "churn rule %s: contact %lld: expected a number (and a list of "
-                           "reasons)", seg_g.churn_rule, (long long)cid);
+                           "reasons)", SEG(ctx)->churn_rule, (long long)cid);
         return CRM_ESCRIPT;
     }
     double score = json_number_value(v);
     res->score = (int64_t)(score < 0 ? score - 0.5 : score + 0.5);
-    res->level = seg_churn_level(&seg_g.churn, res->score);
+    res->level = seg_churn_level(&SEG(ctx)->churn, res->score);
     res->nreasons = 0;
     size_t i;
     json_t *r;
@@ -47,10 +47,10 @@ static int churn_override(crm_plugin_ctx *ctx, int64_t cid, seg_churn_result *re
     return CRM_OK;
 }
 
-const char *seg_ltv_currency(void)
+const char *seg_ltv_currency(crm_plugin_ctx *ctx)
 {
-    return seg_g.cuts_currency[0] ? seg_g.cuts_currency
-                                  : (seg_g.currency[0] ? seg_g.currency : NULL);
+    return SEG(ctx)->cuts_currency[0] ? SEG(ctx)->cuts_currency
+                                  : (SEG(ctx)->currency[0] ? SEG(ctx)->currency : NULL);
 }
 
 /* The contact's orders before as_of: their number, the days since the last,
@@ -67,7 +67,7 @@ static int read_orders(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_chur
         return seg_fail_db(ctx, "reading orders");
     int64_t prev = 0, gaps[512];
     size_t ng = 0;
-    const char *cur = seg_ltv_currency();
+    const char *cur = seg_ltv_currency(ctx);
     while (crm_sql_step(st) == CRM_SQL_ROW) {
         int64_t at = crm_sql_column_int64(st, 0);
         const char *c = crm_sql_column_text(st, 2);
@@ -100,15 +100,15 @@ static void read_interactions(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, i
                                     " occurred_at >= ?3 AND (direction = 'in' OR"
                                     " lower(subject) LIKE 'open%' OR lower(subject) LIKE 'click%')",
                                     3, cid, as_of, start);
-    if (!seg_g.churn.nsignals)
+    if (!SEG(ctx)->churn.nsignals)
         return;
     crm_stmt *st = seg_prep(ctx,
                             "SELECT channel, subject FROM interactions WHERE contact_id = ?1 AND"
                             " occurred_at < ?2 AND occurred_at >= ?3",
                             3, cid, as_of, start);
     while (st && crm_sql_step(st) == CRM_SQL_ROW)
-        for (size_t i = 0; i < seg_g.churn.nsignals; i++)
-            if (seg_churn_signal_matches(&seg_g.churn.signals[i], crm_sql_column_text(st, 0),
+        for (size_t i = 0; i < SEG(ctx)->churn.nsignals; i++)
+            if (seg_churn_signal_matches(&SEG(ctx)->churn.signals[i], crm_sql_column_text(st, 0),
                                          crm_sql_column_text(st, 1)))
                 in->signal_counts[i]++;
     crm_sql_finalize(st);
@@ -123,10 +123,10 @@ int seg_churn_compute(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_churn
     int rc = read_orders(ctx, cid, as_of, &in, ltv);
     if (rc != CRM_OK)
         return rc;
-    int64_t start = as_of - seg_g.churn.window_days * SEG_DAY_SECONDS;
+    int64_t start = as_of - SEG(ctx)->churn.window_days * SEG_DAY_SECONDS;
     read_interactions(ctx, cid, as_of, start, &in);
-    seg_churn_score(&seg_g.churn, &in, res);
-    return seg_g.churn_rule[0] ? churn_override(ctx, cid, res) : CRM_OK;
+    seg_churn_score(&SEG(ctx)->churn, &in, res);
+    return SEG(ctx)->churn_rule[0] ? churn_override(ctx, cid, res) : CRM_OK;
 }
 
 json_t *seg_churn_reasons_json(const seg_churn_result *r)

@@ -22,7 +22,7 @@ static int last_churn_refresh(crm_plugin_ctx *ctx, int64_t *as_of)
 static json_t *level_counts(crm_plugin_ctx *ctx)
 {
     json_t *a = json_array();
-    for (size_t l = 0; l <= seg_g.churn.nlevels; l++)
+    for (size_t l = 0; l <= SEG(ctx)->churn.nlevels; l++)
         json_array_append_new(
             a, json_integer(seg_scalar(ctx, 0,
                                        "SELECT count(*) FROM segmentation_churn WHERE"
@@ -63,12 +63,12 @@ static int churn_refresh(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of)
     int rc = seg_churn_refresh(ctx, as_of, &n, &raised);
     if (rc == CRM_OK && crm_io_json(io)) {
         json_t *levels = json_array();
-        for (size_t l = 0; l < seg_g.churn.nlevels; l++)
-            json_array_append_new(levels, json_integer(seg_g.churn.levels[l]));
+        for (size_t l = 0; l < SEG(ctx)->churn.nlevels; l++)
+            json_array_append_new(levels, json_integer(SEG(ctx)->churn.levels[l]));
         seg_print_json(io, json_pack("{sIsIsisososs}", "as_of", (json_int_t)as_of, "contacts",
                                      (json_int_t)n, "raised", raised, "levels", levels,
                                      "contacts_by_level", level_counts(ctx), "scoring",
-                                     seg_g.churn_rule[0] ? seg_g.churn_rule : "points"));
+                                     SEG(ctx)->churn_rule[0] ? SEG(ctx)->churn_rule : "points"));
     } else if (rc == CRM_OK) {
         char day[32];
         fprintf(crm_io_out(io), "scored %zu contacts as of %s, %d raised\n", n,
@@ -143,7 +143,7 @@ static int churn_show(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **
     char money[48];
     fprintf(out, "contact %lld: churn score %lld (level %d), lifetime value %s\n", (long long)cid,
             (long long)res.score, res.level,
-            seg_fmt_money(ctx, ltv, seg_ltv_currency(), money, sizeof money));
+            seg_fmt_money(ctx, ltv, seg_ltv_currency(ctx), money, sizeof money));
     for (size_t i = 0; i < res.nreasons; i++)
         fprintf(out, "  +%-4lld %s\n", (long long)res.reasons[i].points, res.reasons[i].text);
     return CRM_OK;

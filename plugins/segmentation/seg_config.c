@@ -1,4 +1,4 @@
-/* segmentation plugin — crm.yaml segmentation.* read into seg_g at start,
+/* segmentation plugin — crm.yaml segmentation.* read into the state at start,
  * and the lookups by slug in the RFM grid and the rule segments. */
 #include <ctype.h>
 #include <stdlib.h>
@@ -40,18 +40,18 @@ static int grid_item(crm_plugin_ctx *ctx, char *item, void *ud)
 {
     (void)ud;
     char *colon = strrchr(item, ':');
-    if (!colon || seg_g.grid.n >= sizeof seg_g.cells / sizeof seg_g.cells[0])
+    if (!colon || SEG(ctx)->grid.n >= sizeof SEG(ctx)->cells / sizeof SEG(ctx)->cells[0])
         goto bad;
     *colon = 0;
     char *name = seg_trim(item), *spec = seg_trim(colon + 1);
-    seg_grid_cell *c = &seg_g.cells[seg_g.grid.n];
+    seg_grid_cell *c = &SEG(ctx)->cells[SEG(ctx)->grid.n];
     char rs[16], fs[16];
     if (sscanf(spec, "R%15s F%15s", rs, fs) != 2 || seg_parse_range(rs, &c->r_lo, &c->r_hi) ||
         seg_parse_range(fs, &c->f_lo, &c->f_hi) || !*name)
         goto bad;
     snprintf(c->name, sizeof c->name, "%s", name);
     seg_slugify(name, c->slug, sizeof c->slug);
-    seg_g.grid.n++;
+    SEG(ctx)->grid.n++;
     return CRM_OK;
 bad:
     crm_set_error(ctx,
@@ -69,14 +69,14 @@ static int rule_name_check(crm_plugin_ctx *ctx, const seg_rule *r)
         crm_set_error(ctx, "segmentation.segments: a segment needs a name");
         return CRM_ECONFIG;
     }
-    for (size_t i = 0; i < seg_g.grid.n; i++)
-        if (!strcmp(seg_g.cells[i].slug, r->slug)) {
+    for (size_t i = 0; i < SEG(ctx)->grid.n; i++)
+        if (!strcmp(SEG(ctx)->cells[i].slug, r->slug)) {
             crm_set_error(ctx, "segmentation.segments: \"%s\" is already an RFM grid segment; "
                                "choose another name", r->name);
             return CRM_ECONFIG;
         }
-    for (size_t i = 0; i < seg_g.nrules; i++)
-        if (!strcmp(seg_g.rules[i].slug, r->slug)) {
+    for (size_t i = 0; i < SEG(ctx)->nrules; i++)
+        if (!strcmp(SEG(ctx)->rules[i].slug, r->slug)) {
             crm_set_error(ctx, "segmentation.segments: \"%s\" is declared twice", r->name);
             return CRM_ECONFIG;
         }
@@ -107,13 +107,13 @@ static int rule_item(crm_plugin_ctx *ctx, char *item, void *ud)
 {
     (void)ud;
     char *colon = strchr(item, ':');
-    if (!colon || seg_g.nrules >= SEG_MAX_RULES) {
+    if (!colon || SEG(ctx)->nrules >= SEG_MAX_RULES) {
         crm_set_error(ctx, "segmentation.segments: cannot read \"%s\" (expected \"Name: "
                            "condition\" or \"Name: static\" items separated by ';')", item);
         return CRM_ECONFIG;
     }
     *colon = 0;
-    seg_rule *r = &seg_g.rules[seg_g.nrules];
+    seg_rule *r = &SEG(ctx)->rules[SEG(ctx)->nrules];
     memset(r, 0, sizeof *r);
     snprintf(r->name, sizeof r->name, "%s", seg_trim(item));
     seg_slugify(r->name, r->slug, sizeof r->slug);
@@ -132,7 +132,7 @@ static int rule_item(crm_plugin_ctx *ctx, char *item, void *ud)
             return CRM_ECONFIG;
         }
     }
-    seg_g.nrules++;
+    SEG(ctx)->nrules++;
     return CRM_OK;
 }
 
@@ -140,7 +140,7 @@ static int rule_item(crm_plugin_ctx *ctx, char *item, void *ud)
 static int signal_item(crm_plugin_ctx *ctx, char *item, void *ud)
 {
     (void)ud;
-    seg_churn_config *c = &seg_g.churn;
+    seg_churn_config *c = &SEG(ctx)->churn;
     char name[48], chan[16], match[64];
     long long pts, cap;
     if (c->nsignals >= SEG_CHURN_MAX_SIGNALS ||
@@ -173,25 +173,25 @@ static int load_rfm(crm_plugin_ctx *ctx, char *buf, size_t size)
 {
     const char *s = NULL;
     int rc;
-    if ((rc = get_int(ctx, "rfm.window_days", &seg_g.window_days)) != CRM_OK)
+    if ((rc = get_int(ctx, "rfm.window_days", &SEG(ctx)->window_days)) != CRM_OK)
         return rc;
-    if (seg_g.window_days < 0) {
+    if (SEG(ctx)->window_days < 0) {
         crm_set_error(ctx, "segmentation.rfm.window_days: expected 0 (all history) or a "
-                           "number of days, got %lld", (long long)seg_g.window_days);
+                           "number of days, got %lld", (long long)SEG(ctx)->window_days);
         return CRM_ECONFIG;
     }
     crm_config_get_string(ctx, "rfm.currency", &s);
     if ((!s || !*s) && CRM_API_HAS(ctx, locale))
         s = crm_locale(ctx, "currency"); /* crm.yaml locale.currency */
-    snprintf(seg_g.currency, sizeof seg_g.currency, "%s", s ? s : "");
-    for (char *p = seg_g.currency; *p; p++)
+    snprintf(SEG(ctx)->currency, sizeof SEG(ctx)->currency, "%s", s ? s : "");
+    for (char *p = SEG(ctx)->currency; *p; p++)
         *p = (char)toupper((unsigned char)*p);
 
     s = NULL;
     crm_config_get_string(ctx, "rfm.grid", &s);
     snprintf(buf, size, "%s", s && *s ? s : default_grid_text);
-    seg_g.grid.cells = seg_g.cells;
-    seg_g.grid.n = 0;
+    SEG(ctx)->grid.cells = SEG(ctx)->cells;
+    SEG(ctx)->grid.n = 0;
     return each_item(buf, grid_item, ctx, NULL);
 }
 
@@ -199,9 +199,9 @@ static int load_rfm(crm_plugin_ctx *ctx, char *buf, size_t size)
 static int load_segments(crm_plugin_ctx *ctx, char *buf, size_t size)
 {
     const char *s = NULL;
-    free(seg_g.rules);
-    seg_g.nrules = 0;
-    if (!(seg_g.rules = calloc(SEG_MAX_RULES, sizeof *seg_g.rules)))
+    free(SEG(ctx)->rules);
+    SEG(ctx)->nrules = 0;
+    if (!(SEG(ctx)->rules = calloc(SEG_MAX_RULES, sizeof *SEG(ctx)->rules)))
         return CRM_ENOMEM;
     crm_config_get_string(ctx, "segments", &s);
     snprintf(buf, size, "%s", s ? s : "");
@@ -211,7 +211,7 @@ static int load_segments(crm_plugin_ctx *ctx, char *buf, size_t size)
 /* churn.levels: "40,70" (ascending). */
 static int load_levels(crm_plugin_ctx *ctx, char *buf, size_t size)
 {
-    seg_churn_config *c = &seg_g.churn;
+    seg_churn_config *c = &SEG(ctx)->churn;
     const char *s = NULL;
     crm_config_get_string(ctx, "churn.levels", &s);
     if (!s || !*s)
@@ -239,7 +239,7 @@ static int load_churn(crm_plugin_ctx *ctx, char *buf, size_t size)
 {
     const char *s = NULL;
     int rc;
-    seg_churn_config *c = &seg_g.churn;
+    seg_churn_config *c = &SEG(ctx)->churn;
     seg_churn_config_default(c);
     if ((rc = get_int(ctx, "churn.points_per_week", &c->inactivity_points_per_week)) ||
         (rc = get_int(ctx, "churn.inactivity_cap", &c->inactivity_cap)) ||
@@ -259,8 +259,8 @@ static int load_churn(crm_plugin_ctx *ctx, char *buf, size_t size)
     s = NULL;
     crm_config_get_string(ctx, "churn.rule", &s);
     snprintf(buf, size, "%s", s ? s : "");
-    snprintf(seg_g.churn_rule, sizeof seg_g.churn_rule, "%s", seg_trim(buf));
-    if (seg_g.churn_rule[0] && !CRM_API_HAS(ctx, call_rule)) {
+    snprintf(SEG(ctx)->churn_rule, sizeof SEG(ctx)->churn_rule, "%s", seg_trim(buf));
+    if (SEG(ctx)->churn_rule[0] && !CRM_API_HAS(ctx, call_rule)) {
         crm_set_error(ctx, "segmentation.churn.rule: this crm's plugin API has no call_rule "
                            "(ABI 1.1 or later needed)");
         return CRM_ECONFIG;
@@ -281,41 +281,41 @@ int seg_config_load(crm_plugin_ctx *ctx)
 
 /* ---- lookups ------------------------------------------------------------ */
 
-const char *seg_slug_of(const seg_rfm_row *row)
+const char *seg_slug_of(crm_plugin_ctx *ctx, const seg_rfm_row *row)
 {
-    int i = seg_grid_match(&seg_g.grid, row->r, row->f);
-    return i < 0 ? NULL : seg_g.cells[i].slug;
+    int i = seg_grid_match(&SEG(ctx)->grid, row->r, row->f);
+    return i < 0 ? NULL : SEG(ctx)->cells[i].slug;
 }
 
-const char *seg_grid_name(const char *slug)
+const char *seg_grid_name(crm_plugin_ctx *ctx, const char *slug)
 {
-    for (size_t i = 0; slug && i < seg_g.grid.n; i++)
-        if (!strcmp(seg_g.cells[i].slug, slug))
-            return seg_g.cells[i].name;
-    for (size_t i = 0; slug && i < seg_g.nrules; i++)
-        if (!strcmp(seg_g.rules[i].slug, slug))
-            return seg_g.rules[i].name;
+    for (size_t i = 0; slug && i < SEG(ctx)->grid.n; i++)
+        if (!strcmp(SEG(ctx)->cells[i].slug, slug))
+            return SEG(ctx)->cells[i].name;
+    for (size_t i = 0; slug && i < SEG(ctx)->nrules; i++)
+        if (!strcmp(SEG(ctx)->rules[i].slug, slug))
+            return SEG(ctx)->rules[i].name;
     return slug;
 }
 
-seg_rule *seg_find_rule(const char *name)
+seg_rule *seg_find_rule(crm_plugin_ctx *ctx, const char *name)
 {
     char slug[SEG_NAME_MAX];
     seg_slugify(name, slug, sizeof slug);
-    for (size_t i = 0; i < seg_g.nrules; i++)
-        if (!strcmp(seg_g.rules[i].slug, slug))
-            return &seg_g.rules[i];
+    for (size_t i = 0; i < SEG(ctx)->nrules; i++)
+        if (!strcmp(SEG(ctx)->rules[i].slug, slug))
+            return &SEG(ctx)->rules[i];
     return NULL;
 }
 
-void seg_known_segments(char *buf, size_t size, int rfm_only)
+void seg_known_segments(crm_plugin_ctx *ctx, char *buf, size_t size, int rfm_only)
 {
     size_t len = 0;
-    size_t n = seg_g.grid.n + (rfm_only ? 0 : seg_g.nrules);
+    size_t n = SEG(ctx)->grid.n + (rfm_only ? 0 : SEG(ctx)->nrules);
     buf[0] = 0;
     for (size_t k = 0; k < n && len < size; k++) {
         const char *slug =
-            k < seg_g.grid.n ? seg_g.cells[k].slug : seg_g.rules[k - seg_g.grid.n].slug;
+            k < SEG(ctx)->grid.n ? SEG(ctx)->cells[k].slug : SEG(ctx)->rules[k - SEG(ctx)->grid.n].slug;
         int w = snprintf(buf + len, size - len, "%s%s", k ? ", " : "", slug);
         if (w < 0)
             break;

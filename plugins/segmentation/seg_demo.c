@@ -15,9 +15,9 @@ static int count_segments(crm_plugin_ctx *ctx, int64_t *n, int64_t *total)
         return seg_fail_db(ctx, "counting RFM segments");
     int rc;
     while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
-        int k = seg_grid_match(&seg_g.grid, (int)crm_sql_column_int64(st, 0),
+        int k = seg_grid_match(&SEG(ctx)->grid, (int)crm_sql_column_int64(st, 0),
                                (int)crm_sql_column_int64(st, 1));
-        n[k < 0 ? (int)seg_g.grid.n : k]++;
+        n[k < 0 ? (int)SEG(ctx)->grid.n : k]++;
         (*total)++;
     }
     crm_sql_finalize(st);
@@ -30,42 +30,42 @@ static int64_t at_level(crm_plugin_ctx *ctx, int64_t min_score)
                       min_score);
 }
 
-static void print_text(FILE *out, const int64_t *n, int64_t total, int64_t as_of,
+static void print_text(crm_plugin_ctx *ctx, FILE *out, const int64_t *n, int64_t total, int64_t as_of,
                        const char *cur, size_t churn_scored)
 {
     char day[32];
     fprintf(out, "segmentation (as of %.10s, %lld-day window, %s)\n",
-            seg_fmt_day(as_of, day, sizeof day), (long long)seg_g.window_days, cur);
+            seg_fmt_day(as_of, day, sizeof day), (long long)SEG(ctx)->window_days, cur);
     fprintf(out, "  customers per RFM segment (%lld scored; crm rfm grid)\n", (long long)total);
-    for (size_t k = 0; k < seg_g.grid.n; k++)
-        fprintf(out, "    %-22s %7lld %6.1f%%\n", seg_g.cells[k].name, (long long)n[k],
+    for (size_t k = 0; k < SEG(ctx)->grid.n; k++)
+        fprintf(out, "    %-22s %7lld %6.1f%%\n", SEG(ctx)->cells[k].name, (long long)n[k],
                 total ? 100.0 * (double)n[k] / (double)total : 0.0);
     fprintf(out, "  churn alerts (%zu customers scored):", churn_scored);
-    for (size_t i = 0; i < seg_g.churn.nlevels; i++)
+    for (size_t i = 0; i < SEG(ctx)->churn.nlevels; i++)
         fprintf(out, "%s %lld at %lld+ points", i ? "," : "",
-                (long long)n[seg_g.grid.n + 1 + i], (long long)seg_g.churn.levels[i]);
-    if (seg_g.churn.nlevels)
+                (long long)n[SEG(ctx)->grid.n + 1 + i], (long long)SEG(ctx)->churn.levels[i]);
+    if (SEG(ctx)->churn.nlevels)
         fprintf(out, " (crm churn list --min-score %lld)",
-                (long long)seg_g.churn.levels[0]);
+                (long long)SEG(ctx)->churn.levels[0]);
     fputc('\n', out);
 }
 
-static json_t *as_json(const int64_t *n, int64_t total, int64_t as_of, const char *cur,
+static json_t *as_json(crm_plugin_ctx *ctx, const int64_t *n, int64_t total, int64_t as_of, const char *cur,
                        size_t churn_scored)
 {
     char day[32];
     json_t *segs = json_array(), *alerts = json_array();
-    for (size_t k = 0; k < seg_g.grid.n; k++)
-        json_array_append_new(segs, json_pack("{sssssI}", "segment", seg_g.cells[k].slug,
-                                              "name", seg_g.cells[k].name, "customers",
+    for (size_t k = 0; k < SEG(ctx)->grid.n; k++)
+        json_array_append_new(segs, json_pack("{sssssI}", "segment", SEG(ctx)->cells[k].slug,
+                                              "name", SEG(ctx)->cells[k].name, "customers",
                                               (json_int_t)n[k]));
-    for (size_t i = 0; i < seg_g.churn.nlevels; i++)
+    for (size_t i = 0; i < SEG(ctx)->churn.nlevels; i++)
         json_array_append_new(alerts, json_pack("{sIsI}", "min_score",
-                                                (json_int_t)seg_g.churn.levels[i], "contacts",
-                                                (json_int_t)n[seg_g.grid.n + 1 + i]));
+                                                (json_int_t)SEG(ctx)->churn.levels[i], "contacts",
+                                                (json_int_t)n[SEG(ctx)->grid.n + 1 + i]));
     return json_pack("{s{sssIsssIso}s{sIso}}", "rfm", "as_of",
                      seg_fmt_day(as_of, day, sizeof day), "window_days",
-                     (json_int_t)seg_g.window_days, "currency", cur, "customers",
+                     (json_int_t)SEG(ctx)->window_days, "currency", cur, "customers",
                      (json_int_t)total, "segments", segs, "churn", "customers",
                      (json_int_t)churn_scored, "alerts", alerts);
 }
@@ -77,7 +77,7 @@ int seg_demo(crm_plugin_ctx *ctx, crm_command_io *io)
     size_t churn_scored = 0;
     int raised = 0;
     /* grid counts, then one count per churn level */
-    int64_t *n = calloc(seg_g.grid.n + 1 + seg_g.churn.nlevels, sizeof *n);
+    int64_t *n = calloc(SEG(ctx)->grid.n + 1 + SEG(ctx)->churn.nlevels, sizeof *n);
     if (!n) {
         crm_set_error(ctx, "out of memory");
         return CRM_ENOMEM;
@@ -87,12 +87,12 @@ int seg_demo(crm_plugin_ctx *ctx, crm_command_io *io)
         rc = seg_churn_refresh(ctx, as_of, &churn_scored, &raised);
     if (rc == CRM_OK)
         rc = count_segments(ctx, n, &total);
-    for (size_t i = 0; rc == CRM_OK && i < seg_g.churn.nlevels; i++)
-        n[seg_g.grid.n + 1 + i] = at_level(ctx, seg_g.churn.levels[i]);
+    for (size_t i = 0; rc == CRM_OK && i < SEG(ctx)->churn.nlevels; i++)
+        n[SEG(ctx)->grid.n + 1 + i] = at_level(ctx, SEG(ctx)->churn.levels[i]);
     if (rc == CRM_OK && crm_io_json(io))
-        seg_print_json(io, as_json(n, total, as_of, cur, churn_scored));
+        seg_print_json(io, as_json(ctx, n, total, as_of, cur, churn_scored));
     else if (rc == CRM_OK)
-        print_text(crm_io_out(io), n, total, as_of, cur, churn_scored);
+        print_text(ctx, crm_io_out(io), n, total, as_of, cur, churn_scored);
     free(n);
     return rc;
 }

@@ -7,7 +7,7 @@
  *
  *   segmentation.c       descriptor, init (config keys, commands, subscriptions)
  *   seg_schema.c       the segmentation_* tables (migrations)
- *   seg_config.c       crm.yaml segmentation.* into seg_g, grid and rule lookups
+ *   seg_config.c       crm.yaml segmentation.* into the state, grid and rule lookups
  *   seg_sql.c          prepare/bind/step helpers, cached statements, id lists
  *   seg_format.c       dates, money and JSON for command output
  *   seg_cli.c          command arguments, usage errors, contact references
@@ -46,7 +46,8 @@ typedef struct seg_rule {
     seg_cond cond;
 } seg_rule;
 
-/* The plugin's state. One process loads a plugin once: it is global. */
+/* The plugin's state, in the context's data slot (SDK 1.3 set_data): made
+ * in init, freed in fini; every function reaches it through its ctx. */
 typedef struct seg_state {
     int64_t window_days;
     char currency[8]; /* "" = the most common among qualifying orders */
@@ -65,7 +66,8 @@ typedef struct seg_state {
     crm_stmt *st_enter, *st_leave, *st_upsert, *st_delete, *st_last_refresh;
 } seg_state;
 
-extern seg_state seg_g;
+/* The plugin's state (never NULL after init). */
+#define SEG(ctx) ((seg_state *)crm_get_data(ctx))
 
 /* A growable list of contact ids (or other integers); free(v) when done. */
 typedef struct seg_idlist {
@@ -83,7 +85,7 @@ typedef struct seg_rfm_set {
 
 /* ---- seg_config.c ------------------------------------------------------- */
 
-/* Reads crm.yaml segmentation.* into seg_g (grid, rules, churn settings).
+/* Reads crm.yaml segmentation.* into the state (grid, rules, churn settings).
  * CRM_OK, or CRM_ECONFIG/CRM_ENOMEM with the error set naming the key. */
 int seg_config_load(crm_plugin_ctx *ctx);
 
@@ -91,25 +93,25 @@ int seg_config_load(crm_plugin_ctx *ctx);
 char *seg_trim(char *s);
 
 /* The slug of row's grid cell, or NULL when no cell matches. */
-const char *seg_slug_of(const seg_rfm_row *row);
+const char *seg_slug_of(crm_plugin_ctx *ctx, const seg_rfm_row *row);
 
 /* The display name of a grid or rule segment slug (the slug when unknown). */
-const char *seg_grid_name(const char *slug);
+const char *seg_grid_name(crm_plugin_ctx *ctx, const char *slug);
 
 /* The rule segment named `name` (compared as slugs), or NULL. */
-seg_rule *seg_find_rule(const char *name);
+seg_rule *seg_find_rule(crm_plugin_ctx *ctx, const char *name);
 
 /* The slugs of the declared segments, ", "-separated, into buf: the RFM
  * grid's only (rfm_only), else the grid's then the rule segments'. */
-void seg_known_segments(char *buf, size_t size, int rfm_only);
+void seg_known_segments(crm_plugin_ctx *ctx, char *buf, size_t size, int rfm_only);
 
 /* ---- seg_sql.c ---------------------------------------------------------- */
 
 /* The statement in *slot, prepared on first use and reset; NULL on failure. */
 crm_stmt *seg_cached(crm_plugin_ctx *ctx, crm_stmt **slot, const char *sql);
 
-/* Finalizes the statements seg_cached prepared into seg_g. */
-void seg_finalize_cached(void);
+/* Finalizes the statements seg_cached prepared into the state. */
+void seg_finalize_cached(crm_plugin_ctx *ctx);
 
 /* Prepares `sql` and binds the int64 arguments (n of them) to ?1..?n. */
 crm_stmt *seg_prep(crm_plugin_ctx *ctx, const char *sql, int n, ...);
@@ -191,7 +193,7 @@ int seg_rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int64_t
 /* 1 with *as_of the latest RFM refresh's as-of time, 0 when there was none. */
 int seg_last_rfm_refresh(crm_plugin_ctx *ctx, int64_t *as_of);
 
-/* Loads the latest refresh's cut points into seg_g (cached). 0 when there is none. */
+/* Loads the latest refresh's cut points into the state (cached). 0 when there is none. */
 int seg_load_cuts(crm_plugin_ctx *ctx);
 
 /* Re-scores one contact as of `at` against the stored cut points and moves
@@ -266,7 +268,7 @@ int seg_churn_compute(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_churn
 /* The currency lifetime values are summed in: the latest RFM refresh's,
  * else rfm.currency (or locale.currency); NULL when none is known (every
  * order counts). */
-const char *seg_ltv_currency(void);
+const char *seg_ltv_currency(crm_plugin_ctx *ctx);
 
 /* The result's reasons as a new JSON array of {code, points, text}. */
 json_t *seg_churn_reasons_json(const seg_churn_result *r);

@@ -10,7 +10,7 @@ static int emit_membership(crm_plugin_ctx *ctx, const char *type, const char *sl
                            const char *kind, int64_t contact_id, int64_t at)
 {
     json_t *p = json_pack("{sIsssssssI}", "contact_id", (json_int_t)contact_id, "segment", slug,
-                          "name", seg_grid_name(slug), "kind", kind, "at", (json_int_t)at);
+                          "name", seg_grid_name(ctx, slug), "kind", kind, "at", (json_int_t)at);
     char *s = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(p);
     if (!s)
@@ -23,7 +23,7 @@ static int emit_membership(crm_plugin_ctx *ctx, const char *type, const char *sl
 int seg_member_enter(crm_plugin_ctx *ctx, const char *slug, const char *kind, int64_t cid,
                      int64_t at)
 {
-    crm_stmt *st = seg_cached(ctx, &seg_g.st_enter,
+    crm_stmt *st = seg_cached(ctx, &SEG(ctx)->st_enter,
                               "INSERT INTO segmentation_members(segment, kind, contact_id,"
                               " entered_at) VALUES (?1, ?2, ?3, ?4)");
     if (!st)
@@ -42,7 +42,7 @@ int seg_member_enter(crm_plugin_ctx *ctx, const char *slug, const char *kind, in
 int seg_member_leave(crm_plugin_ctx *ctx, const char *slug, const char *kind, int64_t cid,
                      int64_t at)
 {
-    crm_stmt *st = seg_cached(ctx, &seg_g.st_leave,
+    crm_stmt *st = seg_cached(ctx, &SEG(ctx)->st_leave,
                               "UPDATE segmentation_members SET left_at = ?3 WHERE segment = ?1 AND"
                               " contact_id = ?2 AND left_at IS NULL");
     if (!st)

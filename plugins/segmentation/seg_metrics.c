@@ -173,8 +173,8 @@ int seg_cmd_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **ar
     if (period <= 0)
         return seg_usage(ctx, "metrics [--period-days N]");
     char cur[8];
-    if (seg_g.currency[0])
-        snprintf(cur, sizeof cur, "%s", seg_g.currency);
+    if (SEG(ctx)->currency[0])
+        snprintf(cur, sizeof cur, "%s", SEG(ctx)->currency);
     else
         seg_pick_currency(ctx, as_of, INT64_MIN, cur);
     metrics m;

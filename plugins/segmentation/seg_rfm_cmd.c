@@ -13,14 +13,14 @@ static int rfm_refresh_cmd(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_o
         return rc;
     if (crm_io_json(io))
         seg_print_json(io, json_pack("{sIsIsIsssIsI}", "as_of", (json_int_t)as_of, "contacts",
-                                     (json_int_t)n, "window_days", (json_int_t)seg_g.window_days,
+                                     (json_int_t)n, "window_days", (json_int_t)SEG(ctx)->window_days,
                                      "currency", cur, "skipped_orders", (json_int_t)skipped,
                                      "changed", (json_int_t)changed));
     else {
         char day[32];
         fprintf(crm_io_out(io),
                 "scored %lld contacts as of %s (window %lld days, %s), %lld changed\n",
-                (long long)n, seg_fmt_day(as_of, day, sizeof day), (long long)seg_g.window_days,
+                (long long)n, seg_fmt_day(as_of, day, sizeof day), (long long)SEG(ctx)->window_days,
                 cur, (long long)changed);
     }
     if (skipped)
@@ -63,7 +63,7 @@ static int load_stored(crm_plugin_ctx *ctx, seg_rfm_set *set)
 /* Computed from the orders as of now, nothing stored. */
 static int load_fresh(crm_plugin_ctx *ctx, int64_t as_of, seg_rfm_set *set)
 {
-    int rc = seg_rfm_load(ctx, as_of, seg_g.window_days, NULL, 0, set);
+    int rc = seg_rfm_load(ctx, as_of, SEG(ctx)->window_days, NULL, 0, set);
     if (rc != CRM_OK)
         return rc;
     if (seg_rfm_score(set->rows, set->n, NULL)) {
@@ -94,12 +94,12 @@ static void print_list_row(crm_plugin_ctx *ctx, crm_command_io *io, const seg_rf
                                      (json_int_t)r->frequency, "monetary",
                                      (json_int_t)r->monetary, "r", r->r, "f", r->f, "m", r->m,
                                      "segment", slug, "segment_name",
-                                     slug ? seg_grid_name(slug) : NULL));
+                                     slug ? seg_grid_name(ctx, slug) : NULL));
     else
         fprintf(crm_io_out(io), "%-10lld %-16s %8lld %6lld %16s  %d %d %d  %s\n",
                 (long long)r->contact_id, x ? x : "", (long long)r->recency_days,
                 (long long)r->frequency, seg_fmt_money(ctx, r->monetary, cur, money, sizeof money),
-                r->r, r->f, r->m, slug ? seg_grid_name(slug) : "-");
+                r->r, r->f, r->m, slug ? seg_grid_name(ctx, slug) : "-");
 }
 
 /* rfm list --segment takes a grid segment by slug or name; anything else
@@ -107,13 +107,13 @@ static void print_list_row(crm_plugin_ctx *ctx, crm_command_io *io, const seg_rf
 static int rfm_segment_arg(crm_plugin_ctx *ctx, const char *arg, char *slug, size_t size)
 {
     seg_slugify(arg, slug, size);
-    for (size_t k = 0; k < seg_g.grid.n; k++)
-        if (!strcmp(seg_g.cells[k].slug, slug))
+    for (size_t k = 0; k < SEG(ctx)->grid.n; k++)
+        if (!strcmp(SEG(ctx)->cells[k].slug, slug))
             return CRM_OK;
     char known[2048];
-    seg_known_segments(known, sizeof known, 1);
+    seg_known_segments(ctx, known, sizeof known, 1);
     crm_set_error(ctx, "no RFM segment \"%s\"; the RFM grid has: %s (see crm rfm grid%s)", arg,
-                  known, seg_find_rule(arg) ? "; for a rule segment use crm segment members" : "");
+                  known, seg_find_rule(ctx, arg) ? "; for a rule segment use crm segment members" : "");
     return CRM_ENOTFOUND;
 }
 
@@ -146,7 +146,7 @@ static int rfm_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **ar
     int rc = fresh ? load_fresh(ctx, as_of, &set) : load_stored(ctx, &set);
     if (rc != CRM_OK)
         return rc;
-    const char *cur = fresh ? set.currency : seg_load_cuts(ctx) ? seg_g.cuts_currency : "";
+    const char *cur = fresh ? set.currency : seg_load_cuts(ctx) ? SEG(ctx)->cuts_currency : "";
     crm_stmt *ext = NULL;
     crm_sql_prepare(ctx, "SELECT external_id FROM contacts WHERE id = ?1", &ext);
     if (!crm_io_json(io))
@@ -155,7 +155,7 @@ static int rfm_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **ar
     size_t shown = 0;
     for (size_t i = 0; i < set.n; i++) {
         seg_rfm_row *r = &set.rows[i];
-        const char *slug = seg_slug_of(r);
+        const char *slug = seg_slug_of(ctx, r);
         if (seg_arg && (!slug || strcmp(slug, seg)))
             continue;
         print_list_row(ctx, io, r, external_id(ext, r->contact_id), slug, cur);
@@ -205,12 +205,12 @@ static int read_shown(crm_plugin_ctx *ctx, int64_t cid, rfm_shown *x)
 }
 
 /* The cached cut points for scores 2..5 as JSON arrays (empty without a refresh). */
-static json_t *cuts_json(int have_cuts)
+static json_t *cuts_json(crm_plugin_ctx *ctx, int have_cuts)
 {
     json_t *cuts = json_object();
     if (!have_cuts)
         return cuts;
-    const seg_rfm_cuts *k = &seg_g.cuts;
+    const seg_rfm_cuts *k = &SEG(ctx)->cuts;
     json_t *a = json_array(), *b = json_array(), *c = json_array();
     for (int s = 2; s <= 5; s++) {
         json_array_append_new(a, k->has_recency[s] ? json_integer(k->recency[s]) : json_null());
@@ -227,7 +227,7 @@ static void print_shown(crm_plugin_ctx *ctx, FILE *out, int64_t cid, const rfm_s
                         int have_cuts)
 {
     char day[32], money[48];
-    const char *cur = have_cuts ? seg_g.cuts_currency : "";
+    const char *cur = have_cuts ? SEG(ctx)->cuts_currency : "";
     fprintf(out, "contact %lld as of %s\n", (long long)cid, seg_fmt_day(x->as_of, day, sizeof day));
     fprintf(out, "  recency   %lld days -> R%d\n", (long long)x->recency_days, x->r);
     fprintf(out, "  frequency %lld orders -> F%d\n", (long long)x->frequency, x->f);
@@ -236,12 +236,12 @@ static void print_shown(crm_plugin_ctx *ctx, FILE *out, int64_t cid, const rfm_s
     if (have_cuts) {
         fprintf(out, "  cut points (score: R needs at most days / F, M need at least):\n");
         for (int s = 2; s <= 5; s++)
-            fprintf(out, "    %d: R<=%lld F>=%lld M>=%s\n", s, (long long)seg_g.cuts.recency[s],
-                    (long long)seg_g.cuts.frequency[s],
-                    seg_fmt_money(ctx, seg_g.cuts.monetary[s], cur, money, sizeof money));
+            fprintf(out, "    %d: R<=%lld F>=%lld M>=%s\n", s, (long long)SEG(ctx)->cuts.recency[s],
+                    (long long)SEG(ctx)->cuts.frequency[s],
+                    seg_fmt_money(ctx, SEG(ctx)->cuts.monetary[s], cur, money, sizeof money));
     }
     fprintf(out, "  segment   %s (R%d F%d, first matching grid cell)\n",
-            x->slug[0] ? seg_grid_name(x->slug) : "-", x->r, x->f);
+            x->slug[0] ? seg_grid_name(ctx, x->slug) : "-", x->r, x->f);
 }
 
 static int rfm_show(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
@@ -258,12 +258,12 @@ static int rfm_show(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **ar
     if (rc != CRM_OK)
         return rc;
     if (crm_io_json(io)) {
-        json_t *cuts = cuts_json(have_cuts);
+        json_t *cuts = cuts_json(ctx, have_cuts);
         seg_print_json(io, json_pack("{sIsIsIsIsisisisssssIso}", "contact_id", (json_int_t)cid,
                                      "recency_days", (json_int_t)x.recency_days, "frequency",
                                      (json_int_t)x.frequency, "monetary", (json_int_t)x.monetary,
                                      "r", x.r, "f", x.f, "m", x.m, "segment", x.slug,
-                                     "segment_name", seg_grid_name(x.slug), "as_of",
+                                     "segment_name", seg_grid_name(ctx, x.slug), "as_of",
                                      (json_int_t)x.as_of, "cuts_for_scores_2_to_5", cuts));
         return CRM_OK;
     }
@@ -281,8 +281,8 @@ typedef struct rfm_counts {
 static int count_grid(crm_plugin_ctx *ctx, rfm_counts *g)
 {
     memset(g, 0, sizeof *g);
-    g->seg_n = calloc(seg_g.grid.n + 1, sizeof *g->seg_n);
-    g->seg_rev = calloc(seg_g.grid.n + 1, sizeof *g->seg_rev);
+    g->seg_n = calloc(SEG(ctx)->grid.n + 1, sizeof *g->seg_n);
+    g->seg_rev = calloc(SEG(ctx)->grid.n + 1, sizeof *g->seg_rev);
     if (!g->seg_n || !g->seg_rev) {
         free(g->seg_n), free(g->seg_rev);
         return CRM_ENOMEM;
@@ -296,8 +296,8 @@ static int count_grid(crm_plugin_ctx *ctx, rfm_counts *g)
         g->cells[r][f]++;
         g->total++;
         g->revenue += mo;
-        int k = seg_grid_match(&seg_g.grid, r, f);
-        k = k < 0 ? (int)seg_g.grid.n : k;
+        int k = seg_grid_match(&SEG(ctx)->grid, r, f);
+        k = k < 0 ? (int)SEG(ctx)->grid.n : k;
         g->seg_n[k]++;
         g->seg_rev[k] += mo;
     }
@@ -305,7 +305,7 @@ static int count_grid(crm_plugin_ctx *ctx, rfm_counts *g)
     return CRM_OK;
 }
 
-static void print_grid_json(crm_command_io *io, const rfm_counts *g)
+static void print_grid_json(crm_plugin_ctx *ctx, crm_command_io *io, const rfm_counts *g)
 {
     json_t *m = json_array(), *segs = json_array();
     for (int r = 5; r >= 1; r--) {
@@ -314,10 +314,10 @@ static void print_grid_json(crm_command_io *io, const rfm_counts *g)
             json_array_append_new(row, json_integer(g->cells[r][f]));
         json_array_append_new(m, row);
     }
-    for (size_t k = 0; k < seg_g.grid.n; k++)
+    for (size_t k = 0; k < SEG(ctx)->grid.n; k++)
         json_array_append_new(
-            segs, json_pack("{sssssIsfsIsf}", "segment", seg_g.cells[k].slug, "name",
-                            seg_g.cells[k].name, "customers", (json_int_t)g->seg_n[k],
+            segs, json_pack("{sssssIsfsIsf}", "segment", SEG(ctx)->cells[k].slug, "name",
+                            SEG(ctx)->cells[k].name, "customers", (json_int_t)g->seg_n[k],
                             "customer_share", g->total ? (double)g->seg_n[k] / g->total : 0.0,
                             "revenue", (json_int_t)g->seg_rev[k], "revenue_share",
                             g->revenue ? (double)g->seg_rev[k] / g->revenue : 0.0));
@@ -326,7 +326,7 @@ static void print_grid_json(crm_command_io *io, const rfm_counts *g)
                                  (json_int_t)g->revenue));
 }
 
-static void print_grid_text(FILE *out, const rfm_counts *g)
+static void print_grid_text(crm_plugin_ctx *ctx, FILE *out, const rfm_counts *g)
 {
     fprintf(out, "      F1      F2      F3      F4      F5\n");
     for (int r = 5; r >= 1; r--) {
@@ -336,8 +336,8 @@ static void print_grid_text(FILE *out, const rfm_counts *g)
         fprintf(out, "\n");
     }
     fprintf(out, "\n%-22s %10s %9s %9s\n", "segment", "customers", "share", "revenue");
-    for (size_t k = 0; k < seg_g.grid.n; k++)
-        fprintf(out, "%-22s %10lld %8.1f%% %8.1f%%\n", seg_g.cells[k].name,
+    for (size_t k = 0; k < SEG(ctx)->grid.n; k++)
+        fprintf(out, "%-22s %10lld %8.1f%% %8.1f%%\n", SEG(ctx)->cells[k].name,
                 (long long)g->seg_n[k], g->total ? 100.0 * g->seg_n[k] / g->total : 0.0,
                 g->revenue ? 100.0 * g->seg_rev[k] / g->revenue : 0.0);
 }
@@ -348,9 +348,9 @@ static int rfm_grid(crm_plugin_ctx *ctx, crm_command_io *io)
     if (count_grid(ctx, &g) != CRM_OK)
         return CRM_ENOMEM;
     if (crm_io_json(io))
-        print_grid_json(io, &g);
+        print_grid_json(ctx, io, &g);
     else
-        print_grid_text(crm_io_out(io), &g);
+        print_grid_text(ctx, crm_io_out(io), &g);
     free(g.seg_n), free(g.seg_rev);
     rfm_list_note(ctx, io, 0, 1, 0);
     return CRM_OK;

@@ -7,8 +7,8 @@
 
 void seg_pick_currency(crm_plugin_ctx *ctx, int64_t as_of, int64_t start, char *out)
 {
-    if (seg_g.currency[0]) {
-        snprintf(out, 8, "%s", seg_g.currency);
+    if (SEG(ctx)->currency[0]) {
+        snprintf(out, 8, "%s", SEG(ctx)->currency);
         return;
     }
     snprintf(out, 8, "EUR");

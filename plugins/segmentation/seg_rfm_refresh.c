@@ -103,9 +103,9 @@ static uint32_t diff_slug(rfm_diff *d, const char *text)
 
 /* Whether the stored row under st (columns as rfm_diff_stored selects them)
  * holds r's values, scores and segment. */
-static int same_as_stored(crm_stmt *st, const seg_rfm_row *r, const char *stored)
+static int same_as_stored(crm_plugin_ctx *ctx, crm_stmt *st, const seg_rfm_row *r, const char *stored)
 {
-    const char *slug = seg_slug_of(r);
+    const char *slug = seg_slug_of(ctx, r);
     return crm_sql_column_int64(st, 1) == r->recency_days &&
            crm_sql_column_int64(st, 2) == r->frequency &&
            crm_sql_column_int64(st, 3) == r->monetary &&
@@ -151,7 +151,7 @@ static int rfm_diff_stored(crm_plugin_ctx *ctx, const seg_rfm_set *set, rfm_diff
             break;
         const char *stored = crm_sql_column_text(st, 8);
         if (i < set->n && set->rows[i].contact_id == cid) {
-            if (!same_as_stored(st, &set->rows[i], stored))
+            if (!same_as_stored(ctx, st, &set->rows[i], stored))
                 oom = push_stored(d, i, cid, stored);
             i++;
         } else { /* stored, no longer scored */
@@ -190,7 +190,7 @@ static int store_refresh(crm_plugin_ctx *ctx, const seg_rfm_set *set, int64_t as
         return rc;
     }
     crm_sql_bind_int64(st, 1, as_of);
-    crm_sql_bind_int64(st, 2, seg_g.window_days);
+    crm_sql_bind_int64(st, 2, SEG(ctx)->window_days);
     crm_sql_bind_text(st, 3, set->currency);
     crm_sql_bind_int64(st, 4, (int64_t)set->n);
     crm_sql_bind_int64(st, 5, set->skipped_orders);
@@ -236,13 +236,13 @@ static int store_cuts(crm_plugin_ctx *ctx, const seg_rfm_cuts *cuts, int64_t ref
 static int apply_changes(crm_plugin_ctx *ctx, const seg_rfm_set *set, const rfm_diff *d,
                          int64_t as_of, int64_t refresh)
 {
-    crm_stmt *ins = seg_cached(ctx, &seg_g.st_upsert, upsert_sql);
-    crm_stmt *del = seg_cached(ctx, &seg_g.st_delete, delete_sql);
+    crm_stmt *ins = seg_cached(ctx, &SEG(ctx)->st_upsert, upsert_sql);
+    crm_stmt *del = seg_cached(ctx, &SEG(ctx)->st_delete, delete_sql);
     if (!ins || !del)
         return seg_fail_db(ctx, "refreshing RFM scores");
     for (size_t c = 0; c < d->n; c++) {
         const rfm_change *ch = &d->v[c];
-        const char *slug = ch->idx == SIZE_MAX ? NULL : seg_slug_of(&set->rows[ch->idx]);
+        const char *slug = ch->idx == SIZE_MAX ? NULL : seg_slug_of(ctx, &set->rows[ch->idx]);
         int wrc = ch->idx != SIZE_MAX ? store_row(ins, &set->rows[ch->idx], slug, as_of, refresh)
                                       : delete_row(del, ch->cid);
         if (wrc != CRM_OK)
@@ -255,12 +255,12 @@ static int apply_changes(crm_plugin_ctx *ctx, const seg_rfm_set *set, const rfm_
 }
 
 /* Caches a committed refresh's cut points for seg_rfm_update_contact. */
-static void remember_cuts(const seg_rfm_cuts *cuts, int64_t refresh, const char *currency)
+static void remember_cuts(crm_plugin_ctx *ctx, const seg_rfm_cuts *cuts, int64_t refresh, const char *currency)
 {
-    seg_g.cuts = *cuts;
-    seg_g.cuts_refresh = refresh;
-    seg_g.cuts_window = seg_g.window_days;
-    snprintf(seg_g.cuts_currency, sizeof seg_g.cuts_currency, "%s", currency);
+    SEG(ctx)->cuts = *cuts;
+    SEG(ctx)->cuts_refresh = refresh;
+    SEG(ctx)->cuts_window = SEG(ctx)->window_days;
+    snprintf(SEG(ctx)->cuts_currency, sizeof SEG(ctx)->cuts_currency, "%s", currency);
 }
 
 int seg_rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int64_t *skipped,
@@ -270,7 +270,7 @@ int seg_rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int64_t
     seg_rfm_cuts cuts;
     rfm_diff d;
     memset(&d, 0, sizeof d);
-    int rc = seg_rfm_load(ctx, as_of, seg_g.window_days, NULL, 0, &set);
+    int rc = seg_rfm_load(ctx, as_of, SEG(ctx)->window_days, NULL, 0, &set);
     if (rc != CRM_OK)
         return rc;
     if (seg_rfm_score(set.rows, set.n, &cuts)) {
@@ -295,7 +295,7 @@ int seg_rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int64_t
     if (rc == CRM_OK && crm_commit(ctx) != CRM_OK)
         rc = seg_fail_db(ctx, "refreshing RFM scores");
     if (rc == CRM_OK) {
-        remember_cuts(&cuts, refresh, set.currency);
+        remember_cuts(ctx, &cuts, refresh, set.currency);
         if (scored)
             *scored = (int64_t)set.n;
         if (skipped)
@@ -331,22 +331,22 @@ int seg_load_cuts(crm_plugin_ctx *ctx)
 {
     /* asked on every order event: prepared once (parsing it was a sixth of
      * `crm demo`'s time with the plugin loaded) */
-    crm_stmt *last = seg_cached(ctx, &seg_g.st_last_refresh,
+    crm_stmt *last = seg_cached(ctx, &SEG(ctx)->st_last_refresh,
                                 "SELECT coalesce(max(id), 0) FROM segmentation_refreshes");
     int64_t id = last && crm_sql_step(last) == CRM_SQL_ROW ? crm_sql_column_int64(last, 0) : 0;
     if (last)
         crm_sql_reset(last);
     if (id == 0)
         return 0;
-    if (id == seg_g.cuts_refresh)
+    if (id == SEG(ctx)->cuts_refresh)
         return 1;
-    memset(&seg_g.cuts, 0, sizeof seg_g.cuts);
+    memset(&SEG(ctx)->cuts, 0, sizeof SEG(ctx)->cuts);
     crm_stmt *st = seg_prep(ctx, "SELECT window_days, currency, contacts FROM"
                                  " segmentation_refreshes WHERE id = ?1", 1, id);
     if (st && crm_sql_step(st) == CRM_SQL_ROW) {
-        seg_g.cuts_window = crm_sql_column_int64(st, 0);
-        snprintf(seg_g.cuts_currency, sizeof seg_g.cuts_currency, "%s", crm_sql_column_text(st, 1));
-        seg_g.cuts.n = crm_sql_column_int64(st, 2);
+        SEG(ctx)->cuts_window = crm_sql_column_int64(st, 0);
+        snprintf(SEG(ctx)->cuts_currency, sizeof SEG(ctx)->cuts_currency, "%s", crm_sql_column_text(st, 1));
+        SEG(ctx)->cuts.n = crm_sql_column_int64(st, 2);
     }
     crm_sql_finalize(st);
     st = seg_prep(ctx, "SELECT metric, score, value FROM segmentation_cuts WHERE refresh_id = ?1",
@@ -358,14 +358,14 @@ int seg_load_cuts(crm_plugin_ctx *ctx)
         if (s < 2 || s > SEG_SCORES || !m)
             continue;
         if (!strcmp(m, "recency_days"))
-            seg_g.cuts.recency[s] = v, seg_g.cuts.has_recency[s] = 1;
+            SEG(ctx)->cuts.recency[s] = v, SEG(ctx)->cuts.has_recency[s] = 1;
         else if (!strcmp(m, "frequency"))
-            seg_g.cuts.frequency[s] = v, seg_g.cuts.has_frequency[s] = 1;
+            SEG(ctx)->cuts.frequency[s] = v, SEG(ctx)->cuts.has_frequency[s] = 1;
         else if (!strcmp(m, "monetary"))
-            seg_g.cuts.monetary[s] = v, seg_g.cuts.has_monetary[s] = 1;
+            SEG(ctx)->cuts.monetary[s] = v, SEG(ctx)->cuts.has_monetary[s] = 1;
     }
     crm_sql_finalize(st);
-    seg_g.cuts_refresh = id;
+    SEG(ctx)->cuts_refresh = id;
     return 1;
 }
 
@@ -373,7 +373,7 @@ int seg_load_cuts(crm_plugin_ctx *ctx)
  * membership go. */
 static int rfm_unscore(crm_plugin_ctx *ctx, int64_t cid, const char *old, int64_t at)
 {
-    crm_stmt *del = seg_cached(ctx, &seg_g.st_delete, delete_sql);
+    crm_stmt *del = seg_cached(ctx, &SEG(ctx)->st_delete, delete_sql);
     if (!del || delete_row(del, cid) != CRM_OK)
         return seg_fail_db(ctx, "updating RFM scores");
     return seg_rfm_move(ctx, cid, old, NULL, at);
@@ -384,7 +384,7 @@ int seg_rfm_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
     if (!seg_load_cuts(ctx))
         return CRM_OK;
     seg_rfm_set set;
-    int rc = seg_rfm_load(ctx, at, seg_g.cuts_window, seg_g.cuts_currency, cid, &set);
+    int rc = seg_rfm_load(ctx, at, SEG(ctx)->cuts_window, SEG(ctx)->cuts_currency, cid, &set);
     if (rc != CRM_OK)
         return rc;
     char old[SEG_NAME_MAX];
@@ -394,10 +394,10 @@ int seg_rfm_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
         return rfm_unscore(ctx, cid, old, at);
     }
     seg_rfm_row *r = &set.rows[0];
-    seg_rfm_score_with_cuts(&seg_g.cuts, r);
-    const char *slug = seg_slug_of(r);
-    crm_stmt *ins = seg_cached(ctx, &seg_g.st_upsert, upsert_sql);
-    if (!ins || store_row(ins, r, slug, at, seg_g.cuts_refresh) != CRM_OK)
+    seg_rfm_score_with_cuts(&SEG(ctx)->cuts, r);
+    const char *slug = seg_slug_of(ctx, r);
+    crm_stmt *ins = seg_cached(ctx, &SEG(ctx)->st_upsert, upsert_sql);
+    if (!ins || store_row(ins, r, slug, at, SEG(ctx)->cuts_refresh) != CRM_OK)
         rc = seg_fail_db(ctx, "updating RFM scores");
     if (rc == CRM_OK)
         rc = seg_rfm_move(ctx, cid, old, slug, at);

@@ -6,9 +6,9 @@
 #include "seg_int.h"
 
 /* "rfm", "static", "lua" or "rule" for segment k of the grid, then the rules. */
-static const char *segment_kind(size_t k)
+static const char *segment_kind(crm_plugin_ctx *ctx, size_t k)
 {
-    const seg_rule *rk = k < seg_g.grid.n ? NULL : &seg_g.rules[k - seg_g.grid.n];
+    const seg_rule *rk = k < SEG(ctx)->grid.n ? NULL : &SEG(ctx)->rules[k - SEG(ctx)->grid.n];
     return !rk ? "rfm" : rk->is_static ? "static" : rk->is_lua ? "lua" : "rule";
 }
 
@@ -30,14 +30,14 @@ static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
                         " left_at IS NULL",
                         &st) != CRM_OK)
         return seg_fail_db(ctx, "counting members");
-    size_t n = seg_g.grid.n + seg_g.nrules, never = 0;
+    size_t n = SEG(ctx)->grid.n + SEG(ctx)->nrules, never = 0;
     if (!crm_io_json(io))
         fprintf(crm_io_out(io), "%-24s %-7s %10s  %-20s  %s\n", "segment", "kind", "members",
                 "refreshed as of", "name");
     for (size_t k = 0; k < n; k++) {
         const char *slug =
-            k < seg_g.grid.n ? seg_g.cells[k].slug : seg_g.rules[k - seg_g.grid.n].slug;
-        const char *kind = segment_kind(k);
+            k < SEG(ctx)->grid.n ? SEG(ctx)->cells[k].slug : SEG(ctx)->rules[k - SEG(ctx)->grid.n].slug;
+        const char *kind = segment_kind(ctx, k);
         int64_t c = member_count(st, slug), at = 0;
         int refreshed = seg_segment_refreshed(ctx, slug, kind, &at);
         /* members without a recorded refresh: filled by events, or by a
@@ -47,7 +47,7 @@ static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
         char day[32];
         if (crm_io_json(io))
             seg_print_json(io,
-                           json_pack("{sssssssIso}", "segment", slug, "name", seg_grid_name(slug),
+                           json_pack("{sssssssIso}", "segment", slug, "name", seg_grid_name(ctx, slug),
                                      "kind", kind, "members", (json_int_t)c, "refreshed_as_of",
                                      refreshed ? json_integer(at) : json_null()));
         else
@@ -56,7 +56,7 @@ static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
                     : unrecorded             ? "not recorded"
                     : strcmp(kind, "static") ? "never"
                                              : "-",
-                    seg_grid_name(slug));
+                    seg_grid_name(ctx, slug));
     }
     crm_sql_finalize(st);
     if (never)
@@ -80,11 +80,11 @@ static int segment_arg(crm_plugin_ctx *ctx, const char *name, int open_only, seg
 {
     seg_slugify(name, ref->slug, sizeof ref->slug);
     ref->kind = NULL;
-    for (size_t k = 0; k < seg_g.grid.n + seg_g.nrules; k++) {
+    for (size_t k = 0; k < SEG(ctx)->grid.n + SEG(ctx)->nrules; k++) {
         const char *slug =
-            k < seg_g.grid.n ? seg_g.cells[k].slug : seg_g.rules[k - seg_g.grid.n].slug;
+            k < SEG(ctx)->grid.n ? SEG(ctx)->cells[k].slug : SEG(ctx)->rules[k - SEG(ctx)->grid.n].slug;
         if (!strcmp(slug, ref->slug)) {
-            ref->kind = segment_kind(k);
+            ref->kind = segment_kind(ctx, k);
             return CRM_OK;
         }
     }
@@ -103,7 +103,7 @@ static int segment_arg(crm_plugin_ctx *ctx, const char *name, int open_only, seg
     if (rows)
         return CRM_OK;
     char known[4096];
-    seg_known_segments(known, sizeof known, 0);
+    seg_known_segments(ctx, known, sizeof known, 0);
     crm_set_error(ctx,
                   "no segment \"%s\"; known segments: %s (see crm segment list; declare "
                   "new ones in crm.yaml segmentation.segments)",
@@ -237,14 +237,14 @@ static int segment_history(crm_plugin_ctx *ctx, crm_command_io *io, const char *
 }
 
 /* The slugs of the rule and Lua segments, as "a, b" into buf. */
-static void rule_names(char *buf, size_t size)
+static void rule_names(crm_plugin_ctx *ctx, char *buf, size_t size)
 {
     size_t len = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < seg_g.nrules && len < size; i++) {
-        if (seg_g.rules[i].is_static)
+    for (size_t i = 0; i < SEG(ctx)->nrules && len < size; i++) {
+        if (SEG(ctx)->rules[i].is_static)
             continue;
-        int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", seg_g.rules[i].slug);
+        int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", SEG(ctx)->rules[i].slug);
         if (w < 0)
             break;
         len += (size_t)w;
@@ -255,9 +255,9 @@ static void rule_names(char *buf, size_t size)
  * transaction; prints only once it committed. */
 static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *name, int64_t as_of)
 {
-    seg_rule *only = name ? seg_find_rule(name) : NULL;
+    seg_rule *only = name ? seg_find_rule(ctx, name) : NULL;
     char known[4096];
-    rule_names(known, sizeof known);
+    rule_names(ctx, known, sizeof known);
     if (name && (!only || only->is_static)) {
         crm_set_error(ctx,
                       "no rule or Lua segment \"%s\"%s; refreshable segments: %s (RFM "
@@ -266,14 +266,14 @@ static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *
                       name, only ? " (it is a static list)" : "", known[0] ? known : "none");
         return CRM_ENOTFOUND;
     }
-    int64_t *counts = calloc(seg_g.nrules * 3 + 1, sizeof *counts);
+    int64_t *counts = calloc(SEG(ctx)->nrules * 3 + 1, sizeof *counts);
     if (!counts) {
         crm_set_error(ctx, "out of memory");
         return CRM_ENOMEM;
     }
     int rc = crm_begin(ctx);
-    for (size_t i = 0; rc == CRM_OK && i < seg_g.nrules; i++) {
-        seg_rule *rs = &seg_g.rules[i];
+    for (size_t i = 0; rc == CRM_OK && i < SEG(ctx)->nrules; i++) {
+        seg_rule *rs = &SEG(ctx)->rules[i];
         if (rs->is_static || (only && only != rs))
             continue;
         rc = seg_rule_refresh(ctx, rs, as_of, &counts[3 * i], &counts[3 * i + 1]);
@@ -284,8 +284,8 @@ static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *
     else
         crm_rollback(ctx);
     size_t done = 0;
-    for (size_t i = 0; rc == CRM_OK && i < seg_g.nrules; i++) {
-        const seg_rule *rs = &seg_g.rules[i];
+    for (size_t i = 0; rc == CRM_OK && i < SEG(ctx)->nrules; i++) {
+        const seg_rule *rs = &SEG(ctx)->rules[i];
         if (!counts[3 * i + 2])
             continue;
         done++;
@@ -505,12 +505,12 @@ static int segment_explain(crm_plugin_ctx *ctx, crm_command_io *io, int argc, ch
 static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io, int argc,
                                    char **argv, const char *sub, const char *name, int64_t as_of)
 {
-    seg_rule *rs = name ? seg_find_rule(name) : NULL;
+    seg_rule *rs = name ? seg_find_rule(ctx, name) : NULL;
     if (!name)
         return seg_usage(ctx, "segment explain NAME --contact ID | segment diff NAME --rule FILE");
     if (!rs && strcmp(sub, "diff")) {
         char known[4096];
-        seg_known_segments(known, sizeof known, 0);
+        seg_known_segments(ctx, known, sizeof known, 0);
         crm_set_error(ctx,
                       "no rule, Lua or static segment \"%s\"; known segments: %s (an RFM "
                       "segment is explained by crm rfm show CONTACT)",
@@ -527,7 +527,7 @@ static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io, int 
 static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
                               const char *sub, const char *name, int64_t as_of)
 {
-    seg_rule *rs = name ? seg_find_rule(name) : NULL;
+    seg_rule *rs = name ? seg_find_rule(ctx, name) : NULL;
     if (!name || !seg_positional(argc, argv, 2))
         return seg_usage(ctx, "segment add|remove NAME CONTACT...");
     if (!rs || !rs->is_static) {

@@ -115,8 +115,8 @@ static int segment_holds(crm_plugin_ctx *ctx, const seg_rule *rs, int64_t cid, i
 
 int seg_rules_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
 {
-    for (size_t i = 0; i < seg_g.nrules; i++) {
-        seg_rule *rs = &seg_g.rules[i];
+    for (size_t i = 0; i < SEG(ctx)->nrules; i++) {
+        seg_rule *rs = &SEG(ctx)->rules[i];
         if (rs->is_static)
             continue;
         int want = segment_holds(ctx, rs, cid, at);

@@ -15,15 +15,15 @@ crm_stmt *seg_cached(crm_plugin_ctx *ctx, crm_stmt **slot, const char *sql)
     return *slot;
 }
 
-void seg_finalize_cached(void)
+void seg_finalize_cached(crm_plugin_ctx *ctx)
 {
-    crm_sql_finalize(seg_g.st_enter);
-    crm_sql_finalize(seg_g.st_leave);
-    crm_sql_finalize(seg_g.st_upsert);
-    crm_sql_finalize(seg_g.st_delete);
-    crm_sql_finalize(seg_g.st_last_refresh);
-    seg_g.st_enter = seg_g.st_leave = seg_g.st_upsert = seg_g.st_delete = NULL;
-    seg_g.st_last_refresh = NULL;
+    crm_sql_finalize(SEG(ctx)->st_enter);
+    crm_sql_finalize(SEG(ctx)->st_leave);
+    crm_sql_finalize(SEG(ctx)->st_upsert);
+    crm_sql_finalize(SEG(ctx)->st_delete);
+    crm_sql_finalize(SEG(ctx)->st_last_refresh);
+    SEG(ctx)->st_enter = SEG(ctx)->st_leave = SEG(ctx)->st_upsert = SEG(ctx)->st_delete = NULL;
+    SEG(ctx)->st_last_refresh = NULL;
 }
 
 /* Binds the n int64 arguments of ap to ?1..?n. */

@@ -18,10 +18,6 @@
 
 #include "seg_int.h"
 
-/* The plugin's state (seg_int.h): filled by start (seg_config.c), the cut
- * point cache and cached statements by the refresh and the handlers. */
-seg_state seg_g;
-
 /* `crm <noun> <verb> ...` runs the same code as `crm segmentation <noun> <verb>`:
  * argv gets the noun in front. */
 static int shifted(crm_command_fn fn, const char *noun, crm_plugin_ctx *ctx, crm_command_io *io,
@@ -166,10 +162,28 @@ static int subscribe(crm_plugin_ctx *ctx)
     return rc;
 }
 
+/* The state lives in the context's data slot (SDK 1.3): no globals. */
+static int make_state(crm_plugin_ctx *ctx)
+{
+    if (!CRM_API_HAS(ctx, set_data)) {
+        crm_set_error(ctx, "this crm's plugin API is older than 1.3 (no data slot)");
+        return CRM_EPLUGIN;
+    }
+    seg_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        crm_set_error(ctx, "out of memory");
+        return CRM_ENOMEM;
+    }
+    crm_set_data(ctx, s);
+    return CRM_OK;
+}
+
 static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
 {
     (void)api;
-    int rc = seg_schema_register(ctx);
+    int rc = make_state(ctx);
+    if (rc == CRM_OK)
+        rc = seg_schema_register(ctx);
     if (rc == CRM_OK)
         rc = register_nouns(ctx);
     if (rc == CRM_OK)
@@ -191,22 +205,22 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
 
 static int seg_start(crm_plugin_ctx *ctx)
 {
-    seg_g.cuts_refresh = 0;
+    SEG(ctx)->cuts_refresh = 0;
     return seg_config_load(ctx);
 }
 
 static void seg_stop(crm_plugin_ctx *ctx)
 {
-    (void)ctx;
-    seg_finalize_cached();
+    seg_finalize_cached(ctx);
 }
 
 static void seg_fini(crm_plugin_ctx *ctx)
 {
-    (void)ctx;
-    free(seg_g.rules);
-    seg_g.rules = NULL;
-    seg_g.nrules = 0;
+    seg_state *s = SEG(ctx);
+    if (s)
+        free(s->rules);
+    free(s);
+    crm_set_data(ctx, NULL);
 }
 
 static const crm_plugin_descriptor descriptor = {

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The segmentation plugin as the reference layout (ARCHITECTURE.md "A plugin's
+# folder"): no mutable file-scope state (the data slot holds it), pure files
+# without the SDK, no string search on JSON.
+set -u
+. "$CRM_TEST_LIB"
+
+SRC=$CRM_SOURCE_DIR/plugins/segmentation
+OBJ=$CRM_BUILD_DIR/plugins/segmentation/CMakeFiles/crm_plugin_segmentation.dir
+
+# 1. State in the context's data slot: no object of the plugin lives in a
+# writable section (.data/.bss); const tables go to .rodata/.data.rel.ro.
+objs=$(ls "$OBJ"/*.o 2>/dev/null | wc -l)
+[ "$objs" -gt 5 ] && pass || fail "no plugin objects under $OBJ"
+mutable=$(for f in "$OBJ"/*.o; do
+    objdump -t "$f" | awk -v f="$(basename "$f")" '$0 ~ /O[ \t]+(\.data|\.bss)[ \t]/ && $NF !~ /^__odr_asan/ {print f": "$NF}'
+done)
+assert_eq "" "$mutable" "mutable file-scope objects"
+
+finish
