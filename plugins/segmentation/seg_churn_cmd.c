@@ -77,14 +77,14 @@ static int churn_refresh(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of)
     return rc;
 }
 
-static int churn_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+static int churn_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
-    const char *min = seg_opt(argc, argv, "--min-score");
+    int64_t min = seg_opt_int(args, "min-score", 1);
     FILE *out = crm_io_out(io);
     crm_stmt *st = seg_prep(ctx,
                             "SELECT contact_id, score, level, reasons FROM segmentation_churn"
                             " WHERE score >= ?1 ORDER BY score DESC, contact_id",
-                            1, (int64_t)(min ? atoll(min) : 1));
+                            1, min);
     size_t shown = 0;
     while (st && crm_sql_step(st) == CRM_SQL_ROW) {
         const char *rj = crm_sql_column_text(st, 3);
@@ -115,15 +115,15 @@ static int churn_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **
                  "churn scores as of %s: %zu contact%s scoring at least %lld (crm "
                  "churn refresh recomputes them; events do not)",
                  seg_fmt_day(at, day, sizeof day), shown, shown == 1 ? "" : "s",
-                 (long long)(min ? atoll(min) : 1));
+                 (long long)min);
     return CRM_OK;
 }
 
 /* One contact's score computed now, not stored. */
-static int churn_show(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+static int churn_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args,
                       int64_t as_of)
 {
-    const char *ref = seg_positional(argc, argv, 1);
+    const char *ref = seg_arg(args, 0);
     if (!ref)
         return seg_usage(ctx, "churn show CONTACT");
     int64_t cid = seg_resolve_contact(ctx, ref), ltv;
@@ -149,18 +149,23 @@ static int churn_show(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **
     return CRM_OK;
 }
 
-int seg_cmd_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+/* ---- the commands (option tables in segmentation.c) ---------------------- */
+
+int seg_cmd_churn_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
-    const char *sub = seg_positional(argc, argv, 0);
-    int64_t as_of = crm_now(ctx);
+    (void)args;
     seg_load_cuts(ctx);
-    if (!sub)
-        return seg_usage(ctx, "churn refresh|list|show");
-    if (!strcmp(sub, "refresh"))
-        return churn_refresh(ctx, io, as_of);
-    if (!strcmp(sub, "list"))
-        return churn_list(ctx, io, argc, argv);
-    if (!strcmp(sub, "show"))
-        return churn_show(ctx, io, argc, argv, as_of);
-    return seg_usage(ctx, "churn refresh|list [--min-score S]|show CONTACT");
+    return churn_refresh(ctx, io, crm_now(ctx));
+}
+
+int seg_cmd_churn_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    seg_load_cuts(ctx);
+    return churn_list(ctx, io, args);
+}
+
+int seg_cmd_churn_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    seg_load_cuts(ctx);
+    return churn_show(ctx, io, args, crm_now(ctx));
 }

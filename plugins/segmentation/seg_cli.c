@@ -1,5 +1,6 @@
-/* segmentation plugin — command-line arguments shared by the commands:
- * options, positionals, usage errors, contact references. */
+/* segmentation plugin — what the commands share about their arguments: the
+ * host parsed them against the option tables (segmentation.c); these read
+ * them, refuse what the tables cannot say, and resolve contact references. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,34 +13,27 @@ int seg_usage(crm_plugin_ctx *ctx, const char *text)
     return CRM_EUSAGE;
 }
 
-const char *seg_opt(int argc, char **argv, const char *name)
+const char *seg_opt(const crm_command_args *args, const char *name)
 {
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], name))
-            return argv[i + 1];
-    return NULL;
+    crm_value v;
+    return crm_args_option(args, name, &v) == CRM_OK && v.text ? v.text : NULL;
 }
 
-int seg_has_flag(int argc, char **argv, const char *name)
+int64_t seg_opt_int(const crm_command_args *args, const char *name, int64_t dflt)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], name))
-            return 1;
-    return 0;
+    crm_value v;
+    return crm_args_option(args, name, &v) == CRM_OK ? v.i : dflt;
 }
 
-const char *seg_positional(int argc, char **argv, int n)
+int seg_has_flag(const crm_command_args *args, const char *name)
 {
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1] == '-') {
-            if (strcmp(argv[i], "--fresh") && strcmp(argv[i], "--dry-run"))
-                i++;
-            continue;
-        }
-        if (n-- == 0)
-            return argv[i];
-    }
-    return NULL;
+    crm_value v;
+    return crm_args_option(args, name, &v) == CRM_OK && v.i;
+}
+
+const char *seg_arg(const crm_command_args *args, int i)
+{
+    return i < crm_args_count(args) ? crm_args_get(args, i) : NULL;
 }
 
 int64_t seg_resolve_contact(crm_plugin_ctx *ctx, const char *ref)

@@ -158,14 +158,17 @@ void seg_print_json(crm_command_io *io, json_t *j);
 /* Sets "usage: crm TEXT (see crm NOUN --help)"; returns CRM_EUSAGE. */
 int seg_usage(crm_plugin_ctx *ctx, const char *text);
 
-/* The value of option `name` in argv (NULL when absent). */
-const char *seg_opt(int argc, char **argv, const char *name);
+/* Option `name` (as declared, without dashes) as written; NULL when absent. */
+const char *seg_opt(const crm_command_args *args, const char *name);
 
-/* Whether flag `name` is in argv. */
-int seg_has_flag(int argc, char **argv, const char *name);
+/* An INT option's value, dflt when absent. */
+int64_t seg_opt_int(const crm_command_args *args, const char *name, int64_t dflt);
 
-/* The n-th positional argument after argv[0] (options and their values skipped). */
-const char *seg_positional(int argc, char **argv, int n);
+/* Whether flag `name` was given. */
+int seg_has_flag(const crm_command_args *args, const char *name);
+
+/* Positional argument i (0-based, the verb not counted); NULL past the end. */
+const char *seg_arg(const crm_command_args *args, int i);
 
 /* A contact by id, external_id or email; 0 when not found (error set). */
 int64_t seg_resolve_contact(crm_plugin_ctx *ctx, const char *ref);
@@ -285,7 +288,6 @@ int seg_churn_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at, int *
 int seg_contact_set(crm_plugin_ctx *ctx, const char *name, crm_contact_sink add, void *sink,
                     void *ud);
 
-/* `crm segmentation rfm|segment|churn ...` (argv[0] is the noun) and `crm metrics`. */
 /* Scores every contact with an order before as_of (seg_churn_cmd.c), in one
  * transaction: *scored contacts, *raised of them crossed a level upwards. */
 int seg_churn_refresh(crm_plugin_ctx *ctx, int64_t as_of, size_t *scored, int *raised);
@@ -294,10 +296,24 @@ int seg_churn_refresh(crm_plugin_ctx *ctx, int64_t as_of, size_t *scored, int *r
  * refreshed as of now, customers per RFM segment and the churn alerts. */
 int seg_demo(crm_plugin_ctx *ctx, crm_command_io *io);
 
-int seg_cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
-int seg_cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
-int seg_cmd_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
-int seg_cmd_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+/* The commands, registered with their option tables in segmentation.c. */
+#define SEG_CMD(name) int name(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+SEG_CMD(seg_cmd_rfm_refresh);
+SEG_CMD(seg_cmd_rfm_list);
+SEG_CMD(seg_cmd_rfm_show);
+SEG_CMD(seg_cmd_rfm_grid);
+SEG_CMD(seg_cmd_segment_list);
+SEG_CMD(seg_cmd_segment_members);
+SEG_CMD(seg_cmd_segment_history);
+SEG_CMD(seg_cmd_segment_refresh);
+SEG_CMD(seg_cmd_segment_explain);
+SEG_CMD(seg_cmd_segment_diff);
+SEG_CMD(seg_cmd_segment_add);
+SEG_CMD(seg_cmd_segment_remove);
+SEG_CMD(seg_cmd_churn_refresh);
+SEG_CMD(seg_cmd_churn_list);
+SEG_CMD(seg_cmd_churn_show);
+SEG_CMD(seg_cmd_metrics);
 
 /* Durable subscribers: order.* re-scores RFM and rule segments of the
  * order's contact; contact.*, interaction.*, consent.* its rule segments (a

@@ -80,7 +80,8 @@ static int tally(const cacc *acc, size_t cap, metrics *m, seg_idlist *rev)
 /* The revenue of the top 20% of customers (rev sorted in place). */
 static int64_t top_revenue(seg_idlist *rev)
 {
-    qsort(rev->v, rev->n, sizeof *rev->v, cmp_desc);
+    if (rev->n) /* qsort(NULL, 0) is undefined */
+        qsort(rev->v, rev->n, sizeof *rev->v, cmp_desc);
     size_t top = (rev->n + 4) / 5;
     int64_t top_rev = 0;
     for (size_t i = 0; i < top; i++)
@@ -165,11 +166,10 @@ static void print_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of
     fprintf(out, "top 20%% revenue      %.1f%%\n", 100 * pareto);
 }
 
-int seg_cmd_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+int seg_cmd_metrics(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
     int64_t as_of = crm_now(ctx);
-    const char *pd = seg_opt(argc, argv, "--period-days");
-    int64_t period = pd ? atoll(pd) : 90;
+    int64_t period = seg_opt_int(args, "period-days", 90);
     if (period <= 0)
         return seg_usage(ctx, "metrics [--period-days N]");
     char cur[8];

@@ -135,11 +135,11 @@ static void rfm_list_note(crm_plugin_ctx *ctx, crm_command_io *io, int fresh, si
                  seg_fmt_day(at, day, sizeof day));
 }
 
-static int rfm_list(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv, int64_t as_of)
+static int rfm_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args, int64_t as_of)
 {
-    const char *seg_arg = seg_opt(argc, argv, "--segment");
+    const char *seg_arg = seg_opt(args, "segment");
     char seg[SEG_NAME_MAX];
-    int fresh = seg_has_flag(argc, argv, "--fresh");
+    int fresh = seg_has_flag(args, "fresh");
     if (seg_arg && rfm_segment_arg(ctx, seg_arg, seg, sizeof seg) != CRM_OK)
         return CRM_ENOTFOUND;
     seg_rfm_set set = {0};
@@ -244,9 +244,9 @@ static void print_shown(crm_plugin_ctx *ctx, FILE *out, int64_t cid, const rfm_s
             x->slug[0] ? seg_grid_name(ctx, x->slug) : "-", x->r, x->f);
 }
 
-static int rfm_show(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+static int rfm_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
-    const char *ref = seg_positional(argc, argv, 1);
+    const char *ref = seg_arg(args, 0);
     if (!ref)
         return seg_usage(ctx, "rfm show CONTACT");
     int64_t cid = seg_resolve_contact(ctx, ref);
@@ -356,19 +356,26 @@ static int rfm_grid(crm_plugin_ctx *ctx, crm_command_io *io)
     return CRM_OK;
 }
 
-int seg_cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+/* ---- the commands (option tables in segmentation.c) ---------------------- */
+
+int seg_cmd_rfm_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
-    const char *sub = seg_positional(argc, argv, 0);
-    int64_t as_of = crm_now(ctx);
-    if (!sub)
-        return seg_usage(ctx, "rfm refresh|list|show|grid");
-    if (!strcmp(sub, "refresh"))
-        return rfm_refresh_cmd(ctx, io, as_of);
-    if (!strcmp(sub, "list"))
-        return rfm_list(ctx, io, argc, argv, as_of);
-    if (!strcmp(sub, "show"))
-        return rfm_show(ctx, io, argc, argv);
-    if (!strcmp(sub, "grid"))
-        return rfm_grid(ctx, io);
-    return seg_usage(ctx, "rfm refresh|list [--segment SLUG] [--fresh]|show CONTACT|grid");
+    (void)args;
+    return rfm_refresh_cmd(ctx, io, crm_now(ctx));
+}
+
+int seg_cmd_rfm_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    return rfm_list(ctx, io, args, crm_now(ctx));
+}
+
+int seg_cmd_rfm_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    return rfm_show(ctx, io, args);
+}
+
+int seg_cmd_rfm_grid(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    (void)args;
+    return rfm_grid(ctx, io);
 }

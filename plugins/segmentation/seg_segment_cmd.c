@@ -353,10 +353,10 @@ static char *read_file(const char *path)
 /* The changed rule of `segment diff --rule|--where`: *lua gets a Lua spec,
  * or *cond the condition file or --where text compiled into alt. Neither
  * given is a usage error. */
-static int diff_rule(crm_plugin_ctx *ctx, int argc, char **argv, seg_cond *alt,
+static int diff_rule(crm_plugin_ctx *ctx, const crm_command_args *args, seg_cond *alt,
                      const seg_cond **cond, const char **lua)
 {
-    const char *file = seg_opt(argc, argv, "--rule"), *where = seg_opt(argc, argv, "--where");
+    const char *file = seg_opt(args, "rule"), *where = seg_opt(args, "where");
     *lua = file && is_lua_spec(file) ? file : NULL;
     char *text = *lua ? NULL : file ? read_file(file) : where ? strdup(where) : NULL;
     if (!text && !*lua) {
@@ -387,13 +387,13 @@ static int diff_rule(crm_plugin_ctx *ctx, int argc, char **argv, seg_cond *alt,
 
 /* Dry run of a changed rule: who would enter and leave. Read-only: nothing
  * is written, no event emitted. */
-static int segment_diff(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+static int segment_diff(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args,
                         const char *name, const seg_rule *rs, int64_t as_of)
 {
     seg_cond alt;
     const seg_cond *cond = rs ? &rs->cond : NULL;
     const char *lua = NULL;
-    int rc = diff_rule(ctx, argc, argv, &alt, &cond, &lua);
+    int rc = diff_rule(ctx, args, &alt, &cond, &lua);
     if (rc != CRM_OK)
         return rc;
     char slug[SEG_NAME_MAX];
@@ -476,10 +476,10 @@ static int explain_cond(crm_plugin_ctx *ctx, crm_command_io *io, const seg_rule 
     return CRM_OK;
 }
 
-static int segment_explain(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+static int segment_explain(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args,
                            const seg_rule *rs, int64_t as_of)
 {
-    const char *ref = seg_opt(argc, argv, "--contact");
+    const char *ref = seg_opt(args, "contact");
     if (!ref)
         return seg_usage(ctx, "segment explain NAME --contact ID");
     int64_t cid = seg_resolve_contact(ctx, ref);
@@ -502,8 +502,9 @@ static int segment_explain(crm_plugin_ctx *ctx, crm_command_io *io, int argc, ch
 }
 
 /* explain needs a declared rule segment; diff may name a new one. */
-static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io, int argc,
-                                   char **argv, const char *sub, const char *name, int64_t as_of)
+static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io,
+                                   const crm_command_args *args, const char *sub,
+                                   const char *name, int64_t as_of)
 {
     seg_rule *rs = name ? seg_find_rule(ctx, name) : NULL;
     if (!name)
@@ -518,17 +519,17 @@ static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io, int 
         return CRM_ENOTFOUND;
     }
     if (!strcmp(sub, "diff"))
-        return segment_diff(ctx, io, argc, argv, name, rs, as_of);
-    return segment_explain(ctx, io, argc, argv, rs, as_of);
+        return segment_diff(ctx, io, args, name, rs, as_of);
+    return segment_explain(ctx, io, args, rs, as_of);
 }
 
 /* ---- static segments ---------------------------------------------------- */
 
-static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args,
                               const char *sub, const char *name, int64_t as_of)
 {
     seg_rule *rs = name ? seg_find_rule(ctx, name) : NULL;
-    if (!name || !seg_positional(argc, argv, 2))
+    if (!name || !seg_arg(args, 1))
         return seg_usage(ctx, "segment add|remove NAME CONTACT...");
     if (!rs || !rs->is_static) {
         crm_set_error(ctx, "\"%s\" is not a static segment; declare it in crm.yaml as "
@@ -536,8 +537,8 @@ static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, int argc,
         return CRM_EINVAL;
     }
     int rc = crm_begin(ctx), changed = 0;
-    for (int k = 2; rc == CRM_OK && seg_positional(argc, argv, k); k++) {
-        int64_t cid = seg_resolve_contact(ctx, seg_positional(argc, argv, k));
+    for (int k = 2; rc == CRM_OK && seg_arg(args, k - 1); k++) {
+        int64_t cid = seg_resolve_contact(ctx, seg_arg(args, k - 1));
         if (!cid) {
             rc = CRM_ENOTFOUND;
             break;
@@ -561,25 +562,50 @@ static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, int argc,
     return rc;
 }
 
-int seg_cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+/* ---- the commands (option tables in segmentation.c) ---------------------- */
+
+int seg_cmd_segment_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
-    const char *sub = seg_positional(argc, argv, 0), *name = seg_positional(argc, argv, 1);
-    int64_t as_of = crm_now(ctx);
-    if (!sub)
-        return seg_usage(ctx, "segment list|members|refresh|explain|diff|add|remove");
-    if (!strcmp(sub, "list"))
-        return segment_list(ctx, io);
-    if (!strcmp(sub, "members"))
-        return segment_members(ctx, io, name);
-    if (!strcmp(sub, "history"))
-        return segment_history(ctx, io, name);
-    if (!strcmp(sub, "refresh"))
-        return segment_refresh(ctx, io, name, as_of);
-    if (!strcmp(sub, "explain") || !strcmp(sub, "diff"))
-        return segment_explain_or_diff(ctx, io, argc, argv, sub, name, as_of);
-    if (!strcmp(sub, "add") || !strcmp(sub, "remove"))
-        return segment_add_remove(ctx, io, argc, argv, sub, name, as_of);
-    return seg_usage(ctx, "segment list|members NAME|history NAME|refresh [NAME]|explain NAME "
-                          "--contact ID|diff NAME --rule FILE|add NAME CONTACT...|remove NAME "
-                          "CONTACT...");
+    (void)args;
+    return segment_list(ctx, io);
+}
+
+int seg_cmd_segment_members(crm_plugin_ctx *ctx, crm_command_io *io,
+                            const crm_command_args *args)
+{
+    return segment_members(ctx, io, seg_arg(args, 0));
+}
+
+int seg_cmd_segment_history(crm_plugin_ctx *ctx, crm_command_io *io,
+                            const crm_command_args *args)
+{
+    return segment_history(ctx, io, seg_arg(args, 0));
+}
+
+int seg_cmd_segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io,
+                            const crm_command_args *args)
+{
+    return segment_refresh(ctx, io, seg_arg(args, 0), crm_now(ctx));
+}
+
+int seg_cmd_segment_explain(crm_plugin_ctx *ctx, crm_command_io *io,
+                            const crm_command_args *args)
+{
+    return segment_explain_or_diff(ctx, io, args, "explain", seg_arg(args, 0), crm_now(ctx));
+}
+
+int seg_cmd_segment_diff(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    return segment_explain_or_diff(ctx, io, args, "diff", seg_arg(args, 0), crm_now(ctx));
+}
+
+int seg_cmd_segment_add(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    return segment_add_remove(ctx, io, args, "add", seg_arg(args, 0), crm_now(ctx));
+}
+
+int seg_cmd_segment_remove(crm_plugin_ctx *ctx, crm_command_io *io,
+                           const crm_command_args *args)
+{
+    return segment_add_remove(ctx, io, args, "remove", seg_arg(args, 0), crm_now(ctx));
 }

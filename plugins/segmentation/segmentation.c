@@ -18,66 +18,67 @@
 
 #include "seg_int.h"
 
-/* `crm <noun> <verb> ...` runs the same code as `crm segmentation <noun> <verb>`:
- * argv gets the noun in front. */
-static int shifted(crm_command_fn fn, const char *noun, crm_plugin_ctx *ctx, crm_command_io *io,
-                   int argc, char **argv)
-{
-    char **v = calloc((size_t)argc + 2, sizeof *v);
-    if (!v) {
-        crm_set_error(ctx, "out of memory");
-        return CRM_ENOMEM;
-    }
-    v[0] = (char *)noun;
-    memcpy(v + 1, argv, (size_t)argc * sizeof *v);
-    int rc = fn(ctx, io, argc + 1, v);
-    free(v);
-    return rc;
-}
+/* ---- commands: `crm rfm|segment|churn <verb>` and `crm metrics` -------------
+ * The host parses argv against these tables: unknown options exit 2 with
+ * the nearest one, and --help is printed from them. */
 
-static int noun_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
-{
-    return shifted(seg_cmd_rfm, "rfm", ctx, io, argc, argv);
-}
+static const crm_option rfm_list_opts[] = {
+    {"segment", CRM_OPTION_STRING, 0, "SLUG", "only the contacts of this RFM grid segment"},
+    {"fresh", CRM_OPTION_FLAG, 0, NULL, "compute as of --as-of now instead of the stored scores"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option segment_explain_opts[] = {
+    {"contact", CRM_OPTION_STRING, 1, "CONTACT", "id, external id or email of the contact"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option segment_diff_opts[] = {
+    {"rule", CRM_OPTION_STRING, 0, "FILE|FILE.lua:FN|RULE",
+     "the changed rule: a condition file, a Lua function or a rules: name"},
+    {"where", CRM_OPTION_STRING, 0, "COND", "the changed rule as a condition"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option churn_list_opts[] = {
+    {"min-score", CRM_OPTION_INT, 0, "S", "only scores of at least S (default 1)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option metrics_opts[] = {
+    {"period-days", CRM_OPTION_INT, 0, "N", "the period repurchase and churn look at (default 90)"},
+    {NULL, 0, 0, NULL, NULL},
+};
 
-static int noun_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
-{
-    return shifted(seg_cmd_segment, "segment", ctx, io, argc, argv);
-}
-
-static int noun_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
-{
-    return shifted(seg_cmd_churn, "churn", ctx, io, argc, argv);
-}
-
-static const struct {
-    const char *noun, *verb, *usage, *summary;
-    crm_command_fn fn;
-} nouns[] = {
-    {"rfm", "refresh", NULL, "recompute every RFM score as of T, store the cut points", noun_rfm},
-    {"rfm", "list", "[--segment SLUG] [--fresh]", "one line (or JSON object) per scored contact",
-     noun_rfm},
-    {"rfm", "show", "CONTACT", "one contact's metrics, scores, cut points and segment", noun_rfm},
+static const crm_command_spec commands[] = {
+    {"rfm", "refresh", NULL, "recompute every RFM score as of T, store the cut points", 0, 0,
+     NULL, seg_cmd_rfm_refresh},
+    {"rfm", "list", NULL, "one line (or JSON object) per scored contact", 0, 0, rfm_list_opts,
+     seg_cmd_rfm_list},
+    {"rfm", "show", "CONTACT", "one contact's metrics, scores, cut points and segment", 1, 1,
+     NULL, seg_cmd_rfm_show},
     {"rfm", "grid", NULL, "the 5x5 R x F matrix, each segment's share of customers and revenue",
-     noun_rfm},
-    {"segment", "list", NULL, "every segment (rfm, rule, lua, static) with its member count",
-     noun_segment},
-    {"segment", "members", "NAME", "the current members of a segment", noun_segment},
-    {"segment", "history", "NAME", "every membership with entered_at and left_at",
-     noun_segment},
-    {"segment", "refresh", "[NAME]", "re-evaluate rule and Lua segments as of T", noun_segment},
-    {"segment", "explain", "NAME --contact CONTACT", "which conditions held (or the Lua reasons)",
-     noun_segment},
-    {"segment", "diff", "NAME --rule FILE|FILE.lua:FN|RULE (or --where COND)",
-     "dry run of a changed rule: who would enter and leave; changes nothing", noun_segment},
-    {"segment", "add", "NAME CONTACT...", "add contacts to a static segment", noun_segment},
-    {"segment", "remove", "NAME CONTACT...", "remove contacts from a static segment",
-     noun_segment},
-    {"churn", "refresh", NULL, "score every contact with orders; emits churn.risk_raised",
-     noun_churn},
-    {"churn", "list", "[--min-score S]", "stored churn scores with their reasons", noun_churn},
-    {"churn", "show", "CONTACT", "one contact's churn score, computed now, with its reasons",
-     noun_churn},
+     0, 0, NULL, seg_cmd_rfm_grid},
+    {"segment", "list", NULL, "every segment (rfm, rule, lua, static) with its member count", 0,
+     0, NULL, seg_cmd_segment_list},
+    {"segment", "members", "NAME", "the current members of a segment", 1, 1, NULL,
+     seg_cmd_segment_members},
+    {"segment", "history", "NAME", "every membership with entered_at and left_at", 1, 1, NULL,
+     seg_cmd_segment_history},
+    {"segment", "refresh", "[NAME]", "re-evaluate rule and Lua segments as of T", 0, 1, NULL,
+     seg_cmd_segment_refresh},
+    {"segment", "explain", "NAME", "which conditions held (or the Lua reasons)", 1, 1,
+     segment_explain_opts, seg_cmd_segment_explain},
+    {"segment", "diff", "NAME", "dry run of a changed rule: who would enter and leave; changes "
+     "nothing", 1, 1, segment_diff_opts, seg_cmd_segment_diff},
+    {"segment", "add", "NAME CONTACT...", "add contacts to a static segment", 2, 64, NULL,
+     seg_cmd_segment_add},
+    {"segment", "remove", "NAME CONTACT...", "remove contacts from a static segment", 2, 64,
+     NULL, seg_cmd_segment_remove},
+    {"churn", "refresh", NULL, "score every contact with orders; emits churn.risk_raised", 0, 0,
+     NULL, seg_cmd_churn_refresh},
+    {"churn", "list", NULL, "stored churn scores with their reasons", 0, 0, churn_list_opts,
+     seg_cmd_churn_list},
+    {"churn", "show", "CONTACT", "one contact's churn score, computed now, with its reasons", 1,
+     1, NULL, seg_cmd_churn_show},
+    {"metrics", NULL, NULL, "portfolio metrics: customers, repurchase, AOV, LTV, churn, Pareto",
+     0, 0, metrics_opts, seg_cmd_metrics},
 };
 
 static const struct {
@@ -102,19 +103,11 @@ static const struct {
     {"churn.rule", CRM_CONFIG_STRING, "", "Lua score override: a rules: name or FILE:FUNCTION returning score, reasons"},
 };
 
-/* SDK 1.1: top-level nouns; the `crm segmentation <verb>` forms stay as aliases */
-static int register_nouns(crm_plugin_ctx *ctx)
+static int register_commands(crm_plugin_ctx *ctx)
 {
     int rc = CRM_OK;
-    if (!CRM_API_HAS(ctx, register_noun_command))
-        return rc;
-    for (size_t i = 0; rc == CRM_OK && i < sizeof nouns / sizeof nouns[0]; i++)
-        rc = crm_register_noun_command(ctx, nouns[i].noun, nouns[i].verb, nouns[i].usage,
-                                       nouns[i].summary, nouns[i].fn);
-    if (rc == CRM_OK)
-        rc = crm_register_noun_command(ctx, "metrics", NULL, "[--period-days N]",
-                                       "portfolio metrics: customers, repurchase, AOV, LTV, "
-                                       "churn, Pareto", seg_cmd_metrics);
+    for (size_t i = 0; rc == CRM_OK && i < sizeof commands / sizeof commands[0]; i++)
+        rc = crm_register_command_table(ctx, &commands[i]);
     return rc;
 }
 
@@ -123,26 +116,6 @@ static int declare_keys(crm_plugin_ctx *ctx)
     int rc = CRM_OK;
     for (size_t i = 0; rc == CRM_OK && i < sizeof keys / sizeof keys[0]; i++)
         rc = crm_declare_config_key(ctx, keys[i].key, keys[i].type, keys[i].def, keys[i].desc);
-    return rc;
-}
-
-/* The `crm segmentation <noun> ...` forms. */
-static int register_commands(crm_plugin_ctx *ctx)
-{
-    int rc = crm_register_command(ctx, "rfm", "refresh|list [--segment SLUG] [--fresh]|show CONTACT|grid",
-                                  "RFM scores: recompute, list, explain one contact, the R x F grid", seg_cmd_rfm);
-    if (rc == CRM_OK)
-        rc = crm_register_command(ctx, "segment",
-                                  "list|members NAME|history NAME|refresh [NAME]|explain NAME --contact ID|"
-                                  "diff NAME --rule FILE|add NAME CONTACT...|remove NAME CONTACT...",
-                                  "rule and static segments with their membership history", seg_cmd_segment);
-    if (rc == CRM_OK)
-        rc = crm_register_command(ctx, "churn", "refresh|list [--min-score S]|show CONTACT",
-                                  "churn risk points with their reasons", seg_cmd_churn);
-    if (rc == CRM_OK)
-        rc = crm_register_command(ctx, "metrics", "[--period-days N]",
-                                  "portfolio metrics: customers, repurchase, AOV, LTV, churn, Pareto",
-                                  seg_cmd_metrics);
     return rc;
 }
 
@@ -184,8 +157,6 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
     int rc = make_state(ctx);
     if (rc == CRM_OK)
         rc = seg_schema_register(ctx);
-    if (rc == CRM_OK)
-        rc = register_nouns(ctx);
     if (rc == CRM_OK)
         rc = declare_keys(ctx);
     if (rc == CRM_OK)

@@ -188,7 +188,7 @@ assert_eq "$(sql "select id from contacts where external_id='c2'")" "$(json_get 
 check_json "churn list" "$CRM" --json churn list --min-score 0
 check_json "churn show" "$CRM" --as-of $T --json churn show ext:c1
 check_json "metrics" "$CRM" --as-of $T --json metrics
-check_json "crm segmentation churn refresh (alias)" "$CRM" --as-of $T --json segmentation churn refresh
+check_json "churn refresh" "$CRM" --as-of $T --json churn refresh
 
 # the kernel's export of one contact
 check_json "export contact --json" "$CRM" --json export contact ext:c1
