@@ -1,16 +1,13 @@
-/* segmentation plugin — crm.yaml segmentation.* read into the state at start,
- * and the lookups by slug in the RFM grid and the rule segments. */
+/* segmentation plugin — its crm.yaml section: the declared schema (real YAML
+ * lists and maps, checked by the host with file:line:column) read into the
+ * state at start, with the plugin's own checks pointing at the node
+ * (crm_config_error), and the lookups by slug in the grid and the rules. */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "seg_int.h"
-
-static const char *const default_grid_text =
-    "Champions: R5 F4-5; Loyal: R3-4 F4-5; Potential Loyalists: R4-5 F2-3; New: R5 F1; "
-    "Promising: R4 F1; Need Attention: R3 F3; About to Sleep: R3 F1-2; At Risk: R1-2 F3-4; "
-    "Can't Lose Them: R1-2 F5; Hibernating: R1-2 F1-2";
 
 char *seg_trim(char *s)
 {
@@ -22,261 +19,354 @@ char *seg_trim(char *s)
     return s;
 }
 
-/* Splits "a; b; c" in place, calling fn on each non-empty trimmed item. */
-static int each_item(char *text, int (*fn)(crm_plugin_ctx *, char *, void *), crm_plugin_ctx *ctx,
-                     void *ud)
+/* ---- the schema ------------------------------------------------------------ */
+
+static const crm_config_field grid_cell_fields[] = {
+    {"name", CRM_CONFIG_STRING, CRM_CONFIG_REQUIRED, NULL, "the segment's display name", NULL, 0,
+     0, 0},
+    {"r_min", CRM_CONFIG_INT, CRM_CONFIG_REQUIRED, NULL, "lowest R score (1-5)", NULL, 0, 1, 5},
+    {"r_max", CRM_CONFIG_INT, CRM_CONFIG_REQUIRED, NULL, "highest R score (1-5)", NULL, 0, 1, 5},
+    {"f_min", CRM_CONFIG_INT, CRM_CONFIG_REQUIRED, NULL, "lowest F score (1-5)", NULL, 0, 1, 5},
+    {"f_max", CRM_CONFIG_INT, CRM_CONFIG_REQUIRED, NULL, "highest F score (1-5)", NULL, 0, 1, 5},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
+static const crm_config_field rfm_fields[] = {
+    {"window_days", CRM_CONFIG_INT, 0, "365", "days of orders RFM looks back on; 0 = all history",
+     NULL, 0, 0, 100000},
+    {"currency", CRM_CONFIG_STRING, 0, "", "ISO 4217 code RFM sums; empty = locale.currency",
+     NULL, 0, 0, 0},
+    {"grid", CRM_CONFIG_LIST, 0, NULL, "the R x F cells, first match wins; absent = default grid",
+     grid_cell_fields, CRM_CONFIG_MAP, 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
+static const crm_config_field segment_fields[] = {
+    {"name", CRM_CONFIG_STRING, CRM_CONFIG_REQUIRED, NULL, "the segment's name (its slug is the "
+     "lower-case name with _)", NULL, 0, 0, 0},
+    {"where", CRM_CONFIG_STRING, 0, NULL, "a condition: frequency >= 3 and tag = vip", NULL, 0, 0,
+     0},
+    {"lua", CRM_CONFIG_STRING, 0, NULL, "a Lua predicate: a rules: name or FILE:FUNCTION", NULL,
+     0, 0, 0},
+    {"static", CRM_CONFIG_BOOL, 0, NULL, "true: a list filled by crm segment add|remove", NULL, 0,
+     0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
+static const crm_config_field signal_fields[] = {
+    {"name", CRM_CONFIG_STRING, CRM_CONFIG_REQUIRED, NULL, "the reason's code: signal:NAME", NULL,
+     0, 0, 0},
+    {"channel", CRM_CONFIG_STRING, 0, "any", "interaction channel, or any", NULL, 0, 0, 0},
+    {"match", CRM_CONFIG_STRING, CRM_CONFIG_REQUIRED, NULL, "text the subject contains "
+     "(case-insensitive)", NULL, 0, 0, 0},
+    {"points", CRM_CONFIG_INT, CRM_CONFIG_REQUIRED, NULL, "points per occurrence in the window",
+     NULL, 0, 0, 1000},
+    {"cap", CRM_CONFIG_INT, 0, "0", "most points from the signal; 0 = no cap", NULL, 0, 0, 1000},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
+static const crm_config_field churn_fields[] = {
+    {"points_per_week", CRM_CONFIG_INT, 0, "5", "points per week past the usual purchase cycle",
+     NULL, 0, 0, 1000},
+    {"inactivity_cap", CRM_CONFIG_INT, 0, "50", "most inactivity points", NULL, 0, 0, 1000},
+    {"default_cycle_days", CRM_CONFIG_INT, 0, "60", "cycle of a contact with fewer than two "
+     "orders", NULL, 0, 1, 100000},
+    {"low_engagement_points", CRM_CONFIG_INT, 0, "20", "points for emails without opens or "
+     "clicks", NULL, 0, 0, 1000},
+    {"min_emails", CRM_CONFIG_INT, 0, "3", "emails needed before engagement counts", NULL, 0, 0,
+     100000},
+    {"min_engagement_pct", CRM_CONFIG_INT, 0, "10", "opens+clicks under this share of emails is "
+     "low", NULL, 0, 0, 100},
+    {"window_days", CRM_CONFIG_INT, 0, "90", "days engagement and signals look back on", NULL, 0,
+     1, 100000},
+    {"signals", CRM_CONFIG_LIST, 0, NULL, "behaviour signals from interactions; absent = "
+     "returns_page and cancel_page", signal_fields, CRM_CONFIG_MAP, 0, 0},
+    {"rule", CRM_CONFIG_STRING, 0, "", "Lua score override: a rules: name or FILE:FUNCTION "
+     "returning score, reasons", NULL, 0, 0, 0},
+    {"levels", CRM_CONFIG_LIST, 0, NULL, "ascending scores; crossing one emits "
+     "churn.risk_raised; absent = [40, 70]", NULL, CRM_CONFIG_INT, 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
+static const crm_config_field schema[] = {
+    {"rfm", CRM_CONFIG_MAP, 0, NULL, "RFM scoring", rfm_fields, 0, 0, 0},
+    {"segments", CRM_CONFIG_LIST, 0, NULL, "rule, Lua and static segments, in evaluation order",
+     segment_fields, CRM_CONFIG_MAP, 0, 0},
+    {"churn", CRM_CONFIG_MAP, 0, NULL, "churn risk points", churn_fields, 0, 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
+int seg_config_declare(crm_plugin_ctx *ctx)
 {
-    char *save = NULL;
-    for (char *it = strtok_r(text, ";", &save); it; it = strtok_r(NULL, ";", &save)) {
-        char *t = seg_trim(it);
-        if (*t && fn(ctx, t, ud) != CRM_OK)
-            return CRM_ECONFIG;
-    }
-    return CRM_OK;
+    return crm_declare_config_schema(ctx, schema);
 }
 
-/* "Name: R5 F4-5" */
-static int grid_item(crm_plugin_ctx *ctx, char *item, void *ud)
-{
-    (void)ud;
-    char *colon = strrchr(item, ':');
-    if (!colon || SEG(ctx)->grid.n >= sizeof SEG(ctx)->cells / sizeof SEG(ctx)->cells[0])
-        goto bad;
-    *colon = 0;
-    char *name = seg_trim(item), *spec = seg_trim(colon + 1);
-    seg_grid_cell *c = &SEG(ctx)->cells[SEG(ctx)->grid.n];
-    char rs[16], fs[16];
-    if (sscanf(spec, "R%15s F%15s", rs, fs) != 2 || seg_parse_range(rs, &c->r_lo, &c->r_hi) ||
-        seg_parse_range(fs, &c->f_lo, &c->f_hi) || !*name)
-        goto bad;
-    snprintf(c->name, sizeof c->name, "%s", name);
-    seg_slugify(name, c->slug, sizeof c->slug);
-    SEG(ctx)->grid.n++;
-    return CRM_OK;
-bad:
-    crm_set_error(ctx,
-                  "segmentation.rfm.grid: cannot read \"%s\" (expected \"Name: R<lo>-<hi> "
-                  "F<lo>-<hi>\" items separated by ';', e.g. \"Champions: R5 F4-5\")",
-                  item);
-    return CRM_ECONFIG;
-}
+/* ---- reading ---------------------------------------------------------------- */
 
-/* Refuses a rule segment without a name, or named as a grid cell or an
- * earlier rule. */
-static int rule_name_check(crm_plugin_ctx *ctx, const seg_rule *r)
+/* The scalar `key` of map node `map` (NULL when the map is absent: the
+ * field's default from `fields`). CRM_OK with *out; CRM_ENOTFOUND when
+ * absent without default; another error with the host's message. */
+static int value_of(crm_plugin_ctx *ctx, const crm_config_node *map,
+                    const crm_config_field *fields, const char *key, crm_value *out)
 {
-    if (!r->slug[0]) {
-        crm_set_error(ctx, "segmentation.segments: a segment needs a name");
-        return CRM_ECONFIG;
-    }
-    for (size_t i = 0; i < SEG(ctx)->grid.n; i++)
-        if (!strcmp(SEG(ctx)->cells[i].slug, r->slug)) {
-            crm_set_error(ctx, "segmentation.segments: \"%s\" is already an RFM grid segment; "
-                               "choose another name", r->name);
-            return CRM_ECONFIG;
+    if (map)
+        return crm_config_value(ctx, map, key, out);
+    memset(out, 0, sizeof *out);
+    for (const crm_config_field *f = fields; f->name; f++)
+        if (!strcmp(f->name, key) && f->default_value) {
+            out->given = 1;
+            out->text = f->default_value;
+            out->i = strtoll(f->default_value, NULL, 10);
+            return CRM_OK;
         }
-    for (size_t i = 0; i < SEG(ctx)->nrules; i++)
-        if (!strcmp(SEG(ctx)->rules[i].slug, r->slug)) {
-            crm_set_error(ctx, "segmentation.segments: \"%s\" is declared twice", r->name);
-            return CRM_ECONFIG;
-        }
-    return CRM_OK;
+    return CRM_ENOTFOUND;
 }
 
-/* r->text is "lua: RULE" or "lua: FILE:FN". */
-static int rule_lua(crm_plugin_ctx *ctx, seg_rule *r)
+static int int_of(crm_plugin_ctx *ctx, const crm_config_node *map, const crm_config_field *fields,
+                  const char *key, int64_t *out)
 {
-    r->is_lua = 1;
-    snprintf(r->lua_spec, sizeof r->lua_spec, "%s", seg_trim(r->text + 4));
-    if (!r->lua_spec[0]) {
-        crm_set_error(ctx, "segmentation.segments: segment \"%s\": expected \"lua: RULE\" or "
-                           "\"lua: FILE:FUNCTION\"", r->name);
-        return CRM_ECONFIG;
-    }
-    if (!CRM_API_HAS(ctx, call_rule)) {
-        crm_set_error(ctx, "segmentation.segments: segment \"%s\" is a Lua rule, but this "
-                           "crm's plugin API has no call_rule (ABI 1.1 or later needed)",
-                      r->name);
-        return CRM_ECONFIG;
-    }
-    return CRM_OK;
-}
-
-/* "Name: condition" or "Name: static" */
-static int rule_item(crm_plugin_ctx *ctx, char *item, void *ud)
-{
-    (void)ud;
-    char *colon = strchr(item, ':');
-    if (!colon || SEG(ctx)->nrules >= SEG_MAX_RULES) {
-        crm_set_error(ctx, "segmentation.segments: cannot read \"%s\" (expected \"Name: "
-                           "condition\" or \"Name: static\" items separated by ';')", item);
-        return CRM_ECONFIG;
-    }
-    *colon = 0;
-    seg_rule *r = &SEG(ctx)->rules[SEG(ctx)->nrules];
-    memset(r, 0, sizeof *r);
-    snprintf(r->name, sizeof r->name, "%s", seg_trim(item));
-    seg_slugify(r->name, r->slug, sizeof r->slug);
-    snprintf(r->text, sizeof r->text, "%s", seg_trim(colon + 1));
-    if (rule_name_check(ctx, r) != CRM_OK)
-        return CRM_ECONFIG;
-    if (!strcasecmp(r->text, "static")) {
-        r->is_static = 1;
-    } else if (!strncasecmp(r->text, "lua:", 4)) {
-        if (rule_lua(ctx, r) != CRM_OK)
-            return CRM_ECONFIG;
-    } else {
-        char err[512];
-        if (seg_cond_compile(r->text, &r->cond, err, sizeof err)) {
-            crm_set_error(ctx, "segmentation.segments: segment \"%s\": %s", r->name, err);
-            return CRM_ECONFIG;
-        }
-    }
-    SEG(ctx)->nrules++;
-    return CRM_OK;
-}
-
-/* "name: channel match points cap" */
-static int signal_item(crm_plugin_ctx *ctx, char *item, void *ud)
-{
-    (void)ud;
-    seg_churn_config *c = &SEG(ctx)->churn;
-    char name[48], chan[16], match[64];
-    long long pts, cap;
-    if (c->nsignals >= SEG_CHURN_MAX_SIGNALS ||
-        sscanf(item, "%47[^:]: %15s %63s %lld %lld", name, chan, match, &pts, &cap) != 5) {
-        crm_set_error(ctx, "segmentation.churn.signals: cannot read \"%s\" (expected \"name: "
-                           "channel text points cap\", e.g. \"returns_page: web /returns 10 20\")",
-                      item);
-        return CRM_ECONFIG;
-    }
-    seg_churn_signal *s = &c->signals[c->nsignals++];
-    memset(s, 0, sizeof *s);
-    snprintf(s->name, sizeof s->name, "%s", seg_trim(name));
-    snprintf(s->channel, sizeof s->channel, "%s", strcmp(chan, "any") ? chan : "");
-    snprintf(s->match, sizeof s->match, "%s", match);
-    s->points = pts;
-    s->cap = cap;
-    return CRM_OK;
-}
-
-static int get_int(crm_plugin_ctx *ctx, const char *key, int64_t *out)
-{
-    int rc = crm_config_get_int(ctx, key, out);
-    if (rc != CRM_OK)
-        crm_set_error(ctx, "segmentation.%s: %s", key, crm_last_error(ctx));
+    crm_value v;
+    int rc = value_of(ctx, map, fields, key, &v);
+    if (rc == CRM_OK)
+        *out = v.i;
     return rc;
 }
 
-/* rfm.window_days, rfm.currency (else locale.currency), rfm.grid. */
-static int load_rfm(crm_plugin_ctx *ctx, char *buf, size_t size)
+/* A string key into buf ("" when absent); 1 when it was written. */
+static int text_of(crm_plugin_ctx *ctx, const crm_config_node *map,
+                   const crm_config_field *fields, const char *key, char *buf, size_t size)
 {
-    const char *s = NULL;
-    int rc;
-    if ((rc = get_int(ctx, "rfm.window_days", &SEG(ctx)->window_days)) != CRM_OK)
-        return rc;
-    if (SEG(ctx)->window_days < 0) {
-        crm_set_error(ctx, "segmentation.rfm.window_days: expected 0 (all history) or a "
-                           "number of days, got %lld", (long long)SEG(ctx)->window_days);
-        return CRM_ECONFIG;
-    }
-    crm_config_get_string(ctx, "rfm.currency", &s);
-    if ((!s || !*s) && CRM_API_HAS(ctx, locale))
-        s = crm_locale(ctx, "currency"); /* crm.yaml locale.currency */
-    snprintf(SEG(ctx)->currency, sizeof SEG(ctx)->currency, "%s", s ? s : "");
-    for (char *p = SEG(ctx)->currency; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-
-    s = NULL;
-    crm_config_get_string(ctx, "rfm.grid", &s);
-    snprintf(buf, size, "%s", s && *s ? s : default_grid_text);
-    SEG(ctx)->grid.cells = SEG(ctx)->cells;
-    SEG(ctx)->grid.n = 0;
-    return each_item(buf, grid_item, ctx, NULL);
+    crm_value v;
+    buf[0] = 0;
+    if (value_of(ctx, map, fields, key, &v) != CRM_OK || !v.text)
+        return 0;
+    snprintf(buf, size, "%s", v.text);
+    return 1;
 }
 
-/* segments: the rule, Lua and static segments. */
-static int load_segments(crm_plugin_ctx *ctx, char *buf, size_t size)
+/* rfm.grid: a list of {name, r_min, r_max, f_min, f_max}. */
+static int load_grid(crm_plugin_ctx *ctx, const crm_config_node *list)
 {
-    const char *s = NULL;
-    free(SEG(ctx)->rules);
-    SEG(ctx)->nrules = 0;
-    if (!(SEG(ctx)->rules = calloc(SEG_MAX_RULES, sizeof *SEG(ctx)->rules)))
-        return CRM_ENOMEM;
-    crm_config_get_string(ctx, "segments", &s);
-    snprintf(buf, size, "%s", s ? s : "");
-    return each_item(buf, rule_item, ctx, NULL);
-}
-
-/* churn.levels: "40,70" (ascending). */
-static int load_levels(crm_plugin_ctx *ctx, char *buf, size_t size)
-{
-    seg_churn_config *c = &SEG(ctx)->churn;
-    const char *s = NULL;
-    crm_config_get_string(ctx, "churn.levels", &s);
-    if (!s || !*s)
+    seg_state *S = SEG(ctx);
+    S->grid.cells = S->cells;
+    S->grid.n = 0;
+    if (!list) {
+        const seg_grid *d = seg_grid_default();
+        memcpy(S->cells, d->cells, d->n * sizeof *d->cells);
+        S->grid.n = d->n;
         return CRM_OK;
-    c->nlevels = 0;
-    snprintf(buf, size, "%s", s);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        char *end;
-        long long v = strtoll(t, &end, 10);
-        if (*end || c->nlevels >= SEG_CHURN_MAX_LEVELS ||
-            (c->nlevels && v <= c->levels[c->nlevels - 1])) {
-            crm_set_error(ctx, "segmentation.churn.levels: expected up to %d ascending "
-                               "whole numbers separated by commas, got \"%s\"",
-                          SEG_CHURN_MAX_LEVELS, s);
-            return CRM_ECONFIG;
-        }
-        c->levels[c->nlevels++] = v;
+    }
+    size_t n = crm_config_count(ctx, list);
+    if (!n)
+        return crm_config_error(ctx, list, "expected at least one cell (leave the key out for "
+                                           "the default grid)");
+    if (n > sizeof S->cells / sizeof S->cells[0])
+        return crm_config_error(ctx, list, "at most %zu cells",
+                                sizeof S->cells / sizeof S->cells[0]);
+    for (size_t i = 0; i < n; i++) {
+        const crm_config_node *it = crm_config_item(ctx, list, i);
+        seg_grid_cell *c = &S->cells[i];
+        int64_t v[4];
+        static const char *const k[4] = {"r_min", "r_max", "f_min", "f_max"};
+        for (int j = 0; j < 4; j++)
+            if (int_of(ctx, it, grid_cell_fields, k[j], &v[j]) != CRM_OK)
+                return CRM_ECONFIG;
+        if (v[0] > v[1] || v[2] > v[3])
+            return crm_config_error(ctx, it, "r_min must not exceed r_max, nor f_min f_max");
+        c->r_lo = (int)v[0], c->r_hi = (int)v[1], c->f_lo = (int)v[2], c->f_hi = (int)v[3];
+        text_of(ctx, it, grid_cell_fields, "name", c->name, sizeof c->name);
+        seg_slugify(c->name, c->slug, sizeof c->slug);
+        if (!c->slug[0])
+            return crm_config_error(ctx, crm_config_child(ctx, it, "name"),
+                                    "a cell needs a name");
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(S->cells[j].slug, c->slug))
+                return crm_config_error(ctx, crm_config_child(ctx, it, "name"),
+                                        "\"%s\" is declared twice", c->name);
+        S->grid.n++;
     }
     return CRM_OK;
 }
 
-/* churn.*: points, signals, the Lua override, levels. */
-static int load_churn(crm_plugin_ctx *ctx, char *buf, size_t size)
+/* rfm: window_days, currency (else locale.currency), grid. */
+static int load_rfm(crm_plugin_ctx *ctx)
 {
-    const char *s = NULL;
-    int rc;
-    seg_churn_config *c = &SEG(ctx)->churn;
-    seg_churn_config_default(c);
-    if ((rc = get_int(ctx, "churn.points_per_week", &c->inactivity_points_per_week)) ||
-        (rc = get_int(ctx, "churn.inactivity_cap", &c->inactivity_cap)) ||
-        (rc = get_int(ctx, "churn.default_cycle_days", &c->default_cycle_days)) ||
-        (rc = get_int(ctx, "churn.low_engagement_points", &c->low_engagement_points)) ||
-        (rc = get_int(ctx, "churn.min_emails", &c->min_emails)) ||
-        (rc = get_int(ctx, "churn.min_engagement_pct", &c->min_engagement_pct)) ||
-        (rc = get_int(ctx, "churn.window_days", &c->window_days)))
-        return rc;
-    crm_config_get_string(ctx, "churn.signals", &s);
-    if (s) {
-        c->nsignals = 0;
-        snprintf(buf, size, "%s", s);
-        if ((rc = each_item(buf, signal_item, ctx, NULL)) != CRM_OK)
-            return rc;
-    }
-    s = NULL;
-    crm_config_get_string(ctx, "churn.rule", &s);
-    snprintf(buf, size, "%s", s ? s : "");
-    snprintf(SEG(ctx)->churn_rule, sizeof SEG(ctx)->churn_rule, "%s", seg_trim(buf));
-    if (SEG(ctx)->churn_rule[0] && !CRM_API_HAS(ctx, call_rule)) {
-        crm_set_error(ctx, "segmentation.churn.rule: this crm's plugin API has no call_rule "
-                           "(ABI 1.1 or later needed)");
+    seg_state *S = SEG(ctx);
+    const crm_config_node *rfm = crm_config_child(ctx, NULL, "rfm");
+    if (int_of(ctx, rfm, rfm_fields, "window_days", &S->window_days) != CRM_OK)
         return CRM_ECONFIG;
+    text_of(ctx, rfm, rfm_fields, "currency", S->currency, sizeof S->currency);
+    if (!S->currency[0] && CRM_API_HAS(ctx, locale)) {
+        const char *l = crm_locale(ctx, "currency"); /* crm.yaml locale.currency */
+        snprintf(S->currency, sizeof S->currency, "%s", l ? l : "");
     }
-    return load_levels(ctx, buf, size);
+    for (char *p = S->currency; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return load_grid(ctx, rfm ? crm_config_child(ctx, rfm, "grid") : NULL);
+}
+
+/* Refuses a segment named as a grid cell or an earlier segment. */
+static int rule_name_check(crm_plugin_ctx *ctx, const crm_config_node *name, const seg_rule *r)
+{
+    seg_state *S = SEG(ctx);
+    if (!r->slug[0])
+        return crm_config_error(ctx, name, "a segment needs a name");
+    for (size_t i = 0; i < S->grid.n; i++)
+        if (!strcmp(S->cells[i].slug, r->slug))
+            return crm_config_error(ctx, name, "\"%s\" is already an RFM grid segment; choose "
+                                               "another name", r->name);
+    for (size_t i = 0; i < S->nrules; i++)
+        if (!strcmp(S->rules[i].slug, r->slug))
+            return crm_config_error(ctx, name, "\"%s\" is declared twice", r->name);
+    return CRM_OK;
+}
+
+/* One item of segments: {name, where | lua | static: true}. */
+static int load_rule(crm_plugin_ctx *ctx, const crm_config_node *it, seg_rule *r)
+{
+    crm_value st;
+    memset(r, 0, sizeof *r);
+    text_of(ctx, it, segment_fields, "name", r->name, sizeof r->name);
+    seg_slugify(r->name, r->slug, sizeof r->slug);
+    if (rule_name_check(ctx, crm_config_child(ctx, it, "name"), r) != CRM_OK)
+        return CRM_ECONFIG;
+    int has_where = text_of(ctx, it, segment_fields, "where", r->text, sizeof r->text);
+    int has_lua = text_of(ctx, it, segment_fields, "lua", r->lua_spec, sizeof r->lua_spec);
+    r->is_static = value_of(ctx, it, segment_fields, "static", &st) == CRM_OK && st.i;
+    if (has_where + has_lua + r->is_static != 1)
+        return crm_config_error(ctx, it, "segment \"%s\": give exactly one of where: "
+                                         "CONDITION, lua: RULE or static: true", r->name);
+    if (r->is_static) {
+        snprintf(r->text, sizeof r->text, "static");
+        return CRM_OK;
+    }
+    if (has_lua) {
+        r->is_lua = 1;
+        snprintf(r->text, sizeof r->text, "lua: %s", r->lua_spec);
+        if (!CRM_API_HAS(ctx, call_rule))
+            return crm_config_error(ctx, crm_config_child(ctx, it, "lua"),
+                                    "a Lua segment needs a crm whose plugin API has call_rule");
+        return CRM_OK;
+    }
+    char err[512];
+    if (seg_cond_compile(r->text, &r->cond, err, sizeof err))
+        return crm_config_error(ctx, crm_config_child(ctx, it, "where"), "%s", err);
+    return CRM_OK;
+}
+
+/* segments: the rule, Lua and static segments, in order. */
+static int load_segments(crm_plugin_ctx *ctx)
+{
+    seg_state *S = SEG(ctx);
+    const crm_config_node *list = crm_config_child(ctx, NULL, "segments");
+    size_t n = crm_config_count(ctx, list);
+    free(S->rules);
+    S->rules = NULL;
+    S->nrules = 0;
+    if (n > SEG_MAX_RULES)
+        return crm_config_error(ctx, list, "at most %d segments", SEG_MAX_RULES);
+    if (n && !(S->rules = calloc(n, sizeof *S->rules)))
+        return CRM_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (load_rule(ctx, crm_config_item(ctx, list, i), &S->rules[i]) != CRM_OK)
+            return CRM_ECONFIG;
+        S->nrules++;
+    }
+    return CRM_OK;
+}
+
+/* churn.signals: a list of {name, channel, match, points, cap}. */
+static int load_signals(crm_plugin_ctx *ctx, const crm_config_node *list)
+{
+    seg_churn_config *c = &SEG(ctx)->churn;
+    if (!list)
+        return CRM_OK; /* the defaults of seg_churn_config_default */
+    size_t n = crm_config_count(ctx, list);
+    if (n > SEG_CHURN_MAX_SIGNALS)
+        return crm_config_error(ctx, list, "at most %d signals", SEG_CHURN_MAX_SIGNALS);
+    c->nsignals = 0;
+    for (size_t i = 0; i < n; i++) {
+        const crm_config_node *it = crm_config_item(ctx, list, i);
+        seg_churn_signal *s = &c->signals[c->nsignals];
+        memset(s, 0, sizeof *s);
+        text_of(ctx, it, signal_fields, "name", s->name, sizeof s->name);
+        text_of(ctx, it, signal_fields, "channel", s->channel, sizeof s->channel);
+        if (!strcmp(s->channel, "any"))
+            s->channel[0] = 0;
+        text_of(ctx, it, signal_fields, "match", s->match, sizeof s->match);
+        if (!s->name[0] || !s->match[0])
+            return crm_config_error(ctx, it, "a signal needs a name and a match text");
+        if (int_of(ctx, it, signal_fields, "points", &s->points) != CRM_OK ||
+            int_of(ctx, it, signal_fields, "cap", &s->cap) != CRM_OK)
+            return CRM_ECONFIG;
+        c->nsignals++;
+    }
+    return CRM_OK;
+}
+
+/* churn.levels: a list of ascending whole numbers. */
+static int load_levels(crm_plugin_ctx *ctx, const crm_config_node *list)
+{
+    seg_churn_config *c = &SEG(ctx)->churn;
+    if (!list)
+        return CRM_OK;
+    size_t n = crm_config_count(ctx, list);
+    if (n > SEG_CHURN_MAX_LEVELS)
+        return crm_config_error(ctx, list, "at most %d levels", SEG_CHURN_MAX_LEVELS);
+    c->nlevels = 0;
+    for (size_t i = 0; i < n; i++) {
+        const crm_config_node *it = crm_config_item(ctx, list, i);
+        crm_value v;
+        if (crm_config_value(ctx, it, NULL, &v) != CRM_OK)
+            return CRM_ECONFIG;
+        if (c->nlevels && v.i <= c->levels[c->nlevels - 1])
+            return crm_config_error(ctx, it, "levels must ascend: %lld after %lld",
+                                    (long long)v.i, (long long)c->levels[c->nlevels - 1]);
+        c->levels[c->nlevels++] = v.i;
+    }
+    return CRM_OK;
+}
+
+/* churn: points, signals, the Lua override, levels. */
+static int load_churn(crm_plugin_ctx *ctx)
+{
+    seg_state *S = SEG(ctx);
+    seg_churn_config *c = &S->churn;
+    const crm_config_node *ch = crm_config_child(ctx, NULL, "churn");
+    static const struct {
+        const char *key;
+        size_t off;
+    } ints[] = {
+        {"points_per_week", offsetof(seg_churn_config, inactivity_points_per_week)},
+        {"inactivity_cap", offsetof(seg_churn_config, inactivity_cap)},
+        {"default_cycle_days", offsetof(seg_churn_config, default_cycle_days)},
+        {"low_engagement_points", offsetof(seg_churn_config, low_engagement_points)},
+        {"min_emails", offsetof(seg_churn_config, min_emails)},
+        {"min_engagement_pct", offsetof(seg_churn_config, min_engagement_pct)},
+        {"window_days", offsetof(seg_churn_config, window_days)},
+    };
+    seg_churn_config_default(c);
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        if (int_of(ctx, ch, churn_fields, ints[i].key,
+                   (int64_t *)(void *)((char *)c + ints[i].off)) != CRM_OK)
+            return CRM_ECONFIG;
+    text_of(ctx, ch, churn_fields, "rule", S->churn_rule, sizeof S->churn_rule);
+    if (S->churn_rule[0] && !CRM_API_HAS(ctx, call_rule))
+        return crm_config_error(ctx, crm_config_child(ctx, ch, "rule"),
+                                "this crm's plugin API has no call_rule");
+    if (load_signals(ctx, ch ? crm_config_child(ctx, ch, "signals") : NULL) != CRM_OK)
+        return CRM_ECONFIG;
+    return load_levels(ctx, ch ? crm_config_child(ctx, ch, "levels") : NULL);
 }
 
 int seg_config_load(crm_plugin_ctx *ctx)
 {
-    char buf[8192];
     int rc;
-    if ((rc = load_rfm(ctx, buf, sizeof buf)) != CRM_OK)
+    if ((rc = load_rfm(ctx)) != CRM_OK)
         return rc;
-    if ((rc = load_segments(ctx, buf, sizeof buf)) != CRM_OK)
+    if ((rc = load_segments(ctx)) != CRM_OK)
         return rc;
-    return load_churn(ctx, buf, sizeof buf);
+    return load_churn(ctx);
 }
 
 /* ---- lookups ------------------------------------------------------------ */

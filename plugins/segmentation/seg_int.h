@@ -85,6 +85,10 @@ typedef struct seg_rfm_set {
 
 /* ---- seg_config.c ------------------------------------------------------- */
 
+/* During init: declares the section's structured schema (rfm, segments,
+ * churn) with crm_declare_config_schema. */
+int seg_config_declare(crm_plugin_ctx *ctx);
+
 /* Reads crm.yaml segmentation.* into the state (grid, rules, churn settings).
  * CRM_OK, or CRM_ECONFIG/CRM_ENOMEM with the error set naming the key. */
 int seg_config_load(crm_plugin_ctx *ctx);

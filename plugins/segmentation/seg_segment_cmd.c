@@ -533,7 +533,7 @@ static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, const crm
         return seg_usage(ctx, "segment add|remove NAME CONTACT...");
     if (!rs || !rs->is_static) {
         crm_set_error(ctx, "\"%s\" is not a static segment; declare it in crm.yaml as "
-                           "segmentation.segments: \"%s: static\"", name, name);
+                           "segmentation.segments: - {name: %s, static: true}", name, name);
         return CRM_EINVAL;
     }
     int rc = crm_begin(ctx), changed = 0;

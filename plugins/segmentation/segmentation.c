@@ -81,41 +81,11 @@ static const crm_command_spec commands[] = {
      0, 0, metrics_opts, seg_cmd_metrics},
 };
 
-static const struct {
-    const char *key;
-    crm_config_type type;
-    const char *def, *desc;
-} keys[] = {
-    {"rfm.window_days", CRM_CONFIG_INT, "365", "days of orders RFM looks back on; 0 = all history"},
-    {"rfm.currency", CRM_CONFIG_STRING, "", "ISO 4217 code RFM sums; empty = crm.yaml locale.currency"},
-    {"rfm.grid", CRM_CONFIG_STRING, "", "\"Name: R<lo>-<hi> F<lo>-<hi>; ...\", first match wins; empty = default grid"},
-    {"segments", CRM_CONFIG_STRING, "", "\"Name: condition; Name: lua: RULE|FILE:FN; Name: static; ...\""},
-    {"churn.points_per_week", CRM_CONFIG_INT, "5", "points per week past the usual purchase cycle"},
-    {"churn.inactivity_cap", CRM_CONFIG_INT, "50", "most inactivity points"},
-    {"churn.default_cycle_days", CRM_CONFIG_INT, "60", "cycle of a contact with fewer than two orders"},
-    {"churn.low_engagement_points", CRM_CONFIG_INT, "20", "points for emails without opens or clicks"},
-    {"churn.min_emails", CRM_CONFIG_INT, "3", "emails needed before engagement counts"},
-    {"churn.min_engagement_pct", CRM_CONFIG_INT, "10", "opens+clicks under this share of emails is low"},
-    {"churn.window_days", CRM_CONFIG_INT, "90", "days engagement and signals look back on"},
-    {"churn.signals", CRM_CONFIG_STRING, "returns_page: web /returns 10 20; cancel_page: web /cancel 25 25",
-     "\"name: channel text points cap; ...\" behaviour signals from interactions"},
-    {"churn.levels", CRM_CONFIG_STRING, "40,70", "ascending scores; crossing one emits churn.risk_raised"},
-    {"churn.rule", CRM_CONFIG_STRING, "", "Lua score override: a rules: name or FILE:FUNCTION returning score, reasons"},
-};
-
 static int register_commands(crm_plugin_ctx *ctx)
 {
     int rc = CRM_OK;
     for (size_t i = 0; rc == CRM_OK && i < sizeof commands / sizeof commands[0]; i++)
         rc = crm_register_command_table(ctx, &commands[i]);
-    return rc;
-}
-
-static int declare_keys(crm_plugin_ctx *ctx)
-{
-    int rc = CRM_OK;
-    for (size_t i = 0; rc == CRM_OK && i < sizeof keys / sizeof keys[0]; i++)
-        rc = crm_declare_config_key(ctx, keys[i].key, keys[i].type, keys[i].def, keys[i].desc);
     return rc;
 }
 
@@ -158,7 +128,7 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
     if (rc == CRM_OK)
         rc = seg_schema_register(ctx);
     if (rc == CRM_OK)
-        rc = declare_keys(ctx);
+        rc = seg_config_declare(ctx); /* config.c: the structured schema */
     if (rc == CRM_OK)
         rc = register_commands(ctx);
     if (rc == CRM_OK)

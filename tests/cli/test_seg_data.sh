@@ -24,12 +24,13 @@ TS=1717200000
 sql() { python3 -c 'import sqlite3,sys; print("\n".join("|".join(map(str, r)) for r in sqlite3.connect("crm.db").execute(sys.argv[1])))' "$1"; }
 
 # ---- more than 64 memberships: a deleted contact leaves all of them ------------------
-statics=$(python3 -c 'print("; ".join(f"S{i}: static" for i in range(1, 65)))')
+statics=$(python3 -c 'print("\n".join(f"    - {{name: S{i}, static: true}}" for i in range(1, 65)))')
 cat >crm.yaml <<YAML
 database: crm.db
 plugins: [segmentation]
 segmentation:
-  segments: "$statics"
+  segments:
+$statics
 YAML
 assert_exit 0 "$CRM" init --quiet
 run "$CRM" contact add --email many@example.com --last-name Many; many=$OUT
@@ -85,7 +86,11 @@ cat >crm.yaml <<'YAML'
 database: crm.db
 plugins: [segmentation]
 segmentation:
-  segments: "Big Spenders: monetary >= 50000; Press: static; Whales: lua: seg.lua:whale; Tagged: tag = vip"
+  segments:
+    - {name: Big Spenders, where: "monetary >= 50000"}
+    - {name: Press, static: true}
+    - {name: Whales, lua: "seg.lua:whale"}
+    - {name: Tagged, where: "tag = vip"}
 YAML
 cat >seg.lua <<'LUA'
 function whale(c) return (c.total_spent or 0) >= 50000, {"spent " .. (c.total_spent or 0)} end

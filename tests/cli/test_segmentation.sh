@@ -37,7 +37,11 @@ segmentation:
   rfm:
     window_days: 365
     currency: EUR
-  segments: "Big Spenders: monetary >= 50000; Regulars: orders_90d >= 2 or tag = vip; Test List: static; Lua Whales: lua: seg.lua:whale"
+  segments:
+    - {name: Big Spenders, where: "monetary >= 50000"}
+    - {name: Regulars, where: "orders_90d >= 2 or tag = vip"}
+    - {name: Test List, static: true}
+    - {name: Lua Whales, lua: "seg.lua:whale"}
 YAML
   fi
 }
