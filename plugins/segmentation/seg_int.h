@@ -30,7 +30,7 @@
 #include "crm/plugin.h"
 
 #include "churn.h"
-#include "cond.h"
+#include "condition.h"
 #include "rfm.h"
 
 #define SEG_MAX_RULES 64
