@@ -65,14 +65,14 @@ static int churn_refresh(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of)
         json_t *levels = json_array();
         for (size_t l = 0; l < SEG(ctx)->churn.nlevels; l++)
             json_array_append_new(levels, json_integer(SEG(ctx)->churn.levels[l]));
-        seg_print_json(io, json_pack("{sIsIsisososs}", "as_of", (json_int_t)as_of, "contacts",
+        seg_print_json(io, seg_json_iso(ctx, json_pack("{sIsIsisososs}", "as_of", (json_int_t)as_of, "contacts",
                                      (json_int_t)n, "raised", raised, "levels", levels,
                                      "contacts_by_level", level_counts(ctx), "scoring",
-                                     SEG(ctx)->churn_rule[0] ? SEG(ctx)->churn_rule : "points"));
+                                     SEG(ctx)->churn_rule[0] ? SEG(ctx)->churn_rule : "points"), seg_iso_as_of));
     } else if (rc == CRM_OK) {
         char day[32];
         fprintf(crm_io_out(io), "scored %zu contacts as of %s, %d raised\n", n,
-                seg_fmt_day(as_of, day, sizeof day), raised);
+                seg_fmt_day(ctx, as_of, day, sizeof day), raised);
     }
     return rc;
 }
@@ -114,7 +114,7 @@ static int churn_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command
         seg_note(io, shown,
                  "churn scores as of %s: %zu contact%s scoring at least %lld (crm "
                  "churn refresh recomputes them; events do not)",
-                 seg_fmt_day(at, day, sizeof day), shown, shown == 1 ? "" : "s",
+                 seg_fmt_day(ctx, at, day, sizeof day), shown, shown == 1 ? "" : "s",
                  (long long)min);
     return CRM_OK;
 }

@@ -35,7 +35,7 @@ static void print_text(crm_plugin_ctx *ctx, FILE *out, const int64_t *n, int64_t
 {
     char day[32];
     fprintf(out, "segmentation (as of %.10s, %lld-day window, %s)\n",
-            seg_fmt_day(as_of, day, sizeof day), (long long)SEG(ctx)->window_days, cur);
+            seg_fmt_day(ctx, as_of, day, sizeof day), (long long)SEG(ctx)->window_days, cur);
     fprintf(out, "  customers per RFM segment (%lld scored; crm rfm grid)\n", (long long)total);
     for (size_t k = 0; k < SEG(ctx)->grid.n; k++)
         fprintf(out, "    %-22s %7lld %6.1f%%\n", SEG(ctx)->cells[k].name, (long long)n[k],
@@ -64,7 +64,7 @@ static json_t *as_json(crm_plugin_ctx *ctx, const int64_t *n, int64_t total, int
                                                 (json_int_t)SEG(ctx)->churn.levels[i], "contacts",
                                                 (json_int_t)n[SEG(ctx)->grid.n + 1 + i]));
     return json_pack("{s{sssIsssIso}s{sIso}}", "rfm", "as_of",
-                     seg_fmt_day(as_of, day, sizeof day), "window_days",
+                     seg_fmt_day(ctx, as_of, day, sizeof day), "window_days",
                      (json_int_t)SEG(ctx)->window_days, "currency", cur, "customers",
                      (json_int_t)total, "segments", segs, "churn", "customers",
                      (json_int_t)churn_scored, "alerts", alerts);

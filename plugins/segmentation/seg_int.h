@@ -139,12 +139,19 @@ int seg_collect(crm_plugin_ctx *ctx, const char *sql, const char *text1, int64_t
 
 /* ---- seg_format.c ------------------------------------------------------- */
 
-/* Human output: dates as ISO 8601 UTC, money through the host's
- * format_money (SDK 1.3: the kernel's currency table; minor units on older
- * hosts); JSON output keeps epoch seconds and integer minor units. */
-const char *seg_fmt_day(int64_t t, char *buf, size_t size);
+/* Human output through the host: times as ISO 8601 in locale.timezone
+ * (crm_format_time), money with the kernel's currency table
+ * (crm_format_money). */
+const char *seg_fmt_day(crm_plugin_ctx *ctx, int64_t t, char *buf, size_t size);
 const char *seg_fmt_money(crm_plugin_ctx *ctx, int64_t minor, const char *cur, char *buf,
                           size_t size);
+
+/* JSON keeps epoch seconds; for each of `keys` (NULL-terminated) holding an
+ * integer, adds KEY_iso with the same instant as seg_fmt_day prints it
+ * (null stays null). Returns obj. */
+json_t *seg_json_iso(crm_plugin_ctx *ctx, json_t *obj, const char *const *keys);
+extern const char *const seg_iso_as_of[];         /* {"as_of", NULL} */
+extern const char *const seg_iso_entered_left[];  /* {"entered_at", "left_at", NULL} */
 
 /* The reasons column (a JSON array of {text}) as "text; text". */
 void seg_print_reason_texts(FILE *out, const char *reasons_json);

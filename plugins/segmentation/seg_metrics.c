@@ -140,7 +140,7 @@ static void print_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of
            churn = m->prior ? (double)m->churned / m->prior : 0,
            pareto = m->revenue ? (double)m->top_rev / m->revenue : 0;
     if (crm_io_json(io)) {
-        seg_print_json(io, json_pack("{sIsIsIsssIsIsfsIsfsIsfsfsI}", "as_of", (json_int_t)as_of,
+        seg_print_json(io, seg_json_iso(ctx, json_pack("{sIsIsIsssIsIsfsIsfsIsfsfsI}", "as_of", (json_int_t)as_of,
                                      "customers", (json_int_t)m->customers, "active_customers",
                                      (json_int_t)m->active, "currency", cur, "period_days",
                                      (json_int_t)period, "orders", (json_int_t)m->orders,
@@ -148,12 +148,12 @@ static void print_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_of
                                      (json_int_t)aov, "purchase_frequency", freq,
                                      "historic_ltv", (json_int_t)ltv, "churn_rate", churn,
                                      "top20_revenue_share", pareto, "revenue",
-                                     (json_int_t)m->revenue));
+                                     (json_int_t)m->revenue), seg_iso_as_of));
         return;
     }
     FILE *out = crm_io_out(io);
     char day[32], money[48];
-    fprintf(out, "as of %s, period %lld days, %s\n", seg_fmt_day(as_of, day, sizeof day),
+    fprintf(out, "as of %s, period %lld days, %s\n", seg_fmt_day(ctx, as_of, day, sizeof day),
             (long long)period, cur);
     fprintf(out, "customers            %lld\n", (long long)m->customers);
     fprintf(out, "active customers     %lld (ordered in the period)\n", (long long)m->active);

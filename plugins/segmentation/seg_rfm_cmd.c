@@ -12,15 +12,15 @@ static int rfm_refresh_cmd(crm_plugin_ctx *ctx, crm_command_io *io, int64_t as_o
     if (rc != CRM_OK)
         return rc;
     if (crm_io_json(io))
-        seg_print_json(io, json_pack("{sIsIsIsssIsI}", "as_of", (json_int_t)as_of, "contacts",
+        seg_print_json(io, seg_json_iso(ctx, json_pack("{sIsIsIsssIsI}", "as_of", (json_int_t)as_of, "contacts",
                                      (json_int_t)n, "window_days", (json_int_t)SEG(ctx)->window_days,
                                      "currency", cur, "skipped_orders", (json_int_t)skipped,
-                                     "changed", (json_int_t)changed));
+                                     "changed", (json_int_t)changed), seg_iso_as_of));
     else {
         char day[32];
         fprintf(crm_io_out(io),
                 "scored %lld contacts as of %s (window %lld days, %s), %lld changed\n",
-                (long long)n, seg_fmt_day(as_of, day, sizeof day), (long long)SEG(ctx)->window_days,
+                (long long)n, seg_fmt_day(ctx, as_of, day, sizeof day), (long long)SEG(ctx)->window_days,
                 cur, (long long)changed);
     }
     if (skipped)
@@ -125,14 +125,14 @@ static void rfm_list_note(crm_plugin_ctx *ctx, crm_command_io *io, int fresh, si
     char day[32];
     int64_t at = 0;
     if (fresh)
-        seg_note(io, shown, "computed as of %s (not stored)", seg_fmt_day(as_of, day, sizeof day));
+        seg_note(io, shown, "computed as of %s (not stored)", seg_fmt_day(ctx, as_of, day, sizeof day));
     else if (!seg_last_rfm_refresh(ctx, &at))
         seg_note(io, 0, "no RFM scores yet: run crm rfm refresh (--as-of DATE) to compute them");
     else
         seg_note(io, shown,
                  "RFM scores as of %s (crm rfm refresh recomputes them; order events "
                  "keep each contact current)",
-                 seg_fmt_day(at, day, sizeof day));
+                 seg_fmt_day(ctx, at, day, sizeof day));
 }
 
 static int rfm_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args, int64_t as_of)
@@ -228,7 +228,7 @@ static void print_shown(crm_plugin_ctx *ctx, FILE *out, int64_t cid, const rfm_s
 {
     char day[32], money[48];
     const char *cur = have_cuts ? SEG(ctx)->cuts_currency : "";
-    fprintf(out, "contact %lld as of %s\n", (long long)cid, seg_fmt_day(x->as_of, day, sizeof day));
+    fprintf(out, "contact %lld as of %s\n", (long long)cid, seg_fmt_day(ctx, x->as_of, day, sizeof day));
     fprintf(out, "  recency   %lld days -> R%d\n", (long long)x->recency_days, x->r);
     fprintf(out, "  frequency %lld orders -> F%d\n", (long long)x->frequency, x->f);
     fprintf(out, "  monetary  %s -> M%d\n",
@@ -259,12 +259,12 @@ static int rfm_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_a
         return rc;
     if (crm_io_json(io)) {
         json_t *cuts = cuts_json(ctx, have_cuts);
-        seg_print_json(io, json_pack("{sIsIsIsIsisisisssssIso}", "contact_id", (json_int_t)cid,
+        seg_print_json(io, seg_json_iso(ctx, json_pack("{sIsIsIsIsisisisssssIso}", "contact_id", (json_int_t)cid,
                                      "recency_days", (json_int_t)x.recency_days, "frequency",
                                      (json_int_t)x.frequency, "monetary", (json_int_t)x.monetary,
                                      "r", x.r, "f", x.f, "m", x.m, "segment", x.slug,
                                      "segment_name", seg_grid_name(ctx, x.slug), "as_of",
-                                     (json_int_t)x.as_of, "cuts_for_scores_2_to_5", cuts));
+                                     (json_int_t)x.as_of, "cuts_for_scores_2_to_5", cuts), seg_iso_as_of));
         return CRM_OK;
     }
     print_shown(ctx, crm_io_out(io), cid, &x, have_cuts);

@@ -52,7 +52,7 @@ static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
                                      refreshed ? json_integer(at) : json_null()));
         else
             fprintf(crm_io_out(io), "%-24s %-7s %10lld  %-20s  %s\n", slug, kind, (long long)c,
-                    refreshed                ? seg_fmt_day(at, day, sizeof day)
+                    refreshed                ? seg_fmt_day(ctx, at, day, sizeof day)
                     : unrecorded             ? "not recorded"
                     : strcmp(kind, "static") ? "never"
                                              : "-",
@@ -142,7 +142,7 @@ static void members_note(crm_plugin_ctx *ctx, crm_command_io *io, const segment_
         seg_note(io, shown,
                  "%s: %zu member%s as of %s (%s%s%s recomputes; events keep it "
                  "current)",
-                 ref->slug, shown, shown == 1 ? "" : "s", seg_fmt_day(at, day, sizeof day), how,
+                 ref->slug, shown, shown == 1 ? "" : "s", seg_fmt_day(ctx, at, day, sizeof day), how,
                  strcmp(ref->kind, "rfm") ? " " : "", strcmp(ref->kind, "rfm") ? ref->slug : "");
     else
         seg_note(io, shown, "%s has never been refreshed: run %s%s%s (--as-of DATE) to fill it",
@@ -166,16 +166,17 @@ static int segment_members(crm_plugin_ctx *ctx, crm_command_io *io, const char *
         return seg_fail_db(ctx, "listing members");
     crm_sql_bind_text(st, 1, ref.slug);
     size_t shown = 0;
+    char day[48];
     while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
         const char *x = crm_sql_column_text(st, 1);
         int64_t at = crm_sql_column_int64(st, 2);
         if (crm_io_json(io))
-            seg_print_json(io, json_pack("{sIss?sI}", "contact_id",
+            seg_print_json(io, seg_json_iso(ctx, json_pack("{sIss?sI}", "contact_id",
                                          (json_int_t)crm_sql_column_int64(st, 0), "external_id", x,
-                                         "entered_at", (json_int_t)at));
+                                         "entered_at", (json_int_t)at), seg_iso_entered_left));
         else
-            fprintf(crm_io_out(io), "%lld\t%s\t%lld\n", (long long)crm_sql_column_int64(st, 0),
-                    x ? x : "", (long long)at);
+            fprintf(crm_io_out(io), "%lld\t%s\t%s\n", (long long)crm_sql_column_int64(st, 0),
+                    x ? x : "", seg_fmt_day(ctx, at, day, sizeof day));
         shown++;
     }
     crm_sql_finalize(st);
@@ -217,17 +218,20 @@ static int segment_history(crm_plugin_ctx *ctx, crm_command_io *io, const char *
         return seg_fail_db(ctx, "reading history");
     crm_sql_bind_text(st, 1, ref.slug);
     size_t shown = 0;
+    char day[48], day2[48];
     while (crm_sql_step(st) == CRM_SQL_ROW) {
         int open = crm_sql_column_type(st, 2) == CRM_SQL_NULL;
         int64_t in = crm_sql_column_int64(st, 1), out = crm_sql_column_int64(st, 2);
         if (crm_io_json(io))
-            seg_print_json(io, json_pack("{sIsIso}", "contact_id",
+            seg_print_json(io, seg_json_iso(ctx, json_pack("{sIsIso}", "contact_id",
                                          (json_int_t)crm_sql_column_int64(st, 0), "entered_at",
                                          (json_int_t)in, "left_at",
-                                         open ? json_null() : json_integer(out)));
+                                         open ? json_null() : json_integer(out)),
+                                         seg_iso_entered_left));
         else
-            fprintf(crm_io_out(io), "%lld\t%lld\t%s\n", (long long)crm_sql_column_int64(st, 0),
-                    (long long)in, open ? "-" : crm_sql_column_text(st, 2));
+            fprintf(crm_io_out(io), "%lld\t%s\t%s\n", (long long)crm_sql_column_int64(st, 0),
+                    seg_fmt_day(ctx, in, day, sizeof day),
+                    open ? "-" : seg_fmt_day(ctx, out, day2, sizeof day2));
         shown++;
     }
     crm_sql_finalize(st);
@@ -291,9 +295,10 @@ static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *
         done++;
         if (crm_io_json(io))
             seg_print_json(
-                io, json_pack("{sssssIsIsI}", "segment", rs->slug, "kind",
+                io, seg_json_iso(ctx, json_pack("{sssssIsIsI}", "segment", rs->slug, "kind",
                               rs->is_lua ? "lua" : "rule", "entered", (json_int_t)counts[3 * i],
-                              "left", (json_int_t)counts[3 * i + 1], "as_of", (json_int_t)as_of));
+                              "left", (json_int_t)counts[3 * i + 1], "as_of", (json_int_t)as_of),
+                              seg_iso_as_of));
         else
             fprintf(crm_io_out(io), "%s: %lld entered, %lld left\n", rs->slug,
                     (long long)counts[3 * i], (long long)counts[3 * i + 1]);

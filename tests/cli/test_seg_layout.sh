@@ -17,4 +17,12 @@ mutable=$(for f in "$OBJ"/*.o; do
 done)
 assert_eq "" "$mutable" "mutable file-scope objects"
 
+# 2. Host helpers: no string search on JSON, no clock formatting of its own
+# (crm_format_time), no money formatting of its own (crm_format_money).
+assert_eq "" "$(grep -ln 'strstr' "$SRC"/*.c "$CRM_SOURCE_DIR"/sdk/template/*.c)" "strstr in the plugin or the template"
+assert_eq "" "$(grep -ln 'gmtime\|localtime\|strftime' "$SRC"/*.c)" "own time formatting"
+assert_contains "$(cat "$SRC"/*.c)" "crm_format_time(" "times through the host"
+assert_contains "$(cat "$SRC"/*.c)" "crm_format_money(" "money through the host"
+assert_contains "$(cat "$SRC"/*.c)" "crm_json_get_int(" "event payloads through the host's JSON reader"
+
 finish
