@@ -1,24 +1,24 @@
-/* segmentation plugin — private interface shared by its seg_*.c files.
+/* segmentation plugin — private interface shared by its files.
  *
  * Nothing here is exported from segmentation.so: the plugin builds with
  * -fvisibility=hidden and exports only crm_plugin_query (segmentation.c). The
- * pure computation (rfm.h, churn.h, cond.h) knows nothing of the SDK; the
- * files declared here read and write through the host SQL API.
+ * pure computation (rfm.c, churn.c, condition.c) does not include the SDK;
+ * the other files work through the host API. One file per concept:
  *
- *   segmentation.c       descriptor, init (config keys, commands, subscriptions)
- *   seg_schema.c       the segmentation_* tables (migrations)
- *   seg_config.c       crm.yaml segmentation.* into the state, grid and rule lookups
- *   seg_sql.c          prepare/bind/step helpers, cached statements, id lists
- *   seg_format.c       dates, money and JSON for command output
- *   seg_cli.c          command arguments, usage errors, contact references
- *   seg_rfm_load.c     qualifying orders aggregated into RFM rows
- *   seg_rfm_refresh.c  full refresh (diffed writes), cut points, one contact
- *   seg_members.c      segmentation_members: enter, leave, segment.* events
- *   seg_segments.c     rule segments: evaluate, materialise, follow one contact
- *   seg_lua.c          Lua predicate segments through the host's rule engine
- *   seg_churn.c        churn score of one contact: compute, store, emit
- *   seg_*_cmd.c        crm rfm|segment|churn ...; seg_metrics.c: crm metrics
- *   seg_events.c       order.*, contact.*, interaction.*, consent.* handlers */
+ *   segmentation.c  descriptor and init: every registration (schema, config,
+ *                   command tables, subscriptions, demo, contact sets)
+ *   schema.c        the segmentation_* tables (numbered migrations)
+ *   config.c        the structured crm.yaml schema, read into the state; lookups
+ *   util.c          SQL helpers, output through the host, arguments, contacts
+ *   rfm.c           RFM scores and the grid (pure)
+ *   rfm_cmd.c       orders aggregated, the diffed refresh, crm rfm ...
+ *   condition.c     the table-driven condition compiler (pure)
+ *   segments.c      memberships, rule and Lua segments evaluated
+ *   segment_cmd.c   crm segment ...
+ *   churn.c         churn points and reasons (pure)
+ *   churn_cmd.c     one contact's churn stored and emitted, crm churn ...
+ *   metrics.c       crm metrics and the crm demo headline
+ *   events.c        order.*, contact.*, interaction.*, consent.* handlers */
 #ifndef SEG_INT_H
 #define SEG_INT_H
 
@@ -83,7 +83,7 @@ typedef struct seg_rfm_set {
     char currency[8];
 } seg_rfm_set;
 
-/* ---- seg_config.c ------------------------------------------------------- */
+/* ---- config.c ------------------------------------------------------- */
 
 /* During init: declares the section's structured schema (rfm, segments,
  * churn) with crm_declare_config_schema. */
@@ -109,7 +109,7 @@ seg_rule *seg_find_rule(crm_plugin_ctx *ctx, const char *name);
  * grid's only (rfm_only), else the grid's then the rule segments'. */
 void seg_known_segments(crm_plugin_ctx *ctx, char *buf, size_t size, int rfm_only);
 
-/* ---- seg_sql.c ---------------------------------------------------------- */
+/* ---- util.c: SQL ---------------------------------------------------------- */
 
 /* The statement in *slot, prepared on first use and reset; NULL on failure. */
 crm_stmt *seg_cached(crm_plugin_ctx *ctx, crm_stmt **slot, const char *sql);
@@ -137,7 +137,7 @@ int seg_idlist_push(seg_idlist *l, int64_t id);
 int seg_collect(crm_plugin_ctx *ctx, const char *sql, const char *text1, int64_t as_of,
                 seg_idlist *out);
 
-/* ---- seg_format.c ------------------------------------------------------- */
+/* ---- util.c: output ------------------------------------------------------- */
 
 /* Human output through the host: times as ISO 8601 in locale.timezone
  * (crm_format_time), money with the kernel's currency table
@@ -164,7 +164,7 @@ void seg_note(crm_command_io *io, size_t shown, const char *fmt, ...) CRM_PRINTF
 /* Prints j compactly on one line and releases it. */
 void seg_print_json(crm_command_io *io, json_t *j);
 
-/* ---- seg_cli.c ---------------------------------------------------------- */
+/* ---- util.c: arguments ---------------------------------------------------------- */
 
 /* Sets "usage: crm TEXT (see crm NOUN --help)"; returns CRM_EUSAGE. */
 int seg_usage(crm_plugin_ctx *ctx, const char *text);
@@ -184,7 +184,7 @@ const char *seg_arg(const crm_command_args *args, int i);
 /* A contact by id, external_id or email; 0 when not found (error set). */
 int64_t seg_resolve_contact(crm_plugin_ctx *ctx, const char *ref);
 
-/* ---- seg_rfm_load.c ----------------------------------------------------- */
+/* ---- rfm_cmd.c: loading ----------------------------------------------------- */
 
 /* The configured currency, or the most common one among qualifying orders
  * placed in [start, as_of); out holds 8 bytes. */
@@ -196,7 +196,7 @@ void seg_pick_currency(crm_plugin_ctx *ctx, int64_t as_of, int64_t start, char *
 int seg_rfm_load(crm_plugin_ctx *ctx, int64_t as_of, int64_t window_days, const char *currency,
                  int64_t only, seg_rfm_set *set);
 
-/* ---- seg_rfm_refresh.c -------------------------------------------------- */
+/* ---- rfm_cmd.c: refresh -------------------------------------------------- */
 
 /* Scores every contact as of `as_of` and writes only what changed (scores,
  * memberships, events) in one transaction, with the refresh and its cut
@@ -214,7 +214,7 @@ int seg_load_cuts(crm_plugin_ctx *ctx);
  * its RFM membership. Nothing happens before the first refresh. */
 int seg_rfm_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at);
 
-/* ---- seg_members.c ------------------------------------------------------ */
+/* ---- segments.c: memberships ------------------------------------------------------ */
 
 /* Opens (enter) or closes (leave) contact's membership of `slug`, emitting
  * segment.entered or segment.left. */
@@ -236,7 +236,7 @@ int seg_is_member(crm_plugin_ctx *ctx, const char *slug, int64_t cid);
 /* The open members of `slug`, in id order. */
 int seg_current_members(crm_plugin_ctx *ctx, const char *slug, seg_idlist *out);
 
-/* ---- seg_segments.c ----------------------------------------------------- */
+/* ---- segments.c: rule segments ----------------------------------------------------- */
 
 /* Contacts matching a compiled condition as of `as_of`, in id order. */
 int seg_matching(crm_plugin_ctx *ctx, const seg_cond *cond, int64_t as_of, seg_idlist *out);
@@ -261,7 +261,7 @@ int seg_segment_refreshed(crm_plugin_ctx *ctx, const char *slug, const char *kin
 /* Re-evaluates every rule segment for one contact, in declaration order. */
 int seg_rules_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at);
 
-/* ---- seg_lua.c ---------------------------------------------------------- */
+/* ---- segments.c: Lua ---------------------------------------------------------- */
 
 /* Evaluates Lua rule `spec` for one contact through the host's rule engine
  * (sandboxed, with crm.yaml's limits): 1 when it holds (any result but
@@ -272,7 +272,7 @@ int seg_lua_holds(crm_plugin_ctx *ctx, const char *spec, int64_t cid, json_t **r
 /* Contacts for which Lua rule `spec` holds, in id order. */
 int seg_lua_matching(crm_plugin_ctx *ctx, const char *spec, seg_idlist *out);
 
-/* ---- seg_churn.c -------------------------------------------------------- */
+/* ---- churn_cmd.c -------------------------------------------------------- */
 
 /* One contact's churn score as of `as_of` (the Lua override when configured)
  * and its lifetime value in minor units. */
@@ -299,11 +299,11 @@ int seg_churn_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at, int *
 int seg_contact_set(crm_plugin_ctx *ctx, const char *name, crm_contact_sink add, void *sink,
                     void *ud);
 
-/* Scores every contact with an order before as_of (seg_churn_cmd.c), in one
+/* Scores every contact with an order before as_of (churn_cmd.c), in one
  * transaction: *scored contacts, *raised of them crossed a level upwards. */
 int seg_churn_refresh(crm_plugin_ctx *ctx, int64_t as_of, size_t *scored, int *raised);
 
-/* `crm demo`'s headline (seg_demo.c, SDK 1.3 register_demo): RFM and churn
+/* `crm demo`'s headline (metrics.c, SDK 1.3 register_demo): RFM and churn
  * refreshed as of now, customers per RFM segment and the churn alerts. */
 int seg_demo(crm_plugin_ctx *ctx, crm_command_io *io);
 

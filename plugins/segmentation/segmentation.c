@@ -1,18 +1,12 @@
 /* segmentation plugin — RFM scores, rule segments, churn risk, metrics.
  *
- * Built against sdk/include only. The computation lives in rfm.c, churn.c and
- * cond.c (no SDK there); the seg_*.c files (see seg_int.h) read the kernel's
- * tables through the host SQL API, keep the plugin's own segmentation_*
- * tables, evaluate Lua predicate segments and the churn override through the
- * host's rule engine (rule_each over all contacts on SDK 1.2 hosts,
- * call_rule for one contact), and follow order.*, contact.*, interaction.*
- * and consent.* events with durable subscriptions.
- *
- * This file is the plugin itself: its descriptor (the one exported symbol),
- * and init registering the config keys, the top-level commands
- * `crm rfm|segment|churn ...` and `crm metrics` (SDK 1.1 nouns; the older
- * `crm segmentation rfm|segment|churn|metrics ...` stay as aliases), the
- * event subscriptions and the `crm demo` headline (SDK 1.3, seg_demo.c). */
+ * The reference layout for plugins (seg_int.h maps the files): this file is
+ * the plugin itself, its descriptor (the one exported symbol) and init, with
+ * every registration in one place: the migrations (schema.c), the
+ * structured config schema (config.c), the command option tables of
+ * `crm rfm|segment|churn <verb>` and `crm metrics`, the durable event
+ * subscriptions (events.c), the `crm demo` headline and the contact set
+ * provider. Its state lives in the context's data slot. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -25,4 +25,21 @@ assert_contains "$(cat "$SRC"/*.c)" "crm_format_time(" "times through the host"
 assert_contains "$(cat "$SRC"/*.c)" "crm_format_money(" "money through the host"
 assert_contains "$(cat "$SRC"/*.c)" "crm_json_get_int(" "event payloads through the host's JSON reader"
 
+# 3. Regrouped by feature: the files of ARCHITECTURE.md's plugin folder, the
+# pure ones (rfm, churn, condition) without the SDK, unit-tested.
+for f in segmentation.c schema.c config.c rfm.c rfm_cmd.c segments.c segment_cmd.c \
+         condition.c churn.c churn_cmd.c metrics.c events.c README.md; do
+    [ -f "$SRC/$f" ] && pass || fail "missing $f"
+done
+n=$(ls "$SRC"/*.c | wc -l)
+[ "$n" -le 14 ] && pass || fail "$n .c files: about ten expected"
+for f in rfm churn condition; do
+    assert_eq "" "$(grep -l 'crm/plugin.h\|seg_int.h' "$SRC/$f.c" "$SRC/$f.h")" "$f.c is pure (no SDK)"
+    [ -f "$CRM_SOURCE_DIR/tests/plugins/segmentation/test_seg_$f.c" ] && pass || fail "no unit test of $f.c"
+done
+# every registration in segmentation.c
+for call in crm_register_command_table crm_declare_config_schema crm_subscribe crm_set_data; do
+    assert_eq "" "$(grep -l "$call(" "$SRC"/*.c | grep -v -e /segmentation.c -e /config.c)" "$call outside segmentation.c"
+done
+
 finish
