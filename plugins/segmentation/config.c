@@ -88,18 +88,13 @@ static const crm_config_field churn_fields[] = {
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
 
-static const crm_config_field schema[] = {
+const crm_config_field seg_config_schema[] = {
     {"rfm", CRM_CONFIG_MAP, 0, NULL, "RFM scoring", rfm_fields, 0, 0, 0},
     {"segments", CRM_CONFIG_LIST, 0, NULL, "rule, Lua and static segments, in evaluation order",
      segment_fields, CRM_CONFIG_MAP, 0, 0},
     {"churn", CRM_CONFIG_MAP, 0, NULL, "churn risk points", churn_fields, 0, 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
-
-int seg_config_declare(crm_plugin_ctx *ctx)
-{
-    return crm_declare_config_schema(ctx, schema);
-}
 
 /* ---- reading ---------------------------------------------------------------- */
 

@@ -85,9 +85,9 @@ typedef struct seg_rfm_set {
 
 /* ---- config.c ------------------------------------------------------- */
 
-/* During init: declares the section's structured schema (rfm, segments,
- * churn) with crm_declare_config_schema. */
-int seg_config_declare(crm_plugin_ctx *ctx);
+/* The section's structured schema (rfm, segments, churn), declared in init
+ * with crm_declare_config_schema. */
+extern const crm_config_field seg_config_schema[];
 
 /* Reads crm.yaml segmentation.* into the state (grid, rules, churn settings).
  * CRM_OK, or CRM_ECONFIG/CRM_ENOMEM with the error set naming the key. */

@@ -122,7 +122,7 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
     if (rc == CRM_OK)
         rc = seg_schema_register(ctx);
     if (rc == CRM_OK)
-        rc = seg_config_declare(ctx); /* config.c: the structured schema */
+        rc = crm_declare_config_schema(ctx, seg_config_schema); /* config.c */
     if (rc == CRM_OK)
         rc = register_commands(ctx);
     if (rc == CRM_OK)
