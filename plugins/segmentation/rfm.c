@@ -176,7 +176,7 @@ int64_t seg_rfm_window_start(int64_t as_of, int64_t window_days)
 /* ---- grid ---------------------------------------------------------------- */
 
 #define CELL(n, s, rl, rh, fl, fh) {n, s, rl, rh, fl, fh}
-static seg_grid_cell default_cells[] = {
+static const seg_grid_cell default_cells[] = {
     CELL("Champions", "champions", 5, 5, 4, 5),
     CELL("Loyal", "loyal", 3, 4, 4, 5),
     CELL("Potential Loyalists", "potential_loyalists", 4, 5, 2, 3),

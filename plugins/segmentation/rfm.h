@@ -69,7 +69,7 @@ typedef struct seg_grid_cell {
 } seg_grid_cell;
 
 typedef struct seg_grid {
-    seg_grid_cell *cells;
+    const seg_grid_cell *cells;
     size_t n;
 } seg_grid;
 

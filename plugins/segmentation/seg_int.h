@@ -1,24 +1,24 @@
-/* segmentation plugin — private interface shared by its seg_*.c files.
+/* segmentation plugin — private interface shared by its files.
  *
  * Nothing here is exported from segmentation.so: the plugin builds with
  * -fvisibility=hidden and exports only crm_plugin_query (segmentation.c). The
- * pure computation (rfm.h, churn.h, cond.h) knows nothing of the SDK; the
- * files declared here read and write through the host SQL API.
+ * pure computation (rfm.c, churn.c, condition.c) does not include the SDK;
+ * the other files work through the host API. One file per concept:
  *
- *   segmentation.c       descriptor, init (config keys, commands, subscriptions)
- *   seg_schema.c       the segmentation_* tables (migrations)
- *   seg_config.c       crm.yaml segmentation.* into seg_g, grid and rule lookups
- *   seg_sql.c          prepare/bind/step helpers, cached statements, id lists
- *   seg_format.c       dates, money and JSON for command output
- *   seg_cli.c          command arguments, usage errors, contact references
- *   seg_rfm_load.c     qualifying orders aggregated into RFM rows
- *   seg_rfm_refresh.c  full refresh (diffed writes), cut points, one contact
- *   seg_members.c      segmentation_members: enter, leave, segment.* events
- *   seg_segments.c     rule segments: evaluate, materialise, follow one contact
- *   seg_lua.c          Lua predicate segments through the host's rule engine
- *   seg_churn.c        churn score of one contact: compute, store, emit
- *   seg_*_cmd.c        crm rfm|segment|churn ...; seg_metrics.c: crm metrics
- *   seg_events.c       order.*, contact.*, interaction.*, consent.* handlers */
+ *   segmentation.c  descriptor and init: every registration (schema, config,
+ *                   command tables, subscriptions, demo, contact sets)
+ *   schema.c        the segmentation_* tables (numbered migrations)
+ *   config.c        the structured crm.yaml schema, read into the state; lookups
+ *   util.c          SQL helpers, output through the host, arguments, contacts
+ *   rfm.c           RFM scores and the grid (pure)
+ *   rfm_cmd.c       orders aggregated, the diffed refresh, crm rfm ...
+ *   condition.c     the table-driven condition compiler (pure)
+ *   segments.c      memberships, rule and Lua segments evaluated
+ *   segment_cmd.c   crm segment ...
+ *   churn.c         churn points and reasons (pure)
+ *   churn_cmd.c     one contact's churn stored and emitted, crm churn ...
+ *   metrics.c       crm metrics and the crm demo headline
+ *   events.c        order.*, contact.*, interaction.*, consent.* handlers */
 #ifndef SEG_INT_H
 #define SEG_INT_H
 
@@ -30,7 +30,7 @@
 #include "crm/plugin.h"
 
 #include "churn.h"
-#include "cond.h"
+#include "condition.h"
 #include "rfm.h"
 
 #define SEG_MAX_RULES 64
@@ -46,7 +46,8 @@ typedef struct seg_rule {
     seg_cond cond;
 } seg_rule;
 
-/* The plugin's state. One process loads a plugin once: it is global. */
+/* The plugin's state, in the context's data slot (SDK 1.3 set_data): made
+ * in init, freed in fini; every function reaches it through its ctx. */
 typedef struct seg_state {
     int64_t window_days;
     char currency[8]; /* "" = the most common among qualifying orders */
@@ -65,7 +66,8 @@ typedef struct seg_state {
     crm_stmt *st_enter, *st_leave, *st_upsert, *st_delete, *st_last_refresh;
 } seg_state;
 
-extern seg_state seg_g;
+/* The plugin's state (never NULL after init). */
+#define SEG(ctx) ((seg_state *)crm_get_data(ctx))
 
 /* A growable list of contact ids (or other integers); free(v) when done. */
 typedef struct seg_idlist {
@@ -81,9 +83,13 @@ typedef struct seg_rfm_set {
     char currency[8];
 } seg_rfm_set;
 
-/* ---- seg_config.c ------------------------------------------------------- */
+/* ---- config.c ------------------------------------------------------- */
 
-/* Reads crm.yaml segmentation.* into seg_g (grid, rules, churn settings).
+/* The section's structured schema (rfm, segments, churn), declared in init
+ * with crm_declare_config_schema. */
+extern const crm_config_field seg_config_schema[];
+
+/* Reads crm.yaml segmentation.* into the state (grid, rules, churn settings).
  * CRM_OK, or CRM_ECONFIG/CRM_ENOMEM with the error set naming the key. */
 int seg_config_load(crm_plugin_ctx *ctx);
 
@@ -91,25 +97,25 @@ int seg_config_load(crm_plugin_ctx *ctx);
 char *seg_trim(char *s);
 
 /* The slug of row's grid cell, or NULL when no cell matches. */
-const char *seg_slug_of(const seg_rfm_row *row);
+const char *seg_slug_of(crm_plugin_ctx *ctx, const seg_rfm_row *row);
 
 /* The display name of a grid or rule segment slug (the slug when unknown). */
-const char *seg_grid_name(const char *slug);
+const char *seg_grid_name(crm_plugin_ctx *ctx, const char *slug);
 
 /* The rule segment named `name` (compared as slugs), or NULL. */
-seg_rule *seg_find_rule(const char *name);
+seg_rule *seg_find_rule(crm_plugin_ctx *ctx, const char *name);
 
 /* The slugs of the declared segments, ", "-separated, into buf: the RFM
  * grid's only (rfm_only), else the grid's then the rule segments'. */
-void seg_known_segments(char *buf, size_t size, int rfm_only);
+void seg_known_segments(crm_plugin_ctx *ctx, char *buf, size_t size, int rfm_only);
 
-/* ---- seg_sql.c ---------------------------------------------------------- */
+/* ---- util.c: SQL ---------------------------------------------------------- */
 
 /* The statement in *slot, prepared on first use and reset; NULL on failure. */
 crm_stmt *seg_cached(crm_plugin_ctx *ctx, crm_stmt **slot, const char *sql);
 
-/* Finalizes the statements seg_cached prepared into seg_g. */
-void seg_finalize_cached(void);
+/* Finalizes the statements seg_cached prepared into the state. */
+void seg_finalize_cached(crm_plugin_ctx *ctx);
 
 /* Prepares `sql` and binds the int64 arguments (n of them) to ?1..?n. */
 crm_stmt *seg_prep(crm_plugin_ctx *ctx, const char *sql, int n, ...);
@@ -131,14 +137,21 @@ int seg_idlist_push(seg_idlist *l, int64_t id);
 int seg_collect(crm_plugin_ctx *ctx, const char *sql, const char *text1, int64_t as_of,
                 seg_idlist *out);
 
-/* ---- seg_format.c ------------------------------------------------------- */
+/* ---- util.c: output ------------------------------------------------------- */
 
-/* Human output: dates as ISO 8601 UTC, money through the host's
- * format_money (SDK 1.3: the kernel's currency table; minor units on older
- * hosts); JSON output keeps epoch seconds and integer minor units. */
-const char *seg_fmt_day(int64_t t, char *buf, size_t size);
+/* Human output through the host: times as ISO 8601 in locale.timezone
+ * (crm_format_time), money with the kernel's currency table
+ * (crm_format_money). */
+const char *seg_fmt_day(crm_plugin_ctx *ctx, int64_t t, char *buf, size_t size);
 const char *seg_fmt_money(crm_plugin_ctx *ctx, int64_t minor, const char *cur, char *buf,
                           size_t size);
+
+/* JSON keeps epoch seconds; for each of `keys` (NULL-terminated) holding an
+ * integer, adds KEY_iso with the same instant as seg_fmt_day prints it
+ * (null stays null). Returns obj. */
+json_t *seg_json_iso(crm_plugin_ctx *ctx, json_t *obj, const char *const *keys);
+extern const char *const seg_iso_as_of[];         /* {"as_of", NULL} */
+extern const char *const seg_iso_entered_left[];  /* {"entered_at", "left_at", NULL} */
 
 /* The reasons column (a JSON array of {text}) as "text; text". */
 void seg_print_reason_texts(FILE *out, const char *reasons_json);
@@ -151,24 +164,27 @@ void seg_note(crm_command_io *io, size_t shown, const char *fmt, ...) CRM_PRINTF
 /* Prints j compactly on one line and releases it. */
 void seg_print_json(crm_command_io *io, json_t *j);
 
-/* ---- seg_cli.c ---------------------------------------------------------- */
+/* ---- util.c: arguments ---------------------------------------------------------- */
 
 /* Sets "usage: crm TEXT (see crm NOUN --help)"; returns CRM_EUSAGE. */
 int seg_usage(crm_plugin_ctx *ctx, const char *text);
 
-/* The value of option `name` in argv (NULL when absent). */
-const char *seg_opt(int argc, char **argv, const char *name);
+/* Option `name` (as declared, without dashes) as written; NULL when absent. */
+const char *seg_opt(const crm_command_args *args, const char *name);
 
-/* Whether flag `name` is in argv. */
-int seg_has_flag(int argc, char **argv, const char *name);
+/* An INT option's value, dflt when absent. */
+int64_t seg_opt_int(const crm_command_args *args, const char *name, int64_t dflt);
 
-/* The n-th positional argument after argv[0] (options and their values skipped). */
-const char *seg_positional(int argc, char **argv, int n);
+/* Whether flag `name` was given. */
+int seg_has_flag(const crm_command_args *args, const char *name);
+
+/* Positional argument i (0-based, the verb not counted); NULL past the end. */
+const char *seg_arg(const crm_command_args *args, int i);
 
 /* A contact by id, external_id or email; 0 when not found (error set). */
 int64_t seg_resolve_contact(crm_plugin_ctx *ctx, const char *ref);
 
-/* ---- seg_rfm_load.c ----------------------------------------------------- */
+/* ---- rfm_cmd.c: loading ----------------------------------------------------- */
 
 /* The configured currency, or the most common one among qualifying orders
  * placed in [start, as_of); out holds 8 bytes. */
@@ -180,7 +196,7 @@ void seg_pick_currency(crm_plugin_ctx *ctx, int64_t as_of, int64_t start, char *
 int seg_rfm_load(crm_plugin_ctx *ctx, int64_t as_of, int64_t window_days, const char *currency,
                  int64_t only, seg_rfm_set *set);
 
-/* ---- seg_rfm_refresh.c -------------------------------------------------- */
+/* ---- rfm_cmd.c: refresh -------------------------------------------------- */
 
 /* Scores every contact as of `as_of` and writes only what changed (scores,
  * memberships, events) in one transaction, with the refresh and its cut
@@ -191,14 +207,14 @@ int seg_rfm_refresh(crm_plugin_ctx *ctx, int64_t as_of, int64_t *scored, int64_t
 /* 1 with *as_of the latest RFM refresh's as-of time, 0 when there was none. */
 int seg_last_rfm_refresh(crm_plugin_ctx *ctx, int64_t *as_of);
 
-/* Loads the latest refresh's cut points into seg_g (cached). 0 when there is none. */
+/* Loads the latest refresh's cut points into the state (cached). 0 when there is none. */
 int seg_load_cuts(crm_plugin_ctx *ctx);
 
 /* Re-scores one contact as of `at` against the stored cut points and moves
  * its RFM membership. Nothing happens before the first refresh. */
 int seg_rfm_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at);
 
-/* ---- seg_members.c ------------------------------------------------------ */
+/* ---- segments.c: memberships ------------------------------------------------------ */
 
 /* Opens (enter) or closes (leave) contact's membership of `slug`, emitting
  * segment.entered or segment.left. */
@@ -220,7 +236,7 @@ int seg_is_member(crm_plugin_ctx *ctx, const char *slug, int64_t cid);
 /* The open members of `slug`, in id order. */
 int seg_current_members(crm_plugin_ctx *ctx, const char *slug, seg_idlist *out);
 
-/* ---- seg_segments.c ----------------------------------------------------- */
+/* ---- segments.c: rule segments ----------------------------------------------------- */
 
 /* Contacts matching a compiled condition as of `as_of`, in id order. */
 int seg_matching(crm_plugin_ctx *ctx, const seg_cond *cond, int64_t as_of, seg_idlist *out);
@@ -245,7 +261,7 @@ int seg_segment_refreshed(crm_plugin_ctx *ctx, const char *slug, const char *kin
 /* Re-evaluates every rule segment for one contact, in declaration order. */
 int seg_rules_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at);
 
-/* ---- seg_lua.c ---------------------------------------------------------- */
+/* ---- segments.c: Lua ---------------------------------------------------------- */
 
 /* Evaluates Lua rule `spec` for one contact through the host's rule engine
  * (sandboxed, with crm.yaml's limits): 1 when it holds (any result but
@@ -256,7 +272,7 @@ int seg_lua_holds(crm_plugin_ctx *ctx, const char *spec, int64_t cid, json_t **r
 /* Contacts for which Lua rule `spec` holds, in id order. */
 int seg_lua_matching(crm_plugin_ctx *ctx, const char *spec, seg_idlist *out);
 
-/* ---- seg_churn.c -------------------------------------------------------- */
+/* ---- churn_cmd.c -------------------------------------------------------- */
 
 /* One contact's churn score as of `as_of` (the Lua override when configured)
  * and its lifetime value in minor units. */
@@ -266,7 +282,7 @@ int seg_churn_compute(crm_plugin_ctx *ctx, int64_t cid, int64_t as_of, seg_churn
 /* The currency lifetime values are summed in: the latest RFM refresh's,
  * else rfm.currency (or locale.currency); NULL when none is known (every
  * order counts). */
-const char *seg_ltv_currency(void);
+const char *seg_ltv_currency(crm_plugin_ctx *ctx);
 
 /* The result's reasons as a new JSON array of {code, points, text}. */
 json_t *seg_churn_reasons_json(const seg_churn_result *r);
@@ -283,19 +299,32 @@ int seg_churn_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at, int *
 int seg_contact_set(crm_plugin_ctx *ctx, const char *name, crm_contact_sink add, void *sink,
                     void *ud);
 
-/* `crm segmentation rfm|segment|churn ...` (argv[0] is the noun) and `crm metrics`. */
-/* Scores every contact with an order before as_of (seg_churn_cmd.c), in one
+/* Scores every contact with an order before as_of (churn_cmd.c), in one
  * transaction: *scored contacts, *raised of them crossed a level upwards. */
 int seg_churn_refresh(crm_plugin_ctx *ctx, int64_t as_of, size_t *scored, int *raised);
 
-/* `crm demo`'s headline (seg_demo.c, SDK 1.3 register_demo): RFM and churn
+/* `crm demo`'s headline (metrics.c, SDK 1.3 register_demo): RFM and churn
  * refreshed as of now, customers per RFM segment and the churn alerts. */
 int seg_demo(crm_plugin_ctx *ctx, crm_command_io *io);
 
-int seg_cmd_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
-int seg_cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
-int seg_cmd_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
-int seg_cmd_metrics(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv);
+/* The commands, registered with their option tables in segmentation.c. */
+#define SEG_CMD(name) int name(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+SEG_CMD(seg_cmd_rfm_refresh);
+SEG_CMD(seg_cmd_rfm_list);
+SEG_CMD(seg_cmd_rfm_show);
+SEG_CMD(seg_cmd_rfm_grid);
+SEG_CMD(seg_cmd_segment_list);
+SEG_CMD(seg_cmd_segment_members);
+SEG_CMD(seg_cmd_segment_history);
+SEG_CMD(seg_cmd_segment_refresh);
+SEG_CMD(seg_cmd_segment_explain);
+SEG_CMD(seg_cmd_segment_diff);
+SEG_CMD(seg_cmd_segment_add);
+SEG_CMD(seg_cmd_segment_remove);
+SEG_CMD(seg_cmd_churn_refresh);
+SEG_CMD(seg_cmd_churn_list);
+SEG_CMD(seg_cmd_churn_show);
+SEG_CMD(seg_cmd_metrics);
 
 /* Durable subscribers: order.* re-scores RFM and rule segments of the
  * order's contact; contact.*, interaction.*, consent.* its rule segments (a

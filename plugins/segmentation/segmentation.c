@@ -1,152 +1,85 @@
 /* segmentation plugin — RFM scores, rule segments, churn risk, metrics.
  *
- * Built against sdk/include only. The computation lives in rfm.c, churn.c and
- * cond.c (no SDK there); the seg_*.c files (see seg_int.h) read the kernel's
- * tables through the host SQL API, keep the plugin's own segmentation_*
- * tables, evaluate Lua predicate segments and the churn override through the
- * host's rule engine (rule_each over all contacts on SDK 1.2 hosts,
- * call_rule for one contact), and follow order.*, contact.*, interaction.*
- * and consent.* events with durable subscriptions.
- *
- * This file is the plugin itself: its descriptor (the one exported symbol),
- * and init registering the config keys, the top-level commands
- * `crm rfm|segment|churn ...` and `crm metrics` (SDK 1.1 nouns; the older
- * `crm segmentation rfm|segment|churn|metrics ...` stay as aliases), the
- * event subscriptions and the `crm demo` headline (SDK 1.3, seg_demo.c). */
+ * The reference layout for plugins (seg_int.h maps the files): this file is
+ * the plugin itself, its descriptor (the one exported symbol) and init, with
+ * every registration in one place: the migrations (schema.c), the
+ * structured config schema (config.c), the command option tables of
+ * `crm rfm|segment|churn <verb>` and `crm metrics`, the durable event
+ * subscriptions (events.c), the `crm demo` headline and the contact set
+ * provider. Its state lives in the context's data slot. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "seg_int.h"
 
-/* The plugin's state (seg_int.h): filled by start (seg_config.c), the cut
- * point cache and cached statements by the refresh and the handlers. */
-seg_state seg_g;
+/* ---- commands: `crm rfm|segment|churn <verb>` and `crm metrics` -------------
+ * The host parses argv against these tables: unknown options exit 2 with
+ * the nearest one, and --help is printed from them. */
 
-/* `crm <noun> <verb> ...` runs the same code as `crm segmentation <noun> <verb>`:
- * argv gets the noun in front. */
-static int shifted(crm_command_fn fn, const char *noun, crm_plugin_ctx *ctx, crm_command_io *io,
-                   int argc, char **argv)
-{
-    char **v = calloc((size_t)argc + 2, sizeof *v);
-    if (!v) {
-        crm_set_error(ctx, "out of memory");
-        return CRM_ENOMEM;
-    }
-    v[0] = (char *)noun;
-    memcpy(v + 1, argv, (size_t)argc * sizeof *v);
-    int rc = fn(ctx, io, argc + 1, v);
-    free(v);
-    return rc;
-}
+static const crm_option rfm_list_opts[] = {
+    {"segment", CRM_OPTION_STRING, 0, "SLUG", "only the contacts of this RFM grid segment"},
+    {"fresh", CRM_OPTION_FLAG, 0, NULL, "compute as of --as-of now instead of the stored scores"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option segment_explain_opts[] = {
+    {"contact", CRM_OPTION_STRING, 1, "CONTACT", "id, external id or email of the contact"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option segment_diff_opts[] = {
+    {"rule", CRM_OPTION_STRING, 0, "FILE|FILE.lua:FN|RULE",
+     "the changed rule: a condition file, a Lua function or a rules: name"},
+    {"where", CRM_OPTION_STRING, 0, "COND", "the changed rule as a condition"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option churn_list_opts[] = {
+    {"min-score", CRM_OPTION_INT, 0, "S", "only scores of at least S (default 1)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option metrics_opts[] = {
+    {"period-days", CRM_OPTION_INT, 0, "N", "the period repurchase and churn look at (default 90)"},
+    {NULL, 0, 0, NULL, NULL},
+};
 
-static int noun_rfm(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
-{
-    return shifted(seg_cmd_rfm, "rfm", ctx, io, argc, argv);
-}
-
-static int noun_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
-{
-    return shifted(seg_cmd_segment, "segment", ctx, io, argc, argv);
-}
-
-static int noun_churn(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
-{
-    return shifted(seg_cmd_churn, "churn", ctx, io, argc, argv);
-}
-
-static const struct {
-    const char *noun, *verb, *usage, *summary;
-    crm_command_fn fn;
-} nouns[] = {
-    {"rfm", "refresh", NULL, "recompute every RFM score as of T, store the cut points", noun_rfm},
-    {"rfm", "list", "[--segment SLUG] [--fresh]", "one line (or JSON object) per scored contact",
-     noun_rfm},
-    {"rfm", "show", "CONTACT", "one contact's metrics, scores, cut points and segment", noun_rfm},
+static const crm_command_spec commands[] = {
+    {"rfm", "refresh", NULL, "recompute every RFM score as of T, store the cut points", 0, 0,
+     NULL, seg_cmd_rfm_refresh},
+    {"rfm", "list", NULL, "one line (or JSON object) per scored contact", 0, 0, rfm_list_opts,
+     seg_cmd_rfm_list},
+    {"rfm", "show", "CONTACT", "one contact's metrics, scores, cut points and segment", 1, 1,
+     NULL, seg_cmd_rfm_show},
     {"rfm", "grid", NULL, "the 5x5 R x F matrix, each segment's share of customers and revenue",
-     noun_rfm},
-    {"segment", "list", NULL, "every segment (rfm, rule, lua, static) with its member count",
-     noun_segment},
-    {"segment", "members", "NAME", "the current members of a segment", noun_segment},
-    {"segment", "history", "NAME", "every membership with entered_at and left_at",
-     noun_segment},
-    {"segment", "refresh", "[NAME]", "re-evaluate rule and Lua segments as of T", noun_segment},
-    {"segment", "explain", "NAME --contact CONTACT", "which conditions held (or the Lua reasons)",
-     noun_segment},
-    {"segment", "diff", "NAME --rule FILE|FILE.lua:FN|RULE (or --where COND)",
-     "dry run of a changed rule: who would enter and leave; changes nothing", noun_segment},
-    {"segment", "add", "NAME CONTACT...", "add contacts to a static segment", noun_segment},
-    {"segment", "remove", "NAME CONTACT...", "remove contacts from a static segment",
-     noun_segment},
-    {"churn", "refresh", NULL, "score every contact with orders; emits churn.risk_raised",
-     noun_churn},
-    {"churn", "list", "[--min-score S]", "stored churn scores with their reasons", noun_churn},
-    {"churn", "show", "CONTACT", "one contact's churn score, computed now, with its reasons",
-     noun_churn},
+     0, 0, NULL, seg_cmd_rfm_grid},
+    {"segment", "list", NULL, "every segment (rfm, rule, lua, static) with its member count", 0,
+     0, NULL, seg_cmd_segment_list},
+    {"segment", "members", "NAME", "the current members of a segment", 1, 1, NULL,
+     seg_cmd_segment_members},
+    {"segment", "history", "NAME", "every membership with entered_at and left_at", 1, 1, NULL,
+     seg_cmd_segment_history},
+    {"segment", "refresh", "[NAME]", "re-evaluate rule and Lua segments as of T", 0, 1, NULL,
+     seg_cmd_segment_refresh},
+    {"segment", "explain", "NAME", "which conditions held (or the Lua reasons)", 1, 1,
+     segment_explain_opts, seg_cmd_segment_explain},
+    {"segment", "diff", "NAME", "dry run of a changed rule: who would enter and leave; changes "
+     "nothing", 1, 1, segment_diff_opts, seg_cmd_segment_diff},
+    {"segment", "add", "NAME CONTACT...", "add contacts to a static segment", 2, 64, NULL,
+     seg_cmd_segment_add},
+    {"segment", "remove", "NAME CONTACT...", "remove contacts from a static segment", 2, 64,
+     NULL, seg_cmd_segment_remove},
+    {"churn", "refresh", NULL, "score every contact with orders; emits churn.risk_raised", 0, 0,
+     NULL, seg_cmd_churn_refresh},
+    {"churn", "list", NULL, "stored churn scores with their reasons", 0, 0, churn_list_opts,
+     seg_cmd_churn_list},
+    {"churn", "show", "CONTACT", "one contact's churn score, computed now, with its reasons", 1,
+     1, NULL, seg_cmd_churn_show},
+    {"metrics", NULL, NULL, "portfolio metrics: customers, repurchase, AOV, LTV, churn, Pareto",
+     0, 0, metrics_opts, seg_cmd_metrics},
 };
 
-static const struct {
-    const char *key;
-    crm_config_type type;
-    const char *def, *desc;
-} keys[] = {
-    {"rfm.window_days", CRM_CONFIG_INT, "365", "days of orders RFM looks back on; 0 = all history"},
-    {"rfm.currency", CRM_CONFIG_STRING, "", "ISO 4217 code RFM sums; empty = crm.yaml locale.currency"},
-    {"rfm.grid", CRM_CONFIG_STRING, "", "\"Name: R<lo>-<hi> F<lo>-<hi>; ...\", first match wins; empty = default grid"},
-    {"segments", CRM_CONFIG_STRING, "", "\"Name: condition; Name: lua: RULE|FILE:FN; Name: static; ...\""},
-    {"churn.points_per_week", CRM_CONFIG_INT, "5", "points per week past the usual purchase cycle"},
-    {"churn.inactivity_cap", CRM_CONFIG_INT, "50", "most inactivity points"},
-    {"churn.default_cycle_days", CRM_CONFIG_INT, "60", "cycle of a contact with fewer than two orders"},
-    {"churn.low_engagement_points", CRM_CONFIG_INT, "20", "points for emails without opens or clicks"},
-    {"churn.min_emails", CRM_CONFIG_INT, "3", "emails needed before engagement counts"},
-    {"churn.min_engagement_pct", CRM_CONFIG_INT, "10", "opens+clicks under this share of emails is low"},
-    {"churn.window_days", CRM_CONFIG_INT, "90", "days engagement and signals look back on"},
-    {"churn.signals", CRM_CONFIG_STRING, "returns_page: web /returns 10 20; cancel_page: web /cancel 25 25",
-     "\"name: channel text points cap; ...\" behaviour signals from interactions"},
-    {"churn.levels", CRM_CONFIG_STRING, "40,70", "ascending scores; crossing one emits churn.risk_raised"},
-    {"churn.rule", CRM_CONFIG_STRING, "", "Lua score override: a rules: name or FILE:FUNCTION returning score, reasons"},
-};
-
-/* SDK 1.1: top-level nouns; the `crm segmentation <verb>` forms stay as aliases */
-static int register_nouns(crm_plugin_ctx *ctx)
-{
-    int rc = CRM_OK;
-    if (!CRM_API_HAS(ctx, register_noun_command))
-        return rc;
-    for (size_t i = 0; rc == CRM_OK && i < sizeof nouns / sizeof nouns[0]; i++)
-        rc = crm_register_noun_command(ctx, nouns[i].noun, nouns[i].verb, nouns[i].usage,
-                                       nouns[i].summary, nouns[i].fn);
-    if (rc == CRM_OK)
-        rc = crm_register_noun_command(ctx, "metrics", NULL, "[--period-days N]",
-                                       "portfolio metrics: customers, repurchase, AOV, LTV, "
-                                       "churn, Pareto", seg_cmd_metrics);
-    return rc;
-}
-
-static int declare_keys(crm_plugin_ctx *ctx)
-{
-    int rc = CRM_OK;
-    for (size_t i = 0; rc == CRM_OK && i < sizeof keys / sizeof keys[0]; i++)
-        rc = crm_declare_config_key(ctx, keys[i].key, keys[i].type, keys[i].def, keys[i].desc);
-    return rc;
-}
-
-/* The `crm segmentation <noun> ...` forms. */
 static int register_commands(crm_plugin_ctx *ctx)
 {
-    int rc = crm_register_command(ctx, "rfm", "refresh|list [--segment SLUG] [--fresh]|show CONTACT|grid",
-                                  "RFM scores: recompute, list, explain one contact, the R x F grid", seg_cmd_rfm);
-    if (rc == CRM_OK)
-        rc = crm_register_command(ctx, "segment",
-                                  "list|members NAME|history NAME|refresh [NAME]|explain NAME --contact ID|"
-                                  "diff NAME --rule FILE|add NAME CONTACT...|remove NAME CONTACT...",
-                                  "rule and static segments with their membership history", seg_cmd_segment);
-    if (rc == CRM_OK)
-        rc = crm_register_command(ctx, "churn", "refresh|list [--min-score S]|show CONTACT",
-                                  "churn risk points with their reasons", seg_cmd_churn);
-    if (rc == CRM_OK)
-        rc = crm_register_command(ctx, "metrics", "[--period-days N]",
-                                  "portfolio metrics: customers, repurchase, AOV, LTV, churn, Pareto",
-                                  seg_cmd_metrics);
+    int rc = CRM_OK;
+    for (size_t i = 0; rc == CRM_OK && i < sizeof commands / sizeof commands[0]; i++)
+        rc = crm_register_command_table(ctx, &commands[i]);
     return rc;
 }
 
@@ -166,14 +99,30 @@ static int subscribe(crm_plugin_ctx *ctx)
     return rc;
 }
 
+/* The state lives in the context's data slot (SDK 1.3): no globals. */
+static int make_state(crm_plugin_ctx *ctx)
+{
+    if (!CRM_API_HAS(ctx, set_data)) {
+        crm_set_error(ctx, "this crm's plugin API is older than 1.3 (no data slot)");
+        return CRM_EPLUGIN;
+    }
+    seg_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        crm_set_error(ctx, "out of memory");
+        return CRM_ENOMEM;
+    }
+    crm_set_data(ctx, s);
+    return CRM_OK;
+}
+
 static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
 {
     (void)api;
-    int rc = seg_schema_register(ctx);
+    int rc = make_state(ctx);
     if (rc == CRM_OK)
-        rc = register_nouns(ctx);
+        rc = seg_schema_register(ctx);
     if (rc == CRM_OK)
-        rc = declare_keys(ctx);
+        rc = crm_declare_config_schema(ctx, seg_config_schema); /* config.c */
     if (rc == CRM_OK)
         rc = register_commands(ctx);
     if (rc == CRM_OK)
@@ -191,22 +140,22 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
 
 static int seg_start(crm_plugin_ctx *ctx)
 {
-    seg_g.cuts_refresh = 0;
+    SEG(ctx)->cuts_refresh = 0;
     return seg_config_load(ctx);
 }
 
 static void seg_stop(crm_plugin_ctx *ctx)
 {
-    (void)ctx;
-    seg_finalize_cached();
+    seg_finalize_cached(ctx);
 }
 
 static void seg_fini(crm_plugin_ctx *ctx)
 {
-    (void)ctx;
-    free(seg_g.rules);
-    seg_g.rules = NULL;
-    seg_g.nrules = 0;
+    seg_state *s = SEG(ctx);
+    if (s)
+        free(s->rules);
+    free(s);
+    crm_set_data(ctx, NULL);
 }
 
 static const crm_plugin_descriptor descriptor = {

@@ -5,7 +5,9 @@
  *   - a durable handler on contact.created inserts a greeting row;
  *   - the CLI command `crm template greetings [--contact ID]`, declared with
  *     an option table (the host parses, refuses and prints --help);
- *   - the config key `template.greeting` (string, default "Bonjour");
+ *   - the config key `template.greeting` (string, default "Bonjour"),
+ *     declared with a structured schema and checked with the key's
+ *     crm.yaml position (lists and maps are declared the same way);
  *   - the Lua function crm.template.greet(name) -> "<greeting> <name>".
  * Its state lives in the context's data slot (no globals), event payloads
  * are read with the host's JSON reader and times formatted by the host.
@@ -152,6 +154,13 @@ static const crm_command_spec greetings_command = {
     .fn = cmd_greetings,
 };
 
+/* The plugin's crm.yaml section. A LIST or MAP field nests its own table
+ * (plugins/segmentation/config.c declares lists of maps). */
+static const crm_config_field config_schema[] = {
+    {"greeting", CRM_CONFIG_STRING, 0, "Bonjour", "word the greetings start with", NULL, 0, 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
 /* Registration only: no SQL here (the tables do not exist yet). Any failed
  * registration refuses the plugin, so checking each result is optional. */
 static int init(crm_plugin_ctx *ctx, const crm_host_api *api)
@@ -167,8 +176,7 @@ static int init(crm_plugin_ctx *ctx, const crm_host_api *api)
     if (!s)
         return CRM_ENOMEM;
     crm_set_data(ctx, s);
-    crm_declare_config_key(ctx, "greeting", CRM_CONFIG_STRING, "Bonjour",
-                           "word the greetings start with");
+    crm_declare_config_schema(ctx, config_schema);
     crm_register_migration(ctx, 1, "greetings table",
                            "CREATE TABLE template_greetings("
                            " id INTEGER PRIMARY KEY,"
@@ -182,13 +190,20 @@ static int init(crm_plugin_ctx *ctx, const crm_host_api *api)
     return CRM_OK;
 }
 
-/* Configuration is validated by now: read it once into the state. */
+/* The host checked the types by now: read the section once into the state;
+ * the plugin's own checks point at crm.yaml through crm_config_error. */
 static int start(crm_plugin_ctx *ctx)
 {
-    int rc = crm_config_get_string(ctx, "greeting", &state(ctx)->greeting);
-    if (rc == CRM_OK)
-        crm_log(ctx, CRM_LOG_DEBUG, "started");
-    return rc;
+    crm_value v;
+    int rc = crm_config_value(ctx, NULL, "greeting", &v);
+    if (rc != CRM_OK)
+        return rc;
+    if (!v.text || !v.text[0])
+        return crm_config_error(ctx, crm_config_child(ctx, NULL, "greeting"),
+                                "the greeting cannot be empty");
+    state(ctx)->greeting = v.text; /* borrowed: valid until the kernel closes */
+    crm_log(ctx, CRM_LOG_DEBUG, "started");
+    return CRM_OK;
 }
 
 /* Frees what init allocated (also called when init failed half-way). */

@@ -94,7 +94,9 @@ segmentation:
   rfm:
     window_days: 365
     currency: EUR
-  segments: "Decl Big: monetary >= 50000 or tag = vip; Lua Big: lua: seg.lua:big_or_vip"
+  segments:
+    - {name: Decl Big, where: "monetary >= 50000 or tag = vip"}
+    - {name: Lua Big, lua: "seg.lua:big_or_vip"}
 YAML
 "$CRM" plugins >/dev/null # applies the plugin's migrations outside the timings
 crm() { "$CRM" --as-of "$asof" "$@"; }

@@ -24,7 +24,7 @@ cat >crm.yaml <<YAML
 database: crm.db
 plugins: [sets$with_seg]
 YAML
-[ -n "$with_seg" ] && printf 'segmentation:\n  segments: "VIP: static"\n' >>crm.yaml
+[ -n "$with_seg" ] && printf 'segmentation:\n  segments:\n    - {name: VIP, static: true}\n' >>crm.yaml
 assert_exit 0 "$CRM" init --quiet
 for i in 1 2 3 4 5; do "$CRM" contact add --email "p$i@example.com" --last-name "P$i" >/dev/null; done
 ids() { python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["id"]) for l in sys.stdin if l.strip()))'; }

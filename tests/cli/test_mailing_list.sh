@@ -38,7 +38,9 @@ cat >crm.yaml <<'YAML'
 database: crm.db
 plugins: [segmentation]
 segmentation:
-  segments: "Campaign: static; Big Spenders: monetary >= 50000"
+  segments:
+    - {name: Campaign, static: true}
+    - {name: Big Spenders, where: "monetary >= 50000"}
 YAML
 "$CRM" init --quiet
 for i in $(seq 1 9); do "$CRM" contact add --external-id c$i --email c$i@example.com --last-name N$i >/dev/null; done

@@ -73,6 +73,15 @@ assert_contains "$OUT" "Hello" "greetings"
 assert_exit 0 "$CRM" template greetings --json
 json_lines_valid "$OUT" && pass || fail "greetings --json: $OUT"
 assert_eq "Hello" "$(json_get "$OUT" greeting)" "greeting"
+# the structured schema: the plugin's own check points at crm.yaml
+cp crm.yaml crm.yaml.ok
+printf 'database: %s/crm.db\nplugins: [template]\ntemplate:\n  greeting: ""\n' "$dir" >crm.yaml
+assert_exit 1 "$CRM" template greetings
+assert_contains "$ERR" "crm.yaml:4:3: template.greeting: the greeting cannot be empty" "config_error position"
+printf 'database: %s/crm.db\nplugins: [template]\ntemplate:\n  greting: Hi\n' "$dir" >crm.yaml
+assert_exit 1 "$CRM" template greetings
+assert_contains "$ERR" "greeting" "unknown key: the nearest valid one"
+mv crm.yaml.ok crm.yaml
 assert_exit 0 "$CRM" template --help
 assert_contains "$OUT" "template greetings" "plugin help"
 assert_exit 2 "$CRM" template nope

@@ -24,12 +24,13 @@ TS=1717200000
 sql() { python3 -c 'import sqlite3,sys; print("\n".join("|".join(map(str, r)) for r in sqlite3.connect("crm.db").execute(sys.argv[1])))' "$1"; }
 
 # ---- more than 64 memberships: a deleted contact leaves all of them ------------------
-statics=$(python3 -c 'print("; ".join(f"S{i}: static" for i in range(1, 65)))')
+statics=$(python3 -c 'print("\n".join(f"    - {{name: S{i}, static: true}}" for i in range(1, 65)))')
 cat >crm.yaml <<YAML
 database: crm.db
 plugins: [segmentation]
 segmentation:
-  segments: "$statics"
+  segments:
+$statics
 YAML
 assert_exit 0 "$CRM" init --quiet
 run "$CRM" contact add --email many@example.com --last-name Many; many=$OUT
@@ -85,7 +86,11 @@ cat >crm.yaml <<'YAML'
 database: crm.db
 plugins: [segmentation]
 segmentation:
-  segments: "Big Spenders: monetary >= 50000; Press: static; Whales: lua: seg.lua:whale; Tagged: tag = vip"
+  segments:
+    - {name: Big Spenders, where: "monetary >= 50000"}
+    - {name: Press, static: true}
+    - {name: Whales, lua: "seg.lua:whale"}
+    - {name: Tagged, where: "tag = vip"}
 YAML
 cat >seg.lua <<'LUA'
 function whale(c) return (c.total_spent or 0) >= 50000, {"spent " .. (c.total_spent or 0)} end
@@ -138,17 +143,20 @@ assert_exit 0 "$CRM" rfm list --segment "Can't Lose Them"   # a display name is 
 assert_exit 1 "$CRM" segment refresh press                  # a static list is not refreshable
 assert_contains "$ERR" "big_spenders" "segment refresh of a static list names the refreshable ones"
 
-# after the refreshes: "as of DATE"
+# after the refreshes: "as of DATE", printed by the host (crm_format_time) in
+# locale.timezone (default Europe/Paris); computed here with Python's zoneinfo
+TL=$(python3 -c 'import datetime,zoneinfo,sys; print(datetime.datetime.fromtimestamp(int(sys.argv[1]), zoneinfo.ZoneInfo("Europe/Paris")).isoformat())' $TS)
+assert_eq "2024-06-01T02:00:00+02:00" "$TL" "the expected local time"
 assert_exit 0 "$CRM" --as-of $T rfm refresh
 assert_exit 0 "$CRM" --as-of $T segment refresh
 run "$CRM" segment members big_spenders
-assert_contains "$ERR" "as of 2024-06-01T00:00:00Z" "segment members says as of when"
+assert_contains "$ERR" "as of $TL" "segment members says as of when"
 assert_eq "$(sql "select count(*) from contacts where id in (select contact_id from orders where status in ('placed','paid') and placed_at >= $TS-365*86400 and placed_at < $TS group by contact_id having sum(total) >= 50000)")" \
   "$(line_count "$OUT")" "big_spenders members match an independent count"
 run "$CRM" rfm list
-assert_contains "$ERR" "as of 2024-06-01T00:00:00Z" "rfm list says as of when"
+assert_contains "$ERR" "as of $TL" "rfm list says as of when"
 run "$CRM" rfm grid
-assert_contains "$ERR" "as of 2024-06-01T00:00:00Z" "rfm grid says as of when"
+assert_contains "$ERR" "as of $TL" "rfm grid says as of when"
 
 # --json: each command prints JSON lines, and only JSON
 check_json() { # WHAT CMD...: exit 0, at least one line, every line a JSON object
@@ -161,11 +169,20 @@ check_json "churn refresh --json" "$CRM" --as-of $T --json churn refresh
 contacts=$(sql "select count(distinct contact_id) from orders where placed_at < $TS")
 assert_eq "$contacts" "$(json_get "$OUT" contacts)" "churn refresh --json counts the contacts with orders"
 assert_eq "$TS" "$(json_get "$OUT" as_of)" "churn refresh --json as_of"
+assert_eq "$TL" "$(json_get "$OUT" as_of_iso)" "churn refresh --json: as_of_iso, the same instant in locale.timezone"
 assert_eq "$contacts" "$(python3 -c 'import json,sys; print(sum(json.loads(sys.argv[1])["contacts_by_level"]))' "$OUT")" \
   "churn refresh --json: contacts by level add up"
 run "$CRM" churn list --min-score 0
-assert_contains "$ERR" "as of 2024-06-01T00:00:00Z" "churn list says as of when"
+assert_contains "$ERR" "as of $TL" "churn list says as of when"
 check_json "rfm refresh" "$CRM" --as-of $T --json rfm refresh
+run "$CRM" --json segment history big_spenders
+assert_eq ok "$(python3 -c '
+import datetime, json, sys, zoneinfo
+z = zoneinfo.ZoneInfo("Europe/Paris")
+iso = lambda t: None if t is None else datetime.datetime.fromtimestamp(t, z).isoformat()
+rows = [json.loads(l) for l in sys.argv[1].splitlines()]
+bad = [r for r in rows if r["entered_at_iso"] != iso(r["entered_at"]) or r["left_at_iso"] != iso(r["left_at"])]
+print("ok" if rows and not bad else ("none" if not rows else bad))' "$OUT")" "segment history --json: epoch kept, _iso twins in locale.timezone"
 check_json "rfm list" "$CRM" --json rfm list
 check_json "rfm show" "$CRM" --json rfm show ext:c1
 check_json "rfm grid" "$CRM" --json rfm grid
@@ -188,7 +205,7 @@ assert_eq "$(sql "select id from contacts where external_id='c2'")" "$(json_get 
 check_json "churn list" "$CRM" --json churn list --min-score 0
 check_json "churn show" "$CRM" --as-of $T --json churn show ext:c1
 check_json "metrics" "$CRM" --as-of $T --json metrics
-check_json "crm segmentation churn refresh (alias)" "$CRM" --as-of $T --json segmentation churn refresh
+check_json "churn refresh" "$CRM" --as-of $T --json churn refresh
 
 # the kernel's export of one contact
 check_json "export contact --json" "$CRM" --json export contact ext:c1

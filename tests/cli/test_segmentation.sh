@@ -37,7 +37,11 @@ segmentation:
   rfm:
     window_days: 365
     currency: EUR
-  segments: "Big Spenders: monetary >= 50000; Regulars: orders_90d >= 2 or tag = vip; Test List: static; Lua Whales: lua: seg.lua:whale"
+  segments:
+    - {name: Big Spenders, where: "monetary >= 50000"}
+    - {name: Regulars, where: "orders_90d >= 2 or tag = vip"}
+    - {name: Test List, static: true}
+    - {name: Lua Whales, lua: "seg.lua:whale"}
 YAML
   fi
 }
@@ -177,8 +181,26 @@ check "open RFM memberships = stored segments" test "$(sql "SELECT (SELECT count
 "$CRM" --as-of $T rfm refresh >/dev/null 2>&1
 "$CRM" --as-of $T --json rfm list >"$dir/list2c.json"
 check "back to T: the same scores" cmp -s "$dir/list1.json" "$dir/list2c.json"
-"$CRM" --as-of $T --json segmentation rfm list >"$dir/list2b.json"
-check "crm segmentation rfm list stays an alias" cmp -s "$dir/list1.json" "$dir/list2b.json"
+# the old `crm segmentation <noun> <verb>` aliases are gone (exit 2)
+"$CRM" --as-of $T --json segmentation rfm list >/dev/null 2>&1
+check "crm segmentation rfm list: no alias any more (exit 2)" test $? -eq 2
+# option tables: the host parses, refuses unknown options (exit 2), prints --help
+"$CRM" rfm list --bogus >/dev/null 2>"$dir/err"
+check "rfm list --bogus: exit 2" test $? -eq 2
+check "rfm list --bogus: names the option" grep -q -- "--bogus" "$dir/err"
+"$CRM" churn list --min-score many >/dev/null 2>"$dir/err"
+check "churn list --min-score many: exit 2 (not an integer)" test $? -eq 2
+"$CRM" segment explain big_spenders >/dev/null 2>"$dir/err"
+check "segment explain without --contact: exit 2" test $? -eq 2
+check "segment explain without --contact: names it" grep -q -- "--contact" "$dir/err"
+"$CRM" rfm show >/dev/null 2>&1
+check "rfm show without CONTACT: exit 2" test $? -eq 2
+"$CRM" metrics --period-days 30 --bogus >/dev/null 2>&1
+check "metrics --bogus: exit 2" test $? -eq 2
+help=$("$CRM" rfm list --help 2>&1)
+check "rfm list --help: exit 0" test $? -eq 0
+check "rfm list --help lists --segment and --fresh from the table" python3 -c '
+import sys; h=sys.argv[1]; assert "--segment SLUG" in h and "--fresh" in h, h' "$help"
 "$CRM" --as-of $T --json rfm list --fresh >"$dir/list3.json"
 check "fresh computation equals the stored one" cmp -s "$dir/list1.json" "$dir/list3.json"
 

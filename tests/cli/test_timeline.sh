@@ -37,7 +37,7 @@ other=$("$CRM" contact add --first-name Paul --last-name Autre --email paul@exam
 "$CRM" interaction log --contact "$other" --channel phone --at 2023-10-05 >/dev/null
 "$CRM" --as-of 2023-10-05 order add --contact "$other" --total 10 --placed-at 2023-10-05 --status paid >/dev/null
 if [ -n "$plugins" ]; then
-  printf 'segmentation:\n  segments: "VIP: static"\n' >>crm.yaml
+  printf 'segmentation:\n  segments:\n    - {name: VIP, static: true}\n' >>crm.yaml
   "$CRM" --as-of 2024-03-01 segment add vip "$id" "$other" >/dev/null
   "$CRM" --as-of 2024-04-01 segment remove vip "$id" >/dev/null
   "$CRM" --as-of 2024-06-01 rfm refresh >/dev/null

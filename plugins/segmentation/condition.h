@@ -15,8 +15,8 @@
  *   lifecycle_stage country city source   contact columns
  * The SQL reads contacts as `c` LEFT JOIN segmentation_rfm as `r`, with the
  * as-of instant bound as ?1. Pure string work: no SDK, no database. */
-#ifndef SEG_COND_H
-#define SEG_COND_H
+#ifndef SEG_CONDITION_H
+#define SEG_CONDITION_H
 
 #include <stddef.h>
 
@@ -28,6 +28,19 @@ typedef struct seg_cond {
     char term_text[SEG_COND_MAX_TERMS][128]; /* each term as written */
     char term_sql[SEG_COND_MAX_TERMS][1024]; /* each term alone */
 } seg_cond;
+
+/* One row of the operator table: as written, and in SQL. */
+typedef struct seg_cond_op {
+    const char *text, *sql;
+} seg_cond_op;
+
+/* The operator table (longest spelling first), *n rows. */
+const seg_cond_op *seg_cond_ops(size_t *n);
+
+/* The field table: how many rows, and row i's name (a prefix for
+ * orders_ interactions_ custom. consent.); NULL past the end. */
+size_t seg_cond_field_count(void);
+const char *seg_cond_field_name(size_t i);
 
 /* Compiles `text`. Returns 0, or -1 with a message in err (what was expected
  * at which character). */

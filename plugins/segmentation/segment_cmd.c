@@ -6,9 +6,9 @@
 #include "seg_int.h"
 
 /* "rfm", "static", "lua" or "rule" for segment k of the grid, then the rules. */
-static const char *segment_kind(size_t k)
+static const char *segment_kind(crm_plugin_ctx *ctx, size_t k)
 {
-    const seg_rule *rk = k < seg_g.grid.n ? NULL : &seg_g.rules[k - seg_g.grid.n];
+    const seg_rule *rk = k < SEG(ctx)->grid.n ? NULL : &SEG(ctx)->rules[k - SEG(ctx)->grid.n];
     return !rk ? "rfm" : rk->is_static ? "static" : rk->is_lua ? "lua" : "rule";
 }
 
@@ -30,14 +30,14 @@ static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
                         " left_at IS NULL",
                         &st) != CRM_OK)
         return seg_fail_db(ctx, "counting members");
-    size_t n = seg_g.grid.n + seg_g.nrules, never = 0;
+    size_t n = SEG(ctx)->grid.n + SEG(ctx)->nrules, never = 0;
     if (!crm_io_json(io))
         fprintf(crm_io_out(io), "%-24s %-7s %10s  %-20s  %s\n", "segment", "kind", "members",
                 "refreshed as of", "name");
     for (size_t k = 0; k < n; k++) {
         const char *slug =
-            k < seg_g.grid.n ? seg_g.cells[k].slug : seg_g.rules[k - seg_g.grid.n].slug;
-        const char *kind = segment_kind(k);
+            k < SEG(ctx)->grid.n ? SEG(ctx)->cells[k].slug : SEG(ctx)->rules[k - SEG(ctx)->grid.n].slug;
+        const char *kind = segment_kind(ctx, k);
         int64_t c = member_count(st, slug), at = 0;
         int refreshed = seg_segment_refreshed(ctx, slug, kind, &at);
         /* members without a recorded refresh: filled by events, or by a
@@ -47,16 +47,16 @@ static int segment_list(crm_plugin_ctx *ctx, crm_command_io *io)
         char day[32];
         if (crm_io_json(io))
             seg_print_json(io,
-                           json_pack("{sssssssIso}", "segment", slug, "name", seg_grid_name(slug),
+                           json_pack("{sssssssIso}", "segment", slug, "name", seg_grid_name(ctx, slug),
                                      "kind", kind, "members", (json_int_t)c, "refreshed_as_of",
                                      refreshed ? json_integer(at) : json_null()));
         else
             fprintf(crm_io_out(io), "%-24s %-7s %10lld  %-20s  %s\n", slug, kind, (long long)c,
-                    refreshed                ? seg_fmt_day(at, day, sizeof day)
+                    refreshed                ? seg_fmt_day(ctx, at, day, sizeof day)
                     : unrecorded             ? "not recorded"
                     : strcmp(kind, "static") ? "never"
                                              : "-",
-                    seg_grid_name(slug));
+                    seg_grid_name(ctx, slug));
     }
     crm_sql_finalize(st);
     if (never)
@@ -80,11 +80,11 @@ static int segment_arg(crm_plugin_ctx *ctx, const char *name, int open_only, seg
 {
     seg_slugify(name, ref->slug, sizeof ref->slug);
     ref->kind = NULL;
-    for (size_t k = 0; k < seg_g.grid.n + seg_g.nrules; k++) {
+    for (size_t k = 0; k < SEG(ctx)->grid.n + SEG(ctx)->nrules; k++) {
         const char *slug =
-            k < seg_g.grid.n ? seg_g.cells[k].slug : seg_g.rules[k - seg_g.grid.n].slug;
+            k < SEG(ctx)->grid.n ? SEG(ctx)->cells[k].slug : SEG(ctx)->rules[k - SEG(ctx)->grid.n].slug;
         if (!strcmp(slug, ref->slug)) {
-            ref->kind = segment_kind(k);
+            ref->kind = segment_kind(ctx, k);
             return CRM_OK;
         }
     }
@@ -103,7 +103,7 @@ static int segment_arg(crm_plugin_ctx *ctx, const char *name, int open_only, seg
     if (rows)
         return CRM_OK;
     char known[4096];
-    seg_known_segments(known, sizeof known, 0);
+    seg_known_segments(ctx, known, sizeof known, 0);
     crm_set_error(ctx,
                   "no segment \"%s\"; known segments: %s (see crm segment list; declare "
                   "new ones in crm.yaml segmentation.segments)",
@@ -142,7 +142,7 @@ static void members_note(crm_plugin_ctx *ctx, crm_command_io *io, const segment_
         seg_note(io, shown,
                  "%s: %zu member%s as of %s (%s%s%s recomputes; events keep it "
                  "current)",
-                 ref->slug, shown, shown == 1 ? "" : "s", seg_fmt_day(at, day, sizeof day), how,
+                 ref->slug, shown, shown == 1 ? "" : "s", seg_fmt_day(ctx, at, day, sizeof day), how,
                  strcmp(ref->kind, "rfm") ? " " : "", strcmp(ref->kind, "rfm") ? ref->slug : "");
     else
         seg_note(io, shown, "%s has never been refreshed: run %s%s%s (--as-of DATE) to fill it",
@@ -166,16 +166,17 @@ static int segment_members(crm_plugin_ctx *ctx, crm_command_io *io, const char *
         return seg_fail_db(ctx, "listing members");
     crm_sql_bind_text(st, 1, ref.slug);
     size_t shown = 0;
+    char day[48];
     while ((rc = crm_sql_step(st)) == CRM_SQL_ROW) {
         const char *x = crm_sql_column_text(st, 1);
         int64_t at = crm_sql_column_int64(st, 2);
         if (crm_io_json(io))
-            seg_print_json(io, json_pack("{sIss?sI}", "contact_id",
+            seg_print_json(io, seg_json_iso(ctx, json_pack("{sIss?sI}", "contact_id",
                                          (json_int_t)crm_sql_column_int64(st, 0), "external_id", x,
-                                         "entered_at", (json_int_t)at));
+                                         "entered_at", (json_int_t)at), seg_iso_entered_left));
         else
-            fprintf(crm_io_out(io), "%lld\t%s\t%lld\n", (long long)crm_sql_column_int64(st, 0),
-                    x ? x : "", (long long)at);
+            fprintf(crm_io_out(io), "%lld\t%s\t%s\n", (long long)crm_sql_column_int64(st, 0),
+                    x ? x : "", seg_fmt_day(ctx, at, day, sizeof day));
         shown++;
     }
     crm_sql_finalize(st);
@@ -217,17 +218,20 @@ static int segment_history(crm_plugin_ctx *ctx, crm_command_io *io, const char *
         return seg_fail_db(ctx, "reading history");
     crm_sql_bind_text(st, 1, ref.slug);
     size_t shown = 0;
+    char day[48], day2[48];
     while (crm_sql_step(st) == CRM_SQL_ROW) {
         int open = crm_sql_column_type(st, 2) == CRM_SQL_NULL;
         int64_t in = crm_sql_column_int64(st, 1), out = crm_sql_column_int64(st, 2);
         if (crm_io_json(io))
-            seg_print_json(io, json_pack("{sIsIso}", "contact_id",
+            seg_print_json(io, seg_json_iso(ctx, json_pack("{sIsIso}", "contact_id",
                                          (json_int_t)crm_sql_column_int64(st, 0), "entered_at",
                                          (json_int_t)in, "left_at",
-                                         open ? json_null() : json_integer(out)));
+                                         open ? json_null() : json_integer(out)),
+                                         seg_iso_entered_left));
         else
-            fprintf(crm_io_out(io), "%lld\t%lld\t%s\n", (long long)crm_sql_column_int64(st, 0),
-                    (long long)in, open ? "-" : crm_sql_column_text(st, 2));
+            fprintf(crm_io_out(io), "%lld\t%s\t%s\n", (long long)crm_sql_column_int64(st, 0),
+                    seg_fmt_day(ctx, in, day, sizeof day),
+                    open ? "-" : seg_fmt_day(ctx, out, day2, sizeof day2));
         shown++;
     }
     crm_sql_finalize(st);
@@ -237,14 +241,14 @@ static int segment_history(crm_plugin_ctx *ctx, crm_command_io *io, const char *
 }
 
 /* The slugs of the rule and Lua segments, as "a, b" into buf. */
-static void rule_names(char *buf, size_t size)
+static void rule_names(crm_plugin_ctx *ctx, char *buf, size_t size)
 {
     size_t len = 0;
     buf[0] = 0;
-    for (size_t i = 0; i < seg_g.nrules && len < size; i++) {
-        if (seg_g.rules[i].is_static)
+    for (size_t i = 0; i < SEG(ctx)->nrules && len < size; i++) {
+        if (SEG(ctx)->rules[i].is_static)
             continue;
-        int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", seg_g.rules[i].slug);
+        int w = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", SEG(ctx)->rules[i].slug);
         if (w < 0)
             break;
         len += (size_t)w;
@@ -255,9 +259,9 @@ static void rule_names(char *buf, size_t size)
  * transaction; prints only once it committed. */
 static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *name, int64_t as_of)
 {
-    seg_rule *only = name ? seg_find_rule(name) : NULL;
+    seg_rule *only = name ? seg_find_rule(ctx, name) : NULL;
     char known[4096];
-    rule_names(known, sizeof known);
+    rule_names(ctx, known, sizeof known);
     if (name && (!only || only->is_static)) {
         crm_set_error(ctx,
                       "no rule or Lua segment \"%s\"%s; refreshable segments: %s (RFM "
@@ -266,14 +270,14 @@ static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *
                       name, only ? " (it is a static list)" : "", known[0] ? known : "none");
         return CRM_ENOTFOUND;
     }
-    int64_t *counts = calloc(seg_g.nrules * 3 + 1, sizeof *counts);
+    int64_t *counts = calloc(SEG(ctx)->nrules * 3 + 1, sizeof *counts);
     if (!counts) {
         crm_set_error(ctx, "out of memory");
         return CRM_ENOMEM;
     }
     int rc = crm_begin(ctx);
-    for (size_t i = 0; rc == CRM_OK && i < seg_g.nrules; i++) {
-        seg_rule *rs = &seg_g.rules[i];
+    for (size_t i = 0; rc == CRM_OK && i < SEG(ctx)->nrules; i++) {
+        seg_rule *rs = &SEG(ctx)->rules[i];
         if (rs->is_static || (only && only != rs))
             continue;
         rc = seg_rule_refresh(ctx, rs, as_of, &counts[3 * i], &counts[3 * i + 1]);
@@ -284,16 +288,17 @@ static int segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const char *
     else
         crm_rollback(ctx);
     size_t done = 0;
-    for (size_t i = 0; rc == CRM_OK && i < seg_g.nrules; i++) {
-        const seg_rule *rs = &seg_g.rules[i];
+    for (size_t i = 0; rc == CRM_OK && i < SEG(ctx)->nrules; i++) {
+        const seg_rule *rs = &SEG(ctx)->rules[i];
         if (!counts[3 * i + 2])
             continue;
         done++;
         if (crm_io_json(io))
             seg_print_json(
-                io, json_pack("{sssssIsIsI}", "segment", rs->slug, "kind",
+                io, seg_json_iso(ctx, json_pack("{sssssIsIsI}", "segment", rs->slug, "kind",
                               rs->is_lua ? "lua" : "rule", "entered", (json_int_t)counts[3 * i],
-                              "left", (json_int_t)counts[3 * i + 1], "as_of", (json_int_t)as_of));
+                              "left", (json_int_t)counts[3 * i + 1], "as_of", (json_int_t)as_of),
+                              seg_iso_as_of));
         else
             fprintf(crm_io_out(io), "%s: %lld entered, %lld left\n", rs->slug,
                     (long long)counts[3 * i], (long long)counts[3 * i + 1]);
@@ -353,10 +358,10 @@ static char *read_file(const char *path)
 /* The changed rule of `segment diff --rule|--where`: *lua gets a Lua spec,
  * or *cond the condition file or --where text compiled into alt. Neither
  * given is a usage error. */
-static int diff_rule(crm_plugin_ctx *ctx, int argc, char **argv, seg_cond *alt,
+static int diff_rule(crm_plugin_ctx *ctx, const crm_command_args *args, seg_cond *alt,
                      const seg_cond **cond, const char **lua)
 {
-    const char *file = seg_opt(argc, argv, "--rule"), *where = seg_opt(argc, argv, "--where");
+    const char *file = seg_opt(args, "rule"), *where = seg_opt(args, "where");
     *lua = file && is_lua_spec(file) ? file : NULL;
     char *text = *lua ? NULL : file ? read_file(file) : where ? strdup(where) : NULL;
     if (!text && !*lua) {
@@ -387,13 +392,13 @@ static int diff_rule(crm_plugin_ctx *ctx, int argc, char **argv, seg_cond *alt,
 
 /* Dry run of a changed rule: who would enter and leave. Read-only: nothing
  * is written, no event emitted. */
-static int segment_diff(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+static int segment_diff(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args,
                         const char *name, const seg_rule *rs, int64_t as_of)
 {
     seg_cond alt;
     const seg_cond *cond = rs ? &rs->cond : NULL;
     const char *lua = NULL;
-    int rc = diff_rule(ctx, argc, argv, &alt, &cond, &lua);
+    int rc = diff_rule(ctx, args, &alt, &cond, &lua);
     if (rc != CRM_OK)
         return rc;
     char slug[SEG_NAME_MAX];
@@ -476,10 +481,10 @@ static int explain_cond(crm_plugin_ctx *ctx, crm_command_io *io, const seg_rule 
     return CRM_OK;
 }
 
-static int segment_explain(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+static int segment_explain(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args,
                            const seg_rule *rs, int64_t as_of)
 {
-    const char *ref = seg_opt(argc, argv, "--contact");
+    const char *ref = seg_opt(args, "contact");
     if (!ref)
         return seg_usage(ctx, "segment explain NAME --contact ID");
     int64_t cid = seg_resolve_contact(ctx, ref);
@@ -502,15 +507,16 @@ static int segment_explain(crm_plugin_ctx *ctx, crm_command_io *io, int argc, ch
 }
 
 /* explain needs a declared rule segment; diff may name a new one. */
-static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io, int argc,
-                                   char **argv, const char *sub, const char *name, int64_t as_of)
+static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io,
+                                   const crm_command_args *args, const char *sub,
+                                   const char *name, int64_t as_of)
 {
-    seg_rule *rs = name ? seg_find_rule(name) : NULL;
+    seg_rule *rs = name ? seg_find_rule(ctx, name) : NULL;
     if (!name)
         return seg_usage(ctx, "segment explain NAME --contact ID | segment diff NAME --rule FILE");
     if (!rs && strcmp(sub, "diff")) {
         char known[4096];
-        seg_known_segments(known, sizeof known, 0);
+        seg_known_segments(ctx, known, sizeof known, 0);
         crm_set_error(ctx,
                       "no rule, Lua or static segment \"%s\"; known segments: %s (an RFM "
                       "segment is explained by crm rfm show CONTACT)",
@@ -518,26 +524,26 @@ static int segment_explain_or_diff(crm_plugin_ctx *ctx, crm_command_io *io, int 
         return CRM_ENOTFOUND;
     }
     if (!strcmp(sub, "diff"))
-        return segment_diff(ctx, io, argc, argv, name, rs, as_of);
-    return segment_explain(ctx, io, argc, argv, rs, as_of);
+        return segment_diff(ctx, io, args, name, rs, as_of);
+    return segment_explain(ctx, io, args, rs, as_of);
 }
 
 /* ---- static segments ---------------------------------------------------- */
 
-static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv,
+static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args,
                               const char *sub, const char *name, int64_t as_of)
 {
-    seg_rule *rs = name ? seg_find_rule(name) : NULL;
-    if (!name || !seg_positional(argc, argv, 2))
+    seg_rule *rs = name ? seg_find_rule(ctx, name) : NULL;
+    if (!name || !seg_arg(args, 1))
         return seg_usage(ctx, "segment add|remove NAME CONTACT...");
     if (!rs || !rs->is_static) {
         crm_set_error(ctx, "\"%s\" is not a static segment; declare it in crm.yaml as "
-                           "segmentation.segments: \"%s: static\"", name, name);
+                           "segmentation.segments: - {name: %s, static: true}", name, name);
         return CRM_EINVAL;
     }
     int rc = crm_begin(ctx), changed = 0;
-    for (int k = 2; rc == CRM_OK && seg_positional(argc, argv, k); k++) {
-        int64_t cid = seg_resolve_contact(ctx, seg_positional(argc, argv, k));
+    for (int k = 2; rc == CRM_OK && seg_arg(args, k - 1); k++) {
+        int64_t cid = seg_resolve_contact(ctx, seg_arg(args, k - 1));
         if (!cid) {
             rc = CRM_ENOTFOUND;
             break;
@@ -561,25 +567,50 @@ static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, int argc,
     return rc;
 }
 
-int seg_cmd_segment(crm_plugin_ctx *ctx, crm_command_io *io, int argc, char **argv)
+/* ---- the commands (option tables in segmentation.c) ---------------------- */
+
+int seg_cmd_segment_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
-    const char *sub = seg_positional(argc, argv, 0), *name = seg_positional(argc, argv, 1);
-    int64_t as_of = crm_now(ctx);
-    if (!sub)
-        return seg_usage(ctx, "segment list|members|refresh|explain|diff|add|remove");
-    if (!strcmp(sub, "list"))
-        return segment_list(ctx, io);
-    if (!strcmp(sub, "members"))
-        return segment_members(ctx, io, name);
-    if (!strcmp(sub, "history"))
-        return segment_history(ctx, io, name);
-    if (!strcmp(sub, "refresh"))
-        return segment_refresh(ctx, io, name, as_of);
-    if (!strcmp(sub, "explain") || !strcmp(sub, "diff"))
-        return segment_explain_or_diff(ctx, io, argc, argv, sub, name, as_of);
-    if (!strcmp(sub, "add") || !strcmp(sub, "remove"))
-        return segment_add_remove(ctx, io, argc, argv, sub, name, as_of);
-    return seg_usage(ctx, "segment list|members NAME|history NAME|refresh [NAME]|explain NAME "
-                          "--contact ID|diff NAME --rule FILE|add NAME CONTACT...|remove NAME "
-                          "CONTACT...");
+    (void)args;
+    return segment_list(ctx, io);
+}
+
+int seg_cmd_segment_members(crm_plugin_ctx *ctx, crm_command_io *io,
+                            const crm_command_args *args)
+{
+    return segment_members(ctx, io, seg_arg(args, 0));
+}
+
+int seg_cmd_segment_history(crm_plugin_ctx *ctx, crm_command_io *io,
+                            const crm_command_args *args)
+{
+    return segment_history(ctx, io, seg_arg(args, 0));
+}
+
+int seg_cmd_segment_refresh(crm_plugin_ctx *ctx, crm_command_io *io,
+                            const crm_command_args *args)
+{
+    return segment_refresh(ctx, io, seg_arg(args, 0), crm_now(ctx));
+}
+
+int seg_cmd_segment_explain(crm_plugin_ctx *ctx, crm_command_io *io,
+                            const crm_command_args *args)
+{
+    return segment_explain_or_diff(ctx, io, args, "explain", seg_arg(args, 0), crm_now(ctx));
+}
+
+int seg_cmd_segment_diff(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    return segment_explain_or_diff(ctx, io, args, "diff", seg_arg(args, 0), crm_now(ctx));
+}
+
+int seg_cmd_segment_add(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    return segment_add_remove(ctx, io, args, "add", seg_arg(args, 0), crm_now(ctx));
+}
+
+int seg_cmd_segment_remove(crm_plugin_ctx *ctx, crm_command_io *io,
+                           const crm_command_args *args)
+{
+    return segment_add_remove(ctx, io, args, "remove", seg_arg(args, 0), crm_now(ctx));
 }

@@ -6,20 +6,20 @@
 
 #include "seg_int.h"
 
-static int64_t payload_contact(const crm_plugin_event *ev)
+/* The payload's contact_id through the host's JSON reader; 0 when absent. */
+static int64_t payload_contact(crm_plugin_ctx *ctx, const crm_plugin_event *ev)
 {
-    json_t *p = json_loads(crm_event_payload(ev), 0, NULL);
-    json_t *c = p ? json_object_get(p, "contact_id") : NULL;
-    int64_t id = json_is_integer(c) ? json_integer_value(c) : 0;
-    json_decref(p);
+    int64_t id = 0;
+    if (crm_json_get_int(ctx, crm_event_payload(ev), "contact_id", &id) != CRM_OK)
+        return 0;
     return id;
 }
 
 /* Only rule segments (not static lists) follow a contact's data. */
-static bool has_rule_segments(void)
+static bool has_rule_segments(crm_plugin_ctx *ctx)
 {
-    for (size_t i = 0; i < seg_g.nrules; i++)
-        if (!seg_g.rules[i].is_static)
+    for (size_t i = 0; i < SEG(ctx)->nrules; i++)
+        if (!SEG(ctx)->rules[i].is_static)
             return true;
     return false;
 }
@@ -29,9 +29,9 @@ int seg_on_order(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud)
     (void)ud;
     /* before the first RFM refresh and without rule segments (a fresh import
      * or demo) an order moves nothing: skip the payload parse */
-    if (!has_rule_segments() && !seg_load_cuts(ctx))
+    if (!has_rule_segments(ctx) && !seg_load_cuts(ctx))
         return CRM_OK;
-    int64_t cid = payload_contact(ev), at = crm_now(ctx);
+    int64_t cid = payload_contact(ctx, ev), at = crm_now(ctx);
     if (cid <= 0)
         return CRM_OK;
     int rc = seg_rfm_update_contact(ctx, cid, at);
@@ -96,9 +96,9 @@ int seg_on_contact(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud)
     (void)ud;
     const char *type = crm_event_type(ev);
     bool gone = !strcmp(type, "contact.deleted") || !strcmp(type, "contact.merged");
-    if (!gone && !has_rule_segments())
+    if (!gone && !has_rule_segments(ctx))
         return CRM_OK;
-    int64_t cid = payload_contact(ev), at = crm_now(ctx);
+    int64_t cid = payload_contact(ctx, ev), at = crm_now(ctx);
     if (cid <= 0)
         return CRM_OK;
     if (gone)
