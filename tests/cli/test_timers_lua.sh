@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Lua timers and calendars: a handler rule schedules a follow-up two open
+# hours after a contact is created (crm.calendar.add), its on("timer.fired")
+# handler logs an interaction when `crm tick --as-of` reaches it; crm.cancel;
+# crm.calendar.is_open / next_open from a rule; crm.schedule outside a
+# handler rule is blocked.
+set -uo pipefail
+: "${CRM:?CRM must point at the crm binary}"
+: "${CRM_TEST_LIB:?}"
+. "$CRM_TEST_LIB"
+if ! command -v sqlite3 >/dev/null; then
+    echo "sqlite3 not available: skipped"; echo "0 passed, 0 failed"; exit 0
+fi
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir" || exit 1
+unset CRM_CONFIG CRM_DB CRM_LOG
+mkdir scripts
+cat >crm.yaml <<YAML
+database: $dir/crm.db
+scripts: scripts
+locale:
+  timezone: Europe/Paris
+  country: FR
+rules:
+  followup: {kind: handler, script: followup.lua, function: setup}
+  open_now: {kind: predicate, script: cal.lua, function: open_now}
+  sneaky:   {kind: predicate, script: cal.lua, function: sneaky}
+YAML
+cat >scripts/followup.lua <<'LUA'
+function setup()
+  on("contact.created", function(ev)
+    local due = crm.calendar.add(crm.now(), "2h")
+    crm.schedule("follow:" .. ev.contact_id, due, {contact_id = ev.contact_id})
+    crm.schedule("dropped:" .. ev.contact_id, due)
+    assert(crm.cancel("dropped:" .. ev.contact_id) == true)
+    assert(crm.cancel("dropped:" .. ev.contact_id) == false)
+  end)
+  on("timer.fired", function(t)
+    crm.interaction.log{contact_id = t.payload.contact_id, channel = "note",
+                        subject = "Follow-up " .. t.key .. " late " .. (t.fired_at - t.due_at)}
+  end)
+end
+LUA
+cat >scripts/cal.lua <<'LUA'
+function open_now(c)
+  return crm.calendar.is_open(crm.now()) and crm.calendar.next_open(crm.now()) == crm.now()
+end
+function sneaky(c)
+  crm.schedule("x", crm.now())
+  return true
+end
+LUA
+assert_exit 0 "$CRM" init
+epoch() { python3 -c 'import sys,datetime as d;print(int(d.datetime.fromisoformat(sys.argv[1]).timestamp()))' "$1"; }
+
+# Friday 27 March 2026 17:00 Paris: one open hour left that day, the second
+# on Monday 30 March from 09:00, after the spring-forward: 10:00+02:00.
+assert_exit 0 "$CRM" contact add --first-name Ada --email ada@example.fr --as-of 2026-03-27T16:00:00Z
+assert_exit 0 "$CRM" timers list --json
+assert_eq "lua:followup" "$(json_get "$OUT" owner)" "owned by the handler rule"
+assert_eq "$(epoch 2026-03-30T10:00:00+02:00)" "$(json_get "$OUT" due_at)" "due two open hours later"
+assert_eq "2026-03-30T10:00:00+02:00" "$(json_get "$OUT" due_at_iso)" "shown in locale.timezone"
+assert_eq 1 "$(grep -c . <<<"$OUT")" "the cancelled timer is gone"
+assert_exit 0 "$CRM" tick --as-of 2026-03-30T07:59:59Z
+assert_eq 0 "$(sqlite3 crm.db "SELECT count(*) FROM interactions")" "not before it is due"
+assert_exit 0 "$CRM" tick --as-of 2026-03-30T08:00:30Z
+assert_contains "$OUT" "tick: 1 timer fired" "fired by the tick"
+assert_eq "Follow-up follow:1 late 30" "$(sqlite3 crm.db "SELECT subject FROM interactions")" \
+    "the Lua handler ran with the timer's key, payload and times"
+assert_exit 0 "$CRM" tick --as-of 2026-03-31T08:00:00Z
+assert_eq 1 "$(sqlite3 crm.db "SELECT count(*) FROM interactions")" "once"
+
+assert_exit 0 "$CRM" rules eval open_now --contact 1 --as-of 2026-03-30T08:00:00Z --json
+assert_eq true "$(json_get "$OUT" result)" "open on Monday 10:00 Paris"
+assert_exit 0 "$CRM" rules eval open_now --contact 1 --as-of 2026-03-28T10:00:00Z --json
+assert_eq false "$(json_get "$OUT" result)" "closed on Saturday"
+run "$CRM" rules eval sneaky --contact 1 --json
+assert_contains "$OUT$ERR" "crm.schedule outside a handler rule" "schedule blocked outside handlers"
+finish
