@@ -129,16 +129,18 @@ int crm_timer_schedule(crm_kernel *k, const char *owner, const char *key, int64_
         return crm_err_set(err, CRM_EINVAL,
                            "timer key '%s' of %s: expected 1 to %d characters", key ? key : "",
                            owner, CRM_TIMER_MAX_KEY);
-    if (!payload)
+    if (!payload || strcmp(payload, "{}") == 0) {
         payload = "{}";
-    json_error_t je;
-    json_t *j = json_loads(payload, 0, &je);
-    bool object = j && json_is_object(j);
-    json_decref(j);
-    if (!object)
-        return crm_err_set(err, CRM_EINVAL,
-                           "timer %s/%s: the payload must be a JSON object (%s)", owner, key,
-                           j ? "got another JSON value" : je.text);
+    } else {
+        json_error_t je;
+        json_t *j = json_loads(payload, 0, &je);
+        bool object = j && json_is_object(j);
+        json_decref(j);
+        if (!object)
+            return crm_err_set(err, CRM_EINVAL,
+                               "timer %s/%s: the payload must be a JSON object (%s)", owner, key,
+                               j ? "got another JSON value" : je.text);
+    }
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
         "INSERT INTO timers(owner, key, due_at, next_at, payload, created_at)"
