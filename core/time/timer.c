@@ -12,6 +12,7 @@
 
 typedef struct timer_reg {
     char *owner;
+    char *prefix; /* keys it handles: "" for all of the owner's */
     crm_timer_handler fn;
     void *ud;
 } timer_reg;
@@ -51,22 +52,43 @@ static void info(const char *fmt, ...)
     fprintf(stderr, "crm: timers: info: %s\n", msg);
 }
 
-static const timer_reg *find_reg(const crm_kernel *k, const char *owner)
+/* The handler of owner's timer `key` (NULL: any registration of owner):
+ * the registration with the longest prefix of key. */
+static const timer_reg *find_reg(const crm_kernel *k, const char *owner, const char *key)
 {
     const crm_timers *t = k->timers;
-    for (size_t i = 0; t && i < t->n; i++)
-        if (strcmp(t->regs[i].owner, owner) == 0)
-            return &t->regs[i];
-    return NULL;
+    const timer_reg *best = NULL;
+    for (size_t i = 0; t && i < t->n; i++) {
+        const timer_reg *r = &t->regs[i];
+        if (strcmp(r->owner, owner) != 0)
+            continue;
+        size_t len = strlen(r->prefix);
+        if (key && strncmp(key, r->prefix, len) != 0)
+            continue;
+        if (!best || len > strlen(best->prefix))
+            best = r;
+    }
+    return best;
 }
 
 int crm_timer_register(crm_kernel *k, const char *owner, crm_timer_handler fn, void *ud,
                        crm_err *err)
 {
+    return crm_timer_register_prefix(k, owner, "", fn, ud, err);
+}
+
+int crm_timer_register_prefix(crm_kernel *k, const char *owner, const char *prefix,
+                              crm_timer_handler fn, void *ud, crm_err *err)
+{
     if (!owner || !*owner || !fn)
         return crm_err_set(err, CRM_EUSAGE, "a timer handler needs an owner and a function");
-    if (find_reg(k, owner))
-        return crm_err_set(err, CRM_EEXISTS, "timer owner '%s' already has a handler", owner);
+    if (!prefix)
+        prefix = "";
+    const crm_timers *have = k->timers;
+    for (size_t i = 0; have && i < have->n; i++)
+        if (strcmp(have->regs[i].owner, owner) == 0 && strcmp(have->regs[i].prefix, prefix) == 0)
+            return crm_err_set(err, CRM_EEXISTS, "timer owner '%s' already has a handler%s%s%s",
+                               owner, *prefix ? " for keys '" : "", prefix, *prefix ? "*'" : "");
     if (!k->timers && !(k->timers = calloc(1, sizeof *k->timers)))
         return oom(err);
     crm_timers *t = k->timers;
@@ -78,22 +100,27 @@ int crm_timer_register(crm_kernel *k, const char *owner, crm_timer_handler fn, v
         t->regs = r;
         t->cap = cap;
     }
-    char *name = strdup(owner);
-    if (!name)
+    char *name = strdup(owner), *pre = strdup(prefix);
+    if (!name || !pre) {
+        free(name);
+        free(pre);
         return oom(err);
-    t->regs[t->n++] = (timer_reg){name, fn, ud};
+    }
+    t->regs[t->n++] = (timer_reg){name, pre, fn, ud};
     return CRM_OK;
 }
 
 void crm_timer_unregister(crm_kernel *k, const char *owner)
 {
     crm_timers *t = k->timers;
-    for (size_t i = 0; t && owner && i < t->n; i++)
+    for (size_t i = 0; t && owner && i < t->n;)
         if (strcmp(t->regs[i].owner, owner) == 0) {
             free(t->regs[i].owner);
+            free(t->regs[i].prefix);
             memmove(&t->regs[i], &t->regs[i + 1], (t->n - i - 1) * sizeof *t->regs);
             t->n--;
-            return;
+        } else {
+            i++;
         }
 }
 
@@ -102,8 +129,10 @@ void crm_timer_close(crm_kernel *k)
     crm_timers *t = k->timers;
     if (!t)
         return;
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
         free(t->regs[i].owner);
+        free(t->regs[i].prefix);
+    }
     free(t->regs);
     free(t);
     k->timers = NULL;
@@ -221,7 +250,8 @@ static int read_due(crm_kernel *k, int64_t now, int64_t *after_next, int64_t *af
         rows++;
         *after_id = sqlite3_column_int64(st, 0);
         *after_next = sqlite3_column_int64(st, 4);
-        const timer_reg *reg = find_reg(k, (const char *)sqlite3_column_text(st, 1));
+        const timer_reg *reg = find_reg(k, (const char *)sqlite3_column_text(st, 1),
+                                        (const char *)sqlite3_column_text(st, 2));
         if (!reg)
             continue;
         due_timer *d = &out[(*n)++];
@@ -459,10 +489,12 @@ int crm_timer_next_due(crm_kernel *k, int64_t *next, bool *found, crm_err *err)
     for (size_t i = 0; t && i < t->n; i++) {
         sqlite3_stmt *st = crm_store_stmt(
             k->store,
-            "SELECT min(next_at) FROM timers WHERE state = 'pending' AND owner = ?1", err);
+            "SELECT min(next_at) FROM timers WHERE state = 'pending' AND owner = ?1"
+            " AND substr(key, 1, length(?2)) = ?2", err);
         if (!st)
             return err ? err->code : CRM_EDB;
         sqlite3_bind_text(st, 1, t->regs[i].owner, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, t->regs[i].prefix, -1, SQLITE_STATIC);
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
             int64_t v = sqlite3_column_int64(st, 0);

@@ -56,7 +56,14 @@ typedef int (*crm_timer_handler)(crm_kernel *k, const crm_timer *t, void *ud, cr
 int crm_timer_register(crm_kernel *k, const char *owner, crm_timer_handler fn, void *ud,
                        crm_err *err);
 
-/* Removes owner's handler (NULL-safe; nothing when none). */
+/* Registers fn for owner's timers whose key starts with `prefix`, so several
+ * kernel subsystems share owner "kernel" ("task:" keys to tasks, ...): a
+ * timer goes to the registration with the longest matching prefix (""
+ * matches every key). CRM_EEXISTS for an owner and prefix already taken. */
+int crm_timer_register_prefix(crm_kernel *k, const char *owner, const char *prefix,
+                              crm_timer_handler fn, void *ud, crm_err *err);
+
+/* Removes owner's handlers (NULL-safe; nothing when none). */
 void crm_timer_unregister(crm_kernel *k, const char *owner);
 
 /* Schedules (or moves) timer owner/key to fire at due_at with payload (a JSON
