@@ -4,6 +4,8 @@
  * own key keeps the new schedule. */
 #include "timer.h"
 
+#include "bus.h"
+
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -215,6 +217,19 @@ int crm_timer_cancel(crm_kernel *k, const char *owner, const char *key, bool *fo
 
 /* ---- firing ---------------------------------------------------------------- */
 
+/* Begins a firing transaction. Under the write lock no other process
+ * commits, so every event in the log now was dispatched by the process that
+ * committed it: in-memory subscribers skip them, and the commit's dispatch
+ * delivers only this transaction's events (a worker's Lua handlers do not
+ * run again for another command's events). */
+static int begin_fire(crm_kernel *k, bool batch, crm_err *err)
+{
+    int rc = batch ? crm_store_begin_batch(k->store, err) : crm_store_begin(k->store, err);
+    if (rc == CRM_OK && (rc = crm_bus_skip_foreign(k, err)) != CRM_OK)
+        crm_store_rollback(k->store);
+    return rc;
+}
+
 static void due_free(due_timer *d, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -310,7 +325,7 @@ static int record_failure(crm_kernel *k, const due_timer *d, int64_t now, const 
     int attempts = d->attempts + 1;
     bool park = attempts >= CRM_TIMER_MAX_ATTEMPTS;
     int64_t delay = (int64_t)CRM_TIMER_BACKOFF << (attempts - 1);
-    int rc = crm_store_begin(k->store, err);
+    int rc = begin_fire(k, false, err);
     if (rc != CRM_OK)
         return rc;
     sqlite3_stmt *st = crm_store_stmt(
@@ -365,7 +380,7 @@ static int still_due(crm_kernel *k, const struct due_timer *d, bool *yes, crm_er
 static int fire_one(crm_kernel *k, const due_timer *d, int64_t now, crm_timer_stats *stats,
                     crm_err *err)
 {
-    int rc = crm_store_begin(k->store, err);
+    int rc = begin_fire(k, false, err);
     if (rc != CRM_OK)
         return rc;
     bool due;
@@ -420,7 +435,7 @@ static int fire_batch(crm_kernel *k, int64_t now, int64_t *after_next, int64_t *
 {
     *n = 0;
     *more = false;
-    int rc = crm_store_begin_batch(k->store, err);
+    int rc = begin_fire(k, true, err);
     if (rc != CRM_OK)
         return rc;
     rc = read_due(k, now, after_next, after_id, d, n, more, err);

@@ -53,6 +53,13 @@ int crm_worker_pass(crm_kernel *k, int64_t now, volatile const int *stop,
 {
     int64_t before = 0, after = 0;
     int rc = one_int(k, "SELECT coalesce(max(id), 0) FROM events", &before, err);
+    /* Other commands delivered their events to their own in-memory
+     * subscribers; the worker catches up durable ones only. A command
+     * committing between this and the dispatch's read can still reach the
+     * worker's in-memory subscribers too; firing transactions are exact
+     * (crm_bus_skip_foreign under the write lock). */
+    if (rc == CRM_OK)
+        rc = crm_bus_skip_foreign(k, err);
     if (rc == CRM_OK)
         rc = crm_bus_dispatch(k, err);
     if (rc == CRM_OK)

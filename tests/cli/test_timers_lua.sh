@@ -30,6 +30,7 @@ YAML
 cat >scripts/followup.lua <<'LUA'
 function setup()
   on("contact.created", function(ev)
+    crm.interaction.log{contact_id = ev.contact_id, channel = "note", subject = "Welcome"}
     local due = crm.calendar.add(crm.now(), "2h")
     crm.schedule("follow:" .. ev.contact_id, due, {contact_id = ev.contact_id})
     crm.schedule("dropped:" .. ev.contact_id, due)
@@ -63,13 +64,13 @@ assert_eq "$(epoch 2026-03-30T10:00:00+02:00)" "$(json_get "$OUT" due_at)" "due 
 assert_eq "2026-03-30T10:00:00+02:00" "$(json_get "$OUT" due_at_iso)" "shown in locale.timezone"
 assert_eq 1 "$(grep -c . <<<"$OUT")" "the cancelled timer is gone"
 assert_exit 0 "$CRM" tick --as-of 2026-03-30T07:59:59Z
-assert_eq 0 "$(sqlite3 crm.db "SELECT count(*) FROM interactions")" "not before it is due"
+assert_eq 0 "$(sqlite3 crm.db "SELECT count(*) FROM interactions WHERE subject <> 'Welcome'")" "not before it is due"
 assert_exit 0 "$CRM" tick --as-of 2026-03-30T08:00:30Z
 assert_contains "$OUT" "tick: 1 timer fired" "fired by the tick"
-assert_eq "Follow-up follow:1 late 30" "$(sqlite3 crm.db "SELECT subject FROM interactions")" \
+assert_eq "Follow-up follow:1 late 30" "$(sqlite3 crm.db "SELECT subject FROM interactions WHERE subject <> 'Welcome'")" \
     "the Lua handler ran with the timer's key, payload and times"
 assert_exit 0 "$CRM" tick --as-of 2026-03-31T08:00:00Z
-assert_eq 1 "$(sqlite3 crm.db "SELECT count(*) FROM interactions")" "once"
+assert_eq 1 "$(sqlite3 crm.db "SELECT count(*) FROM interactions WHERE subject <> 'Welcome'")" "once"
 
 assert_exit 0 "$CRM" rules eval open_now --contact 1 --as-of 2026-03-30T08:00:00Z --json
 assert_eq true "$(json_get "$OUT" result)" "open on Monday 10:00 Paris"
@@ -77,4 +78,19 @@ assert_exit 0 "$CRM" rules eval open_now --contact 1 --as-of 2026-03-28T10:00:00
 assert_eq false "$(json_get "$OUT" result)" "closed on Saturday"
 run "$CRM" rules eval sneaky --contact 1 --json
 assert_contains "$OUT$ERR" "crm.schedule outside a handler rule" "schedule blocked outside handlers"
+
+# A running worker does not run Lua handlers again for another command's
+# events: the command delivered them to its own handlers at its commit.
+CRM_LOG=info "$CRM" run 2>"$dir/run.err" &
+w=$!
+for _ in $(seq 1 200); do sqlite3 crm.db "SELECT pid FROM worker_lease" | grep -qx "$w" && break; sleep 0.05; done
+assert_exit 0 "$CRM" contact add --email bob@example.fr
+last=$(sqlite3 crm.db "SELECT max(id) FROM events")
+for _ in $(seq 1 200); do grep -q "events up to $last delivered" "$dir/run.err" && break; sleep 0.05; done
+assert_contains "$(cat "$dir/run.err")" "events up to $last delivered" "the worker saw the event"
+kill -TERM "$w"
+wait "$w"
+assert_eq 0 "$?" "worker exit 0"
+assert_eq 1 "$(sqlite3 crm.db "SELECT count(*) FROM interactions i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'bob@example.fr' AND subject = 'Welcome'")" \
+    "the welcome handler ran once with a worker running"
 finish
