@@ -93,4 +93,35 @@ wait "$w"
 assert_eq 0 "$?" "worker exit 0"
 assert_eq 1 "$(sqlite3 crm.db "SELECT count(*) FROM interactions i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'bob@example.fr' AND subject = 'Welcome'")" \
     "the welcome handler ran once with a worker running"
+# The worker fires Lua timers as they fall due and reloads a changed script.
+cat >scripts/ping.lua <<'LUA'
+function setup()
+  on("contact.created", function(ev) crm.schedule("ping:" .. ev.contact_id, crm.now()) end)
+  on("timer.fired", function(t)
+    crm.interaction.log{contact_id = tonumber(t.key:sub(6)), channel = "note", subject = "ping v1"}
+  end)
+end
+LUA
+printf '  ping:     {kind: handler, script: ping.lua, function: setup}\n' >>crm.yaml
+"$CRM" run 2>"$dir/run2.err" &
+w=$!
+for _ in $(seq 1 200); do sqlite3 crm.db "SELECT pid FROM worker_lease" | grep -qx "$w" && break; sleep 0.05; done
+assert_exit 0 "$CRM" contact add --email carol@example.fr
+for _ in $(seq 1 200); do [ "$(sqlite3 crm.db "SELECT count(*) FROM interactions WHERE subject LIKE 'ping%'")" = 1 ] && break; sleep 0.05; done
+assert_eq "ping v1" "$(sqlite3 crm.db "SELECT subject FROM interactions WHERE subject LIKE 'ping%'")" \
+    "the worker fired the timer the handler scheduled"
+sed -i 's/ping v1/ping v2/' scripts/ping.lua
+n=0
+for i in $(seq 1 100); do  # the engine looks at the file at most once a second
+    "$CRM" contact add --email "p$i@example.fr" >/dev/null
+    for _ in $(seq 1 40); do [ "$(sqlite3 crm.db "SELECT count(*) FROM interactions WHERE subject LIKE 'ping%'")" = $((i + 1)) ] && break; sleep 0.05; done
+    n=$(sqlite3 crm.db "SELECT count(*) FROM interactions WHERE subject = 'ping v2'")
+    [ "$n" -gt 0 ] && break
+done
+[ "$n" -gt 0 ] && pass || fail "the worker did not reload ping.lua"
+kill -TERM "$w"
+wait "$w"
+assert_eq 0 "$?" "worker exit 0"
+assert_eq "$(sqlite3 crm.db "SELECT count(*) FROM timers WHERE key LIKE 'ping:%'")" \
+    "$(sqlite3 crm.db "SELECT count(*) FROM interactions WHERE subject LIKE 'ping%'")" "one firing per timer"
 finish
