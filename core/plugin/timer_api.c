@@ -47,16 +47,25 @@ int crm_plugt_cancel(crm_plugin_ctx *p, const char *key, int *found)
     return host_fail(p, rc, &e);
 }
 
+/* A refusal during init also refuses the plugin (as plugin_api.c's
+ * registrations do), even when init ignores the code. */
+static int reg_refuse(crm_plugin_ctx *p, int code, const char *msg)
+{
+    crm_plug_fail(p, code, "register_timer_handler: %s", msg);
+    if (p->state == PLUG_INITING && !p->reg_error[0])
+        snprintf(p->reg_error, sizeof p->reg_error, "%s", p->error);
+    return code;
+}
+
 int crm_plugt_register_handler(crm_plugin_ctx *p, crm_timer_fn fn, void *ud)
 {
     if (p->state != PLUG_INITING)
         return crm_plug_fail(p, CRM_EDENIED, "register_timer_handler: the registry is frozen "
-                             "after init; register in the plugin's init callback");
+                             "after init — register in the plugin's init callback");
     if (!fn)
-        return crm_plug_fail(p, CRM_EUSAGE, "register_timer_handler: no function");
+        return reg_refuse(p, CRM_EUSAGE, "no function");
     if (p->timer_fn)
-        return crm_plug_fail(p, CRM_EEXISTS, "register_timer_handler: '%s' already has a "
-                             "timer handler (one per plugin)", p->name);
+        return reg_refuse(p, CRM_EEXISTS, "a plugin has one timer handler");
     p->timer_fn = fn;
     p->timer_ud = ud;
     return CRM_OK;

@@ -138,6 +138,14 @@ assert_eq "$mon $fri" "$(cut -d' ' -f1,3 <<<"$OUT")" "calendar_add and next_open
 assert_eq 1 "$(cut -d' ' -f2 <<<"$OUT")" "is_open on Friday 17:00"
 assert_exit 0 "$CRM" timed calendar "$sat" 0s
 assert_eq "$sat 0 $mon9" "$OUT" "closed on Saturday; next opening Monday 09:00+02:00"
+assert_exit 1 "$CRM" timed late
+assert_contains "$ERR" "register_timer_handler: the registry is frozen after init" "handler only in init"
+assert_exit 0 "$CRM" timed schedule mine $((T + 1))
+assert_exit 0 "$CRM" timers list --owner timed --json
+assert_eq mine "$(json_get "$OUT" key)" "--owner timed"
+assert_exit 0 "$CRM" timers list --owner kernel --json
+assert_eq "" "$OUT" "--owner kernel: none"
+q "DELETE FROM timers"
 assert_exit 1 "$CRM" timed calendar "$sat" 2h nosuch
 assert_contains "$ERR" "no calendar 'nosuch'" "unknown calendar named"
 
