@@ -856,6 +856,19 @@ int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool
     return CRM_OK;
 }
 
+int crm_bus_skip_foreign(crm_kernel *k, crm_err *err)
+{
+    crm_bus *b = k->bus;
+    if (!b || b->dispatching)
+        return CRM_OK;
+    int64_t max;
+    int rc = max_event_id(b, &max, err);
+    for (size_t i = 0; rc == CRM_OK && i < b->n_subs; i++)
+        if (!b->subs[i].durable && b->subs[i].pos < max)
+            b->subs[i].pos = max;
+    return rc;
+}
+
 int crm_bus_unsubscribe(crm_kernel *k, const char *name, crm_err *err)
 {
     crm_bus *b = k->bus;

@@ -139,6 +139,15 @@ void crm_bus_each_subscription(crm_kernel *k,
  * event name, or "entity.*". */
 bool crm_bus_pattern_valid(const char *pattern);
 
+/* For a long-running process (the worker): moves every in-memory
+ * subscriber past the events in the log now. Call it when every event this
+ * process committed was dispatched (no delivery running) and, to be exact,
+ * with the write lock held (inside a transaction): the events it skips are
+ * other processes', which those processes delivered to their own in-memory
+ * subscribers at their commit. Durable subscribers are left alone (their
+ * cursors make the worker the one that catches them up). */
+int crm_bus_skip_foreign(crm_kernel *k, crm_err *err);
+
 /* Removes subscription `name` (e.g. a plugin being stopped or refused); a
  * durable subscriber's cursor stays, so it catches up when it comes back.
  * CRM_ENOTFOUND when not registered; CRM_EUSAGE during dispatch. */

@@ -10,6 +10,7 @@
 #include "lua/engine.h"
 #include "plugin/host.h"
 #include "schema.h"
+#include "time/timer.h"
 
 const char *crm_kernel_config_path(const char *given)
 {
@@ -161,6 +162,7 @@ void crm_kernel_close(crm_kernel *k)
     crm_lua_detach(k);
     crm_plugin_host_unload(k);
     crm_bus_close(k);
+    crm_timer_close(k);
     crm_store_close(k->store);
     crm_config_free(k->cfg);
     free(k);

@@ -26,6 +26,7 @@ typedef struct crm_validators {
      * nothing to run. */
     int (*contact)(struct crm_kernel *k, const struct crm_contact *c, crm_err *err);
 } crm_validators;
+struct crm_timers;
 
 typedef struct crm_kernel {
     crm_config *cfg;
@@ -38,6 +39,7 @@ typedef struct crm_kernel {
     struct crm_plugin_host *plugins;    /* loaded plugins (may be NULL) */
     struct crm_lua_engine *lua;         /* rule engine (may be NULL) */
     const crm_validators *validators;   /* installed by the rule engine (may be NULL) */
+    struct crm_timers *timers;          /* timer handlers of this process (time/timer.h) */
 } crm_kernel;
 
 typedef struct crm_open_opts {

@@ -217,6 +217,24 @@ static const crm_migration kernel_migrations[] = {
      " WHERE postal_code IS NOT NULL;"
      "CREATE INDEX contacts_block_tail ON contacts(postal_code, lower(substr(last_name, -3)))"
      " WHERE postal_code IS NOT NULL;"},
+
+    {20, "durable timers and the worker's lease",
+     /* due_at is the time asked for (lateness is measured from it); next_at
+      * the next attempt, moved by backoff. version grows with each schedule
+      * of a key, so a completion only touches the schedule it fired. */
+     "CREATE TABLE timers("
+     " id INTEGER PRIMARY KEY, owner TEXT NOT NULL, key TEXT NOT NULL,"
+     " due_at INTEGER NOT NULL, next_at INTEGER NOT NULL,"
+     " payload TEXT NOT NULL DEFAULT '{}', attempts INTEGER NOT NULL DEFAULT 0,"
+     " state TEXT NOT NULL DEFAULT 'pending'"
+     "  CHECK(state='pending' OR state='done' OR state='parked'),"
+     " last_error TEXT, version INTEGER NOT NULL DEFAULT 1,"
+     " created_at INTEGER NOT NULL, fired_at INTEGER, lateness INTEGER,"
+     " UNIQUE(owner, key));"
+     "CREATE INDEX timers_next ON timers(next_at, id) WHERE state = 'pending';"
+     "CREATE TABLE worker_lease("
+     " id INTEGER PRIMARY KEY CHECK(id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL,"
+     " started_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

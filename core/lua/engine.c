@@ -699,6 +699,11 @@ int crm_lua_dispatch(crm_kernel *k, const crm_event *ev, crm_err *err)
     return rc;
 }
 
+int crm_lua_dispatch_rule(crm_lua_engine *e, crm_lua_rule *r, const crm_event *ev, crm_err *err)
+{
+    return dispatch_rule(e, r, ev, err);
+}
+
 static int bus_handler(crm_kernel *k, const crm_event *ev, void *ud, crm_err *err)
 {
     return k->lua ? dispatch_rule(k->lua, ud, ev, err) : CRM_OK;
@@ -824,10 +829,13 @@ int crm_lua_attach(crm_kernel *k, crm_err *err)
         k->lua = e;
         k->validators = &lua_validators;
         rc = prepare_active_rules(e, err);
+        if (rc == CRM_OK)
+            rc = crm_lua_timers_wire(e, err);
     }
     if (rc != CRM_OK) {
         if (k->validators == &lua_validators)
             k->validators = NULL;
+        crm_lua_timers_unwire(e);
         k->lua = NULL;
         engine_free(e);
     }
@@ -840,6 +848,7 @@ void crm_lua_detach(crm_kernel *k)
         return;
     if (k->validators == &lua_validators)
         k->validators = NULL;
+    crm_lua_timers_unwire(k->lua);
     engine_free(k->lua);
     k->lua = NULL;
 }

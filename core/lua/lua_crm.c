@@ -9,6 +9,7 @@
  *   crm.contact(id)                a snapshot table of another contact
  *   crm.emit(type, payload)        handler rules only: emits an event
  *   crm.interaction.log{...}       handler rules only: crm_interaction_log
+ *   crm.schedule, crm.cancel, crm.calendar.*   timers and calendars (lua_timer.c)
  *   crm.<plugin>.<fn>(...)         functions plugins register (JSON in, JSON out)
  *
  * Host writes validate through the kernel model exactly as the CLI does. */
@@ -461,6 +462,7 @@ void crm_lua_push_crm_module(lua_State *L, crm_lua_engine *e)
     lua_setfield(L, -2, "money");
     luaL_newlib(L, interaction);
     lua_setfield(L, -2, "interaction");
+    crm_lua_push_timer_functions(L);
     add_plugins(L, e->k);
 }
 

@@ -121,6 +121,17 @@ void crm_lua_push_crm_module(lua_State *L, crm_lua_engine *e);
 /* on(pattern, fn): handler registration (global in the sandbox). */
 int crm_lua_on(lua_State *L);
 
+/* ---- lua_timer.c: crm.schedule, crm.cancel, crm.calendar ------------------ */
+
+/* Adds schedule, cancel and the calendar table to the `crm` table on top. */
+void crm_lua_push_timer_functions(lua_State *L);
+/* Registers each handler rule as timer owner "lua:RULE" / removes them. */
+int crm_lua_timers_wire(crm_lua_engine *e, crm_err *err);
+void crm_lua_timers_unwire(crm_lua_engine *e);
+/* Runs handler rule r's on() handlers matching ev->type (engine.c). */
+int crm_lua_dispatch_rule(crm_lua_engine *e, crm_lua_rule *r, const struct crm_event *ev,
+                          crm_err *err);
+
 /* Epoch seconds of a Lua value: number, or ISO date/date-time string. */
 int64_t crm_lua_checktime(lua_State *L, int idx);
 

@@ -100,8 +100,16 @@ PIN(json_get_string, 64);
 PIN(format_money, 65);
 PIN(register_contact_set, 66);
 
+/* 1.3: timers */
+PIN(schedule, 67);
+PIN(cancel, 68);
+PIN(register_timer_handler, 69);
+PIN(calendar_add, 70);
+PIN(calendar_is_open, 71);
+PIN(calendar_next_open, 72);
+
 /* Every entry is pinned: the table ends right after the last one. */
-_Static_assert(sizeof(crm_host_api) == HEAD + 67 * SLOT, "an entry is not pinned");
+_Static_assert(sizeof(crm_host_api) == HEAD + 73 * SLOT, "an entry is not pinned");
 
 /* The descriptor's header, which the host reads before anything else. */
 _Static_assert(offsetof(crm_plugin_descriptor, abi_major) == 0, "descriptor");

@@ -2,6 +2,7 @@
  * function, in the SDK's order. The entries live in api_<area>.c. */
 #include "sdk13.h"
 #include "api.h"
+#include "timer_api.h"
 
 const crm_host_api crm_plug_api = {
     .abi_major = CRM_PLUGIN_ABI_MAJOR,
@@ -79,4 +80,11 @@ const crm_host_api crm_plug_api = {
     /* 1.3: seg */
     .format_money = crm_plug_api_format_money,
     .register_contact_set = crm_plug_api_register_contact_set,
+    /* 1.3: timers */
+    .schedule = crm_plugt_schedule,
+    .cancel = crm_plugt_cancel,
+    .register_timer_handler = crm_plugt_register_handler,
+    .calendar_add = crm_plugt_calendar_add,
+    .calendar_is_open = crm_plugt_calendar_is_open,
+    .calendar_next_open = crm_plugt_calendar_next_open,
 };

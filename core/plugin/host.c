@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "sdk13.h"
 #include "internal.h"
+#include "timer_api.h"
 
 #define DASH " \xe2\x80\x94 " /* em dash, between a problem and its hint */
 #define MAX_DIRS 64
@@ -654,6 +655,8 @@ static void unsubscribe_all(crm_plugin_host *h)
                 crm_bus_unsubscribe(h->k, s->bus_name, NULL);
             s->subscribed = false;
         }
+    for (size_t i = 0; i < h->n_all; i++)
+        crm_plugt_unwire(h->all[i]);
 }
 
 static int lua_call(void *ctx, void *ud, const char *args, char **result, char **error)
@@ -796,6 +799,8 @@ static int start_all(crm_plugin_host *h, crm_err *err)
         rc = build_exports(h, err);
     for (size_t i = 0; rc == CRM_OK && i < h->n_order; i++)
         rc = subscribe_plugin(h->order[i], err);
+    for (size_t i = 0; rc == CRM_OK && i < h->n_order; i++)
+        rc = crm_plugt_wire(h->order[i], err);
     return rc;
 }
 

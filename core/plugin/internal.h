@@ -74,6 +74,9 @@ struct crm_plugin_ctx {
     bool constraint;               /* a statement of the running command hit a constraint */
     crm_demo_fn demo;              /* register_demo (SDK 1.3), NULL when none */
     struct plug_ext *ext;          /* SDK 1.3 state (core/plugin/sdk13.h), NULL until used */
+    crm_timer_fn timer_fn;         /* register_timer_handler (1.3: timers), NULL when none */
+    void *timer_ud;
+    bool timer_wired;              /* registered with the kernel's timers */
 };
 
 struct crm_plugin_host {

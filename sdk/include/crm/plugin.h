@@ -66,7 +66,8 @@ struct crm_handle_head {
  *     if (CRM_API_HAS(ctx, locale)) cur = crm_locale(ctx, "currency");
  * The SDK 1.1 entries are register_noun_command, call_rule and locale; 1.2
  * added rule_each; 1.3 register_demo, the entries after the table's
- * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"). */
+ * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"), then the
+ * "1.3: timers" entries. */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -290,6 +291,25 @@ typedef enum crm_log_level {
 #define CRM_SQL_TEXT 3
 #define CRM_SQL_BLOB 4
 #define CRM_SQL_NULL 5
+
+/* What a timer handler (ABI 1.3, register_timer_handler) receives. Strings
+ * are valid during the call. Grows at its end (struct_size). */
+typedef struct crm_timer_info {
+    size_t struct_size;
+    int64_t id;
+    const char *key;      /* as given to schedule */
+    int64_t due_at;       /* as scheduled, epoch seconds */
+    int64_t fired_at;     /* the pass's clock (crm tick --as-of, or the worker's) */
+    const char *payload;  /* the JSON object given to schedule */
+    int attempts;         /* failed attempts before this one */
+} crm_timer_info;
+
+/* A timer handler. Runs inside the transaction that marks the timer done:
+ * its writes and the completion commit together (a crash before that commit
+ * fires it again; never twice after). Returns CRM_OK, or an error after
+ * crm_set_error(): its writes roll back and the timer is retried with
+ * exponential backoff, then parked (`crm timers failed`). */
+typedef int (*crm_timer_fn)(crm_plugin_ctx *ctx, const crm_timer_info *timer, void *ud);
 
 /* ---- the host API table ------------------------------------------------------ */
 
@@ -604,6 +624,35 @@ struct crm_host_api {
      * CRM_EEXISTS. */
     int (*register_contact_set)(crm_plugin_ctx *ctx, const char *summary, crm_contact_set_fn fn,
                                 void *ud);
+
+    /* 1.3: timers -- test with CRM_API_HAS(ctx, member) before use ---------------------- */
+
+    /* Any time after init (start, handlers, commands). Schedules the plugin's
+     * timer `key` (1 to 200 characters, unique per plugin) to fire at due_at
+     * (epoch seconds) with payload_json (a JSON object; NULL: {}), in the
+     * current transaction (or its own). Scheduling a key again moves it (new
+     * time and payload, attempts reset), also from its own handler (a
+     * recurring timer). CRM_EINVAL for a bad key or payload. */
+    int (*schedule)(crm_plugin_ctx *ctx, const char *key, int64_t due_at,
+                    const char *payload_json);
+    /* Cancels the plugin's timer `key` in any state; *found (may be NULL)
+     * is set to 1 when there was one. CRM_OK either way. */
+    int (*cancel)(crm_plugin_ctx *ctx, const char *key, int *found);
+    /* During init only. The plugin's one timer handler (crm_timer_fn); a
+     * second call is CRM_EEXISTS. Timers of a plugin not loaded stay pending. */
+    int (*register_timer_handler)(crm_plugin_ctx *ctx, crm_timer_fn fn, void *ud);
+    /* Business time against crm.yaml calendar `calendar` (NULL or "": the
+     * default calendar, which follows locale:). *out = t + duration ("2h" of
+     * open time, "3bd" business days, "7d" calendar days; see README
+     * "Business calendars"). CRM_ENOTFOUND for an unknown calendar,
+     * CRM_EINVAL for a bad duration or a time out of the covered years. */
+    int (*calendar_add)(crm_plugin_ctx *ctx, const char *calendar, int64_t t,
+                        const char *duration, int64_t *out);
+    /* *open = 1 when the calendar is open at t, else 0. */
+    int (*calendar_is_open)(crm_plugin_ctx *ctx, const char *calendar, int64_t t, int *open);
+    /* *out = the first open instant at or after t. */
+    int (*calendar_next_open)(crm_plugin_ctx *ctx, const char *calendar, int64_t t,
+                              int64_t *out);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -708,6 +757,13 @@ struct crm_host_api {
     CRM_API(ctx)->format_money((ctx), (minor), (cur), (buf), (size))
 #define crm_register_contact_set(ctx, summary, fn, ud)                                      \
     CRM_API(ctx)->register_contact_set((ctx), (summary), (fn), (ud))
+/* ABI 1.3: timers (check CRM_API_HAS(ctx, schedule) first when the plugin supports older hosts) */
+#define crm_schedule(ctx, key, due, payload) CRM_API(ctx)->schedule((ctx), (key), (due), (payload))
+#define crm_cancel(ctx, key, found) CRM_API(ctx)->cancel((ctx), (key), (found))
+#define crm_register_timer_handler(ctx, fn, ud) CRM_API(ctx)->register_timer_handler((ctx), (fn), (ud))
+#define crm_calendar_add(ctx, cal, t, dur, out) CRM_API(ctx)->calendar_add((ctx), (cal), (t), (dur), (out))
+#define crm_calendar_is_open(ctx, cal, t, open) CRM_API(ctx)->calendar_is_open((ctx), (cal), (t), (open))
+#define crm_calendar_next_open(ctx, cal, t, out) CRM_API(ctx)->calendar_next_open((ctx), (cal), (t), (out))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus

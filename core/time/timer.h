@@ -1,0 +1,109 @@
+/* Durable timers: actions that fire later, exactly once in effect.
+ *
+ * A timer is a row of `timers`: an owner ("kernel", a plugin's name, or
+ * "lua:RULE" for a Lua handler rule), a key unique per owner, the time it is
+ * due, a JSON payload. Scheduling the same owner and key again moves the
+ * timer (new due time and payload, attempts reset): that is how a caller
+ * makes scheduling idempotent. Each owner registers one handler.
+ *
+ * Firing (crm_timer_fire_due): due pending timers whose owner has a handler
+ * run in due order (then id). The handler's writes and the timer's
+ * completion (state 'done', fired_at, lateness = fired_at - due_at) commit
+ * in one transaction, so a crash before that commit fires the timer again on
+ * the next pass and never twice after it. Timers fire in batches of up to
+ * CRM_TIMER_BATCH per transaction (batch mode, as the bus does); when a
+ * batch cannot commit whole (a handler failed, a nested rollback undid
+ * writes) it is rolled back and its timers run one by one, each in its own
+ * transaction. A failed attempt is rolled back and counted; the timer is
+ * retried after CRM_TIMER_BACKOFF * 2^(attempts-1) seconds, and parked with
+ * its error after CRM_TIMER_MAX_ATTEMPTS attempts (crm_timer_retry brings it
+ * back). A handler may schedule or cancel timers, its own key included
+ * (rescheduling itself makes a recurring timer: the completion then leaves
+ * the new schedule alone). Timers whose owner has no handler in this process
+ * (a plugin not loaded) stay pending. */
+#ifndef CRM_CORE_TIME_TIMER_H
+#define CRM_CORE_TIME_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel.h"
+
+#define CRM_TIMER_BATCH 512
+#define CRM_TIMER_MAX_ATTEMPTS 5
+#define CRM_TIMER_BACKOFF 60 /* seconds before the second attempt; doubles after */
+#define CRM_TIMER_MAX_KEY 200
+
+/* A timer as its handler sees it (strings borrowed for the call). */
+typedef struct crm_timer {
+    int64_t id;
+    const char *owner;
+    const char *key;
+    int64_t due_at;      /* as scheduled (epoch seconds, UTC) */
+    int64_t fired_at;    /* the pass's clock */
+    const char *payload; /* JSON text */
+    int attempts;        /* failed attempts before this one */
+} crm_timer;
+
+/* Runs inside the firing transaction: returns CRM_OK (its writes and the
+ * completion commit together) or an error code with a message in err (its
+ * writes roll back; the attempt counts). Must leave the transaction as it
+ * found it. */
+typedef int (*crm_timer_handler)(crm_kernel *k, const crm_timer *t, void *ud, crm_err *err);
+
+/* Registers fn as the handler of `owner`'s timers in this process. CRM_EEXISTS
+ * when owner already has one, CRM_EUSAGE for an empty owner or no fn. */
+int crm_timer_register(crm_kernel *k, const char *owner, crm_timer_handler fn, void *ud,
+                       crm_err *err);
+
+/* Registers fn for owner's timers whose key starts with `prefix`, so several
+ * kernel subsystems share owner "kernel" ("task:" keys to tasks, ...): a
+ * timer goes to the registration with the longest matching prefix (""
+ * matches every key). CRM_EEXISTS for an owner and prefix already taken. */
+int crm_timer_register_prefix(crm_kernel *k, const char *owner, const char *prefix,
+                              crm_timer_handler fn, void *ud, crm_err *err);
+
+/* Removes owner's handlers (NULL-safe; nothing when none). */
+void crm_timer_unregister(crm_kernel *k, const char *owner);
+
+/* Schedules (or moves) timer owner/key to fire at due_at with payload (a JSON
+ * object text; NULL means "{}"), in the current transaction or its own.
+ * *id (may be NULL) gets the timer's id. CRM_EINVAL for a key empty or
+ * longer than CRM_TIMER_MAX_KEY or a payload that is not a JSON object. */
+int crm_timer_schedule(crm_kernel *k, const char *owner, const char *key, int64_t due_at,
+                       const char *payload, int64_t *id, crm_err *err);
+
+/* Cancels timer owner/key whatever its state; *found (may be NULL) tells
+ * whether there was one. CRM_OK either way. */
+int crm_timer_cancel(crm_kernel *k, const char *owner, const char *key, bool *found,
+                     crm_err *err);
+
+typedef struct crm_timer_stats {
+    int64_t fired;     /* handlers that succeeded (completion committed) */
+    int64_t failed;    /* failed attempts (rescheduled with backoff) */
+    int64_t parked;    /* of which parked */
+    int64_t max_lateness;
+} crm_timer_stats;
+
+/* Fires every pending timer due at `now` or before whose owner has a
+ * handler, including those that handlers schedule due by `now`; stops early
+ * when *stop becomes true (stop may be NULL) between transactions. Adds to
+ * *stats (may be NULL). Logs one line per timer at CRM_LOG=info. Returns
+ * CRM_OK, or an error when the database itself fails (handler failures are
+ * counted, not returned). CRM_EUSAGE inside a transaction. */
+int crm_timer_fire_due(crm_kernel *k, int64_t now, volatile const int *stop,
+                       crm_timer_stats *stats, crm_err *err);
+
+/* The earliest next attempt time of a pending timer with a handler in this
+ * process; *found false when none. */
+int crm_timer_next_due(crm_kernel *k, int64_t *next, bool *found, crm_err *err);
+
+/* Makes parked timer `id` (0: every parked timer) pending again, due at `now`,
+ * its attempts reset. *n (may be NULL) gets how many. CRM_ENOTFOUND when id
+ * names no parked timer. */
+int crm_timer_retry(crm_kernel *k, int64_t id, int64_t now, int64_t *n, crm_err *err);
+
+/* Frees the handler registry (crm_kernel_close calls it). */
+void crm_timer_close(crm_kernel *k);
+
+#endif
