@@ -218,7 +218,7 @@ static const crm_migration kernel_migrations[] = {
      "CREATE INDEX contacts_block_tail ON contacts(postal_code, lower(substr(last_name, -3)))"
      " WHERE postal_code IS NOT NULL;"},
 
-    {20, "durable timers and the worker's lease",
+    {9, "durable timers and the worker's lease",
      /* due_at is the time asked for (lateness is measured from it); next_at
       * the next attempt, moved by backoff. version grows with each schedule
       * of a key, so a completion only touches the schedule it fired. */
