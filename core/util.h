@@ -66,5 +66,8 @@ bool crm_str_in(const char *s, const char *const *list);
  * `size` (always terminated when size > 0). Returns the length the whole
  * text needs, like snprintf. */
 size_t crm_strlist_join(const char *const *list, const char *sep, char *buf, size_t size);
+/* The same for a counted list of n strings (crm_strv_*, or any char *v[]);
+ * buf may be NULL when size is 0, to measure. */
+size_t crm_strv_join(char *const *v, size_t n, const char *sep, char *buf, size_t size);
 
 #endif

@@ -13,6 +13,7 @@
 #include "hygiene.h"
 #include "sdk13.h"
 #include "time/calendar.h"
+#include "util.h"
 
 #define DASH " \xe2\x80\x94 "
 #define MAX_NAMES 64
@@ -211,14 +212,9 @@ static int remember(crm_plugin_ctx *p, const crm_node *n, const crm_config_field
                     const char *path, crm_err *err)
 {
     plug_ext *x = p->ext;
-    if (x->n_nodes == x->cap_nodes) { /* doubling: a section may have many nodes */
-        size_t cap = x->cap_nodes ? 2 * x->cap_nodes : 64;
-        plug_node_info *grown = realloc(x->nodes, cap * sizeof *grown);
-        if (!grown)
-            return crm_err_set(err, CRM_ENOMEM, "out of memory");
-        x->nodes = grown;
-        x->cap_nodes = cap;
-    }
+    /* doubling: a section may have many nodes */
+    if (CRM_ARRAY_RESERVE(x->nodes, x->cap_nodes, x->n_nodes + 1) != CRM_OK)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     char *copy = strdup(path);
     if (!copy)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
