@@ -71,6 +71,11 @@ bool crm_name_valid(const char *s, crm_name_kind kind, size_t max_len)
     return strchr(name_sets[kind].first, *s) && strspn(s + 1, name_sets[kind].rest) == len - 1;
 }
 
+bool crm_plugin_name_valid(const char *s)
+{
+    return crm_name_valid(s, CRM_NAME_IDENT, CRM_PLUGIN_NAME_MAX);
+}
+
 int crm_strv_push(char ***v, size_t *n, const char *s)
 {
     char *copy = strdup(s ? s : "");

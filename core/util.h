@@ -37,13 +37,20 @@ void *crm_array_append(void *arr_ptr, size_t *n, size_t size);
 typedef enum crm_name_kind {
     CRM_NAME_IDENT, /* [a-z][a-z0-9_]*: fields, rules, segments: safe in SQL, Lua and the CLI */
     CRM_NAME_SLUG,  /* [a-z][a-z0-9_-]*: names only ever quoted (calendars) */
-    CRM_NAME_WORD,  /* [a-z0-9_]+: plugin names (also file and table prefixes) */
+    CRM_NAME_WORD,  /* [a-z0-9_]+: consent channels and purposes */
     CRM_NAME_LUA    /* [A-Za-z_][A-Za-z0-9_]*: Lua identifiers */
 } crm_name_kind;
 
 /* True when s (NULL gives false) is a non-empty name of that kind, at most
  * max_len bytes long (0: no limit). */
 bool crm_name_valid(const char *s, crm_name_kind kind, size_t max_len);
+
+/* A plugin's name (crm.yaml's plugins:, a descriptor's .name): an IDENT of
+ * at most CRM_PLUGIN_NAME_MAX bytes. It prefixes the plugin's file, tables,
+ * events and section, so the config loader and the plugin host check it
+ * with this one test (the host also refuses reserved names). */
+#define CRM_PLUGIN_NAME_MAX 64
+bool crm_plugin_name_valid(const char *s);
 
 /* ---- string lists -------------------------------------------------------- */
 

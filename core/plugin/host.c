@@ -212,7 +212,7 @@ static const char *const reserved_names[] = {
 
 static bool name_valid(const char *name)
 {
-    return crm_name_valid(name, CRM_NAME_IDENT, 0) && !crm_str_in(name, reserved_names);
+    return crm_plugin_name_valid(name) && !crm_str_in(name, reserved_names);
 }
 
 /* ---- opening one plugin --------------------------------------------------------- */
@@ -245,8 +245,10 @@ static int check_descriptor(crm_plugin_ctx *p, const crm_plugin_descriptor *d, c
                       "be reached" DASH "rename the plugin",
                       d->name, d->name);
     if (!name_valid(d->name))
-        return refuse(err, p, "'%s' is not a valid plugin name (a-z, 0-9, _; not reserved)",
-                      d->name);
+        return refuse(err, p,
+                      "'%s' is not a valid plugin name (a-z first, then a-z, 0-9 and _, "
+                      "at most %d bytes; not reserved)",
+                      d->name, CRM_PLUGIN_NAME_MAX);
     if (!version_valid(d->version))
         return refuse(err, p, "version '%s' is not dotted numbers like 1.2.0",
                       d->version ? d->version : "(null)");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "util.h"
 
 static crm_config *load_ok(const char *yaml)
 {
@@ -355,12 +356,47 @@ static void test_custom_field_errors(void **state)
                "t.yaml:2:3: unknown key 'customer' in 'custom_fields'", NULL);
 }
 
+/* crm.yaml's plugins: and the plugin host check names with the same
+ * crm_plugin_name_valid: the config accepted '2fa' and '_seg' that the host
+ * then refused. */
+static void test_plugin_names(void **state)
+{
+    (void)state;
+    char longest[CRM_PLUGIN_NAME_MAX + 1], too_long[CRM_PLUGIN_NAME_MAX + 2];
+    memset(longest, 'p', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    memset(too_long, 'p', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    const struct {
+        const char *name;
+        bool ok;
+    } cases[] = {
+        {"seg", true},   {"seg_2", true},   {"a", true},    {longest, true}, {"2fa", false},
+        {"_seg", false}, {"9lives", false}, {"Seg", false}, {"a-b", false},  {too_long, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char yaml[160];
+        snprintf(yaml, sizeof yaml, "plugins: [%s]\n", cases[i].name);
+        assert_int_equal(crm_plugin_name_valid(cases[i].name), cases[i].ok);
+        if (cases[i].ok) {
+            crm_config_free(load_ok(yaml));
+            continue;
+        }
+        char got[128];
+        snprintf(got, sizeof got, "got '%s'", cases[i].name);
+        load_fails(yaml, "t.yaml:1:11: plugins[0]: expected a plugin name (a-z first", got);
+    }
+}
+
 static void test_list_errors(void **state)
 {
     (void)state;
     load_fails("plugins: [Loyalty]\n",
-               "t.yaml:1:11: plugins[0]: expected a plugin name of a-z, 0-9 and _, got 'Loyalty'",
+               "t.yaml:1:11: plugins[0]: expected a plugin name (a-z first, then a-z, 0-9 and _; "
+               "at most 64 bytes), got 'Loyalty'",
                NULL);
+    load_fails("plugins: [loyalty, 2fa]\n", "t.yaml:1:20: plugins[1]: expected a plugin name",
+               "got '2fa'");
     load_fails("plugins: loyalty\n", "t.yaml:1:1: plugins: expected a list of", NULL);
     load_fails("hygiene:\n  required: [emial]\n",
                "t.yaml:2:14: hygiene.required[0]: expected a contact field",
@@ -584,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_key),
         cmocka_unit_test(test_custom_field_errors),
         cmocka_unit_test(test_list_errors),
+        cmocka_unit_test(test_plugin_names),
         cmocka_unit_test(test_depth_cap),
         cmocka_unit_test(test_yaml_syntax_error),
         cmocka_unit_test(test_aliases_refused),
