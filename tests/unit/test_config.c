@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -388,6 +389,85 @@ static void test_plugin_names(void **state)
     }
 }
 
+/* A map of n keys "k<i>: <i>" under `sec:` (+ `extra` lines), malloc'd. */
+static char *big_map(size_t n, const char *extra)
+{
+    size_t cap = 64 + n * 24 + strlen(extra);
+    char *s = malloc(cap);
+    assert_non_null(s);
+    size_t at = (size_t)snprintf(s, cap, "sec:\n");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(s + at, cap - at, "  k%zu: %zu\n", i, i);
+    snprintf(s + at, cap - at, "%s", extra);
+    return s;
+}
+
+/* Duplicates are found in small maps (a scan) and large ones (a hash
+ * table), wherever the first one is, with both positions; the same key in
+ * two maps is no duplicate. */
+static void test_duplicate_keys(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {1, 16, 17, 1000};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t n = sizes[s];
+        const size_t firsts[] = {0, n / 2, n - 1};
+        for (size_t f = 0; f < 3; f++) {
+            char extra[64], want[160];
+            snprintf(extra, sizeof extra, "  k%zu: again\n", firsts[f]);
+            char *yaml = big_map(n, extra);
+            crm_node *root = NULL;
+            crm_err err = {0};
+            assert_int_equal(crm_node_parse(&root, yaml, strlen(yaml), "t.yaml", &err),
+                             CRM_ECONFIG);
+            assert_null(root);
+            /* line 1 is `sec:`, key i is on line i + 2, the repeat after the last */
+            snprintf(want, sizeof want,
+                     "t.yaml:%zu:3: duplicate key 'k%zu' (first defined at t.yaml:%zu:3)", n + 2,
+                     firsts[f], firsts[f] + 2);
+            assert_string_equal(err.msg, want);
+            free(yaml);
+        }
+        char *yaml = big_map(n, "other:\n  k0: 1\n  sec: 2\n");
+        crm_node *root = NULL;
+        crm_err err = {0};
+        assert_int_equal(crm_node_parse(&root, yaml, strlen(yaml), "t.yaml", &err), CRM_OK);
+        const crm_node *sec = crm_node_get(root, "sec");
+        assert_non_null(sec);
+        assert_int_equal(sec->n_items, n);
+        for (size_t i = 0; i < n; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "k%zu", i);
+            const crm_node *v = crm_node_get(sec, key);
+            assert_non_null(v);
+            assert_int_equal(strtol(v->value, NULL, 10), (long)i);
+            assert_int_equal(v->line, (int)i + 2);
+        }
+        crm_node_free(root);
+        free(yaml);
+    }
+}
+
+/* The duplicate check was a scan of every earlier key: 50k keys took
+ * N^2/2 = 1.25e9 string compares (tens of seconds). Now it is linear; the
+ * bound is CPU time, ten times what the loader takes under the sanitizers,
+ * and far under the old cost. */
+static void test_large_section_linear(void **state)
+{
+    (void)state;
+    char *yaml = big_map(50000, "");
+    crm_node *root = NULL;
+    crm_err err = {0};
+    clock_t t0 = clock();
+    assert_int_equal(crm_node_parse(&root, yaml, strlen(yaml), "t.yaml", &err), CRM_OK);
+    double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    assert_int_equal(crm_node_get(root, "sec")->n_items, 50000);
+    crm_node_free(root);
+    free(yaml);
+    if (cpu > 10.0)
+        fail_msg("50000 keys took %.1f s of CPU: the duplicate check is not linear", cpu);
+}
+
 static void test_list_errors(void **state)
 {
     (void)state;
@@ -621,6 +701,8 @@ int main(void)
         cmocka_unit_test(test_custom_field_errors),
         cmocka_unit_test(test_list_errors),
         cmocka_unit_test(test_plugin_names),
+        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_large_section_linear),
         cmocka_unit_test(test_depth_cap),
         cmocka_unit_test(test_yaml_syntax_error),
         cmocka_unit_test(test_aliases_refused),
