@@ -62,12 +62,7 @@ void crm_plug13_schema_names(const crm_plugin_ctx *p, const char **names, size_t
 
 /* ---- declaration ------------------------------------------------------------------ */
 
-static bool field_name_ok(const char *s)
-{
-    if (!s || !(*s >= 'a' && *s <= 'z'))
-        return false;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s);
-}
+static bool field_name_ok(const char *s) { return crm_name_valid(s, CRM_NAME_IDENT, 0); }
 
 /* Checks a table (and its nested ones, to `depth`); why names the culprit. */
 static bool table_ok(const crm_config_field *fields, int depth, char *why, size_t size)
