@@ -52,7 +52,7 @@ typedef struct schema_entry {
     bool always;                       /* applied even when absent (node NULL) */
 } schema_entry;
 
-static bool is_plugin_name(const char *s);
+static bool is_word(const char *s);
 
 static const char *const contact_fields[] = {
     "first_name", "last_name", "email", "phone", "company", "street",
@@ -75,7 +75,8 @@ static const schema_entry schema[] = {
     {.path = "locale.timezone", .type = S_STRING, .field = AT(timezone),
      .def = "Europe/Paris", .expect = "an IANA time zone name (Europe/Paris)"},
     {.path = "plugins", .type = S_NAMES, .field = AT(plugins), .count = AT(n_plugins),
-     .check = is_plugin_name, .expect = "a plugin name of a-z, 0-9 and _"},
+     .check = crm_plugin_name_valid,
+     .expect = "a plugin name (a-z first, then a-z, 0-9 and _; at most 64 bytes)"},
     {.path = "plugin_path", .type = S_PATHS, .field = AT(plugin_path),
      .count = AT(n_plugin_path), .expect = "a directory"},
     {.path = "scripts", .type = S_PATH, .field = AT(scripts), .def = "scripts"},
@@ -122,10 +123,10 @@ static const schema_entry schema[] = {
      .min = 0, .max = INT64_MAX},
     {.path = "consents", .type = S_SECTION},
     {.path = "consents.channels", .type = S_NAMES, .field = AT(consents.channels),
-     .count = AT(consents.n_channels), .check = is_plugin_name, .defs = default_channels,
+     .count = AT(consents.n_channels), .check = is_word, .defs = default_channels,
      .expect = "a channel name of a-z, 0-9 and _"},
     {.path = "consents.purposes", .type = S_NAMES, .field = AT(consents.purposes),
-     .count = AT(consents.n_purposes), .check = is_plugin_name, .defs = default_purposes,
+     .count = AT(consents.n_purposes), .check = is_word, .defs = default_purposes,
      .expect = "a purpose name of a-z, 0-9 and _"},
     {.path = "lifecycle", .type = S_SECTION},
     {.path = "lifecycle.on_first_paid_order", .type = S_STRING,
@@ -154,7 +155,7 @@ static bool is_null(const crm_node *n)
     return n->kind == CRM_NODE_SCALAR && n->is_null;
 }
 
-static bool is_plugin_name(const char *s) { return crm_name_valid(s, CRM_NAME_WORD, 64); }
+static bool is_word(const char *s) { return crm_name_valid(s, CRM_NAME_WORD, 64); }
 
 /* `base` + "/" + `p`, or p itself when absolute. */
 static char *resolve(const char *base, const char *p)

@@ -7,13 +7,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <yaml.h>
 
-#include "util.h"
 
 typedef struct loader {
     yaml_document_t *doc;
@@ -79,13 +79,14 @@ static bool scalar_is_null(const yaml_node_t *yn)
 
 static int convert(loader *ld, int index, const yaml_mark_t *at, int depth, crm_node **out);
 
-static int add_item(crm_node *parent, crm_node *child)
+/* A map or list's items are allocated once, from libyaml's count: growing
+ * them one by one would copy a large section over and over. */
+static int reserve_items(const loader *ld, crm_node *n, size_t count)
 {
-    crm_node **slot = CRM_ARRAY_APPEND(parent->items, parent->n_items);
-    if (!slot)
-        return CRM_ENOMEM;
-    *slot = child;
-    return CRM_OK;
+    if (count == 0)
+        return CRM_OK;
+    n->items = count <= SIZE_MAX / sizeof *n->items ? malloc(count * sizeof *n->items) : NULL;
+    return n->items ? CRM_OK : oom(ld);
 }
 
 static int convert_scalar(loader *ld, const yaml_node_t *yn, const yaml_mark_t *at,
@@ -107,6 +108,9 @@ static int convert_scalar(loader *ld, const yaml_node_t *yn, const yaml_mark_t *
 
 static int convert_seq(loader *ld, const yaml_node_t *yn, crm_node *n, int depth)
 {
+    size_t count = (size_t)(yn->data.sequence.items.top - yn->data.sequence.items.start);
+    if (reserve_items(ld, n, count) != CRM_OK)
+        return CRM_ENOMEM;
     for (yaml_node_item_t *it = yn->data.sequence.items.start; it < yn->data.sequence.items.top;
          it++) {
         const yaml_node_t *child = yaml_document_get_node(ld->doc, *it);
@@ -114,10 +118,7 @@ static int convert_seq(loader *ld, const yaml_node_t *yn, crm_node *n, int depth
         int rc = convert(ld, *it, &child->start_mark, depth + 1, &c);
         if (rc != CRM_OK)
             return rc;
-        if (add_item(n, c) != CRM_OK) {
-            crm_node_free(c);
-            return oom(ld);
-        }
+        n->items[n->n_items++] = c;
     }
     return CRM_OK;
 }
@@ -130,15 +131,63 @@ static const crm_node *find_key(const crm_node *map, const char *key)
     return NULL;
 }
 
+/* The keys already read in one map, for the duplicate check: a scan of the
+ * earlier keys in a small map, an open-addressing table over its entries in
+ * a large one, so a section of N keys costs N probes rather than N^2/2
+ * string compares (100k keys took over a minute). */
+#define KEYSET_MIN 16
+
+typedef struct key_set {
+    const crm_node *map;  /* the entries read so far */
+    const crm_node **slot; /* NULL for a small map */
+    size_t mask;
+} key_set;
+
+static uint64_t key_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static int keyset_init(const loader *ld, key_set *ks, const crm_node *map, size_t count)
+{
+    *ks = (key_set){.map = map};
+    if (count <= KEYSET_MIN)
+        return CRM_OK;
+    size_t size = 2 * KEYSET_MIN;
+    while (size < 2 * count && size <= SIZE_MAX / 4 / sizeof *ks->slot)
+        size *= 2;
+    if (size < 2 * count || !(ks->slot = calloc(size, sizeof *ks->slot)))
+        return oom(ld);
+    ks->mask = size - 1;
+    return CRM_OK;
+}
+
+/* The entry named key, or NULL; *at is where key goes in the table. */
+static const crm_node *keyset_find(const key_set *ks, const char *key, size_t *at)
+{
+    if (!ks->slot)
+        return find_key(ks->map, key);
+    size_t i = (size_t)key_hash(key) & ks->mask;
+    for (; ks->slot[i]; i = (i + 1) & ks->mask)
+        if (strcmp(ks->slot[i]->key, key) == 0)
+            return ks->slot[i];
+    *at = i;
+    return NULL;
+}
+
 /* Reads one key of a map: a scalar, not seen before in this map. */
-static int map_key(loader *ld, const crm_node *map, const yaml_node_t *kn, char **key)
+static int map_key(loader *ld, const key_set *ks, const yaml_node_t *kn, char **key,
+                   size_t *at)
 {
     if (kn->type != YAML_SCALAR_NODE)
         return at_error(ld, &kn->start_mark, "a key must be plain text, not a map or list");
     *key = strndup((const char *)kn->data.scalar.value, kn->data.scalar.length);
     if (!*key)
         return oom(ld);
-    const crm_node *first = find_key(map, *key);
+    const crm_node *first = keyset_find(ks, *key, at);
     if (!first)
         return CRM_OK;
     char msg[256];
@@ -149,13 +198,15 @@ static int map_key(loader *ld, const crm_node *map, const yaml_node_t *kn, char 
     return at_error(ld, &kn->start_mark, "%s", msg);
 }
 
-static int convert_map(loader *ld, const yaml_node_t *yn, crm_node *n, int depth)
+static int convert_map_pairs(loader *ld, const yaml_node_t *yn, crm_node *n, key_set *ks,
+                             int depth)
 {
     for (yaml_node_pair_t *p = yn->data.mapping.pairs.start; p < yn->data.mapping.pairs.top;
          p++) {
         const yaml_node_t *kn = yaml_document_get_node(ld->doc, p->key);
         char *key = NULL;
-        int rc = map_key(ld, n, kn, &key);
+        size_t at = 0;
+        int rc = map_key(ld, ks, kn, &key, &at);
         if (rc != CRM_OK)
             return rc;
         crm_node *c = NULL;
@@ -165,12 +216,22 @@ static int convert_map(loader *ld, const yaml_node_t *yn, crm_node *n, int depth
             return rc;
         }
         c->key = key;
-        if (add_item(n, c) != CRM_OK) {
-            crm_node_free(c);
-            return oom(ld);
-        }
+        n->items[n->n_items++] = c;
+        if (ks->slot)
+            ks->slot[at] = c;
     }
     return CRM_OK;
+}
+
+static int convert_map(loader *ld, const yaml_node_t *yn, crm_node *n, int depth)
+{
+    size_t count = (size_t)(yn->data.mapping.pairs.top - yn->data.mapping.pairs.start);
+    key_set ks;
+    if (reserve_items(ld, n, count) != CRM_OK || keyset_init(ld, &ks, n, count) != CRM_OK)
+        return CRM_ENOMEM;
+    int rc = convert_map_pairs(ld, yn, n, &ks, depth);
+    free(ks.slot);
+    return rc;
 }
 
 /* Converts document node `index`; `at` is where messages about it point

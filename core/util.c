@@ -71,6 +71,11 @@ bool crm_name_valid(const char *s, crm_name_kind kind, size_t max_len)
     return strchr(name_sets[kind].first, *s) && strspn(s + 1, name_sets[kind].rest) == len - 1;
 }
 
+bool crm_plugin_name_valid(const char *s)
+{
+    return crm_name_valid(s, CRM_NAME_IDENT, CRM_PLUGIN_NAME_MAX);
+}
+
 int crm_strv_push(char ***v, size_t *n, const char *s)
 {
     char *copy = strdup(s ? s : "");
@@ -111,12 +116,12 @@ bool crm_str_in(const char *s, const char *const *list)
     return crm_strlist_find(list, s) >= 0;
 }
 
-size_t crm_strlist_join(const char *const *list, const char *sep, char *buf, size_t size)
+static size_t join(const char *const *list, size_t n, const char *sep, char *buf, size_t size)
 {
     size_t need = 0, seplen = strlen(sep);
     if (size)
         buf[0] = '\0';
-    for (size_t i = 0; list[i]; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *parts[2] = {i ? sep : "", list[i]};
         size_t lens[2] = {i ? seplen : 0, strlen(list[i])};
         for (int p = 0; p < 2; p++) {
@@ -130,4 +135,17 @@ size_t crm_strlist_join(const char *const *list, const char *sep, char *buf, siz
         }
     }
     return need;
+}
+
+size_t crm_strlist_join(const char *const *list, const char *sep, char *buf, size_t size)
+{
+    size_t n = 0;
+    while (list[n])
+        n++;
+    return join(list, n, sep, buf, size);
+}
+
+size_t crm_strv_join(char *const *v, size_t n, const char *sep, char *buf, size_t size)
+{
+    return join((const char *const *)v, n, sep, buf, size);
 }

@@ -37,13 +37,20 @@ void *crm_array_append(void *arr_ptr, size_t *n, size_t size);
 typedef enum crm_name_kind {
     CRM_NAME_IDENT, /* [a-z][a-z0-9_]*: fields, rules, segments: safe in SQL, Lua and the CLI */
     CRM_NAME_SLUG,  /* [a-z][a-z0-9_-]*: names only ever quoted (calendars) */
-    CRM_NAME_WORD,  /* [a-z0-9_]+: plugin names (also file and table prefixes) */
+    CRM_NAME_WORD,  /* [a-z0-9_]+: consent channels and purposes */
     CRM_NAME_LUA    /* [A-Za-z_][A-Za-z0-9_]*: Lua identifiers */
 } crm_name_kind;
 
 /* True when s (NULL gives false) is a non-empty name of that kind, at most
  * max_len bytes long (0: no limit). */
 bool crm_name_valid(const char *s, crm_name_kind kind, size_t max_len);
+
+/* A plugin's name (crm.yaml's plugins:, a descriptor's .name): an IDENT of
+ * at most CRM_PLUGIN_NAME_MAX bytes. It prefixes the plugin's file, tables,
+ * events and section, so the config loader and the plugin host check it
+ * with this one test (the host also refuses reserved names). */
+#define CRM_PLUGIN_NAME_MAX 64
+bool crm_plugin_name_valid(const char *s);
 
 /* ---- string lists -------------------------------------------------------- */
 
@@ -66,5 +73,8 @@ bool crm_str_in(const char *s, const char *const *list);
  * `size` (always terminated when size > 0). Returns the length the whole
  * text needs, like snprintf. */
 size_t crm_strlist_join(const char *const *list, const char *sep, char *buf, size_t size);
+/* The same for a counted list of n strings (crm_strv_*, or any char *v[]);
+ * buf may be NULL when size is 0, to measure. */
+size_t crm_strv_join(char *const *v, size_t n, const char *sep, char *buf, size_t size);
 
 #endif

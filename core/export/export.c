@@ -9,6 +9,7 @@
 #include "hygiene.h"
 #include "model.h"
 #include "model/model_util.h"
+#include "util.h"
 
 /* One output row being built: names and values (borrowed). */
 #define MAX_COLS 256
@@ -93,15 +94,10 @@ typedef struct contact_ctx {
 
 static char *join_tags(const crm_contact *c)
 {
-    size_t len = 1;
-    for (size_t i = 0; i < c->n_tags; i++)
-        len += strlen(c->tags[i]) + 1;
-    char *out = calloc(1, len);
-    for (size_t i = 0; out && i < c->n_tags; i++) {
-        if (i)
-            strcat(out, "|");
-        strcat(out, c->tags[i]);
-    }
+    size_t len = crm_strv_join(c->tags, c->n_tags, "|", NULL, 0) + 1;
+    char *out = malloc(len);
+    if (out)
+        crm_strv_join(c->tags, c->n_tags, "|", out, len);
     return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "model.h"
 #include "model_util.h"
+#include "util.h"
 
 typedef struct entry {
     char kind[16]; /* "consent" | "event" | "interaction" | "order" | "stage" */
@@ -15,7 +16,7 @@ typedef struct entry {
 
 typedef struct entries {
     entry *v;
-    size_t n;
+    size_t n, cap;
 } entries;
 
 /* Ties on time sort by kind then id, as the contract says. The inner query
@@ -51,13 +52,11 @@ static int collect(crm_kernel *k, int64_t contact_id, const crm_timeline_opts *o
     sqlite3_bind_int64(st, 4, o && o->limit > 0 ? o->limit : -1);
     int rc, result = CRM_OK;
     while (result == CRM_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        entry *grown = realloc(out->v, (out->n + 1) * sizeof *grown);
-        if (!grown) {
+        if (CRM_ARRAY_RESERVE(out->v, out->cap, out->n + 1) != CRM_OK) {
             result = crm_err_set(err, CRM_ENOMEM, "out of memory");
             break;
         }
-        out->v = grown;
-        entry *e = &grown[out->n++];
+        entry *e = &out->v[out->n++];
         memset(e, 0, sizeof *e);
         strncpy(e->kind, (const char *)sqlite3_column_text(st, 0), sizeof e->kind - 1);
         e->id = sqlite3_column_int64(st, 1);

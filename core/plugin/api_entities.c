@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "util.h"
 #include "api.h"
 
 int crm_plug_api_contact_get_json(crm_plugin_ctx *p, int64_t id, char **json)
@@ -33,9 +34,8 @@ int crm_plug_api_contact_get_json(crm_plugin_ctx *p, int64_t id, char **json)
 static int contact_set(crm_contact *c, const char *key, json_t *v, crm_err *e)
 {
     static const char *const ignored[] = {"id", "created_at", "updated_at", "company_id", NULL};
-    for (size_t i = 0; ignored[i]; i++)
-        if (strcmp(key, ignored[i]) == 0)
-            return CRM_OK;
+    if (crm_str_in(key, ignored))
+        return CRM_OK;
     if (strcmp(key, "tags") == 0 && json_is_array(v)) {
         if (!c->tags && !(c->tags = calloc(1, sizeof *c->tags)))
             return crm_err_set(e, CRM_ENOMEM, "out of memory");

@@ -1,9 +1,11 @@
 /* Host API, events: a plugin emits its own entities' events on the bus and
  * reads the events its handlers receive. */
+#include <stdio.h>
 #include <string.h>
 
 #include "bus.h"
 #include "events.h"
+#include "util.h"
 #include "api.h"
 
 /* ---- events --------------------------------------------------------------------------- */
@@ -33,13 +35,15 @@ int crm_plug_api_emit_event(crm_plugin_ctx *p, const char *type, const char *pay
 {
     if (crm_plug_no_db(p))
         return CRM_EBUSY;
+    char entity[32] = ""; /* longer than any kernel entity: then it is none of them */
     size_t len = type ? strcspn(type, ".") : 0;
-    for (size_t i = 0; type && kernel_entities[i]; i++)
-        if (strlen(kernel_entities[i]) == len && strncmp(type, kernel_entities[i], len) == 0)
-            return crm_plug_fail(p, CRM_EDENIED,
-                                 "emit_event '%s': %s.* events are the kernel's; name your "
-                                 "own entity",
-                                 type, kernel_entities[i]);
+    if (type && len < sizeof entity)
+        snprintf(entity, sizeof entity, "%.*s", (int)len, type);
+    if (crm_str_in(entity, kernel_entities))
+        return crm_plug_fail(p, CRM_EDENIED,
+                             "emit_event '%s': %s.* events are the kernel's; name your "
+                             "own entity",
+                             type, entity);
     json_error_t je;
     json_t *payload = json_loads(payload_json ? payload_json : "{}", 0, &je);
     if (!json_is_object(payload)) {

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "events.h"
 #include "sdk13.h"
+#include "util.h"
 #include "api.h"
 
 /* ---- registration ---------------------------------------------------------------- */
@@ -38,45 +39,8 @@ static bool registering(crm_plugin_ctx *p, const char *what)
     return false;
 }
 
-static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
-static bool is_alnum_(char c)
-{
-    return is_lower(c) || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-/* A CLI verb: a-z first, then a-z, 0-9, _ and -. */
-static bool verb_ok(const char *s)
-{
-    if (!s || !is_lower(*s))
-        return false;
-    for (; *s; s++)
-        if (!(is_lower(*s) || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-            return false;
-    return true;
-}
-
-/* A Lua identifier. */
-static bool ident_ok(const char *s)
-{
-    if (!s || !*s || (*s >= '0' && *s <= '9'))
-        return false;
-    for (; *s; s++)
-        if (!is_alnum_(*s))
-            return false;
-    return true;
-}
-
-/* Grows *arr (of elements of `size` bytes) by one; returns the new slot. */
-static void *grow(void *arr_ptr, size_t *n, size_t size)
-{
-    void **arr = arr_ptr;
-    char *a = realloc(*arr, (*n + 1) * size);
-    if (!a)
-        return NULL;
-    *arr = a;
-    memset(a + *n * size, 0, size);
-    return a + (*n)++ * size;
-}
+/* A CLI verb or noun: a-z first, then a-z, 0-9, _ and -. */
+static bool verb_ok(const char *s) { return crm_name_valid(s, CRM_NAME_SLUG, 0); }
 
 int crm_plug_api_register_migration(crm_plugin_ctx *p, int version, const char *name,
                                     const char *sql)
@@ -93,7 +57,7 @@ int crm_plug_api_register_migration(crm_plugin_ctx *p, int version, const char *
         return reg_fail(p, CRM_EDENIED,
                         "migration %d creates table '%s': a plugin's tables must be named %s_*",
                         version, bad, p->name);
-    crm_migration *m = grow(&p->migrations, &p->n_migrations, sizeof *m);
+    crm_migration *m = CRM_ARRAY_APPEND(p->migrations, p->n_migrations);
     if (!m)
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     *m = (crm_migration){version, strdup(name), strdup(sql)};
@@ -126,7 +90,7 @@ int crm_plug_api_subscribe(crm_plugin_ctx *p, const char *pattern, int durable,
     int same = 0;
     for (size_t i = 0; i < p->n_subs; i++)
         same += strcmp(p->subs[i].pattern, pattern) == 0;
-    plug_sub *s = grow(&p->subs, &p->n_subs, sizeof *s);
+    plug_sub *s = CRM_ARRAY_APPEND(p->subs, p->n_subs);
     if (!s)
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     char name[256];
@@ -146,7 +110,7 @@ int crm_plug_api_register_command(crm_plugin_ctx *p, const char *verb, const cha
     for (size_t i = 0; i < p->n_commands; i++)
         if (!p->commands[i].noun && strcmp(p->commands[i].verb, verb) == 0)
             return reg_fail(p, CRM_EEXISTS, "command '%s' registered twice", verb);
-    crm_plugin_command *c = grow(&p->commands, &p->n_commands, sizeof *c);
+    crm_plugin_command *c = CRM_ARRAY_APPEND(p->commands, p->n_commands);
     if (!c)
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     *c = (crm_plugin_command){p->name, strdup(verb), usage ? strdup(usage) : NULL,
@@ -207,7 +171,7 @@ int crm_plug_api_register_noun_command(crm_plugin_ctx *p, const char *noun, cons
         if (strcmp(c->verb, verb) == 0)
             return reg_fail(p, CRM_EEXISTS, "command '%s %s' registered twice", noun, verb);
     }
-    crm_plugin_command *c = grow(&p->commands, &p->n_commands, sizeof *c);
+    crm_plugin_command *c = CRM_ARRAY_APPEND(p->commands, p->n_commands);
     if (!c)
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     *c = (crm_plugin_command){p->name, verb ? strdup(verb) : NULL, usage ? strdup(usage) : NULL,
@@ -221,13 +185,13 @@ int crm_plug_api_register_lua_function(crm_plugin_ctx *p, const char *name, crm_
 {
     if (!registering(p, "register_lua_function"))
         return CRM_EDENIED;
-    if (!ident_ok(name) || !fn)
+    if (!crm_name_valid(name, CRM_NAME_LUA, 0) || !fn)
         return reg_fail(p, CRM_EUSAGE, "Lua function '%s': expected an identifier",
                         name ? name : "(null)");
     for (size_t i = 0; i < p->n_luas; i++)
         if (strcmp(p->luas[i].name, name) == 0)
             return reg_fail(p, CRM_EEXISTS, "Lua function '%s' registered twice", name);
-    plug_lua *l = grow(&p->luas, &p->n_luas, sizeof *l);
+    plug_lua *l = CRM_ARRAY_APPEND(p->luas, p->n_luas);
     if (!l)
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     *l = (plug_lua){strdup(name), fn, ud, help ? strdup(help) : NULL, p};
@@ -292,7 +256,7 @@ int crm_plug_api_declare_config_key(crm_plugin_ctx *p, const char *key, crm_conf
     crm_node n = {.kind = CRM_NODE_SCALAR, .value = (char *)def, .file = "default"};
     if (def && parse_value(type, &n, key, &i, &b, &e) != CRM_OK)
         return reg_fail(p, CRM_EUSAGE, "config key '%s': bad default '%s'", key, def);
-    plug_key *k = grow(&p->keys, &p->n_keys, sizeof *k);
+    plug_key *k = CRM_ARRAY_APPEND(p->keys, p->n_keys);
     if (!k)
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     *k = (plug_key){strdup(key), type, def ? strdup(def) : NULL,

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "internal.h"
 
 typedef enum rule {
@@ -199,20 +200,9 @@ static const char *const kernel_owners[] = {"kernel", "bus", "lua", NULL};
 
 static int add_owner(crm_plugin_host *h, const char *name)
 {
-    for (size_t i = 0; kernel_owners[i]; i++)
-        if (strcmp(name, kernel_owners[i]) == 0)
-            return CRM_OK;
-    for (size_t i = 0; i < h->n_owners; i++)
-        if (strcmp(h->owners[i], name) == 0)
-            return CRM_OK;
-    char **o = realloc(h->owners, (h->n_owners + 1) * sizeof *o);
-    if (!o)
-        return CRM_ENOMEM;
-    h->owners = o;
-    if (!(h->owners[h->n_owners] = strdup(name)))
-        return CRM_ENOMEM;
-    h->n_owners++;
-    return CRM_OK;
+    if (crm_str_in(name, kernel_owners) || crm_strv_contains(h->owners, h->n_owners, name))
+        return CRM_OK;
+    return crm_strv_push(&h->owners, &h->n_owners, name);
 }
 
 int crm_plug_load_owners(crm_plugin_host *h, crm_err *err)

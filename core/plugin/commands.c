@@ -13,6 +13,7 @@
 #include "hygiene.h"
 #include "sdk13.h"
 #include "time/calendar.h"
+#include "util.h"
 
 #define DASH " \xe2\x80\x94 "
 #define MAX_OPTIONS 64
@@ -60,10 +61,8 @@ bool crm_plug13_spec_ok(const crm_command_spec *spec, char *why, size_t size)
                    false;
         if (o->type == CRM_OPTION_FLAG && o->required)
             return snprintf(why, size, "option --%s: a flag cannot be required", o->name), false;
-        for (size_t g = 0; global_names[g]; g++)
-            if (strcmp(o->name, global_names[g]) == 0)
-                return snprintf(why, size, "option --%s is a global option of crm", o->name),
-                       false;
+        if (crm_str_in(o->name, global_names))
+            return snprintf(why, size, "option --%s is a global option of crm", o->name), false;
         for (const crm_option *q = spec->options; q < o; q++)
             if (strcmp(q->name, o->name) == 0)
                 return snprintf(why, size, "option --%s declared twice", o->name), false;

@@ -13,6 +13,7 @@
 #include "hygiene.h"
 #include "sdk13.h"
 #include "time/calendar.h"
+#include "util.h"
 
 #define DASH " \xe2\x80\x94 "
 #define MAX_NAMES 64
@@ -61,12 +62,7 @@ void crm_plug13_schema_names(const crm_plugin_ctx *p, const char **names, size_t
 
 /* ---- declaration ------------------------------------------------------------------ */
 
-static bool field_name_ok(const char *s)
-{
-    if (!s || !(*s >= 'a' && *s <= 'z'))
-        return false;
-    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s);
-}
+static bool field_name_ok(const char *s) { return crm_name_valid(s, CRM_NAME_IDENT, 0); }
 
 /* Checks a table (and its nested ones, to `depth`); why names the culprit. */
 static bool table_ok(const crm_config_field *fields, int depth, char *why, size_t size)
@@ -211,14 +207,9 @@ static int remember(crm_plugin_ctx *p, const crm_node *n, const crm_config_field
                     const char *path, crm_err *err)
 {
     plug_ext *x = p->ext;
-    if (x->n_nodes == x->cap_nodes) { /* doubling: a section may have many nodes */
-        size_t cap = x->cap_nodes ? 2 * x->cap_nodes : 64;
-        plug_node_info *grown = realloc(x->nodes, cap * sizeof *grown);
-        if (!grown)
-            return crm_err_set(err, CRM_ENOMEM, "out of memory");
-        x->nodes = grown;
-        x->cap_nodes = cap;
-    }
+    /* doubling: a section may have many nodes */
+    if (CRM_ARRAY_RESERVE(x->nodes, x->cap_nodes, x->n_nodes + 1) != CRM_OK)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     char *copy = strdup(path);
     if (!copy)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "internal.h"
 
 typedef struct id_sink {
@@ -16,15 +17,9 @@ typedef struct id_sink {
 static int sink_add(void *ud, int64_t id)
 {
     id_sink *s = ud;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024;
-        int64_t *v = realloc(s->v, cap * sizeof *v);
-        if (!v) {
-            s->failed = 1;
-            return CRM_ENOMEM;
-        }
-        s->v = v;
-        s->cap = cap;
+    if (CRM_ARRAY_RESERVE(s->v, s->cap, s->n + 1) != CRM_OK) {
+        s->failed = 1;
+        return CRM_ENOMEM;
     }
     s->v[s->n++] = id;
     return CRM_OK;

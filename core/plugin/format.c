@@ -9,6 +9,7 @@
 #include "sdk13.h"
 #include "time/civil.h"
 #include "time/tz.h"
+#include "util.h"
 
 /* ---- the table, the state ---------------------------------------------------------- */
 
@@ -65,16 +66,17 @@ static int zone(crm_plugin_ctx *p, const char *name, const crm_tz **out)
     for (size_t i = 0; i < x->n_zones; i++)
         if (strcmp(x->zones[i]->name, name) == 0)
             return *out = x->zones[i], CRM_OK;
-    crm_tz **grown = realloc(x->zones, (x->n_zones + 1) * sizeof *grown);
-    if (!grown)
+    crm_tz **slot = CRM_ARRAY_APPEND(x->zones, x->n_zones);
+    if (!slot)
         return crm_plug_fail(p, CRM_ENOMEM, "out of memory");
-    x->zones = grown;
     crm_tz *tz = NULL;
     crm_err e = {0};
     int rc = crm_tz_load(name, &tz, &e);
-    if (rc != CRM_OK)
+    if (rc != CRM_OK) {
+        x->n_zones--; /* the slot stays allocated, unused */
         return crm_plug_fail(p, rc, "format_time: %s", e.msg);
-    x->zones[x->n_zones++] = tz;
+    }
+    *slot = tz;
     *out = tz;
     return CRM_OK;
 }

@@ -15,6 +15,7 @@
 #include "bus.h"
 #include "cli/cli.h"
 #include "sdk13.h"
+#include "util.h"
 #include "internal.h"
 #include "timer_api.h"
 
@@ -94,15 +95,6 @@ static void search_dirs(const crm_config *cfg, dir_list *d)
         dirs_add(d, CRM_INSTALL_PLUGIN_DIR, strlen(CRM_INSTALL_PLUGIN_DIR));
 }
 
-static void join_dirs(const dir_list *d, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    for (size_t i = 0; i < d->n; i++) {
-        size_t len = strlen(buf);
-        snprintf(buf + len, size - len, "%s%s", i ? ", " : "", d->dir[i]);
-    }
-}
-
 int crm_plugin_locate(const crm_config *cfg, const char *name, char *path, size_t size,
                       crm_err *err)
 {
@@ -119,7 +111,7 @@ int crm_plugin_locate(const crm_config *cfg, const char *name, char *path, size_
     }
     if (rc == CRM_ENOTFOUND) {
         char list[2048];
-        join_dirs(&d, list, sizeof list);
+        crm_strv_join(d.dir, d.n, ", ", list, sizeof list);
         crm_err_set(err, rc, "%s.so not found in %s", name, list);
     }
     dirs_free(&d);
@@ -220,15 +212,7 @@ static const char *const reserved_names[] = {
 
 static bool name_valid(const char *name)
 {
-    if (!name || !(*name >= 'a' && *name <= 'z'))
-        return false;
-    for (const char *c = name; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
-            return false;
-    for (size_t i = 0; reserved_names[i]; i++)
-        if (strcmp(name, reserved_names[i]) == 0)
-            return false;
-    return true;
+    return crm_plugin_name_valid(name) && !crm_str_in(name, reserved_names);
 }
 
 /* ---- opening one plugin --------------------------------------------------------- */
@@ -261,8 +245,10 @@ static int check_descriptor(crm_plugin_ctx *p, const crm_plugin_descriptor *d, c
                       "be reached" DASH "rename the plugin",
                       d->name, d->name);
     if (!name_valid(d->name))
-        return refuse(err, p, "'%s' is not a valid plugin name (a-z, 0-9, _; not reserved)",
-                      d->name);
+        return refuse(err, p,
+                      "'%s' is not a valid plugin name (a-z first, then a-z, 0-9 and _, "
+                      "at most %d bytes; not reserved)",
+                      d->name, CRM_PLUGIN_NAME_MAX);
     if (!version_valid(d->version))
         return refuse(err, p, "version '%s' is not dotted numbers like 1.2.0",
                       d->version ? d->version : "(null)");
@@ -296,13 +282,12 @@ static int open_plugin(crm_plugin_host *h, const char *name, crm_err *err)
 {
     char path[PATH_MAX];
     crm_plugin_ctx *p = calloc(1, sizeof *p);
-    crm_plugin_ctx **all = p ? realloc(h->all, (h->n_all + 1) * sizeof *all) : NULL;
-    if (!all) {
+    crm_plugin_ctx **slot = p ? CRM_ARRAY_APPEND(h->all, h->n_all) : NULL;
+    if (!slot) {
         free(p);
         return crm_err_set(err, CRM_ENOMEM, "out of memory loading plugin %s", name);
     }
-    h->all = all;
-    h->all[h->n_all++] = p;
+    *slot = p;
     p->api = crm_plug_table();
     p->host = h;
     p->name = strdup(name);
@@ -343,11 +328,10 @@ static int link_one(crm_plugin_host *h, crm_plugin_ctx *p, const crm_plugin_requ
                  r->name, min, q->name, q->desc->version, q->file, q->name);
         return refuse(err, p, "%s", detail);
     }
-    crm_plugin_ctx **deps = realloc(p->deps, (p->n_deps + 1) * sizeof *deps);
-    if (!deps)
+    crm_plugin_ctx **dep = CRM_ARRAY_APPEND(p->deps, p->n_deps);
+    if (!dep)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
-    p->deps = deps;
-    p->deps[p->n_deps++] = q;
+    *dep = q;
     return CRM_OK;
 }
 

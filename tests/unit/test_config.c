@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "util.h"
 
 static crm_config *load_ok(const char *yaml)
 {
@@ -355,12 +357,126 @@ static void test_custom_field_errors(void **state)
                "t.yaml:2:3: unknown key 'customer' in 'custom_fields'", NULL);
 }
 
+/* crm.yaml's plugins: and the plugin host check names with the same
+ * crm_plugin_name_valid: the config accepted '2fa' and '_seg' that the host
+ * then refused. */
+static void test_plugin_names(void **state)
+{
+    (void)state;
+    char longest[CRM_PLUGIN_NAME_MAX + 1], too_long[CRM_PLUGIN_NAME_MAX + 2];
+    memset(longest, 'p', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    memset(too_long, 'p', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    const struct {
+        const char *name;
+        bool ok;
+    } cases[] = {
+        {"seg", true},   {"seg_2", true},   {"a", true},    {longest, true}, {"2fa", false},
+        {"_seg", false}, {"9lives", false}, {"Seg", false}, {"a-b", false},  {too_long, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char yaml[160];
+        snprintf(yaml, sizeof yaml, "plugins: [%s]\n", cases[i].name);
+        assert_int_equal(crm_plugin_name_valid(cases[i].name), cases[i].ok);
+        if (cases[i].ok) {
+            crm_config_free(load_ok(yaml));
+            continue;
+        }
+        char got[128];
+        snprintf(got, sizeof got, "got '%s'", cases[i].name);
+        load_fails(yaml, "t.yaml:1:11: plugins[0]: expected a plugin name (a-z first", got);
+    }
+}
+
+/* A map of n keys "k<i>: <i>" under `sec:` (+ `extra` lines), malloc'd. */
+static char *big_map(size_t n, const char *extra)
+{
+    size_t cap = 64 + n * 24 + strlen(extra);
+    char *s = malloc(cap);
+    assert_non_null(s);
+    size_t at = (size_t)snprintf(s, cap, "sec:\n");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(s + at, cap - at, "  k%zu: %zu\n", i, i);
+    snprintf(s + at, cap - at, "%s", extra);
+    return s;
+}
+
+/* Duplicates are found in small maps (a scan) and large ones (a hash
+ * table), wherever the first one is, with both positions; the same key in
+ * two maps is no duplicate. */
+static void test_duplicate_keys(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {1, 16, 17, 1000};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t n = sizes[s];
+        const size_t firsts[] = {0, n / 2, n - 1};
+        for (size_t f = 0; f < 3; f++) {
+            char extra[64], want[160];
+            snprintf(extra, sizeof extra, "  k%zu: again\n", firsts[f]);
+            char *yaml = big_map(n, extra);
+            crm_node *root = NULL;
+            crm_err err = {0};
+            assert_int_equal(crm_node_parse(&root, yaml, strlen(yaml), "t.yaml", &err),
+                             CRM_ECONFIG);
+            assert_null(root);
+            /* line 1 is `sec:`, key i is on line i + 2, the repeat after the last */
+            snprintf(want, sizeof want,
+                     "t.yaml:%zu:3: duplicate key 'k%zu' (first defined at t.yaml:%zu:3)", n + 2,
+                     firsts[f], firsts[f] + 2);
+            assert_string_equal(err.msg, want);
+            free(yaml);
+        }
+        char *yaml = big_map(n, "other:\n  k0: 1\n  sec: 2\n");
+        crm_node *root = NULL;
+        crm_err err = {0};
+        assert_int_equal(crm_node_parse(&root, yaml, strlen(yaml), "t.yaml", &err), CRM_OK);
+        const crm_node *sec = crm_node_get(root, "sec");
+        assert_non_null(sec);
+        assert_int_equal(sec->n_items, n);
+        for (size_t i = 0; i < n; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "k%zu", i);
+            const crm_node *v = crm_node_get(sec, key);
+            assert_non_null(v);
+            assert_int_equal(strtol(v->value, NULL, 10), (long)i);
+            assert_int_equal(v->line, (int)i + 2);
+        }
+        crm_node_free(root);
+        free(yaml);
+    }
+}
+
+/* The duplicate check was a scan of every earlier key: 50k keys took
+ * N^2/2 = 1.25e9 string compares (tens of seconds). Now it is linear; the
+ * bound is CPU time, ten times what the loader takes under the sanitizers,
+ * and far under the old cost. */
+static void test_large_section_linear(void **state)
+{
+    (void)state;
+    char *yaml = big_map(50000, "");
+    crm_node *root = NULL;
+    crm_err err = {0};
+    clock_t t0 = clock();
+    assert_int_equal(crm_node_parse(&root, yaml, strlen(yaml), "t.yaml", &err), CRM_OK);
+    double cpu = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    assert_int_equal(crm_node_get(root, "sec")->n_items, 50000);
+    crm_node_free(root);
+    free(yaml);
+    if (cpu > 10.0)
+        fail_msg("50000 keys took %.1f s of CPU: the duplicate check is not linear", cpu);
+}
+
 static void test_list_errors(void **state)
 {
     (void)state;
     load_fails("plugins: [Loyalty]\n",
-               "t.yaml:1:11: plugins[0]: expected a plugin name of a-z, 0-9 and _, got 'Loyalty'",
+               "t.yaml:1:11: plugins[0]: expected a plugin name (a-z first, then a-z, 0-9 and _; "
+               "at most 64 bytes), got 'Loyalty'",
                NULL);
+    load_fails("plugins: [loyalty, 2fa]\n", "t.yaml:1:20: plugins[1]: expected a plugin name",
+               "got '2fa'");
     load_fails("plugins: loyalty\n", "t.yaml:1:1: plugins: expected a list of", NULL);
     load_fails("hygiene:\n  required: [emial]\n",
                "t.yaml:2:14: hygiene.required[0]: expected a contact field",
@@ -584,6 +700,9 @@ int main(void)
         cmocka_unit_test(test_duplicate_key),
         cmocka_unit_test(test_custom_field_errors),
         cmocka_unit_test(test_list_errors),
+        cmocka_unit_test(test_plugin_names),
+        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_large_section_linear),
         cmocka_unit_test(test_depth_cap),
         cmocka_unit_test(test_yaml_syntax_error),
         cmocka_unit_test(test_aliases_refused),

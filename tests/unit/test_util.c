@@ -190,12 +190,38 @@ static void test_strlist(void **state)
     assert_string_equal(buf, "lead|prospect|customer");
 }
 
+/* The counted join agrees with the NULL-terminated one on the same strings,
+ * at every buffer size. */
+static void test_strv_join(void **state)
+{
+    (void)state;
+    static const char *const tags[] = {"vip", "b2b", "", "newsletter", NULL};
+    char *v[4] = {"vip", "b2b", "", "newsletter"};
+    char a[64], b[64];
+    for (size_t n = 0; n <= 4; n++) {
+        const char *prefix[5] = {NULL};
+        for (size_t i = 0; i < n; i++)
+            prefix[i] = tags[i];
+        for (size_t size = 0; size <= sizeof a; size++) {
+            memset(a, '#', sizeof a);
+            memset(b, '#', sizeof b);
+            assert_int_equal(crm_strv_join(v, n, "|", size ? a : NULL, size),
+                             crm_strlist_join(prefix, "|", size ? b : NULL, size));
+            assert_memory_equal(a, b, sizeof a);
+        }
+    }
+    assert_int_equal(crm_strv_join(v, 4, "|", a, sizeof a), strlen("vip|b2b||newsletter"));
+    assert_string_equal(a, "vip|b2b||newsletter");
+    assert_int_equal(crm_strv_join(NULL, 0, ", ", a, sizeof a), 0);
+    assert_string_equal(a, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reserve), cmocka_unit_test(test_append),
         cmocka_unit_test(test_names),   cmocka_unit_test(test_strv),
-        cmocka_unit_test(test_strlist),
+        cmocka_unit_test(test_strlist), cmocka_unit_test(test_strv_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
