@@ -332,6 +332,15 @@ int crm_consent_list(crm_kernel *k, int64_t contact_id, bool history,
  * contact.stage_changed and contact.updated. CRM_OK when nothing changes. */
 int crm_lifecycle_order_paid(crm_kernel *k, int64_t contact_id, int64_t order_id, crm_err *err);
 
+/* KEEP absorbed contact OTHER whose stage was OTHER_STAGE: inside the
+ * caller's transaction, moves KEEP up to that stage when it is further on
+ * the ladder (the merged person is as far as either was; inactive counts as
+ * behind), recorded in contact_history ("merge of contact #OTHER") with
+ * contact.stage_changed and contact.updated; *history_id gets that row's
+ * id (0 when nothing changes), for unmerge to take it back. */
+int crm_lifecycle_merged(crm_kernel *k, int64_t keep, const char *other_stage, int64_t other,
+                         int64_t *history_id, crm_err *err);
+
 /* Appends a row to contact_history (field, old and new values, why, the
  * order that caused it or 0), at k->now, inside the caller's transaction. */
 int crm_contact_history_add(crm_kernel *k, int64_t contact_id, const char *field,

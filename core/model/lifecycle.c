@@ -84,34 +84,57 @@ static int set_stage(crm_kernel *k, int64_t contact_id, const char *to, crm_err 
                              : crm_store_error(k->store, "cannot update the contact", err);
 }
 
+/* Moves CONTACT_ID up to TO when its stage is behind it, with REASON in its
+ * history and the events; ORDER_ID 0 when no order caused it. */
+static int move_up(crm_kernel *k, int64_t contact_id, const char *to, const char *reason,
+                   int64_t order_id, int64_t *history_id, crm_err *err)
+{
+    char from[32];
+    int rc = read_stage(k, contact_id, from, sizeof from, err);
+    if (rc != CRM_OK || rank(to) < 0 || rank(from) >= rank(to))
+        return rc;  /* already there or further: never backward */
+    rc = set_stage(k, contact_id, to, err);
+    if (rc == CRM_OK)
+        rc = crm_contact_history_add(k, contact_id, "lifecycle_stage", from, to, reason, order_id,
+                                     err);
+    if (rc == CRM_OK && history_id)
+        *history_id = sqlite3_last_insert_rowid(crm_store_db(k->store));
+    json_t *changed = json_pack("{sIssssss}", "contact_id", (json_int_t)contact_id, "from", from,
+                                "to", to, "reason", reason);
+    json_t *updated = json_pack("{sIs[s]}", "contact_id", (json_int_t)contact_id, "changed",
+                                "lifecycle_stage");
+    if (order_id) {
+        json_object_set_new(changed, "order_id", json_integer(order_id));
+        json_object_set_new(updated, "order_id", json_integer(order_id));
+    }
+    if (rc == CRM_OK)
+        rc = crm_event_emit(k, "contact.stage_changed", changed, NULL, err);
+    else
+        json_decref(changed);
+    if (rc == CRM_OK)
+        rc = crm_event_emit(k, "contact.updated", updated, NULL, err);
+    else
+        json_decref(updated);
+    return rc;
+}
+
 int crm_lifecycle_order_paid(crm_kernel *k, int64_t contact_id, int64_t order_id, crm_err *err)
 {
     const char *to = k->cfg->lifecycle.on_first_paid_order;
     if (!to || strcmp(to, "none") == 0)
         return CRM_OK;
-    char from[32];
-    int rc = read_stage(k, contact_id, from, sizeof from, err);
-    if (rc != CRM_OK || rank(from) >= rank(to))
-        return rc;  /* already there or further: never backward */
     char reason[64];
     snprintf(reason, sizeof reason, "order #%lld paid", (long long)order_id);
-    rc = set_stage(k, contact_id, to, err);
-    if (rc == CRM_OK)
-        rc = crm_contact_history_add(k, contact_id, "lifecycle_stage", from, to, reason, order_id,
-                                     err);
-    if (rc == CRM_OK)
-        rc = crm_event_emit(k, "contact.stage_changed",
-                            json_pack("{sIsssssIss}", "contact_id", (json_int_t)contact_id,
-                                      "from", from, "to", to, "order_id", (json_int_t)order_id,
-                                      "reason", reason),
-                            NULL, err);
-    if (rc == CRM_OK)
-        rc = crm_event_emit(k, "contact.updated",
-                            json_pack("{sIs[s]sI}", "contact_id", (json_int_t)contact_id,
-                                      "changed", "lifecycle_stage", "order_id",
-                                      (json_int_t)order_id),
-                            NULL, err);
-    return rc;
+    return move_up(k, contact_id, to, reason, order_id, NULL, err);
+}
+
+int crm_lifecycle_merged(crm_kernel *k, int64_t keep, const char *other_stage, int64_t other,
+                         int64_t *history_id, crm_err *err)
+{
+    *history_id = 0;
+    char reason[64];
+    snprintf(reason, sizeof reason, "merge of contact #%lld", (long long)other);
+    return move_up(k, keep, other_stage, reason, 0, history_id, err);
 }
 
 static json_t *history_json(sqlite3_stmt *st)
