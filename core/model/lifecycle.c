@@ -13,6 +13,7 @@
 #include "events.h"
 #include "model.h"
 #include "model_util.h"
+#include "util.h"
 
 static const char *const ladder[] = {"subscriber", "lead", "prospect", "customer", "evangelist",
                                      NULL};
@@ -135,6 +136,68 @@ int crm_lifecycle_merged(crm_kernel *k, int64_t keep, const char *other_stage, i
     char reason[64];
     snprintf(reason, sizeof reason, "merge of contact #%lld", (long long)other);
     return move_up(k, keep, other_stage, reason, 0, history_id, err);
+}
+
+typedef struct behind_row {
+    int64_t contact_id, order_id;
+    char from[32];
+} behind_row;
+
+int crm_lifecycle_behind(crm_kernel *k, bool apply,
+                         int (*fn)(int64_t contact_id, const char *from, const char *to,
+                                   int64_t order_id, void *ud),
+                         void *ud, crm_err *err)
+{
+    const char *to = k->cfg->lifecycle.on_first_paid_order;
+    int target = rank(to);
+    if (target <= 0)
+        return CRM_OK; /* none, or nothing before it */
+    /* Only contacts with no recorded stage change: one since the rule
+     * existed was the rule's or a person's decision, not a gap. */
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store,
+        "SELECT c.id, c.lifecycle_stage, (SELECT o.id FROM orders o WHERE o.contact_id = c.id"
+        "  AND o.status = 'paid' AND o.placed_at <= ?1 ORDER BY o.placed_at, o.id LIMIT 1)"
+        "  AS paid_order"
+        " FROM contacts c WHERE paid_order IS NOT NULL AND NOT EXISTS(SELECT 1"
+        "  FROM contact_history h WHERE h.contact_id = c.id AND h.field = 'lifecycle_stage')"
+        " ORDER BY c.id",
+        err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, k->now);
+    behind_row *rows = NULL;
+    size_t n = 0;
+    int step, rc = CRM_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *from = (const char *)sqlite3_column_text(st, 1);
+        int r = rank(from);
+        if (r < 0 || r >= target)
+            continue; /* inactive was set on purpose; further is fine */
+        behind_row *b = CRM_ARRAY_APPEND(rows, n);
+        if (!b) {
+            rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
+            break;
+        }
+        b->contact_id = sqlite3_column_int64(st, 0);
+        b->order_id = sqlite3_column_int64(st, 2);
+        snprintf(b->from, sizeof b->from, "%s", from);
+    }
+    sqlite3_reset(st);
+    if (rc == CRM_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = crm_store_error(k->store, "cannot read contacts and orders", err);
+    for (size_t i = 0; rc == CRM_OK && i < n; i++) {
+        if (apply) {
+            char reason[96];
+            snprintf(reason, sizeof reason, "order #%lld paid (audit --fix stages)",
+                     (long long)rows[i].order_id);
+            rc = move_up(k, rows[i].contact_id, to, reason, rows[i].order_id, NULL, err);
+        }
+        if (rc == CRM_OK)
+            rc = fn(rows[i].contact_id, rows[i].from, to, rows[i].order_id, ud);
+    }
+    free(rows);
+    return rc;
 }
 
 static json_t *history_json(sqlite3_stmt *st)
