@@ -181,9 +181,10 @@ static int cmd_audit(crm_cli *cli, const crm_args *a, crm_err *err)
 
 static const crm_opt audit_opts[] = {
     {"fix", CRM_OPT_VALUE, "merge-safe,stages",
-     "first merge the duplicate pairs that share an email or phone and conflict on no field "
-     "(undo with crm contact unmerge); stages: move the contacts the lifecycle rule predates "
-     "(a paid order, still a lead) up to lifecycle.on_first_paid_order"},
+     "before auditing, merge-safe: merge the duplicate pairs that share an email or phone and "
+     "conflict on no field (undo with crm contact unmerge); stages: move the contacts the "
+     "lifecycle rule predates (a paid order, still a lead) up to lifecycle.on_first_paid_order; "
+     "merge-safe,stages: both"},
     {NULL, 0, NULL, NULL},
 };
 
