@@ -46,6 +46,11 @@ expect=$(rows "SELECT group_concat(id, ' ') FROM (SELECT c.id FROM contacts c WH
   AND NOT EXISTS(SELECT 1 FROM contact_history h WHERE h.contact_id=c.id) ORDER BY c.id)")
 assert_eq "1 2 6" "$expect" "fixture"
 
+# Upgrading (crm init) says so once, with the way out.
+assert_exit 0 crm init --as-of 2024-06-01
+assert_contains "$ERR" "crm init: 3 contacts with a paid order are still before lifecycle.on_first_paid_order (customer), from before the rule: crm audit lists them, crm audit --fix stages moves them"
+assert_exit 0 crm init --json --as-of 2024-06-01
+assert_eq 3 "$(json_get "$OUT" stages_behind)"
 before=$(rows "SELECT count(*) FROM contacts WHERE lifecycle_stage='customer'")
 assert_exit 0 crm audit --json --as-of 2024-06-01
 assert_eq 3 "$(json_get "$OUT" invalid.count)" "the three contacts the rule never reached"
@@ -76,6 +81,8 @@ assert_contains "$OUT" "subscriber -> customer (order #6 paid (audit --fix stage
 assert_exit 0 crm audit --fix merge-safe,stages --json --as-of 2024-06-02
 assert_eq 0 "$(json_get "$OUT" invalid.count)"
 assert_eq 0 "$(json_get "$OUT" fix_stages.moved)"
+assert_exit 0 crm init --as-of 2024-06-02
+assert_eq "" "$ERR" "init: nothing behind any more"
 # The clock reaches 7's order: now it is behind.
 assert_exit 0 crm audit --json --as-of 2025-07-01
 assert_eq 1 "$(json_get "$OUT" invalid.count)"
