@@ -153,19 +153,25 @@ int crm_lifecycle_behind(crm_kernel *k, bool apply,
     if (target <= 0)
         return CRM_OK; /* none, or nothing before it */
     /* Only contacts with no recorded stage change: one since the rule
-     * existed was the rule's or a person's decision, not a gap. */
+     * existed was the rule's or a person's decision, not a gap. The CASE is
+     * the ladder's rank (NULL for inactive), so the stage prunes first. */
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
         "SELECT c.id, c.lifecycle_stage, (SELECT o.id FROM orders o WHERE o.contact_id = c.id"
         "  AND o.status = 'paid' AND o.placed_at <= ?1 ORDER BY o.placed_at, o.id LIMIT 1)"
-        "  AS paid_order"
-        " FROM contacts c WHERE paid_order IS NOT NULL AND NOT EXISTS(SELECT 1"
-        "  FROM contact_history h WHERE h.contact_id = c.id AND h.field = 'lifecycle_stage')"
+        " FROM contacts c WHERE (CASE c.lifecycle_stage WHEN 'subscriber' THEN 0"
+        "  WHEN 'lead' THEN 1 WHEN 'prospect' THEN 2 WHEN 'customer' THEN 3"
+        "  WHEN 'evangelist' THEN 4 END) < ?2"
+        " AND EXISTS(SELECT 1 FROM orders o WHERE o.contact_id = c.id AND o.status = 'paid'"
+        "  AND o.placed_at <= ?1)"
+        " AND NOT EXISTS(SELECT 1 FROM contact_history h WHERE h.contact_id = c.id"
+        "  AND h.field = 'lifecycle_stage')"
         " ORDER BY c.id",
         err);
     if (!st)
         return err ? err->code : CRM_EDB;
     sqlite3_bind_int64(st, 1, k->now);
+    sqlite3_bind_int(st, 2, target);
     behind_row *rows = NULL;
     size_t n = 0;
     int step, rc = CRM_OK;
