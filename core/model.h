@@ -332,6 +332,27 @@ int crm_consent_list(crm_kernel *k, int64_t contact_id, bool history,
  * contact.stage_changed and contact.updated. CRM_OK when nothing changes. */
 int crm_lifecycle_order_paid(crm_kernel *k, int64_t contact_id, int64_t order_id, crm_err *err);
 
+/* KEEP absorbed contact OTHER whose stage was OTHER_STAGE: inside the
+ * caller's transaction, moves KEEP up to that stage when it is further on
+ * the ladder (the merged person is as far as either was; inactive counts as
+ * behind), recorded in contact_history ("merge of contact #OTHER") with
+ * contact.stage_changed and contact.updated; *history_id gets that row's
+ * id (0 when nothing changes), for unmerge to take it back. */
+int crm_lifecycle_merged(crm_kernel *k, int64_t keep, const char *other_stage, int64_t other,
+                         int64_t *history_id, crm_err *err);
+
+/* Contacts the lifecycle rule has not reached: behind
+ * lifecycle.on_first_paid_order although an order of theirs placed by
+ * k->now is paid, with no stage change in their history (data from before
+ * the rule, or paid while it was `none`). fn gets each (from, to, the first
+ * paid order) in id order; a non-zero return stops with that code. With
+ * apply, inside the caller's transaction, each is first moved up as that
+ * order would have ("order #N paid (audit --fix stages)" in its history). */
+int crm_lifecycle_behind(crm_kernel *k, bool apply,
+                         int (*fn)(int64_t contact_id, const char *from, const char *to,
+                                   int64_t order_id, void *ud),
+                         void *ud, crm_err *err);
+
 /* Appends a row to contact_history (field, old and new values, why, the
  * order that caused it or 0), at k->now, inside the caller's transaction. */
 int crm_contact_history_add(crm_kernel *k, int64_t contact_id, const char *field,

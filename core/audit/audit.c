@@ -193,6 +193,16 @@ json_t *crm_audit_to_json(const crm_audit_report *r)
                                       (json_int_t)r->n_merges, "merges", m, "unmerged",
                                       (json_int_t)r->refused.count, "unmerged_examples", kept));
     }
+    if (r->fixed_stages) {
+        json_t *m = json_array();
+        for (size_t i = 0; m && i < r->staged.n_examples; i++)
+            json_array_append_new(m, json_pack("{sIss}", "contact_id",
+                                               (json_int_t)r->staged.examples[i].a, "change",
+                                               r->staged.examples[i].detail));
+        json_object_set_new(o, "fix_stages",
+                            json_pack("{sIso}", "moved", (json_int_t)r->staged.count,
+                                      "examples", m));
+    }
     return o;
 }
 

@@ -81,10 +81,14 @@ typedef struct crm_audit_report {
     crm_audit_merge *merges;
     size_t n_merges;
     crm_audit_finding refused; /* pairs sharing an email or phone, kept apart: a field conflicts */
+    /* --fix stages: contacts moved up by the lifecycle rule they predate. */
+    bool fixed_stages;
+    crm_audit_finding staged;  /* a = contact, detail "lead -> customer (order #3 paid)" */
 } crm_audit_report;
 
 typedef struct crm_audit_opts {
     bool fix_merge_safe;  /* merge the safe duplicate pairs before auditing */
+    bool fix_stages;      /* apply the lifecycle rule to the contacts it predates */
 } crm_audit_opts;
 
 /* ---- audit.c: pure ------------------------------------------------------------- */
@@ -116,7 +120,9 @@ void crm_audit_report_free(crm_audit_report *r);
 /* Runs the audit as of k->now in one transaction: with fix_merge_safe first
  * merges each duplicate pair that shares an email or phone and has no
  * conflicting field (through crm_contact_merge: history moves, unmerge
- * works; KEEP is the older contact), then computes every finding, reads the
+ * works; KEEP is the older contact), with fix_stages moves the contacts
+ * the lifecycle rule has not reached (crm_lifecycle_behind; they are an
+ * `invalid` finding otherwise), then computes every finding, reads the
  * previous audit and records this one (emitting audit.recorded). On failure
  * nothing is written. *r is owned by the caller (crm_audit_report_free). */
 int crm_audit_run(crm_kernel *k, const crm_audit_opts *o, crm_audit_report *r, crm_err *err);

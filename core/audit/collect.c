@@ -263,6 +263,26 @@ static int check_contact(const crm_contact *c, void *ud)
     return rc != CRM_OK;
 }
 
+/* A stage the lifecycle rule would have moved: data older than the rule. */
+static int note_behind(int64_t id, const char *from, const char *to, int64_t order_id, void *ud)
+{
+    char why[160];
+    snprintf(why, sizeof why,
+             "lifecycle_stage: '%s' although order #%lld is paid (lifecycle.on_first_paid_order: "
+             "%s; crm audit --fix stages)",
+             from, (long long)order_id, to);
+    crm_audit_note(ud, id, 0, why);
+    return 0;
+}
+
+static int note_staged(int64_t id, const char *from, const char *to, int64_t order_id, void *ud)
+{
+    char what[160];
+    snprintf(what, sizeof what, "%s -> %s (order #%lld paid)", from, to, (long long)order_id);
+    crm_audit_note(ud, id, 0, what);
+    return 0;
+}
+
 static int find_invalid(crm_kernel *k, crm_audit_report *r, crm_err *err)
 {
     crm_contact_filter all = {0};
@@ -270,6 +290,8 @@ static int find_invalid(crm_kernel *k, crm_audit_report *r, crm_err *err)
     int rc = crm_contact_list(k, &all, check_contact, &x, err);
     if (rc == CRM_OK && x.rc != CRM_OK)
         rc = crm_err_set(err, x.rc, "out of memory re-validating contacts");
+    if (rc == CRM_OK)
+        rc = crm_lifecycle_behind(k, false, note_behind, &r->f[CRM_AUDIT_INVALID], err);
     return rc;
 }
 
@@ -405,6 +427,10 @@ int crm_audit_run(crm_kernel *k, const crm_audit_opts *o, crm_audit_report *r, c
         return rc;
     if (o && o->fix_merge_safe)
         rc = merge_safe(k, r, err);
+    if (rc == CRM_OK && o && o->fix_stages) {
+        r->fixed_stages = true;
+        rc = crm_lifecycle_behind(k, true, note_staged, &r->staged, err);
+    }
     if (rc == CRM_OK)
         rc = count_contacts(k, &r->contacts, err);
     if (rc == CRM_OK)

@@ -104,6 +104,14 @@ static int print_text(crm_cli *cli, const crm_audit_report *r)
     crm_format_datetime(r->as_of, as_of, sizeof as_of);
     if (r->fixed)
         print_fix(cli, r);
+    if (r->fixed_stages) {
+        fprintf(f, "stages: moved %lld contact%s up by the lifecycle rule",
+                (long long)r->staged.count, r->staged.count == 1 ? "" : "s");
+        for (size_t i = 0; i < r->staged.n_examples; i++)
+            fprintf(f, "%s%lld %s", i ? ", " : ": ", (long long)r->staged.examples[i].a,
+                    r->staged.examples[i].detail);
+        fprintf(f, "%s\n\n", r->staged.count > (int64_t)r->staged.n_examples ? ", …" : "");
+    }
     fprintf(f, "audit #%lld as of %s: %lld contact%s", (long long)r->id, as_of,
             (long long)r->contacts, r->contacts == 1 ? "" : "s");
     if (r->prev_id) {
@@ -140,12 +148,22 @@ static int print_text(crm_cli *cli, const crm_audit_report *r)
 static int cmd_audit(crm_cli *cli, const crm_args *a, crm_err *err)
 {
     const char *fix = crm_args_get(a, "fix");
-    if (fix && strcmp(fix, "merge-safe") != 0)
-        return crm_err_set(err, CRM_EUSAGE,
-                           "--fix '%s': the only fix is merge-safe (merges duplicate pairs "
-                           "sharing an email or phone with no conflicting field)",
-                           fix);
-    crm_audit_opts o = {.fix_merge_safe = fix != NULL};
+    crm_audit_opts o = {0};
+    for (const char *p = fix; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == 10 && strncmp(p, "merge-safe", len) == 0)
+            o.fix_merge_safe = true;
+        else if (len == 6 && strncmp(p, "stages", len) == 0)
+            o.fix_stages = true;
+        else
+            return crm_err_set(err, CRM_EUSAGE,
+                               "--fix '%.*s': expected merge-safe (merges duplicate pairs "
+                               "sharing an email or phone with no conflicting field) or stages "
+                               "(moves contacts with a paid order up to "
+                               "lifecycle.on_first_paid_order), or both: merge-safe,stages",
+                               (int)len, p);
+        p += len + (p[len] == ',');
+    }
     crm_audit_report r;
     int rc = crm_audit_run(cli->k, &o, &r, err);
     if (rc == CRM_OK && cli->json) {
@@ -162,9 +180,11 @@ static int cmd_audit(crm_cli *cli, const crm_args *a, crm_err *err)
 }
 
 static const crm_opt audit_opts[] = {
-    {"fix", CRM_OPT_VALUE, "merge-safe",
-     "first merge the duplicate pairs that share an email or phone and conflict on no field "
-     "(undo with crm contact unmerge)"},
+    {"fix", CRM_OPT_VALUE, "merge-safe,stages",
+     "before auditing, merge-safe: merge the duplicate pairs that share an email or phone and "
+     "conflict on no field (undo with crm contact unmerge); stages: move the contacts the "
+     "lifecycle rule predates (a paid order, still a lead) up to lifecycle.on_first_paid_order; "
+     "merge-safe,stages: both"},
     {NULL, 0, NULL, NULL},
 };
 

@@ -328,6 +328,13 @@ static int do_merge(crm_kernel *k, int64_t keep, int64_t other, const char *cons
         rc = delete_other(k, other, err); /* first: OTHER's email may move to KEEP */
     if (rc == CRM_OK && json_array_size(json_object_get(moved, "fields_filled")))
         rc = crm_contact_update(k, keep, &changes, err);
+    /* The merged person is as far on the ladder as either of the two was. */
+    if (rc == CRM_OK && !prefers(prefer, n_prefer, "lifecycle_stage") && co.lifecycle_stage) {
+        int64_t hist = 0;
+        rc = crm_lifecycle_merged(k, keep, co.lifecycle_stage, other, &hist, err);
+        if (rc == CRM_OK && hist)
+            json_object_set_new(moved, "stage_history", json_integer(hist));
+    }
     if (rc == CRM_OK)
         rc = record_merge(k, keep, other, other_row, keep_before, moved, merge_id, err);
     crm_contact_clear(&ck);
@@ -532,6 +539,10 @@ int crm_contact_unmerge(crm_kernel *k, int64_t merge_id, crm_err *err)
         rc = restore_records(k, &m, err);
     if (rc == CRM_OK)
         rc = restore_extras(k, &m, err);
+    json_t *hist = json_object_get(m.moved, "stage_history"); /* the stage the merge moved */
+    if (rc == CRM_OK && json_is_integer(hist))
+        rc = crm_exec_id(k, "DELETE FROM contact_history WHERE id=?", json_integer_value(hist),
+                         err);
     if (rc == CRM_OK)
         rc = crm_exec_id(k, "UPDATE contact_merges SET unmerged_at=strftime('%s','now') "
                             "WHERE id=?", merge_id, err);

@@ -478,6 +478,11 @@ static size_t key_candidates(const crm_plugin_ctx *p, const char *prefix, const 
             continue;
         const char *seg = k + (plen ? plen + 1 : 0);
         size_t len = strcspn(seg, ".");
+        bool seen = false; /* rfm.window_days and rfm.bins both name rfm */
+        for (size_t j = 0; !seen && j < n; j++)
+            seen = strlen(names[j]) == len && strncmp(names[j], seg, len) == 0;
+        if (seen)
+            continue;
         if (used + len + 1 > size)
             break;
         memcpy(buf + used, seg, len);

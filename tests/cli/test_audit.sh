@@ -54,7 +54,8 @@ add() { # AS_OF ARGS...: adds a contact created at AS_OF, prints nothing
 }
 add 2024-01-01 --first-name Jean --last-name Dupont --email jean.dupont@example.fr \
     --phone 0612345678 --city Paris                                          # 1
-add 2024-02-01 --first-name jean --last-name DUPONT --phone "06 12 34 56 78" --city PARIS  # 2: dup of 1, safe
+add 2024-02-01 --first-name jean --last-name DUPONT --phone "06 12 34 56 78" --city PARIS \
+    --stage evangelist                                                       # 2: dup of 1, safe
 add 2024-01-01 --first-name Marie --last-name Curie --email marie@example.fr \
     --phone 0698765432 --city Lyon                                           # 3
 add 2026-01-01 --first-name Marie --last-name Curie --phone 0698765432 --city Marseille  # 4: dup of 3, city conflicts
@@ -183,12 +184,16 @@ assert_eq 1 "$(sql "SELECT merged FROM audits ORDER BY id DESC LIMIT 1")" "merge
 assert_eq 2 "$(sql "SELECT count(*) FROM consents WHERE contact_id=1")" "2's consent moved to 1"
 assert_exit 0 crm contact merges 1 --json
 assert_eq 2 "$(json_get "$OUT" other_id)" "merge history"
+assert_eq "evangelist|customer|evangelist|merge of contact #2" \
+    "$(sql "SELECT c.lifecycle_stage, h.old_value, h.new_value, h.reason FROM contacts c JOIN contact_history h ON h.contact_id = c.id WHERE c.id = 1 ORDER BY h.id DESC LIMIT 1")" \
+    "the kept customer takes the merged evangelist's stage"
 assert_exit 0 crm audit --fix merge-safe --as-of 2026-12-21
 assert_contains "$OUT" "merge-safe: merged 0 pairs"
 assert_contains "$OUT" "3 & 4"
 assert_exit 0 crm contact unmerge "$merge_id"
 assert_exit 0 crm contact show 2 --json
 assert_eq "+33612345678" "$(json_get "$OUT" phone)" "contact 2 restored"
+assert_eq customer "$(sql "SELECT lifecycle_stage FROM contacts WHERE id=1")" "unmerge: 1's stage back"
 
 assert_exit 0 crm audit --help
 assert_contains "$OUT" "--fix"

@@ -115,9 +115,35 @@ max=$OUT
 assert_exit 0 crm order add --contact $mia --total 10 --status paid
 assert_exit 0 crm contact merge $max $mia --json
 merge=$(json_get "$OUT" merge_id)
-assert_eq 1 "$(rows "SELECT count(*) FROM contact_history WHERE contact_id=$max")" "moved to the kept contact"
+# Kept lead + merged customer: the person is a customer (the most advanced
+# of the two), and the history says why.
+assert_eq customer "$(stage $max)" "the merged contact takes the further stage"
+assert_eq "order|lead|customer
+merge of contact #$mia|lead|customer" \
+  "$(rows "SELECT CASE WHEN reason LIKE 'order%' THEN 'order' ELSE reason END, old_value, new_value FROM contact_history WHERE contact_id=$max ORDER BY id")" \
+  "mia's change moved to the kept contact, and the merge's own"
 assert_exit 0 crm contact unmerge "$merge"
 assert_eq 1 "$(rows "SELECT count(*) FROM contact_history WHERE contact_id=$mia")" "moved back"
+assert_eq "lead 0" "$(echo $(stage $max) $(rows "SELECT count(*) FROM contact_history WHERE contact_id=$max"))" \
+  "unmerge takes the merge's stage change back"
+# Never backward: a kept customer merged with a lead stays a customer; an
+# explicit --prefer other:lifecycle_stage still wins.
+assert_exit 0 crm contact merge $mia $max
+assert_eq "customer 1" "$(echo $(stage $mia) $(rows "SELECT count(*) FROM contact_history WHERE contact_id=$mia"))"
+assert_exit 0 crm contact add --first-name Moe --email moe@example.com --stage evangelist
+moe=$OUT
+assert_exit 0 crm contact merge $mia $moe --prefer other:phone
+assert_eq evangelist "$(stage $mia)" "customer + evangelist = evangelist"
+assert_eq "merge of contact #$moe|customer|evangelist" \
+  "$(rows "SELECT reason, old_value, new_value FROM contact_history WHERE contact_id=$mia ORDER BY id DESC LIMIT 1")"
+assert_exit 0 crm contact add --first-name Ned --email ned@example.com --stage inactive
+ned=$OUT
+assert_exit 0 crm contact merge $mia $ned
+assert_eq evangelist "$(stage $mia)" "inactive is behind every stage"
+assert_exit 0 crm contact add --first-name Ola --email ola@example.com --stage subscriber
+ola=$OUT
+assert_exit 0 crm contact merge $mia $ola --prefer other:lifecycle_stage
+assert_eq subscriber "$(stage $mia)" "--prefer other:lifecycle_stage takes the other's stage"
 
 # Configurable: another stage, or none.
 printf 'database: t.db\nlifecycle:\n  on_first_paid_order: prospect\n' >"$dir/crm.yaml"

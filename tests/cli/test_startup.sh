@@ -96,6 +96,10 @@ if [ "$HAVE_SEG" = 1 ]; then
     printf 'database: r.db\nplugins: [segmentation]\nsegmentation:\n  churn:\n    min_emails: lots\n' >crm.yaml
     assert_exit 1 "$CRM" churn list
     assert_contains "$ERR" "crm.yaml:5:5: segmentation.churn.min_emails" "type error: position"
+    printf 'database: r.db\nplugins: [segmentation]\nsegmentation:\n  churn_days: 30\n' >crm.yaml
+    assert_exit 1 "$CRM" segment list
+    assert_contains "$ERR" "crm.yaml:4:3: unknown key 'churn_days' in 'segmentation' — valid keys: rfm, segments, churn" \
+      "unknown key: each valid key once"
     # a plugin that cannot even load is named for any noun nobody claims
     printf 'database: r.db\nplugins: [segmentation, no_such_plugin]\n' >crm.yaml
     assert_exit 1 "$CRM" rfm list
