@@ -309,6 +309,7 @@ typedef struct crm_task_filter {
     int64_t assignee_id;   /* 0 = anyone */
     int64_t contact_id;    /* 0 = any */
     const char *status;    /* open|done|cancelled; NULL = every status */
+    const char *ref;       /* "deal:12"; NULL = any */
     int64_t due_from;      /* due_at >= due_from when due_to > 0 */
     int64_t due_to;        /* due_at < due_to; 0 = no bound */
     int64_t overdue_at;    /* > 0: open and due before this instant */

@@ -202,7 +202,7 @@ static int cmd_list(crm_cli *cli, const crm_args *a, crm_err *err)
     if (!cli->json && !(lo.table = crm_table_new(cli->out, cols, 8)))
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
     rc = crm_task_list(cli->k, &f, list_one, &lo, err);
-    if (rc > 0)
+    if (rc != CRM_OK && err && !err->msg[0]) /* list_one's own failure */
         rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
     crm_table_end(lo.table, false);
     if (rc == CRM_OK && !cli->json && !cli->quiet)

@@ -129,12 +129,13 @@ int crm_task_add(crm_kernel *k, crm_task *t, int64_t *id_out, crm_err *err)
     }
     if (rc == CRM_OK) {
         t->id = sqlite3_last_insert_rowid(crm_store_db(k->store));
-        rc = crm_event_emit(k, "task.created",
-                            json_pack("{sIsosossIss*}", "task_id", (json_int_t)t->id,
-                                      "contact_id", opt_id(t->contact_id), "assignee_id",
-                                      opt_id(assignee_id), "kind", t->kind, "due_at",
-                                      (json_int_t)t->due_at, "ref", t->ref),
-                            NULL, err);
+        json_t *p = json_pack("{sIsososssI}", "task_id", (json_int_t)t->id, "contact_id",
+                              opt_id(t->contact_id), "assignee_id", opt_id(assignee_id), "kind",
+                              t->kind, "due_at", (json_int_t)t->due_at);
+        if (p && t->ref)
+            json_object_set_new(p, "ref", json_string(t->ref));
+        rc = p ? crm_event_emit(k, "task.created", p, NULL, err)
+               : crm_err_set(err, CRM_ENOMEM, "out of memory");
     }
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, err);
@@ -315,6 +316,8 @@ int crm_task_list(crm_kernel *k, const crm_task_filter *f,
     }
     if (f && f->status)
         crm_sql_where(&q, "t.status = ?", f->status);
+    if (f && f->ref)
+        crm_sql_where(&q, "t.ref = ?", f->ref);
     if (f && f->due_to > 0) {
         snprintf(from, sizeof from, "%lld", (long long)f->due_from);
         snprintf(to, sizeof to, "%lld", (long long)f->due_to);

@@ -59,6 +59,9 @@ assert_contains "$ERR" "--due"
 assert_exit 0 crm task list --status all --json
 assert_eq 1 "$(line_count "$OUT")" "refused adds wrote nothing"
 assert_eq 1 "$(count_events task.created)" "one task.created"
+assert_exit 0 crm events tail --type task.created --json
+assert_eq "$call" "$(json_get "$OUT" payload.task_id)" "task.created names the task"
+assert_eq deal:12 "$(json_get "$OUT" payload.ref)" "task.created carries the ref"
 
 # ---- today across the spring-forward day (Paris, 2026-03-29 has 23 hours) -----------
 assert_exit 0 crm task add --subject "sat late" --due 2026-03-28T23:50 --as-of $now
@@ -138,5 +141,38 @@ assert_contains "$OUT" '"kind":"task"'
 assert_contains "$OUT" '"Call back"'
 assert_exit 0 crm timeline "$contact"
 assert_contains "$OUT" "call done: Call back"
+
+# ---- SDK 1.3 tasks: a plugin adds, lists and completes tasks --------------------------
+if [ -f "${CRM_BUILD_DIR:-}/tests/plugins/so/pdata.so" ]; then
+    export CRM_PLUGIN_PATH=$CRM_BUILD_DIR/tests/plugins/so
+    sed -i 's/^locale:/plugins: [pdata]\nlocale:/' "$dir/crm.yaml"
+    assert_exit 0 crm pdata note "$contact" "asked for a quote" --as-of 2026-04-01T10:00:00Z
+    ptask=$OUT
+    assert_exit 0 crm task show "$ptask" --json
+    assert_eq follow_up "$(json_get "$OUT" kind)" "plugin task kind"
+    assert_eq pdata:1 "$(json_get "$OUT" ref)" "plugin task ref"
+    assert_eq 2026-04-02T10:00:00Z "$(json_get "$OUT" due_at)" "plugin task due a day after --as-of"
+    assert_exit 0 crm events tail --type task.created --limit 1 --json
+    assert_eq "$ptask" "$(json_get "$OUT" payload.task_id)" "task.created from the plugin"
+    assert_exit 0 crm pdata tasks '{"ref": "pdata:1"}'
+    assert_eq 1 "$(json_get "$OUT" "" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
+        "one task with that ref"
+    assert_eq "$ptask" "$(json_get "$OUT" 0.id)"
+    assert_exit 0 crm pdata tasks '{"overdue": true}' --as-of 2026-04-03T00:00:00Z
+    assert_contains "$OUT" "\"id\":$ptask," "overdue through the SDK"
+    assert_exit 0 crm pdata tasks '{"status": "done"}'
+    assert_eq 1 "$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$OUT")" "done via SDK"
+    assert_exit 1 crm pdata tasks '{"status": "maybe"}'
+    assert_contains "$ERR" "status"
+    assert_exit 1 crm pdata tasks '{"colour": 1}'
+    assert_contains "$ERR" "unknown field 'colour'"
+    assert_exit 0 crm pdata finish "$ptask"
+    assert_exit 0 crm task show "$ptask" --json
+    assert_eq done "$(json_get "$OUT" status)" "completed by the plugin"
+    assert_exit 1 crm pdata finish "$ptask"
+    assert_contains "$ERR" "already done"
+    assert_exit 0 crm pdata tasks
+    assert_not_contains "$OUT" "\"id\":$ptask," "open list leaves the done task out"
+fi
 
 finish

@@ -67,7 +67,7 @@ struct crm_handle_head {
  * The SDK 1.1 entries are register_noun_command, call_rule and locale; 1.2
  * added rule_each; 1.3 register_demo, the entries after the table's
  * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"), then the
- * "1.3: timers" entries. */
+ * "1.3: timers" entries, then the "1.3: tasks" entries. */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -653,6 +653,24 @@ struct crm_host_api {
     /* *out = the first open instant at or after t. */
     int (*calendar_next_open)(crm_plugin_ctx *ctx, const char *calendar, int64_t t,
                               int64_t *out);
+
+    /* 1.3: tasks -- test with CRM_API_HAS(ctx, member) before use ----------------------- */
+
+    /* Any time after init. Adds an open task from a JSON object: "subject"
+     * and "due_at" (epoch seconds) required; "kind" (call|email|meeting|todo|
+     * follow_up, default todo), "contact_id", "assignee" (user id or email),
+     * "ref" (a record of the plugin, "deal:12"), "notes". Validated like
+     * `crm task add`; emits task.created; *id (may be NULL) gets the id. */
+    int (*task_add_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
+    /* Marks open task `id` done (task.completed). CRM_ENOTFOUND, or
+     * CRM_EINVAL when it is already done or cancelled. */
+    int (*task_complete)(crm_plugin_ctx *ctx, int64_t id);
+    /* Tasks as a JSON array (each as `crm task show --json`), by due time.
+     * filter_json (NULL or "{}": every open task) may hold "status"
+     * (open|done|cancelled|all), "contact_id", "assignee" (user id or
+     * email), "ref" ("deal:12") and "overdue" (true: open and due before
+     * the kernel's now). *out_json is host-allocated: free it with crm_free. */
+    int (*task_list_json)(crm_plugin_ctx *ctx, const char *filter_json, char **out_json);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -764,6 +782,11 @@ struct crm_host_api {
 #define crm_calendar_add(ctx, cal, t, dur, out) CRM_API(ctx)->calendar_add((ctx), (cal), (t), (dur), (out))
 #define crm_calendar_is_open(ctx, cal, t, open) CRM_API(ctx)->calendar_is_open((ctx), (cal), (t), (open))
 #define crm_calendar_next_open(ctx, cal, t, out) CRM_API(ctx)->calendar_next_open((ctx), (cal), (t), (out))
+
+/* ABI 1.3: tasks (check CRM_API_HAS(ctx, task_add_json) first when the plugin supports older hosts) */
+#define crm_task_add_json(ctx, json, id) CRM_API(ctx)->task_add_json((ctx), (json), (id))
+#define crm_task_complete(ctx, id) CRM_API(ctx)->task_complete((ctx), (id))
+#define crm_task_list_json(ctx, filter, out) CRM_API(ctx)->task_list_json((ctx), (filter), (out))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
