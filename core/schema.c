@@ -255,6 +255,15 @@ static const crm_migration kernel_migrations[] = {
      "CREATE INDEX tasks_open ON tasks(status, due_at);"
      "CREATE INDEX tasks_assignee ON tasks(assignee_id, status, due_at);"
      "CREATE INDEX tasks_contact ON tasks(contact_id, due_at);"},
+
+    {22, "personal-data erasures",
+     /* Proof that an erasure happened, kept after the person is gone: the
+      * id only (no personal data), who ran it, why, and the detail of what
+      * was erased and kept (JSON). */
+     "CREATE TABLE erasures("
+     " id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, erased_by TEXT NOT NULL,"
+     " reason TEXT, erased_at INTEGER NOT NULL, detail TEXT NOT NULL);"
+     "CREATE INDEX erasures_contact ON erasures(contact_id);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

@@ -4,6 +4,7 @@
 const crm_command *const crm_cli_groups[] = {
     crm_cli_init_cmds,
     crm_cli_contact_cmds,
+    crm_cli_privacy_cmds,
     crm_cli_dedupe_cmds,
     crm_cli_audit_cmds,
     crm_cli_company_cmds,
