@@ -263,7 +263,9 @@ static const crm_migration kernel_migrations[] = {
      "CREATE TABLE erasures("
      " id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, erased_by TEXT NOT NULL,"
      " reason TEXT, erased_at INTEGER NOT NULL, detail TEXT NOT NULL);"
-     "CREATE INDEX erasures_contact ON erasures(contact_id);"},
+     "CREATE INDEX erasures_contact ON erasures(contact_id);"
+     /* the reject file an import wrote, so an erasure can clean it */
+     "ALTER TABLE import_journal ADD COLUMN rejects TEXT;"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

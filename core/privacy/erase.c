@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* strcasestr */
 /* `crm contact erase`: the right to erasure (GDPR article 17), in one
  * transaction across the kernel and every plugin. */
+#include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,109 @@ static int scrub_events(crm_kernel *k, int64_t id, const person *who, int64_t *n
     return rc;
 }
 
+/* Reject files the import journal names, cleaned into FILE.erase-tmp before
+ * commit (a failure aborts the erasure) and renamed over FILE after it. */
+typedef struct reject_files {
+    char **paths;
+    size_t n;
+} reject_files;
+
+static bool line_mentions(const char *line, size_t len, const person *who)
+{
+    char buf[8192];
+    if (len >= sizeof buf)
+        len = sizeof buf - 1;
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    return is_personal_text(who, buf);
+}
+
+static int clean_file(const char *path, const person *who, int64_t *removed, bool *changed,
+                      crm_err *err)
+{
+    *changed = false;
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return CRM_OK; /* gone since: nothing to clean */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.erase-tmp", path);
+    FILE *out = fopen(tmp, "wb");
+    if (!out) {
+        fclose(in);
+        return crm_err_set(err, CRM_EIO, "cannot clean reject file %s: %s", path,
+                           strerror(errno));
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    /* a reject row is one line: the import writes rows with embedded line
+     * breaks quoted, and a row naming the person goes whole */
+    while ((len = getline(&line, &cap, in)) > 0) {
+        if (line_mentions(line, (size_t)len, who)) {
+            (*removed)++;
+            *changed = true;
+        } else {
+            fwrite(line, 1, (size_t)len, out);
+        }
+    }
+    free(line);
+    fclose(in);
+    int ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
+    ok = fclose(out) == 0 && ok;
+    if (!ok || !*changed) {
+        unlink(tmp);
+        return ok ? CRM_OK
+                  : crm_err_set(err, CRM_EIO, "cannot clean reject file %s: %s", path,
+                                strerror(errno));
+    }
+    return CRM_OK;
+}
+
+static int clean_rejects(crm_kernel *k, const person *who, reject_files *rf, json_t *erased,
+                         crm_err *err)
+{
+    if (!who->n)
+        return CRM_OK;
+    json_t *paths = json_array();
+    int rc = crm_privacy_rows(k, "SELECT DISTINCT rejects FROM import_journal"
+                                 " WHERE rejects IS NOT NULL", 0, paths, err);
+    int64_t removed = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(paths, i, row) {
+        const char *path = json_string_value(json_object_get(row, "rejects"));
+        bool changed = false;
+        if (rc != CRM_OK || !path)
+            continue;
+        rc = clean_file(path, who, &removed, &changed, err);
+        char **grown = changed ? realloc(rf->paths, (rf->n + 1) * sizeof *grown) : NULL;
+        if (changed && grown) {
+            rf->paths = grown;
+            rf->paths[rf->n++] = strdup(path);
+        } else if (changed) {
+            rc = crm_err_set(err, CRM_ENOMEM, "out of memory");
+        }
+    }
+    json_decref(paths);
+    json_object_set_new(erased, "reject_rows", json_integer(removed));
+    json_object_set_new(erased, "reject_files", json_integer((json_int_t)rf->n));
+    return rc;
+}
+
+static void finish_rejects(reject_files *rf, bool commit)
+{
+    for (size_t i = 0; i < rf->n; i++) {
+        char tmp[4200];
+        if (!rf->paths[i])
+            continue;
+        snprintf(tmp, sizeof tmp, "%s.erase-tmp", rf->paths[i]);
+        if (!commit || rename(tmp, rf->paths[i]) != 0)
+            unlink(tmp);
+        free(rf->paths[i]);
+    }
+    free(rf->paths);
+}
+
 static int exec_count(crm_kernel *k, const char *sql, int64_t id, int64_t *changes, crm_err *err)
 {
     int rc = crm_exec_id(k, sql, id, err);
@@ -194,7 +298,7 @@ static const char *who_erases(void)
 }
 
 static int erase_all(crm_kernel *k, int64_t id, const char *reason, const person *who,
-                     json_t *rec, crm_err *err)
+                     reject_files *rf, json_t *rec, crm_err *err)
 {
     json_t *erased = json_object(), *kept = json_object();
     json_object_set_new(rec, "erased", erased);
@@ -221,6 +325,8 @@ static int erase_all(crm_kernel *k, int64_t id, const char *reason, const person
     if (rc == CRM_OK)
         rc = scrub_events(k, id, who, &events, err);
     json_object_set_new(erased, "event_payloads", json_integer(events));
+    if (rc == CRM_OK)
+        rc = clean_rejects(k, who, rf, erased, err);
     if (rc == CRM_OK)
         rc = crm_query_id(k, "SELECT count(*) FROM orders WHERE contact_id=?", NULL, id, &orders,
                           err);
@@ -303,13 +409,15 @@ int crm_privacy_erase(crm_kernel *k, int64_t id, const char *reason, json_t **re
     rc = crm_store_exec(k->store, "PRAGMA secure_delete=ON", err);
     if (rc == CRM_OK)
         rc = crm_kernel_begin(k, err);
+    reject_files rf = {0};
     if (rc == CRM_OK) {
-        rc = erase_all(k, id, reason, &who, rec, err);
+        rc = erase_all(k, id, reason, &who, &rf, rec, err);
         if (rc == CRM_OK)
             rc = crm_kernel_commit(k, err);
         else
             crm_kernel_rollback(k);
     }
+    finish_rejects(&rf, rc == CRM_OK);
     crm_contact_clear(&c);
     /* the WAL still holds the old pages until a checkpoint copies it back */
     if (rc == CRM_OK && crm_store_depth(k->store) == 0)

@@ -65,6 +65,12 @@ if [[ $plugins == segmentation* ]]; then
         "the person has an RFM score"
 fi
 
+# an import whose rejected rows name the person (and someone else)
+printf 'first_name,last_name,email,birth_date\nHortense,Vandermeer,hortense.v@example.org,1990-13-45\nCarla,Third,carla@example.org,1990-13-45\n' \
+    >people.csv
+assert_exit 1 crm import contacts people.csv
+assert_contains "$(cat people.rejects.csv)" "Hortense" "the reject file has the person's row"
+
 # ---- export-data ------------------------------------------------------------------------
 assert_exit 0 crm contact export-data "$id" -o export.json
 assert_eq 600 "$(stat -c %a export.json)" "the export is owner-only"
@@ -130,6 +136,11 @@ assert_eq 1 "$(sqlite3 crm.db "select count(*) from pdata_notes where contact_id
 assert_exit 0 crm events tail --type pdata.noted --limit 0 --json
 assert_not_contains "$OUT" "hortense" "event payloads scrubbed"
 assert_contains "$OUT" "bob@example.org" "other people's events untouched"
+
+assert_eq 1 "$(json_get "$rec" erased.reject_rows)" "one reject row removed"
+assert_eq 0 "$(grep -c -i hortense people.rejects.csv)" "the person's reject row is gone"
+assert_contains "$(cat people.rejects.csv)" "carla@example.org" "other rejected rows stay"
+assert_eq "first_name,last_name,email,birth_date,line,reason" "$(head -1 people.rejects.csv)" "header kept"
 
 # no trace in the file: right after the erasure (secure_delete, WAL checkpointed)...
 assert_eq "0 0 0 0 0 " "$(traces crm.db)" "no trace in the database file"
