@@ -142,6 +142,19 @@ assert_contains "$OUT" '"Call back"'
 assert_exit 0 crm timeline "$contact"
 assert_contains "$OUT" "call done: Call back"
 
+# ---- a merge takes the tasks along, unmerge brings them back -------------------------
+assert_exit 0 crm contact add --first-name Jeanne --email jeanne@example.com
+twin=$OUT
+assert_exit 0 crm task add --subject "twin's call" --due 2026-04-01 --contact "$twin"
+twin_task=$OUT
+assert_exit 0 crm contact merge "$contact" "$twin"
+merge_id=$(sqlite3 "$dir/t.db" "select max(id) from contact_merges")
+assert_exit 0 crm task show "$twin_task" --json
+assert_eq "$contact" "$(json_get "$OUT" contact_id)" "the task follows the merge"
+assert_exit 0 crm contact unmerge "$merge_id"
+assert_exit 0 crm task show "$twin_task" --json
+assert_eq "$twin" "$(json_get "$OUT" contact_id)" "and comes back on unmerge"
+
 # ---- SDK 1.3 tasks: a plugin adds, lists and completes tasks --------------------------
 if [ -f "${CRM_BUILD_DIR:-}/tests/plugins/so/pdata.so" ]; then
     export CRM_PLUGIN_PATH=$CRM_BUILD_DIR/tests/plugins/so
