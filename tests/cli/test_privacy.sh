@@ -21,7 +21,7 @@ export CRM_PLUGIN_PATH=$so:$CRM_BUILD_DIR/plugins
 dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-cli-XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 cd "$dir" || exit 1
-unset CRM_CONFIG CRM_DB PDATA_UNDECLARED PDATA_FAIL_ERASE
+unset CRM_CONFIG CRM_DB PDATA_UNDECLARED PDATA_FAIL_ERASE PDATA_BAD_DECL
 cat >crm.yaml <<YAML
 database: $dir/crm.db
 locale: {country: FR, currency: EUR, timezone: Europe/Paris}
@@ -39,6 +39,10 @@ PDATA_UNDECLARED=1 assert_exit 1 crm contact list
 assert_contains "$ERR" "plugin 'pdata'" "names the plugin"
 assert_contains "$ERR" "pdata_notes has a contact_id column" "names the table"
 assert_contains "$ERR" "declare_personal_data" "says what to do"
+PDATA_BAD_DECL=contacts assert_exit 1 crm contact list
+assert_contains "$ERR" "'contacts' is not one of the plugin's tables" "only its own tables"
+PDATA_BAD_DECL=pdata_missing assert_exit 1 crm contact list
+assert_contains "$ERR" "pdata_missing.contact_id, which its migrations do not create"
 
 # ---- a person with something everywhere ---------------------------------------------
 assert_exit 0 crm contact add --first-name Hortense --last-name Vandermeer \
