@@ -383,8 +383,15 @@ int crm_privacy_erase(crm_kernel *k, int64_t id, const char *reason, json_t **re
 {
     if (record)
         *record = NULL;
+    int64_t done = 0;
+    int rc = crm_query_id(k, "SELECT id FROM erasures WHERE contact_id=? ORDER BY id DESC", NULL,
+                          id, &done, err);
+    if (rc == CRM_OK && done)
+        return crm_err_set(err, CRM_EINVAL,
+                           "contact %lld was already erased (erasure %lld); only its orders "
+                           "remain, anonymised", (long long)id, (long long)done);
     crm_contact c;
-    int rc = crm_contact_get(k, id, &c, err);
+    rc = crm_contact_get(k, id, &c, err);
     if (rc != CRM_OK)
         return rc;
     char full[512] = "";

@@ -55,7 +55,8 @@ int crm_privacy_export(crm_kernel *k, int64_t contact_id, json_t **out, crm_err 
  * only) so they keep their customer reference; without orders it is
  * deleted. Writes an erasure record (who: $CRM_USER or the login name,
  * when: k->now, why: reason, kept: what was kept) and emits contact.erased
- * {contact_id, erasure_id}. *record (may be NULL) gets the record as JSON. */
+ * {contact_id, erasure_id}. *record (may be NULL) gets the record as JSON.
+ * A contact erased before is refused (CRM_EINVAL naming the erasure). */
 int crm_privacy_erase(crm_kernel *k, int64_t contact_id, const char *reason, json_t **record,
                       crm_err *err);
 

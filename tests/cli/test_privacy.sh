@@ -155,5 +155,7 @@ assert_eq "0 0 0 0 0 " "$(traces crm.db)" "no trace after VACUUM"
 sqlite3 before.db VACUUM
 assert_not_contains "$(traces before.db)" "0 0 0 0 0" "the search finds them before"
 
+assert_exit 1 crm contact erase "$id" --reason again
+assert_contains "$ERR" "already erased (erasure 1)" "a second erasure is refused"
 assert_exit 1 crm contact erase 999 --reason x
 finish
