@@ -315,6 +315,8 @@ static int erase_all(crm_kernel *k, int64_t id, const char *reason, const person
         {"contact_history", "DELETE FROM contact_history WHERE contact_id=?"},
         /* a merge's snapshots are copies of the person's rows */
         {"merges", "DELETE FROM contact_merges WHERE keep_id=?1 OR other_id=?1"},
+        /* pending follow-ups about the person would act on someone gone */
+        {"timers", "DELETE FROM timers WHERE json_extract(payload, '$.contact_id') = ?1"},
     };
     for (size_t i = 0; rc == CRM_OK && i < sizeof kernel / sizeof kernel[0]; i++) {
         int64_t count = 0;

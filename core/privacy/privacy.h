@@ -48,7 +48,8 @@ int crm_privacy_export(crm_kernel *k, int64_t contact_id, json_t **out, crm_err 
 /* Erases contact_id everywhere in one transaction (secure_delete on, the WAL
  * checkpointed after commit so freed pages leave the file): each plugin's
  * declared rows and erase callback, tasks, interactions, consents, tags,
- * custom values, contact_history and merge snapshots; personal fields are
+ * custom values, contact_history, merge snapshots and timers whose payload
+ * names the person; personal fields are
  * removed from the payloads of events naming the person (and the person's
  * name, email and phone from any payload text). Orders are kept for
  * accounting: the contact row then stays as an empty, anonymous shell (id

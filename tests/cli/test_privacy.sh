@@ -75,6 +75,11 @@ printf 'first_name,last_name,email,birth_date\nHortense,Vandermeer,hortense.v@ex
 assert_exit 1 crm import contacts people.csv
 assert_contains "$(cat people.rejects.csv)" "Hortense" "the reject file has the person's row"
 
+# a plugin's pending timer about the person, and one about someone else
+sqlite3 crm.db "insert into timers(owner, key, due_at, next_at, payload, created_at) values
+    ('pdata', 'call:$id', 1, 1, '{\"contact_id\":$id}', 1),
+    ('pdata', 'call:$other', 1, 1, '{\"contact_id\":$other}', 1)"
+
 # ---- export-data ------------------------------------------------------------------------
 assert_exit 0 crm contact export-data "$id" -o export.json
 assert_eq 600 "$(stat -c %a export.json)" "the export is owner-only"
@@ -135,6 +140,9 @@ if [[ $plugins == segmentation* ]]; then
         (select count(*) from segmentation_members where contact_id=$id) +
         (select count(*) from segmentation_churn where contact_id=$id)")" "derived data gone"
 fi
+assert_eq "pdata|call:$other" "$(sqlite3 crm.db "select owner, key from timers")" \
+    "the person's timers are cancelled, others kept"
+assert_eq 1 "$(json_get "$rec" erased.timers)" "timers counted in the record"
 assert_eq 1 "$(sqlite3 crm.db "select count(*) from pdata_notes where contact_id=$other")" \
     "other people untouched"
 assert_exit 0 crm events tail --type pdata.noted --limit 0 --json
