@@ -272,16 +272,75 @@ void crm_interaction_clear(crm_interaction *i);
 int crm_interaction_log(crm_kernel *k, crm_interaction *i, int64_t *id_out, crm_err *err);
 json_t *crm_interaction_to_json(const crm_interaction *i);
 
+/* ---- tasks: reminders, follow-ups, calls ------------------------------------ */
+
+typedef struct crm_task {
+    int64_t id;
+    char *subject;
+    char *kind;          /* call|email|meeting|todo|follow_up; NULL = todo */
+    int64_t due_at;      /* epoch seconds UTC; required */
+    char *assignee;      /* user id or email in; the user's email (else name) out */
+    int64_t contact_id;  /* 0 = none */
+    char *ref;           /* a plugin record, "deal:12"; NULL = none */
+    char *notes;
+    char *status;        /* open|done|cancelled (out only) */
+    int64_t done_at;     /* when done or cancelled; 0 while open */
+    int64_t overdue_notified_at;
+    int64_t created_at;
+    int64_t updated_at;
+} crm_task;
+
+void crm_task_clear(crm_task *t);
+/* Adds an open task (subject and due_at required, kind checked, contact and
+ * assignee must exist, ref is "<word>:<id>"). Emits task.created. */
+int crm_task_add(crm_kernel *k, crm_task *t, int64_t *id_out, crm_err *err);
+/* Loads task id into *out (cleared first). CRM_ENOTFOUND when absent. */
+int crm_task_get(crm_kernel *k, int64_t id, crm_task *out, crm_err *err);
+/* Closes an open task as done (task.completed) or cancelled (task.cancelled)
+ * at k->now; a task already closed is refused (CRM_EINVAL naming its status). */
+int crm_task_complete(crm_kernel *k, int64_t id, crm_err *err);
+int crm_task_cancel(crm_kernel *k, int64_t id, crm_err *err);
+/* Gives an open task to another user (id or email; NULL or "" = nobody).
+ * Emits task.reassigned {task_id, from, to} (user ids, null for nobody);
+ * the same assignee again changes nothing and emits nothing. */
+int crm_task_reassign(crm_kernel *k, int64_t id, const char *assignee, crm_err *err);
+
+typedef struct crm_task_filter {
+    int64_t assignee_id;   /* 0 = anyone */
+    int64_t contact_id;    /* 0 = any */
+    const char *status;    /* open|done|cancelled; NULL = every status */
+    const char *ref;       /* "deal:12"; NULL = any */
+    int64_t due_from;      /* due_at >= due_from when due_to > 0 */
+    int64_t due_to;        /* due_at < due_to; 0 = no bound */
+    int64_t overdue_at;    /* > 0: open and due before this instant */
+} crm_task_filter;
+
+/* Calls fn for each matching task, by due time then id; nonzero stops. The
+ * task is only valid during the call. Reads only. */
+int crm_task_list(crm_kernel *k, const crm_task_filter *f,
+                  int (*fn)(const crm_task *t, void *ud), void *ud, crm_err *err);
+/* {id, subject, kind, due_at (ISO), due_at_epoch, assignee, contact_id, ref,
+ * notes, status, done_at, overdue_notified_at, created_at, updated_at}. */
+json_t *crm_task_to_json(const crm_task *t);
+
+/* The overdue check: in one transaction, emits task.overdue {task_id,
+ * contact_id, assignee_id, due_at} for each open task due before as_of that
+ * was not notified yet, and stamps overdue_notified_at, so a task is
+ * reported once whoever runs the pass and however often. *count (may be
+ * NULL) gets how many were reported. The worker's timer calls it. */
+int crm_task_overdue_pass(crm_kernel *k, int64_t as_of, int64_t *count, crm_err *err);
+
 /* ---- timeline: the 360° view ------------------------------------------- */
 
-/* Calls fn with one JSON object per interaction, order, consent record and
- * plugin event about the contact (its payload's contact_id: segment.entered,
- * segment.left, churn.risk_raised, ...), in time order (oldest first; ties
- * by kind then id). Each object has "kind" ("consent"|"event"|
- * "interaction"|"order"), "at" (ISO 8601), "at_epoch" and the record under
- * "record" (an order's or interaction's *_to_json object; a consent's row;
- * an event's id, type, source, payload object and created_at). The object
- * is borrowed for the call; fn returning nonzero stops early. */
+/* Calls fn with one JSON object per interaction, order, consent record, task
+ * (at its due time) and plugin event about the contact (its payload's
+ * contact_id: segment.entered, segment.left, churn.risk_raised, ...), in time
+ * order (oldest first; ties by kind then id). Each object has "kind"
+ * ("consent"|"event"|"interaction"|"order"|"stage"|"task"), "at" (ISO 8601),
+ * "at_epoch" and the record under "record" (an order's, interaction's or
+ * task's *_to_json object; a consent's row; an event's id, type, source,
+ * payload object and created_at). The object is borrowed for the call; fn
+ * returning nonzero stops early. */
 int crm_timeline(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud),
                  void *ud, crm_err *err);
 

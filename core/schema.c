@@ -235,6 +235,37 @@ static const crm_migration kernel_migrations[] = {
      "CREATE TABLE worker_lease("
      " id INTEGER PRIMARY KEY CHECK(id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL,"
      " started_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"},
+    {21, "tasks",
+     /* The kernel's activities. contact_id is SET NULL, not CASCADE: a merge
+      * or a plain delete must not drop someone's to-do silently; erasure
+      * deletes a contact's tasks itself. overdue_notified_at makes
+      * task.overdue fire once per task whoever runs the pass. */
+     "CREATE TABLE tasks("
+     " id INTEGER PRIMARY KEY, subject TEXT NOT NULL,"
+     " kind TEXT NOT NULL CHECK(kind='call' OR kind='email' OR kind='meeting'"
+     "  OR kind='todo' OR kind='follow_up'),"
+     " due_at INTEGER NOT NULL,"
+     " assignee_id INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+     " contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
+     " ref TEXT, notes TEXT,"
+     " status TEXT NOT NULL DEFAULT 'open' CHECK(status='open' OR status='done'"
+     "  OR status='cancelled'),"
+     " done_at INTEGER, overdue_notified_at INTEGER,"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE INDEX tasks_open ON tasks(status, due_at);"
+     "CREATE INDEX tasks_assignee ON tasks(assignee_id, status, due_at);"
+     "CREATE INDEX tasks_contact ON tasks(contact_id, due_at);"},
+
+    {22, "personal-data erasures",
+     /* Proof that an erasure happened, kept after the person is gone: the
+      * id only (no personal data), who ran it, why, and the detail of what
+      * was erased and kept (JSON). */
+     "CREATE TABLE erasures("
+     " id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, erased_by TEXT NOT NULL,"
+     " reason TEXT, erased_at INTEGER NOT NULL, detail TEXT NOT NULL);"
+     "CREATE INDEX erasures_contact ON erasures(contact_id);"
+     /* the reject file an import wrote, so an erasure can clean it */
+     "ALTER TABLE import_journal ADD COLUMN rejects TEXT;"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

@@ -85,6 +85,8 @@ extern const crm_command crm_cli_contact_cmds[];
 extern const crm_command crm_cli_company_cmds[];
 extern const crm_command crm_cli_order_cmds[];
 extern const crm_command crm_cli_interaction_cmds[];
+extern const crm_command crm_cli_task_cmds[];
+extern const crm_command crm_cli_privacy_cmds[];
 extern const crm_command crm_cli_consent_cmds[];
 extern const crm_command crm_cli_user_cmds[];
 extern const crm_command crm_cli_demo_cmds[];

@@ -137,6 +137,11 @@ static void print_item(crm_cli *cli, json_t *item)
     snprintf(label, sizeof label, "%s", kind);
     if (strcmp(kind, "order") == 0)
         order_summary(record, summary, sizeof summary);
+    else if (strcmp(kind, "task") == 0)
+        snprintf(summary, sizeof summary, "#%lld %s %s: %s",
+                 (long long)json_integer_value(json_object_get(record, "id")),
+                 crm_cli_str(record, "kind"), crm_cli_str(record, "status"),
+                 crm_cli_str(record, "subject"));
     else if (strcmp(kind, "stage") == 0)
         snprintf(summary, sizeof summary, "%s -> %s (%s)", crm_cli_str(record, "from"),
                  crm_cli_str(record, "to"), crm_cli_str(record, "reason"));
@@ -270,7 +275,7 @@ const crm_command crm_cli_interaction_cmds[] = {
     {"interaction", "list", cmd_list, K, 0, 0, NULL, "a contact's interactions, oldest first",
      list_opts},
     {"timeline", NULL, cmd_timeline, K, 1, 1, "CONTACT",
-     "who the contact is, then its interactions, orders, consents and plugin events (segment "
+     "who the contact is, then its interactions, orders, consents, tasks and plugin events (segment "
      "entries and exits, churn alerts) in time order (the 360° view)",
      timeline_opts},
     {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},

@@ -4,11 +4,13 @@
 const crm_command *const crm_cli_groups[] = {
     crm_cli_init_cmds,
     crm_cli_contact_cmds,
+    crm_cli_privacy_cmds,
     crm_cli_dedupe_cmds,
     crm_cli_audit_cmds,
     crm_cli_company_cmds,
     crm_cli_order_cmds,
     crm_cli_interaction_cmds,
+    crm_cli_task_cmds,
     crm_cli_consent_cmds,
     crm_cli_user_cmds,
     crm_cli_event_cmds,

@@ -33,6 +33,10 @@ static const struct {
      "UPDATE contact_history SET contact_id=?1 WHERE contact_id=?2",
      "UPDATE contact_history SET contact_id=?1 WHERE id=?2 AND contact_id=?3",
      "SELECT count(*) FROM contact_history WHERE id=?1 AND contact_id=?2"},
+    {"tasks", "SELECT id FROM tasks WHERE contact_id=?1",
+     "UPDATE tasks SET contact_id=?1 WHERE contact_id=?2",
+     "UPDATE tasks SET contact_id=?1 WHERE id=?2 AND contact_id=?3",
+     "SELECT count(*) FROM tasks WHERE id=?1 AND contact_id=?2"},
 };
 #define N_MOVABLE (sizeof movable / sizeof movable[0])
 

@@ -279,9 +279,14 @@ int imp_journal_update(imp_journal *j, const crm_import_report *r, const char *h
         "UPDATE import_journal SET n_read=?, n_stored=?, n_updated=?, n_unchanged=?,"
         " n_merged=?, n_rejected=?, status=coalesce(?, status), hash=coalesce(?, hash),"
         " finished_at=CASE WHEN ? IS NULL THEN finished_at ELSE ? END,"
-        " last_event_id=(SELECT coalesce(max(id), 0) FROM events) WHERE id=?", err);
+        " last_event_id=(SELECT coalesce(max(id), 0) FROM events),"
+        " rejects=coalesce(?12, rejects) WHERE id=?11", err);
     if (!st)
         return err->code;
+    /* the reject file, by absolute path: erasure strips a person's rows from it */
+    char *rejects = status && r->rejects_path[0] ? realpath(r->rejects_path, NULL) : NULL;
+    crm_bind_text(st, 12, rejects);
+    free(rejects);
     int64_t v[] = {r->read, r->stored, r->updated, r->unchanged, r->merged, r->rejected};
     for (int i = 0; i < 6; i++)
         sqlite3_bind_int64(st, i + 1, v[i]);

@@ -1,6 +1,6 @@
 /* The 360° view: a contact's interactions, orders, lifecycle stage changes,
- * consents and the events plugins emitted about it (segment entries and
- * exits, churn alerts), merged in time order. */
+ * consents, tasks (at their due time) and the events plugins emitted about it
+ * (segment entries and exits, churn alerts), merged in time order. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +9,7 @@
 #include "util.h"
 
 typedef struct entry {
-    char kind[16]; /* "consent" | "event" | "interaction" | "order" | "stage" */
+    char kind[16]; /* "consent" | "event" | "interaction" | "order" | "stage" | "task" */
     int64_t id;
     int64_t at;
 } entry;
@@ -34,6 +34,8 @@ typedef struct entries {
     "AND changed_at BETWEEN ?2 AND ?3 UNION ALL "                                                  \
     "SELECT 'consent', id, recorded_at FROM consents WHERE contact_id=?1 "                         \
     "AND recorded_at BETWEEN ?2 AND ?3 UNION ALL "                                                 \
+    "SELECT 'task', id, due_at FROM tasks WHERE contact_id=?1 "                                    \
+    "AND due_at BETWEEN ?2 AND ?3 UNION ALL "                                                      \
     "SELECT 'event', id, created_at FROM events WHERE contact_id=?1 AND source <> 'kernel' "       \
     "AND created_at BETWEEN ?2 AND ?3 "                                                            \
     "ORDER BY at DESC, kind DESC, id DESC LIMIT ?4) ORDER BY at, kind, id"
@@ -109,7 +111,13 @@ static int load_record(crm_kernel *k, const entry *e, json_t **record, crm_err *
     int rc;
     if (strcmp(e->kind, "stage") == 0)
         return crm_contact_history_get(k, e->id, record, err);
-    if (strcmp(e->kind, "order") == 0) {
+    if (strcmp(e->kind, "task") == 0) {
+        crm_task t;
+        rc = crm_task_get(k, e->id, &t, err);
+        if (rc == CRM_OK)
+            *record = crm_task_to_json(&t);
+        crm_task_clear(&t);
+    } else if (strcmp(e->kind, "order") == 0) {
         crm_order o;
         rc = crm_order_get(k, e->id, &o, err);
         if (rc == CRM_OK)

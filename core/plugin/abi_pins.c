@@ -108,8 +108,17 @@ PIN(calendar_add, 70);
 PIN(calendar_is_open, 71);
 PIN(calendar_next_open, 72);
 
+/* 1.3: tasks */
+PIN(task_add_json, 73);
+PIN(task_complete, 74);
+PIN(task_list_json, 75);
+
+/* 1.3: privacy */
+PIN(declare_personal_data, 76);
+PIN(declare_personal_callbacks, 77);
+
 /* Every entry is pinned: the table ends right after the last one. */
-_Static_assert(sizeof(crm_host_api) == HEAD + 73 * SLOT, "an entry is not pinned");
+_Static_assert(sizeof(crm_host_api) == HEAD + 78 * SLOT, "an entry is not pinned");
 
 /* The descriptor's header, which the host reads before anything else. */
 _Static_assert(offsetof(crm_plugin_descriptor, abi_major) == 0, "descriptor");

@@ -11,7 +11,7 @@
 /* ---- events --------------------------------------------------------------------------- */
 
 static const char *const kernel_entities[] = {
-    "contact", "company", "order", "product", "interaction", "consent", "user", NULL,
+    "contact", "company", "order", "product", "interaction", "consent", "user", "task", NULL,
 };
 
 static int emit_checked(crm_plugin_ctx *p, const char *type, json_t *payload, crm_err *e)

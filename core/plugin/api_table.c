@@ -3,6 +3,8 @@
 #include "sdk13.h"
 #include "api.h"
 #include "timer_api.h"
+#include "tasks_api.h"
+#include "privacy/privacy.h"
 
 const crm_host_api crm_plug_api = {
     .abi_major = CRM_PLUGIN_ABI_MAJOR,
@@ -87,4 +89,11 @@ const crm_host_api crm_plug_api = {
     .calendar_add = crm_plugt_calendar_add,
     .calendar_is_open = crm_plugt_calendar_is_open,
     .calendar_next_open = crm_plugt_calendar_next_open,
+    /* 1.3: tasks */
+    .task_add_json = crm_plugtask_add_json,
+    .task_complete = crm_plugtask_complete,
+    .task_list_json = crm_plugtask_list_json,
+    /* 1.3: privacy */
+    .declare_personal_data = crm_privacy_declare_table,
+    .declare_personal_callbacks = crm_privacy_declare_callbacks,
 };

@@ -18,6 +18,7 @@
 #include "util.h"
 #include "internal.h"
 #include "timer_api.h"
+#include "privacy/privacy.h"
 
 #define DASH " \xe2\x80\x94 " /* em dash, between a problem and its hint */
 #define MAX_DIRS 64
@@ -705,6 +706,7 @@ static void free_registrations(crm_plugin_ctx *p)
     }
     crm_plug13_free(p);
     free(p->set_summary);
+    crm_privacy_plugin_free(p);
     free(p->migrations);
     free(p->subs);
     free(p->commands);
@@ -782,6 +784,8 @@ static int start_all(crm_plugin_host *h, crm_err *err)
         crm_plug_authorizer_install(h);
     for (size_t i = 0; rc == CRM_OK && i < h->n_order; i++)
         rc = migrate_plugin(h->order[i], err);
+    for (size_t i = 0; rc == CRM_OK && i < h->n_order; i++)
+        rc = crm_privacy_check_plugin(h->order[i], err);
     for (size_t i = 0; rc == CRM_OK && i < h->n_order; i++)
         rc = start_plugin(h->order[i], err);
     if (rc == CRM_OK)

@@ -77,6 +77,7 @@ struct crm_plugin_ctx {
     crm_timer_fn timer_fn;         /* register_timer_handler (1.3: timers), NULL when none */
     void *timer_ud;
     bool timer_wired;              /* registered with the kernel's timers */
+    struct plug_privacy *privacy;  /* personal-data declarations (core/privacy/), or NULL */
 };
 
 struct crm_plugin_host {

@@ -133,6 +133,11 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
     if (rc == CRM_OK && CRM_API_HAS(ctx, register_contact_set))
         rc = crm_register_contact_set(ctx, "RFM, rule, Lua and static segments (current members)",
                                       seg_contact_set, NULL);
+    /* scores and memberships are the person's derived data: export, erase */
+    static const char *const personal[] = {"segmentation_rfm", "segmentation_members",
+                                           "segmentation_churn"};
+    for (size_t i = 0; rc == CRM_OK && i < 3 && CRM_API_HAS(ctx, declare_personal_data); i++)
+        rc = crm_declare_personal_data(ctx, personal[i], "contact_id");
     if (rc != CRM_OK && !crm_last_error(ctx)[0])
         crm_set_error(ctx, "registration failed");
     return rc;

@@ -183,6 +183,10 @@ static int init(crm_plugin_ctx *ctx, const crm_host_api *api)
                            " contact_id INTEGER NOT NULL,"
                            " greeting TEXT NOT NULL,"
                            " created_at INTEGER NOT NULL)");
+    /* rows about a contact: exported and erased with the person (GDPR); a
+     * contact_id table left undeclared refuses the plugin */
+    if (CRM_API_HAS(ctx, declare_personal_data))
+        crm_declare_personal_data(ctx, "template_greetings", "contact_id");
     crm_subscribe(ctx, "contact.created", 1, on_contact_created, NULL);
     crm_register_command_table(ctx, &greetings_command);
     crm_register_lua_function(ctx, "greet", lua_greet, NULL,

@@ -67,7 +67,8 @@ struct crm_handle_head {
  * The SDK 1.1 entries are register_noun_command, call_rule and locale; 1.2
  * added rule_each; 1.3 register_demo, the entries after the table's
  * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"), then the
- * "1.3: timers" entries. */
+ * "1.3: timers" entries, then the "1.3: tasks" and
+ * "1.3: privacy" entries. */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -194,6 +195,12 @@ typedef enum crm_config_type {
     CRM_CONFIG_MAP = 7,      /* a YAML map with the fixed keys `fields` */
     CRM_CONFIG_DICT = 8      /* a YAML map NAME -> item_type value (maps: `fields`) */
 } crm_config_type;
+
+/* SDK 1.3 personal data (declare_personal_callbacks): a contact's data kept by
+ * the plugin, exported as a malloc'd JSON text in *json_out, or erased. */
+typedef int (*crm_personal_export_fn)(crm_plugin_ctx *ctx, int64_t contact_id, char **json_out,
+                                      void *ud);
+typedef int (*crm_personal_erase_fn)(crm_plugin_ctx *ctx, int64_t contact_id, void *ud);
 
 /* ---- SDK 1.3 types: structured config, option tables, typed values ------------ */
 
@@ -653,6 +660,43 @@ struct crm_host_api {
     /* *out = the first open instant at or after t. */
     int (*calendar_next_open)(crm_plugin_ctx *ctx, const char *calendar, int64_t t,
                               int64_t *out);
+
+    /* 1.3: tasks -- test with CRM_API_HAS(ctx, member) before use ----------------------- */
+
+    /* Any time after init. Adds an open task from a JSON object: "subject"
+     * and "due_at" (epoch seconds) required; "kind" (call|email|meeting|todo|
+     * follow_up, default todo), "contact_id", "assignee" (user id or email),
+     * "ref" (a record of the plugin, "deal:12"), "notes". Validated like
+     * `crm task add`; emits task.created; *id (may be NULL) gets the id. */
+    int (*task_add_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
+    /* Marks open task `id` done (task.completed). CRM_ENOTFOUND, or
+     * CRM_EINVAL when it is already done or cancelled. */
+    int (*task_complete)(crm_plugin_ctx *ctx, int64_t id);
+    /* Tasks as a JSON array (each as `crm task show --json`), by due time.
+     * filter_json (NULL or "{}": every open task) may hold "status"
+     * (open|done|cancelled|all), "contact_id", "assignee" (user id or
+     * email), "ref" ("deal:12") and "overdue" (true: open and due before
+     * the kernel's now). *out_json is host-allocated: free it with crm_free. */
+    int (*task_list_json)(crm_plugin_ctx *ctx, const char *filter_json, char **out_json);
+
+    /* 1.3: privacy -- test with CRM_API_HAS(ctx, member) before use --------------------- */
+
+    /* During init only. Declares that rows of the plugin's table `table`
+     * (<plugin>_*) whose column `contact_column` equals a contact's id hold
+     * that person's data: `crm contact export-data` includes them (every
+     * column) under the plugin's name, `crm contact erase` deletes them. A
+     * plugin whose migrations create a <plugin>_* table with a contact_id
+     * column is refused at start unless that table is declared here or the
+     * plugin declares callbacks. Strings are copied. */
+    int (*declare_personal_data)(crm_plugin_ctx *ctx, const char *table,
+                                 const char *contact_column);
+    /* During init only. For data a table declaration cannot describe:
+     * export_fn (may be NULL) sets *json_out to a malloc'd JSON value (the
+     * host frees it) with the person's data; erase_fn (may be NULL) deletes
+     * or anonymises it inside the erasure's transaction (a failure rolls the
+     * whole erasure back). Both run with the plugin's rights. Once per plugin. */
+    int (*declare_personal_callbacks)(crm_plugin_ctx *ctx, crm_personal_export_fn export_fn,
+                                      crm_personal_erase_fn erase_fn, void *ud);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -764,6 +808,17 @@ struct crm_host_api {
 #define crm_calendar_add(ctx, cal, t, dur, out) CRM_API(ctx)->calendar_add((ctx), (cal), (t), (dur), (out))
 #define crm_calendar_is_open(ctx, cal, t, open) CRM_API(ctx)->calendar_is_open((ctx), (cal), (t), (open))
 #define crm_calendar_next_open(ctx, cal, t, out) CRM_API(ctx)->calendar_next_open((ctx), (cal), (t), (out))
+
+/* ABI 1.3: tasks (check CRM_API_HAS(ctx, task_add_json) first when the plugin supports older hosts) */
+#define crm_task_add_json(ctx, json, id) CRM_API(ctx)->task_add_json((ctx), (json), (id))
+#define crm_task_complete(ctx, id) CRM_API(ctx)->task_complete((ctx), (id))
+#define crm_task_list_json(ctx, filter, out) CRM_API(ctx)->task_list_json((ctx), (filter), (out))
+
+/* ABI 1.3: privacy (check CRM_API_HAS(ctx, declare_personal_data) first on older hosts) */
+#define crm_declare_personal_data(ctx, table, column)                                       \
+    CRM_API(ctx)->declare_personal_data((ctx), (table), (column))
+#define crm_declare_personal_callbacks(ctx, export_fn, erase_fn, ud)                         \
+    CRM_API(ctx)->declare_personal_callbacks((ctx), (export_fn), (erase_fn), (ud))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
