@@ -235,7 +235,7 @@ static const crm_migration kernel_migrations[] = {
      "CREATE TABLE worker_lease("
      " id INTEGER PRIMARY KEY CHECK(id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL,"
      " started_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"},
-    {21, "tasks",
+    {10, "tasks",
      /* The kernel's activities. contact_id is SET NULL, not CASCADE: a merge
       * or a plain delete must not drop someone's to-do silently; erasure
       * deletes a contact's tasks itself. overdue_notified_at makes
@@ -256,7 +256,7 @@ static const crm_migration kernel_migrations[] = {
      "CREATE INDEX tasks_assignee ON tasks(assignee_id, status, due_at);"
      "CREATE INDEX tasks_contact ON tasks(contact_id, due_at);"},
 
-    {22, "personal-data erasures",
+    {11, "personal-data erasures",
      /* Proof that an erasure happened, kept after the person is gone: the
       * id only (no personal data), who ran it, why, and the detail of what
       * was erased and kept (JSON). */
