@@ -108,8 +108,14 @@ PIN(calendar_add, 70);
 PIN(calendar_is_open, 71);
 PIN(calendar_next_open, 72);
 
+/* 1.3: sdkwrites */
+PIN(order_add_json, 73);
+PIN(user_list_json, 74);
+PIN(user_find_json, 75);
+PIN(subscribe_from_start, 76);
+
 /* Every entry is pinned: the table ends right after the last one. */
-_Static_assert(sizeof(crm_host_api) == HEAD + 73 * SLOT, "an entry is not pinned");
+_Static_assert(sizeof(crm_host_api) == HEAD + 77 * SLOT, "an entry is not pinned");
 
 /* The descriptor's header, which the host reads before anything else. */
 _Static_assert(offsetof(crm_plugin_descriptor, abi_major) == 0, "descriptor");

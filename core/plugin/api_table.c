@@ -87,4 +87,9 @@ const crm_host_api crm_plug_api = {
     .calendar_add = crm_plugt_calendar_add,
     .calendar_is_open = crm_plugt_calendar_is_open,
     .calendar_next_open = crm_plugt_calendar_next_open,
+    /* 1.3: sdkwrites */
+    .order_add_json = crm_plugw_order_add_json,
+    .user_list_json = crm_plugw_user_list_json,
+    .user_find_json = crm_plugw_user_find_json,
+    .subscribe_from_start = crm_plugw_subscribe_from_start,
 };
