@@ -782,20 +782,23 @@ void crm_bus_close(crm_kernel *k)
     k->bus = NULL;
 }
 
-/* A durable subscriber's cursor, created at the current end of the log the
- * first time (a new subscriber does not see history; replay backfills). */
-static int load_cursor(crm_bus *b, const char *name, int64_t *cur, crm_err *err)
+/* A durable subscriber's cursor, created the first time at the current end
+ * of the log (a new subscriber does not see history; replay backfills), or
+ * before the first event when from_start asks for the history. */
+static int load_cursor(crm_bus *b, const char *name, bool from_start, int64_t *cur,
+                       crm_err *err)
 {
     crm_store *store = b->k->store;
     sqlite3_stmt *st = crm_store_stmt(
         store,
         "INSERT OR IGNORE INTO bus_cursors(subscriber, last_event_id, updated_at)"
-        " SELECT ?, coalesce(max(id), 0), ? FROM events",
+        " SELECT ?, CASE WHEN ? THEN 0 ELSE coalesce(max(id), 0) END, ? FROM events",
         err);
     if (!st)
         return code_of(err, CRM_EDB);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
+    sqlite3_bind_int(st, 2, from_start);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
     int step = sqlite3_step(st);
     sqlite3_reset(st);
     if (step != SQLITE_DONE)
@@ -828,8 +831,9 @@ static int subs_reserve(crm_bus *b)
     return CRM_ARRAY_RESERVE(b->subs, b->cap_subs, b->n_subs + 1);
 }
 
-int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool durable,
-                      crm_bus_handler fn, void *ud, const char *actor, crm_err *err)
+static int subscribe(crm_kernel *k, const char *name, const char *pattern, bool durable,
+                     bool from_start, crm_bus_handler fn, void *ud, const char *actor,
+                     crm_err *err)
 {
     crm_bus *b = k->bus;
     int rc = check_subscription(b, name, pattern, fn, err);
@@ -838,7 +842,7 @@ int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool
     bus_sub s = {.durable = durable, .fn = fn, .ud = ud, .pos = b->head};
     if (durable) {
         s.pos = -1;
-        rc = load_cursor(b, name, &s.pos, err);
+        rc = load_cursor(b, name, from_start, &s.pos, err);
         if (rc != CRM_OK)
             return rc;
         s.saved = s.pos;
@@ -854,6 +858,18 @@ int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool
     }
     b->subs[b->n_subs++] = s;
     return CRM_OK;
+}
+
+int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool durable,
+                      crm_bus_handler fn, void *ud, const char *actor, crm_err *err)
+{
+    return subscribe(k, name, pattern, durable, false, fn, ud, actor, err);
+}
+
+int crm_bus_subscribe_from_start(crm_kernel *k, const char *name, const char *pattern,
+                                 crm_bus_handler fn, void *ud, const char *actor, crm_err *err)
+{
+    return subscribe(k, name, pattern, true, true, fn, ud, actor, err);
 }
 
 int crm_bus_skip_foreign(crm_kernel *k, crm_err *err)

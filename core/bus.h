@@ -95,6 +95,11 @@ void crm_bus_close(crm_kernel *k);
  * name already registered. */
 int crm_bus_subscribe(crm_kernel *k, const char *name, const char *pattern, bool durable,
                       crm_bus_handler fn, void *ud, const char *actor, crm_err *err);
+/* A durable subscriber that, on first subscription (no bus_cursors row),
+ * starts before the first event: the next dispatch delivers the whole log.
+ * An existing cursor is kept. Errors as crm_bus_subscribe. */
+int crm_bus_subscribe_from_start(crm_kernel *k, const char *name, const char *pattern,
+                                 crm_bus_handler fn, void *ud, const char *actor, crm_err *err);
 
 /* True when `type` matches `pattern` (exact, "entity.*" or "*"). */
 bool crm_bus_match(const char *pattern, const char *type);

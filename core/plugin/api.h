@@ -81,6 +81,14 @@ int crm_plug_api_begin(crm_plugin_ctx *p);
 int crm_plug_api_commit(crm_plugin_ctx *p);
 void crm_plug_api_rollback(crm_plugin_ctx *p);
 
+/* ---- api_writes.c (1.3: sdkwrites) ---- */
+int crm_plugw_order_add_json(crm_plugin_ctx *p, const char *json, int64_t *id);
+int crm_plugw_user_list_json(crm_plugin_ctx *p, char **json);
+int crm_plugw_user_find_json(crm_plugin_ctx *p, const char *ref, char **json);
+/* api_register.c */
+int crm_plugw_subscribe_from_start(crm_plugin_ctx *p, const char *pattern,
+                                   crm_event_handler handler, void *ud);
+
 /* ---- api_entities.c ---- */
 int crm_plug_api_contact_get_json(crm_plugin_ctx *p, int64_t id, char **json);
 int crm_plug_api_contact_add_json(crm_plugin_ctx *p, const char *json, int64_t *id);

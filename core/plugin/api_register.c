@@ -78,10 +78,10 @@ static bool pattern_ok(const char *pattern)
     return crm_event_name_valid(entity);
 }
 
-int crm_plug_api_subscribe(crm_plugin_ctx *p, const char *pattern, int durable,
-                           crm_event_handler handler, void *ud)
+static int subscribe(crm_plugin_ctx *p, const char *what, const char *pattern, int durable,
+                     bool from_start, crm_event_handler handler, void *ud)
 {
-    if (!registering(p, "subscribe"))
+    if (!registering(p, what))
         return CRM_EDENIED;
     if (!pattern_ok(pattern) || !handler)
         return reg_fail(p, CRM_EUSAGE,
@@ -95,8 +95,21 @@ int crm_plug_api_subscribe(crm_plugin_ctx *p, const char *pattern, int durable,
         return reg_fail(p, CRM_ENOMEM, "out of memory");
     char name[256];
     snprintf(name, sizeof name, same ? "%s.%s#%d" : "%s.%s", p->name, pattern, same + 1);
-    *s = (plug_sub){strdup(pattern), durable != 0, handler, ud, p, strdup(name), false};
+    *s = (plug_sub){strdup(pattern), durable != 0, handler, ud, p, strdup(name), false,
+                    from_start};
     return s->pattern && s->bus_name ? CRM_OK : reg_fail(p, CRM_ENOMEM, "out of memory");
+}
+
+int crm_plug_api_subscribe(crm_plugin_ctx *p, const char *pattern, int durable,
+                           crm_event_handler handler, void *ud)
+{
+    return subscribe(p, "subscribe", pattern, durable, false, handler, ud);
+}
+
+int crm_plugw_subscribe_from_start(crm_plugin_ctx *p, const char *pattern,
+                                   crm_event_handler handler, void *ud)
+{
+    return subscribe(p, "subscribe_from_start", pattern, 1, true, handler, ud);
 }
 
 int crm_plug_api_register_command(crm_plugin_ctx *p, const char *verb, const char *usage,

@@ -96,4 +96,9 @@ const crm_host_api crm_plug_api = {
     /* 1.3: privacy */
     .declare_personal_data = crm_privacy_declare_table,
     .declare_personal_callbacks = crm_privacy_declare_callbacks,
+    /* 1.3: sdkwrites */
+    .order_add_json = crm_plugw_order_add_json,
+    .user_list_json = crm_plugw_user_list_json,
+    .user_find_json = crm_plugw_user_find_json,
+    .subscribe_from_start = crm_plugw_subscribe_from_start,
 };

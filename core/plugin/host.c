@@ -625,8 +625,10 @@ static int subscribe_plugin(crm_plugin_ctx *p, crm_err *err)
     crm_kernel *k = p->host->k;
     for (size_t i = 0; k->bus && i < p->n_subs; i++) {
         plug_sub *s = &p->subs[i];
-        int rc = crm_bus_subscribe(k, s->bus_name, s->pattern, s->durable, on_event, s, p->name,
-                                   err);
+        int rc = s->from_start ? crm_bus_subscribe_from_start(k, s->bus_name, s->pattern,
+                                                              on_event, s, p->name, err)
+                               : crm_bus_subscribe(k, s->bus_name, s->pattern, s->durable,
+                                                   on_event, s, p->name, err);
         if (rc != CRM_OK)
             return refuse(err, p, "cannot subscribe: %s", err->msg);
         s->subscribed = true;

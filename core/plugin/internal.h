@@ -28,6 +28,7 @@ typedef struct plug_sub {
     crm_plugin_ctx *ctx;
     char *bus_name;  /* "<plugin>.<pattern>" ("#2", ... for a repeated pattern) */
     bool subscribed; /* attached to the bus */
+    bool from_start; /* durable, new cursor before the first event */
 } plug_sub;
 
 typedef struct plug_lua {

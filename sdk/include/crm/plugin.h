@@ -67,8 +67,8 @@ struct crm_handle_head {
  * The SDK 1.1 entries are register_noun_command, call_rule and locale; 1.2
  * added rule_each; 1.3 register_demo, the entries after the table's
  * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"), then the
- * "1.3: timers" entries, then the "1.3: tasks" and
- * "1.3: privacy" entries. */
+ * "1.3: timers" entries, then the "1.3: tasks", "1.3: privacy" and
+ * "1.3: sdkwrites" entries. */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -697,6 +697,36 @@ struct crm_host_api {
      * whole erasure back). Both run with the plugin's rights. Once per plugin. */
     int (*declare_personal_callbacks)(crm_plugin_ctx *ctx, crm_personal_export_fn export_fn,
                                       crm_personal_erase_fn erase_fn, void *ud);
+
+    /* 1.3: sdkwrites -- test with CRM_API_HAS(ctx, order_add_json) before use ---------- */
+
+    /* Any time after init. Adds an order with its lines through the kernel's
+     * own path (the same as `crm order add`): contact, status, currency
+     * (ISO 4217), lines and total validated, order.placed (and order.paid)
+     * emitted, the lifecycle moved; all or nothing, in the current
+     * transaction or its own. `json` is an object of contact_id (required),
+     * external_id, placed_at (epoch seconds; absent: now), total_minor (minor
+     * units; absent: the sum of the lines), currency (absent: locale's),
+     * status (placed|paid|cancelled|refunded; absent: placed) and lines
+     * [{sku, quantity, unit_price_minor}]; an unknown member is refused.
+     * *id (may be NULL) gets the new order's id, 0 on failure. CRM_EINVAL
+     * (crm_last_error says which field), CRM_ENOTFOUND for an unknown contact,
+     * CRM_EEXISTS for an external_id already used. */
+    int (*order_add_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
+    /* Any time after init. *json (free with crm_free) = a JSON array of every
+     * user in id order, each {id, name, email (null when none), role}. */
+    int (*user_list_json)(crm_plugin_ctx *ctx, char **json);
+    /* One user, {id, name, email, role}, found by id, email or name (tried in
+     * that order). CRM_ENOTFOUND when none; *json NULL on failure. */
+    int (*user_find_json)(crm_plugin_ctx *ctx, const char *ref, char **json);
+    /* During init only. As subscribe(..., durable=1, ...), but a subscriber
+     * new to this database (no cursor yet) starts at the FIRST event, so a
+     * plugin enabled on an existing base catches up on its history at the
+     * next dispatch (`crm tick`, or the next command). The default, subscribe
+     * with durable=1, starts at the current last event. A cursor that
+     * exists (the plugin ran before) is kept either way. */
+    int (*subscribe_from_start)(crm_plugin_ctx *ctx, const char *pattern,
+                                crm_event_handler handler, void *ud);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -819,6 +849,13 @@ struct crm_host_api {
     CRM_API(ctx)->declare_personal_data((ctx), (table), (column))
 #define crm_declare_personal_callbacks(ctx, export_fn, erase_fn, ud)                         \
     CRM_API(ctx)->declare_personal_callbacks((ctx), (export_fn), (erase_fn), (ud))
+
+/* ABI 1.3: sdkwrites (check CRM_API_HAS(ctx, order_add_json) first for older hosts) */
+#define crm_order_add_json(ctx, json, id) CRM_API(ctx)->order_add_json((ctx), (json), (id))
+#define crm_user_list_json(ctx, json) CRM_API(ctx)->user_list_json((ctx), (json))
+#define crm_user_find_json(ctx, ref, json) CRM_API(ctx)->user_find_json((ctx), (ref), (json))
+#define crm_subscribe_from_start(ctx, pat, fn, ud)                                          \
+    CRM_API(ctx)->subscribe_from_start((ctx), (pat), (fn), (ud))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
