@@ -329,11 +329,13 @@ int crm_mime_build(const crm_message *m, const char *from, char **out, size_t *l
         char boundary[CRM_MESSAGE_MAX_ID + 16];
         snprintf(boundary, sizeof boundary, "=_crm_%s", m->id);
         sb_fmt(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
+        /* The CRLF before a delimiter belongs to the delimiter (RFC 2046
+         * 5.1.1): without the extra one a body's last line end is lost. */
         sb_fmt(&b, "--%s\r\n", boundary);
         body_part(&b, "text/plain", text);
-        sb_fmt(&b, "--%s\r\n", boundary);
+        sb_fmt(&b, "\r\n--%s\r\n", boundary);
         body_part(&b, "text/html", m->html);
-        sb_fmt(&b, "--%s--\r\n", boundary);
+        sb_fmt(&b, "\r\n--%s--\r\n", boundary);
     } else {
         body_part(&b, "text/plain", text);
     }

@@ -183,7 +183,7 @@ static void test_base64_alternative(void **state)
     char *out = build_ok(&m, "shop@example.ru", &len);
     assert_non_null(strstr(out, "Content-Type: multipart/alternative; boundary=\"=_crm_alt-1\""));
     assert_non_null(strstr(out, "Content-Transfer-Encoding: base64\r\n"));
-    assert_non_null(strstr(out, "--=_crm_alt-1--\r\n"));
+    assert_non_null(strstr(out, "\r\n\r\n--=_crm_alt-1--\r\n"));
     assert_lines_short(out);
     json_t *j = python_decode(out, len);
     assert_string_equal(js(j, "type"), "multipart/alternative");
