@@ -52,12 +52,13 @@ typedef struct smtp_state {
     char *from;
     char *user;
     char *password; /* read from the environment at open, never from crm.yaml */
+    char *cafile;   /* a private CA for STARTTLS (an in-house relay); NULL: the system's */
     bool starttls;
     long timeout_ms;
 } smtp_state;
 
-static const char *const smtp_keys[] = {"host", "port", "starttls", "user", "password_env",
-                                        "from", "timeout", NULL};
+static const char *const smtp_keys[] = {"host", "port", "starttls", "cafile", "user",
+                                        "password_env", "from", "timeout", NULL};
 
 static void smtp_close(void *state)
 {
@@ -67,6 +68,7 @@ static void smtp_close(void *state)
     free(s->url);
     free(s->from);
     free(s->user);
+    free(s->cafile);
     if (s->password) {
         memset(s->password, 0, strlen(s->password));
         free(s->password);
@@ -78,8 +80,7 @@ static int smtp_open(const crm_node *cfg, const char *channel, const char *path,
                      const char *base_dir, void **state, crm_err *err)
 {
     (void)channel;
-    (void)base_dir;
-    const char *host, *from, *user, *penv;
+    const char *host, *from, *user, *penv, *cafile;
     int64_t port = 25;
     bool starttls = false;
     long timeout_ms;
@@ -90,6 +91,8 @@ static int smtp_open(const crm_node *cfg, const char *channel, const char *path,
         rc = crm_drv_string(cfg, path, "user", false, &user, err);
     if (rc == CRM_OK)
         rc = crm_drv_string(cfg, path, "password_env", false, &penv, err);
+    if (rc == CRM_OK)
+        rc = crm_drv_string(cfg, path, "cafile", false, &cafile, err);
     if (rc == CRM_OK)
         rc = crm_drv_millis(cfg, path, "timeout", 30000, &timeout_ms, err);
     char p[256];
@@ -132,13 +135,23 @@ static int smtp_open(const crm_node *cfg, const char *channel, const char *path,
                                   "a password needs a `user`");
         }
     }
+    if (cafile && !starttls) {
+        snprintf(p, sizeof p, "%s.cafile", path);
+        return crm_node_error(crm_node_get(cfg, "cafile"), p, err,
+                              "a CA file is only used with `starttls: true`");
+    }
     if ((rc = curl_ready(path, err)) != CRM_OK)
         return rc;
+    char ca[4096] = "";
+    if (cafile)
+        snprintf(ca, sizeof ca, "%s%s%s", cafile[0] == '/' ? "" : (base_dir ? base_dir : "."),
+                 cafile[0] == '/' ? "" : "/", cafile);
     smtp_state *s = calloc(1, sizeof *s);
     char url[512];
     snprintf(url, sizeof url, "smtp://%s:%" PRId64, host, port);
     if (!s || !(s->url = strdup(url)) || !(s->from = strdup(from)) ||
-        (user && !(s->user = strdup(user))) || (password && !(s->password = strdup(password)))) {
+        (user && !(s->user = strdup(user))) || (password && !(s->password = strdup(password))) ||
+        (cafile && !(s->cafile = strdup(ca)))) {
         smtp_close(s);
         return crm_err_set(err, CRM_ENOMEM, "%s: out of memory", path);
     }
@@ -201,6 +214,8 @@ static int smtp_send(void *state, const crm_message *m, crm_send_result *res, cr
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (s->starttls)
         curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    if (s->cafile)
+        curl_easy_setopt(c, CURLOPT_CAINFO, s->cafile);
     if (s->user)
         curl_easy_setopt(c, CURLOPT_USERNAME, s->user);
     if (s->password)

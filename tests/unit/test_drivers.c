@@ -30,7 +30,8 @@ typedef struct server {
 
 /* Starts tests/data/messages/SCRIPT and reads the port it prints once it
  * listens (a blocking read: no polling, no sleep). */
-static void server_start(server *s, const char *script)
+static void server_start_args(server *s, const char *script, const char *a1, const char *a2,
+                              const char *a3)
 {
     s->dir = crm_test_tmpdir();
     int to_child[2], from_child[2];
@@ -51,7 +52,7 @@ static void server_start(server *s, const char *script)
         const char *py = getenv("CRM_TEST_PYTHON");
         if (!py)
             py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-        execlp(py, py, path, s->dir, (char *)NULL);
+        execlp(py, py, path, s->dir, a1, a2, a3, (char *)NULL);
         _exit(127);
     }
     close(to_child[0]);
@@ -72,6 +73,11 @@ static void server_start(server *s, const char *script)
     s->port = atoi(line);
     if (s->port <= 0)
         fail_msg("%s did not start (is python3-aiosmtpd installed?)", script);
+}
+
+static void server_start(server *s, const char *script)
+{
+    server_start_args(s, script, NULL, NULL, NULL);
 }
 
 static void server_stop(server *s)
@@ -271,13 +277,13 @@ static void test_config_errors(void **state)
 
 /* ---- smtp --------------------------------------------------------------- */
 
-static crm_driver *smtp_driver(int port)
+static crm_driver *smtp_driver_with(int port, const char *extra)
 {
-    char yaml[512];
+    char yaml[1024];
     snprintf(yaml, sizeof yaml,
-             "email: {driver: smtp, host: 127.0.0.1, port: %d, starttls: false, timeout: 10s,"
-             " from: \"Boutique Élysée <bonjour@example.fr>\"}\n",
-             port);
+             "email: {driver: smtp, host: 127.0.0.1, port: %d, timeout: 10s,"
+             " from: \"Boutique Élysée <bonjour@example.fr>\"%s}\n",
+             port, extra);
     crm_err err = {0};
     crm_node *tree;
     crm_driver *d;
@@ -286,6 +292,8 @@ static crm_driver *smtp_driver(int port)
     crm_node_free(tree);
     return d;
 }
+
+static crm_driver *smtp_driver(int port) { return smtp_driver_with(port, ", starttls: false"); }
 
 static void test_smtp_end_to_end(void **state)
 {
@@ -344,6 +352,88 @@ static void test_smtp_end_to_end(void **state)
     assert_true(res.transient);
     assert_non_null(strstr(err.msg, "smtp driver"));
     crm_driver_close(d);
+}
+
+/* AUTH with the password taken from the environment variable the config
+ * names; a wrong password is refused by the server (535: permanent). */
+static void test_smtp_auth(void **state)
+{
+    (void)state;
+    setenv("SINK_SMTP_PASSWORD", "s3cret-pw", 1); /* the server's copy */
+    server s;
+    server_start_args(&s, "smtp_sink.py", "auth", NULL, NULL);
+    setenv("CRM_TEST_SMTP_PASSWORD", "s3cret-pw", 1);
+    crm_driver *d =
+        smtp_driver_with(s.port, ", user: shop, password_env: CRM_TEST_SMTP_PASSWORD");
+    crm_message m = {.id = "auth-1", .channel = "email", .to = "ana@example.fr",
+                     .subject = "s", .text = "t\n", .date = 1};
+    crm_send_result res;
+    crm_err err = {0};
+    if (crm_driver_send(d, &m, &res, &err) != CRM_OK)
+        fail_msg("send: %s", err.msg);
+    json_t *j = received(&s, 1);
+    assert_string_equal(js(j, "login"), "shop");
+    json_decref(j);
+    crm_driver_close(d);
+
+    /* The password is read at open: a different value now is a wrong one. */
+    setenv("CRM_TEST_SMTP_PASSWORD", "wrong", 1);
+    d = smtp_driver_with(s.port, ", user: shop, password_env: CRM_TEST_SMTP_PASSWORD");
+    m.id = "auth-2";
+    assert_int_equal(crm_driver_send(d, &m, &res, &err), CRM_EIO);
+    assert_int_equal(res.status / 100, 5);
+    assert_false(res.transient);
+    crm_driver_close(d);
+    /* Without credentials the server refuses (530 authentication required). */
+    d = smtp_driver(s.port);
+    assert_int_equal(crm_driver_send(d, &m, &res, &err), CRM_EIO);
+    assert_int_equal(res.status / 100, 5);
+    crm_driver_close(d);
+    unsetenv("CRM_TEST_SMTP_PASSWORD");
+    server_stop(&s);
+}
+
+/* STARTTLS against a server that requires it, trusting its certificate
+ * through `cafile` (made here with openssl for 127.0.0.1). */
+static void test_smtp_starttls(void **state)
+{
+    (void)state;
+    char *dir = crm_test_tmpdir();
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s/key.pem' -out "
+             "'%s/cert.pem' -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 "
+             ">/dev/null 2>&1",
+             dir, dir);
+    assert_int_equal(system(cmd), 0);
+    char cert[4200], key[4200];
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    server s;
+    server_start_args(&s, "smtp_sink.py", "starttls", cert, key);
+    char extra[4400];
+    snprintf(extra, sizeof extra, ", starttls: true, cafile: \"%s\"", cert);
+    crm_driver *d = smtp_driver_with(s.port, extra);
+    crm_message m = {.id = "tls-1", .channel = "email", .to = "ana@example.fr",
+                     .subject = "Sécurisé", .text = "t\n", .date = 1};
+    crm_send_result res;
+    crm_err err = {0};
+    if (crm_driver_send(d, &m, &res, &err) != CRM_OK)
+        fail_msg("send: %s", err.msg);
+    json_t *j = received(&s, 1);
+    assert_true(json_is_true(json_object_get(j, "tls")));
+    assert_string_equal(js(j, "Subject"), "Sécurisé");
+    json_decref(j);
+    crm_driver_close(d);
+    /* Without STARTTLS the server refuses to take the mail. */
+    d = smtp_driver(s.port);
+    m.id = "tls-2";
+    assert_int_equal(crm_driver_send(d, &m, &res, &err), CRM_EIO);
+    assert_int_equal(res.status / 100, 5);
+    crm_driver_close(d);
+    server_stop(&s);
+    crm_test_rmdir(dir);
+    free(dir);
 }
 
 /* ---- http --------------------------------------------------------------- */
@@ -461,7 +551,8 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_spool),     cmocka_unit_test(test_config_errors),
-        cmocka_unit_test(test_smtp_end_to_end), cmocka_unit_test(test_http_signed),
+        cmocka_unit_test(test_smtp_end_to_end), cmocka_unit_test(test_smtp_auth),
+        cmocka_unit_test(test_smtp_starttls),   cmocka_unit_test(test_http_signed),
         cmocka_unit_test(test_http_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
