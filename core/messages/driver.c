@@ -75,10 +75,10 @@ char *crm_drv_message_json(const crm_message *m)
     return s;
 }
 
-int crm_driver_open(const crm_node *cfg, const char *channel, const char *path,
-                    const char *base_dir, crm_driver **out, crm_err *err)
+/* The driver cfg names, its keys checked; opened (state) or only checked. */
+static int driver_setup(const crm_node *cfg, const char *channel, const char *path,
+                        const char *base_dir, crm_driver **out, crm_err *err)
 {
-    *out = NULL;
     if (!cfg || cfg->kind != CRM_NODE_MAP)
         return cfg ? crm_node_expected(cfg, path, "a map ({driver: file, dir: ...})", err)
                    : crm_err_set(err, CRM_ECONFIG, "%s: missing", path);
@@ -112,6 +112,8 @@ int crm_driver_open(const crm_node *cfg, const char *channel, const char *path,
                                   s ? "'?" : "");
         }
     }
+    if (!out)
+        return ops->open(cfg, channel, path, base_dir, NULL, err);
     crm_driver *d = calloc(1, sizeof *d);
     if (!d)
         return crm_err_set(err, CRM_ENOMEM, "%s: out of memory", path);
@@ -123,6 +125,18 @@ int crm_driver_open(const crm_node *cfg, const char *channel, const char *path,
     }
     *out = d;
     return CRM_OK;
+}
+
+int crm_driver_open(const crm_node *cfg, const char *channel, const char *path,
+                    const char *base_dir, crm_driver **out, crm_err *err)
+{
+    *out = NULL;
+    return driver_setup(cfg, channel, path, base_dir, out, err);
+}
+
+int crm_driver_check(const crm_node *cfg, const char *channel, const char *path, crm_err *err)
+{
+    return driver_setup(cfg, channel, path, ".", NULL, err);
 }
 
 const char *crm_driver_name(const crm_driver *d) { return d->ops->name; }
@@ -171,7 +185,7 @@ static int file_open(const crm_node *cfg, const char *channel, const char *path,
     int rc = crm_drv_string(cfg, path, "dir", true, &dir, err);
     if (rc == CRM_OK)
         rc = crm_drv_string(cfg, path, "from", false, &from, err);
-    if (rc != CRM_OK)
+    if (rc != CRM_OK || !state)
         return rc;
     file_state *s = calloc(1, sizeof *s);
     size_t n = strlen(base_dir ? base_dir : ".") + strlen(dir) + 2;

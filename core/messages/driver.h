@@ -52,6 +52,13 @@ typedef struct crm_driver crm_driver;
 int crm_driver_open(const crm_node *channel_cfg, const char *channel, const char *path,
                     const char *base_dir, crm_driver **out, crm_err *err);
 
+/* Checks channel_cfg as crm_driver_open does (driver name, keys, types,
+ * values) without opening anything or reading the environment variables it
+ * names: the configuration loader runs it, so a typo refuses every command
+ * while a password missing from one shell does not. */
+int crm_driver_check(const crm_node *channel_cfg, const char *channel, const char *path,
+                     crm_err *err);
+
 /* The driver's name ("file", "smtp", "http"). */
 const char *crm_driver_name(const crm_driver *d);
 

@@ -7,6 +7,7 @@
 typedef struct crm_driver_ops {
     const char *name;
     const char *const *keys; /* keys the driver accepts besides `driver`, NULL-terminated */
+    /* state NULL: check the map only (no environment, no allocation). */
     int (*open)(const crm_node *cfg, const char *channel, const char *path, const char *base_dir,
                 void **state, crm_err *err);
     int (*send)(void *state, const crm_message *m, crm_send_result *res, crm_err *err);

@@ -121,6 +121,18 @@ static int smtp_open(const crm_node *cfg, const char *channel, const char *path,
         return crm_node_expected(crm_node_get(cfg, "host"), p, "a host name or an IPv4 address",
                                  err);
     }
+    if (cafile && !starttls) {
+        snprintf(p, sizeof p, "%s.cafile", path);
+        return crm_node_error(crm_node_get(cfg, "cafile"), p, err,
+                              "a CA file is only used with `starttls: true`");
+    }
+    if (penv && !user) {
+        snprintf(p, sizeof p, "%s.password_env", path);
+        return crm_node_error(crm_node_get(cfg, "password_env"), p, err,
+                              "a password needs a `user`");
+    }
+    if (!state)
+        return CRM_OK;
     const char *password = NULL;
     if (penv) {
         password = getenv(penv);
@@ -129,16 +141,6 @@ static int smtp_open(const crm_node *cfg, const char *channel, const char *path,
             return crm_node_error(crm_node_get(cfg, "password_env"), p, err,
                                   "environment variable %s is not set", penv);
         }
-        if (!user) {
-            snprintf(p, sizeof p, "%s.password_env", path);
-            return crm_node_error(crm_node_get(cfg, "password_env"), p, err,
-                                  "a password needs a `user`");
-        }
-    }
-    if (cafile && !starttls) {
-        snprintf(p, sizeof p, "%s.cafile", path);
-        return crm_node_error(crm_node_get(cfg, "cafile"), p, err,
-                              "a CA file is only used with `starttls: true`");
     }
     if ((rc = curl_ready(path, err)) != CRM_OK)
         return rc;
@@ -291,6 +293,8 @@ static int http_open(const crm_node *cfg, const char *channel, const char *path,
         snprintf(p, sizeof p, "%s.url", path);
         return crm_node_expected(crm_node_get(cfg, "url"), p, "an http:// or https:// URL", err);
     }
+    if (!state)
+        return CRM_OK;
     const char *secret = NULL;
     if (senv) {
         snprintf(p, sizeof p, "%s.secret_env", path);
