@@ -273,6 +273,20 @@ static int file_send(void *state, const crm_message *m, crm_send_result *res, cr
         if (!what && rename(tmp, final) != 0)
             what = "rename";
     }
+    if (!what) {
+        /* The rename itself survives a crash only once the directory is synced. */
+        int dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) != 0)
+            what = "fsync";
+        if (dfd >= 0)
+            close(dfd);
+        if (what) {
+            int e = errno;
+            free(data);
+            res->transient = true;
+            return crm_err_set(err, CRM_EIO, "cannot fsync %s: %s", s->dir, strerror(e));
+        }
+    }
     free(data);
     if (what) {
         int e = errno;

@@ -302,7 +302,8 @@ static void test_smtp_end_to_end(void **state)
     server_start(&s, "smtp_sink.py");
     crm_driver *d = smtp_driver(s.port);
     const char *subject = "Votre commande n°1042 est expédiée, Hélène — à très vite !";
-    const char *text = "Bonjour Hélène,\nTotal : 49,90 €\n";
+    /* A line of a lone dot would end the SMTP DATA: it must arrive intact. */
+    const char *text = "Bonjour Hélène,\n.\n..deux points\nTotal : 49,90 €\n";
     const char *html = "<p>Bonjour <b>Hélène</b>,</p>\n<p>Total&nbsp;: 49,90&nbsp;€</p>\n";
     crm_message m = {.id = "msg-1042", .channel = "email", .to = "helene@example.fr",
                      .to_name = "Hélène Dupré", .subject = subject, .text = text,
