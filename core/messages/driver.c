@@ -287,9 +287,9 @@ static int file_send(void *state, const crm_message *m, crm_send_result *res, cr
             return crm_err_set(err, CRM_EIO, "cannot fsync %s: %s", s->dir, strerror(e));
         }
     }
+    int e = errno;
     free(data);
     if (what) {
-        int e = errno;
         unlink(tmp);
         res->transient = true; /* a full disk or a permission fixed later */
         return crm_err_set(err, CRM_EIO, "cannot %s %s: %s", what,
