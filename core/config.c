@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "messages/driver.h"
 #include "time/calendar.h"
 #include "util.h"
 
@@ -35,7 +36,8 @@ typedef enum schema_type {
     S_CUSTOM,  /* custom field declarations of entity `idef` */
     S_RULES,   /* rules: NAME -> {kind, script, function} */
     S_WEIGHTS, /* map of name -> non-negative integer */
-    S_CALENDARS /* calendars: NAME -> {timezone, hours, holidays} (core/time) */
+    S_CALENDARS, /* calendars: NAME -> {timezone, hours, holidays} (core/time) */
+    S_CHANNELS  /* messages.channels: NAME -> {driver, ...} (core/messages/driver.h) */
 } schema_type;
 
 typedef struct schema_entry {
@@ -135,6 +137,10 @@ static const schema_entry schema[] = {
     {.path = "rules", .type = S_RULES},
     /* After locale: the default calendar follows locale.timezone and country. */
     {.path = "calendars", .type = S_CALENDARS, .always = true},
+    {.path = "messages", .type = S_SECTION},
+    /* Read by the drivers from the tree; checked here so a typo in a
+     * channel fails every command, not the first send. */
+    {.path = "messages.channels", .type = S_CHANNELS, .field = NO_FIELD},
 };
 #define N_SCHEMA (sizeof schema / sizeof schema[0])
 
@@ -744,6 +750,27 @@ static int apply_calendars(crm_config *cfg, const schema_entry *e, const crm_nod
     return crm_calendars_load(cfg, n, err);
 }
 
+/* ---- message channels (drivers in core/messages) ----------------------- */
+
+static int apply_channels(crm_config *cfg, const schema_entry *e, const crm_node *n,
+                          crm_err *err)
+{
+    (void)cfg;
+    if (n->kind != CRM_NODE_MAP)
+        return crm_node_expected(n, e->path, "a map of channel name: {driver, ...}", err);
+    for (size_t i = 0; i < n->n_items; i++) {
+        const crm_node *c = n->items[i];
+        char path[160];
+        snprintf(path, sizeof path, "%s.%s", e->path, c->key);
+        if (!is_word(c->key))
+            return crm_node_error(c, path, err, "a channel name is a-z, 0-9 and _");
+        int rc = crm_driver_check(c, c->key, path, err);
+        if (rc != CRM_OK)
+            return rc;
+    }
+    return CRM_OK;
+}
+
 /* ---- the table, applied ------------------------------------------------ */
 
 typedef int (*applier)(crm_config *, const schema_entry *, const crm_node *, crm_err *);
@@ -752,7 +779,8 @@ static const applier appliers[] = {
     [S_STRING] = apply_string, [S_PATH] = apply_string,  [S_CODE] = apply_code,
     [S_BOOL] = apply_bool,     [S_INT] = apply_int,      [S_BYTES] = apply_bytes,
     [S_NAMES] = apply_list,    [S_PATHS] = apply_list,   [S_CUSTOM] = apply_custom,
-    [S_RULES] = apply_rules,   [S_WEIGHTS] = apply_weights, [S_CALENDARS] = apply_calendars};
+    [S_RULES] = apply_rules,   [S_WEIGHTS] = apply_weights, [S_CALENDARS] = apply_calendars,
+    [S_CHANNELS] = apply_channels};
 
 /* An empty list or map may be written as nothing (`plugins:`); a scalar
  * left empty is a mistake and goes to its reader, which says so. */
