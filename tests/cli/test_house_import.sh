@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The house, import side: import.c is only the driver (what the parts call
-# back into lives in helpers.c), and the importer grows its arrays through
-# core/util.h, not hand-written realloc copies.
+# The house, import and duplicate scan: import.c is only the driver (what the
+# parts call back into lives in helpers.c), and the importer and the scan
+# grow arrays and search lists through core/util.h, not hand-written copies.
 set -u
 SRC=${CRM_SOURCE_DIR:?CRM_SOURCE_DIR must point to the source tree}
 . "${CRM_TEST_LIB:-$SRC/tests/cli/lib.sh}"
@@ -21,5 +21,10 @@ done
 # realloc belongs to crm_array_reserve / crm_array_append (core/util.c)
 copies=$(grep -ln -e 'realloc(' -e 'imp_grow' "$SRC"/core/import/*.c "$SRC"/core/import/*.h)
 assert_eq "" "$copies" "hand-written array growth in core/import (use CRM_ARRAY_RESERVE / APPEND)"
+
+copies=$(grep -ln 'realloc(' "$SRC"/core/dedupe/scan.c)
+assert_eq "" "$copies" "hand-written array growth in core/dedupe/scan.c"
+loops=$(grep -nE 'crit_names\[[a-z_]' "$SRC"/core/dedupe/scan.c)
+assert_eq "" "$loops" "hand-written loop over crit_names (use crm_strlist_find)"
 
 finish
