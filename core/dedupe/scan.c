@@ -10,6 +10,7 @@
 #include "dedupe.h"
 #include "hygiene.h"
 #include "model.h"
+#include "util.h"
 
 enum {
     C_EMAIL, C_PHONE, C_NAME, C_SIMILAR, C_POSTAL, C_LOCAL, C_BIRTH, C_BIRTH_CONFLICT, N_CRIT
@@ -33,14 +34,6 @@ typedef struct rec {
 
 /* ---- configuration --------------------------------------------------------------- */
 
-static int crit_index(const char *name)
-{
-    for (int i = 0; crit_names[i]; i++)
-        if (strcmp(crit_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
 static int load_rules(const crm_config *cfg, int min_score, rules *r, crm_err *err)
 {
     memcpy(r->w, crit_default, sizeof r->w);
@@ -58,7 +51,7 @@ static int load_rules(const crm_config *cfg, int min_score, rules *r, crm_err *e
                                   : NULL;
     for (size_t i = 0; w && w->kind == CRM_NODE_MAP && i < w->n_items; i++) {
         const crm_node *item = w->items[i];
-        int c = crit_index(item->key);
+        int c = (int)crm_strlist_find(crit_names, item->key);
         if (c < 0) {
             const char *near = crm_suggest(item->key, crit_names);
             return crm_node_error(item, "hygiene.duplicates.weights", err,
@@ -259,14 +252,9 @@ static int load_all(crm_kernel *k, rec **out, size_t *n, crm_err *err)
     size_t cap = 0;
     int rc = CRM_OK, step;
     while (rc == CRM_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            rec *grown = realloc(*out, cap * sizeof *grown);
-            if (!grown) {
-                rc = crm_err_set(err, CRM_ENOMEM, "out of memory loading contacts");
-                break;
-            }
-            *out = grown;
+        if (CRM_ARRAY_RESERVE(*out, cap, *n + 1) != CRM_OK) {
+            rc = crm_err_set(err, CRM_ENOMEM, "out of memory loading contacts");
+            break;
         }
         rc = read_rec(st, &(*out)[(*n)++]);
     }
@@ -302,14 +290,8 @@ static uint64_t hash_key(char type, const char *a, const char *b)
 
 static int push(entries *e, uint64_t h, uint32_t idx)
 {
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 4096;
-        entry *grown = realloc(e->v, cap * sizeof *grown);
-        if (!grown)
-            return CRM_ENOMEM;
-        e->v = grown;
-        e->cap = cap;
-    }
+    if (CRM_ARRAY_RESERVE(e->v, e->cap, e->n + 1) != CRM_OK)
+        return CRM_ENOMEM;
     e->v[e->n++] = (entry){h, idx};
     return CRM_OK;
 }
@@ -384,14 +366,8 @@ typedef struct results {
 
 static int keep_pair(results *res, const crm_dup_pair *p)
 {
-    if (res->n == res->cap) {
-        size_t cap = res->cap ? res->cap * 2 : 256;
-        crm_dup_pair *grown = realloc(res->v, cap * sizeof *grown);
-        if (!grown)
-            return CRM_ENOMEM;
-        res->v = grown;
-        res->cap = cap;
-    }
+    if (CRM_ARRAY_RESERVE(res->v, res->cap, res->n + 1) != CRM_OK)
+        return CRM_ENOMEM;
     res->v[res->n++] = *p;
     return CRM_OK;
 }

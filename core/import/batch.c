@@ -3,27 +3,13 @@
 #include <string.h>
 
 #include "pipe.h"
-
-int imp_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return CRM_OK;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return CRM_ENOMEM;
-    *p = q;
-    *cap = n;
-    return CRM_OK;
-}
+#include "util.h"
 
 /* n bytes and a NUL after them. */
 static size_t put_bytes(imp_batch *b, const char *p, size_t n)
 {
     size_t at = b->used;
-    if (imp_grow((void **)&b->arena, &b->cap_arena, b->used + n + 1, 1) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(b->arena, b->cap_arena, b->used + n + 1) != CRM_OK)
         return IMP_NONE;
     memcpy(b->arena + at, p, n);
     b->arena[at + n] = '\0';
@@ -55,7 +41,7 @@ static char **stable_names(imp_batch *b, const imp_row *row)
 static int keep_strings(imp_batch *b, imp_brow *br, const imp_row *row, const char *error)
 {
     size_t per = br->names ? row->n : 2 * row->n;
-    if (imp_grow((void **)&b->offs, &b->cap_offs, b->n_offs + per, sizeof *b->offs) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(b->offs, b->cap_offs, b->n_offs + per) != CRM_OK)
         return CRM_ENOMEM;
     for (size_t i = 0; i < row->n; i++)
         if ((b->offs[b->n_offs + i] = put_str(b, row->cells[i])) == IMP_NONE)
@@ -72,7 +58,7 @@ static int keep_strings(imp_batch *b, imp_brow *br, const imp_row *row, const ch
 
 int imp_batch_keep(imp_batch *b, const imp_row *row, void *prep, int code, const char *error)
 {
-    if (imp_grow((void **)&b->rows, &b->cap, b->n + 1, sizeof *b->rows) != CRM_OK) {
+    if (CRM_ARRAY_RESERVE(b->rows, b->cap, b->n + 1) != CRM_OK) {
         if (prep && b->release)
             b->release(prep);
         return CRM_ENOMEM;

@@ -1,7 +1,9 @@
-/* The import driver: column mapping, batches, reject file and progress.
- * Entity handlers live in import_<entity>.c, the journal and undo in
+/* The import driver: one run from the options to the report — the input's
+ * identity and the journal, the reader thread's batches written in
+ * transactions, this run's reject file and progress. What the parts call
+ * back into (entities, formats, lookups, reject writers) is helpers.c's;
+ * entity handlers live in import_<entity>.c, the journal and undo in
  * journal.c. */
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -10,16 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "export/export.h"
-#include "hygiene.h"
 #include "import_int.h"
 #include "mapping.h"
 #include "pipe.h"
-#include "model.h"
-#include "model/model_util.h"
-
-static const imp_entity *const entities[] = {&imp_contacts, &imp_companies, &imp_orders,
-                                             &imp_interactions};
 
 typedef struct run {
     imp_ctx c;
@@ -37,7 +32,6 @@ typedef struct run {
     int64_t consumed;             /* input bytes behind the batch being written */
     /* reject file */
     FILE *rejects;
-    char **rej_header;
     size_t rej_n;
     /* progress */
     double t0, last_draw;
@@ -51,39 +45,6 @@ static double now_s(void)
 }
 
 /* ---- reject file ------------------------------------------------------------ */
-
-/* The `line` and `reason` cells after a raw row, in the source's delimiter
- * and encoding, then its line end. */
-static void reject_tail(FILE *f, const imp_source *src, const char *line, const char *reason)
-{
-    char text[2048];
-    if (src->codec)
-        imp_codec_from_utf8(src->codec, reason, text, sizeof text);
-    else
-        snprintf(text, sizeof text, "%s", reason);
-    crm_csv_put_delim(f, line, false, src->delim);
-    crm_csv_put_delim(f, text, false, src->delim);
-    fputs(src->eol, f);
-}
-
-void imp_reject_raw_header(FILE *f, const imp_source *src)
-{
-    if (src->bom)
-        fputs("\xEF\xBB\xBF", f);
-    fwrite(src->header_raw, 1, src->header_raw_len, f);
-    reject_tail(f, src, "line", "reason");
-}
-
-void imp_reject_raw_row(FILE *f, const imp_source *src, const imp_row *row, size_t width,
-                        const char *reason)
-{
-    fwrite(row->raw, 1, row->raw_len, f);
-    for (size_t i = row->raw_cells; i < width; i++)
-        fputc(src->delim, f);
-    char line[32];
-    snprintf(line, sizeof line, "%lld", (long long)row->line);
-    reject_tail(f, src, line, reason);
-}
 
 static int open_rejects(run *R, const imp_row *row)
 {
@@ -131,27 +92,6 @@ static int write_reject(run *R, const imp_row *row, const char *reason)
     else
         imp_reject_csv_row(R->rejects, row, R->rej_n, reason);
     return CRM_OK;
-}
-
-void imp_reject_csv_header(FILE *f, char *const *names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        crm_csv_put(f, names[i], i == 0);
-    crm_csv_put(f, "line", n == 0);
-    crm_csv_put(f, "reason", false);
-    fputc('\n', f);
-}
-
-void imp_reject_csv_row(FILE *f, const imp_row *row, size_t width, const char *reason)
-{
-    size_t n = width > row->n ? width : row->n;
-    for (size_t i = 0; i < n; i++)
-        crm_csv_put(f, i < row->n ? row->cells[i] : NULL, i == 0);
-    char line[32];
-    snprintf(line, sizeof line, "%lld", (long long)row->line);
-    crm_csv_put(f, line, n == 0);
-    crm_csv_put(f, reason, false);
-    fputc('\n', f);
 }
 
 /* ---- rows ---------------------------------------------------------------- */
@@ -321,15 +261,6 @@ static int prepare_row(void *ud, imp_row *row, void **prep, crm_err *err)
     return R->c.ent->prepare ? R->c.ent->prepare(&R->c, row, prep, err) : CRM_OK;
 }
 
-imp_reader_fn imp_reader_for(crm_import_format format)
-{
-    switch (format) {
-    case CRM_IMPORT_JSONL: return imp_read_jsonl;
-    case CRM_IMPORT_VCARD: return imp_read_vcard;
-    default: return imp_read_csv;
-    }
-}
-
 static int read_all(void *ud, imp_row_fn fn, void *fn_ud, crm_err *err)
 {
     run *R = ud;
@@ -358,43 +289,12 @@ static int write_all(run *R)
 
 /* ---- the run ----------------------------------------------------------------- */
 
-crm_import_format imp_pick_format(const crm_import_opts *o)
-{
-    if (o->format != CRM_IMPORT_AUTO)
-        return o->format;
-    const char *dot = strrchr(o->path, '.');
-    if (dot && (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".ndjson") == 0))
-        return CRM_IMPORT_JSONL;
-    if (dot && (strcasecmp(dot, ".vcf") == 0 || strcasecmp(dot, ".vcard") == 0))
-        return CRM_IMPORT_VCARD;
-    return CRM_IMPORT_CSV;
-}
-
 static void default_rejects(const crm_import_opts *o, crm_import_format f, char *out, size_t n)
 {
     if (o->rejects_path)
         snprintf(out, n, "%s", o->rejects_path);
     else
         imp_rejects_path(o->path, f == CRM_IMPORT_CSV ? "csv" : "jsonl", out, n);
-}
-
-void imp_rejects_path(const char *input, const char *ext, char *out, size_t size)
-{
-    const char *slash = strrchr(input, '/'), *dot = strrchr(input, '.');
-    int stem = dot && (!slash || dot > slash) ? (int)(dot - input) : (int)strlen(input);
-    snprintf(out, size, "%.*s.rejects.%s", stem, input, ext);
-}
-
-const imp_entity *imp_find_entity(const char *name)
-{
-    for (size_t i = 0; name && i < sizeof entities / sizeof entities[0]; i++) {
-        size_t len = strlen(entities[i]->name);
-        /* "contacts" and "contact" both work */
-        if (strcmp(name, entities[i]->name) == 0 ||
-            (strncmp(name, entities[i]->name, len - 1) == 0 && !name[len - 1]))
-            return entities[i];
-    }
-    return NULL;
 }
 
 /* The hash the journal keeps: the one taken before reading, else (a pipe)
@@ -570,21 +470,4 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
     imp_mapper_free(&R.rmap);
     imp_lines_free(&R.c);
     return rc;
-}
-
-/* ---- lookups ------------------------------------------------------------- */
-
-int imp_lookup(crm_kernel *k, const char *sql, const char *value, int64_t *id, crm_err *err)
-{
-    *id = 0;
-    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
-    if (!st)
-        return err && err->code ? err->code : CRM_EDB;
-    sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CRM_OK
-                                                : crm_store_error(k->store, "lookup failed", err);
 }

@@ -9,7 +9,6 @@
 #include "dedupe/dedupe.h"
 #include "hygiene.h"
 #include "import_int.h"
-#include "lua/engine.h"
 #include "model.h"
 #include "model/model_util.h"
 
@@ -285,8 +284,10 @@ static int apply_contact(imp_ctx *ctx, const imp_row *r, int64_t *id, crm_err *e
     int rc = c ? CRM_OK : prepare_contact(ctx, r, &own, err);
     if (!c)
         c = own;
-    if (rc == CRM_OK && ctx->k->lua)
-        rc = crm_lua_validate_contact(ctx->k, c, err); /* Lua: on this thread only */
+    /* the kernel's validators hook (the Lua rules): here on the writer
+     * thread, never in prepare, as a Lua state is not thread-safe */
+    if (rc == CRM_OK)
+        rc = crm_contact_validate(ctx->k, c, err);
     if (rc == CRM_OK)
         rc = find_existing(ctx->k, c, id, err);
     if (rc == CRM_OK && !*id && !c->external_id && !c->email)

@@ -1,5 +1,7 @@
 /* Internals of the importer shared by its files: the row a reader produces,
- * the readers (CSV, JSON Lines, vCard) and the per-entity handlers. */
+ * the readers (CSV, JSON Lines, vCard), the per-entity handlers and the
+ * helpers they call back into (helpers.c), the journal. The driver
+ * (import.c) exports only crm_import_run (import.h). */
 #ifndef CRM_CORE_IMPORT_INT_H
 #define CRM_CORE_IMPORT_INT_H
 
@@ -108,7 +110,8 @@ int imp_read_csv(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 int imp_read_jsonl(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 int imp_read_vcard(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 
-/* The format of o->path (its extension when o->format is AUTO) and its reader. */
+/* The format of o->path (its extension when o->format is AUTO) and its
+ * reader (helpers.c). */
 typedef int (*imp_reader_fn)(imp_source *src, imp_row_fn fn, void *ud, crm_err *err);
 crm_import_format imp_pick_format(const crm_import_opts *o);
 imp_reader_fn imp_reader_for(crm_import_format format);
@@ -122,7 +125,7 @@ int imp_csv_open(imp_csv **out, imp_source *src, crm_err *err);
 int imp_csv_next(imp_csv *r, imp_row *row, crm_err *err);
 void imp_csv_close(imp_csv *r);
 
-/* Reject files (import.c). The default path: INPUT's stem + ".rejects." +
+/* Reject files (helpers.c). The default path: INPUT's stem + ".rejects." +
  * ext, next to it. A CSV reject file is the input's header plus `line` and
  * `reason`; each row is padded to `width` cells so the columns hold. These
  * two write cells; the import's own reject file writes each row's raw bytes
@@ -138,10 +141,8 @@ void imp_reject_raw_header(FILE *f, const imp_source *src);
 void imp_reject_raw_row(FILE *f, const imp_source *src, const imp_row *row, size_t width,
                         const char *reason);
 
-/* Grows array *p of elem-sized items to hold `need` (capacity doubles). */
-int imp_grow(void **p, size_t *cap, size_t need, size_t elem);
-
-/* The value mapped to `field` in row r, or NULL when absent or empty. */
+/* The value mapped to `field` in row r, or NULL when absent or empty
+ * (helpers.c). */
 const char *imp_get(const imp_row *r, const char *field);
 
 /* Outcomes of one row; a handler returns one of these or a negative CRM_E*
@@ -177,7 +178,8 @@ struct imp_ctx {
 
 extern const imp_entity imp_contacts, imp_companies, imp_orders, imp_interactions;
 
-/* True when `name` is a custom field of the entity's crm.yaml declaration. */
+/* True when `name` is a custom field of the entity's crm.yaml declaration
+ * (mapping.c). */
 bool imp_is_custom(const imp_ctx *c, const char *field);
 
 /* Orders: the lines file (lines.c). imp_load_lines pre-scans it with the
@@ -199,7 +201,7 @@ int imp_lines_fill(imp_ctx *c, struct crm_order *o, crm_err *err);
 int64_t imp_lines_orphans(const imp_ctx *c, const char **rejects_path);
 void imp_lines_free(imp_ctx *c);
 
-/* The entity named "contacts" (or "contact"), NULL when unknown. */
+/* The entity named "contacts" (or "contact"), NULL when unknown (helpers.c). */
 const imp_entity *imp_find_entity(const char *name);
 
 /* The run's import_journal row and the records it wrote, as ranges of ids
@@ -265,7 +267,8 @@ int imp_journal_record(imp_journal *j, int64_t id, int outcome, crm_err *err);
  * back (its written ranges go with it). */
 void imp_journal_discard(imp_journal *j);
 
-/* Record lookups by a text key ("SELECT id FROM t WHERE x=?"); 0 when none. */
+/* Record lookups by a text key ("SELECT id FROM t WHERE x=?"); *id is 0
+ * when none (helpers.c). */
 int imp_lookup(crm_kernel *k, const char *sql, const char *value, int64_t *id, crm_err *err);
 
 #endif

@@ -27,6 +27,7 @@
 #include "mapping.h"
 #include "model.h"
 #include "model/model_util.h"
+#include "util.h"
 
 #define LINE_COLS 512 /* as many cells as the CSV reader passes: imp_get reads row->n */
 #define NONE ((size_t)-1)
@@ -75,13 +76,8 @@ static const char *line_key(const imp_row *row)
 static int keep_copy(char **buf, size_t *cap, const char *s, crm_err *err)
 {
     size_t len = strlen(s) + 1;
-    if (len > *cap) {
-        char *grown = realloc(*buf, len * 2);
-        if (!grown)
-            return crm_err_set(err, CRM_ENOMEM, "out of memory");
-        *buf = grown;
-        *cap = len * 2;
-    }
+    if (CRM_ARRAY_RESERVE(*buf, *cap, len) != CRM_OK)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
     memcpy(*buf, s, len);
     return CRM_OK;
 }
@@ -340,7 +336,7 @@ static bool wput(wgen *g, const char *s, size_t *off)
     if (!s)
         return true;
     size_t len = strlen(s) + 1;
-    if (imp_grow((void **)&g->arena, &g->cap_arena, g->used + len, 1) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(g->arena, g->cap_arena, g->used + len) != CRM_OK)
         return false;
     memcpy(g->arena + g->used, s, len);
     *off = g->used;
@@ -356,7 +352,7 @@ static const char *wget(const wgen *g, size_t off)
 /* Appends the lookahead line to the group being filled. */
 static int window_line(wgen *g, const imp_row *row, crm_err *err)
 {
-    if (imp_grow((void **)&g->l, &g->capl, g->nl + 1, sizeof *g->l) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(g->l, g->capl, g->nl + 1) != CRM_OK)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
     wline *l = &g->l[g->nl];
     l->line = row->line;
@@ -380,7 +376,7 @@ static int window_group(imp_lines *L, const char *key, crm_err *err)
         L->gen[1] = old;
     }
     wgen *g = &L->gen[1];
-    if (imp_grow((void **)&g->g, &g->cap, g->n + 1, sizeof *g->g) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(g->g, g->cap, g->n + 1) != CRM_OK)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
     size_t at;
     if (!wput(g, key, &at))
@@ -467,11 +463,9 @@ int imp_lines_claim(imp_ctx *c, const char *order_ext, crm_err *err)
 static int add_line(crm_order *o, const char *sku, const char *qty, const char *price,
                     int64_t line, crm_err *err)
 {
-    crm_order_line *grown = realloc(o->lines, (o->n_lines + 1) * sizeof *grown);
-    if (!grown)
+    crm_order_line *l = CRM_ARRAY_APPEND(o->lines, o->n_lines);
+    if (!l)
         return crm_err_set(err, CRM_ENOMEM, "out of memory");
-    o->lines = grown;
-    crm_order_line *l = memset(&o->lines[o->n_lines++], 0, sizeof *grown);
     char *end = NULL;
     errno = 0;
     long long q = qty ? strtoll(qty, &end, 10) : 0;

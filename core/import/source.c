@@ -7,6 +7,7 @@
 
 #include "export/export.h"
 #include "import_int.h"
+#include "util.h"
 
 #define CHUNK (64 * 1024)
 #define MAX_CELLS 512
@@ -52,14 +53,6 @@ int imp_scan_file(FILE *f, const char *path, const imp_codec *codec, uint64_t *h
     return CRM_OK;
 }
 
-const char *imp_get(const imp_row *r, const char *field)
-{
-    for (size_t i = 0; i < r->n; i++)
-        if (r->fields[i] && (r->fields[i] == field || strcmp(r->fields[i], field) == 0))
-            return r->cells[i][0] ? r->cells[i] : NULL;
-    return NULL;
-}
-
 /* ---- CSV -------------------------------------------------------------------- */
 
 typedef struct csv_state {
@@ -101,15 +94,9 @@ static void on_cell(void *s, size_t len, void *data)
         st->overflow = true;
         return;
     }
-    if (st->used + len + 1 > st->cap) {
-        size_t cap = (st->used + len + 1) * 2;
-        char *grown = realloc(st->arena, cap);
-        if (!grown) {
-            st->stop = CRM_ENOMEM;
-            return;
-        }
-        st->arena = grown;
-        st->cap = cap;
+    if (CRM_ARRAY_RESERVE(st->arena, st->cap, st->used + len + 1) != CRM_OK) {
+        st->stop = CRM_ENOMEM;
+        return;
     }
     if (len)
         memcpy(st->arena + st->used, s, len);
@@ -137,7 +124,7 @@ static int take_header(csv_state *st, char **cells)
 static int convert_cells(csv_state *st, char **cells, char *reason, size_t size)
 {
     const imp_codec *codec = st->src->codec;
-    if (imp_grow((void **)&st->conv, &st->conv_cap, 3 * st->used + 1, 1) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(st->conv, st->conv_cap, 3 * st->used + 1) != CRM_OK)
         return CRM_ENOMEM;
     size_t off = 0;
     for (size_t i = 0; i < st->n; i++) {
@@ -238,7 +225,7 @@ static int feed(struct csv_parser *p, csv_state *st, const char *data, size_t n)
         while (k < n && data[k] != '\n' && data[k] != '\r')
             k++;
         size_t seg = (k < n ? k + 1 : n) - at;
-        if (imp_grow((void **)&st->raw, &st->raw_cap, st->raw_len + seg + 1, 1) != CRM_OK) {
+        if (CRM_ARRAY_RESERVE(st->raw, st->raw_cap, st->raw_len + seg + 1) != CRM_OK) {
             st->stop = CRM_ENOMEM;
             return 0;
         }
@@ -408,7 +395,7 @@ struct imp_csv {
 static size_t q_bytes(imp_csv *r, const char *s, size_t n)
 {
     size_t at = r->used;
-    if (imp_grow((void **)&r->arena, &r->cap_arena, at + n + 1, 1) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(r->arena, r->cap_arena, at + n + 1) != CRM_OK)
         return SIZE_MAX;
     memcpy(r->arena + at, s, n);
     r->arena[at + n] = '\0';
@@ -425,8 +412,8 @@ static size_t q_str(imp_csv *r, const char *s)
 static int q_push(void *ud, imp_row *row)
 {
     imp_csv *r = ud;
-    if (imp_grow((void **)&r->rows, &r->cap_rows, r->n_rows + 1, sizeof *r->rows) != CRM_OK ||
-        imp_grow((void **)&r->offs, &r->cap_offs, r->n_offs + row->n, sizeof *r->offs) != CRM_OK)
+    if (CRM_ARRAY_RESERVE(r->rows, r->cap_rows, r->n_rows + 1) != CRM_OK ||
+        CRM_ARRAY_RESERVE(r->offs, r->cap_offs, r->n_offs + row->n) != CRM_OK)
         return CRM_ENOMEM;
     qrow *q = &r->rows[r->n_rows];
     *q = (qrow){.line = row->line, .n = row->n, .cell0 = r->n_offs, .error = SIZE_MAX,

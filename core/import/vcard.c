@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "import_int.h"
+#include "util.h"
 
 enum { V_EXT, V_FIRST, V_LAST, V_EMAIL, V_PHONE, V_COMPANY, V_STREET, V_POSTAL, V_CITY,
        V_COUNTRY, V_BIRTH, V_TAGS, V_FN, V_N };
@@ -189,7 +190,7 @@ static int logical_line(card *c, char *line, int64_t lineno, imp_row_fn fn, void
 int imp_read_vcard(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
 {
     char *text = NULL, *logical = NULL;
-    size_t cap = 0, llen = 0;
+    size_t cap = 0, llen = 0, lcap = 0;
     ssize_t len;
     int64_t lineno = 0, start = 0;
     int stop = 0;
@@ -204,12 +205,10 @@ int imp_read_vcard(imp_source *src, imp_row_fn fn, void *ud, crm_err *err)
             stop = logical_line(&c, logical, start, fn, ud);
             llen = 0;
         }
-        char *grown = realloc(logical, llen + (size_t)len + 1);
-        if (!grown) {
+        if (CRM_ARRAY_RESERVE(logical, lcap, llen + (size_t)len + 1) != CRM_OK) {
             stop = crm_err_set(err, CRM_ENOMEM, "out of memory");
             break;
         }
-        logical = grown;
         const char *add = cont ? text + 1 : text;
         memcpy(logical + llen, add, strlen(add) + 1);
         llen += strlen(add);

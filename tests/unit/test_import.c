@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1274,6 +1275,60 @@ static void test_lines_batch_rerun(void **state)
     }
 }
 
+/* ---- the kernel's validators hook ---------------------------------------------- */
+
+/* A validator installed on k->validators in place of the Lua engine's: the
+ * import runs whatever the kernel has installed, as the model does (not the
+ * engine directly), on the writer thread — the one calling crm_import_run —
+ * never on the reader thread. */
+static struct {
+    pthread_t writer;
+    int calls, off_thread;
+} hook;
+
+static int refuse_blocked(crm_kernel *k, const crm_contact *c, crm_err *err)
+{
+    (void)k;
+    hook.calls++;
+    if (!pthread_equal(pthread_self(), hook.writer))
+        hook.off_thread++;
+    if (c->last_name && strcmp(c->last_name, "Blocked") == 0)
+        return crm_err_set(err, CRM_EINVAL, "last name is blocked (rule hook_test)");
+    return CRM_OK;
+}
+
+static void test_validator_hook(void **state)
+{
+    fx *f = *state;
+    static const crm_validators validators = {.contact = refuse_blocked};
+    const crm_validators *installed = f->k->validators;
+    f->k->validators = &validators;
+    hook.writer = pthread_self();
+    hook.calls = hook.off_thread = 0;
+    /* enough rows for several batches, so the reader thread runs ahead */
+    size_t cap = 64 * 1024, len = 0, rows = 600, blocked = 0;
+    char *text = malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, "external_id,first_name,last_name\n");
+    for (size_t i = 0; i < rows; i++) {
+        bool block = i % 7 == 3;
+        blocked += block;
+        len += (size_t)snprintf(text + len, cap - len, "H%zu,Ann,%s\n", i,
+                                block ? "Blocked" : "Open");
+    }
+    char *path = crm_test_write_file(f->dir, "hook.csv", text);
+    crm_import_opts o = {.entity = "contacts", .path = path, .batch_size = 32};
+    crm_import_report r = run_opts(f, &o);
+    f->k->validators = installed;
+    assert_int_equal(hook.calls, (int)rows);
+    assert_int_equal(hook.off_thread, 0);
+    assert_int_equal(r.rejected, (int64_t)blocked);
+    assert_int_equal(r.stored, (int64_t)(rows - blocked));
+    assert_int_equal(count(f, "SELECT count(*) FROM contacts WHERE last_name='Blocked'"), 0);
+    assert_non_null(strstr(read_all(r.rejects_path), "last name is blocked (rule hook_test)"));
+    free(path);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1304,6 +1359,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vcard, setup, teardown),
         cmocka_unit_test(test_lines_merge_vs_staging),
         cmocka_unit_test(test_lines_batch_rerun),
+        cmocka_unit_test_setup_teardown(test_validator_hook, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
