@@ -235,6 +235,13 @@ static const crm_migration kernel_migrations[] = {
      "CREATE TABLE worker_lease("
      " id INTEGER PRIMARY KEY CHECK(id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL,"
      " started_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"},
+    {30, "contact phone types",
+     /* The type libphonenumber gives the stored E.164 number (mobile,
+      * fixed_line, voip, ...): sending an SMS needs a mobile, and a segment
+      * can ask for one. crm_phone_type is the kernel's SQL function (see
+      * kernel.c), so existing rows are typed here once. */
+     "ALTER TABLE contacts ADD COLUMN phone_type TEXT;"
+     "UPDATE contacts SET phone_type = crm_phone_type(phone) WHERE phone IS NOT NULL;"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)
