@@ -36,18 +36,28 @@ int crm_normalise_name(const char *field, const char *in, char **out, crm_err *e
  * alphabetic >= 2, total <= 254). Internationalised domains in UTF-8 are accepted. */
 int crm_normalise_email(const char *field, const char *in, char **out, crm_err *err);
 
-/* Phone to E.164 ("+33612345678"). Accepts spaces, dots, dashes, parentheses,
- * a leading "+" or "00" international prefix ("011" too when the default
- * country is US or CA), a "(0)" after the country code (dropped), or a
- * national number read with `default_country` (ISO alpha-2, any case): drops
- * the national trunk prefix where the country has one ("0" in FR, DE, GB, BE,
- * CH, NL...; "1" in US/CA; none in ES, IT, PT — the per-country table lives
- * in core/hygiene/phone.c). Letters are refused, and a national number with
- * no known default country. Checks the length per country (FR: 9 national digits,
- * DE 6–11 (variable), GB 10, US/CA 10, ES 9, IT 6–11, BE 8–9, CH 9, NL 9,
- * PT 9, LU 4–11, IE 7–9; others: total E.164 8–15 digits). */
+/* Phone to E.164 ("+33612345678") with libphonenumber (through
+ * core/hygiene/phone_lib.cc), so every country's prefixes, lengths and number
+ * ranges apply. Accepts digits, spaces, dots, dashes, '/', parentheses, a
+ * leading "+", the international prefix of `default_country` ("00"; "011"
+ * in US/CA), a "(0)" after the country code, or a national number read with
+ * `default_country` (ISO alpha-2, any case). Letters are refused (no keypad
+ * spelling), and a national number with no default country. A number must be
+ * valid, not merely of a possible length: refusals read
+ * "phone: '06 12' is not a valid FR number (too short)". */
 int crm_normalise_phone(const char *field, const char *in, const char *default_country,
                         char **out, crm_err *err);
+
+/* crm_normalise_phone, also setting *type (may be NULL) on success to the
+ * number's type, a static string as crm_phone_type returns. */
+int crm_normalise_phone_typed(const char *field, const char *in, const char *default_country,
+                              char **out, const char **type, crm_err *err);
+
+/* Type of a stored E.164 number: "mobile", "fixed_line",
+ * "fixed_line_or_mobile" (US/CA ranges do not tell), "toll_free",
+ * "premium_rate", "shared_cost", "voip", "personal", "pager", "uan",
+ * "voicemail", or "unknown" (also NULL or not E.164). Static string. */
+const char *crm_phone_type(const char *e164);
 
 /* Postal code for `country` (alpha-2, any case; NULL or a country without a
  * rule gets the generic rule below). Spaces and '-' inside are ignored:

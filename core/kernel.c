@@ -58,6 +58,16 @@ static int set_clock(crm_kernel *k, const char *as_of, crm_err *err)
 
 /* Opens the store; *created tells whether this call made the file (so a
  * failed open can take it away again). */
+/* crm_phone_type(phone) in SQL, for the migration that types stored phones. */
+static void sql_phone_type(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *v = sqlite3_value_text(argv[0]);
+    if (v)
+        sqlite3_result_text(ctx, crm_phone_type((const char *)v), -1, SQLITE_STATIC);
+    else
+        sqlite3_result_null(ctx);
+}
+
 static int open_store(crm_kernel *k, const crm_open_opts *o, bool *created, crm_err *err)
 {
     const char *path = database_path(k, o);
@@ -68,6 +78,11 @@ static int open_store(crm_kernel *k, const crm_open_opts *o, bool *created, crm_
                            "no database at %s: run `crm init` to create it "
                            "(or pass --db PATH)", path);
     int rc = crm_store_open(&k->store, path, err);
+    if (rc == CRM_OK &&
+        sqlite3_create_function(crm_store_db(k->store), "crm_phone_type", 1,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_phone_type, NULL,
+                                NULL) != SQLITE_OK)
+        rc = crm_store_error(k->store, "cannot register crm_phone_type", err);
     *created = rc == CRM_OK && !exists;
     return rc;
 }

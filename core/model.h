@@ -49,6 +49,10 @@ typedef struct crm_contact {
     int64_t company_id;
     int64_t created_at;
     int64_t updated_at;
+    /* crm_phone_type of phone ("mobile", "fixed_line", ...), set by
+     * normalisation and stored; "" when there is no phone or it is not known
+     * yet (the write then works it out). Not a settable field. */
+    char phone_type[24];
 } crm_contact;
 
 /* The text fields of crm_contact as data: name, offset, whether the CLI has a

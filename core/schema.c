@@ -266,6 +266,14 @@ static const crm_migration kernel_migrations[] = {
      "CREATE INDEX erasures_contact ON erasures(contact_id);"
      /* the reject file an import wrote, so an erasure can clean it */
      "ALTER TABLE import_journal ADD COLUMN rejects TEXT;"},
+
+    {12, "contact phone types",
+     /* The type libphonenumber gives the stored E.164 number (mobile,
+      * fixed_line, voip, ...): sending an SMS needs a mobile, and a segment
+      * can ask for one. crm_phone_type is the kernel's SQL function (see
+      * kernel.c), so existing rows are typed here once. */
+     "ALTER TABLE contacts ADD COLUMN phone_type TEXT;"
+     "UPDATE contacts SET phone_type = crm_phone_type(phone) WHERE phone IS NOT NULL;"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

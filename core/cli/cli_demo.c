@@ -11,7 +11,7 @@
 #include "hygiene.h"
 #include "plugin/host.h"
 
-#define MAX_CONTACTS 50000000   /* the 8-digit phone bijection covers 10^8 */
+#define MAX_CONTACTS 10000000   /* the 7-digit phone bijection covers 10^7 */
 #define MAX_ORDERS 1000000000
 #define BATCH 1000
 

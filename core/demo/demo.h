@@ -77,7 +77,7 @@ typedef struct crm_demo {
     int64_t now;                   /* the clock: k->now, or the --as-of / wall clock */
     crm_demo_perm rank;            /* contact index -> buyer rank (0 = best customer) */
     crm_demo_perm names;           /* contact index -> (first, last) name pair */
-    crm_demo_perm phones;          /* contact index -> unique 8-digit subscriber part */
+    crm_demo_perm phones;          /* contact index -> unique 7-digit subscriber part */
     crm_demo_perm trades;          /* company index -> (trade, core) pair */
     uint32_t city_cum[CRM_DEMO_MAX_CITIES];  /* cumulative city weights */
     size_t n_cities;

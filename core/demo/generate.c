@@ -362,7 +362,7 @@ void crm_demo_init(crm_demo *g, uint64_t seed, int64_t n_contacts, int64_t n_ord
     crm_demo_trades("fr", &n_trades);
     crm_demo_perm_init(&g->rank, (uint64_t)n_contacts, mix64(seed ^ S_PERM));
     crm_demo_perm_init(&g->names, pairs, mix64(seed ^ (S_PERM + 1)));
-    crm_demo_perm_init(&g->phones, 100000000ULL, mix64(seed ^ (S_PERM + 2)));
+    crm_demo_perm_init(&g->phones, 10000000ULL, mix64(seed ^ (S_PERM + 2)));
     crm_demo_perm_init(&g->trades, n_trades * crm_demo_company_cores_n,
                        mix64(seed ^ (S_PERM + 3)));
     /* Weights accumulate within each country's run of rows. */
@@ -491,27 +491,24 @@ static const legal_form *legal_of(rng *r, const char *country)
 
 static void landline(rng *r, const country_info *ci, char *buf, size_t cap)
 {
-    /* {country, area prefix, subscriber digits}: shaped like real landlines. */
+    /* {country, area and exchange prefixes, national significant digits}:
+     * prefixes chosen so that any subscriber digits after them make a number
+     * libphonenumber accepts (an allocated range), not merely a good length.
+     * Italy's lengths vary with the area: 7 subscriber digits there. */
     static const struct {
         const char *country, *areas[5];
-        int digits;
+        int nsn;
     } lines[] = {
-        {"FR", {"1", "2", "3", "4", "5"}, 8}, {"BE", {"2", "4", "9", "10", "65"}, 6},
-        {"CH", {"22", "21", "44", "31", "61"}, 7}, {"DE", {"30", "89", "40", "221", "69"}, 7},
-        {"ES", {"91", "93", "96", "95", "94"}, 7}, {"IT", {"06", "02", "081", "011", "055"}, 7},
-        {"GB", {"20", "161", "121", "131", "117"}, 7},
+        {"FR", {"1", "2", "3", "47", "5"}, 9},         {"BE", {"25", "43", "93", "10", "65"}, 8},
+        {"CH", {"22", "21", "44", "31", "61"}, 9},     {"DE", {"30", "89", "40", "221", "69"}, 10},
+        {"ES", {"91", "93", "96", "95", "944"}, 9},    {"IT", {"06", "02", "081", "011", "055"}, 0},
+        {"GB", {"207", "161", "1214", "1312", "1174"}, 10},
     };
     size_t i = 0;
     while (i + 1 < COUNT(lines) && strcmp(lines[i].country, ci->code) != 0)
         i++;
     const char *area = lines[i].areas[below(r, 5)];
-    int digits = lines[i].digits;
-    if (!strcmp(ci->code, "BE") && strlen(area) == 1)
-        digits = 7; /* Brussels and Liège: 1-digit area, 7-digit numbers */
-    if (!strcmp(ci->code, "GB") && strlen(area) == 2)
-        digits = 8;
-    if (!strcmp(ci->code, "DE") && strlen(area) == 2)
-        digits = 8;
+    int digits = lines[i].nsn ? lines[i].nsn - (int)strlen(area) : 7;
     sb b = sb_on(buf, cap);
     sb_putc(&b, '+');
     sb_puts(&b, ci->calling);
@@ -618,15 +615,19 @@ static void make_email(rng *r, crm_demo_contact *c, uint64_t cycle, const char *
 
 /* Mobile numbers, E.164: the 8-digit subscriber part is a bijection of the
  * contact index, so numbers never collide within a country. */
-static void mobile(rng *r, const country_info *ci, uint64_t unique8, char *buf, size_t cap)
+/* unique7 < 10^7 makes the number unique; the prefixes are mobile ranges
+ * where any 7 (DE, IT: 8, zero-padded) digits after them are allocated, so
+ * libphonenumber accepts every generated number as a mobile. */
+static void mobile(rng *r, const country_info *ci, uint64_t unique7, char *buf, size_t cap)
 {
     static const struct {
         const char *country, *prefixes[4];
+        int digits;
     } mobiles[] = {
-        {"FR", {"6", "7", "6", "6"}},       {"BE", {"4", "4", "4", "4"}},
-        {"CH", {"7", "7", "7", "7"}},       {"DE", {"151", "160", "170", "176"}},
-        {"ES", {"6", "6", "6", "7"}},       {"IT", {"32", "33", "34", "38"}},
-        {"GB", {"74", "75", "77", "79"}},
+        {"FR", {"61", "75", "62", "64"}, 7},       {"BE", {"47", "48", "49", "46"}, 7},
+        {"CH", {"76", "77", "78", "79"}, 7},       {"DE", {"151", "160", "170", "176"}, 8},
+        {"ES", {"61", "62", "64", "71"}, 7},       {"IT", {"32", "33", "34", "38"}, 8},
+        {"GB", {"740", "750", "771", "780"}, 7},
     };
     size_t i = 0;
     while (i + 1 < COUNT(mobiles) && strcmp(mobiles[i].country, ci->code) != 0)
@@ -635,7 +636,7 @@ static void mobile(rng *r, const country_info *ci, uint64_t unique8, char *buf, 
     sb_putc(&b, '+');
     sb_puts(&b, ci->calling);
     sb_puts(&b, mobiles[i].prefixes[below(r, 4)]);
-    sb_num(&b, unique8, 8);
+    sb_num(&b, unique7, mobiles[i].digits);
 }
 
 static void birth_date(const crm_demo *g, rng *r, char *buf)

@@ -80,7 +80,8 @@ static int rule_email(const crm_kernel *k, crm_contact *c, const char *field, ch
 
 static int rule_phone(const crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
 {
-    return crm_model_phone(k, c->country, field, v, err);
+    return crm_model_phone_typed(k, c->country, field, v, c->phone_type, sizeof c->phone_type,
+                                 err);
 }
 
 static int rule_postal(const crm_kernel *k, crm_contact *c, const char *field, char **v, crm_err *err)
@@ -190,6 +191,7 @@ int crm_contact_validate(crm_kernel *k, const crm_contact *c, crm_err *err)
 int crm_contact_normalise_fields(const crm_kernel *k, crm_contact *c, bool is_update,
                                  crm_err *err)
 {
+    c->phone_type[0] = '\0'; /* the phone may have changed: rule_phone sets it again */
     int rc = clean_all_text(c, err);
     if (rc == CRM_OK)
         rc = clean_tags(c, err);
@@ -308,7 +310,8 @@ static int write_tags(crm_kernel *k, int64_t id, const crm_contact *c, bool repl
 /* Binds the columns shared by INSERT and UPDATE, in this order. */
 #define CONTACT_COLUMNS                                                                            \
     "external_id, first_name, last_name, email, phone, company_id, street, postal_code, "          \
-    "city, country, birth_date, lifecycle_stage, owner_id, source, name_key, updated_at"
+    "city, country, birth_date, lifecycle_stage, owner_id, source, name_key, updated_at, "         \
+    "phone_type"
 
 static void bind_contact(sqlite3_stmt *st, const crm_contact *c, int64_t owner_id, const char *key,
                          int64_t now)
@@ -329,6 +332,8 @@ static void bind_contact(sqlite3_stmt *st, const crm_contact *c, int64_t owner_i
     crm_bind_text(st, 14, c->source);
     crm_bind_text(st, 15, key);
     sqlite3_bind_int64(st, 16, now);
+    /* A phone kept as typed (hygiene off, not E.164) types as "unknown". */
+    crm_bind_text(st, 17, !c->phone ? NULL : *c->phone_type ? c->phone_type : crm_phone_type(c->phone));
 }
 
 static int insert_contact(crm_kernel *k, crm_contact *c, crm_err *err)
@@ -339,13 +344,13 @@ static int insert_contact(crm_kernel *k, crm_contact *c, crm_err *err)
         return rc;
     sqlite3_stmt *st = crm_store_stmt(k->store,
                                       "INSERT INTO contacts(" CONTACT_COLUMNS ", created_at) "
-                                      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                       err);
     if (!st)
         return err ? err->code : CRM_EDB;
     char *key = name_key(c);
     bind_contact(st, c, owner_id, key, k->now);
-    sqlite3_bind_int64(st, 17, k->now);
+    sqlite3_bind_int64(st, 18, k->now);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     free(key);
@@ -420,7 +425,7 @@ int crm_contact_add_flags(crm_kernel *k, crm_contact *c, unsigned flags, int64_t
 #define SELECT_CONTACT                                                                             \
     "SELECT c.id, c.external_id, c.first_name, c.last_name, c.email, c.phone, co.name, "           \
     "c.street, c.postal_code, c.city, c.country, c.birth_date, c.lifecycle_stage, "                \
-    "u.email, c.source, c.company_id, c.created_at, c.updated_at "                                 \
+    "u.email, c.source, c.company_id, c.created_at, c.updated_at, c.phone_type "                   \
     "FROM contacts c LEFT JOIN companies co ON co.id = c.company_id "                              \
     "LEFT JOIN users u ON u.id = c.owner_id "
 
@@ -453,6 +458,8 @@ static int read_contact_row(crm_kernel *k, sqlite3_stmt *st, crm_contact *c, crm
     c->company_id = sqlite3_column_int64(st, 15);
     c->created_at = sqlite3_column_int64(st, 16);
     c->updated_at = sqlite3_column_int64(st, 17);
+    const unsigned char *pt = sqlite3_column_text(st, 18);
+    snprintf(c->phone_type, sizeof c->phone_type, "%s", pt ? (const char *)pt : "");
     int rc = load_tags(k, c, err);
     if (rc == CRM_OK)
         rc = crm_custom_load(k, CRM_ENTITY_CONTACT, c->id, &c->custom, &c->n_custom, err);
@@ -543,14 +550,14 @@ static int update_row(crm_kernel *k, int64_t id, crm_contact *c, crm_err *err)
         return rc;
     sqlite3_stmt *st = crm_store_stmt(k->store,
                                       "UPDATE contacts SET (" CONTACT_COLUMNS
-                                      ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                                      ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
                                       "WHERE id=?",
                                       err);
     if (!st)
         return err ? err->code : CRM_EDB;
     char *key = name_key(c);
     bind_contact(st, c, owner_id, key, k->now);
-    sqlite3_bind_int64(st, 17, id);
+    sqlite3_bind_int64(st, 18, id);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     free(key);
@@ -692,6 +699,7 @@ json_t *crm_contact_to_json(const crm_contact *c)
     for (size_t i = 0; i < c->n_custom; i++)
         json_object_set_new(custom, c->custom[i].key, json_string(c->custom[i].value));
     json_object_set_new(o, "custom", custom);
+    json_object_set_new(o, "phone_type", *c->phone_type ? json_string(c->phone_type) : json_null());
     json_object_set_new(o, "created_at", crm_json_time(c->created_at));
     json_object_set_new(o, "updated_at", crm_json_time(c->updated_at));
     return o;

@@ -73,17 +73,28 @@ static const char *or_default_country(const crm_kernel *k, const char *country)
     return country && *country ? country : k->cfg->country;
 }
 
-int crm_model_phone(const crm_kernel *k, const char *country, const char *field, char **v, crm_err *err)
+int crm_model_phone_typed(const crm_kernel *k, const char *country, const char *field, char **v,
+                          char *type, size_t size, crm_err *err)
 {
+    if (type && size)
+        *type = '\0';
     if (!k->cfg->hygiene.validate_phone && !k->cfg->hygiene.normalise_phone)
         return CRM_OK;
     char *out = NULL;
-    int rc = crm_normalise_phone(field, *v, or_default_country(k, country), &out, err);
+    const char *t = NULL;
+    int rc = crm_normalise_phone_typed(field, *v, or_default_country(k, country), &out, &t, err);
     if (rc != CRM_OK && !k->cfg->hygiene.validate_phone) {
         crm_err_clear(err);
         return CRM_OK; /* normalise when we can, keep as typed when we cannot */
     }
+    if (rc == CRM_OK && type && size)
+        snprintf(type, size, "%s", t);
     return rc == CRM_OK ? crm_str_replace(v, out) : rc;
+}
+
+int crm_model_phone(const crm_kernel *k, const char *country, const char *field, char **v, crm_err *err)
+{
+    return crm_model_phone_typed(k, country, field, v, NULL, 0, err);
 }
 
 int crm_model_postal(const crm_kernel *k, const char *country, const char *field, char **v, crm_err *err)

@@ -30,6 +30,10 @@ int crm_clean_optional(const char *field, char **value, crm_err *err);
  * value. A phone that cannot be normalised is kept as typed when only
  * normalisation (not validation) is on. */
 int crm_model_phone(const crm_kernel *k, const char *country, const char *field, char **v, crm_err *err);
+/* crm_model_phone, also writing the number's type (crm_phone_type) into
+ * type[size]; "" when the number was kept as typed or hygiene is off. */
+int crm_model_phone_typed(const crm_kernel *k, const char *country, const char *field, char **v,
+                          char *type, size_t size, crm_err *err);
 int crm_model_postal(const crm_kernel *k, const char *country, const char *field, char **v, crm_err *err);
 
 /* Binds an id, NULL when id <= 0. */

@@ -29,11 +29,12 @@ int crm_plug_api_contact_get_json(crm_plugin_ctx *p, int64_t id, char **json)
 }
 
 /* Fills c from a JSON object of contact fields. Read-only fields of the
- * contact's own JSON (id, created_at, updated_at) are ignored so a plugin may
- * send back what it read. */
+ * contact's own JSON (id, created_at, updated_at, phone_type: derived from
+ * phone) are ignored so a plugin may send back what it read. */
 static int contact_set(crm_contact *c, const char *key, json_t *v, crm_err *e)
 {
-    static const char *const ignored[] = {"id", "created_at", "updated_at", "company_id", NULL};
+    static const char *const ignored[] = {"id",         "created_at", "updated_at",
+                                          "company_id", "phone_type", NULL};
     if (crm_str_in(key, ignored))
         return CRM_OK;
     if (strcmp(key, "tags") == 0 && json_is_array(v)) {

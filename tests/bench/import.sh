@@ -27,7 +27,8 @@ r = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL)
 dt = time.monotonic() - t
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(f"{sys.argv[1]} {dt:.3f} {ru.ru_maxrss} {ru.ru_utime + ru.ru_stime:.3f}")
-sys.exit(r.returncode)
+# 1 is "some rows were rejected": the demo data is dirty on purpose
+sys.exit(r.returncode if r.returncode > 1 else 0)
 PY
 }
 
