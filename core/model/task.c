@@ -98,11 +98,15 @@ static void timer_key(char *buf, size_t n, int64_t id)
     snprintf(buf, n, "task:%lld", (long long)id);
 }
 
-static int schedule_overdue(crm_kernel *k, int64_t id, int64_t due_at, crm_err *err)
+/* The payload names the contact so erasing the person drops the timer. */
+static int schedule_overdue(crm_kernel *k, int64_t id, int64_t due_at, int64_t contact_id,
+                            crm_err *err)
 {
-    char key[32];
+    char key[32], payload[48] = "{}";
     timer_key(key, sizeof key, id);
-    return crm_timer_schedule(k, "kernel", key, due_at, NULL, NULL, err);
+    if (contact_id > 0)
+        snprintf(payload, sizeof payload, "{\"contact_id\":%lld}", (long long)contact_id);
+    return crm_timer_schedule(k, "kernel", key, due_at, payload, NULL, err);
 }
 
 int crm_task_add(crm_kernel *k, crm_task *t, int64_t *id_out, crm_err *err)
@@ -153,7 +157,7 @@ int crm_task_add(crm_kernel *k, crm_task *t, int64_t *id_out, crm_err *err)
                : crm_err_set(err, CRM_ENOMEM, "out of memory");
     }
     if (rc == CRM_OK)
-        rc = schedule_overdue(k, t->id, t->due_at, err);
+        rc = schedule_overdue(k, t->id, t->due_at, t->contact_id, err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, err);
     else
