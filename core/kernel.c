@@ -8,6 +8,7 @@
 #include "bus.h"
 #include "hygiene.h"
 #include "lua/engine.h"
+#include "model.h"
 #include "plugin/host.h"
 #include "schema.h"
 #include "time/timer.h"
@@ -146,6 +147,8 @@ int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
         rc = migrate_kernel(k, err);
     if (rc == CRM_OK)
         rc = crm_bus_open(k, err);
+    if (rc == CRM_OK)
+        rc = crm_task_timers_register(k, err);
     if (rc == CRM_OK)
         rc = crm_plugin_host_start(k, err);
     if (rc == CRM_OK)

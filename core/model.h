@@ -331,8 +331,13 @@ json_t *crm_task_to_json(const crm_task *t);
  * contact_id, assignee_id, due_at} for each open task due before as_of that
  * was not notified yet, and stamps overdue_notified_at, so a task is
  * reported once whoever runs the pass and however often. *count (may be
- * NULL) gets how many were reported. The worker's timer calls it. */
+ * NULL) gets how many were reported. Covers tasks that have no timer (made
+ * before task timers existed). */
 int crm_task_overdue_pass(crm_kernel *k, int64_t as_of, int64_t *count, crm_err *err);
+/* Registers the kernel handler of "task:ID" timers (crm_task_add schedules
+ * one at due_at, closing cancels it): it emits the task's task.overdue, as
+ * the pass would, in the timer's transaction. crm_kernel_open calls it. */
+int crm_task_timers_register(crm_kernel *k, crm_err *err);
 
 /* ---- timeline: the 360° view ------------------------------------------- */
 

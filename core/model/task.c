@@ -8,6 +8,7 @@
 #include "hygiene.h"
 #include "model.h"
 #include "model_util.h"
+#include "time/timer.h"
 
 static const char *const kinds[] = {"call", "email", "meeting", "todo", "follow_up", NULL};
 
@@ -90,6 +91,24 @@ static int resolve_user(crm_kernel *k, const char *ref, int64_t *id, crm_err *er
 
 static json_t *opt_id(int64_t id) { return id > 0 ? json_integer(id) : json_null(); }
 
+/* The kernel timer that raises task.overdue at the due time; scheduled with
+ * the task so the notice needs no periodic pass. */
+static void timer_key(char *buf, size_t n, int64_t id)
+{
+    snprintf(buf, n, "task:%lld", (long long)id);
+}
+
+/* The payload names the contact so erasing the person drops the timer. */
+static int schedule_overdue(crm_kernel *k, int64_t id, int64_t due_at, int64_t contact_id,
+                            crm_err *err)
+{
+    char key[32], payload[48] = "{}";
+    timer_key(key, sizeof key, id);
+    if (contact_id > 0)
+        snprintf(payload, sizeof payload, "{\"contact_id\":%lld}", (long long)contact_id);
+    return crm_timer_schedule(k, "kernel", key, due_at, payload, NULL, err);
+}
+
 int crm_task_add(crm_kernel *k, crm_task *t, int64_t *id_out, crm_err *err)
 {
     if (id_out)
@@ -137,6 +156,8 @@ int crm_task_add(crm_kernel *k, crm_task *t, int64_t *id_out, crm_err *err)
         rc = p ? crm_event_emit(k, "task.created", p, NULL, err)
                : crm_err_set(err, CRM_ENOMEM, "out of memory");
     }
+    if (rc == CRM_OK)
+        rc = schedule_overdue(k, t->id, t->due_at, t->contact_id, err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, err);
     else
@@ -215,6 +236,11 @@ static int close_task(crm_kernel *k, int64_t id, const char *status, const char 
         sqlite3_reset(st);
         if (step != SQLITE_DONE)
             rc = crm_store_error(k->store, "cannot update task", err);
+    }
+    if (rc == CRM_OK) {
+        char key[32];
+        timer_key(key, sizeof key, id);
+        rc = crm_timer_cancel(k, "kernel", key, NULL, err);
     }
     if (rc == CRM_OK)
         rc = crm_event_emit(k, event,
@@ -361,6 +387,63 @@ typedef struct due_task {
     int64_t id, contact_id, assignee_id, due_at;
 } due_task;
 
+/* One task's notice: stamps it and emits task.overdue with its lateness, in
+ * the caller's transaction. */
+static int notify_overdue(crm_kernel *k, const due_task *d, int64_t as_of, crm_err *err)
+{
+    sqlite3_stmt *st =
+        crm_store_stmt(k->store, "UPDATE tasks SET overdue_notified_at=? WHERE id=?", err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, as_of);
+    sqlite3_bind_int64(st, 2, d->id);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return crm_store_error(k->store, "cannot update task", err);
+    return crm_event_emit(k, "task.overdue",
+                          json_pack("{sIsososIsI}", "task_id", (json_int_t)d->id, "contact_id",
+                                    opt_id(d->contact_id), "assignee_id", opt_id(d->assignee_id),
+                                    "due_at", (json_int_t)d->due_at, "late",
+                                    (json_int_t)(as_of - d->due_at)),
+                          NULL, err);
+}
+
+/* Timer "task:ID": the task's notice if it is still open and not notified
+ * (the pass may have got there first; a closed task's timer is cancelled). */
+static int on_task_timer(crm_kernel *k, const crm_timer *t, void *ud, crm_err *err)
+{
+    (void)ud;
+    char *end = NULL;
+    long long id = strtoll(t->key + strlen("task:"), &end, 10);
+    if (!end || *end || id <= 0)
+        return crm_err_set(err, CRM_EINVAL, "timer %s names no task", t->key);
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store,
+        "SELECT id, contact_id, assignee_id, due_at FROM tasks WHERE id=? AND status='open'"
+        " AND overdue_notified_at IS NULL",
+        err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    due_task d = {0};
+    if (step == SQLITE_ROW)
+        d = (due_task){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                       sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3)};
+    sqlite3_reset(st);
+    if (step == SQLITE_DONE)
+        return CRM_OK;
+    if (step != SQLITE_ROW)
+        return crm_store_error(k->store, "cannot read task", err);
+    return notify_overdue(k, &d, t->fired_at, err);
+}
+
+int crm_task_timers_register(crm_kernel *k, crm_err *err)
+{
+    return crm_timer_register_prefix(k, "kernel", "task:", on_task_timer, NULL, err);
+}
+
 int crm_task_overdue_pass(crm_kernel *k, int64_t as_of, int64_t *count, crm_err *err)
 {
     if (count)
@@ -395,27 +478,8 @@ int crm_task_overdue_pass(crm_kernel *k, int64_t as_of, int64_t *count, crm_err 
         if (rc == CRM_OK && step != SQLITE_DONE)
             rc = crm_store_error(k->store, "cannot read tasks", err);
     }
-    for (size_t i = 0; rc == CRM_OK && i < n; i++) {
-        st = crm_store_stmt(k->store, "UPDATE tasks SET overdue_notified_at=? WHERE id=?", err);
-        if (!st) {
-            rc = err ? err->code : CRM_EDB;
-            break;
-        }
-        sqlite3_bind_int64(st, 1, as_of);
-        sqlite3_bind_int64(st, 2, v[i].id);
-        int step = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (step != SQLITE_DONE)
-            rc = crm_store_error(k->store, "cannot update task", err);
-        if (rc == CRM_OK)
-            rc = crm_event_emit(k, "task.overdue",
-                                json_pack("{sIsososIsI}", "task_id", (json_int_t)v[i].id,
-                                          "contact_id", opt_id(v[i].contact_id), "assignee_id",
-                                          opt_id(v[i].assignee_id), "due_at",
-                                          (json_int_t)v[i].due_at, "late",
-                                          (json_int_t)(as_of - v[i].due_at)),
-                                NULL, err);
-    }
+    for (size_t i = 0; rc == CRM_OK && i < n; i++)
+        rc = notify_overdue(k, &v[i], as_of, err);
     free(v);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, err);

@@ -61,12 +61,15 @@ static void test_prefix_routing(void **state)
     crm_kernel *k = open_kernel(&dir);
     crm_err err = {0};
     seen tasks = {0}, rest = {0};
-    assert_int_equal(crm_timer_register_prefix(k, "kernel", "task:", handler, &tasks, &err),
+    assert_int_equal(crm_timer_register_prefix(k, "kernel", "demo:", handler, &tasks, &err),
                      CRM_OK);
     assert_int_equal(crm_timer_register(k, "kernel", handler, &rest, &err), CRM_OK);
+    /* the kernel routes "task:" keys to tasks already */
     assert_int_equal(crm_timer_register_prefix(k, "kernel", "task:", handler, &tasks, &err),
                      CRM_EEXISTS);
-    assert_int_equal(crm_timer_schedule(k, "kernel", "task:7", 100, NULL, NULL, &err), CRM_OK);
+    assert_int_equal(crm_timer_register_prefix(k, "kernel", "demo:", handler, &tasks, &err),
+                     CRM_EEXISTS);
+    assert_int_equal(crm_timer_schedule(k, "kernel", "demo:7", 100, NULL, NULL, &err), CRM_OK);
     assert_int_equal(crm_timer_schedule(k, "kernel", "sla:3", 100, NULL, NULL, &err), CRM_OK);
     assert_int_equal(crm_timer_schedule(k, "nobody", "x", 100, NULL, NULL, &err), CRM_OK);
     bool found;
@@ -79,7 +82,7 @@ static void test_prefix_routing(void **state)
     assert_int_equal(st.fired, 2);
     assert_int_equal(st.max_lateness, 50);
     assert_int_equal(tasks.calls, 1);
-    assert_string_equal(tasks.last, "task:7");
+    assert_string_equal(tasks.last, "demo:7");
     assert_int_equal(rest.calls, 1);
     assert_string_equal(rest.last, "sla:3");
     /* an owner without a handler here stays pending */
