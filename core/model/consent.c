@@ -234,20 +234,5 @@ int crm_consent_list(crm_kernel *k, int64_t contact_id, bool history,
     if (!st)
         return err ? err->code : CRM_EDB;
     sqlite3_bind_int64(st, 1, contact_id);
-    json_t *rows = json_array();
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(rows, row_json(st));
-    sqlite3_reset(st);
-    int result =
-        rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "cannot read consents", err);
-    size_t i;
-    json_t *item;
-    json_array_foreach(rows, i, item)
-    {
-        if (result != CRM_OK || fn(item, ud))
-            break;
-    }
-    json_decref(rows);
-    return result;
+    return crm_stmt_json_each(k, st, row_json, "consents", fn, ud, err);
 }

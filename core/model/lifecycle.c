@@ -250,19 +250,5 @@ int crm_contact_history(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *ite
     if (!st)
         return err ? err->code : CRM_EDB;
     sqlite3_bind_int64(st, 1, contact_id);
-    json_t *rows = json_array();
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(rows, history_json(st));
-    sqlite3_reset(st);
-    int result =
-        rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "cannot read the history", err);
-    size_t i;
-    json_t *item;
-    json_array_foreach(rows, i, item) {
-        if (result != CRM_OK || fn(item, ud))
-            break;
-    }
-    json_decref(rows);
-    return result;
+    return crm_stmt_json_each(k, st, history_json, "the history", fn, ud, err);
 }

@@ -257,3 +257,25 @@ void crm_sql_free(crm_sql *q)
     free(q->text);
     memset(q, 0, sizeof *q);
 }
+
+int crm_stmt_json_each(crm_kernel *k, sqlite3_stmt *st, json_t *(*to_json)(sqlite3_stmt *st),
+                       const char *what, int (*fn)(json_t *item, void *ud), void *ud,
+                       crm_err *err)
+{
+    json_t *rows = json_array();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(rows, to_json(st));
+    sqlite3_reset(st);
+    char msg[128];
+    snprintf(msg, sizeof msg, "cannot read %s", what);
+    int result = rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, msg, err);
+    size_t i;
+    json_t *item;
+    json_array_foreach(rows, i, item) {
+        if (result != CRM_OK || fn(item, ud))
+            break;
+    }
+    json_decref(rows);
+    return result;
+}

@@ -82,6 +82,14 @@ int crm_sql_each(crm_kernel *k, crm_sql *q, int (*row)(sqlite3_stmt *st, void *u
                  crm_err *err);
 void crm_sql_free(crm_sql *q);
 
+/* Steps the prepared, bound statement st to its end, copying each row with
+ * to_json, resets it, then calls fn(item, ud) per row until fn returns
+ * nonzero. Rows are copied first so fn may write. `what` names the read in
+ * the error ("cannot read WHAT"). Returns CRM_OK or the read's error. */
+int crm_stmt_json_each(crm_kernel *k, sqlite3_stmt *st, json_t *(*to_json)(sqlite3_stmt *st),
+                       const char *what, int (*fn)(json_t *item, void *ud), void *ud,
+                       crm_err *err);
+
 /* ---- shared between model files (not part of model.h's contract) -------- */
 
 /* Loads interaction id into *out (zeroed first; author is the user's email,
