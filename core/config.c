@@ -16,6 +16,7 @@
 
 #include "messages/driver.h"
 #include "time/calendar.h"
+#include "time/timer.h"
 #include "util.h"
 
 #define DASH " \xe2\x80\x94 " /* em dash, between a problem and its hint */
@@ -37,6 +38,7 @@ typedef enum schema_type {
     S_RULES,   /* rules: NAME -> {kind, script, function} */
     S_WEIGHTS, /* map of name -> non-negative integer */
     S_CALENDARS, /* calendars: NAME -> {timezone, hours, holidays} (core/time) */
+    S_TIMERS,    /* timers: {backoff, max_attempts, keep_done} (core/time/timer_config.c) */
     S_CHANNELS  /* messages.channels: NAME -> {driver, ...} (core/messages/driver.h) */
 } schema_type;
 
@@ -137,6 +139,7 @@ static const schema_entry schema[] = {
     {.path = "rules", .type = S_RULES},
     /* After locale: the default calendar follows locale.timezone and country. */
     {.path = "calendars", .type = S_CALENDARS, .always = true},
+    {.path = "timers", .type = S_TIMERS, .always = true},
     {.path = "messages", .type = S_SECTION},
     /* Read by the drivers from the tree; checked here so a typo in a
      * channel fails every command, not the first send. */
@@ -750,6 +753,14 @@ static int apply_calendars(crm_config *cfg, const schema_entry *e, const crm_nod
     return crm_calendars_load(cfg, n, err);
 }
 
+/* ---- timers (parsed in core/time/timer_config.c) ----------------------- */
+
+static int apply_timers(crm_config *cfg, const schema_entry *e, const crm_node *n, crm_err *err)
+{
+    (void)e;
+    return crm_timer_config_load(&cfg->timers, n, err);
+}
+
 /* ---- message channels (drivers in core/messages) ----------------------- */
 
 static int apply_channels(crm_config *cfg, const schema_entry *e, const crm_node *n,
@@ -780,6 +791,7 @@ static const applier appliers[] = {
     [S_BOOL] = apply_bool,     [S_INT] = apply_int,      [S_BYTES] = apply_bytes,
     [S_NAMES] = apply_list,    [S_PATHS] = apply_list,   [S_CUSTOM] = apply_custom,
     [S_RULES] = apply_rules,   [S_WEIGHTS] = apply_weights, [S_CALENDARS] = apply_calendars,
+    [S_TIMERS] = apply_timers,
     [S_CHANNELS] = apply_channels};
 
 /* An empty list or map may be written as nothing (`plugins:`); a scalar

@@ -155,15 +155,18 @@ static int cmd_failed(crm_cli *cli, const crm_args *a, crm_err *err)
 static void print_stats(crm_cli *cli, const char *what, const crm_worker_stats *s)
 {
     if (cli->json)
-        crm_cli_print_json(cli, json_pack("{sIsIsIsI}", "fired", (json_int_t)s->timers.fired,
+        crm_cli_print_json(cli, json_pack("{sIsIsIsIsI}", "fired", (json_int_t)s->timers.fired,
                                           "failed", (json_int_t)s->timers.failed, "parked",
                                           (json_int_t)s->timers.parked, "max_lateness",
-                                          (json_int_t)s->timers.max_lateness));
+                                          (json_int_t)s->timers.max_lateness, "purged",
+                                          (json_int_t)s->purged));
     else if (!cli->quiet)
-        fprintf(cli->out, "%s: %lld timer%s fired, %lld failed (%lld parked), most late %llds\n",
+        fprintf(cli->out,
+                "%s: %lld timer%s fired, %lld failed (%lld parked), most late %llds, %lld done "
+                "purged\n",
                 what, (long long)s->timers.fired, s->timers.fired == 1 ? "" : "s",
                 (long long)s->timers.failed, (long long)s->timers.parked,
-                (long long)s->timers.max_lateness);
+                (long long)s->timers.max_lateness, (long long)s->purged);
 }
 
 static int cmd_retry(crm_cli *cli, const crm_args *a, crm_err *err)
