@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "messages/webhook.h"
 #include "table.h"
 #include "time/calendar.h"
 #include "time/timer.h"
@@ -200,7 +201,9 @@ static int cmd_tick(crm_cli *cli, const crm_args *a, crm_err *err)
     (void)a;
     catch_signals();
     crm_worker_stats s = {0};
-    int rc = crm_worker_pass(cli->k, cli->k->now, &stop_flag, &s, err);
+    int rc = crm_webhooks_check_secrets(cli->k, err); /* before anything is sent */
+    if (rc == CRM_OK)
+        rc = crm_worker_pass(cli->k, cli->k->now, &stop_flag, &s, err);
     if (rc == CRM_OK)
         print_stats(cli, "tick", &s);
     return rc;
@@ -211,7 +214,9 @@ static int cmd_run(crm_cli *cli, const crm_args *a, crm_err *err)
     (void)a;
     catch_signals();
     crm_worker_stats s = {0};
-    int rc = crm_worker_run(cli->k, &stop_flag, &s, err);
+    int rc = crm_webhooks_check_secrets(cli->k, err);
+    if (rc == CRM_OK)
+        rc = crm_worker_run(cli->k, &stop_flag, &s, err);
     if (rc == CRM_OK && !cli->quiet && !cli->json)
         fprintf(stderr, "crm run: stopped after %lld pass%s, %lld timer%s fired\n",
                 (long long)s.passes, s.passes == 1 ? "" : "es", (long long)s.timers.fired,
