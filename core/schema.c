@@ -301,6 +301,20 @@ static const crm_migration kernel_migrations[] = {
      " last_status INTEGER, last_response TEXT,"
      " UNIQUE(endpoint_id, event_id));"
      "CREATE INDEX webhook_deliveries_status ON webhook_deliveries(status, endpoint_id);"},
+
+    {15, "api tokens and idempotency keys",
+     /* `crm serve`: only a token's generic hash is kept (the token is shown
+      * once); prefix lets `crm token list` tell tokens apart. */
+     "CREATE TABLE api_tokens("
+     " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+     " prefix TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+     " created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);"
+     /* A POST's first response per (token, Idempotency-Key), written in the
+      * request's own transaction so a retry returns it and creates nothing. */
+     "CREATE TABLE api_idempotency("
+     " token_id INTEGER NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL,"
+     " path TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL, PRIMARY KEY(token_id, key));"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

@@ -19,6 +19,8 @@ const crm_command *const crm_cli_groups[] = {
     crm_cli_timer_cmds,
     crm_cli_channel_cmds,
     crm_cli_webhook_cmds,
+    crm_cli_token_cmds,
+    crm_cli_serve_cmds,
     crm_cli_plugin_cmds,
     crm_cli_import_cmds,
     crm_cli_export_cmds,
