@@ -131,6 +131,11 @@ assert_exit 0 crm order add --contact "$ann" --total 52.30 --cart c1 --placed-at
 assert_eq converted "$(sql "SELECT status FROM carts WHERE id=$c1")" "order naming the cart"
 assert_eq 0 "$(sql "SELECT count(*) FROM timers WHERE key LIKE 'cart:%' AND state='pending'")"
 
+# export-data carries the carts with their lines
+assert_exit 0 crm contact export-data "$ann"
+assert_eq c1 "$(json_get "$OUT" carts.0.external_id)" "export-data has the cart"
+assert_contains "$(json_get "$OUT" carts.0.lines)" 'T-shirt' "export-data has its lines"
+
 # erasure reaches carts, lines and tracked events
 assert_exit 0 crm contact erase "$ann" --reason "test"
 assert_eq 0 "$(sql "SELECT count(*) FROM carts WHERE contact_id=$ann")" "carts erased"
