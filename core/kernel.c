@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "cart.h"
 #include "hygiene.h"
 #include "lua/engine.h"
 #include "model.h"
@@ -152,6 +153,8 @@ int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
         rc = crm_task_timers_register(k, err);
     if (rc == CRM_OK)
         rc = crm_webhooks_open(k, err);
+    if (rc == CRM_OK)
+        rc = crm_cart_timers_register(k, err);
     if (rc == CRM_OK)
         rc = crm_plugin_host_start(k, err);
     if (rc == CRM_OK)

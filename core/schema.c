@@ -315,6 +315,36 @@ static const crm_migration kernel_migrations[] = {
      " token_id INTEGER NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL,"
      " path TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,"
      " created_at INTEGER NOT NULL, PRIMARY KEY(token_id, key));"},
+
+    {16, "carts and tracked shop events",
+     /* Carts as the shop reports them (cart.updated, checkout.started):
+      * external_id is the shop's cart id. status moves open -> abandoned (no
+      * update for CRM_CART_ABANDON_AFTER, by the timer cart:ID) and open|
+      * abandoned -> converted (an order for it, order_id). Lines are replaced
+      * whole by each newer update. tracked_events makes re-sending or
+      * re-importing the same object a no-op: key is the object's "id" when
+      * given, else a digest of its canonical text. */
+     "CREATE TABLE carts("
+     " id INTEGER PRIMARY KEY, external_id TEXT NOT NULL UNIQUE,"
+     " contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+     " value INTEGER NOT NULL DEFAULT 0, currency TEXT NOT NULL, device TEXT,"
+     " status TEXT NOT NULL DEFAULT 'open'"
+     "  CHECK(status='open' OR status='abandoned' OR status='converted'),"
+     " checkout_at INTEGER, abandoned_at INTEGER, converted_at INTEGER,"
+     " order_id INTEGER REFERENCES orders(id) ON DELETE SET NULL,"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE INDEX carts_contact ON carts(contact_id, status, updated_at);"
+     "CREATE TABLE cart_lines("
+     " cart_id INTEGER NOT NULL REFERENCES carts(id) ON DELETE CASCADE,"
+     " position INTEGER NOT NULL, sku TEXT NOT NULL, name TEXT,"
+     " quantity INTEGER NOT NULL CHECK(quantity > 0), unit_price INTEGER NOT NULL,"
+     " PRIMARY KEY(cart_id, position));"
+     "CREATE TABLE tracked_events("
+     " id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+     " contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,"
+     " cart_id INTEGER REFERENCES carts(id) ON DELETE SET NULL,"
+     " at INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+     "CREATE INDEX tracked_events_contact ON tracked_events(contact_id, at);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

@@ -84,6 +84,7 @@ extern const crm_command crm_cli_init_cmds[];
 extern const crm_command crm_cli_contact_cmds[];
 extern const crm_command crm_cli_company_cmds[];
 extern const crm_command crm_cli_order_cmds[];
+extern const crm_command crm_cli_cart_cmds[];
 extern const crm_command crm_cli_interaction_cmds[];
 extern const crm_command crm_cli_task_cmds[];
 extern const crm_command crm_cli_privacy_cmds[];

@@ -9,6 +9,7 @@ const crm_command *const crm_cli_groups[] = {
     crm_cli_audit_cmds,
     crm_cli_company_cmds,
     crm_cli_order_cmds,
+    crm_cli_cart_cmds,
     crm_cli_interaction_cmds,
     crm_cli_task_cmds,
     crm_cli_consent_cmds,

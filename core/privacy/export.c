@@ -139,6 +139,8 @@ int crm_privacy_export(crm_kernel *k, int64_t id, json_t **out, crm_err *err)
     json_object_set_new(doc, "contact_history", history);
     json_object_set_new(doc, "merges", merges);
     json_object_set_new(doc, "events", events);
+    json_t *carts = json_array();
+    json_object_set_new(doc, "carts", carts);
     json_object_set_new(doc, "plugins", plugins);
     rc = crm_consent_list(k, id, true, push_json, consents, err);
     if (rc == CRM_OK)
@@ -155,6 +157,11 @@ int crm_privacy_export(crm_kernel *k, int64_t id, json_t **out, crm_err *err)
                                  " ORDER BY id", id, merges, err);
     if (rc == CRM_OK)
         rc = crm_privacy_rows(k, CRM_PRIVACY_EVENTS_SQL, id, events, err);
+    if (rc == CRM_OK) /* with their lines as JSON text, one row per cart */
+        rc = crm_privacy_rows(k, "SELECT c.*, (SELECT json_group_array(json_object('sku', sku,"
+                                 " 'name', name, 'quantity', quantity, 'unit_price', unit_price))"
+                                 " FROM cart_lines WHERE cart_id = c.id) AS lines"
+                                 " FROM carts c WHERE contact_id=? ORDER BY id", id, carts, err);
     /* payloads as objects, not as text inside the document */
     size_t i;
     json_t *ev;
