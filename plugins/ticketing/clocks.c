@@ -190,6 +190,9 @@ static int timers(crm_plugin_ctx *ctx, const tk_ticket *t, int m, const tk_clock
     return CRM_OK;
 }
 
+static int notify_breaches(crm_plugin_ctx *ctx, const tk_ticket *t, const tk_clock *c,
+                           int64_t now);
+
 int tk_clocks_update(crm_plugin_ctx *ctx, int64_t id, int64_t now)
 {
     tk_ticket t;
@@ -201,6 +204,8 @@ int tk_clocks_update(crm_plugin_ctx *ctx, int64_t id, int64_t now)
         rc = tk_clocks_compute(ctx, &t, now, c);
     if (rc == CRM_OK)
         rc = store(ctx, &t, c);
+    if (rc == CRM_OK)
+        rc = notify_breaches(ctx, &t, c, now);
     for (int m = 0; rc == CRM_OK && m < TK_NMETRIC; m++)
         rc = timers(ctx, &t, m, &c[m], now);
     return rc;
@@ -257,6 +262,33 @@ static int first_notice(crm_plugin_ctx *ctx, const tk_ticket *t, int m, int64_t 
     return rc < 0 ? -1 : 1;
 }
 
+/* The clock's warning or breach event, unless this cycle had it. */
+static int notify(crm_plugin_ctx *ctx, const tk_ticket *t, int m, const tk_clock *k, int breach,
+                  int64_t at)
+{
+    int first = first_notice(ctx, t, m, k->started_at, breach ? "breach" : "warning", at);
+    if (first < 0)
+        return tk_fail_db(ctx, "recording the notice");
+    if (!first)
+        return CRM_OK;
+    json_t *x = json_object();
+    json_object_set_new(x, "metric", json_string(tk_metric_name(m)));
+    json_object_set_new(x, "target_at", json_integer(k->target_at));
+    json_object_set_new(x, "policy", json_string(t->policy));
+    return tk_emit(ctx, breach ? "ticket.sla_breached" : "ticket.sla_warning", t, x);
+}
+
+/* A breach the history shows but no timer announced yet (the reply that
+ * stopped the clock came after the deadline, before the worker ran). */
+static int notify_breaches(crm_plugin_ctx *ctx, const tk_ticket *t, const tk_clock *c, int64_t now)
+{
+    int rc = CRM_OK;
+    for (int m = 0; rc == CRM_OK && m < TK_NMETRIC; m++)
+        if (c[m].breached && c[m].breached_at <= now)
+            rc = notify(ctx, t, m, &c[m], 1, now);
+    return rc;
+}
+
 int tk_clocks_fire(crm_plugin_ctx *ctx, int64_t id, int m, int breach, int64_t at)
 {
     tk_ticket t;
@@ -269,20 +301,7 @@ int tk_clocks_fire(crm_plugin_ctx *ctx, int64_t id, int m, int breach, int64_t a
     if (rc != CRM_OK || m < 0 || m >= TK_NMETRIC)
         return rc;
     const tk_clock *k = &c[m];
-    int due = breach ? k->breached && k->breached_at <= at && !k->stopped
-                     : k->running && !k->breached &&
-                           k->target_at - TK(ctx)->warn_before <= at;
-    if (due) {
-        int first = first_notice(ctx, &t, m, k->started_at, breach ? "breach" : "warning", at);
-        if (first < 0)
-            return tk_fail_db(ctx, "recording the notice");
-        if (first) {
-            json_t *x = json_object();
-            json_object_set_new(x, "metric", json_string(tk_metric_name(m)));
-            json_object_set_new(x, "target_at", json_integer(k->target_at));
-            json_object_set_new(x, "policy", json_string(t.policy));
-            rc = tk_emit(ctx, breach ? "ticket.sla_breached" : "ticket.sla_warning", &t, x);
-        }
-    }
+    if (!breach && k->running && !k->breached && k->target_at - TK(ctx)->warn_before <= at)
+        rc = notify(ctx, &t, m, k, 0, at);
     return rc == CRM_OK ? tk_clocks_update(ctx, id, at) : rc;
 }
