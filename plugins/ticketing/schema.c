@@ -54,6 +54,9 @@ static const struct {
      " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
      "CREATE VIRTUAL TABLE ticketing_kb_fts USING fts5(title, body, tags,"
      " tokenize = 'unicode61 remove_diacritics 2');"},
+    /* routing counts each agent's open tickets */
+    {"agent load index",
+     "CREATE INDEX ticketing_tickets_assignee ON ticketing_tickets(assignee, status);"},
 };
 
 int tk_schema_register(crm_plugin_ctx *ctx)

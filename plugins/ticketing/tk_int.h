@@ -67,6 +67,7 @@ typedef struct tk_state {
     int64_t warn_before, close_after, survey_after; /* seconds */
     char survey_template[TK_NAME_MAX], ack_template[TK_NAME_MAX];
     char mediator_name[256], mediator_url[256], mediator_address[256];
+    int batch; /* demo generation: clocks computed once per ticket, at its end */
 } tk_state;
 
 #define TK(ctx) ((tk_state *)crm_get_data(ctx))
