@@ -257,6 +257,21 @@ assert_contains "$OUT" '[#' "the conversation is on the contact's interactions"
 assert_exit 0 crm contact erase "$C2" --reason test
 assert_eq "0 0" "$(sqlite3 crm.db "select count(*) from ticketing_tickets where contact_id=$C2") $(sqlite3 crm.db "select count(*) from ticketing_history where contact_id=$C2")" "erased"
 
+# ---- configuration errors point into crm.yaml ----
+write_config ticketing "$HOURS"
+sed -i 's/routing: least_loaded/routing: loadest/' crm.yaml
+assert_exit 1 crm ticket list
+assert_contains "$ERR" "crm.yaml:" "a position"
+assert_contains "$ERR" "unknown routing 'loadest'" "the bad value"
+write_config ticketing "$HOURS"
+sed -i 's/      calendar: support/      calendar: nowhere/' crm.yaml
+assert_exit 1 crm ticket list
+assert_contains "$ERR" "no calendar 'nowhere'" "an unknown calendar"
+write_config ticketing "$HOURS"
+sed -i 's/first_reply: 30m/first_reply: 1d/' crm.yaml
+assert_exit 1 crm ticket list
+assert_contains "$ERR" "ticketing.sla[0].targets.normal.first_reply" "the key path"
+
 # ---- without the plugin ----
 rm -f crm.db*
 write_config "" "$HOURS"
