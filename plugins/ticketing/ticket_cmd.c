@@ -180,26 +180,23 @@ int tk_cmd_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args 
     json_t *sla = json_object_get(o, "sla");
     for (int m = 0; sla && m < TK_NMETRIC; m++) {
         json_t *k = json_object_get(sla, tk_metric_name(m));
-        json_t *rem = json_object_get(k, "remaining_seconds");
-        fprintf(out, "  %-12s target %s%s%s%s\n", tk_metric_name(m),
-                json_is_string(json_object_get(k, "target_at_iso"))
-                    ? json_string_value(json_object_get(k, "target_at_iso")) : "-",
-                json_is_true(json_object_get(k, "breached")) ? " BREACHED" : "",
-                json_is_true(json_object_get(k, "paused")) ? " (paused)" : "",
-                json_is_string(json_object_get(k, "achieved_at_iso")) ? " achieved" : "");
-        (void)rem;
+        const char *target = json_string_value(json_object_get(k, "target_at_iso"));
+        fprintf(out, "  %-12s target %s%s%s%s\n", tk_metric_name(m), target ? target : "-",
+                json_is_true(json_object_get(k, "breached")) ? ", BREACHED" : "",
+                json_is_true(json_object_get(k, "paused")) ? ", paused" : "",
+                json_is_string(json_object_get(k, "achieved_at_iso")) ? ", achieved" : "");
     }
-    json_t *msgs = json_object_get(o, "messages");
     size_t i;
     json_t *mm;
-    json_array_foreach(msgs, i, mm)
+    json_array_foreach(json_object_get(o, "messages"), i, mm)
     {
-        fprintf(out, "  %s %-8s %s%s%s\n", json_string_value(json_object_get(mm, "at_iso")),
-                json_string_value(json_object_get(mm, "value")),
-                json_is_string(json_object_get(mm, "body")) ? "" : "-> ",
-                json_is_string(json_object_get(mm, "body"))
-                    ? json_string_value(json_object_get(mm, "body")) : "",
-                "");
+        const char *at = json_string_value(json_object_get(mm, "at_iso"));
+        const char *value = json_string_value(json_object_get(mm, "value"));
+        const char *body = json_string_value(json_object_get(mm, "body"));
+        if (body) /* a message: who wrote what */
+            fprintf(out, "  %s  %-8s %s\n", at, value, body);
+        else /* a status change */
+            fprintf(out, "  %s  status -> %s\n", at, value);
     }
     json_decref(o);
     return CRM_OK;

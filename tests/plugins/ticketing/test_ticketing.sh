@@ -171,6 +171,10 @@ assert_exit 0 crm sla recompute --as-of "$(iso $((DL + 700)))"
 assert_exit 0 crm ticket reply "$B" --body late --as-of "$(iso $((DL + 800)))"
 assert_eq 1 "$(count ticket.sla_breached)" "breach once, whatever comes later"
 assert_eq true "$(clock $B first_reply breached "$(iso $((DL + 900)))")" "a breached clock stays breached"
+assert_exit 0 crm ticket list --breached --json
+want=$(sqlite3 crm.db "select group_concat(id) from (select distinct ticket_id id from ticketing_clocks where breaches > 0 order by id)")
+assert_eq "$want" "$(python3 -c 'import json,sys; print(",".join(str(json.loads(l)["id"]) for l in sys.stdin if l.strip()))' <<<"$OUT")" "--breached lists the breached tickets"
+assert_contains ",$want," ",$B," "B among them"
 
 # ---- manual due date ----
 DUE=$(ep 2026-06-01T12:00:00+02:00)
