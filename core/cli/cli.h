@@ -100,6 +100,7 @@ extern const crm_command crm_cli_calendar_cmds[];
 extern const crm_command crm_cli_audit_cmds[];
 extern const crm_command crm_cli_timer_cmds[];
 extern const crm_command crm_cli_channel_cmds[];
+extern const crm_command crm_cli_message_cmds[];
 
 /* All groups, NULL-terminated (commands.c). */
 extern const crm_command *const crm_cli_groups[];
