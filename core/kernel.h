@@ -42,6 +42,7 @@ typedef struct crm_kernel {
     const crm_validators *validators;   /* installed by the rule engine (may be NULL) */
     struct crm_timers *timers;          /* timer handlers of this process (time/timer.h) */
     struct crm_outbox *outbox;          /* the outbox's caches (messages/outbox.h), lazily */
+    struct crm_webhooks *webhooks;      /* outbound webhooks (messages/webhook.h; may be NULL) */
 } crm_kernel;
 
 typedef struct crm_open_opts {

@@ -99,6 +99,7 @@ extern const crm_command crm_cli_dedupe_cmds[];
 extern const crm_command crm_cli_calendar_cmds[];
 extern const crm_command crm_cli_audit_cmds[];
 extern const crm_command crm_cli_timer_cmds[];
+extern const crm_command crm_cli_webhook_cmds[];
 extern const crm_command crm_cli_channel_cmds[];
 extern const crm_command crm_cli_message_cmds[];
 

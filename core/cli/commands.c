@@ -19,6 +19,7 @@ const crm_command *const crm_cli_groups[] = {
     crm_cli_timer_cmds,
     crm_cli_channel_cmds,
     crm_cli_message_cmds,
+    crm_cli_webhook_cmds,
     crm_cli_plugin_cmds,
     crm_cli_import_cmds,
     crm_cli_export_cmds,
