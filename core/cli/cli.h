@@ -102,6 +102,7 @@ extern const crm_command crm_cli_timer_cmds[];
 extern const crm_command crm_cli_webhook_cmds[];
 extern const crm_command crm_cli_channel_cmds[];
 extern const crm_command crm_cli_message_cmds[];
+extern const crm_command crm_cli_template_cmds[];
 
 /* All groups, NULL-terminated (commands.c). */
 extern const crm_command *const crm_cli_groups[];

@@ -18,6 +18,7 @@ const crm_command *const crm_cli_groups[] = {
     crm_cli_calendar_cmds,
     crm_cli_timer_cmds,
     crm_cli_channel_cmds,
+    crm_cli_template_cmds,
     crm_cli_message_cmds,
     crm_cli_webhook_cmds,
     crm_cli_plugin_cmds,
