@@ -103,6 +103,61 @@ static int cmd_show(crm_cli *cli, const crm_args *args, crm_err *err)
     return CRM_OK;
 }
 
+static int parse_id(const char *text, int64_t *id, crm_err *err)
+{
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (!end || *end || v <= 0)
+        return crm_err_set(err, CRM_EUSAGE, "expected a message id, got '%s'", text);
+    *id = v;
+    return CRM_OK;
+}
+
+static int pause_or_resume(crm_cli *cli, const crm_args *args, bool pause, crm_err *err)
+{
+    int64_t contact = 0, n = 0;
+    const char *ref = crm_args_get(args, "contact");
+    int rc = ref ? crm_cli_contact(cli, ref, &contact, err) : CRM_OK;
+    if (rc == CRM_OK)
+        rc = pause ? crm_outbox_pause(cli->k, contact, err)
+                   : crm_outbox_resume(cli->k, contact, &n, err);
+    if (rc != CRM_OK)
+        return rc;
+    json_t *o = json_pack("{sssIsI}", "messages", pause ? "paused" : "resumed", "contact_id",
+                          (json_int_t)contact, "released", (json_int_t)n);
+    if (cli->json)
+        crm_cli_print_json(cli, o);
+    else
+        crm_cli_print_object(cli, o);
+    return CRM_OK;
+}
+
+static int cmd_pause(crm_cli *cli, const crm_args *args, crm_err *err)
+{
+    return pause_or_resume(cli, args, true, err);
+}
+
+static int cmd_resume(crm_cli *cli, const crm_args *args, crm_err *err)
+{
+    return pause_or_resume(cli, args, false, err);
+}
+
+static int cmd_retry(crm_cli *cli, const crm_args *args, crm_err *err)
+{
+    int64_t id = 0;
+    int rc = parse_id(args->pos[0], &id, err);
+    if (rc == CRM_OK)
+        rc = crm_outbox_retry(cli->k, id, err);
+    if (rc == CRM_OK)
+        crm_cli_print_id(cli, id);
+    return rc;
+}
+
+static const crm_opt pause_opts[] = {
+    {"contact", CRM_OPT_VALUE, "ID", "only this contact's messages (default: everyone's)"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const crm_opt send_opts[] = {
     {"contact", CRM_OPT_VALUE, "ID", "the recipient: id, email or ext:ID (required)"},
     {"template", CRM_OPT_VALUE, "NAME", "template folder under messages.templates (required)"},
@@ -133,5 +188,11 @@ const crm_command crm_cli_message_cmds[] = {
      "list messages: id, contact, channel, purpose, template, status, reason", list_opts},
     {"message", "show", cmd_show, CRM_CMD_NEEDS_KERNEL, 1, 1, "ID",
      "one message with its rendered content and the driver's response", no_opts},
+    {"message", "pause", cmd_pause, CRM_CMD_NEEDS_KERNEL | CRM_CMD_WRITES, 0, 0, NULL,
+     "kill switch: hold every message (or one contact's) until resume", pause_opts},
+    {"message", "resume", cmd_resume, CRM_CMD_NEEDS_KERNEL | CRM_CMD_WRITES, 0, 0, NULL,
+     "lift a pause: held messages go back to the queue", pause_opts},
+    {"message", "retry", cmd_retry, CRM_CMD_NEEDS_KERNEL | CRM_CMD_WRITES, 1, 1, "ID",
+     "send a failed (dead-lettered) message again, under the same id", no_opts},
     {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

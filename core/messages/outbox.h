@@ -55,6 +55,19 @@ int crm_outbox_queue(crm_kernel *k, const crm_outbox_req *r, int64_t *id, bool *
 int crm_outbox_queue_json(crm_kernel *k, const char *json, const char *source, int64_t *id,
                           crm_err *err);
 
+/* The kill switch: pauses every message (contact_id 0) or one contact's.
+ * A paused message is `held` (at queue time or when its turn comes), never
+ * lost. Pausing twice is fine. */
+int crm_outbox_pause(crm_kernel *k, int64_t contact_id, crm_err *err);
+
+/* Lifts that pause; held messages no pause covers any more go back to the
+ * queue (due at their time, or now). *released (may be NULL) counts them. */
+int crm_outbox_resume(crm_kernel *k, int64_t contact_id, int64_t *released, crm_err *err);
+
+/* Brings failed message id back: queued, attempts reset, due now (same id,
+ * so the same Message-ID). CRM_ENOTFOUND; CRM_EINVAL when it is not failed. */
+int crm_outbox_retry(crm_kernel *k, int64_t id, crm_err *err);
+
 /* Registers the delivery timers' handler (kernel open calls it). */
 int crm_outbox_register(crm_kernel *k, crm_err *err);
 
