@@ -135,4 +135,13 @@ assert_exit 1 crm mailer queue "{\"contact_id\":999,\"template\":\"welcome\"}"
 assert_contains "$OUT" "rc -" "unknown contact"
 assert_exit 1 crm mailer queue "{\"contact_id\":$zoe,\"template\":\"welcome\",\"colour\":1}"
 assert_contains "$OUT" "unknown field 'colour'"
+
+# ---- personal data: export shows the outbox, erasure removes it --------------------
+assert_exit 0 crm contact export-data "$zoe"
+assert_eq "$(q "SELECT count(*) FROM messages WHERE contact_id=$zoe")" \
+    "$(python3 -c 'import json,sys; print(len(json.loads(sys.stdin.read())["messages"]))' <<<"$OUT")" \
+    "every message in export-data"
+assert_contains "$OUT" "Bienvenue Zoé"
+assert_exit 0 crm contact erase "$zoe" --reason test
+assert_eq "0" "$(q "SELECT count(*) FROM messages WHERE contact_id=$zoe")" "erased with the person"
 finish
