@@ -146,6 +146,7 @@ static const schema_entry schema[] = {
     /* Read by the drivers from the tree; checked here so a typo in a
      * channel fails every command, not the first send. */
     {.path = "messages.channels", .type = S_CHANNELS, .field = NO_FIELD},
+    {.path = "messages.templates", .type = S_PATH, .field = AT(templates), .def = "templates"},
     /* Read by the webhook subsystem from the tree; checked here likewise. */
     {.path = "webhooks", .type = S_WEBHOOKS, .field = NO_FIELD},
 };
@@ -876,6 +877,7 @@ void crm_config_free(crm_config *cfg)
     free_strings(cfg->plugins, cfg->n_plugins);
     free_strings(cfg->plugin_path, cfg->n_plugin_path);
     free(cfg->scripts);
+    free(cfg->templates);
     for (int e = 0; e < CRM_ENTITY_COUNT; e++)
         free_custom(cfg->custom[e], cfg->n_custom[e]);
     free_strings(cfg->hygiene.required, cfg->hygiene.n_required);

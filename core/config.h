@@ -154,6 +154,7 @@ typedef struct crm_config {
     char **plugin_path;   /* extra directories to search for NAME.so */
     size_t n_plugin_path;
     char *scripts;        /* resolved scripts directory, default "<dir>/scripts" */
+    char *templates;      /* messages.templates resolved, default "<dir>/templates" */
     crm_custom_field *custom[CRM_ENTITY_COUNT];
     size_t n_custom[CRM_ENTITY_COUNT];
     crm_hygiene_config hygiene;

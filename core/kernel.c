@@ -10,6 +10,7 @@
 #include "hygiene.h"
 #include "lua/engine.h"
 #include "model.h"
+#include "messages/outbox.h"
 #include "plugin/host.h"
 #include "schema.h"
 #include "messages/webhook.h"
@@ -152,6 +153,8 @@ int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
     if (rc == CRM_OK)
         rc = crm_task_timers_register(k, err);
     if (rc == CRM_OK)
+        rc = crm_outbox_register(k, err);
+    if (rc == CRM_OK)
         rc = crm_webhooks_open(k, err);
     if (rc == CRM_OK)
         rc = crm_cart_timers_register(k, err);
@@ -187,6 +190,7 @@ void crm_kernel_close(crm_kernel *k)
     crm_plugin_host_unload(k);
     crm_bus_close(k);
     crm_timer_close(k);
+    crm_outbox_close(k);
     crm_webhooks_close(k);
     crm_store_close(k->store);
     crm_config_free(k->cfg);

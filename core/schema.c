@@ -345,6 +345,27 @@ static const crm_migration kernel_migrations[] = {
      " cart_id INTEGER REFERENCES carts(id) ON DELETE SET NULL,"
      " at INTEGER NOT NULL, created_at INTEGER NOT NULL);"
      "CREATE INDEX tracked_events_contact ON tracked_events(contact_id, at);"},
+    {17, "message outbox",
+     /* Every message queued, sent or stopped by a rule (core/messages/outbox.h).
+      * idem_key makes queueing repeatable; the rendered content is kept as
+      * sent, so a retry after a crash sends the same text under the same id.
+      * A person's messages go with the person (erasure). */
+     "CREATE TABLE messages("
+     " id INTEGER PRIMARY KEY,"
+     " contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+     " channel TEXT NOT NULL, purpose TEXT NOT NULL CHECK(purpose='transactional'"
+     "  OR purpose='service' OR purpose='marketing'),"
+     " template TEXT NOT NULL, source TEXT NOT NULL, idem_key TEXT NOT NULL UNIQUE,"
+     " to_address TEXT, to_name TEXT, subject TEXT, body_text TEXT, body_html TEXT,"
+     " status TEXT NOT NULL CHECK(status='queued' OR status='held' OR status='sent'"
+     "  OR status='failed' OR status='suppressed'),"
+     " reason TEXT, created_at INTEGER NOT NULL, scheduled_at INTEGER NOT NULL,"
+     " sent_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, response TEXT);"
+     "CREATE INDEX messages_contact ON messages(contact_id, created_at);"
+     "CREATE INDEX messages_status ON messages(status, scheduled_at);"
+     /* The kill switch: contact_id 0 pauses every message. */
+     "CREATE TABLE message_pauses("
+     " contact_id INTEGER PRIMARY KEY, paused_at INTEGER NOT NULL);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

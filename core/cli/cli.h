@@ -104,6 +104,8 @@ extern const crm_command crm_cli_webhook_cmds[];
 extern const crm_command crm_cli_channel_cmds[];
 extern const crm_command crm_cli_token_cmds[];
 extern const crm_command crm_cli_serve_cmds[];
+extern const crm_command crm_cli_message_cmds[];
+extern const crm_command crm_cli_template_cmds[];
 
 /* All groups, NULL-terminated (commands.c). */
 extern const crm_command *const crm_cli_groups[];

@@ -19,6 +19,8 @@ const crm_command *const crm_cli_groups[] = {
     crm_cli_calendar_cmds,
     crm_cli_timer_cmds,
     crm_cli_channel_cmds,
+    crm_cli_template_cmds,
+    crm_cli_message_cmds,
     crm_cli_webhook_cmds,
     crm_cli_token_cmds,
     crm_cli_serve_cmds,

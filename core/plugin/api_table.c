@@ -5,6 +5,7 @@
 #include "timer_api.h"
 #include "tasks_api.h"
 #include "privacy/privacy.h"
+#include "plugin/api_messages.h"
 
 const crm_host_api crm_plug_api = {
     .abi_major = CRM_PLUGIN_ABI_MAJOR,
@@ -103,4 +104,6 @@ const crm_host_api crm_plug_api = {
     .subscribe_from_start = crm_plugw_subscribe_from_start,
     /* 1.3: ticketing */
     .calendar_between = crm_plugt_calendar_between,
+    /* 1.3: messages */
+    .message_queue_json = crm_plugm_message_queue_json,
 };
