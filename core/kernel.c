@@ -12,6 +12,7 @@
 #include "model.h"
 #include "plugin/host.h"
 #include "schema.h"
+#include "messages/webhook.h"
 #include "time/timer.h"
 
 const char *crm_kernel_config_path(const char *given)
@@ -151,6 +152,8 @@ int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
     if (rc == CRM_OK)
         rc = crm_task_timers_register(k, err);
     if (rc == CRM_OK)
+        rc = crm_webhooks_open(k, err);
+    if (rc == CRM_OK)
         rc = crm_cart_timers_register(k, err);
     if (rc == CRM_OK)
         rc = crm_plugin_host_start(k, err);
@@ -184,6 +187,7 @@ void crm_kernel_close(crm_kernel *k)
     crm_plugin_host_unload(k);
     crm_bus_close(k);
     crm_timer_close(k);
+    crm_webhooks_close(k);
     crm_store_close(k->store);
     crm_config_free(k->cfg);
     free(k);

@@ -40,6 +40,7 @@ typedef struct crm_kernel {
     struct crm_lua_engine *lua;         /* rule engine (may be NULL) */
     const crm_validators *validators;   /* installed by the rule engine (may be NULL) */
     struct crm_timers *timers;          /* timer handlers of this process (time/timer.h) */
+    struct crm_webhooks *webhooks;      /* outbound webhooks (messages/webhook.h; may be NULL) */
 } crm_kernel;
 
 typedef struct crm_open_opts {

@@ -148,6 +148,8 @@ typedef struct crm_contact_filter {
     /* names of contact sets (crm_contact_set_*) the contact must belong to;
      * NULL ends the list */
     const char *sets[3];
+    int64_t after_id;         /* > 0: only ids above it (cursor paging, stable under inserts) */
+    int64_t updated_since;    /* > 0: only contacts updated at or after it (sync) */
     int64_t limit;            /* 0 = no limit */
     int64_t offset;
 } crm_contact_filter;

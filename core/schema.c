@@ -274,8 +274,49 @@ static const crm_migration kernel_migrations[] = {
       * kernel.c), so existing rows are typed here once. */
      "ALTER TABLE contacts ADD COLUMN phone_type TEXT;"
      "UPDATE contacts SET phone_type = crm_phone_type(phone) WHERE phone IS NOT NULL;"},
+    {13, "done timers purged by age",
+     /* crm_timer_purge deletes done rows older than timers.keep_done on every
+      * worker pass: this keeps that a range read, not a scan of the table. */
+     "CREATE INDEX timers_done ON timers(fired_at) WHERE state = 'done';"},
 
-    {13, "carts and tracked shop events",
+    {14, "outbound webhooks",
+     /* An endpoint is known by its crm.yaml name, so its id (and its 410
+      * state) survive edits of the file. A delivery is one event for one
+      * endpoint (unique): webhook_id is what the receiver deduplicates on,
+      * the same for every attempt; queued_at starts its 24 h of retries
+      * (a replay restarts them). The payload is read from events at send
+      * time, so nothing personal is copied here. */
+     "CREATE TABLE webhook_endpoints("
+     " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL,"
+     " state TEXT NOT NULL DEFAULT 'active' CHECK(state='active' OR state='disabled'),"
+     " disabled_at INTEGER, disabled_reason TEXT, created_at INTEGER NOT NULL);"
+     "CREATE TABLE webhook_deliveries("
+     " id INTEGER PRIMARY KEY,"
+     " endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,"
+     " event_id INTEGER NOT NULL, event_type TEXT NOT NULL, webhook_id TEXT NOT NULL UNIQUE,"
+     " status TEXT NOT NULL DEFAULT 'pending' CHECK(status='pending' OR status='delivered'"
+     "  OR status='failed' OR status='disabled'),"
+     " attempts INTEGER NOT NULL DEFAULT 0, queued_at INTEGER NOT NULL,"
+     " next_attempt_at INTEGER, last_attempt_at INTEGER, delivered_at INTEGER,"
+     " last_status INTEGER, last_response TEXT,"
+     " UNIQUE(endpoint_id, event_id));"
+     "CREATE INDEX webhook_deliveries_status ON webhook_deliveries(status, endpoint_id);"},
+
+    {15, "api tokens and idempotency keys",
+     /* `crm serve`: only a token's generic hash is kept (the token is shown
+      * once); prefix lets `crm token list` tell tokens apart. */
+     "CREATE TABLE api_tokens("
+     " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+     " prefix TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+     " created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);"
+     /* A POST's first response per (token, Idempotency-Key), written in the
+      * request's own transaction so a retry returns it and creates nothing. */
+     "CREATE TABLE api_idempotency("
+     " token_id INTEGER NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL,"
+     " path TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,"
+     " created_at INTEGER NOT NULL, PRIMARY KEY(token_id, key));"},
+
+    {16, "carts and tracked shop events",
      /* Carts as the shop reports them (cart.updated, checkout.started):
       * external_id is the shop's cart id. status moves open -> abandoned (no
       * update for CRM_CART_ABANDON_AFTER, by the timer cart:ID) and open|

@@ -100,7 +100,10 @@ extern const crm_command crm_cli_dedupe_cmds[];
 extern const crm_command crm_cli_calendar_cmds[];
 extern const crm_command crm_cli_audit_cmds[];
 extern const crm_command crm_cli_timer_cmds[];
+extern const crm_command crm_cli_webhook_cmds[];
 extern const crm_command crm_cli_channel_cmds[];
+extern const crm_command crm_cli_token_cmds[];
+extern const crm_command crm_cli_serve_cmds[];
 
 /* All groups, NULL-terminated (commands.c). */
 extern const crm_command *const crm_cli_groups[];

@@ -747,6 +747,13 @@ int crm_contact_list(crm_kernel *k, const crm_contact_filter *f,
                    "c.id IN (SELECT contact_id FROM temp.crm_contact_sets WHERE name = ?)");
     char *folded = f->name && *f->name ? crm_fold_key(f->name) : NULL;
     add_filter(&q, folded, "c.name_key LIKE '%' || ? || '%'");
+    char after[24], since[24];
+    snprintf(after, sizeof after, "%lld", (long long)f->after_id);
+    snprintf(since, sizeof since, "%lld", (long long)f->updated_since);
+    if (f->after_id > 0)
+        crm_sql_where(&q, "c.id > CAST(? AS INTEGER)", after);
+    if (f->updated_since > 0)
+        crm_sql_where(&q, "c.updated_at >= CAST(? AS INTEGER)", since);
     crm_sql_page(&q, "c.id", f->limit, f->offset);
     list_ctx ctx = {k, fn, ud, err};
     int rc = crm_sql_each(k, &q, list_row, &ctx, err);

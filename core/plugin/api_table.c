@@ -101,4 +101,6 @@ const crm_host_api crm_plug_api = {
     .user_list_json = crm_plugw_user_list_json,
     .user_find_json = crm_plugw_user_find_json,
     .subscribe_from_start = crm_plugw_subscribe_from_start,
+    /* 1.3: ticketing */
+    .calendar_between = crm_plugt_calendar_between,
 };
