@@ -27,7 +27,7 @@
  * cart.abandoned is emitted. page.viewed (channel web) and email.opened|clicked
  * (channel email) are logged as inbound interactions. Each type emits the
  * event of its name with {cart_id (the kernel's), cart (the shop's), contact_id,
- * value, currency, device, at} or {contact_id, interaction_id, url, at}.
+ * value, currency, device, order_id, at (when it happened, epoch seconds)} or {contact_id, interaction_id, url, at}.
  *
  * An order closes carts (crm_cart_order_placed): the cart it names, else the
  * contact's open or abandoned carts last updated before it was placed; each

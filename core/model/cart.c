@@ -44,7 +44,8 @@ static int schedule_abandon(crm_kernel *k, int64_t id, int64_t contact_id, int64
                               NULL, err);
 }
 
-static int emit_cart_event(crm_kernel *k, const char *type, int64_t id, crm_err *err)
+static int emit_cart_event(crm_kernel *k, const char *type, int64_t id, int64_t at,
+                           crm_err *err)
 {
     json_t *cart;
     int rc = crm_cart_get_json(k, id, &cart, err);
@@ -57,6 +58,7 @@ static int emit_cart_event(crm_kernel *k, const char *type, int64_t id, crm_err 
                           json_object_get(cart, "currency"), "device",
                           json_object_get(cart, "device"), "order_id",
                           json_object_get(cart, "order_id"));
+    json_object_set_new(p, "at", json_integer(at)); /* when it happened, not when it was told */
     json_decref(cart);
     return crm_event_emit(k, type, p, NULL, err);
 }
@@ -83,7 +85,7 @@ static int on_cart_timer(crm_kernel *k, const crm_timer *t, void *ud, crm_err *e
     int rc = step_done(k, st, "cannot mark cart abandoned", err);
     if (rc != CRM_OK || sqlite3_changes(crm_store_db(k->store)) == 0)
         return rc;
-    return emit_cart_event(k, "cart.abandoned", id, err);
+    return emit_cart_event(k, "cart.abandoned", id, t->due_at, err);
 }
 
 int crm_cart_timers_register(crm_kernel *k, crm_err *err)
@@ -210,7 +212,7 @@ int crm_cart_apply_update(crm_kernel *k, const crm_cart_update *u, int64_t *id_o
     if (rc == CRM_OK && newer)
         rc = schedule_abandon(k, id, u->contact_id, u->at, err);
     if (rc == CRM_OK)
-        rc = emit_cart_event(k, u->checkout ? "checkout.started" : "cart.updated", id, err);
+        rc = emit_cart_event(k, u->checkout ? "checkout.started" : "cart.updated", id, u->at, err);
     *id_out = rc == CRM_OK ? id : 0;
     return rc;
 }
@@ -236,7 +238,7 @@ static int convert_one(crm_kernel *k, int64_t cart_id, int64_t order_id, int64_t
     char key[32];
     timer_key(key, sizeof key, cart_id);
     rc = crm_timer_cancel(k, "kernel", key, NULL, err);
-    return rc == CRM_OK ? emit_cart_event(k, "cart.converted", cart_id, err) : rc;
+    return rc == CRM_OK ? emit_cart_event(k, "cart.converted", cart_id, at, err) : rc;
 }
 
 static int collect_id(json_t *item, void *ud)
