@@ -33,8 +33,14 @@ int tk_survey_send(crm_plugin_ctx *ctx, int64_t id)
         json_t *o = json_object(), *d = json_object();
         char key[64];
         snprintf(key, sizeof key, "ticketing:csat:%lld", (long long)id);
-        json_object_set_new(d, "ticket_id", json_integer(id));
-        json_object_set_new(d, "subject", json_string(t.subject));
+        json_t *tk = json_object();
+        json_object_set_new(tk, "number", json_integer(id));
+        json_object_set_new(tk, "subject", json_string(t.subject));
+        json_object_set_new(d, "ticket", tk);
+        /* the answer route of `crm serve` (the CSAT link of the issue) */
+        char url[96];
+        snprintf(url, sizeof url, "/v1/tickets/%lld/csat", (long long)id);
+        json_object_set_new(d, "survey_url", json_string(url));
         json_object_set_new(o, "contact_id", json_integer(t.contact_id));
         json_object_set_new(o, "template", json_string(TK(ctx)->survey_template));
         /* a survey is a service message: a contact who withdrew that consent
@@ -48,6 +54,13 @@ int tk_survey_send(crm_plugin_ctx *ctx, int64_t id)
             return CRM_ENOMEM;
         rc = crm_message_queue_json(ctx, s, &msg);
         free(s);
+        /* an installation without the survey template still records it */
+        if (rc == CRM_ENOTFOUND) {
+            crm_log(ctx, CRM_LOG_WARN, "ticket %lld: %s: survey recorded, not sent",
+                    (long long)id, crm_last_error(ctx));
+            msg = 0;
+            rc = CRM_OK;
+        }
         if (rc != CRM_OK)
             return rc;
     } else
