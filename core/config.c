@@ -15,7 +15,9 @@
 #include <strings.h>
 
 #include "messages/driver.h"
+#include "messages/webhook.h"
 #include "time/calendar.h"
+#include "time/timer.h"
 #include "util.h"
 
 #define DASH " \xe2\x80\x94 " /* em dash, between a problem and its hint */
@@ -37,7 +39,9 @@ typedef enum schema_type {
     S_RULES,   /* rules: NAME -> {kind, script, function} */
     S_WEIGHTS, /* map of name -> non-negative integer */
     S_CALENDARS, /* calendars: NAME -> {timezone, hours, holidays} (core/time) */
-    S_CHANNELS  /* messages.channels: NAME -> {driver, ...} (core/messages/driver.h) */
+    S_TIMERS,    /* timers: {backoff, max_attempts, keep_done} (core/time/timer_config.c) */
+    S_CHANNELS,  /* messages.channels: NAME -> {driver, ...} (core/messages/driver.h) */
+    S_WEBHOOKS   /* webhooks: [{url, events, secret_env, ...}] (core/messages/webhook.h) */
 } schema_type;
 
 typedef struct schema_entry {
@@ -137,10 +141,14 @@ static const schema_entry schema[] = {
     {.path = "rules", .type = S_RULES},
     /* After locale: the default calendar follows locale.timezone and country. */
     {.path = "calendars", .type = S_CALENDARS, .always = true},
+    {.path = "timers", .type = S_TIMERS, .always = true},
     {.path = "messages", .type = S_SECTION},
     /* Read by the drivers from the tree; checked here so a typo in a
      * channel fails every command, not the first send. */
     {.path = "messages.channels", .type = S_CHANNELS, .field = NO_FIELD},
+    {.path = "messages.templates", .type = S_PATH, .field = AT(templates), .def = "templates"},
+    /* Read by the webhook subsystem from the tree; checked here likewise. */
+    {.path = "webhooks", .type = S_WEBHOOKS, .field = NO_FIELD},
 };
 #define N_SCHEMA (sizeof schema / sizeof schema[0])
 
@@ -750,6 +758,14 @@ static int apply_calendars(crm_config *cfg, const schema_entry *e, const crm_nod
     return crm_calendars_load(cfg, n, err);
 }
 
+/* ---- timers (parsed in core/time/timer_config.c) ----------------------- */
+
+static int apply_timers(crm_config *cfg, const schema_entry *e, const crm_node *n, crm_err *err)
+{
+    (void)e;
+    return crm_timer_config_load(&cfg->timers, n, err);
+}
+
 /* ---- message channels (drivers in core/messages) ----------------------- */
 
 static int apply_channels(crm_config *cfg, const schema_entry *e, const crm_node *n,
@@ -771,6 +787,16 @@ static int apply_channels(crm_config *cfg, const schema_entry *e, const crm_node
     return CRM_OK;
 }
 
+/* ---- outbound webhooks (core/messages/webhook_config.c) ---------------- */
+
+static int apply_webhooks(crm_config *cfg, const schema_entry *e, const crm_node *n,
+                          crm_err *err)
+{
+    (void)cfg;
+    (void)e;
+    return crm_webhook_config(n, NULL, NULL, err);
+}
+
 /* ---- the table, applied ------------------------------------------------ */
 
 typedef int (*applier)(crm_config *, const schema_entry *, const crm_node *, crm_err *);
@@ -780,7 +806,8 @@ static const applier appliers[] = {
     [S_BOOL] = apply_bool,     [S_INT] = apply_int,      [S_BYTES] = apply_bytes,
     [S_NAMES] = apply_list,    [S_PATHS] = apply_list,   [S_CUSTOM] = apply_custom,
     [S_RULES] = apply_rules,   [S_WEIGHTS] = apply_weights, [S_CALENDARS] = apply_calendars,
-    [S_CHANNELS] = apply_channels};
+    [S_TIMERS] = apply_timers,
+    [S_CHANNELS] = apply_channels, [S_WEBHOOKS] = apply_webhooks};
 
 /* An empty list or map may be written as nothing (`plugins:`); a scalar
  * left empty is a mistake and goes to its reader, which says so. */
@@ -850,6 +877,7 @@ void crm_config_free(crm_config *cfg)
     free_strings(cfg->plugins, cfg->n_plugins);
     free_strings(cfg->plugin_path, cfg->n_plugin_path);
     free(cfg->scripts);
+    free(cfg->templates);
     for (int e = 0; e < CRM_ENTITY_COUNT; e++)
         free_custom(cfg->custom[e], cfg->n_custom[e]);
     free_strings(cfg->hygiene.required, cfg->hygiene.n_required);

@@ -125,6 +125,15 @@ typedef struct crm_lifecycle_config {
     char *on_first_paid_order;  /* lifecycle.on_first_paid_order: a stage, or "none" */
 } crm_lifecycle_config;
 
+/* timers: (core/time/timer_config.c). Delays are wall-clock seconds. */
+#define CRM_TIMER_MAX_BACKOFF 16
+typedef struct crm_timer_config {
+    int64_t backoff[CRM_TIMER_MAX_BACKOFF]; /* timers.backoff: delay after the Nth failure */
+    size_t n_backoff;                       /* >= 1; the last delay repeats */
+    int64_t max_attempts;                   /* timers.max_attempts: parked after this many */
+    int64_t keep_done;                      /* timers.keep_done: done rows purged after */
+} crm_timer_config;
+
 typedef struct crm_rule_config {
     char *name;          /* key under rules: */
     char *kind;          /* predicate | score | validator | handler */
@@ -145,6 +154,7 @@ typedef struct crm_config {
     char **plugin_path;   /* extra directories to search for NAME.so */
     size_t n_plugin_path;
     char *scripts;        /* resolved scripts directory, default "<dir>/scripts" */
+    char *templates;      /* messages.templates resolved, default "<dir>/templates" */
     crm_custom_field *custom[CRM_ENTITY_COUNT];
     size_t n_custom[CRM_ENTITY_COUNT];
     crm_hygiene_config hygiene;
@@ -154,6 +164,7 @@ typedef struct crm_config {
     crm_rule_config *rules; /* rules: NAME: {kind, script, function} */
     size_t n_rules;
     struct crm_calendars *calendars; /* calendars: (core/time/calendar.h), `default` first */
+    crm_timer_config timers;         /* timers: backoff, parking and retention */
     crm_node *root;       /* the whole document, NULL for defaults */
 } crm_config;
 

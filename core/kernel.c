@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "cart.h"
 #include "hygiene.h"
 #include "lua/engine.h"
 #include "model.h"
+#include "messages/outbox.h"
 #include "plugin/host.h"
 #include "schema.h"
+#include "messages/webhook.h"
 #include "time/timer.h"
 
 const char *crm_kernel_config_path(const char *given)
@@ -150,6 +153,12 @@ int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
     if (rc == CRM_OK)
         rc = crm_task_timers_register(k, err);
     if (rc == CRM_OK)
+        rc = crm_outbox_register(k, err);
+    if (rc == CRM_OK)
+        rc = crm_webhooks_open(k, err);
+    if (rc == CRM_OK)
+        rc = crm_cart_timers_register(k, err);
+    if (rc == CRM_OK)
         rc = crm_plugin_host_start(k, err);
     if (rc == CRM_OK)
         rc = crm_lua_attach(k, err);
@@ -181,6 +190,8 @@ void crm_kernel_close(crm_kernel *k)
     crm_plugin_host_unload(k);
     crm_bus_close(k);
     crm_timer_close(k);
+    crm_outbox_close(k);
+    crm_webhooks_close(k);
     crm_store_close(k->store);
     crm_config_free(k->cfg);
     free(k);

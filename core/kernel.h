@@ -27,6 +27,7 @@ typedef struct crm_validators {
     int (*contact)(struct crm_kernel *k, const struct crm_contact *c, crm_err *err);
 } crm_validators;
 struct crm_timers;
+struct crm_outbox;
 
 typedef struct crm_kernel {
     crm_config *cfg;
@@ -40,6 +41,8 @@ typedef struct crm_kernel {
     struct crm_lua_engine *lua;         /* rule engine (may be NULL) */
     const crm_validators *validators;   /* installed by the rule engine (may be NULL) */
     struct crm_timers *timers;          /* timer handlers of this process (time/timer.h) */
+    struct crm_outbox *outbox;          /* the outbox's caches (messages/outbox.h), lazily */
+    struct crm_webhooks *webhooks;      /* outbound webhooks (messages/webhook.h; may be NULL) */
 } crm_kernel;
 
 typedef struct crm_open_opts {

@@ -238,6 +238,8 @@ typedef struct crm_order {
     size_t n_lines;
     int64_t created_at;
     int64_t updated_at;
+    char *cart_id;       /* in only: the shop's cart this order converts (NULL: the
+                            contact's open carts updated before placed_at; cart.h) */
 } crm_order;
 
 void crm_order_clear(crm_order *o);

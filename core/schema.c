@@ -274,8 +274,35 @@ static const crm_migration kernel_migrations[] = {
       * kernel.c), so existing rows are typed here once. */
      "ALTER TABLE contacts ADD COLUMN phone_type TEXT;"
      "UPDATE contacts SET phone_type = crm_phone_type(phone) WHERE phone IS NOT NULL;"},
+    {13, "done timers purged by age",
+     /* crm_timer_purge deletes done rows older than timers.keep_done on every
+      * worker pass: this keeps that a range read, not a scan of the table. */
+     "CREATE INDEX timers_done ON timers(fired_at) WHERE state = 'done';"},
 
-    {13, "api tokens and idempotency keys",
+    {14, "outbound webhooks",
+     /* An endpoint is known by its crm.yaml name, so its id (and its 410
+      * state) survive edits of the file. A delivery is one event for one
+      * endpoint (unique): webhook_id is what the receiver deduplicates on,
+      * the same for every attempt; queued_at starts its 24 h of retries
+      * (a replay restarts them). The payload is read from events at send
+      * time, so nothing personal is copied here. */
+     "CREATE TABLE webhook_endpoints("
+     " id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL,"
+     " state TEXT NOT NULL DEFAULT 'active' CHECK(state='active' OR state='disabled'),"
+     " disabled_at INTEGER, disabled_reason TEXT, created_at INTEGER NOT NULL);"
+     "CREATE TABLE webhook_deliveries("
+     " id INTEGER PRIMARY KEY,"
+     " endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,"
+     " event_id INTEGER NOT NULL, event_type TEXT NOT NULL, webhook_id TEXT NOT NULL UNIQUE,"
+     " status TEXT NOT NULL DEFAULT 'pending' CHECK(status='pending' OR status='delivered'"
+     "  OR status='failed' OR status='disabled'),"
+     " attempts INTEGER NOT NULL DEFAULT 0, queued_at INTEGER NOT NULL,"
+     " next_attempt_at INTEGER, last_attempt_at INTEGER, delivered_at INTEGER,"
+     " last_status INTEGER, last_response TEXT,"
+     " UNIQUE(endpoint_id, event_id));"
+     "CREATE INDEX webhook_deliveries_status ON webhook_deliveries(status, endpoint_id);"},
+
+    {15, "api tokens and idempotency keys",
      /* `crm serve`: only a token's generic hash is kept (the token is shown
       * once); prefix lets `crm token list` tell tokens apart. */
      "CREATE TABLE api_tokens("
@@ -288,6 +315,57 @@ static const crm_migration kernel_migrations[] = {
      " token_id INTEGER NOT NULL, key TEXT NOT NULL, method TEXT NOT NULL,"
      " path TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL,"
      " created_at INTEGER NOT NULL, PRIMARY KEY(token_id, key));"},
+
+    {16, "carts and tracked shop events",
+     /* Carts as the shop reports them (cart.updated, checkout.started):
+      * external_id is the shop's cart id. status moves open -> abandoned (no
+      * update for CRM_CART_ABANDON_AFTER, by the timer cart:ID) and open|
+      * abandoned -> converted (an order for it, order_id). Lines are replaced
+      * whole by each newer update. tracked_events makes re-sending or
+      * re-importing the same object a no-op: key is the object's "id" when
+      * given, else a digest of its canonical text. */
+     "CREATE TABLE carts("
+     " id INTEGER PRIMARY KEY, external_id TEXT NOT NULL UNIQUE,"
+     " contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+     " value INTEGER NOT NULL DEFAULT 0, currency TEXT NOT NULL, device TEXT,"
+     " status TEXT NOT NULL DEFAULT 'open'"
+     "  CHECK(status='open' OR status='abandoned' OR status='converted'),"
+     " checkout_at INTEGER, abandoned_at INTEGER, converted_at INTEGER,"
+     " order_id INTEGER REFERENCES orders(id) ON DELETE SET NULL,"
+     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE INDEX carts_contact ON carts(contact_id, status, updated_at);"
+     "CREATE TABLE cart_lines("
+     " cart_id INTEGER NOT NULL REFERENCES carts(id) ON DELETE CASCADE,"
+     " position INTEGER NOT NULL, sku TEXT NOT NULL, name TEXT,"
+     " quantity INTEGER NOT NULL CHECK(quantity > 0), unit_price INTEGER NOT NULL,"
+     " PRIMARY KEY(cart_id, position));"
+     "CREATE TABLE tracked_events("
+     " id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+     " contact_id INTEGER REFERENCES contacts(id) ON DELETE CASCADE,"
+     " cart_id INTEGER REFERENCES carts(id) ON DELETE SET NULL,"
+     " at INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+     "CREATE INDEX tracked_events_contact ON tracked_events(contact_id, at);"},
+    {17, "message outbox",
+     /* Every message queued, sent or stopped by a rule (core/messages/outbox.h).
+      * idem_key makes queueing repeatable; the rendered content is kept as
+      * sent, so a retry after a crash sends the same text under the same id.
+      * A person's messages go with the person (erasure). */
+     "CREATE TABLE messages("
+     " id INTEGER PRIMARY KEY,"
+     " contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+     " channel TEXT NOT NULL, purpose TEXT NOT NULL CHECK(purpose='transactional'"
+     "  OR purpose='service' OR purpose='marketing'),"
+     " template TEXT NOT NULL, source TEXT NOT NULL, idem_key TEXT NOT NULL UNIQUE,"
+     " to_address TEXT, to_name TEXT, subject TEXT, body_text TEXT, body_html TEXT,"
+     " status TEXT NOT NULL CHECK(status='queued' OR status='held' OR status='sent'"
+     "  OR status='failed' OR status='suppressed'),"
+     " reason TEXT, created_at INTEGER NOT NULL, scheduled_at INTEGER NOT NULL,"
+     " sent_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, response TEXT);"
+     "CREATE INDEX messages_contact ON messages(contact_id, created_at);"
+     "CREATE INDEX messages_status ON messages(status, scheduled_at);"
+     /* The kill switch: contact_id 0 pauses every message. */
+     "CREATE TABLE message_pauses("
+     " contact_id INTEGER PRIMARY KEY, paused_at INTEGER NOT NULL);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

@@ -316,6 +316,24 @@ int crm_store_schema_version(crm_store *s, const char *owner, crm_err *err)
     return v;
 }
 
+/* 1 when `owner`'s migration `version` is recorded, 0 when not, -1 on error. */
+static int migration_recorded(crm_store *s, const char *owner, int version, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        s, "SELECT 1 FROM schema_migrations WHERE owner = ? AND version = ?", err);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, version);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        crm_store_error(s, "cannot read schema_migrations", err);
+        return -1;
+    }
+    return step == SQLITE_ROW;
+}
+
 static int apply_migration(crm_store *s, const char *owner, const crm_migration *m, crm_err *err)
 {
     int rc = crm_store_begin(s, err);
@@ -360,8 +378,13 @@ int crm_store_migrate(crm_store *s, const char *owner, const crm_migration *m, s
                            "database %s has %s schema version %d but this crm knows only up "
                            "to %d: it was written by a newer crm; upgrade crm to open it",
                            s->path, owner, current, latest);
+    /* By record, not by the highest version: a migration missing below the
+     * latest (its row removed, or one that landed out of order) still runs. */
     for (size_t i = 0; i < n; i++) {
-        if (m[i].version <= current)
+        int recorded = m[i].version <= current ? migration_recorded(s, owner, m[i].version, err) : 0;
+        if (recorded < 0)
+            return err ? err->code : CRM_EDB;
+        if (recorded)
             continue;
         int rc = apply_migration(s, owner, &m[i], err);
         if (rc != CRM_OK)

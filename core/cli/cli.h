@@ -84,6 +84,7 @@ extern const crm_command crm_cli_init_cmds[];
 extern const crm_command crm_cli_contact_cmds[];
 extern const crm_command crm_cli_company_cmds[];
 extern const crm_command crm_cli_order_cmds[];
+extern const crm_command crm_cli_cart_cmds[];
 extern const crm_command crm_cli_interaction_cmds[];
 extern const crm_command crm_cli_task_cmds[];
 extern const crm_command crm_cli_privacy_cmds[];
@@ -99,9 +100,12 @@ extern const crm_command crm_cli_dedupe_cmds[];
 extern const crm_command crm_cli_calendar_cmds[];
 extern const crm_command crm_cli_audit_cmds[];
 extern const crm_command crm_cli_timer_cmds[];
+extern const crm_command crm_cli_webhook_cmds[];
 extern const crm_command crm_cli_channel_cmds[];
 extern const crm_command crm_cli_token_cmds[];
 extern const crm_command crm_cli_serve_cmds[];
+extern const crm_command crm_cli_message_cmds[];
+extern const crm_command crm_cli_template_cmds[];
 
 /* All groups, NULL-terminated (commands.c). */
 extern const crm_command *const crm_cli_groups[];

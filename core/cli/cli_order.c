@@ -108,6 +108,8 @@ static int order_from_args(crm_cli *cli, const crm_args *a, crm_order *o, crm_er
         rc = dup_opt(a, "status", &o->status, err);
     if (rc == CRM_OK)
         rc = dup_opt(a, "external-id", &o->external_id, err);
+    if (rc == CRM_OK)
+        rc = dup_opt(a, "cart", &o->cart_id, err);
     return rc;
 }
 
@@ -255,6 +257,8 @@ static const crm_opt add_opts[] = {
     {"placed-at", CRM_OPT_VALUE, "DATE", "when it was placed, ISO 8601 (default: now)"},
     {"external-id", CRM_OPT_VALUE, "ID", "identifier in the shop (unique: re-import is refused)"},
     {"line", CRM_OPT_LIST, "SKU:QTY:UNIT_PRICE", "an order line (repeatable)"},
+    {"cart", CRM_OPT_VALUE, "CART_ID",
+     "the shop's cart this order converts (default: the contact's open carts)"},
     {NULL, 0, NULL, NULL},
 };
 

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cli_util.h"
+#include "messages/webhook.h"
 #include "table.h"
 #include "time/calendar.h"
 #include "time/timer.h"
@@ -155,15 +156,18 @@ static int cmd_failed(crm_cli *cli, const crm_args *a, crm_err *err)
 static void print_stats(crm_cli *cli, const char *what, const crm_worker_stats *s)
 {
     if (cli->json)
-        crm_cli_print_json(cli, json_pack("{sIsIsIsI}", "fired", (json_int_t)s->timers.fired,
+        crm_cli_print_json(cli, json_pack("{sIsIsIsIsI}", "fired", (json_int_t)s->timers.fired,
                                           "failed", (json_int_t)s->timers.failed, "parked",
                                           (json_int_t)s->timers.parked, "max_lateness",
-                                          (json_int_t)s->timers.max_lateness));
+                                          (json_int_t)s->timers.max_lateness, "purged",
+                                          (json_int_t)s->purged));
     else if (!cli->quiet)
-        fprintf(cli->out, "%s: %lld timer%s fired, %lld failed (%lld parked), most late %llds\n",
+        fprintf(cli->out,
+                "%s: %lld timer%s fired, %lld failed (%lld parked), most late %llds, %lld done "
+                "purged\n",
                 what, (long long)s->timers.fired, s->timers.fired == 1 ? "" : "s",
                 (long long)s->timers.failed, (long long)s->timers.parked,
-                (long long)s->timers.max_lateness);
+                (long long)s->timers.max_lateness, (long long)s->purged);
 }
 
 static int cmd_retry(crm_cli *cli, const crm_args *a, crm_err *err)
@@ -197,7 +201,9 @@ static int cmd_tick(crm_cli *cli, const crm_args *a, crm_err *err)
     (void)a;
     catch_signals();
     crm_worker_stats s = {0};
-    int rc = crm_worker_pass(cli->k, cli->k->now, &stop_flag, &s, err);
+    int rc = crm_webhooks_check_secrets(cli->k, err); /* before anything is sent */
+    if (rc == CRM_OK)
+        rc = crm_worker_pass(cli->k, cli->k->now, &stop_flag, &s, err);
     if (rc == CRM_OK)
         print_stats(cli, "tick", &s);
     return rc;
@@ -208,7 +214,9 @@ static int cmd_run(crm_cli *cli, const crm_args *a, crm_err *err)
     (void)a;
     catch_signals();
     crm_worker_stats s = {0};
-    int rc = crm_worker_run(cli->k, &stop_flag, &s, err);
+    int rc = crm_webhooks_check_secrets(cli->k, err);
+    if (rc == CRM_OK)
+        rc = crm_worker_run(cli->k, &stop_flag, &s, err);
     if (rc == CRM_OK && !cli->quiet && !cli->json)
         fprintf(stderr, "crm run: stopped after %lld pass%s, %lld timer%s fired\n",
                 (long long)s.passes, s.passes == 1 ? "" : "es", (long long)s.timers.fired,

@@ -1,6 +1,7 @@
 /* Contacts as seen by rules: a userdata read lazily, field by field.
  *
- * c.email, c.tags (a list), c:has_tag("vip"), c.custom.segment (or
+ * c.email, c.phone_type ("mobile", "fixed_line", ...), c.tags (a list),
+ * c:has_tag("vip"), c.custom.segment (or
  * c["custom.segment"], typed by its crm.yaml declaration), aggregates over
  * qualifying orders (status placed or paid, placed at or before crm.now()):
  * c.order_count, c.total_spent (minor units), c.first_order_at,
@@ -27,6 +28,7 @@ typedef enum fkind {
     F_COMPANY_ID,
     F_CREATED,
     F_UPDATED,
+    F_PHONE_TYPE,
     F_TAGS,
     F_CUSTOM,
     F_AGG,     /* aggregate number `arg` */
@@ -52,7 +54,7 @@ static int m_spent_since(lua_State *L);
  * built from this table and `crm rules --help` prints it, so the two cannot
  * disagree. The index is the bit in lua_contact.read_mask. IDX_TAGS must
  * stay the index of "tags". */
-#define IDX_TAGS 18
+#define IDX_TAGS 19
 static const fdesc fields[] = {
     {{"id", "integer", "the contact's id", false}, F_ID, 0, NULL},
     {{"external_id", "text|nil", "its key in the source system (imports)", false}, F_TEXT, 0,
@@ -62,6 +64,11 @@ static const fdesc fields[] = {
      F_TEXT, 2, NULL},
     {{"email", "text|nil", "lower-cased", false}, F_TEXT, 3, NULL},
     {{"phone", "text|nil", "E.164 (\"+33612345678\")", false}, F_TEXT, 4, NULL},
+    {{"phone_type", "text|nil",
+      "the phone's type from libphonenumber: mobile, fixed_line, fixed_line_or_mobile, voip, "
+      "toll_free, ... (nil without a phone)",
+      false},
+     F_PHONE_TYPE, 0, NULL},
     {{"company", "text|nil", "the name of its company", false}, F_TEXT, 5, NULL},
     {{"street", "text|nil", "", false}, F_TEXT, 6, NULL},
     {{"postal_code", "text|nil", "as validated for the country (\"75011\")", false}, F_TEXT, 7,
@@ -114,17 +121,19 @@ static void lua_name(const fdesc *f, char *buf, size_t size)
 }
 
 /* Columns: id, the 14 text fields in crm_contact_fields order, company_id,
- * created_at, updated_at. */
+ * created_at, updated_at, phone_type (last, so callers may append columns
+ * only after it). */
 #define COL_COMPANY_ID 15
 #define COL_CREATED 16
 #define COL_UPDATED 17
+#define COL_PHONE_TYPE 18
 
 const char *crm_lua_contact_select(void)
 {
     return "SELECT c.id, c.external_id, c.first_name, c.last_name, c.email, c.phone, "
            "co.name, c.street, c.postal_code, c.city, c.country, c.birth_date, "
-           "c.lifecycle_stage, u.email, c.source, c.company_id, c.created_at, c.updated_at "
-           "FROM contacts c LEFT JOIN companies co ON co.id = c.company_id "
+           "c.lifecycle_stage, u.email, c.source, c.company_id, c.created_at, c.updated_at, "
+           "c.phone_type FROM contacts c LEFT JOIN companies co ON co.id = c.company_id "
            "LEFT JOIN users u ON u.id = c.owner_id ";
 }
 
@@ -204,6 +213,18 @@ static void push_int_col(lua_State *L, lua_contact *lc, int col, int64_t from_st
         return;
     }
     from_struct ? lua_pushinteger(L, from_struct) : lua_pushnil(L);
+}
+
+/* contacts.phone_type, which the model keeps ("" in the struct: none). */
+static void push_phone_type(lua_State *L, lua_contact *lc)
+{
+    if (lc->src == SRC_ROW) {
+        const char *v = (const char *)sqlite3_column_text(lc->row, COL_PHONE_TYPE);
+        v && *v ? (void)lua_pushstring(L, v) : lua_pushnil(L);
+        return;
+    }
+    const crm_contact *c = record(L, lc);
+    *c->phone_type ? (void)lua_pushstring(L, c->phone_type) : lua_pushnil(L);
 }
 
 /* Tags as a list, built on first use and kept in the user value. */
@@ -383,6 +404,7 @@ static void push_field(lua_State *L, lua_contact *lc, size_t i)
     case F_COMPANY_ID: push_int_col(L, lc, COL_COMPANY_ID, c ? c->company_id : 0); break;
     case F_CREATED: push_int_col(L, lc, COL_CREATED, c ? c->created_at : 0); break;
     case F_UPDATED: push_int_col(L, lc, COL_UPDATED, c ? c->updated_at : 0); break;
+    case F_PHONE_TYPE: push_phone_type(L, lc); break;
     case F_TAGS: push_tags(L, lc, 1); break;
     case F_CUSTOM: push_custom_proxy(L, 1); break;
     case F_AGG: push_aggregate(L, lc, f->arg); break;

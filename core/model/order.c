@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cart.h"
 #include "events.h"
 #include "hygiene.h"
 #include "model.h"
@@ -142,6 +143,7 @@ void crm_order_clear(crm_order *o)
     free(o->external_id);
     free(o->currency);
     free(o->status);
+    free(o->cart_id);
     for (size_t i = 0; i < o->n_lines; i++)
         free(o->lines[i].sku);
     free(o->lines);
@@ -353,6 +355,8 @@ int crm_order_add(crm_kernel *k, crm_order *o, int64_t *id_out, crm_err *err)
         rc = emit_order_events(k, o, err);
     if (rc == CRM_OK && strcmp(o->status, "paid") == 0)
         rc = crm_lifecycle_order_paid(k, o->contact_id, o->id, err);
+    if (rc == CRM_OK)
+        rc = crm_cart_order_placed(k, o->id, o->contact_id, o->placed_at, o->cart_id, err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, err);
     else

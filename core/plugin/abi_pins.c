@@ -123,8 +123,13 @@ PIN(user_list_json, 79);
 PIN(user_find_json, 80);
 PIN(subscribe_from_start, 81);
 
+/* 1.3: ticketing */
+PIN(calendar_between, 82);
+/* 1.3: messages */
+PIN(message_queue_json, 83);
+
 /* Every entry is pinned: the table ends right after the last one. */
-_Static_assert(sizeof(crm_host_api) == HEAD + 82 * SLOT, "an entry is not pinned");
+_Static_assert(sizeof(crm_host_api) == HEAD + 84 * SLOT, "an entry is not pinned");
 
 /* The descriptor's header, which the host reads before anything else. */
 _Static_assert(offsetof(crm_plugin_descriptor, abi_major) == 0, "descriptor");

@@ -5,6 +5,7 @@
 #include "timer_api.h"
 #include "tasks_api.h"
 #include "privacy/privacy.h"
+#include "plugin/api_messages.h"
 
 const crm_host_api crm_plug_api = {
     .abi_major = CRM_PLUGIN_ABI_MAJOR,
@@ -101,4 +102,8 @@ const crm_host_api crm_plug_api = {
     .user_list_json = crm_plugw_user_list_json,
     .user_find_json = crm_plugw_user_find_json,
     .subscribe_from_start = crm_plugw_subscribe_from_start,
+    /* 1.3: ticketing */
+    .calendar_between = crm_plugt_calendar_between,
+    /* 1.3: messages */
+    .message_queue_json = crm_plugm_message_queue_json,
 };

@@ -14,7 +14,8 @@
  *   - reads: P_* tables, kernel tables (anything not owned by a plugin) and
  *     the tables of plugins P requires;
  *   - no PRAGMA, ATTACH, DETACH, transaction statements (use the host API),
- *     virtual tables, temporary objects.
+ *     temporary objects; of virtual tables only an FTS5 index named P_*
+ *     (its shadow tables P_x_data ... are then P's own tables too).
  * A refusal is remembered in host->denial, naming the plugin and the table. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,9 @@ typedef enum rule {
     WRITE_A2,  /* arg2 is the table written (indexes, triggers, ALTER) */
     INDEX,     /* CREATE INDEX: arg1 the index, arg2 its table (remembered) */
     REINDEX,   /* arg1 an index: the one just created, or named P_* */
-    TXN        /* transaction control: only the host's migrations */
+    TXN,       /* transaction control: only the host's migrations */
+    PRAGMA,    /* only the read-only ones SQLite's own FTS5 runs on its tables */
+    VTABLE     /* CREATE/DROP VIRTUAL TABLE: arg1 the table, arg2 the module: fts5 on P_* */
 } rule;
 
 static const struct {
@@ -57,13 +60,13 @@ static const struct {
     {SQLITE_ALTER_TABLE, WRITE_A2, "alter"},
     {SQLITE_TRANSACTION, TXN, "control transactions (use crm_begin/crm_commit)"},
     {SQLITE_SAVEPOINT, TXN, "control transactions (use crm_begin/crm_commit)"},
-    {SQLITE_PRAGMA, DENY, "run PRAGMA"},
+    {SQLITE_PRAGMA, PRAGMA, "run PRAGMA"},
     {SQLITE_ATTACH, DENY, "attach a database"},
     {SQLITE_DETACH, DENY, "detach a database"},
     {SQLITE_ANALYZE, DENY, "run ANALYZE"},
     {SQLITE_REINDEX, REINDEX, "reindex"},
-    {SQLITE_CREATE_VTABLE, DENY, "create a virtual table"},
-    {SQLITE_DROP_VTABLE, DENY, "drop a virtual table"},
+    {SQLITE_CREATE_VTABLE, VTABLE, "create a virtual table"},
+    {SQLITE_DROP_VTABLE, VTABLE, "drop a virtual table"},
 };
 
 static bool has_prefix(const char *table, const char *name)
@@ -155,6 +158,18 @@ static int check(crm_plugin_host *h, int action, const char *a1, const char *a2)
                        (owner_of(h, a1) && strcmp(owner_of(h, a1), p->name) == 0)))
                 return SQLITE_OK;
             return deny(h, "%s '%s': only an index of its own tables", what, a1);
+        case PRAGMA:
+            /* fts5 reads data_version to notice other connections' writes
+             * to its index; reading it (no value: a2 NULL) changes nothing */
+            if (a1 && (!strcmp(a1, "data_version") || !strcmp(a1, "page_size")) && !a2)
+                return SQLITE_OK;
+            return deny(h, "%s %s", what, a1);
+        case VTABLE:
+            /* full-text search is the one module a plugin needs: its index
+             * is a table of its own like any other */
+            if (a2 && strcmp(a2, "fts5") == 0 && may_write(h, p, a1))
+                return SQLITE_OK;
+            return deny(h, "%s '%s' (only an fts5 table named after the plugin)", what, a1);
         case TXN:
             return h->migrating ? SQLITE_OK : deny(h, "%s%s", what, NULL);
         case DENY:

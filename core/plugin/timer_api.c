@@ -158,3 +158,17 @@ int crm_plugt_calendar_next_open(crm_plugin_ctx *p, const char *calendar, int64_
         *out = v;
     return host_fail(p, rc, &e);
 }
+
+int crm_plugt_calendar_between(crm_plugin_ctx *p, const char *calendar, int64_t from, int64_t to,
+                               int64_t *out)
+{
+    const crm_calendar *cal = calendar_of(p, calendar);
+    if (!cal)
+        return CRM_ENOTFOUND;
+    crm_err e = {0};
+    int64_t v = 0;
+    int rc = crm_calendar_between(cal, from, to, &v, &e);
+    if (rc == CRM_OK && out)
+        *out = v;
+    return host_fail(p, rc, &e);
+}

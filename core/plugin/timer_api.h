@@ -14,6 +14,9 @@ int crm_plugt_calendar_add(crm_plugin_ctx *p, const char *calendar, int64_t t,
 int crm_plugt_calendar_is_open(crm_plugin_ctx *p, const char *calendar, int64_t t, int *open);
 int crm_plugt_calendar_next_open(crm_plugin_ctx *p, const char *calendar, int64_t t,
                                  int64_t *out);
+/* 1.3: ticketing -- open seconds between two instants (crm_calendar_between). */
+int crm_plugt_calendar_between(crm_plugin_ctx *p, const char *calendar, int64_t from, int64_t to,
+                               int64_t *out);
 
 /* After start: registers p's timer handler (when it has one) with the
  * kernel's timers under the plugin's name. CRM_OK or an error naming p. */

@@ -309,6 +309,11 @@ static int erase_all(crm_kernel *k, int64_t id, const char *reason, const person
     } kernel[] = {
         {"tasks", "DELETE FROM tasks WHERE contact_id=?"},
         {"interactions", "DELETE FROM interactions WHERE contact_id=?"},
+        {"tracked_events", "DELETE FROM tracked_events WHERE contact_id=?"},
+        {"carts", "DELETE FROM carts WHERE contact_id=?"},
+        /* the outbox keeps addresses and rendered texts: they go too */
+        {"messages", "DELETE FROM messages WHERE contact_id=?"},
+        {"message_pauses", "DELETE FROM message_pauses WHERE contact_id=?"},
         {"consents", "DELETE FROM consents WHERE contact_id=?"},
         {"tags", "DELETE FROM contact_tags WHERE contact_id=?"},
         {"custom_values", "DELETE FROM custom_values WHERE entity='contact' AND entity_id=?"},

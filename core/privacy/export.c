@@ -131,7 +131,7 @@ int crm_privacy_export(crm_kernel *k, int64_t id, json_t **out, crm_err *err)
     crm_contact_clear(&c);
     json_t *consents = json_array(), *inter = json_array(), *orders = json_array(),
            *tasks = json_array(), *history = json_array(), *merges = json_array(),
-           *events = json_array(), *plugins = json_object();
+           *events = json_array(), *plugins = json_object(), *messages = json_array();
     json_object_set_new(doc, "consents", consents);
     json_object_set_new(doc, "interactions", inter);
     json_object_set_new(doc, "orders", orders);
@@ -139,6 +139,9 @@ int crm_privacy_export(crm_kernel *k, int64_t id, json_t **out, crm_err *err)
     json_object_set_new(doc, "contact_history", history);
     json_object_set_new(doc, "merges", merges);
     json_object_set_new(doc, "events", events);
+    json_t *carts = json_array();
+    json_object_set_new(doc, "carts", carts);
+    json_object_set_new(doc, "messages", messages);
     json_object_set_new(doc, "plugins", plugins);
     rc = crm_consent_list(k, id, true, push_json, consents, err);
     if (rc == CRM_OK)
@@ -155,6 +158,16 @@ int crm_privacy_export(crm_kernel *k, int64_t id, json_t **out, crm_err *err)
                                  " ORDER BY id", id, merges, err);
     if (rc == CRM_OK)
         rc = crm_privacy_rows(k, CRM_PRIVACY_EVENTS_SQL, id, events, err);
+    if (rc == CRM_OK) /* with their lines as JSON text, one row per cart */
+        rc = crm_privacy_rows(k, "SELECT c.*, (SELECT json_group_array(json_object('sku', sku,"
+                                 " 'name', name, 'quantity', quantity, 'unit_price', unit_price))"
+                                 " FROM cart_lines WHERE cart_id = c.id) AS lines"
+                                 " FROM carts c WHERE contact_id=? ORDER BY id", id, carts, err);
+    if (rc == CRM_OK) /* the outbox: what was sent to the person, or kept from them */
+        rc = crm_privacy_rows(k, "SELECT id, channel, purpose, template, status, reason,"
+                                 " to_address, subject, body_text, body_html, created_at,"
+                                 " scheduled_at, sent_at FROM messages WHERE contact_id=?"
+                                 " ORDER BY id", id, messages, err);
     /* payloads as objects, not as text inside the document */
     size_t i;
     json_t *ev;

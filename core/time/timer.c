@@ -323,8 +323,9 @@ static int record_failure(crm_kernel *k, const due_timer *d, int64_t now, const 
                           crm_timer_stats *stats, crm_err *err)
 {
     int attempts = d->attempts + 1;
-    bool park = attempts >= CRM_TIMER_MAX_ATTEMPTS;
-    int64_t delay = (int64_t)CRM_TIMER_BACKOFF << (attempts - 1);
+    const crm_timer_config *tc = &k->cfg->timers;
+    bool park = attempts >= tc->max_attempts;
+    int64_t delay = crm_timer_backoff(tc, attempts);
     int rc = begin_fire(k, false, err);
     if (rc != CRM_OK)
         return rc;
@@ -547,4 +548,29 @@ int crm_timer_retry(crm_kernel *k, int64_t id, int64_t now, int64_t *n, crm_err 
         return crm_err_set(err, CRM_ENOTFOUND,
                            "no parked timer %lld: see `crm timers failed`", (long long)id);
     return CRM_OK;
+}
+
+int crm_timer_purge(crm_kernel *k, int64_t now, int64_t *n, crm_err *err)
+{
+    if (n)
+        *n = 0;
+    if (crm_store_depth(k->store) > 0)
+        return crm_err_set(err, CRM_EUSAGE, "timers are purged outside a transaction");
+    int rc = crm_store_begin(k->store, err);
+    if (rc != CRM_OK)
+        return rc;
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "DELETE FROM timers WHERE state = 'done' AND fired_at < ?1", err);
+    rc = st ? CRM_OK : (err ? err->code : CRM_EDB);
+    if (rc == CRM_OK) {
+        sqlite3_bind_int64(st, 1, now - k->cfg->timers.keep_done);
+        rc = step_done(k, st, "cannot purge done timers", err);
+    }
+    if (rc == CRM_OK && n)
+        *n = sqlite3_changes(crm_store_db(k->store));
+    if (rc == CRM_OK)
+        rc = crm_store_commit(k->store, err);
+    else
+        crm_store_rollback(k->store);
+    return rc;
 }

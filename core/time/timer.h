@@ -15,9 +15,10 @@
  * batch cannot commit whole (a handler failed, a nested rollback undid
  * writes) it is rolled back and its timers run one by one, each in its own
  * transaction. A failed attempt is rolled back and counted; the timer is
- * retried after CRM_TIMER_BACKOFF * 2^(attempts-1) seconds, and parked with
- * its error after CRM_TIMER_MAX_ATTEMPTS attempts (crm_timer_retry brings it
- * back). A handler may schedule or cancel timers, its own key included
+ * retried after the Nth delay of crm.yaml's timers.backoff (the last one
+ * repeats), and parked with its error after timers.max_attempts attempts
+ * (crm_timer_retry brings it back). Done rows are kept timers.keep_done,
+ * then crm_timer_purge deletes them. A handler may schedule or cancel timers, its own key included
  * (rescheduling itself makes a recurring timer: the completion then leaves
  * the new schedule alone). Timers whose owner has no handler in this process
  * (a plugin not loaded) stay pending. */
@@ -30,8 +31,6 @@
 #include "kernel.h"
 
 #define CRM_TIMER_BATCH 512
-#define CRM_TIMER_MAX_ATTEMPTS 5
-#define CRM_TIMER_BACKOFF 60 /* seconds before the second attempt; doubles after */
 #define CRM_TIMER_MAX_KEY 200
 
 /* A timer as its handler sees it (strings borrowed for the call). */
@@ -102,6 +101,21 @@ int crm_timer_next_due(crm_kernel *k, int64_t *next, bool *found, crm_err *err);
  * its attempts reset. *n (may be NULL) gets how many. CRM_ENOTFOUND when id
  * names no parked timer. */
 int crm_timer_retry(crm_kernel *k, int64_t id, int64_t now, int64_t *n, crm_err *err);
+
+/* Reads crm.yaml's `timers:` section (NULL or empty: the defaults, backoff
+ * [1m, 2m, 4m, 8m], max_attempts 5, keep_done 7d) into *tc. CRM_ECONFIG
+ * with FILE:LINE:COL: timers.KEY for an unknown key, a bad duration, a
+ * business-day unit (timers are wall-clock), an empty or too long list. */
+int crm_timer_config_load(crm_timer_config *tc, const crm_node *section, crm_err *err);
+
+/* The delay before the next attempt of a timer that has failed `attempts`
+ * times (>= 1): the attempts-th entry of tc->backoff, the last one beyond. */
+int64_t crm_timer_backoff(const crm_timer_config *tc, int attempts);
+
+/* Deletes, in its own transaction, the done timers that fired before
+ * now - timers.keep_done; *n (may be NULL) gets how many. CRM_EUSAGE
+ * inside a transaction. */
+int crm_timer_purge(crm_kernel *k, int64_t now, int64_t *n, crm_err *err);
 
 /* Frees the handler registry (crm_kernel_close calls it). */
 void crm_timer_close(crm_kernel *k);

@@ -64,10 +64,14 @@ int crm_worker_pass(crm_kernel *k, int64_t now, volatile const int *stop,
         rc = crm_bus_dispatch(k, err);
     if (rc == CRM_OK)
         rc = crm_timer_fire_due(k, now, stop, stats ? &stats->timers : NULL, err);
+    int64_t purged = 0;
+    if (rc == CRM_OK)
+        rc = crm_timer_purge(k, now, &purged, err);
     if (rc == CRM_OK)
         rc = one_int(k, "SELECT coalesce(max(id), 0) FROM events", &after, err);
     if (rc == CRM_OK && stats) {
         stats->passes++;
+        stats->purged += purged;
         stats->events = after; /* the caller keeps the previous pass's end */
     }
     (void)before;

@@ -3,7 +3,8 @@
  * A pass delivers committed events to subscribers (crm_bus_dispatch, from
  * their cursors: events other processes committed included) and fires the
  * timers due at the pass's clock (crm_timer_fire_due); events handlers emit
- * are dispatched after each commit. `crm run` repeats passes, sleeping until
+ * are dispatched after each commit; then done timers older than
+ * timers.keep_done are purged. `crm run` repeats passes, sleeping until
  * the next due timer, a change of the database (PRAGMA data_version, read at
  * most every CRM_WORKER_POLL_MS) or a signal; SIGTERM/SIGINT end the current
  * transaction's work and return. One worker per database: it holds the row
@@ -26,6 +27,7 @@ typedef struct crm_worker_stats {
     crm_timer_stats timers;
     int64_t events;  /* events committed since the previous pass, dispatched by this one */
     int64_t passes;
+    int64_t purged;  /* done timers deleted, older than timers.keep_done */
 } crm_worker_stats;
 
 /* One pass at clock `now` (see above). Adds to *stats (may be NULL). */

@@ -8,12 +8,12 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cat > "$dir/crm.yaml" <<YAML
 database: $dir/crm.db
-plugins: [template]
-template:
+plugins: [hello]
+hello:
   greeting: Hello
 YAML
 export CRM_CONFIG=$dir/crm.yaml
 "$CRM" init >/dev/null
 "$CRM" contact add --first-name Ada --last-name Lovelace --email ada@example.org >/dev/null
-"$CRM" template greetings | grep -q "Hello" || { echo "no greeting row" >&2; exit 1; }
-echo "template: ok"
+"$CRM" hello greetings | grep -q "Hello" || { echo "no greeting row" >&2; exit 1; }
+echo "hello: ok"

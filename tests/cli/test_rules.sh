@@ -173,17 +173,17 @@ assert_contains "$ERR" "FIELD one of email, city, postal_code, country, lifecycl
 if command -v cc >/dev/null; then
   mkdir -p plug/scripts
   assert_exit 0 cc -shared -fPIC -fvisibility=hidden -I"$SRC/sdk/include" \
-    -o plug/template.so "$SRC/sdk/template/template.c"
-  printf 'database: %s/plug/crm.db\nplugins: [template]\ntemplate:\n  greeting: Hello\n' \
+    -o plug/hello.so "$SRC/sdk/template/hello.c"
+  printf 'database: %s/plug/crm.db\nplugins: [hello]\nhello:\n  greeting: Hello\n' \
     "$dir" >plug/crm.yaml
-  printf 'function g(c) return crm.template.greet(c.first_name) end\n' >plug/scripts/p.lua
+  printf 'function g(c) return crm.hello.greet(c.first_name) end\n' >plug/scripts/p.lua
   (
     cd plug && export CRM_PLUGIN_PATH=$dir/plug
     "$CRM" init --quiet >/dev/null 2>&1
     "$CRM" contact add --first-name Ada --email ada@example.org >/dev/null 2>&1
     "$CRM" rules eval p.lua:g --contact 1 --json
   ) >plug/out.json 2>plug/err
-  assert_eq "Hello Ada" "$(json_get "$(cat plug/out.json)" result)" "crm.template.greet"
+  assert_eq "Hello Ada" "$(json_get "$(cat plug/out.json)" result)" "crm.hello.greet"
 fi
 
 finish

@@ -110,12 +110,12 @@ static void test_failure_rolls_back(void **state)
     assert_int_equal(count(k, "SELECT count(*) FROM effects"), 0);
     assert_int_equal(count(k, "SELECT attempts FROM timers WHERE key='a'"), 1);
     assert_int_equal(count(k, "SELECT next_at FROM timers WHERE key='a'"),
-                     1000 + CRM_TIMER_BACKOFF);
+                     1000 + k->cfg->timers.backoff[0]);
     s.fail = false;
-    assert_int_equal(crm_timer_fire_due(k, 1000 + CRM_TIMER_BACKOFF, NULL, &st, &err), CRM_OK);
+    assert_int_equal(crm_timer_fire_due(k, 1000 + k->cfg->timers.backoff[0], NULL, &st, &err), CRM_OK);
     assert_int_equal(st.fired, 1);
     assert_int_equal(count(k, "SELECT count(*) FROM effects"), 1);
-    assert_int_equal(count(k, "SELECT lateness FROM timers WHERE key='a'"), CRM_TIMER_BACKOFF);
+    assert_int_equal(count(k, "SELECT lateness FROM timers WHERE key='a'"), k->cfg->timers.backoff[0]);
     /* firing belongs outside a transaction */
     assert_int_equal(crm_kernel_begin(k, &err), CRM_OK);
     assert_int_equal(crm_timer_fire_due(k, 5000, NULL, NULL, &err), CRM_EUSAGE);

@@ -68,7 +68,7 @@ struct crm_handle_head {
  * added rule_each; 1.3 register_demo, the entries after the table's
  * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"), then the
  * "1.3: timers" entries, then the "1.3: tasks", "1.3: privacy" and
- * "1.3: sdkwrites" entries. */
+ * "1.3: sdkwrites" entries, then "1.3: ticketing", then "1.3: messages". */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -727,6 +727,30 @@ struct crm_host_api {
      * exists (the plugin ran before) is kept either way. */
     int (*subscribe_from_start)(crm_plugin_ctx *ctx, const char *pattern,
                                 crm_event_handler handler, void *ud);
+
+    /* 1.3: ticketing -- test with CRM_API_HAS(ctx, calendar_between) before use -------- */
+
+    /* Any time after init. *out = the open seconds of crm.yaml calendar
+     * `calendar` (NULL or "": default) in [from, to); negative (minus the
+     * open seconds of [to, from)) when to < from. The inverse of
+     * calendar_add with a duration in seconds: an SLA clock's elapsed
+     * business time. CRM_ENOTFOUND for an unknown calendar, CRM_EINVAL for
+     * a time out of the covered years. */
+    int (*calendar_between)(crm_plugin_ctx *ctx, const char *calendar, int64_t from, int64_t to,
+
+                            int64_t *out);
+    /* 1.3: messages -- test with CRM_API_HAS(ctx, message_queue_json) before use ------- */
+
+    /* Any time after init. Queues a message through the outbox's rules (consent, address, quiet
+     * hours, caps, pause), in the current transaction or its own. json: {"contact_id": N (required),
+     * "template": "NAME" (required), "channel": "email"|"sms" (absent: the template's first channel the
+     * contact has an address for), "purpose": "transactional"|"service"|"marketing" (absent:
+     * transactional), "key": "idempotency key" (absent: derived from plugin, template, contact, data),
+     * "at": epoch seconds (absent: now), "data": {object: extra template values, e.g. {"quote": {...}}}}.
+     * *id (may be NULL) = the message's id; a key already used returns the first message's id and CRM_OK
+     * and creates nothing. A message suppressed by a rule is not an error (it gets an id and a reason).
+     * CRM_ENOTFOUND: unknown contact or template; CRM_EINVAL: bad member (last_error says which). */
+    int (*message_queue_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -856,6 +880,12 @@ struct crm_host_api {
 #define crm_user_find_json(ctx, ref, json) CRM_API(ctx)->user_find_json((ctx), (ref), (json))
 #define crm_subscribe_from_start(ctx, pat, fn, ud)                                          \
     CRM_API(ctx)->subscribe_from_start((ctx), (pat), (fn), (ud))
+/* ABI 1.3: ticketing (check CRM_API_HAS(ctx, calendar_between) first for older hosts) */
+#define crm_calendar_between(ctx, cal, from, to, out)                                       \
+    CRM_API(ctx)->calendar_between((ctx), (cal), (from), (to), (out))
+
+/* 1.3: messages (check CRM_API_HAS(ctx, message_queue_json) first for older hosts) */
+#define crm_message_queue_json(ctx, json, id) CRM_API(ctx)->message_queue_json((ctx), (json), (id))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus

@@ -1,14 +1,14 @@
-/* template — a small, complete crm plugin meant to be copied.
+/* hello — a small, complete crm plugin meant to be copied.
  *
  * It shows every kind of registration a plugin makes in init:
- *   - migration 1 creates its own table, template_greetings;
+ *   - migration 1 creates its own table, hello_greetings;
  *   - a durable handler on contact.created inserts a greeting row;
- *   - the CLI command `crm template greetings [--contact ID]`, declared with
+ *   - the CLI command `crm hello greetings [--contact ID]`, declared with
  *     an option table (the host parses, refuses and prints --help);
- *   - the config key `template.greeting` (string, default "Bonjour"),
+ *   - the config key `hello.greeting` (string, default "Bonjour"),
  *     declared with a structured schema and checked with the key's
  *     crm.yaml position (lists and maps are declared the same way);
- *   - the Lua function crm.template.greet(name) -> "<greeting> <name>".
+ *   - the Lua function crm.hello.greet(name) -> "<greeting> <name>".
  * Its state lives in the context's data slot (no globals), event payloads
  * are read with the host's JSON reader and times formatted by the host.
  *
@@ -23,11 +23,11 @@
 
 /* ---- state: the context's data slot --------------------------------------------- */
 
-typedef struct template_state {
-    const char *greeting; /* template.greeting, read once in start */
-} template_state;
+typedef struct hello_state {
+    const char *greeting; /* hello.greeting, read once in start */
+} hello_state;
 
-static template_state *state(crm_plugin_ctx *ctx) { return crm_get_data(ctx); }
+static hello_state *state(crm_plugin_ctx *ctx) { return crm_get_data(ctx); }
 
 /* ---- writing JSON (the SDK reads JSON, crm_json_get_*, but writes none) ------- */
 
@@ -58,7 +58,7 @@ static int on_contact_created(crm_plugin_ctx *ctx, const crm_plugin_event *ev, v
         return rc; /* the message names the member: the event is parked with it */
     crm_stmt *st;
     rc = crm_sql_prepare(ctx,
-                         "INSERT INTO template_greetings(contact_id, greeting, created_at)"
+                         "INSERT INTO hello_greetings(contact_id, greeting, created_at)"
                          " VALUES(?, ?, ?)",
                          &st);
     if (rc != CRM_OK)
@@ -73,14 +73,14 @@ static int on_contact_created(crm_plugin_ctx *ctx, const crm_plugin_event *ev, v
 
 /* ---- the CLI command --------------------------------------------------------------- */
 
-/* The options of `crm template greetings`: the host refuses anything else
+/* The options of `crm hello greetings`: the host refuses anything else
  * (exit 2) and prints --help from this table. */
 static const crm_option greetings_options[] = {
     {"contact", CRM_OPTION_INT, 0, "ID", "only the greetings of this contact"},
     {NULL, 0, 0, NULL, NULL},
 };
 
-/* crm template greetings [--contact ID]: one line per row, or one JSON
+/* crm hello greetings [--contact ID]: one line per row, or one JSON
  * object per line; times in the configured zone. */
 static int cmd_greetings(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
@@ -88,7 +88,7 @@ static int cmd_greetings(crm_plugin_ctx *ctx, crm_command_io *io, const crm_comm
     int filter = crm_args_option(args, "contact", &contact) == CRM_OK;
     crm_stmt *st;
     int rc = crm_sql_prepare(ctx,
-                             "SELECT id, contact_id, greeting, created_at FROM template_greetings"
+                             "SELECT id, contact_id, greeting, created_at FROM hello_greetings"
                              " WHERE ? IS NULL OR contact_id = ? ORDER BY id",
                              &st);
     if (rc != CRM_OK)
@@ -121,7 +121,7 @@ static int cmd_greetings(crm_plugin_ctx *ctx, crm_command_io *io, const crm_comm
 
 /* ---- the Lua function -------------------------------------------------------------- */
 
-/* crm.template.greet(name): args arrive as a JSON array, ["Ada"]; the result
+/* crm.hello.greet(name): args arrive as a JSON array, ["Ada"]; the result
  * is JSON too, "Bonjour Ada". Both strings are malloc'd: the host frees them. */
 static int lua_greet(crm_plugin_ctx *ctx, void *ud, const char *args, char **result,
                      char **error)
@@ -144,7 +144,7 @@ static int lua_greet(crm_plugin_ctx *ctx, void *ud, const char *args, char **res
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
 static const crm_command_spec greetings_command = {
-    .noun = NULL, /* `crm template greetings`; a noun makes it `crm <noun> <verb>` */
+    .noun = NULL, /* `crm hello greetings`; a noun makes it `crm <noun> <verb>` */
     .verb = "greetings",
     .usage = NULL,
     .summary = "list the greetings recorded for new contacts",
@@ -172,13 +172,13 @@ static int init(crm_plugin_ctx *ctx, const crm_host_api *api)
                       CRM_API(ctx)->abi_major, CRM_API(ctx)->abi_minor);
         return CRM_EPLUGIN;
     }
-    template_state *s = calloc(1, sizeof *s);
+    hello_state *s = calloc(1, sizeof *s);
     if (!s)
         return CRM_ENOMEM;
     crm_set_data(ctx, s);
     crm_declare_config_schema(ctx, config_schema);
     crm_register_migration(ctx, 1, "greetings table",
-                           "CREATE TABLE template_greetings("
+                           "CREATE TABLE hello_greetings("
                            " id INTEGER PRIMARY KEY,"
                            " contact_id INTEGER NOT NULL,"
                            " greeting TEXT NOT NULL,"
@@ -186,7 +186,7 @@ static int init(crm_plugin_ctx *ctx, const crm_host_api *api)
     /* rows about a contact: exported and erased with the person (GDPR); a
      * contact_id table left undeclared refuses the plugin */
     if (CRM_API_HAS(ctx, declare_personal_data))
-        crm_declare_personal_data(ctx, "template_greetings", "contact_id");
+        crm_declare_personal_data(ctx, "hello_greetings", "contact_id");
     crm_subscribe(ctx, "contact.created", 1, on_contact_created, NULL);
     crm_register_command_table(ctx, &greetings_command);
     crm_register_lua_function(ctx, "greet", lua_greet, NULL,
@@ -219,7 +219,7 @@ static void fini(crm_plugin_ctx *ctx)
 
 static const crm_plugin_descriptor descriptor = {
     CRM_PLUGIN_DESCRIPTOR_HEADER,
-    .name = "template",
+    .name = "hello",
     .version = "0.1.0",
     .description = "a plugin meant to be copied: greets new contacts",
     .requires = NULL,

@@ -1,0 +1,215 @@
+/* Delivery: the kernel timer "message:ID" sends message ID through its
+ * channel's driver (outbox.h). The handler records every outcome itself and
+ * returns CRM_OK, so a failed attempt is stored (attempts, reason, response)
+ * rather than rolled back: a transient failure reschedules the timer with
+ * exponential backoff, a permanent one or the last attempt marks the
+ * message failed (dead letter, `crm message retry ID` brings it back). The
+ * send happens inside the timer's transaction: a crash after the driver
+ * delivered but before the commit sends again, under the same id. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "messages/outbox.h"
+#include "messages/outbox_int.h"
+#include "model.h"
+#include "store.h"
+#include "time/timer.h"
+#include "util.h"
+
+/* Attempts before a message is dead-lettered, and the first retry delay
+ * (doubling after each failure). */
+#define MAX_ATTEMPTS 5
+#define BACKOFF 60
+
+static outbox_driver *driver_for(crm_kernel *k, const char *channel, crm_err *err)
+{
+    crm_outbox *o = crm_outbox_state(k);
+    if (!o) {
+        crm_err_set(err, CRM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < o->n_drivers; i++)
+        if (strcmp(o->drivers[i].channel, channel) == 0)
+            return &o->drivers[i];
+    outbox_driver *d = CRM_ARRAY_APPEND(o->drivers, o->n_drivers);
+    if (!d) {
+        crm_err_set(err, CRM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *d = (outbox_driver){0};
+    snprintf(d->channel, sizeof d->channel, "%s", channel);
+    const crm_config *cfg = k->cfg;
+    const crm_node *chs = cfg->root ? crm_node_path(cfg->root, "messages.channels") : NULL;
+    const crm_node *ch = chs ? crm_node_get(chs, channel) : NULL;
+    char path[96];
+    snprintf(path, sizeof path, "messages.channels.%s", channel);
+    crm_err e = {0};
+    if (!ch) {
+        d->open_rc = CRM_ENOTFOUND;
+        snprintf(d->open_error, sizeof d->open_error, "no channel '%s' under messages.channels",
+                 channel);
+    } else if ((d->open_rc = crm_driver_open(ch, channel, path, cfg->dir, &d->d, &e)) != CRM_OK) {
+        snprintf(d->open_error, sizeof d->open_error, "%s", e.msg);
+    }
+    return d;
+}
+
+typedef struct row {
+    int64_t id, contact_id;
+    int attempts;
+    char *channel, *purpose, *status, *to, *to_name, *subject, *text, *html;
+} row;
+
+static void row_clear(row *r)
+{
+    free(r->channel), free(r->purpose), free(r->status), free(r->to), free(r->to_name);
+    free(r->subject), free(r->text), free(r->html);
+    *r = (row){0};
+}
+
+static char *dup_col(sqlite3_stmt *st, int c)
+{
+    const char *s = (const char *)sqlite3_column_text(st, c);
+    return s ? strdup(s) : NULL;
+}
+
+static int load_row(crm_kernel *k, int64_t id, row *r, bool *found, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "SELECT contact_id, attempts, channel, purpose, status, to_address, to_name,"
+                  " subject, body_text, body_html FROM messages WHERE id=?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    *found = step == SQLITE_ROW;
+    if (*found) {
+        r->id = id;
+        r->contact_id = sqlite3_column_int64(st, 0);
+        r->attempts = sqlite3_column_int(st, 1);
+        char **cols[] = {&r->channel, &r->purpose, &r->status, &r->to,
+                         &r->to_name, &r->subject, &r->text, &r->html};
+        for (int i = 0; i < 8; i++)
+            *cols[i] = dup_col(st, i + 2);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE
+               ? CRM_OK
+               : crm_store_error(k->store, "cannot read the message", err);
+}
+
+/* Writes the message's new state. sent_at 0 leaves it NULL. */
+static int update(crm_kernel *k, int64_t id, const char *status, const char *reason,
+                  int attempts, int64_t sent_at, const char *response, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "UPDATE messages SET status=?, reason=?, attempts=?, sent_at=?,"
+                  " response=coalesce(?, response) WHERE id=?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, reason && *reason ? reason : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, attempts);
+    if (sent_at)
+        sqlite3_bind_int64(st, 4, sent_at);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_text(st, 5, response && *response ? response : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, id);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return step == SQLITE_DONE ? CRM_OK
+                               : crm_store_error(k->store, "cannot update the message", err);
+}
+
+/* The timeline shows what the person received: one interaction per sent
+ * message, keyed message:ID so it is never logged twice. */
+static int log_interaction(crm_kernel *k, const row *r, int64_t at, crm_err *err)
+{
+    char ext[40];
+    snprintf(ext, sizeof ext, "message:%lld", (long long)r->id);
+    /* crm_interaction_log normalises the strings in place: it owns copies */
+    crm_interaction i = {.contact_id = r->contact_id, .channel = strdup(r->channel),
+                         .direction = strdup("out"),
+                         .subject = r->subject ? strdup(r->subject) : NULL,
+                         .body = r->text ? strdup(r->text) : NULL, .occurred_at = at,
+                         .external_id = strdup(ext)};
+    int64_t iid;
+    int rc = !i.channel || !i.direction || !i.external_id || (r->subject && !i.subject) ||
+                     (r->text && !i.body)
+                 ? crm_err_set(err, CRM_ENOMEM, "out of memory")
+                 : crm_interaction_log(k, &i, &iid, err);
+    crm_interaction_clear(&i);
+    return rc;
+}
+
+static int send_one(crm_kernel *k, row *r, int64_t now, crm_err *err)
+{
+    outbox_driver *d = driver_for(k, r->channel, err);
+    if (!d)
+        return err->code;
+    char mid[CRM_MESSAGE_MAX_ID + 1];
+    snprintf(mid, sizeof mid, "msg-%lld", (long long)r->id);
+    crm_message m = {.id = mid, .channel = r->channel, .to = r->to, .to_name = r->to_name,
+                     .subject = r->subject, .text = r->text ? r->text : "", .html = r->html,
+                     .date = now};
+    crm_send_result res = {0};
+    crm_err e = {0};
+    int rc = d->d ? crm_driver_send(d->d, &m, &res, &e) : d->open_rc;
+    if (!d->d)
+        snprintf(e.msg, sizeof e.msg, "%s", d->open_error);
+    int attempts = r->attempts + 1;
+    if (rc == CRM_OK) {
+        rc = update(k, r->id, "sent", NULL, attempts, now, res.response, err);
+        if (rc == CRM_OK)
+            rc = log_interaction(k, r, now, err);
+        return rc == CRM_OK ? crm_outbox_emit(k, "sent", r->id, err) : rc;
+    }
+    bool retry = d->d && res.transient && attempts < MAX_ATTEMPTS;
+    rc = update(k, r->id, retry ? "queued" : "failed", e.msg, attempts, 0, res.response, err);
+    if (rc == CRM_OK && retry)
+        rc = crm_outbox_schedule(k, r->id, now + ((int64_t)BACKOFF << (attempts - 1)), err);
+    if (rc == CRM_OK && !retry)
+        rc = crm_outbox_emit(k, "failed", r->id, err);
+    return rc;
+}
+
+static int on_message_timer(crm_kernel *k, const crm_timer *t, void *ud, crm_err *err)
+{
+    (void)ud;
+    char *end = NULL;
+    long long id = strtoll(t->key + strlen("message:"), &end, 10);
+    if (!end || *end || id <= 0)
+        return crm_err_set(err, CRM_EINVAL, "timer %s names no message", t->key);
+    row r = {0};
+    bool found = false;
+    int rc = load_row(k, id, &r, &found, err);
+    if (rc != CRM_OK || !found || strcmp(r.status, "queued") != 0)
+        goto cleanup; /* erased, sent, or stopped since: nothing to do */
+    /* The rules again: the world may have changed since it was queued. */
+    int64_t saved = k->now;
+    k->now = t->fired_at;
+    const char *status;
+    char reason[160];
+    outbox_msg facts = {r.id, r.contact_id, r.channel, r.purpose, r.to};
+    rc = crm_outbox_rules(k, &facts, &status, reason, sizeof reason, err);
+    if (rc == CRM_OK && strcmp(status, "queued") != 0) {
+        rc = update(k, r.id, status, reason, r.attempts, 0, NULL, err);
+        if (rc == CRM_OK && strcmp(status, "suppressed") == 0)
+            rc = crm_outbox_emit(k, "suppressed", r.id, err);
+    } else if (rc == CRM_OK) {
+        rc = send_one(k, &r, t->fired_at, err);
+    }
+    k->now = saved;
+cleanup:
+    row_clear(&r);
+    return rc;
+}
+
+int crm_outbox_register(crm_kernel *k, crm_err *err)
+{
+    return crm_timer_register_prefix(k, "kernel", "message:", on_message_timer, NULL, err);
+}
