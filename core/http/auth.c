@@ -100,7 +100,7 @@ int crm_token_create(crm_kernel *k, const char *name, const char *role, int64_t 
     sqlite3_bind_int64(st, 5, k->now);
     sqlite3_bind_int64(st, 6, expires_at);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_CONSTRAINT)
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return crm_err_set(err, CRM_EEXISTS, "a token named '%s' exists (see crm token list)",
                            name);
     if (rc != SQLITE_DONE)

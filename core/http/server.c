@@ -41,7 +41,7 @@ static void fail(reply *r, int code, const crm_err *err, const char *field, int6
 static void fail_status(reply *r, int status, const char *code, const char *msg)
 {
     r->status = status;
-    r->body = json_pack("{s{sssss?}}", "error", "code", code, "message", msg, "field", NULL);
+    r->body = json_pack("{s{sssssn}}", "error", "code", code, "message", msg, "field");
 }
 
 static const char *query_of(void *conn, const char *name)
