@@ -737,8 +737,8 @@ struct crm_host_api {
      * business time. CRM_ENOTFOUND for an unknown calendar, CRM_EINVAL for
      * a time out of the covered years. */
     int (*calendar_between)(crm_plugin_ctx *ctx, const char *calendar, int64_t from, int64_t to,
-
                             int64_t *out);
+
     /* 1.3: messages -- test with CRM_API_HAS(ctx, message_queue_json) before use ------- */
 
     /* Any time after init. Queues a message through the outbox's rules (consent, address, quiet
