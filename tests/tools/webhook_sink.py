@@ -47,13 +47,14 @@ class Sink(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         arrived = time.time()
         code, stall = next_code()
-        if stall:
-            time.sleep(stall)
         rec = {"path": self.path, "t": arrived, "status": code,
                "headers": {k.lower(): v for k, v in self.headers.items()},
                "body": body.decode("utf-8")}
+        # recorded on arrival: a test killing the sender mid-stall sees it
         with LOCK, open(os.path.join(DIR, "requests.jsonl"), "a") as f:
             f.write(json.dumps(rec) + "\n")
+        if stall:
+            time.sleep(stall)
         reply = b"ok" if code < 300 else b"no"
         self.send_response(code)
         self.send_header("Content-Length", str(len(reply)))
