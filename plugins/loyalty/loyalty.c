@@ -32,7 +32,8 @@ static const crm_option redeem_opts[] = {
 };
 static const crm_option refund_opts[] = {
     {"amount", CRM_OPTION_MONEY, 1, "AMOUNT", "the part of the order refunded (\"20.00 EUR\")"},
-    {"key", CRM_OPTION_STRING, 0, "KEY", "idempotency key of this refund"},
+    {"key", CRM_OPTION_STRING, 1, "KEY", "idempotency key of this refund (a return id): the "
+     "same key reverses once"},
     OPT_END,
 };
 static const crm_option refer_opts[] = {
@@ -83,11 +84,8 @@ static int register_commands(crm_plugin_ctx *ctx)
  * its order history; the keys make a replay earn nothing twice. */
 static int subscribe(crm_plugin_ctx *ctx)
 {
-    static const char *const order_events[] = {"order.placed", "order.paid", "order.cancelled",
-                                               "order.refunded"};
-    int rc = CRM_OK;
-    for (size_t i = 0; rc == CRM_OK && i < 4; i++)
-        rc = crm_subscribe_from_start(ctx, order_events[i], loy_on_order, NULL);
+    /* one subscriber, "loyalty.order.*": one cursor keeps an order's events in order */
+    int rc = crm_subscribe_from_start(ctx, "order.*", loy_on_order, NULL);
     if (rc == CRM_OK)
         rc = crm_register_timer_handler(ctx, loy_on_timer, NULL);
     return rc;

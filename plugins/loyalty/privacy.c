@@ -8,10 +8,12 @@
 
 #include "loy_int.h"
 
+/* Children before parents: erase deletes in this order, and entries, lots,
+ * redemptions and vouchers reference loyalty_ops / each other by foreign key. */
 static const char *const tables[] = {
-    "loyalty_members",  "loyalty_ops",      "loyalty_lots",     "loyalty_entries",
-    "loyalty_redemptions", "loyalty_vouchers", "loyalty_referrals", "loyalty_warnings",
-    "loyalty_order_refunds",
+    "loyalty_vouchers", "loyalty_redemptions", "loyalty_entries",  "loyalty_warnings",
+    "loyalty_lots",     "loyalty_ops",         "loyalty_referrals", "loyalty_order_refunds",
+    "loyalty_members",
 };
 
 /* The referrals this person made, as a JSON array. */
