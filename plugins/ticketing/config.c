@@ -53,6 +53,8 @@ static const crm_config_field target_fields[] = {
      0, 0},
     {"resolution", CRM_CONFIG_DURATION, 0, NULL, "business time from opening to solved", NULL, 0,
      0, 0},
+    {"periodic_update", CRM_CONFIG_DURATION, 0, NULL,
+     "longest business time between two agent replies while the ticket is open", NULL, 0, 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -62,7 +64,7 @@ static const crm_config_field sla_fields[] = {
      when_fields, 0, 0, 0},
     {"calendar", CRM_CONFIG_STRING, 0, "default", "the calendar its durations count on", NULL, 0,
      0, 0},
-    {"targets", CRM_CONFIG_DICT, 0, NULL, "priority -> {first_reply, next_reply, resolution}",
+    {"targets", CRM_CONFIG_DICT, 0, NULL, "priority -> {first_reply, next_reply, resolution, periodic_update}",
      target_fields, CRM_CONFIG_MAP, 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
@@ -302,7 +304,7 @@ static int load_pause(crm_plugin_ctx *ctx)
             int metric = tk_metric_parse(name);
             if (metric < 0)
                 return crm_config_error(ctx, m, "unknown clock '%s' (first_reply, next_reply, "
-                                                "resolution)", name);
+                                                "resolution, periodic_update)", name);
             S->pause[st] |= 1u << metric;
         }
     }

@@ -8,7 +8,8 @@
 
 #include "sla.h"
 
-static const char *const metric_names[TK_NMETRIC] = {"first_reply", "next_reply", "resolution"};
+static const char *const metric_names[TK_NMETRIC] = {"first_reply", "next_reply", "resolution",
+                                                     "periodic_update"};
 static const char *const status_names[TK_NSTATUS] = {"new",    "open",   "pending",
                                                      "on_hold", "solved", "closed"};
 
@@ -115,12 +116,17 @@ static void stop(tk_clock *c, int64_t at, const char *why)
     step(c, at, why);
 }
 
-/* A message of the conversation: an agent's reply stops the reply clocks;
- * a customer's message after the first reply starts a next_reply cycle
- * unless an older unanswered one is running. */
+/* A message of the conversation: an agent's reply stops the reply clocks
+ * and begins a new periodic_update cycle; a customer's message after the
+ * first reply starts a next_reply cycle unless an older unanswered one is
+ * running. */
 static void on_message(tk_clock *c, int author, int64_t at)
 {
     if (author == TK_AGENT) {
+        tk_clock *u = &c[TK_PERIODIC_UPDATE];
+        if (u->started && !u->stopped)
+            stop(u, at, "achieved (agent update)");
+        start(u, at, "started (agent update)");
         if (c[TK_FIRST_REPLY].started && !c[TK_FIRST_REPLY].stopped)
             stop(&c[TK_FIRST_REPLY], at, "achieved (first agent reply)");
         if (c[TK_NEXT_REPLY].started && !c[TK_NEXT_REPLY].stopped)

@@ -15,8 +15,11 @@ typedef enum tk_status {
     TK_NEW, TK_OPEN, TK_PENDING, TK_ON_HOLD, TK_SOLVED, TK_CLOSED, TK_NSTATUS
 } tk_status;
 
-/* The clocks. */
-typedef enum tk_metric { TK_FIRST_REPLY, TK_NEXT_REPLY, TK_RESOLUTION, TK_NMETRIC } tk_metric;
+/* The clocks. periodic_update: the longest an open ticket may go without a
+ * public agent update, counted from the last one (from the first reply on). */
+typedef enum tk_metric {
+    TK_FIRST_REPLY, TK_NEXT_REPLY, TK_RESOLUTION, TK_PERIODIC_UPDATE, TK_NMETRIC
+} tk_metric;
 
 /* Who wrote a message of the conversation. */
 typedef enum tk_author { TK_CUSTOMER, TK_AGENT, TK_NOTE } tk_author;
@@ -73,7 +76,7 @@ typedef struct tk_clock {
     tk_sla_step steps[TK_SLA_MAX_STEPS]; /* the last TK_SLA_MAX_STEPS transitions */
 } tk_clock;
 
-/* Computes the three clocks of a ticket opened at created_at (status new)
+/* Computes the clocks of a ticket opened at created_at (status new)
  * with history h[0..n) (time order) as of `now`, against `policy` and
  * `cal`. due_override (0 = none) replaces the resolution deadline with a
  * wall-clock instant. Returns 0, or -1 when the calendar failed. */

@@ -189,6 +189,48 @@ static void history_after_now_is_not_seen(void **state)
     assert_int_equal(tk_status_parse("nope"), -1);
 }
 
+/* An agent update every 2h at most, from the first reply on; each public
+ * reply starts a new cycle, notes do not, pending pauses it, solving stops
+ * it counting. */
+static void periodic_update_cycles(void **state)
+{
+    (void)state;
+    tk_sla_policy p = policy();
+    p.target[TK_PERIODIC_UPDATE] = 2 * H;
+    p.pause[TK_PENDING] = (1u << TK_NMETRIC) - 1;
+    tk_clock c[TK_NMETRIC];
+    assert_int_equal(tk_sla_compute(&p, &always, 0, NULL, 0, 3 * H, 0, c), 0);
+    assert_false(c[TK_PERIODIC_UPDATE].started); /* no reply yet: first_reply's job */
+
+    tk_hist h[] = {{H, TK_H_MESSAGE, TK_AGENT},
+                   {2 * H, TK_H_MESSAGE, TK_AGENT},
+                   {3 * H, TK_H_MESSAGE, TK_NOTE}};
+    assert_int_equal(tk_sla_compute(&p, &always, 0, h, 3, 3 * H + 30 * 60, 0, c), 0);
+    assert_true(c[TK_PERIODIC_UPDATE].running);
+    assert_int_equal(c[TK_PERIODIC_UPDATE].started_at, 2 * H);
+    assert_int_equal(c[TK_PERIODIC_UPDATE].target_at, 4 * H);
+    assert_int_equal(c[TK_PERIODIC_UPDATE].elapsed, H + 30 * 60);
+    assert_int_equal(tk_sla_compute(&p, &always, 0, h, 3, 5 * H, 0, c), 0);
+    assert_true(c[TK_PERIODIC_UPDATE].breached);
+    assert_int_equal(c[TK_PERIODIC_UPDATE].breached_at, 4 * H);
+    assert_int_equal(c[TK_PERIODIC_UPDATE].breaches, 1);
+
+    /* a late update closes the breached cycle and opens a fresh one */
+    tk_hist g[] = {{H, TK_H_MESSAGE, TK_AGENT}, {4 * H, TK_H_MESSAGE, TK_AGENT},
+                   {5 * H, TK_H_STATUS, TK_PENDING}, {7 * H, TK_H_STATUS, TK_OPEN},
+                   {7 * H + 1, TK_H_STATUS, TK_SOLVED}};
+    assert_int_equal(tk_sla_compute(&p, &always, 0, g, 3, 6 * H, 0, c), 0);
+    assert_true(c[TK_PERIODIC_UPDATE].paused);
+    assert_false(c[TK_PERIODIC_UPDATE].breached);
+    assert_int_equal(c[TK_PERIODIC_UPDATE].breaches, 1);
+    assert_int_equal(c[TK_PERIODIC_UPDATE].elapsed, H);
+    assert_int_equal(tk_sla_compute(&p, &always, 0, g, 5, 20 * H, 0, c), 0);
+    assert_false(c[TK_PERIODIC_UPDATE].running); /* solved: nobody waits for news */
+    assert_int_equal(c[TK_PERIODIC_UPDATE].elapsed, H + 1);
+    assert_false(c[TK_PERIODIC_UPDATE].breached);
+    assert_int_equal(tk_metric_parse("periodic_update"), TK_PERIODIC_UPDATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +240,7 @@ int main(void)
         cmocka_unit_test(solve_reopen_and_override),
         cmocka_unit_test(business_hours),
         cmocka_unit_test(history_after_now_is_not_seen),
+        cmocka_unit_test(periodic_update_cycles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
