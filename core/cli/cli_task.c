@@ -14,6 +14,9 @@ static const crm_calendar *zone(crm_cli *cli) { return crm_calendar_find(cli->k-
 
 static int parse_id(const char *text, int64_t *id, crm_err *err)
 {
+    /* set on every path: -O2 cannot see that crm_err_set returns an error,
+     * and callers' "id may be used uninitialized" fails the -Werror build */
+    *id = 0;
     char *end;
     long long v = strtoll(text, &end, 10);
     if (!*text || *end || v <= 0)
