@@ -114,26 +114,46 @@ static int reverse_order(crm_plugin_ctx *ctx, const order_row *o, int64_t now)
     return rc;
 }
 
+/* What each order event does to the ledger; other order.* events (edits,
+ * lines) are skipped before the order is read. */
+static const struct order_effect {
+    const char *type;
+    int vouchers; /* marks the vouchers the order carries as used */
+    int (*ledger)(crm_plugin_ctx *, const order_row *, int64_t);
+    int tiers; /* recomputes the contact's tier */
+} order_effects[] = {
+    {"order.placed", 1, NULL, 0},
+    {"order.paid", 1, earn_order, 1},
+    {"order.cancelled", 0, reverse_order, 1},
+    {"order.refunded", 0, reverse_order, 1},
+};
+
+static const struct order_effect *order_effect_of(const char *type)
+{
+    for (size_t i = 0; type && i < sizeof order_effects / sizeof order_effects[0]; i++)
+        if (!strcmp(order_effects[i].type, type))
+            return &order_effects[i];
+    return NULL;
+}
+
 int loy_on_order(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud)
 {
     (void)ud;
-    if (!LOY(ctx)->configured)
+    const struct order_effect *fx = order_effect_of(crm_event_type(ev));
+    if (!fx || !LOY(ctx)->configured)
         return CRM_OK;
     int64_t id = 0, now = crm_now(ctx);
-    const char *type = crm_event_type(ev);
     if (crm_json_get_int(ctx, crm_event_payload(ev), "order_id", &id) != CRM_OK || id <= 0)
         return CRM_OK;
     order_row o;
     int rc = load_order(ctx, id, &o);
     if (rc != CRM_OK || !o.id)
         return rc; /* erased since: nothing to do */
-    if (!strcmp(type, "order.placed") || !strcmp(type, "order.paid"))
+    if (fx->vouchers)
         rc = loy_vouchers_use(ctx, o.id, o.placed_at);
-    if (rc == CRM_OK && !strcmp(type, "order.paid"))
-        rc = earn_order(ctx, &o, now);
-    else if (rc == CRM_OK && (!strcmp(type, "order.cancelled") || !strcmp(type, "order.refunded")))
-        rc = reverse_order(ctx, &o, now);
-    if (rc == CRM_OK && strcmp(type, "order.placed") != 0)
+    if (rc == CRM_OK && fx->ledger)
+        rc = fx->ledger(ctx, &o, now);
+    if (rc == CRM_OK && fx->tiers)
         rc = loy_tier_update(ctx, o.contact_id, now);
     return rc;
 }

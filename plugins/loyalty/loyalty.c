@@ -84,7 +84,7 @@ static int register_commands(crm_plugin_ctx *ctx)
  * its order history; the keys make a replay earn nothing twice. */
 static int subscribe(crm_plugin_ctx *ctx)
 {
-    /* one subscriber, "loyalty.order.*": one cursor keeps an order's events in order */
+    /* one subscriber for all order events: one cursor keeps an order's events in order */
     int rc = crm_subscribe_from_start(ctx, "order.*", loy_on_order, NULL);
     if (rc == CRM_OK)
         rc = crm_register_timer_handler(ctx, loy_on_timer, NULL);

@@ -12,6 +12,18 @@ CRM_TEST_FAILED=0
 
 pass() { CRM_TEST_PASSED=$((CRM_TEST_PASSED + 1)); }
 
+# plugin_test_dir NAME: a plugin test's scratch instance -- the built plugins
+# on CRM_PLUGIN_PATH, a fresh directory ($dir, removed on exit) as the working
+# directory, and no inherited config, database or user.
+plugin_test_dir() {
+    CRM=${CRM:?}
+    export CRM_PLUGIN_PATH="$CRM_BUILD_DIR/plugins"
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-test-$1-XXXXXX")
+    trap 'rm -rf "$dir"' EXIT
+    cd "$dir" || exit 1
+    unset CRM_CONFIG CRM_DB CRM_USER
+}
+
 # fail MESSAGE: counts a failure and says where it happened.
 fail() {
     CRM_TEST_FAILED=$((CRM_TEST_FAILED + 1))

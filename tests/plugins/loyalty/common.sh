@@ -3,12 +3,7 @@
 # pieces as variables), helpers reading a balance field and counting rows.
 set -u
 . "$CRM_TEST_LIB"
-CRM=${CRM:?}
-export CRM_PLUGIN_PATH="$CRM_BUILD_DIR/plugins"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-test-loyalty-XXXXXX")
-trap 'rm -rf "$dir"' EXIT
-cd "$dir" || exit 1
-unset CRM_CONFIG CRM_DB
+plugin_test_dir loyalty
 
 CLAWBACK=${CLAWBACK:-negative_balance}
 WINDOW=${WINDOW:-rolling_12_months}

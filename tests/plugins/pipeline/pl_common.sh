@@ -3,12 +3,7 @@
 # own scratch directory and the configuration most of them use.
 set -u
 . "$CRM_TEST_LIB"
-CRM=${CRM:?}
-export CRM_PLUGIN_PATH="$CRM_BUILD_DIR/plugins"
-dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-test-pipeline-XXXXXX")
-trap 'rm -rf "$dir"' EXIT
-cd "$dir" || exit 1
-unset CRM_CONFIG CRM_DB CRM_USER
+plugin_test_dir pipeline
 
 # pl_good_config: writes the b2b pipeline config (crm.db) and runs crm init.
 pl_good_config() {
