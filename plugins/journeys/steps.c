@@ -37,7 +37,10 @@ static int do_send(crm_plugin_ctx *ctx, step_call *c)
                             "key", key);
     if (c->s->channel[0])
         json_object_set_new(req, "channel", json_string(c->s->channel));
-    json_object_set_new(req, "data", json_pack("{sO}", "trigger", c->facts));
+    json_t *data = json_pack("{sO}", "trigger", c->facts), *cart = jrn_cart_data(ctx, c->facts);
+    if (cart)
+        json_object_set_new(data, "cart", cart);
+    json_object_set_new(req, "data", data);
     json_object_set_new(c->detail, "template", json_string(c->s->arg));
     json_object_set_new(c->detail, "key", json_string(key));
     int rc = CRM_OK;
