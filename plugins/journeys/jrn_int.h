@@ -5,7 +5,6 @@
  *   condition.c    pure: "value > 20000 and device = mobile" over a JSON object of facts
  *   engine.c       entering (event handler), goal exits, running due steps (timer handler)
  *   steps.c        what each step kind does (send, task, tag_add, tag_remove, emit)
- *   cart.c         the trigger's cart as the message data shows it
  *   journey_cmd.c  `crm journey list|show|contacts|pause|resume|exit`
  *   privacy.c      the person's rows, declared for export and erasure */
 #ifndef JRN_INT_H
@@ -84,8 +83,6 @@ bool jrn_pattern_match(const char *pattern, const char *type);
  * aggregates); *detail gets a malloc'd JSON text of what was done. */
 int jrn_step_run(crm_plugin_ctx *ctx, const jrn_flow *f, size_t i, int64_t entry_id,
                  int64_t contact_id, int64_t entry_no, const json_t *facts, char **detail);
-/* cart.c: the trigger's cart as a message shows it ({ref, total, items[]...}), or NULL */
-json_t *jrn_cart_data(crm_plugin_ctx *ctx, const json_t *facts);
 /* journey_cmd.c */
 int jrn_cmd_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args);
 int jrn_cmd_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args);

@@ -37,9 +37,9 @@ static int do_send(crm_plugin_ctx *ctx, step_call *c)
                             "key", key);
     if (c->s->channel[0])
         json_object_set_new(req, "channel", json_string(c->s->channel));
-    json_t *data = json_pack("{sO}", "trigger", c->facts), *cart = jrn_cart_data(ctx, c->facts);
-    if (cart)
-        json_object_set_new(data, "cart", cart);
+    json_t *data = json_pack("{sO}", "trigger", c->facts), *cart = json_object_get(c->facts, "cart_id");
+    if (json_is_integer(cart)) /* the kernel then shows the cart as it is at sending */
+        json_object_set(data, "cart_id", cart);
     json_object_set_new(req, "data", data);
     json_object_set_new(c->detail, "template", json_string(c->s->arg));
     json_object_set_new(c->detail, "key", json_string(key));
