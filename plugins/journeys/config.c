@@ -197,9 +197,13 @@ int jrn_config_load(crm_plugin_ctx *ctx)
 {
     jrn_state *S = JRN(ctx);
     jrn_config_free(S);
-    text_of(ctx, NULL, "cart_url", S->cart_url, sizeof S->cart_url);
+    const crm_config_node *url = crm_config_child(ctx, NULL, "cart_url");
+    crm_value v;
+    S->cart_url[0] = 0;
+    if (url && crm_config_value(ctx, url, NULL, &v) == CRM_OK && v.text)
+        snprintf(S->cart_url, sizeof S->cart_url, "%s", v.text);
     if (S->cart_url[0] && !strstr(S->cart_url, "{ref}"))
-        return crm_config_error(ctx, crm_config_child(ctx, NULL, "cart_url"),
+        return crm_config_error(ctx, url,
                                 "'%s' has no {ref} (where the cart's id goes)", S->cart_url);
     const crm_config_node *flows = crm_config_child(ctx, NULL, "flows");
     int rc = load_list(ctx, flows, sizeof *S->flows, (void **)&S->flows, &S->n_flows);
