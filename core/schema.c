@@ -366,6 +366,11 @@ static const crm_migration kernel_migrations[] = {
      /* The kill switch: contact_id 0 pauses every message. */
      "CREATE TABLE message_pauses("
      " contact_id INTEGER PRIMARY KEY, paused_at INTEGER NOT NULL);"},
+    {18, "a contact's events in order",
+     /* "Did this contact order since entering?" (a journey's goal, checked
+      * before every step) reads the contact's events after one id, kernel
+      * ones included; without it the check reads every later event. */
+     "CREATE INDEX events_contact_id ON events(contact_id, id) WHERE contact_id IS NOT NULL;"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

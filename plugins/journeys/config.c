@@ -54,6 +54,8 @@ static const crm_config_field flow_fields[] = {
 };
 
 const crm_config_field jrn_config_schema[] = {
+    FIELD("cart_url", CRM_CONFIG_STRING, 0, NULL,
+          "the shop's page of a cart, {ref} replaced by the shop's cart id (checkout_url)"),
     {"flows", CRM_CONFIG_DICT, 0, NULL, "the journeys by name", flow_fields, CRM_CONFIG_MAP, 0,
      0},
     END,
@@ -195,6 +197,14 @@ int jrn_config_load(crm_plugin_ctx *ctx)
 {
     jrn_state *S = JRN(ctx);
     jrn_config_free(S);
+    const crm_config_node *url = crm_config_child(ctx, NULL, "cart_url");
+    crm_value v;
+    S->cart_url[0] = 0;
+    if (url && crm_config_value(ctx, url, NULL, &v) == CRM_OK && v.text)
+        snprintf(S->cart_url, sizeof S->cart_url, "%s", v.text);
+    if (S->cart_url[0] && !strstr(S->cart_url, "{ref}"))
+        return crm_config_error(ctx, url,
+                                "'%s' has no {ref} (where the cart's id goes)", S->cart_url);
     const crm_config_node *flows = crm_config_child(ctx, NULL, "flows");
     int rc = load_list(ctx, flows, sizeof *S->flows, (void **)&S->flows, &S->n_flows);
     for (size_t i = 0; rc == CRM_OK && i < S->n_flows; i++)

@@ -146,8 +146,7 @@ static bool goal_met(crm_plugin_ctx *ctx, const jrn_flow *f, const entry *e, int
     if (!f->goal[0])
         return false;
     crm_stmt *st = jrn_prep(ctx, "SELECT type, coalesce(json_extract(payload, '$.order_id'), 0)"
-                                 " FROM events WHERE id > ?1"
-                                 " AND json_extract(payload, '$.contact_id') = ?2 ORDER BY id");
+                                 " FROM events WHERE contact_id = ?2 AND id > ?1 ORDER BY id");
     if (!st)
         return false;
     crm_sql_bind_int64(st, 1, e->trigger_event_id);

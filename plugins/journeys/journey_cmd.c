@@ -146,7 +146,12 @@ int jrn_cmd_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args
         json_array_append_new(profiles, json_pack("{ssss}", "name", f->profiles[i].name, "if",
                                                   f->profiles[i].cond));
     json_object_set_new(j, "goal", json_string(f->goal));
-    json_object_set_new(j, "reentry", json_string(f->reentry));
+    char reentry[48];
+    if (!strcmp(f->reentry, "after"))
+        snprintf(reentry, sizeof reentry, "after %lldd", (long long)(f->reentry_after / 86400));
+    else
+        snprintf(reentry, sizeof reentry, "%s", f->reentry);
+    json_object_set_new(j, "reentry", json_string(reentry));
     json_object_set_new(j, "priority", json_integer(f->priority));
     json_object_set_new(j, "profiles", profiles);
     json_object_set_new(j, "steps", steps);
@@ -156,7 +161,7 @@ int jrn_cmd_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args
     }
     FILE *out = crm_io_out(io);
     fprintf(out, "journey %s: trigger %s%s%s, goal %s, reentry %s\n", f->name, f->trigger,
-            f->trigger_if[0] ? " if " : "", f->trigger_if, f->goal[0] ? f->goal : "-", f->reentry);
+            f->trigger_if[0] ? " if " : "", f->trigger_if, f->goal[0] ? f->goal : "-", reentry);
     fprintf(out, "entered %lld, active %lld, exited by goal %lld, completed %lld, messages %lld\n",
             (long long)c.entered, (long long)c.active, (long long)c.goal, (long long)c.completed,
             (long long)c.messages);

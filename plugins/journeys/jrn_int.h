@@ -61,6 +61,7 @@ typedef struct jrn_state {
     jrn_flow *flows;
     size_t n_flows;
     int64_t rr;                     /* round-robin counter seed (per process) */
+    char cart_url[JRN_TEXT_MAX];    /* "https://shop/cart/{ref}" ("" = no checkout_url) */
 } jrn_state;
 
 #define JRN(ctx) ((jrn_state *)crm_get_data(ctx))

@@ -25,6 +25,18 @@ static int host_fail(crm_plugin_ctx *ctx, const jrn_step *s)
     return CRM_EPLUGIN;
 }
 
+/* checkout_url: journeys.cart_url with {ref} replaced by the shop's cart id. */
+static void checkout_url(crm_plugin_ctx *ctx, const json_t *facts, json_t *data)
+{
+    const char *url = JRN(ctx)->cart_url, *ref = json_string_value(json_object_get(facts, "cart"));
+    const char *at = url[0] && ref ? strstr(url, "{ref}") : NULL;
+    if (!at)
+        return;
+    char buf[JRN_TEXT_MAX * 2];
+    snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - url), url, ref, at + 5);
+    json_object_set_new(data, "checkout_url", json_string(buf));
+}
+
 /* send: through the outbox (its consent, quiet hours, caps) with the
  * idempotency key of (journey, contact, entry, step). */
 static int do_send(crm_plugin_ctx *ctx, step_call *c)
@@ -37,7 +49,11 @@ static int do_send(crm_plugin_ctx *ctx, step_call *c)
                             "key", key);
     if (c->s->channel[0])
         json_object_set_new(req, "channel", json_string(c->s->channel));
-    json_object_set_new(req, "data", json_pack("{sO}", "trigger", c->facts));
+    json_t *data = json_pack("{sO}", "trigger", c->facts), *cart = json_object_get(c->facts, "cart_id");
+    if (json_is_integer(cart)) /* the kernel then shows the cart as it is at sending */
+        json_object_set(data, "cart_id", cart);
+    checkout_url(ctx, c->facts, data);
+    json_object_set_new(req, "data", data);
     json_object_set_new(c->detail, "template", json_string(c->s->arg));
     json_object_set_new(c->detail, "key", json_string(key));
     int rc = CRM_OK;
