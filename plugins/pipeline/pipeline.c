@@ -60,7 +60,30 @@ static const crm_option board_opts[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
+static const crm_option quote_add_opts[] = {
+    {"deal", CRM_OPTION_STRING, 1, "ID", "the open deal quoted"},
+    {"line", CRM_OPTION_STRING, 1, "SKU:QTY:UNIT_PRICE[:VAT%]",
+     "the first line (VAT absent: quotes.default_vat); further lines follow as arguments"},
+    {"discount", CRM_OPTION_STRING, 0, "PCT", "discount on every line, e.g. 10 or 7.5"},
+    {"valid-for", CRM_OPTION_STRING, 0, "DURATION", "validity (default: quotes.valid_for)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option quote_decline_opts[] = {
+    {"reason", CRM_OPTION_STRING, 1, "R", "why the customer declined"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static const crm_command_spec commands[] = {
+    {"quote", "add", "[SKU:QTY:UNIT_PRICE[:VAT%]...]", "quote a deal; prints the quote's id", 0,
+     PL_QUOTE_MAX_LINES - 1, quote_add_opts, pl_cmd_quote_add},
+    {"quote", "show", "ID", "one quote: lines, net, VAT by rate, gross", 1, 1, NULL,
+     pl_cmd_quote_show},
+    {"quote", "send", "ID", "send a draft quote through the outbox (template quote)", 1, 1, NULL,
+     pl_cmd_quote_send},
+    {"quote", "accept", "ID", "accepted: wins the deal, creates the order", 1, 1, NULL,
+     pl_cmd_quote_accept},
+    {"quote", "decline", "ID", "declined by the customer, with a reason", 1, 1,
+     quote_decline_opts, pl_cmd_quote_decline},
     {"deal", "add", NULL, "add a deal; prints its id", 0, 0, deal_add_opts, pl_cmd_deal_add},
     {"deal", "move", "ID STAGE", "move a deal to another stage", 2, 2, NULL, pl_cmd_deal_move},
     {"deal", "win", "ID", "the deal is won", 1, 1, NULL, pl_cmd_deal_win},
