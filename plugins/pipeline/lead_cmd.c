@@ -380,19 +380,6 @@ static char *contact_fields(const pl_lead *l)
     return s;
 }
 
-/* The last 9 digits of a phone number (the national number without its
- * prefix in most plans): "06 12 34 56 78" and "+33612345678" agree. */
-static void phone_tail(const char *phone, char *out)
-{
-    char digits[64];
-    size_t n = 0;
-    for (const char *p = phone; *p && n < sizeof digits - 1; p++)
-        if (*p >= '0' && *p <= '9')
-            digits[n++] = *p;
-    digits[n] = 0;
-    snprintf(out, 10, "%s", n > 9 ? digits + n - 9 : digits);
-}
-
 /* 1 when contact `id`, which the kernel named as a duplicate, has the lead's
  * email or phone (why says which); 0 for a mere lookalike (same name, ...),
  * which is not linked. */
@@ -405,12 +392,10 @@ static int same_person(crm_plugin_ctx *ctx, const pl_lead *l, int64_t id, char *
     int same = 0;
     if (crm_sql_step(st) == CRM_SQL_ROW) {
         const char *email = crm_sql_column_text(st, 0), *phone = crm_sql_column_text(st, 1);
-        char a[10], b[10];
         if (l->email[0] && email && !strcasecmp(email, l->email)) {
             snprintf(why, size, "same email %s", email);
             same = 1;
-        } else if (l->phone[0] && phone && (phone_tail(l->phone, a), phone_tail(phone, b),
-                                            strlen(a) == 9 && !strcmp(a, b))) {
+        } else if (pl_same_phone(l->phone, phone)) {
             snprintf(why, size, "same phone %s", phone);
             same = 1;
         }
@@ -519,4 +504,37 @@ int pl_cmd_lead_convert(crm_plugin_ctx *ctx, crm_command_io *io, const crm_comma
     }
     free(j);
     return rc;
+}
+
+/* ---- erase ------------------------------------------------------------------------ */
+
+/* A person who is only a lead (never converted) asks to be forgotten: the
+ * row goes; lead.erased keeps no personal data. A converted lead is the
+ * contact's: `crm contact erase` deletes it with everything else. */
+static int erase_body(crm_plugin_ctx *ctx, void *ud)
+{
+    lead_job *j = ud;
+    int rc = lead_get(ctx, crm_args_get(j->args, 0), &j->l);
+    if (rc == CRM_OK && j->l.contact_id) {
+        crm_set_error(ctx, "lead %lld is contact %lld's: crm contact erase %lld --reason R",
+                      (long long)j->l.id, (long long)j->l.contact_id, (long long)j->l.contact_id);
+        rc = CRM_EINVAL;
+    }
+    if (rc == CRM_OK)
+        rc = pl_run(ctx, "DELETE FROM pipeline_leads WHERE id = ?1", 1, j->l.id);
+    if (rc != CRM_OK)
+        return rc;
+    return pl_emit(ctx, "lead.erased", json_pack("{sI ss}", "lead_id", (json_int_t)j->l.id,
+                                                 "reason", pl_opt_text(j->args, "reason")));
+}
+
+int pl_cmd_lead_erase(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    lead_job *j = NULL;
+    int rc = run_job(ctx, args, erase_body, &j);
+    if (rc != CRM_OK)
+        return rc;
+    fprintf(crm_io_out(io), "lead %lld erased\n", (long long)j->l.id);
+    free(j);
+    return CRM_OK;
 }

@@ -98,7 +98,14 @@ static const crm_option lead_convert_opts[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
+static const crm_option lead_erase_opts[] = {
+    {"reason", CRM_OPTION_STRING, 1, "R", "why (the person's request, ...)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static const crm_command_spec commands[] = {
+    {"lead", "erase", "ID", "forget a lead that never became a contact", 1, 1, lead_erase_opts,
+     pl_cmd_lead_erase},
     {"lead", "add", NULL, "add a lead; prints its id", 0, 0, lead_add_opts, pl_cmd_lead_add},
     {"lead", "list", NULL, "leads, by id", 0, 0, lead_list_opts, pl_cmd_lead_list},
     {"lead", "show", "ID", "one lead", 1, 1, NULL, pl_cmd_lead_show},

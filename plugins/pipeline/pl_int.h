@@ -124,6 +124,9 @@ const char *pl_actor(void);
 int pl_emit(crm_plugin_ctx *ctx, const char *type, json_t *v);
 /* String option `name` (NULL when absent). */
 const char *pl_opt_text(const crm_command_args *args, const char *name);
+/* 1 when two phone numbers, however written, end in the same 9 digits
+ * ("06 12 34 56 78" and "+33612345678"); 0 when either is NULL or short. */
+int pl_same_phone(const char *a, const char *b);
 /* Runs fn inside one transaction: commit on CRM_OK, else roll back. */
 int pl_in_tx(crm_plugin_ctx *ctx, int (*fn)(crm_plugin_ctx *, void *), void *ud);
 
@@ -226,6 +229,7 @@ int pl_cmd_lead_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args 
 int pl_cmd_lead_qualify(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_disqualify(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_convert(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
+int pl_cmd_lead_erase(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_quote_add(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_quote_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_quote_accept(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
