@@ -316,6 +316,7 @@ static int apply_accept(crm_plugin_ctx *ctx, verb_job *j)
 {
     pl_quote *q = &j->q;
     pl_deal d;
+    memset(&d, 0, sizeof d);
     int rc = check_open(ctx, q, "accepted");
     if (rc == CRM_OK)
         rc = pl_deal_get(ctx, q->deal_id, &d);
