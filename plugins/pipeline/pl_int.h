@@ -11,9 +11,10 @@
  *   deal.c         one deal read, written, moved; time in stage
  *   deal_cmd.c     crm deal ...
  *   forecast_cmd.c crm pipeline forecast|board
- *   lead_cmd.c     crm lead ...
+ *   lead_cmd.c     crm lead ...: add, qualify, convert (contact via the SDK), erase
+ *   quote.c        one quote: stored, read, JSON, its expiry and follow-up timers
  *   quote_cmd.c    crm quote ...
- *   privacy.c      personal data declarations
+ *   privacy.c      personal data declarations, unconverted leads by email/phone
  *   demo.c         the crm demo data and headline */
 #ifndef PL_INT_H
 #define PL_INT_H
