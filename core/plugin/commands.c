@@ -157,6 +157,9 @@ static int take_option(crm_kernel *k, crm_command_args *a, int argc, char **argv
         return unknown_option(a->spec, name, len, err);
     const crm_option *opt = &a->spec->options[o];
     crm_value *v = &a->value[o];
+    if (v->given && opt->type != CRM_OPTION_FLAG) /* the second would silently win */
+        return crm_err_set(err, CRM_EUSAGE, "option --%s given twice: it takes one value%s",
+                           opt->name, a->spec->max_args ? " (see --help for the arguments)" : "");
     memset(v, 0, sizeof *v);
     if (opt->type == CRM_OPTION_FLAG) {
         if (eq)

@@ -38,6 +38,8 @@ static const crm_config_field quote_fields[] = {
      "a follow_up task", NULL, 0, 0, 0},
     {"calendar", CRM_CONFIG_STRING, 0, "default", "business calendar for bd durations", NULL, 0,
      0, 0},
+    {"default_vat", CRM_CONFIG_STRING, 0, "20", "VAT % of a quote line written without one "
+     "(\"5.5\": at most 2 decimals)", NULL, 0, 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -214,9 +216,16 @@ static int load_quotes(crm_plugin_ctx *ctx)
     snprintf(S->valid_for, sizeof S->valid_for, "30d");
     snprintf(S->follow_up_after, sizeof S->follow_up_after, "7bd");
     S->calendar[0] = 0;
+    S->default_vat_bp = 2000;
     if (!q)
         return CRM_OK;
     char buf[64];
+    copy_text(ctx, q, "default_vat", buf, sizeof buf);
+    if (buf[0] && (pl_parse_decimal(buf, 2, &S->default_vat_bp) || S->default_vat_bp < 0 ||
+                   S->default_vat_bp > 10000))
+        return crm_config_error(ctx, crm_config_child(ctx, q, "default_vat"),
+                                "default_vat \"%s\" is not a percentage 0-100 with at most 2 "
+                                "decimals", buf);
     copy_text(ctx, q, "valid_for", buf, sizeof buf);
     if (buf[0])
         snprintf(S->valid_for, sizeof S->valid_for, "%s", buf);

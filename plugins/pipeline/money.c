@@ -113,10 +113,14 @@ int pl_quote_compute(pl_quote_line *lines, size_t n, int64_t discount_bp, pl_quo
         int s = rate_slot(t, l->vat_bp);
         if (s < 0)
             return -1;
+        if (t->net > INT64_MAX - l->net)
+            return -1;
         t->rate_net[s] += l->net;
         t->net += l->net;
     }
     for (size_t r = 0; r < t->nrates; r++) {
+        if (t->rate_net[r] > INT64_MAX / 10000) /* the rate's product would overflow */
+            return -1;
         t->rate_vat[r] = pl_div_round(t->rate_net[r] * t->rate_bp[r], 10000);
         t->vat += t->rate_vat[r];
     }

@@ -60,7 +60,70 @@ static const crm_option board_opts[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
+static const crm_option quote_add_opts[] = {
+    {"deal", CRM_OPTION_STRING, 1, "ID", "the open deal quoted"},
+    {"line", CRM_OPTION_STRING, 1, "SKU:QTY:UNIT_PRICE[:VAT%]",
+     "the first line (VAT absent: quotes.default_vat); further lines follow as arguments"},
+    {"discount", CRM_OPTION_STRING, 0, "PCT", "discount on every line, e.g. 10 or 7.5"},
+    {"valid-for", CRM_OPTION_STRING, 0, "DURATION", "validity (default: quotes.valid_for)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option quote_decline_opts[] = {
+    {"reason", CRM_OPTION_STRING, 1, "R", "why the customer declined"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const crm_option lead_add_opts[] = {
+    {"name", CRM_OPTION_STRING, 1, "NAME", "the person, \"First Last\""},
+    {"email", CRM_OPTION_STRING, 0, "EMAIL", "checked by the kernel at conversion"},
+    {"phone", CRM_OPTION_STRING, 0, "PHONE", "any national or E.164 form"},
+    {"company", CRM_OPTION_STRING, 0, "NAME", "the company (created at conversion when new)"},
+    {"source", CRM_OPTION_STRING, 0, "TEXT", "where the lead came from"},
+    {"notes", CRM_OPTION_STRING, 0, "TEXT", "free text"},
+    {"owner", CRM_OPTION_STRING, 0, "USER", "owner (default: round-robin over users)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option lead_list_opts[] = {
+    {"status", CRM_OPTION_STRING, 0, "new|qualified|disqualified|converted", "only this status"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option lead_disqualify_opts[] = {
+    {"reason", CRM_OPTION_STRING, 1, "R", "why the lead is not worth pursuing"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option lead_convert_opts[] = {
+    {"deal-title", CRM_OPTION_STRING, 0, "T", "the deal's title (default: company, else name)"},
+    {"amount", CRM_OPTION_MONEY, 0, "AMOUNT", "the deal's value (default 0)"},
+    {"pipeline", CRM_OPTION_STRING, 0, "P", "pipeline (default: the first configured)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const crm_option lead_erase_opts[] = {
+    {"reason", CRM_OPTION_STRING, 1, "R", "why (the person's request, ...)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static const crm_command_spec commands[] = {
+    {"lead", "erase", "ID", "forget a lead that never became a contact", 1, 1, lead_erase_opts,
+     pl_cmd_lead_erase},
+    {"lead", "add", NULL, "add a lead; prints its id", 0, 0, lead_add_opts, pl_cmd_lead_add},
+    {"lead", "list", NULL, "leads, by id", 0, 0, lead_list_opts, pl_cmd_lead_list},
+    {"lead", "show", "ID", "one lead", 1, 1, NULL, pl_cmd_lead_show},
+    {"lead", "qualify", "ID", "the lead is worth pursuing", 1, 1, NULL, pl_cmd_lead_qualify},
+    {"lead", "disqualify", "ID", "the lead is not worth pursuing, with a reason", 1, 1,
+     lead_disqualify_opts, pl_cmd_lead_disqualify},
+    {"lead", "convert", "ID", "create (or link) the contact and company, open a deal", 1, 1,
+     lead_convert_opts, pl_cmd_lead_convert},
+    {"quote", "add", "[SKU:QTY:UNIT_PRICE[:VAT%]...]", "quote a deal; prints the quote's id", 0,
+     PL_QUOTE_MAX_LINES - 1, quote_add_opts, pl_cmd_quote_add},
+    {"quote", "show", "ID", "one quote: lines, net, VAT by rate, gross", 1, 1, NULL,
+     pl_cmd_quote_show},
+    {"quote", "send", "ID", "send a draft quote through the outbox (template quote)", 1, 1, NULL,
+     pl_cmd_quote_send},
+    {"quote", "accept", "ID", "accepted: wins the deal, creates the order", 1, 1, NULL,
+     pl_cmd_quote_accept},
+    {"quote", "decline", "ID", "declined by the customer, with a reason", 1, 1,
+     quote_decline_opts, pl_cmd_quote_decline},
     {"deal", "add", NULL, "add a deal; prints its id", 0, 0, deal_add_opts, pl_cmd_deal_add},
     {"deal", "move", "ID STAGE", "move a deal to another stage", 2, 2, NULL, pl_cmd_deal_move},
     {"deal", "win", "ID", "the deal is won", 1, 1, NULL, pl_cmd_deal_win},

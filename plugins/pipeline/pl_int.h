@@ -11,9 +11,10 @@
  *   deal.c         one deal read, written, moved; time in stage
  *   deal_cmd.c     crm deal ...
  *   forecast_cmd.c crm pipeline forecast|board
- *   lead_cmd.c     crm lead ...
+ *   lead_cmd.c     crm lead ...: add, qualify, convert (contact via the SDK), erase
+ *   quote.c        one quote: stored, read, JSON, its expiry and follow-up timers
  *   quote_cmd.c    crm quote ...
- *   privacy.c      personal data declarations
+ *   privacy.c      personal data declarations, unconverted leads by email/phone
  *   demo.c         the crm demo data and headline */
 #ifndef PL_INT_H
 #define PL_INT_H
@@ -71,6 +72,7 @@ typedef struct pl_state {
     char valid_for[32];        /* quotes.valid_for, e.g. "30d" */
     char follow_up_after[32];  /* quotes.follow_up_after, e.g. "7bd" */
     char calendar[PL_NAME];    /* quotes.calendar ("" = default) */
+    int64_t default_vat_bp;    /* quotes.default_vat, basis points (2000 = 20 %) */
     char users[16][128];       /* round-robin owners */
     size_t nusers;
 } pl_state;
@@ -123,6 +125,9 @@ const char *pl_actor(void);
 int pl_emit(crm_plugin_ctx *ctx, const char *type, json_t *v);
 /* String option `name` (NULL when absent). */
 const char *pl_opt_text(const crm_command_args *args, const char *name);
+/* 1 when two phone numbers, however written, end in the same 9 digits
+ * ("06 12 34 56 78" and "+33612345678"); 0 when either is NULL or short. */
+int pl_same_phone(const char *a, const char *b);
 /* Runs fn inside one transaction: commit on CRM_OK, else roll back. */
 int pl_in_tx(crm_plugin_ctx *ctx, int (*fn)(crm_plugin_ctx *, void *), void *ud);
 
@@ -167,6 +172,39 @@ int pl_deal_rot_fire(crm_plugin_ctx *ctx, int64_t id);
 /* Adds a deal from its fields (d->id set), history and deal.created. */
 int pl_deal_insert(crm_plugin_ctx *ctx, pl_deal *d);
 
+/* ---- quote.c ---- */
+#define PL_QUOTE_EXPIRE "quote-expire:"
+#define PL_QUOTE_FOLLOW "quote-follow:"
+
+typedef struct pl_quote {
+    int64_t id, deal_id, contact_id, discount_bp, net, vat, gross;
+    int64_t valid_until, sent_at, message_id, decided_at, order_id, created_at;
+    char status[12], currency[4], reason[256];
+    pl_quote_line lines[PL_QUOTE_MAX_LINES];
+    size_t nlines;
+} pl_quote;
+
+/* Reads quote id with its lines; CRM_ENOTFOUND (message set) when absent. */
+int pl_quote_get(crm_plugin_ctx *ctx, int64_t id, pl_quote *q);
+/* "Q-000012": the number customers see. */
+void pl_quote_number(const pl_quote *q, char *buf, size_t size);
+/* Stores q (computed amounts, status draft) and its lines, arms its expiry
+ * timer, emits quote.created; q->id set. Inside the caller's transaction. */
+int pl_quote_insert(crm_plugin_ctx *ctx, pl_quote *q);
+/* Writes status, reason, decided_at = now and order_id. */
+int pl_quote_set_status(crm_plugin_ctx *ctx, pl_quote *q, const char *status, const char *reason);
+/* Emits `type` with the quote's ids, status and gross. */
+int pl_quote_emit(crm_plugin_ctx *ctx, const pl_quote *q, const char *type);
+/* Schedules timer PREFIX+ID at due; cancels both of the quote's timers. */
+int pl_quote_schedule(crm_plugin_ctx *ctx, const pl_quote *q, const char *prefix, int64_t due);
+int pl_quote_cancel_timers(crm_plugin_ctx *ctx, const pl_quote *q);
+/* The quote as `crm quote show --json` prints it (new reference). */
+json_t *pl_quote_json(crm_plugin_ctx *ctx, const pl_quote *q);
+/* Timers: a draft or sent quote expires; a sent one unanswered gets a
+ * follow_up task for the deal's owner and quote.follow_up_due. */
+int pl_quote_expire_fire(crm_plugin_ctx *ctx, int64_t id);
+int pl_quote_follow_fire(crm_plugin_ctx *ctx, int64_t id);
+
 /* ---- deal_cmd.c ---- */
 /* The next owner for `what` ("deal", "lead") round-robin over users ("" when
  * none are configured). */
@@ -192,6 +230,7 @@ int pl_cmd_lead_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args 
 int pl_cmd_lead_qualify(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_disqualify(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_convert(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
+int pl_cmd_lead_erase(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_quote_add(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_quote_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_quote_accept(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);

@@ -142,3 +142,26 @@ int pl_in_tx(crm_plugin_ctx *ctx, int (*fn)(crm_plugin_ctx *, void *), void *ud)
         crm_rollback(ctx);
     return rc;
 }
+
+/* The last 9 digits of a phone number (the national number without its
+ * prefix in most plans), "" when it has fewer. */
+static void phone_tail(const char *phone, char out[10])
+{
+    char digits[64];
+    size_t n = 0;
+    for (const char *p = phone; *p && n < sizeof digits - 1; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[n++] = *p;
+    digits[n] = 0;
+    snprintf(out, 10, "%s", n >= 9 ? digits + n - 9 : "");
+}
+
+int pl_same_phone(const char *a, const char *b)
+{
+    char ta[10], tb[10];
+    if (!a || !b)
+        return 0;
+    phone_tail(a, ta);
+    phone_tail(b, tb);
+    return ta[0] && !strcmp(ta, tb);
+}

@@ -68,12 +68,30 @@ static void test_quote_two_rates_discount(void **state)
     assert_int_equal(t.gross, 13326);
 }
 
+/* Two lines each just within int64 once discounted, whose rate sum times the
+ * rate would overflow: refused, not wrapped
+ * (signed overflow is undefined behaviour: UBSan would flag it). */
+static void test_quote_overflow_refused(void **state)
+{
+    (void)state;
+    pl_quote_line l[2] = {{.sku = "A", .quantity = 1, .unit_price = INT64_MAX / 10000 - 1,
+                           .vat_bp = 2000},
+                          {.sku = "B", .quantity = 1, .unit_price = INT64_MAX / 10000 - 1,
+                           .vat_bp = 2000}};
+    pl_quote_totals t;
+    assert_int_equal(pl_quote_compute(l, 2, 0, &t), -1);
+    l[0].unit_price = l[1].unit_price = 100000000000; /* a billion EUR each: fine */
+    assert_int_equal(pl_quote_compute(l, 2, 0, &t), 0);
+    assert_int_equal(t.vat, 40000000000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_expected_rounding),
         cmocka_unit_test(test_line_parse),
         cmocka_unit_test(test_quote_two_rates_discount),
+        cmocka_unit_test(test_quote_overflow_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
