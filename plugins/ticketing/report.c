@@ -5,6 +5,7 @@
  * 0-6, in % of the answers of the period) and the open backlog's median age;
  * `--by team|agent|priority` repeats the ticket figures per group (NPS is a
  * contact's answer, not a ticket's: it stays a whole-period figure). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,42 +22,101 @@ static const struct {
 
 /* The figures of one slice of tickets (all of them, or one group). */
 typedef struct slice {
+    char name[TK_NAME_MAX]; /* the group's value ("" for none, or for all) */
     int64_t opened, solved, fr, res, rated, happy, backlog, age;
     int64_t clocks[TK_NMETRIC], breached[TK_NMETRIC];
 } slice;
 
-/* A query of the report: ?1 from, ?2 to (or now), ?3 the group (NULL for
- * all); `%s` in fmt takes the group condition on alias t. */
+/* The slices found so far, in the order first seen (sorted at the end). */
+typedef struct slices {
+    slice *v;
+    size_t n, cap;
+} slices;
+
+/* A report: ?1 from, ?2 to (or now for the backlog's age); every query is
+ * grouped on `key` (the --by column, or '' for one slice of everything),
+ * so each figure is one pass over the tickets whatever the number of groups. */
 typedef struct rq {
     crm_plugin_ctx *ctx;
     int64_t from, to, now;
     const char *column; /* NULL: no grouping */
-    const char *group;
 } rq;
 
-static crm_stmt *prep(const rq *q, const char *fmt, int64_t a2)
+static slice *slice_of(slices *ss, const char *name)
 {
-    char cond[96], sql[1024];
-    if (q->column)
-        snprintf(cond, sizeof cond, " AND coalesce(t.%s, '') = ?3", q->column);
-    else
-        snprintf(cond, sizeof cond, " AND ?3 IS NULL");
-    snprintf(sql, sizeof sql, fmt, cond);
-    crm_stmt *st = tk_prep(q->ctx, sql, 2, q->from, a2);
-    if (st && q->column)
-        crm_sql_bind_text(st, 3, q->group);
-    else if (st)
-        crm_sql_bind_null(st, 3);
-    return st;
+    for (size_t i = 0; i < ss->n; i++)
+        if (!strcmp(ss->v[i].name, name))
+            return &ss->v[i];
+    if (ss->n == ss->cap) {
+        size_t cap = ss->cap ? 2 * ss->cap : 8;
+        slice *p = realloc(ss->v, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        ss->v = p, ss->cap = cap;
+    }
+    slice *s = &ss->v[ss->n++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->fr = s->res = s->age = -1;
+    return s;
 }
 
-static int64_t count(const rq *q, const char *fmt)
+/* Prepares fmt with its one `%s` replaced by the group key on alias t. */
+static crm_stmt *prep(const rq *q, const char *fmt, int64_t a2)
 {
-    crm_stmt *st = prep(q, fmt, q->to);
-    int64_t n = st && crm_sql_step(st) == CRM_SQL_ROW ? crm_sql_column_int64(st, 0) : 0;
-    crm_sql_finalize(st);
-    return n;
+    char key[64], sql[1024];
+    if (q->column)
+        snprintf(key, sizeof key, "coalesce(t.%s, '')", q->column);
+    else
+        snprintf(key, sizeof key, "''");
+    snprintf(sql, sizeof sql, fmt, key);
+    return tk_prep(q->ctx, sql, 2, q->from, a2);
 }
+
+/* Runs a grouped query (column 0 the key) and hands each row to fn. */
+static int each(const rq *q, slices *ss, const char *fmt, int64_t a2,
+                void (*fn)(slice *s, crm_stmt *st))
+{
+    crm_stmt *st = prep(q, fmt, a2);
+    if (!st)
+        return tk_fail_db(q->ctx, "the helpdesk report");
+    int rc = CRM_OK, step;
+    while ((step = crm_sql_step(st)) == CRM_SQL_ROW) {
+        char name[TK_NAME_MAX];
+        tk_col_text(st, 0, name, sizeof name);
+        slice *s = slice_of(ss, name);
+        if (!s) {
+            rc = CRM_ENOMEM;
+            break;
+        }
+        fn(s, st);
+    }
+    if (rc == CRM_OK && step < 0)
+        rc = tk_fail_db(q->ctx, "the helpdesk report");
+    crm_sql_finalize(st);
+    return rc;
+}
+
+#define COL(i) crm_sql_column_int64(st, (i))
+static void on_opened(slice *s, crm_stmt *st)
+{
+    s->opened = COL(1), s->rated = COL(2), s->happy = COL(3);
+}
+static void on_solved(slice *s, crm_stmt *st)
+{
+    s->solved = COL(1);
+}
+static void on_backlog(slice *s, crm_stmt *st)
+{
+    s->backlog = COL(1);
+}
+static void on_clocks(slice *s, crm_stmt *st)
+{
+    int m = tk_metric_parse(crm_sql_column_text(st, 1));
+    if (m >= 0)
+        s->clocks[m] = COL(2), s->breached[m] = COL(3);
+}
+#undef COL
 
 static int cmp64(const void *a, const void *b)
 {
@@ -64,64 +124,100 @@ static int cmp64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The median of the query's first column; -1 when none. */
-static int64_t median(const rq *q, const char *fmt, int64_t a2)
+static int64_t median_of(int64_t *v, size_t n)
+{
+    if (!n)
+        return -1;
+    qsort(v, n, sizeof *v, cmp64);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Medians per group of the query's second column (ordered by key), into
+ * the field at offset `off` of each slice. */
+static int medians(const rq *q, slices *ss, const char *fmt, int64_t a2, size_t off)
 {
     crm_stmt *st = prep(q, fmt, a2);
-    int64_t *v = NULL, m = -1;
+    if (!st)
+        return tk_fail_db(q->ctx, "the helpdesk report");
+    int64_t *v = NULL;
     size_t n = 0, cap = 0;
-    while (st && crm_sql_step(st) == CRM_SQL_ROW) {
+    char cur[TK_NAME_MAX] = "";
+    int rc = CRM_OK, step, any = 0;
+    for (;;) {
+        step = crm_sql_step(st);
+        char name[TK_NAME_MAX] = "";
+        if (step == CRM_SQL_ROW)
+            tk_col_text(st, 0, name, sizeof name);
+        if (any && (step != CRM_SQL_ROW || strcmp(name, cur))) { /* a group ends */
+            slice *s = slice_of(ss, cur);
+            if (!s) {
+                rc = CRM_ENOMEM;
+                break;
+            }
+            *(int64_t *)((char *)s + off) = median_of(v, n);
+            n = 0;
+        }
+        if (step != CRM_SQL_ROW)
+            break;
+        snprintf(cur, sizeof cur, "%s", name);
+        any = 1;
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
             int64_t *p = realloc(v, cap * sizeof *p);
-            if (!p)
+            if (!p) {
+                rc = CRM_ENOMEM;
                 break;
+            }
             v = p;
         }
-        v[n++] = crm_sql_column_int64(st, 0);
+        v[n++] = crm_sql_column_int64(st, 1);
     }
-    crm_sql_finalize(st);
-    if (n) {
-        qsort(v, n, sizeof *v, cmp64);
-        m = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
+    if (rc == CRM_OK && step < 0)
+        rc = tk_fail_db(q->ctx, "the helpdesk report");
     free(v);
-    return m;
+    crm_sql_finalize(st);
+    return rc;
 }
 
 #define IN " t.created_at >= ?1 AND t.created_at < ?2"
 #define OPEN " t.status NOT IN ('solved', 'closed')"
 #define CLOCKS "FROM ticketing_clocks c JOIN ticketing_tickets t ON t.id = c.ticket_id WHERE"
 
-static void fill(const rq *q, slice *s)
+static int by_name(const void *a, const void *b)
 {
-    memset(s, 0, sizeof *s);
-    s->opened = count(q, "SELECT count(*) FROM ticketing_tickets t WHERE" IN "%s");
-    s->solved = count(q, "SELECT count(*) FROM ticketing_tickets t WHERE t.solved_at >= ?1 AND"
-                         " t.solved_at < ?2%s");
-    s->fr = median(q, "SELECT c.elapsed " CLOCKS " c.metric = 'first_reply' AND c.achieved_at"
-                      " IS NOT NULL AND" IN "%s", q->to);
-    s->res = median(q, "SELECT c.elapsed " CLOCKS " c.metric = 'resolution' AND c.achieved_at"
-                       " IS NOT NULL AND" IN "%s", q->to);
-    s->rated = count(q, "SELECT count(*) FROM ticketing_tickets t WHERE t.csat_score IS NOT"
-                        " NULL AND" IN "%s");
-    s->happy = count(q, "SELECT count(*) FROM ticketing_tickets t WHERE t.csat_score >= 4 AND"
-                        IN "%s");
-    s->backlog = count(q, "SELECT count(*) FROM ticketing_tickets t WHERE" OPEN
-                          " AND ?1 = ?1 AND ?2 = ?2%s");
-    s->age = median(q, "SELECT ?2 - t.created_at FROM ticketing_tickets t WHERE" OPEN
-                       " AND ?1 = ?1%s", q->now);
-    for (int m = 0; m < TK_NMETRIC; m++) {
-        crm_stmt *st = prep(q, "SELECT count(*), coalesce(sum(c.breaches > 0), 0) " CLOCKS
-                               " c.metric = ?4 AND c.started_at IS NOT NULL AND" IN "%s", q->to);
-        if (st) {
-            crm_sql_bind_text(st, 4, tk_metric_name(m));
-            if (crm_sql_step(st) == CRM_SQL_ROW)
-                s->clocks[m] = crm_sql_column_int64(st, 0),
-                s->breached[m] = crm_sql_column_int64(st, 1);
-        }
-        crm_sql_finalize(st);
-    }
+    return strcmp(((const slice *)a)->name, ((const slice *)b)->name);
+}
+
+/* Every figure of every slice: a handful of grouped passes. */
+static int fill(const rq *q, slices *ss)
+{
+    int rc = each(q, ss, "SELECT %s, count(*), count(t.csat_score), coalesce(sum(t.csat_score"
+                         " >= 4), 0) FROM ticketing_tickets t WHERE" IN " GROUP BY 1", q->to,
+                  on_opened);
+    if (rc == CRM_OK)
+        rc = each(q, ss, "SELECT %s, count(*) FROM ticketing_tickets t WHERE t.solved_at >= ?1"
+                         " AND t.solved_at < ?2 GROUP BY 1", q->to, on_solved);
+    if (rc == CRM_OK)
+        rc = each(q, ss, "SELECT %s, count(*) FROM ticketing_tickets t WHERE" OPEN
+                         " AND ?1 = ?1 AND ?2 = ?2 GROUP BY 1", q->to, on_backlog);
+    if (rc == CRM_OK)
+        rc = each(q, ss, "SELECT %s, c.metric, count(*), coalesce(sum(c.breaches > 0), 0) "
+                         CLOCKS " c.started_at IS NOT NULL AND" IN " GROUP BY 1, 2", q->to,
+                  on_clocks);
+    if (rc == CRM_OK)
+        rc = medians(q, ss, "SELECT %s, c.elapsed " CLOCKS " c.metric = 'first_reply' AND"
+                            " c.achieved_at IS NOT NULL AND" IN " ORDER BY 1", q->to,
+                     offsetof(slice, fr));
+    if (rc == CRM_OK)
+        rc = medians(q, ss, "SELECT %s, c.elapsed " CLOCKS " c.metric = 'resolution' AND"
+                            " c.achieved_at IS NOT NULL AND" IN " ORDER BY 1", q->to,
+                     offsetof(slice, res));
+    if (rc == CRM_OK)
+        rc = medians(q, ss, "SELECT %s, ?2 - t.created_at FROM ticketing_tickets t WHERE" OPEN
+                            " AND ?1 = ?1 ORDER BY 1", q->now, offsetof(slice, age));
+    if (rc == CRM_OK && ss->n)
+        qsort(ss->v, ss->n, sizeof *ss->v, by_name);
+    return rc;
 }
 
 static double pct(int64_t part, int64_t whole)
@@ -188,35 +284,25 @@ static void nps(const rq *q, json_t *o, FILE *out)
         fprintf(out, "NPS - (no answers)\n");
 }
 
-/* The groups of --by: every value the column takes on a ticket of the
- * period or of the backlog, "" for none, in order. */
+/* The groups of --by: every value the column takes on a ticket opened or
+ * solved in the period or open now, "" (none) first, then in order. */
 static int groups(const rq *q, const char *label, json_t *arr, FILE *out)
 {
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT DISTINCT coalesce(t.%s, '') FROM ticketing_tickets t WHERE"
-                              IN " OR (t.solved_at >= ?1 AND t.solved_at < ?2) OR" OPEN
-                              " ORDER BY 1", q->column);
-    crm_stmt *st = tk_prep(q->ctx, sql, 2, q->from, q->to);
-    if (!st)
-        return tk_fail_db(q->ctx, "listing the report's groups");
-    while (crm_sql_step(st) == CRM_SQL_ROW) {
-        char g[TK_NAME_MAX];
-        tk_col_text(st, 0, g, sizeof g);
-        rq gq = *q;
-        gq.group = g;
-        slice s;
-        fill(&gq, &s);
+    slices ss = {NULL, 0, 0};
+    int rc = fill(q, &ss);
+    for (size_t i = 0; rc == CRM_OK && i < ss.n; i++) {
+        const slice *s = &ss.v[i];
         json_t *o = json_object();
-        json_object_set_new(o, label, g[0] ? json_string(g) : json_null());
-        slice_json(&s, o);
+        json_object_set_new(o, label, s->name[0] ? json_string(s->name) : json_null());
+        slice_json(s, o);
         json_array_append_new(arr, o);
         if (out) {
-            fprintf(out, "\n%s %s\n", label, g[0] ? g : "(none)");
-            slice_text(&s, out, "  ");
+            fprintf(out, "\n%s %s\n", label, s->name[0] ? s->name : "(none)");
+            slice_text(s, out, "  ");
         }
     }
-    crm_sql_finalize(st);
-    return CRM_OK;
+    free(ss.v);
+    return rc;
 }
 
 int tk_cmd_report(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
@@ -225,7 +311,7 @@ int tk_cmd_report(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_arg
     int64_t now = crm_now(ctx);
     crm_args_option(args, "from", &f);
     crm_args_option(args, "to", &t);
-    rq q = {ctx, f.given ? f.i : INT64_MIN, t.given ? t.i : now + 1, now, NULL, NULL};
+    rq q = {ctx, f.given ? f.i : INT64_MIN, t.given ? t.i : now + 1, now, NULL};
     const char *by = tk_opt_text(args, "by");
     size_t d = 0;
     while (by && d < sizeof dims / sizeof dims[0] && strcmp(dims[d].name, by))
@@ -235,14 +321,18 @@ int tk_cmd_report(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_arg
         return CRM_EUSAGE;
     }
     FILE *out = crm_io_json(io) ? NULL : crm_io_out(io);
-    slice all;
-    fill(&q, &all);
+    slices all = {NULL, 0, 0};
+    int rc = slice_of(&all, "") ? fill(&q, &all) : CRM_ENOMEM;
+    if (rc != CRM_OK) {
+        free(all.v);
+        return rc;
+    }
     json_t *o = json_object();
-    slice_json(&all, o);
+    slice_json(&all.v[0], o);
     if (out)
-        slice_text(&all, out, "");
+        slice_text(&all.v[0], out, "");
+    free(all.v);
     nps(&q, o, out);
-    int rc = CRM_OK;
     if (by) {
         json_t *arr = json_array();
         q.column = dims[d].column;
