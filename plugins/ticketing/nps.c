@@ -81,7 +81,7 @@ int tk_nps_send(crm_plugin_ctx *ctx, int64_t contact, int64_t at)
         return CRM_OK; /* erased meanwhile */
     int64_t last = last_survey(ctx, contact);
     if (last && last + S->nps_every > at)
-        return arm(ctx, contact, last + S->nps_every); /* the period shortened nothing */
+        return arm(ctx, contact, last + S->nps_every); /* early (every lengthened): wait */
     /* only a contact the helpdesk served since the last survey is asked */
     if (!tk_scalar(ctx, 0, "SELECT count(*) FROM ticketing_tickets WHERE contact_id = ?1 AND"
                            " solved_at IS NOT NULL AND solved_at > ?2", 2, contact, last))
