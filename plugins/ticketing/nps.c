@@ -37,13 +37,16 @@ int tk_nps_schedule(crm_plugin_ctx *ctx, int64_t contact, int64_t at)
 
 /* Queues the survey message; *msg = its id (0 when this crm has no outbox
  * or the template is missing: recorded unsent, with a warning). */
-static int queue(crm_plugin_ctx *ctx, int64_t contact, int64_t at, int64_t *msg)
+static int queue(crm_plugin_ctx *ctx, int64_t contact, int64_t *msg)
 {
     *msg = 0;
 #ifdef crm_message_queue_json
     if (CRM_API_HAS(ctx, message_queue_json)) {
         char key[64], url[64];
-        snprintf(key, sizeof key, "ticketing:nps:%lld:%lld", (long long)contact, (long long)at);
+        /* the contact's Nth survey: a retried timer (another fired_at) queues it once */
+        int64_t nth = 1 + tk_scalar(ctx, 0, "SELECT count(*) FROM ticketing_nps_surveys WHERE"
+                                            " contact_id = ?1", 1, contact);
+        snprintf(key, sizeof key, "ticketing:nps:%lld:%lld", (long long)contact, (long long)nth);
         snprintf(url, sizeof url, "/v1/contacts/%lld/nps", (long long)contact);
         json_t *o = json_object(), *d = json_object();
         json_object_set_new(d, "survey_url", json_string(url));
@@ -87,7 +90,7 @@ int tk_nps_send(crm_plugin_ctx *ctx, int64_t contact, int64_t at)
                            " solved_at IS NOT NULL AND solved_at > ?2", 2, contact, last))
         return CRM_OK;
     int64_t msg = 0;
-    int rc = queue(ctx, contact, at, &msg);
+    int rc = queue(ctx, contact, &msg);
     if (rc == CRM_OK)
         rc = tk_run(ctx, "INSERT INTO ticketing_nps_surveys (contact_id, sent_at, message_id)"
                          " VALUES (?1, ?2, CASE WHEN ?3 > 0 THEN ?3 END)", 3, contact, at, msg);

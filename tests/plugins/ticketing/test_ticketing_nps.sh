@@ -63,6 +63,7 @@ assert_eq 1 "$(surveys $ANN)" "no second survey inside the period"
 assert_exit 0 crm tick --as-of "$(iso $((S1 + 90 * 86400 + 5)))"
 assert_eq 2 "$(surveys $ANN)" "one more once the period is over"
 assert_eq 2 "$(q "select count(*) from messages where contact_id=$ANN and template='nps_survey'")" "two messages in all"
+assert_eq "ticketing:nps:$ANN:1 ticketing:nps:$ANN:2" "$(q "select idem_key from messages where contact_id=$ANN and template='nps_survey' order by id" | paste -sd' ')" "one idempotency key per survey"
 # no ticket solved since the last survey: nobody asks again
 assert_exit 0 crm tick --as-of "$(iso $((S1 + 200 * 86400)))"
 assert_eq 2 "$(surveys $ANN)" "not asked again without a new solved ticket"
