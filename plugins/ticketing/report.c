@@ -3,8 +3,8 @@
  * stored clocks, themselves a function of the history), breach rate per
  * clock, CSAT (share of 4-5 answers), NPS (promoters 9-10 minus detractors
  * 0-6, in % of the answers of the period) and the open backlog's median age;
- * `--by team|agent|priority` repeats the ticket figures per group (NPS is a
- * contact's answer, not a ticket's: it stays a whole-period figure). */
+ * `--by team|agent|priority` repeats the figures per group (an NPS answer
+ * counts for the contact's latest ticket solved before it was asked). */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +24,7 @@ static const struct {
 typedef struct slice {
     char name[TK_NAME_MAX]; /* the group's value ("" for none, or for all) */
     int64_t opened, solved, fr, res, rated, happy, backlog, age;
+    int64_t nps_n, nps_pro, nps_det; /* --by: the answers attributed to the group */
     int64_t clocks[TK_NMETRIC], breached[TK_NMETRIC];
 } slice;
 
@@ -115,6 +116,10 @@ static void on_clocks(slice *s, crm_stmt *st)
     int m = tk_metric_parse(crm_sql_column_text(st, 1));
     if (m >= 0)
         s->clocks[m] = COL(2), s->breached[m] = COL(3);
+}
+static void on_nps(slice *s, crm_stmt *st)
+{
+    s->nps_n = COL(1), s->nps_pro = COL(2), s->nps_det = COL(3);
 }
 #undef COL
 
@@ -215,6 +220,16 @@ static int fill(const rq *q, slices *ss)
     if (rc == CRM_OK)
         rc = medians(q, ss, "SELECT %s, ?2 - t.created_at FROM ticketing_tickets t WHERE" OPEN
                             " AND ?1 = ?1 ORDER BY 1", q->now, offsetof(slice, age));
+    /* an answer belongs to the contact's latest ticket solved before it was
+     * asked (or answered, without a survey): that ticket's team, agent, priority */
+    if (rc == CRM_OK && q->column)
+        rc = each(q, ss, "SELECT %s, count(*), coalesce(sum(n.score >= 9), 0),"
+                         " coalesce(sum(n.score <= 6), 0) FROM ticketing_nps n JOIN"
+                         " ticketing_tickets t ON t.id = (SELECT x.id FROM ticketing_tickets x"
+                         " WHERE x.contact_id = n.contact_id AND x.solved_at <= coalesce((SELECT"
+                         " v.sent_at FROM ticketing_nps_surveys v WHERE v.id = n.survey_id),"
+                         " n.answered_at) ORDER BY x.solved_at DESC, x.id DESC LIMIT 1) WHERE"
+                         " n.answered_at >= ?1 AND n.answered_at < ?2 GROUP BY 1", q->to, on_nps);
     if (rc == CRM_OK && ss->n)
         qsort(ss->v, ss->n, sizeof *ss->v, by_name);
     return rc;
@@ -246,6 +261,24 @@ static void slice_json(const slice *s, json_t *o)
     json_object_set_new(o, "backlog_median_age_seconds", seconds_or_null(s->age));
 }
 
+static double nps_of(int64_t pro, int64_t det, int64_t n)
+{
+    return pct(pro, n) - pct(det, n);
+}
+
+/* A group's NPS members (the whole report's come from nps()). */
+static void group_nps(const slice *s, json_t *o, FILE *out)
+{
+    double v = nps_of(s->nps_pro, s->nps_det, s->nps_n);
+    json_object_set_new(o, "nps", s->nps_n ? json_real(v) : json_null());
+    json_object_set_new(o, "nps_answers", json_integer(s->nps_n));
+    json_object_set_new(o, "nps_promoters", json_integer(s->nps_pro));
+    json_object_set_new(o, "nps_detractors", json_integer(s->nps_det));
+    if (out && s->nps_n)
+        fprintf(out, "  NPS %+.1f (%lld promoters, %lld detractors of %lld answers)\n", v,
+                (long long)s->nps_pro, (long long)s->nps_det, (long long)s->nps_n);
+}
+
 static void slice_text(const slice *s, FILE *out, const char *indent)
 {
     fprintf(out, "%sopened %lld, solved %lld\n%smedian first reply %llds, median resolution "
@@ -272,7 +305,7 @@ static void nps(const rq *q, json_t *o, FILE *out)
         n = crm_sql_column_int64(st, 0), pro = crm_sql_column_int64(st, 1),
         det = crm_sql_column_int64(st, 2);
     crm_sql_finalize(st);
-    double score = pct(pro, n) - pct(det, n);
+    double score = nps_of(pro, det, n);
     json_object_set_new(o, "nps", n ? json_real(score) : json_null());
     json_object_set_new(o, "nps_answers", json_integer(n));
     json_object_set_new(o, "nps_promoters", json_integer(pro));
@@ -285,7 +318,8 @@ static void nps(const rq *q, json_t *o, FILE *out)
 }
 
 /* The groups of --by: every value the column takes on a ticket opened or
- * solved in the period or open now, "" (none) first, then in order. */
+ * solved in the period, open now, or owning an NPS answer of the period;
+ * "" (none) first, then in order. */
 static int groups(const rq *q, const char *label, json_t *arr, FILE *out)
 {
     slices ss = {NULL, 0, 0};
@@ -295,11 +329,12 @@ static int groups(const rq *q, const char *label, json_t *arr, FILE *out)
         json_t *o = json_object();
         json_object_set_new(o, label, s->name[0] ? json_string(s->name) : json_null());
         slice_json(s, o);
-        json_array_append_new(arr, o);
         if (out) {
             fprintf(out, "\n%s %s\n", label, s->name[0] ? s->name : "(none)");
             slice_text(s, out, "  ");
         }
+        group_nps(s, o, out);
+        json_array_append_new(arr, o);
     }
     free(ss.v);
     return rc;

@@ -3,7 +3,8 @@
 # (python3, seeded) is played through `crm` on an always-open calendar (so a
 # first reply's business seconds are its wall seconds), then every group's
 # opened, solved, median first reply, first-reply breach rate, CSAT answers
-# and share, and backlog are compared with the same figures counted
+# and share, backlog and NPS (each answer counted for the latest ticket solved
+# before it) are compared with the same figures counted
 # independently from the plan (a triage team routes nobody: tickets
 # without an assignee form their own group); groups add up to the whole; text output and a
 # bad --by.
@@ -64,10 +65,19 @@ while IFS=$'\t' read -r i team agent prio delay solved csat; do
     [ "$csat" != 0 ] && { crm ticket rate "$id" --score "$csat" --as-of "$(iso $((t + delay + 3600)))" >/dev/null || fail "rate $i"; }
   fi
 done <plan.tsv
+# NPS answers (no survey: each counts for the latest ticket solved before it)
+NPS="10 3 9 7 0 10 9 6 8 10"
+k=0
+for sc in $NPS; do
+  at=$((T0 + k * 7200 + 5000))
+  echo "$at $sc" >>nps.txt
+  crm nps rate "$C" --score "$sc" --as-of "$(iso $at)" >/dev/null || fail "nps $k"
+  k=$((k + 1))
+done
 
 check() { # by column-of-plan
   crm helpdesk report --by "$1" --json --as-of "$(iso $END)" >report.json || { fail "report --by $1"; return; }
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "$T0" <<'PY'
 import json, sys
 by, col = sys.argv[1], int(sys.argv[2])
 rep = json.load(open("report.json"))
@@ -103,6 +113,22 @@ for g in rep["groups"]:
     e = expect([r for r in rows if r[col] == k])
     if got(g) != e: bad.append("%s %s: %s != %s" % (by, k, got(g), e))
 if sum(g["opened"] for g in rep["groups"]) != rep["opened"]: bad.append("groups do not add up")
+# each NPS answer belongs to the latest ticket solved at or before it
+t0 = int(sys.argv[3])
+solved = [(t0 + int(r[0]) * 3600 + int(r[4]) + 1800, int(r[0]), r) for r in rows if r[5] == "1"]
+owner = {}
+for l in open("nps.txt"):
+    at, sc = map(int, l.split())
+    prior = [x for x in solved if x[0] <= at]
+    if prior:
+        owner.setdefault(max(prior)[2][col], []).append(sc)
+for g in rep["groups"]:
+    k = g[by] if g[by] is not None else "-"
+    sc = owner.get(k, [])
+    want = None if not sc else round(100.0 * (sum(x >= 9 for x in sc) - sum(x <= 6 for x in sc)) / len(sc), 6)
+    have = None if g["nps"] is None else round(g["nps"], 6)
+    if (have, g["nps_answers"]) != (want, len(sc)): bad.append("%s %s NPS %s/%d != %s/%d" % (by, k, have, g["nps_answers"], want, len(sc)))
+if sum(len(v) for v in owner.values()) < 5: bad.append("too few attributed answers: %s" % owner)
 print("ok" if not bad else "; ".join(bad))
 PY
 }
