@@ -87,6 +87,18 @@ static const crm_config_field mediator_fields[] = {
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
 
+static const crm_config_field nps_fields[] = {
+    {"every", CRM_CONFIG_DURATION, 0, "90d", "at most one NPS survey per contact in this period",
+     NULL, 0, 0, 0},
+    {"after_solve", CRM_CONFIG_DURATION, 0, "7d", "the survey goes this long after the contact's "
+     "latest solved ticket", NULL, 0, 0, 0},
+    {"template", CRM_CONFIG_STRING, 0, "nps_survey", "the survey's message template", NULL, 0, 0,
+     0},
+    {"purpose", CRM_CONFIG_STRING, 0, "marketing",
+     "marketing (needs the contact's granted consent) | service", NULL, 0, 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
 const crm_config_field tk_config_schema[] = {
     {"teams", CRM_CONFIG_LIST, 0, NULL, "support teams", team_fields, CRM_CONFIG_MAP, 0, 0},
     {"sla", CRM_CONFIG_LIST, 0, NULL, "SLA policies, first match wins", sla_fields,
@@ -104,6 +116,8 @@ const crm_config_field tk_config_schema[] = {
      "the complaint acknowledgement's message template", NULL, 0, 0, 0},
     {"mediator", CRM_CONFIG_MAP, 0, NULL, "the consumer mediator (complaints, level 2)",
      mediator_fields, 0, 0, 0},
+    {"nps", CRM_CONFIG_MAP, 0, NULL, "NPS surveys (0-10) per contact; absent: none", nps_fields,
+     0, 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -311,6 +325,41 @@ static int load_pause(crm_plugin_ctx *ctx)
     return CRM_OK;
 }
 
+/* A duration of a map (its schema default applied), as wall-clock seconds. */
+static int64_t map_duration(crm_plugin_ctx *ctx, const crm_config_node *map, const char *key,
+                            int64_t dflt)
+{
+    crm_value v;
+    if (crm_config_value(ctx, map, key, &v) != CRM_OK || !v.given)
+        return dflt;
+    return seconds_of(&v);
+}
+
+/* nps: present enables the surveys; every must be positive (once per period). */
+static int load_nps(crm_plugin_ctx *ctx)
+{
+    tk_state *S = TK(ctx);
+    const crm_config_node *n = crm_config_child(ctx, NULL, "nps");
+    S->nps_every = 0;
+    if (!n)
+        return CRM_OK;
+    S->nps_every = map_duration(ctx, n, "every", 90 * 86400);
+    S->nps_after_solve = map_duration(ctx, n, "after_solve", 7 * 86400);
+    text(ctx, n, "template", S->nps_template, sizeof S->nps_template);
+    text(ctx, n, "purpose", S->nps_purpose, sizeof S->nps_purpose);
+    if (!S->nps_template[0])
+        snprintf(S->nps_template, sizeof S->nps_template, "nps_survey");
+    if (!S->nps_purpose[0])
+        snprintf(S->nps_purpose, sizeof S->nps_purpose, "marketing");
+    if (S->nps_every <= 0)
+        return crm_config_error(ctx, crm_config_child(ctx, n, "every"),
+                                "expected a positive period (90d)");
+    if (strcmp(S->nps_purpose, "marketing") && strcmp(S->nps_purpose, "service"))
+        return crm_config_error(ctx, crm_config_child(ctx, n, "purpose"),
+                                "unknown purpose '%s' (marketing, service)", S->nps_purpose);
+    return CRM_OK;
+}
+
 int tk_config_load(crm_plugin_ctx *ctx)
 {
     tk_state *S = TK(ctx);
@@ -325,6 +374,8 @@ int tk_config_load(crm_plugin_ctx *ctx)
         rc = duration(ctx, "close_after", "4d", &S->close_after);
     if (rc == CRM_OK)
         rc = duration(ctx, "survey_after", "24h", &S->survey_after);
+    if (rc == CRM_OK)
+        rc = load_nps(ctx);
     if (rc != CRM_OK)
         return rc;
     top_text(ctx, "survey_template", S->survey_template, sizeof S->survey_template);

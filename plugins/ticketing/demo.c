@@ -1,5 +1,6 @@
 /* ticketing plugin — `crm demo`: agents, tickets over two years with their
- * conversations (some answered late enough to breach), CSAT answers, a few
+ * conversations (some answered late enough to breach), CSAT answers, NPS
+ * surveys and answers (once per 90 days per contact at most), a few
  * complaints and 50 knowledge-base articles, all through the same paths
  * as the commands; then the headline. Deterministic (a fixed LCG seed). */
 #include <stdlib.h>
@@ -62,6 +63,37 @@ static int64_t csat(uint32_t *seed)
     return next(seed) % 10 < 7 ? 4 + next(seed) % 2 : 1 + next(seed) % 3;
 }
 
+/* An NPS score for one solve in four (-1: none), mostly promoters. */
+static int64_t nps_score(uint32_t *seed)
+{
+    if (next(seed) % 4)
+        return -1;
+    uint32_t r = next(seed) % 10;
+    return r < 5 ? 9 + next(seed) % 2 : r < 8 ? 7 + next(seed) % 2 : next(seed) % 7;
+}
+
+/* The contact was asked a week after the solve (when not asked in the 90
+ * days before) and answered the next day; the timer is not left to fire
+ * again for the past. */
+static int nps_story(crm_plugin_ctx *ctx, uint32_t *seed, int64_t contact, int64_t solved)
+{
+    char key[48];
+    snprintf(key, sizeof key, "nps:%lld", (long long)contact);
+    int rc = crm_cancel(ctx, key, NULL);
+    int64_t score = nps_score(seed), asked = solved + 7 * 86400;
+    if (rc != CRM_OK || score < 0 ||
+        tk_scalar(ctx, 0, "SELECT count(*) FROM ticketing_nps_surveys WHERE contact_id = ?1 AND"
+                          " sent_at > ?2", 2, contact, asked - 90 * 86400))
+        return rc;
+    rc = tk_run(ctx, "INSERT INTO ticketing_nps_surveys (contact_id, sent_at) VALUES (?1, ?2)", 2,
+                contact, asked);
+    if (rc == CRM_OK)
+        rc = tk_run(ctx, "INSERT INTO ticketing_nps (contact_id, survey_id, score, answered_at)"
+                         " VALUES (?1, ?2, ?3, ?4)", 4, contact, crm_sql_last_insert_id(ctx),
+                    score, asked + 86400);
+    return rc;
+}
+
 /* One ticket's life, all in the past except the newest ones. */
 static int one_ticket(crm_plugin_ctx *ctx, uint32_t *seed, int64_t contact, int64_t t0,
                       int64_t now)
@@ -98,6 +130,8 @@ static int one_ticket(crm_plugin_ctx *ctx, uint32_t *seed, int64_t contact, int6
         snprintf(key, sizeof key, "survey:%lld", (long long)id);
         if (rc == CRM_OK)
             rc = crm_cancel(ctx, key, NULL);
+        if (rc == CRM_OK)
+            rc = nps_story(ctx, seed, contact, t);
     }
     TK(ctx)->batch = 0;
     return rc == CRM_OK ? tk_clocks_update(ctx, id, now) : rc;
@@ -158,6 +192,10 @@ int tk_demo(crm_plugin_ctx *ctx, crm_command_io *io)
     int64_t happy = tk_scalar(ctx, 0, "SELECT count(*) FROM ticketing_tickets WHERE csat_score"
                                       " >= 4", 0);
     int64_t complaints = tk_scalar(ctx, 0, "SELECT count(*) FROM ticketing_complaints", 0);
+    int64_t nps_n = tk_scalar(ctx, 0, "SELECT count(*) FROM ticketing_nps", 0);
+    int64_t nps_net = tk_scalar(ctx, 0, "SELECT coalesce(sum(score >= 9) - sum(score <= 6), 0)"
+                                        " FROM ticketing_nps", 0);
+    double nps = nps_n ? 100.0 * (double)nps_net / (double)nps_n : 0.0;
     if (crm_io_json(io)) {
         json_t *o = json_object();
         json_object_set_new(o, "tickets", json_integer(n));
@@ -165,13 +203,16 @@ int tk_demo(crm_plugin_ctx *ctx, crm_command_io *io)
         json_object_set_new(o, "breached", json_integer(breached));
         json_object_set_new(o, "csat_answers", json_integer(rated));
         json_object_set_new(o, "complaints", json_integer(complaints));
+        json_object_set_new(o, "nps", nps_n ? json_real(nps) : json_null());
+        json_object_set_new(o, "nps_answers", json_integer(nps_n));
         json_object_set_new(o, "articles", json_integer(DEMO_ARTICLES));
         return tk_print_json(io, o);
     }
     fprintf(crm_io_out(io), "ticketing: %lld tickets (%lld open), %lld with an SLA breach, CSAT "
-            "%.0f%% of %lld answers, %lld complaints, %d articles -- try `crm ticket queue`\n",
+            "%.0f%% of %lld answers, NPS %+.0f of %lld answers, %lld complaints, %d articles -- "
+            "try `crm ticket queue`\n",
             (long long)n, (long long)open, (long long)breached,
-            rated ? 100.0 * (double)happy / (double)rated : 0.0, (long long)rated,
-            (long long)complaints, DEMO_ARTICLES);
+            rated ? 100.0 * (double)happy / (double)rated : 0.0, (long long)rated, nps,
+            (long long)nps_n, (long long)complaints, DEMO_ARTICLES);
     return CRM_OK;
 }

@@ -2,6 +2,7 @@
  *   sla:ID:METRIC:warning|breach  a clock's deadline approaching or reached
  *   close:ID                      a solved ticket closes (close_after)
  *   survey:ID                     the CSAT survey goes (survey_after)
+ *   nps:CONTACT                   the contact's NPS survey goes (nps.after_solve)
  * Each handler recomputes from the history as of the timer's firing time,
  * so a timer left behind by a change does nothing wrong. */
 #include <stdlib.h>
@@ -33,6 +34,8 @@ int tk_on_timer(crm_plugin_ctx *ctx, const crm_timer_info *timer, void *ud)
         return on_close(ctx, id, timer->fired_at);
     if (sscanf(k, "survey:%lld", &id) == 1)
         return tk_survey_send(ctx, id);
+    if (sscanf(k, "nps:%lld", &id) == 1)
+        return tk_nps_send(ctx, id, timer->fired_at);
     crm_log(ctx, CRM_LOG_WARN, "unknown timer '%s' ignored", k);
     return CRM_OK;
 }

@@ -57,6 +57,17 @@ static const struct {
     /* routing counts each agent's open tickets */
     {"agent load index",
      "CREATE INDEX ticketing_tickets_assignee ON ticketing_tickets(assignee, status);"},
+    /* NPS: each survey asked (once per period per contact) and each answer */
+    {"nps surveys and answers",
+     "CREATE TABLE ticketing_nps_surveys ("
+     " id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, sent_at INTEGER NOT NULL,"
+     " message_id INTEGER);"
+     "CREATE INDEX ticketing_nps_surveys_contact ON ticketing_nps_surveys(contact_id, sent_at);"
+     "CREATE TABLE ticketing_nps ("
+     " id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, survey_id INTEGER,"
+     " score INTEGER NOT NULL, comment TEXT, answered_at INTEGER NOT NULL);"
+     "CREATE INDEX ticketing_nps_contact ON ticketing_nps(contact_id);"
+     "CREATE INDEX ticketing_nps_at ON ticketing_nps(answered_at);"},
 };
 
 int tk_schema_register(crm_plugin_ctx *ctx)

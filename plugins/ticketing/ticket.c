@@ -226,6 +226,8 @@ int tk_ticket_set_status(crm_plugin_ctx *ctx, int64_t id, int status, int64_t at
         rc = crm_schedule(ctx, key, at + TK(ctx)->close_after, payload);
         if (rc == CRM_OK)
             rc = tk_survey_schedule(ctx, id, at);
+        if (rc == CRM_OK)
+            rc = tk_nps_schedule(ctx, t.contact_id, at);
     } else if (rc == CRM_OK && from == TK_SOLVED) {
         rc = crm_cancel(ctx, key, NULL);
     }

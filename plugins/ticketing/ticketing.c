@@ -58,6 +58,11 @@ static const crm_option rate_opts[] = {
     {"comment", CRM_OPTION_STRING, 0, "C", "the customer's words"},
     {NULL, 0, 0, NULL, NULL},
 };
+static const crm_option nps_rate_opts[] = {
+    {"score", CRM_OPTION_INT, 1, "N", "0 to 10 (9-10 promoter, 0-6 detractor)"},
+    {"comment", CRM_OPTION_STRING, 0, "C", "the customer's words"},
+    {NULL, 0, 0, NULL, NULL},
+};
 static const crm_option team_opts[] = {
     {"team", CRM_OPTION_STRING, 0, "T", "only this team's"},
     {NULL, 0, 0, NULL, NULL},
@@ -76,6 +81,12 @@ static const crm_option agent_opts[] = {
 static const crm_option period_opts[] = {
     {"from", CRM_OPTION_DATE, 0, "DATE", "from this date (received/opened)"},
     {"to", CRM_OPTION_DATE, 0, "DATE", "before this date"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option report_opts[] = {
+    {"from", CRM_OPTION_DATE, 0, "DATE", "tickets opened (NPS answered) from this date"},
+    {"to", CRM_OPTION_DATE, 0, "DATE", "before this date"},
+    {"by", CRM_OPTION_STRING, 0, "team|agent|priority", "the ticket figures per group too"},
     {NULL, 0, 0, NULL, NULL},
 };
 static const crm_option respond_opts[] = {
@@ -139,8 +150,10 @@ static const crm_command_spec commands[] = {
     {"kb", "show", "ID", "one article", 1, 1, NULL, tk_cmd_kb_show},
     {"kb", "search", "QUERY", "published articles ranked (accents folded)", 1, 1, search_opts,
      tk_cmd_kb_search},
+    {"nps", "rate", "CONTACT", "record the contact's NPS answer (0-10)", 1, 1, nps_rate_opts,
+     tk_cmd_nps_rate},
     {"helpdesk", "report", NULL, "opened/solved, median reply and resolution, breaches, CSAT, "
-     "backlog", 0, 0, period_opts, tk_cmd_report},
+     "NPS, backlog", 0, 0, report_opts, tk_cmd_report},
 };
 
 static int register_commands(crm_plugin_ctx *ctx)

@@ -15,6 +15,7 @@
  *   route.c        assignment: round-robin, least-loaded, skills, calendar, Lua
  *   sla_cmd.c      crm sla show|recompute, crm agent set, crm ticket queue
  *   survey.c       CSAT surveys and answers
+ *   nps.c          NPS surveys per contact (0-10), their schedule and answers
  *   complaint.c    the complaint process and its register
  *   kb.c           knowledge base on FTS5, crm kb ..., crm ticket suggest
  *   report.c       crm helpdesk report
@@ -67,6 +68,8 @@ typedef struct tk_state {
     int64_t warn_before, close_after, survey_after; /* seconds */
     char survey_template[TK_NAME_MAX], ack_template[TK_NAME_MAX];
     char mediator_name[256], mediator_url[256], mediator_address[256];
+    int64_t nps_every, nps_after_solve; /* seconds; nps_every 0: no NPS surveys */
+    char nps_template[TK_NAME_MAX], nps_purpose[16];
     int batch; /* demo generation: clocks computed once per ticket, at its end */
 } tk_state;
 
@@ -157,6 +160,13 @@ int tk_route(crm_plugin_ctx *ctx, const tk_ticket *t, const char *team, int64_t 
 int tk_survey_schedule(crm_plugin_ctx *ctx, int64_t id, int64_t solved_at);
 int tk_survey_send(crm_plugin_ctx *ctx, int64_t id);
 
+/* ---- nps.c ---- */
+/* A ticket of the contact was solved at `at`: (re)schedules nps:CONTACT
+ * after_solve later, never inside the period of the last survey. */
+int tk_nps_schedule(crm_plugin_ctx *ctx, int64_t contact, int64_t at);
+/* The nps:CONTACT timer fired at `at`: queues the survey once per period. */
+int tk_nps_send(crm_plugin_ctx *ctx, int64_t contact, int64_t at);
+
 /* ---- complaint.c ---- */
 /* A complaint ticket was opened: acknowledgement and level-1 deadline. */
 int tk_complaint_start(crm_plugin_ctx *ctx, const tk_ticket *t);
@@ -193,6 +203,7 @@ int tk_cmd_kb_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args *)
 int tk_cmd_kb_search(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int tk_cmd_suggest(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int tk_cmd_report(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
+int tk_cmd_nps_rate(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 
 /* ---- privacy.c / demo.c ---- */
 int tk_privacy_register(crm_plugin_ctx *ctx);
