@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "messages/driver.h"
+#include "messages/quiet.h"
 #include "messages/webhook.h"
 #include "time/calendar.h"
 #include "time/timer.h"
@@ -41,7 +42,9 @@ typedef enum schema_type {
     S_CALENDARS, /* calendars: NAME -> {timezone, hours, holidays} (core/time) */
     S_TIMERS,    /* timers: {backoff, max_attempts, keep_done} (core/time/timer_config.c) */
     S_CHANNELS,  /* messages.channels: NAME -> {driver, ...} (core/messages/driver.h) */
-    S_WEBHOOKS   /* webhooks: [{url, events, secret_env, ...}] (core/messages/webhook.h) */
+    S_WEBHOOKS,  /* webhooks: [{url, events, secret_env, ...}] (core/messages/webhook.h) */
+    S_QUIET,     /* messages.quiet_hours: PURPOSE: CHANNEL: {allowed, holidays} (quiet.h) */
+    S_CAPS       /* messages.caps: PURPOSE: {CHANNEL: duration} (core/messages/quiet.h) */
 } schema_type;
 
 typedef struct schema_entry {
@@ -147,6 +150,8 @@ static const schema_entry schema[] = {
      * channel fails every command, not the first send. */
     {.path = "messages.channels", .type = S_CHANNELS, .field = NO_FIELD},
     {.path = "messages.templates", .type = S_PATH, .field = AT(templates), .def = "templates"},
+    {.path = "messages.quiet_hours", .type = S_QUIET, .field = NO_FIELD},
+    {.path = "messages.caps", .type = S_CAPS, .field = NO_FIELD},
     /* Read by the webhook subsystem from the tree; checked here likewise. */
     {.path = "webhooks", .type = S_WEBHOOKS, .field = NO_FIELD},
 };
@@ -797,6 +802,20 @@ static int apply_webhooks(crm_config *cfg, const schema_entry *e, const crm_node
     return crm_webhook_config(n, NULL, NULL, err);
 }
 
+/* Checked here so a mistake stops the load; the outbox reads them again
+ * from the tree when it first needs them. */
+static int apply_quiet(crm_config *cfg, const schema_entry *e, const crm_node *n, crm_err *err)
+{
+    (void)cfg, (void)e;
+    return crm_quiet_config(n, NULL, NULL, err);
+}
+
+static int apply_caps(crm_config *cfg, const schema_entry *e, const crm_node *n, crm_err *err)
+{
+    (void)cfg, (void)e;
+    return crm_caps_config(n, NULL, NULL, err);
+}
+
 /* ---- the table, applied ------------------------------------------------ */
 
 typedef int (*applier)(crm_config *, const schema_entry *, const crm_node *, crm_err *);
@@ -807,7 +826,8 @@ static const applier appliers[] = {
     [S_NAMES] = apply_list,    [S_PATHS] = apply_list,   [S_CUSTOM] = apply_custom,
     [S_RULES] = apply_rules,   [S_WEIGHTS] = apply_weights, [S_CALENDARS] = apply_calendars,
     [S_TIMERS] = apply_timers,
-    [S_CHANNELS] = apply_channels, [S_WEBHOOKS] = apply_webhooks};
+    [S_CHANNELS] = apply_channels, [S_WEBHOOKS] = apply_webhooks, [S_QUIET] = apply_quiet,
+    [S_CAPS] = apply_caps};
 
 /* An empty list or map may be written as nothing (`plugins:`); a scalar
  * left empty is a mistake and goes to its reader, which says so. */

@@ -346,13 +346,16 @@ int crm_task_timers_register(crm_kernel *k, crm_err *err);
 /* ---- timeline: the 360° view ------------------------------------------- */
 
 /* Calls fn with one JSON object per interaction, order, consent record, task
- * (at its due time) and plugin event about the contact (its payload's
- * contact_id: segment.entered, segment.left, churn.risk_raised, ...), in time
- * order (oldest first; ties by kind then id). Each object has "kind"
- * ("consent"|"event"|"interaction"|"order"|"stage"|"task"), "at" (ISO 8601),
- * "at_epoch" and the record under "record" (an order's, interaction's or
- * task's *_to_json object; a consent's row; an event's id, type, source,
- * payload object and created_at). The object is borrowed for the call; fn
+ * (at its due time), plugin event about the contact (its payload's
+ * contact_id: segment.entered, segment.left, churn.risk_raised, ...) and
+ * outbox message not sent (yet: postponed by quiet hours, held, suppressed,
+ * failed; a sent one is its interaction), in time order (oldest first; ties
+ * by kind then id). Each object has "kind"
+ * ("consent"|"event"|"interaction"|"message"|"order"|"stage"|"task"), "at"
+ * (ISO 8601), "at_epoch" and the record under "record" (an order's,
+ * interaction's or task's *_to_json object; a consent's row; an event's id,
+ * type, source, payload object and created_at; a message's id, channel,
+ * purpose, template, status, reason, created_at and scheduled_at). The object is borrowed for the call; fn
  * returning nonzero stops early. */
 int crm_timeline(crm_kernel *k, int64_t contact_id, int (*fn)(json_t *item, void *ud),
                  void *ud, crm_err *err);

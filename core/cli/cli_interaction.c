@@ -147,6 +147,14 @@ static void print_item(crm_cli *cli, json_t *item)
                  crm_cli_str(record, "to"), crm_cli_str(record, "reason"));
     else if (strcmp(kind, "consent") == 0)
         consent_summary(record, summary, sizeof summary);
+    else if (strcmp(kind, "message") == 0)
+        snprintf(summary, sizeof summary, "#%lld %s %s %s: %s%s%s",
+                 (long long)json_integer_value(json_object_get(record, "id")),
+                 crm_cli_str(record, "channel"), crm_cli_str(record, "purpose"),
+                 crm_cli_str(record, "template"), crm_cli_str(record, "status"),
+                 json_is_string(json_object_get(record, "reason")) ? " \xe2\x80\x94 " : "",
+                 json_is_string(json_object_get(record, "reason"))
+                     ? crm_cli_str(record, "reason") : "");
     else if (strcmp(kind, "event") == 0)
         event_summary(record, label, sizeof label, summary, sizeof summary);
     else

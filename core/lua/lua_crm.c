@@ -463,6 +463,7 @@ void crm_lua_push_crm_module(lua_State *L, crm_lua_engine *e)
     luaL_newlib(L, interaction);
     lua_setfield(L, -2, "interaction");
     crm_lua_push_timer_functions(L);
+    crm_lua_push_message_functions(L);
     add_plugins(L, e->k);
 }
 

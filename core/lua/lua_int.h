@@ -125,6 +125,9 @@ int crm_lua_on(lua_State *L);
 
 /* Adds schedule, cancel and the calendar table to the `crm` table on top. */
 void crm_lua_push_timer_functions(lua_State *L);
+
+/* lua_message.c: sets crm.message (queue) on the table at the top of L. */
+void crm_lua_push_message_functions(lua_State *L);
 /* Registers each handler rule as timer owner "lua:RULE" / removes them. */
 int crm_lua_timers_wire(crm_lua_engine *e, crm_err *err);
 void crm_lua_timers_unwire(crm_lua_engine *e);

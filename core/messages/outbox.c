@@ -34,6 +34,11 @@ void crm_outbox_close(crm_kernel *k)
     for (size_t i = 0; i < o->n_drivers; i++)
         crm_driver_close(o->drivers[i].d);
     free(o->drivers);
+    free(o->quiet);
+    free(o->caps);
+    for (size_t i = 0; i < o->n_cals; i++)
+        crm_calendar_free(o->cals[i].cal);
+    free(o->cals);
     free(o);
     k->outbox = NULL;
 }
@@ -250,10 +255,10 @@ static int queue_in_txn(crm_kernel *k, const crm_outbox_req *r, int64_t *id, boo
     const char *status = "queued";
     char reason[160] = "";
     outbox_msg facts = {0, r->contact_id, channel, purpose, address};
+    int64_t at = r->at > k->now ? r->at : k->now; /* quiet hours may move it later */
     if (rc == CRM_OK)
-        rc = crm_outbox_rules(k, &facts, &status, reason, sizeof reason, err);
-    new_msg m = {r, channel, purpose, key, status, reason, address, name, &content,
-                 r->at > k->now ? r->at : k->now};
+        rc = crm_outbox_rules(k, &facts, &at, &status, reason, sizeof reason, err);
+    new_msg m = {r, channel, purpose, key, status, reason, address, name, &content, at};
     if (rc == CRM_OK)
         rc = insert(k, &m, id, err);
     if (rc == CRM_OK)

@@ -4,7 +4,10 @@
  * the result as a row of `messages` in the caller's transaction, after the
  * rules: an address for the channel, consent (marketing needs a granted
  * consent for the channel and purpose in the kernel's ledger), the pause
- * switch. A message a rule stops is stored too, `suppressed` with its reason,
+ * switch, quiet hours in the contact's zone (which postpone it: still queued,
+ * scheduled at the next allowed instant, the reason saying so) and frequency
+ * caps (crm.yaml messages.quiet_hours, messages.caps; quiet.h). A message a
+ * rule stops is stored too, `suppressed` with its reason,
  * so `crm message list` explains why nobody got it. An idempotency key makes
  * queueing safe to repeat: a key already used returns the first message.
  *
@@ -12,8 +15,9 @@
  * "message:ID": the rules are checked again (a consent withdrawn since
  * suppresses the message), then the channel's driver sends it under the
  * stable id "msg-ID" (file name, Message-ID, webhook-id), so a resend after
- * a crash carries the same id. Events: message.queued, message.sent,
- * message.failed, message.suppressed. */
+ * a crash carries the same id. Events: message.queued, message.postponed
+ * (quiet hours caught it at send time), message.sent, message.failed,
+ * message.suppressed. */
 #ifndef CRM_CORE_MESSAGES_OUTBOX_H
 #define CRM_CORE_MESSAGES_OUTBOX_H
 

@@ -105,8 +105,11 @@ static int update(crm_kernel *k, int64_t id, const char *status, const char *rea
                   int attempts, int64_t sent_at, const char *response, crm_err *err)
 {
     sqlite3_stmt *st = crm_store_stmt(
-        k->store, "UPDATE messages SET status=?, reason=?, attempts=?, sent_at=?,"
-                  " response=coalesce(?, response) WHERE id=?", err);
+        k->store, "UPDATE messages SET status=?1,"
+                  /* a sent message still says it waited for quiet hours */
+                  " reason=CASE WHEN ?1='sent' AND reason LIKE 'quiet hours%' THEN reason"
+                  " ELSE ?2 END, attempts=?3, sent_at=?4,"
+                  " response=coalesce(?5, response) WHERE id=?6", err);
     if (!st)
         return err->code;
     sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
@@ -177,6 +180,26 @@ static int send_one(crm_kernel *k, row *r, int64_t now, crm_err *err)
     return rc;
 }
 
+/* Quiet hours began since it was queued (or it was due at a quiet time):
+ * it waits, with the reason, and its timer moves to the allowed instant. */
+static int postpone(crm_kernel *k, int64_t id, int64_t at, const char *reason, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "UPDATE messages SET reason=?, scheduled_at=? WHERE id=?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at);
+    sqlite3_bind_int64(st, 3, id);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (step != SQLITE_DONE)
+        return crm_store_error(k->store, "cannot postpone the message", err);
+    int rc = crm_outbox_schedule(k, id, at, err);
+    return rc == CRM_OK ? crm_outbox_emit(k, "postponed", id, err) : rc;
+}
+
 static int on_message_timer(crm_kernel *k, const crm_timer *t, void *ud, crm_err *err)
 {
     (void)ud;
@@ -195,8 +218,11 @@ static int on_message_timer(crm_kernel *k, const crm_timer *t, void *ud, crm_err
     const char *status;
     char reason[160];
     outbox_msg facts = {r.id, r.contact_id, r.channel, r.purpose, r.to};
-    rc = crm_outbox_rules(k, &facts, &status, reason, sizeof reason, err);
-    if (rc == CRM_OK && strcmp(status, "queued") != 0) {
+    int64_t at = t->fired_at;
+    rc = crm_outbox_rules(k, &facts, &at, &status, reason, sizeof reason, err);
+    if (rc == CRM_OK && strcmp(status, "queued") == 0 && at > t->fired_at) {
+        rc = postpone(k, r.id, at, reason, err);
+    } else if (rc == CRM_OK && strcmp(status, "queued") != 0) {
         rc = update(k, r.id, status, reason, r.attempts, 0, NULL, err);
         if (rc == CRM_OK && strcmp(status, "suppressed") == 0)
             rc = crm_outbox_emit(k, "suppressed", r.id, err);

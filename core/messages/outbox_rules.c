@@ -1,6 +1,8 @@
 /* The rules a message passes at queue time and again before it is sent:
- * the pause switch, an address for the channel, consent for marketing. Data
- * driven: one row per rule, run in order, the first that stops wins. */
+ * the pause switch, an address for the channel, consent for marketing,
+ * quiet hours (which postpone, never stop), frequency caps. Data driven: one
+ * row per rule, run in order, the first that stops wins. Caps come after
+ * quiet hours so they judge the instant the message will really go out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +10,14 @@
 #include "messages/outbox_int.h"
 #include "store.h"
 
-typedef int (*rule_fn)(crm_kernel *k, const outbox_msg *m, bool *stop, char *reason,
-                       size_t size, crm_err *err);
+typedef int (*rule_fn)(crm_kernel *k, const outbox_msg *m, int64_t *at, bool *stop,
+                       char *reason, size_t size, crm_err *err);
 
 /* `crm message pause [--contact ID]`: held, not lost; resume sends it. */
-static int rule_pause(crm_kernel *k, const outbox_msg *m, bool *stop, char *reason, size_t size,
+static int rule_pause(crm_kernel *k, const outbox_msg *m, int64_t *at, bool *stop, char *reason, size_t size,
                       crm_err *err)
 {
+    (void)at;
     sqlite3_stmt *st = crm_store_stmt(
         k->store, "SELECT contact_id FROM message_pauses WHERE contact_id IN (0, ?)"
                   " ORDER BY contact_id LIMIT 1", err);
@@ -32,10 +35,10 @@ static int rule_pause(crm_kernel *k, const outbox_msg *m, bool *stop, char *reas
                                                      : crm_store_error(k->store, "pause", err);
 }
 
-static int rule_address(crm_kernel *k, const outbox_msg *m, bool *stop, char *reason,
+static int rule_address(crm_kernel *k, const outbox_msg *m, int64_t *at, bool *stop, char *reason,
                         size_t size, crm_err *err)
 {
-    (void)k, (void)err;
+    (void)k, (void)err, (void)at;
     if (m->address && *m->address)
         return CRM_OK;
     *stop = true;
@@ -46,9 +49,10 @@ static int rule_address(crm_kernel *k, const outbox_msg *m, bool *stop, char *re
 
 /* Marketing needs the person's yes for this channel and purpose: the latest
  * record of the consent ledger at k->now must be `granted`. */
-static int rule_consent(crm_kernel *k, const outbox_msg *m, bool *stop, char *reason,
+static int rule_consent(crm_kernel *k, const outbox_msg *m, int64_t *at, bool *stop, char *reason,
                         size_t size, crm_err *err)
 {
+    (void)at;
     if (strcmp(m->purpose, "marketing") != 0)
         return CRM_OK;
     sqlite3_stmt *st = crm_store_stmt(
@@ -73,6 +77,21 @@ static int rule_consent(crm_kernel *k, const outbox_msg *m, bool *stop, char *re
                                                      : crm_store_error(k->store, "consent", err);
 }
 
+/* Postpones, never stops: the message stays queued for the next allowed
+ * instant in the contact's zone. */
+static int rule_quiet(crm_kernel *k, const outbox_msg *m, int64_t *at, bool *stop,
+                      char *reason, size_t size, crm_err *err)
+{
+    (void)stop;
+    return crm_outbox_quiet(k, m, at, reason, size, err);
+}
+
+static int rule_cap(crm_kernel *k, const outbox_msg *m, int64_t *at, bool *stop, char *reason,
+                    size_t size, crm_err *err)
+{
+    return crm_outbox_cap(k, m, *at, stop, reason, size, err);
+}
+
 static const struct {
     rule_fn fn;
     const char *status; /* what a stop makes of the message */
@@ -80,16 +99,18 @@ static const struct {
     {rule_pause, "held"},
     {rule_address, "suppressed"},
     {rule_consent, "suppressed"},
+    {rule_quiet, "queued"},
+    {rule_cap, "suppressed"},
 };
 
-int crm_outbox_rules(crm_kernel *k, const outbox_msg *m, const char **status, char *reason,
-                     size_t size, crm_err *err)
+int crm_outbox_rules(crm_kernel *k, const outbox_msg *m, int64_t *at, const char **status,
+                     char *reason, size_t size, crm_err *err)
 {
     *status = "queued";
     reason[0] = '\0';
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
         bool stop = false;
-        int rc = rules[i].fn(k, m, &stop, reason, size, err);
+        int rc = rules[i].fn(k, m, at, &stop, reason, size, err);
         if (rc != CRM_OK)
             return rc;
         if (stop) {

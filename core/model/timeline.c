@@ -9,7 +9,8 @@
 #include "util.h"
 
 typedef struct entry {
-    char kind[16]; /* "consent" | "event" | "interaction" | "order" | "stage" | "task" */
+    char kind[16]; /* "consent" | "event" | "interaction" | "message" | "order" | "stage" |
+                      "task" */
     int64_t id;
     int64_t at;
 } entry;
@@ -37,6 +38,8 @@ typedef struct entries {
     "SELECT 'task', id, due_at FROM tasks WHERE contact_id=?1 "                                    \
     "AND due_at BETWEEN ?2 AND ?3 UNION ALL "                                                      \
     "SELECT 'event', id, created_at FROM events WHERE contact_id=?1 AND source <> 'kernel' "       \
+    "AND created_at BETWEEN ?2 AND ?3 UNION ALL "                                                  \
+    "SELECT 'message', id, created_at FROM messages WHERE contact_id=?1 AND status <> 'sent' "     \
     "AND created_at BETWEEN ?2 AND ?3 "                                                            \
     "ORDER BY at DESC, kind DESC, id DESC LIMIT ?4) ORDER BY at, kind, id"
 
@@ -127,6 +130,12 @@ static int load_record(crm_kernel *k, const entry *e, json_t **record, crm_err *
         rc = row_json(k,
                       "SELECT id, contact_id, channel, purpose, status, recorded_at, source "
                       "FROM consents WHERE id=?1",
+                      e->id, record, err);
+    } else if (strcmp(e->kind, "message") == 0) {
+        /* a message not sent (yet): waiting for quiet hours, held, stopped */
+        rc = row_json(k,
+                      "SELECT id, channel, purpose, template, status, reason, created_at,"
+                      " scheduled_at FROM messages WHERE id=?1",
                       e->id, record, err);
     } else if (strcmp(e->kind, "event") == 0) {
         rc = row_json(k, "SELECT id, type, source, payload, created_at FROM events WHERE id=?1",

@@ -157,6 +157,35 @@ typedef struct crm_calendar_day {
 int crm_calendar_day_get(const crm_calendar *cal, int y, int m, int d, crm_calendar_day *out,
                          crm_err *err);
 
+/* ---- standalone calendars (quiet hours: one per contact zone) ------------ */
+
+/* Reads a weekly hours map (mon-fri: ["09:00-18:00"], the `hours:` syntax of
+ * calendars) into hours/n_hours; a day the map does not name has none.
+ * CRM_ECONFIG with "FILE:LINE:COL: PATH...: ..." when malformed, and
+ * "WHAT is never open" when no day has an interval. */
+int crm_calendar_hours_parse(const crm_node *n, const char *path,
+                             crm_calendar_hours hours[7][CRM_CALENDAR_MAX_INTERVALS],
+                             size_t n_hours[7], const char *what, crm_err *err);
+
+/* A calendar not in crm.yaml: zone `zone` from the tz database, the weekly
+ * hours given, the public holidays of `country` closed (NULL, "" or a
+ * country without known holidays: none). Caller-owned: crm_calendar_free.
+ * CRM_ENOTFOUND for an unknown zone, CRM_EINVAL, CRM_ENOMEM. */
+int crm_calendar_make(const char *name, const char *zone,
+                      const crm_calendar_hours hours[7][CRM_CALENDAR_MAX_INTERVALS],
+                      const size_t n_hours[7], const char *country, crm_calendar **out,
+                      crm_err *err);
+
+/* Frees a calendar from crm_calendar_make; NULL is fine. */
+void crm_calendar_free(crm_calendar *cal);
+
+/* The IANA zone of an ISO 3166-1 country ("FR" -> "Europe/Paris") from the
+ * tz database's zone1970.tab / zone.tab: `prefer` when it is one of the
+ * country's zones (the locale's zone for a country with several), else the
+ * first listed. Writes it into buf and returns true; false when the country
+ * has no zone there. */
+bool crm_tz_country_zone(const char *country, const char *prefer, char *buf, size_t size);
+
 /* ---- loading (config.c calls these) -------------------------------------- */
 
 typedef struct crm_calendars crm_calendars;

@@ -208,14 +208,16 @@ static int parse_intervals(const crm_node *n, const char *path, crm_calendar_hou
     return CRM_OK;
 }
 
-static int parse_hours(crm_calendar *cal, const crm_node *n, const char *path, crm_err *err)
+int crm_calendar_hours_parse(const crm_node *n, const char *path,
+                             crm_calendar_hours hours[7][CRM_CALENDAR_MAX_INTERVALS],
+                             size_t n_hours[7], const char *what, crm_err *err)
 {
     if (n->kind != CRM_NODE_MAP || n->n_items == 0)
         return crm_node_expected(n, path, "a map of days to intervals (mon-fri: [\"09:00-18:00\"])",
                                  err);
     const crm_node *set_by[7] = {0};
     size_t total = 0;
-    memset(cal->n_hours, 0, sizeof cal->n_hours); /* replaces the default hours */
+    memset(n_hours, 0, 7 * sizeof *n_hours);
     for (size_t i = 0; i < n->n_items; i++) {
         const crm_node *e = n->items[i];
         char kpath[PATH_MAX_LEN];
@@ -236,15 +238,21 @@ static int parse_hours(crm_calendar *cal, const crm_node *n, const char *path, c
                 return crm_node_error(e, path, err, "%s is already given by '%s' (line %d)",
                                       day_names[d], set_by[d]->key, set_by[d]->line);
             set_by[d] = e;
-            memcpy(cal->hours[d], ivs, count * sizeof *ivs);
-            cal->n_hours[d] = count;
+            memcpy(hours[d], ivs, count * sizeof *ivs);
+            n_hours[d] = count;
             total += count;
         }
     }
     if (total == 0)
-        return crm_node_error(n, path, err,
-                              "the calendar is never open: give at least one interval");
+        return crm_node_error(n, path, err, "%s is never open: give at least one interval",
+                              what);
     return CRM_OK;
+}
+
+static int parse_hours(crm_calendar *cal, const crm_node *n, const char *path, crm_err *err)
+{
+    /* replaces the default hours */
+    return crm_calendar_hours_parse(n, path, cal->hours, cal->n_hours, "the calendar", err);
 }
 
 static void default_hours(crm_calendar *cal)
@@ -462,6 +470,35 @@ int crm_calendars_load(crm_config *cfg, const crm_node *section, crm_err *err)
         set->n++;
     }
     return CRM_OK;
+}
+
+int crm_calendar_make(const char *name, const char *zone,
+                      const crm_calendar_hours hours[7][CRM_CALENDAR_MAX_INTERVALS],
+                      const size_t n_hours[7], const char *country, crm_calendar **out,
+                      crm_err *err)
+{
+    *out = NULL;
+    crm_calendar *cal = calloc(1, sizeof *cal);
+    if (!cal || !(cal->name = strdup(name))) {
+        free(cal);
+        return nomem(err);
+    }
+    memcpy(cal->hours, hours, sizeof cal->hours);
+    memcpy(cal->n_hours, n_hours, sizeof cal->n_hours);
+    if (country && crm_holidays_known(country))
+        memcpy(cal->country, country, 3);
+    int rc = crm_tz_load(zone, &cal->tz, err);
+    if (rc != CRM_OK) {
+        crm_cal_free(cal);
+        return rc;
+    }
+    *out = cal;
+    return CRM_OK;
+}
+
+void crm_calendar_free(crm_calendar *cal)
+{
+    crm_cal_free(cal);
 }
 
 const crm_calendar *crm_calendar_find(const crm_config *cfg, const char *name)
