@@ -4,8 +4,10 @@
  * rather than rolled back: a transient failure reschedules the timer with
  * exponential backoff, a permanent one or the last attempt marks the
  * message failed (dead letter, `crm message retry ID` brings it back). The
- * send happens inside the timer's transaction: a crash after the driver
- * delivered but before the commit sends again, under the same id. */
+ * send happens inside the timer's transaction, and each message's timer
+ * fires alone (crm_timer_register_solo): a crash after the driver delivered
+ * but before the commit sends that one message again, under the same id
+ * (Message-ID <msg-ID@domain>), and no other. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,5 +239,5 @@ cleanup:
 
 int crm_outbox_register(crm_kernel *k, crm_err *err)
 {
-    return crm_timer_register_prefix(k, "kernel", "message:", on_message_timer, NULL, err);
+    return crm_timer_register_solo(k, "kernel", "message:", on_message_timer, NULL, err);
 }

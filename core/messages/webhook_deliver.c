@@ -4,7 +4,8 @@
  * written there too, so the delivery's new state and the timer's completion
  * commit together: a worker killed after the POST but before the commit
  * sends again on restart, with the same webhook-id (the receiver drops the
- * copy). A failed POST is not a failed handler: the handler records it and
+ * copy); each delivery's timer fires alone (crm_timer_register_solo), so
+ * only the one POST in flight can go twice. A failed POST is not a failed handler: the handler records it and
  * reschedules its own timer (a handler error would roll back and re-send
  * every delivery of the timer batch). */
 #include <inttypes.h>

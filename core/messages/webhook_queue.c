@@ -330,7 +330,7 @@ int crm_webhooks_open(crm_kernel *k, crm_err *err)
     k->webhooks = w;
     rc = crm_bus_subscribe(k, SUBSCRIBER, "*", true, on_event, w, "kernel", err);
     if (rc == CRM_OK)
-        rc = crm_timer_register_prefix(k, "kernel", TIMER_PREFIX, crm_webhook_on_timer, w, err);
+        rc = crm_timer_register_solo(k, "kernel", TIMER_PREFIX, crm_webhook_on_timer, w, err);
     if (rc != CRM_OK)
         crm_webhooks_close(k);
     return rc;

@@ -17,6 +17,7 @@ typedef struct timer_reg {
     char *prefix; /* keys it handles: "" for all of the owner's */
     crm_timer_handler fn;
     void *ud;
+    bool solo; /* fires in a transaction of its own (crm_timer_register_solo) */
 } timer_reg;
 
 typedef struct crm_timers {
@@ -79,8 +80,8 @@ int crm_timer_register(crm_kernel *k, const char *owner, crm_timer_handler fn, v
     return crm_timer_register_prefix(k, owner, "", fn, ud, err);
 }
 
-int crm_timer_register_prefix(crm_kernel *k, const char *owner, const char *prefix,
-                              crm_timer_handler fn, void *ud, crm_err *err)
+static int add_reg(crm_kernel *k, const char *owner, const char *prefix, crm_timer_handler fn,
+                   void *ud, bool solo, crm_err *err)
 {
     if (!owner || !*owner || !fn)
         return crm_err_set(err, CRM_EUSAGE, "a timer handler needs an owner and a function");
@@ -108,8 +109,20 @@ int crm_timer_register_prefix(crm_kernel *k, const char *owner, const char *pref
         free(pre);
         return oom(err);
     }
-    t->regs[t->n++] = (timer_reg){name, pre, fn, ud};
+    t->regs[t->n++] = (timer_reg){name, pre, fn, ud, solo};
     return CRM_OK;
+}
+
+int crm_timer_register_prefix(crm_kernel *k, const char *owner, const char *prefix,
+                              crm_timer_handler fn, void *ud, crm_err *err)
+{
+    return add_reg(k, owner, prefix, fn, ud, false, err);
+}
+
+int crm_timer_register_solo(crm_kernel *k, const char *owner, const char *prefix,
+                            crm_timer_handler fn, void *ud, crm_err *err)
+{
+    return add_reg(k, owner, prefix, fn, ud, true, err);
 }
 
 void crm_timer_unregister(crm_kernel *k, const char *owner)
@@ -447,8 +460,9 @@ static int fire_batch(crm_kernel *k, int64_t now, int64_t *after_next, int64_t *
     crm_err herr = {0};
     size_t i = 0;
     for (; i < *n; i++)
-        if (run_handler(k, &d[i], now, &herr) != CRM_OK ||
-            complete(k, &d[i], now, &herr) != CRM_OK || crm_store_batch_failed(k->store))
+        if (!d[i].reg->solo && (run_handler(k, &d[i], now, &herr) != CRM_OK ||
+                                complete(k, &d[i], now, &herr) != CRM_OK ||
+                                crm_store_batch_failed(k->store)))
             break;
     if (i < *n) {
         crm_store_rollback(k->store);
@@ -457,7 +471,8 @@ static int fire_batch(crm_kernel *k, int64_t now, int64_t *after_next, int64_t *
     if (crm_store_commit(k->store, &herr) != CRM_OK)
         return CRM_EBUSY; /* rolled back by the store */
     for (i = 0; i < *n; i++)
-        count_fired(&d[i], now, stats);
+        if (!d[i].reg->solo)
+            count_fired(&d[i], now, stats);
     return CRM_OK;
 }
 
@@ -484,8 +499,10 @@ int crm_timer_fire_due(crm_kernel *k, int64_t now, volatile const int *stop,
             int brc = fire_batch(k, now, &after_next, &after_id, d, &n, &more, stats, err);
             if (n > 0)
                 again = 1;
-            for (size_t i = 0; brc == CRM_EBUSY && rc == CRM_OK && i < n; i++)
-                if (!(stop && *stop))
+            /* After a committed batch only the solo timers it left remain;
+             * after a rolled-back one, all of them. */
+            for (size_t i = 0; (brc == CRM_OK || brc == CRM_EBUSY) && rc == CRM_OK && i < n; i++)
+                if (!(stop && *stop) && (brc == CRM_EBUSY || d[i].reg->solo))
                     rc = fire_one(k, &d[i], now, stats, err);
             if (brc != CRM_OK && brc != CRM_EBUSY)
                 rc = brc;

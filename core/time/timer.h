@@ -14,7 +14,8 @@
  * CRM_TIMER_BATCH per transaction (batch mode, as the bus does); when a
  * batch cannot commit whole (a handler failed, a nested rollback undid
  * writes) it is rolled back and its timers run one by one, each in its own
- * transaction. A failed attempt is rolled back and counted; the timer is
+ * transaction (solo handlers always fire alone: crm_timer_register_solo).
+ * A failed attempt is rolled back and counted; the timer is
  * retried after the Nth delay of crm.yaml's timers.backoff (the last one
  * repeats), and parked with its error after timers.max_attempts attempts
  * (crm_timer_retry brings it back). Done rows are kept timers.keep_done,
@@ -61,6 +62,15 @@ int crm_timer_register(crm_kernel *k, const char *owner, crm_timer_handler fn, v
  * matches every key). CRM_EEXISTS for an owner and prefix already taken. */
 int crm_timer_register_prefix(crm_kernel *k, const char *owner, const char *prefix,
                               crm_timer_handler fn, void *ud, crm_err *err);
+
+/* As crm_timer_register_prefix, for a handler whose effect leaves the
+ * database (a message handed to an SMTP server, a webhook POSTed): each of
+ * its timers fires in a transaction of its own, after the batch it was read
+ * with, so a crash can undo the record of at most the one send in flight —
+ * in a batch it would undo every send of the batch, and each would go out
+ * again. */
+int crm_timer_register_solo(crm_kernel *k, const char *owner, const char *prefix,
+                            crm_timer_handler fn, void *ud, crm_err *err);
 
 /* Removes owner's handlers (NULL-safe; nothing when none). */
 void crm_timer_unregister(crm_kernel *k, const char *owner);

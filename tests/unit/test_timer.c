@@ -1,7 +1,8 @@
 /* Durable timers through the kernel API (core/time/timer.h): handler
  * routing by owner and key prefix, a failing handler's writes rolled back
  * with its attempt counted, a handler cancelling its own timer, firing
- * refused inside a transaction. The CLI side is tests/cli/test_timers.sh. */
+ * refused inside a transaction, solo handlers each committed alone (a
+ * failure re-runs no other send). The CLI side is tests/cli/test_timers.sh. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -16,6 +17,7 @@ typedef struct seen {
     int calls;
     bool fail;
     bool cancel_self;
+    const char *fail_key; /* fail only this key */
     char last[64];
 } seen;
 
@@ -28,7 +30,8 @@ static int handler(crm_kernel *k, const crm_timer *t, void *ud, crm_err *err)
         return err->code;
     if (s->cancel_self && crm_timer_cancel(k, t->owner, t->key, NULL, err) != CRM_OK)
         return err->code;
-    return s->fail ? crm_err_set(err, CRM_EINVAL, "refused on purpose") : CRM_OK;
+    bool fail = s->fail || (s->fail_key && strcmp(t->key, s->fail_key) == 0);
+    return fail ? crm_err_set(err, CRM_EINVAL, "refused on purpose") : CRM_OK;
 }
 
 static crm_kernel *open_kernel(char **dir)
@@ -144,12 +147,46 @@ static void test_handler_cancels_itself(void **state)
     free(dir);
 }
 
+/* Three timers due together, the middle one failing: in a batch the
+ * failure rolls the batch back and the slow path runs the first again (a
+ * second send); solo, each commits alone and the others run exactly once.
+ * A pass mixing both kinds fires them all. */
+static void test_solo_fires_alone(void **state)
+{
+    (void)state;
+    char *dir;
+    crm_kernel *k = open_kernel(&dir);
+    crm_err err = {0};
+    seen batch = {.fail_key = "2"}, solo = {.fail_key = "2"};
+    assert_int_equal(crm_timer_register(k, "batch", handler, &batch, &err), CRM_OK);
+    assert_int_equal(crm_timer_register_solo(k, "solo", "", handler, &solo, &err), CRM_OK);
+    assert_int_equal(crm_timer_register_solo(k, "solo", "", handler, &solo, &err), CRM_EEXISTS);
+    const char *owners[] = {"batch", "solo"}, *keys[] = {"1", "2", "3"};
+    for (int o = 0; o < 2; o++)
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(crm_timer_schedule(k, owners[o], keys[i], 100 + i, NULL, NULL, &err),
+                             CRM_OK);
+    crm_timer_stats st = {0};
+    assert_int_equal(crm_timer_fire_due(k, 200, NULL, &st, &err), CRM_OK);
+    assert_int_equal(solo.calls, 3);   /* 1, 2 (failed), 3: once each */
+    assert_true(batch.calls > 3);      /* the batch's rollback re-ran the first */
+    assert_int_equal(st.fired, 4);
+    assert_int_equal(st.failed, 2);
+    assert_int_equal(count(k, "SELECT count(*) FROM effects"), 4);
+    assert_int_equal(count(k, "SELECT count(*) FROM timers WHERE state='done'"), 4);
+    assert_int_equal(count(k, "SELECT count(*) FROM timers WHERE state='pending' AND key='2'"), 2);
+    crm_kernel_close(k);
+    crm_test_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prefix_routing),
         cmocka_unit_test(test_failure_rolls_back),
         cmocka_unit_test(test_handler_cancels_itself),
+        cmocka_unit_test(test_solo_fires_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
