@@ -147,7 +147,7 @@ static int list_one(json_t *cart, void *ud)
         crm_cli_print_json(lo->cli, json_incref(cart));
         return 0;
     }
-    char id[24], contact[24], value[64];
+    char id[24], contact[24], value[64], updated[CRM_CLI_TIME_SIZE];
     snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(cart, "id")));
     snprintf(contact, sizeof contact, "%lld",
              (long long)json_integer_value(json_object_get(cart, "contact_id")));
@@ -155,7 +155,7 @@ static int list_one(json_t *cart, void *ud)
              crm_cli_str(cart, "currency"));
     const char *cells[] = {id,    crm_cli_str(cart, "cart"),   contact,
                            crm_cli_str(cart, "status"),        value,
-                           crm_cli_str(cart, "device"),        crm_cli_str(cart, "updated_at")};
+                           crm_cli_str(cart, "device"),        crm_cli_time_of(lo->cli, cart, "updated_at", updated, sizeof updated)};
     return crm_table_row(lo->table, cells) == CRM_OK ? 0 : -1;
 }
 

@@ -48,8 +48,8 @@ static int record(crm_cli *cli, const crm_args *a, const char *status, crm_err *
             json_object_set_new(j, "since", crm_json_time(c.since));
         crm_cli_print_json(cli, j);
     } else if (rc == CRM_OK && c.unchanged && !cli->quiet) {
-        char since[32];
-        crm_format_datetime(c.since, since, sizeof since);
+        char since[CRM_CLI_TIME_SIZE];
+        crm_cli_time(cli, c.since, since, sizeof since);
         fprintf(cli->out, "consent %s/%s for contact %lld was already %s (since %s): nothing "
                           "changed\n", c.channel, c.purpose, (long long)c.contact_id, c.status,
                 since);
@@ -89,8 +89,10 @@ static int show_one(json_t *item, void *ud)
         crm_cli_print_json(so->cli, json_incref(item));
         return 0;
     }
+    char recorded[CRM_CLI_TIME_SIZE];
     const char *cells[] = {crm_cli_str(item, "channel"), crm_cli_str(item, "purpose"),
-                           crm_cli_str(item, "status"), crm_cli_str(item, "recorded_at"),
+                           crm_cli_str(item, "status"),
+                           crm_cli_time_of(so->cli, item, "recorded_at", recorded, sizeof recorded),
                            crm_cli_str(item, "source")};
     return crm_table_row(so->table, cells) == CRM_OK ? 0 : -1;
 }

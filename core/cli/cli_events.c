@@ -6,6 +6,7 @@
 
 #include "bus.h"
 #include "cli.h"
+#include "cli_util.h"
 #include "table.h"
 #include "hygiene.h"
 
@@ -46,9 +47,9 @@ static void print_event(crm_cli *cli, sqlite3_stmt *st)
         crm_cli_print_json(cli, event_json(st));
         return;
     }
-    char when[32];
-    crm_format_datetime(sqlite3_column_int64(st, 5), when, sizeof when);
-    fprintf(cli->out, "%-7lld %-20s %-24s %-16s %d %s\n", (long long)sqlite3_column_int64(st, 0),
+    char when[CRM_CLI_TIME_SIZE];
+    crm_cli_time(cli, sqlite3_column_int64(st, 5), when, sizeof when);
+    fprintf(cli->out, "%-7lld %-25s %-24s %-16s %d %s\n", (long long)sqlite3_column_int64(st, 0),
             when, (const char *)sqlite3_column_text(st, 1),
             (const char *)sqlite3_column_text(st, 3), sqlite3_column_int(st, 4),
             (const char *)sqlite3_column_text(st, 2));
@@ -136,8 +137,8 @@ static const crm_table_col parked_cols[] = {
 
 static void print_parked(crm_cli *cli, crm_table *t, sqlite3_stmt *st)
 {
-    char when[32];
-    crm_format_datetime(sqlite3_column_int64(st, 4), when, sizeof when);
+    char when[CRM_CLI_TIME_SIZE];
+    crm_format_datetime(sqlite3_column_int64(st, 4), when, sizeof when); /* --json: UTC */
     const char *type = (const char *)sqlite3_column_text(st, 2);
     if (cli->json) {
         crm_cli_print_json(cli, json_pack("{sssIsssissss}", "subscriber",
@@ -149,6 +150,7 @@ static void print_parked(crm_cli *cli, crm_table *t, sqlite3_stmt *st)
         return;
     }
     char event[24], tries[16];
+    crm_cli_time(cli, sqlite3_column_int64(st, 4), when, sizeof when);
     snprintf(event, sizeof event, "%lld", (long long)sqlite3_column_int64(st, 1));
     snprintf(tries, sizeof tries, "%d", sqlite3_column_int(st, 3));
     const char *cells[] = {(const char *)sqlite3_column_text(st, 0), event,

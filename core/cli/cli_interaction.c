@@ -159,7 +159,9 @@ static void print_item(crm_cli *cli, json_t *item)
         event_summary(record, label, sizeof label, summary, sizeof summary);
     else
         interaction_summary(record, summary, sizeof summary);
-    fprintf(cli->out, "%s  %-11s %s\n", crm_cli_str(item, "at"), label, summary);
+    char at[CRM_CLI_TIME_SIZE];
+    fprintf(cli->out, "%s  %-11s %s\n", crm_cli_time_of(cli, item, "at", at, sizeof at), label,
+            summary);
 }
 
 /* The timeline's header: who it is about. Text: "Jean Dupont (contact 42)

@@ -222,7 +222,9 @@ static int list_one(const crm_order *o, void *ud)
     snprintf(id, sizeof id, "%lld", (long long)o->id);
     snprintf(contact, sizeof contact, "%lld", (long long)o->contact_id);
     crm_cli_money(o->total, o->currency, total, sizeof total);
-    const char *cells[] = {id, crm_cli_str(obj, "placed_at"), contact, o->status, total};
+    char placed[CRM_CLI_TIME_SIZE];
+    const char *cells[] = {id, crm_cli_time_of(lo->cli, obj, "placed_at", placed, sizeof placed),
+                           contact, o->status, total};
     int rc = crm_table_row(lo->table, cells);
     json_decref(obj);
     return rc == CRM_OK ? 0 : -1;

@@ -1,10 +1,12 @@
 #include "cli_util.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hygiene.h"
 #include "model.h"
+#include "time/calendar.h"
 
 int crm_cli_need(const crm_args *a, const char *opt, const char *hint, const char **out,
                  crm_err *err)
@@ -64,4 +66,29 @@ const char *crm_cli_str(json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
     return s ? s : "-";
+}
+
+const char *crm_cli_time(crm_cli *cli, int64_t t, char *buf, size_t size)
+{
+    if (!t) {
+        snprintf(buf, size, "-");
+        return buf;
+    }
+    crm_calendar_format(crm_calendar_find(cli->k->cfg, NULL), t, buf, size);
+    return buf;
+}
+
+const char *crm_cli_time_of(crm_cli *cli, json_t *obj, const char *key, char *buf, size_t size)
+{
+    json_t *v = json_object_get(obj, key);
+    if (json_is_integer(v))
+        return crm_cli_time(cli, (int64_t)json_integer_value(v), buf, size);
+    const char *text = json_string_value(v);
+    if (!text)
+        return "-";
+    int64_t t;
+    crm_err e = {0};
+    if (crm_parse_datetime(key, text, &t, &e) != CRM_OK)
+        return text; /* not a time after all: show what is stored */
+    return crm_cli_time(cli, t, buf, size);
 }

@@ -38,6 +38,17 @@ int crm_cli_paging(const crm_args *a, int64_t def, int64_t *limit, int64_t *offs
  * given. A bad --consent is CRM_EUSAGE, an unknown segment CRM_ENOTFOUND. */
 int crm_cli_contact_sets(crm_cli *cli, const crm_args *a, const char *sets[2], crm_err *err);
 
+/* How people read a time: t (UTC epoch seconds) as ISO 8601 with its offset
+ * in locale.timezone (the default calendar's zone), "2026-03-29T09:00:00+02:00";
+ * "-" for 0 (unset). Returns buf (at least CRM_CLI_TIME_SIZE bytes). --json
+ * keeps the machine form instead. */
+#define CRM_CLI_TIME_SIZE 40
+const char *crm_cli_time(crm_cli *cli, int64_t t, char *buf, size_t size);
+
+/* The same for a JSON member holding a model time (UTC ISO "...Z" or epoch
+ * seconds); "-" when null or absent, the text itself when it is no time. */
+const char *crm_cli_time_of(crm_cli *cli, json_t *obj, const char *key, char *buf, size_t size);
+
 /* Human text of a JSON scalar member ("-" when null or absent). */
 const char *crm_cli_str(json_t *obj, const char *key);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_util.h"
 
 /* `crm <plugin> <verb>` and `crm <noun> [<verb>]` of plugin nouns
  * (cli_plugins.c): the exit status, or -1 when argv[0] is neither an enabled
@@ -326,7 +327,13 @@ void crm_cli_print_object(crm_cli *cli, json_t *obj)
     json_t *v;
     json_object_foreach(obj, key, v) {
         fprintf(cli->out, "%-16s ", key);
-        print_scalar(cli->out, v);
+        size_t len = strlen(key);
+        char when[CRM_CLI_TIME_SIZE];
+        /* the model names its instants *_at: people read them in locale.timezone */
+        if (len > 3 && strcmp(key + len - 3, "_at") == 0 && !json_is_null(v))
+            fputs(crm_cli_time_of(cli, obj, key, when, sizeof when), cli->out);
+        else
+            print_scalar(cli->out, v);
         fputc('\n', cli->out);
     }
     json_decref(obj);

@@ -37,7 +37,7 @@ assert_contains "$OUT" "consents.channels"
 assert_exit 0 crm consent grant --contact 1 --channel email --purpose newsletter --at 2025-01-01
 assert_contains "$OUT" "consent granted: email/newsletter for contact 1"
 assert_exit 0 crm consent grant --contact 1 --channel Email --purpose newsletter --at 2025-02-01
-assert_contains "$OUT" "was already granted (since 2025-01-01T00:00:00Z): nothing changed"
+assert_contains "$OUT" "was already granted (since 2025-01-01T01:00:00+01:00): nothing changed"
 assert_exit 0 crm consent withdraw --contact 1 --channel email --purpose newsletter --at 2025-03-01 --json
 assert_eq true "$(json_get "$OUT" changed)"
 assert_exit 0 crm consent withdraw --contact 1 --channel email --purpose newsletter --at 2025-04-01 --json
@@ -45,7 +45,7 @@ assert_eq false "$(json_get "$OUT" changed)" "second withdrawal"
 assert_eq withdrawn "$(json_get "$OUT" status)"
 assert_eq "2025-03-01T00:00:00Z" "$(json_get "$OUT" since)"
 assert_exit 0 crm consent withdraw --contact 1 --channel email --purpose newsletter
-assert_contains "$OUT" "was already withdrawn (since 2025-03-01T00:00:00Z): nothing changed"
+assert_contains "$OUT" "was already withdrawn (since 2025-03-01T01:00:00+01:00): nothing changed"
 assert_eq 2 "$(rows 'SELECT count(*) FROM consents')" "two records: the grant and the withdrawal"
 assert_eq "consent.granted consent.withdrawn" \
   "$(rows "SELECT group_concat(type, ' ') FROM (SELECT type FROM events WHERE type LIKE 'consent.%' ORDER BY id)")" \

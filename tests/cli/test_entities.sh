@@ -178,7 +178,7 @@ assert_eq "contact:$contact interaction:$i0 order:$o1 interaction:$i1 interactio
 assert_exit 0 crm timeline "$contact"
 assert_eq 7 "$(line_count "$OUT")" "timeline header + lines"
 assert_contains "$OUT" \
-    "2025-01-11T08:00:00Z  interaction #$i1 email in: Where is my order? [smith@example.com]"
+    "2025-01-11T09:00:00+01:00  interaction #$i1 email in: Where is my order? [smith@example.com]"
 assert_contains "$OUT" "order       #$o2 paid 48.30 EUR (2 lines)"
 assert_exit 1 crm timeline nobody@example.com
 

@@ -97,19 +97,19 @@ assert_contains "$header" "Jeanne Martin (contact $id)" "the text header names t
 assert_contains "$header" "jeanne@example.com" "the header has the email"
 assert_contains "$header" "Lyon" "the header has the city"
 assert_eq $(( $(wc -w <<<"$full") + 1 )) "$(line_count "$OUT")" "header + one line per item"
-assert_contains "$OUT" "2023-09-01T00:00:00Z  consent     " "a consent line"
+assert_contains "$OUT" "2023-09-01T02:00:00+02:00  consent     " "a consent line"
 assert_contains "$OUT" "email/newsletter granted (web form)" "the grant, with its source"
 assert_contains "$OUT" "email/newsletter withdrawn" "the withdrawal"
 assert_contains "$OUT" "order       " "orders still there"
 assert_contains "$OUT" "interaction " "interactions still there"
 assert_not_contains "$OUT" "phone" "another contact's interaction is not there"
 if [ -n "$plugins" ]; then
-  assert_contains "$OUT" "2024-03-01T00:00:00Z  segment     entered VIP (static) [segmentation]" "segment entry"
-  assert_contains "$OUT" "2024-04-01T00:00:00Z  segment     left VIP (static)" "segment exit"
-  assert_contains "$OUT" "2024-06-01T00:00:00Z  segment     entered " "the RFM segment entry"
+  assert_contains "$OUT" "2024-03-01T01:00:00+01:00  segment     entered VIP (static) [segmentation]" "segment entry"
+  assert_contains "$OUT" "2024-04-01T02:00:00+02:00  segment     left VIP (static)" "segment exit"
+  assert_contains "$OUT" "2024-06-01T02:00:00+02:00  segment     entered " "the RFM segment entry"
   assert_contains "$OUT" "(rfm) [segmentation]" "an RFM entry says so"
   score=$(python3 -c 'import sqlite3,sys; print("score %d, level %d" % sqlite3.connect("crm.db").execute("select score, level from segmentation_churn where contact_id=?", (int(sys.argv[1]),)).fetchone())' "$id")
-  assert_contains "$OUT" "2024-06-02T00:00:00Z  churn       risk raised: $score — " "churn alert with its score and level"
+  assert_contains "$OUT" "2024-06-02T02:00:00+02:00  churn       risk raised: $score — " "churn alert with its score and level"
   assert_contains "$OUT" "week" "the churn alert's reasons"
 fi
 
