@@ -43,27 +43,27 @@ int loy_member_ensure(crm_plugin_ctx *ctx, int64_t cid, int64_t at)
         return CRM_OK;
     char code[32];
     referral_code(cid, code, sizeof code);
-    crm_stmt *st = loy_prep(ctx,
-                            "INSERT INTO loyalty_members(contact_id, joined_at, tier, tier_since,"
-                            " referral_code) VALUES(?1, ?2, 0, ?2, ?3)",
-                            2, cid, at);
+    static const char sql[] = "INSERT INTO loyalty_members(contact_id, joined_at, tier,"
+                              " tier_since, referral_code) VALUES(?1, ?2, 0, ?2, ?3)";
+    crm_stmt *st = loy_kept(ctx, sql, 2, cid, at);
     if (!st)
         return loy_fail_db(ctx, "adding the member");
     crm_sql_bind_text(st, 3, code);
     int rc = crm_sql_step(st);
-    crm_sql_finalize(st);
+    loy_cached_done(ctx, sql, st);
     return rc < 0 ? loy_fail_db(ctx, "adding the member") : CRM_OK;
 }
 
 int loy_op_exists(crm_plugin_ctx *ctx, const char *key, int64_t *op_id)
 {
-    crm_stmt *st = NULL;
+    static const char sql[] = "SELECT id FROM loyalty_ops WHERE key = ?1";
+    crm_stmt *st = loy_kept(ctx, sql, 0);
     int64_t id = 0;
-    if (crm_sql_prepare(ctx, "SELECT id FROM loyalty_ops WHERE key = ?1", &st) == CRM_OK) {
+    if (st) {
         crm_sql_bind_text(st, 1, key);
         if (crm_sql_step(st) == CRM_SQL_ROW)
             id = crm_sql_column_int64(st, 0);
-        crm_sql_finalize(st);
+        loy_cached_done(ctx, sql, st);
     }
     if (op_id)
         *op_id = id;
@@ -75,10 +75,9 @@ static int op_insert(crm_plugin_ctx *ctx, const char *key, const char *kind, int
                      int64_t points, int64_t order_id, const char *reason, const char *policy,
                      int64_t at, int64_t *id)
 {
-    crm_stmt *st = loy_prep(ctx,
-                            "INSERT INTO loyalty_ops(contact_id, points, at, order_id, key, kind,"
-                            " reason, policy) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                            3, cid, points, at);
+    static const char sql[] = "INSERT INTO loyalty_ops(contact_id, points, at, order_id, key,"
+                              " kind, reason, policy) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    crm_stmt *st = loy_kept(ctx, sql, 3, cid, points, at);
     if (!st)
         return loy_fail_db(ctx, "recording the operation");
     if (order_id)
@@ -96,7 +95,7 @@ static int op_insert(crm_plugin_ctx *ctx, const char *key, const char *kind, int
     else
         crm_sql_bind_null(st, 8);
     int rc = crm_sql_step(st);
-    crm_sql_finalize(st);
+    loy_cached_done(ctx, sql, st);
     if (rc < 0)
         return loy_fail_db(ctx, "recording the operation");
     *id = crm_sql_last_insert_id(ctx);
@@ -107,10 +106,9 @@ static int op_insert(crm_plugin_ctx *ctx, const char *key, const char *kind, int
 static int entry(crm_plugin_ctx *ctx, int64_t op, int64_t cid, int64_t lot, const char *kind,
                  int64_t points, int64_t at)
 {
-    crm_stmt *st = loy_prep(ctx,
-                            "INSERT INTO loyalty_entries(op_id, contact_id, points, at, lot_id,"
-                            " kind) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-                            4, op, cid, points, at);
+    static const char sql[] = "INSERT INTO loyalty_entries(op_id, contact_id, points, at,"
+                              " lot_id, kind) VALUES(?1, ?2, ?3, ?4, ?5, ?6)";
+    crm_stmt *st = loy_kept(ctx, sql, 4, op, cid, points, at);
     if (!st)
         return loy_fail_db(ctx, "writing a ledger entry");
     if (lot)
@@ -119,7 +117,7 @@ static int entry(crm_plugin_ctx *ctx, int64_t op, int64_t cid, int64_t lot, cons
         crm_sql_bind_null(st, 5);
     crm_sql_bind_text(st, 6, kind);
     int rc = crm_sql_step(st);
-    crm_sql_finalize(st);
+    loy_cached_done(ctx, sql, st);
     if (rc < 0)
         return loy_fail_db(ctx, "writing a ledger entry");
     if (lot && strcmp(kind, "earn") != 0)
@@ -172,12 +170,11 @@ int loy_earn(crm_plugin_ctx *ctx, int64_t cid, int64_t points, const char *key, 
         rc = op_insert(ctx, key, kind, cid, points, order_id, reason, NULL, at, &op);
     if (rc != CRM_OK)
         return rc;
-    crm_stmt *st = loy_prep(ctx,
-                            "INSERT INTO loyalty_lots(op_id, contact_id, points, remaining,"
-                            " earned_at, pending_until, approved_at, order_id, expires_at)"
-                            " VALUES(?1, ?2, ?3, ?3, ?4, ?5, CASE WHEN ?5 <= ?4 THEN ?4 END,"
-                            " ?6, ?7)",
-                            5, op, cid, points, at, pending_until);
+    static const char sql[] = "INSERT INTO loyalty_lots(op_id, contact_id, points, remaining,"
+                              " earned_at, pending_until, approved_at, order_id, expires_at)"
+                              " VALUES(?1, ?2, ?3, ?3, ?4, ?5, CASE WHEN ?5 <= ?4 THEN ?4 END,"
+                              " ?6, ?7)";
+    crm_stmt *st = loy_kept(ctx, sql, 5, op, cid, points, at, pending_until);
     if (!st)
         return loy_fail_db(ctx, "adding the lot");
     if (order_id)
@@ -189,7 +186,7 @@ int loy_earn(crm_plugin_ctx *ctx, int64_t cid, int64_t points, const char *key, 
     else
         crm_sql_bind_null(st, 7);
     rc = crm_sql_step(st);
-    crm_sql_finalize(st);
+    loy_cached_done(ctx, sql, st);
     if (rc < 0)
         return loy_fail_db(ctx, "adding the lot");
     lot = crm_sql_last_insert_id(ctx);

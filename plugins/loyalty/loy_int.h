@@ -7,6 +7,7 @@
  *   schema.c       the loyalty_* tables (numbered migrations)
  *   config.c       the structured crm.yaml schema, read into the state
  *   util.c         SQL helpers, arguments, contacts, output
+ *   stmt_cache.c   statements kept across calls (one-shot SQL helpers)
  *   ledger.c       the arithmetic: rounding, FIFO, reversals, tiers (pure)
  *   book.c         the ledger in the database: operations, lots, entries
  *   balance.c      balances as sums over entries, history, `crm loyalty check`
@@ -97,10 +98,20 @@ typedef struct loy_program {
     int64_t referrer_points, referee_points, referral_per_week;
 } loy_program;
 
+#define LOY_STMT_CACHE 64
+
+/* A kept statement (stmt_cache.c): the SQL's address and text, checked on reuse. */
+typedef struct loy_cached {
+    const char *sql;
+    char text[1024];
+    crm_stmt *st;
+} loy_cached;
+
 /* The plugin's state, in the context's data slot. */
 typedef struct loy_state {
     int configured; /* a program is declared */
     loy_program p;
+    loy_cached cache[LOY_STMT_CACHE];
 } loy_state;
 
 #define LOY(ctx) ((loy_state *)crm_get_data(ctx))
@@ -117,8 +128,21 @@ const char *loy_kind_name(loy_reward_kind k);
 /* Level index of tier `name`, or -1. */
 int loy_level_index(crm_plugin_ctx *ctx, const char *name);
 
+/* ---- stmt_cache.c ---- */
+/* The statement for `sql` into *out, prepared once and kept; the prepare's
+ * error otherwise. Give it back with loy_cached_done(ctx, sql, st) after its
+ * last step. */
+int loy_cached_stmt(crm_plugin_ctx *ctx, const char *sql, crm_stmt **out);
+/* Resets a kept statement for its next use (finalizes one that was not kept). */
+void loy_cached_done(crm_plugin_ctx *ctx, const char *sql, crm_stmt *st);
+/* Finalizes every kept statement (fini: before the host closes the database). */
+void loy_stmt_cache_free(crm_plugin_ctx *ctx);
+
 /* ---- util.c ---- */
 crm_stmt *loy_prep(crm_plugin_ctx *ctx, const char *sql, int n, ...);
+/* loy_prep on a kept statement (stmt_cache.c): give it back with
+ * loy_cached_done(ctx, sql, st), never crm_sql_finalize. */
+crm_stmt *loy_kept(crm_plugin_ctx *ctx, const char *sql, int n, ...);
 int loy_run(crm_plugin_ctx *ctx, const char *sql, int n, ...);
 int64_t loy_scalar(crm_plugin_ctx *ctx, int64_t dflt, const char *sql, int n, ...);
 int loy_fail_db(crm_plugin_ctx *ctx, const char *what);

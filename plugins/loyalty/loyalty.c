@@ -128,6 +128,8 @@ static int loy_start(crm_plugin_ctx *ctx)
 
 static void loy_fini(crm_plugin_ctx *ctx)
 {
+    if (crm_get_data(ctx))
+        loy_stmt_cache_free(ctx);
     free(crm_get_data(ctx));
     crm_set_data(ctx, NULL);
 }

@@ -14,20 +14,22 @@ static int64_t joined_of(crm_plugin_ctx *ctx, int64_t cid)
                       cid);
 }
 
-/* Spend of paid orders in the program's currency placed in [from, to]. */
+/* Spend of paid orders in the program's currency placed in [from, to], net
+ * of the partial refunds recorded by `crm loyalty refund` (cancelled and
+ * refunded orders are no longer paid, so they count nothing). */
 static int64_t spent_between(crm_plugin_ctx *ctx, int64_t cid, int64_t from, int64_t to)
 {
-    crm_stmt *st = loy_prep(ctx,
-                            "SELECT coalesce(sum(total), 0) FROM orders WHERE contact_id = ?1 AND"
-                            " status = 'paid' AND placed_at >= ?2 AND placed_at <= ?3 AND"
-                            " currency = ?4",
-                            3, cid, from, to);
+    static const char sql[] =
+        "SELECT coalesce(sum(o.total - coalesce(r.refunded, 0)), 0) FROM orders o"
+        " LEFT JOIN loyalty_order_refunds r ON r.order_id = o.id WHERE o.contact_id = ?1 AND"
+        " o.status = 'paid' AND o.placed_at >= ?2 AND o.placed_at <= ?3 AND o.currency = ?4";
+    crm_stmt *st = loy_kept(ctx, sql, 3, cid, from, to);
     int64_t v = 0;
     if (st) {
         crm_sql_bind_text(st, 4, PROG(ctx)->currency);
         if (crm_sql_step(st) == CRM_SQL_ROW)
             v = crm_sql_column_int64(st, 0);
-        crm_sql_finalize(st);
+        loy_cached_done(ctx, sql, st);
     }
     return v;
 }

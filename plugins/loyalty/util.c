@@ -25,10 +25,22 @@ crm_stmt *loy_prep(crm_plugin_ctx *ctx, const char *sql, int n, ...)
     return st;
 }
 
+crm_stmt *loy_kept(crm_plugin_ctx *ctx, const char *sql, int n, ...)
+{
+    crm_stmt *st = NULL;
+    if (loy_cached_stmt(ctx, sql, &st) != CRM_OK)
+        return NULL;
+    va_list ap;
+    va_start(ap, n);
+    bind_args(st, n, ap);
+    va_end(ap);
+    return st;
+}
+
 int loy_run(crm_plugin_ctx *ctx, const char *sql, int n, ...)
 {
     crm_stmt *st = NULL;
-    int rc = crm_sql_prepare(ctx, sql, &st);
+    int rc = loy_cached_stmt(ctx, sql, &st);
     if (rc != CRM_OK)
         return rc;
     va_list ap;
@@ -36,14 +48,14 @@ int loy_run(crm_plugin_ctx *ctx, const char *sql, int n, ...)
     bind_args(st, n, ap);
     va_end(ap);
     rc = crm_sql_step(st);
-    crm_sql_finalize(st);
+    loy_cached_done(ctx, sql, st);
     return rc < 0 ? rc : CRM_OK;
 }
 
 int64_t loy_scalar(crm_plugin_ctx *ctx, int64_t dflt, const char *sql, int n, ...)
 {
     crm_stmt *st = NULL;
-    if (crm_sql_prepare(ctx, sql, &st) != CRM_OK)
+    if (loy_cached_stmt(ctx, sql, &st) != CRM_OK)
         return dflt;
     va_list ap;
     va_start(ap, n);
@@ -52,7 +64,7 @@ int64_t loy_scalar(crm_plugin_ctx *ctx, int64_t dflt, const char *sql, int n, ..
     int64_t v = dflt;
     if (crm_sql_step(st) == CRM_SQL_ROW && crm_sql_column_type(st, 0) != CRM_SQL_NULL)
         v = crm_sql_column_int64(st, 0);
-    crm_sql_finalize(st);
+    loy_cached_done(ctx, sql, st);
     return v;
 }
 

@@ -172,8 +172,17 @@ checks = {
   "alerts70": alerts.get(70) == db.execute("select count(*) from segmentation_churn where score >= 70").fetchone()[0],
   "churn": seg["churn"]["customers"] == db.execute("select count(distinct contact_id) from orders where placed_at < strftime('%s','2026-06-30')").fetchone()[0],
 }
+# loyalty: members per tier from its table; every paid EUR order of 1.00 EUR
+# or more earned through the order event path, exactly once
+loy = s["modules"]["loyalty"]
+levels = ["bronze", "silver", "gold"]
+tiers = {levels[t]: n for t, n in db.execute("select tier, count(*) from loyalty_members group by tier")}
+paid = db.execute("select count(*) from orders where status = 'paid' and currency = 'EUR' and total >= 100").fetchone()[0]
+earned = db.execute("select count(*) from loyalty_ops p join orders o on o.id = p.order_id where p.kind = 'order' and o.status = 'paid' and o.total >= 100").fetchone()[0]
+checks["loyalty_tiers"] = {k: v for k, v in loy["members_per_tier"].items() if v} == tiers and len(tiers) > 1
+checks["loyalty_earned"] = earned == paid > 0
 bad = [k for k, v in checks.items() if not v]
-print("ok" if not bad else "%s: %s %s %s" % (bad, got, want, alerts))
+print("ok" if not bad else "%s: %s %s %s %s" % (bad, got, want, alerts, loy))
 PY
 )" "demo headline = independent counts"
     ( cd shipped && "$CRM" --as-of 2026-06-30 demo --contacts 400 --orders 4000 --force ) >demo.txt 2>&1
@@ -181,6 +190,7 @@ PY
     assert_contains "$(cat demo.txt)" "Champions" "text headline: Champions"
     assert_contains "$(cat demo.txt)" "At Risk" "text headline: At Risk"
     assert_contains "$(cat demo.txt)" "churn alerts" "text headline: churn"
+    assert_contains "$(cat demo.txt)" "loyalty: members per tier: bronze" "text headline: loyalty"
     # the quick start then has segmentation's commands
     ( cd shipped && "$CRM" rfm list --segment champions --json ) >rfm.json 2>&1
     assert_eq "$(python3 -c 'import json,sys; print([m["customers"] for m in json.load(open(sys.argv[1]))["modules"]["segmentation"]["rfm"]["segments"] if m["segment"]=="champions"][0])' demo.json)" \

@@ -242,14 +242,16 @@ static void test_shipped_file_loads(void **state)
     assert_string_equal(cfg->timezone, "Europe/Paris");
     assert_string_equal(cfg->database, CRM_SOURCE_DIR "/crm.db");
     /* every shipped plugin enabled, its settings left to their defaults */
-    assert_int_equal(cfg->n_plugins, 4);
+    assert_int_equal(cfg->n_plugins, 5);
     assert_string_equal(cfg->plugins[0], "segmentation");
     assert_null(crm_config_section(cfg, "segmentation"));
     assert_string_equal(cfg->plugins[1], "pipeline");
     assert_non_null(crm_config_section(cfg, "pipeline"));
     assert_string_equal(cfg->plugins[2], "ticketing"); /* it needs teams and policies */
     assert_non_null(crm_config_section(cfg, "ticketing"));
-    assert_string_equal(cfg->plugins[3], "journeys"); /* the abandoned-cart journey */
+    assert_string_equal(cfg->plugins[3], "loyalty"); /* the example program */
+    assert_non_null(crm_config_section(cfg, "loyalty"));
+    assert_string_equal(cfg->plugins[4], "journeys"); /* the abandoned-cart journey */
     assert_non_null(crm_config_section(cfg, "journeys"));
     /* The shipped rules point at scripts that ship with them. */
     assert_int_equal(cfg->n_rules, 3);
@@ -263,8 +265,8 @@ static void test_shipped_file_loads(void **state)
     for (size_t i = 0; i < cfg->n_custom[CRM_ENTITY_CONTACT]; i++)
         assert_false(cfg->custom[CRM_ENTITY_CONTACT][i].required);
     assert_int_equal(cfg->lua.max_memory, 64 * 1024 * 1024);
-    static const char *const claimed[] = {"segmentation", "pipeline", "ticketing", "journeys",
-                                           NULL};
+    static const char *const claimed[] = {"segmentation", "pipeline", "ticketing", "loyalty",
+                                           "journeys", NULL};
     assert_int_equal(crm_config_check_sections(cfg, claimed, NULL, NULL, &err), CRM_OK);
     crm_config_free(cfg);
 }
