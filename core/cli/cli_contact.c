@@ -96,9 +96,11 @@ static int print_contact(crm_cli *cli, int64_t id, crm_err *err)
     crm_cli_print_object(cli, o);
     size_t i;
     json_t *h;
+    char when[CRM_CLI_TIME_SIZE];
     json_array_foreach(history, i, h)
         fprintf(cli->out, "%-16s %s %s -> %s (%s)\n", i ? "" : "stage history",
-                crm_cli_str(h, "changed_at"), crm_cli_str(h, "from"), crm_cli_str(h, "to"),
+                crm_cli_time_of(cli, h, "changed_at", when, sizeof when),
+                crm_cli_str(h, "from"), crm_cli_str(h, "to"),
                 crm_cli_str(h, "reason"));
     json_decref(history);
     return CRM_OK;

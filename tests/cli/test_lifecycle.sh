@@ -30,12 +30,12 @@ assert_eq lead "$(stage 1)" "placed is not paid"
 assert_exit 0 crm order set-status 1 paid --as-of 2025-01-12
 assert_eq customer "$(stage 1)" "lead -> customer on the first paid order"
 assert_exit 0 crm contact show 1
-assert_contains "$OUT" "stage history    2025-01-12T00:00:00Z lead -> customer (order #1 paid)"
+assert_contains "$OUT" "stage history    2025-01-12T01:00:00+01:00 lead -> customer (order #1 paid)"
 assert_exit 0 crm contact show 1 --json
 assert_eq '[{"id":1,"contact_id":1,"field":"lifecycle_stage","from":"lead","to":"customer","reason":"order #1 paid","order_id":1,"changed_at":"2025-01-12T00:00:00Z"}]' \
   "$(json_get "$OUT" lifecycle_history)"
 assert_exit 0 crm timeline 1
-assert_contains "$OUT" "2025-01-12T00:00:00Z  stage       lead -> customer (order #1 paid)"
+assert_contains "$OUT" "2025-01-12T01:00:00+01:00  stage       lead -> customer (order #1 paid)"
 assert_exit 0 crm timeline 1 --json
 assert_eq "contact order stage" "$(python3 -c 'import json,sys; print(" ".join(json.loads(l)["kind"] for l in sys.argv[1].splitlines()))' "$OUT")"
 assert_eq 1 "$(rows "SELECT count(*) FROM events WHERE type='contact.stage_changed'")"
