@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The web board: `crm user passwd` (Argon2id, only the hash stored), the
+# login endpoints and the session cookie the API accepts (CSRF token on
+# writes, logout), the embedded files (types, CSP, ETag), then the pages in
+# headless Chromium (tests/cli/board_browser.mjs). Screenshots go to
+# $CRM_BUILD_DIR/board-screenshots.
+set -euo pipefail
+
+: "${CRM:?set CRM to the crm binary}"
+CRM_TEST_LIB=${CRM_TEST_LIB:-$(dirname "$0")/lib.sh}
+. "$CRM_TEST_LIB"
+. "$(dirname "$0")/serve_lib.sh"
+SRC=${CRM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-cli-XXXXXX")
+trap 'kill "${SERVE_PID:-0}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+cat >"$dir/crm.yaml" <<'YAML'
+database: t.db
+locale: {country: FR, currency: EUR, timezone: Europe/Paris}
+plugins: []
+YAML
+unset CRM_DB CRM_CONFIG
+crm() { "$CRM" --config "$dir/crm.yaml" "$@"; }
+q() { sqlite3 "$dir/t.db" "$1"; }
+
+assert_exit 0 crm init
+assert_exit 0 crm user add --name "Marie Curie" --email manager@example.fr --role manager
+assert_exit 0 crm user add --name "Paul Viewer" --email viewer@example.fr --role viewer
+
+# passwords: Argon2id strings, never the text; a short one changes nothing
+assert_exit 0 sh -c "printf 'correct horse\n' | \"$CRM\" --config '$dir/crm.yaml' user passwd manager@example.fr"
+assert_exit 0 sh -c "printf 'viewer pass 1\n' | \"$CRM\" --config '$dir/crm.yaml' user passwd viewer@example.fr"
+hash=$(q "SELECT password_hash FROM users WHERE email='manager@example.fr'")
+assert_contains "$hash" '$argon2id$'
+# libsodium's interactive Argon2id parameters, a 16-byte salt, a 32-byte hash
+assert_exit 0 python3 -c 'import re, sys; sys.exit(0 if re.fullmatch(r"\$argon2id\$v=19\$m=65536,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}", sys.argv[1]) else 1)' "$hash"
+if grep -qaF "correct horse" "$dir/t.db" "$dir"/t.db-wal 2>/dev/null; then
+    fail "the password is stored in plain text"
+else
+    pass
+fi
+assert_exit 1 sh -c "printf 'short\n' | \"$CRM\" --config '$dir/crm.yaml' user passwd manager@example.fr"
+assert_contains "$ERR" "password: must be 8 to 1024 characters"
+assert_eq "$hash" "$(q "SELECT password_hash FROM users WHERE email='manager@example.fr'")" \
+    "a refused password leaves the hash as it was"
+assert_exit 1 sh -c "printf 'long enough\n' | \"$CRM\" --config '$dir/crm.yaml' user passwd nobody@example.fr"
+
+# contacts and a timeline for the pages
+assert_exit 0 crm contact add --first-name Ana --last-name Dupont --email ana@example.fr --city Lyon
+ana=$OUT
+assert_exit 0 crm contact add --first-name Anatole --last-name Martin --email anatole@example.fr
+assert_exit 0 crm contact add --first-name Bob --last-name Durand --email bob@example.fr
+assert_exit 0 crm interaction log --contact ana@example.fr --channel phone --direction in \
+    --subject "Asked for a quote" --at 2026-11-02T10:00:00Z
+assert_exit 0 crm interaction log --contact ana@example.fr --channel email --subject "Quote sent" \
+    --at 2026-11-03T09:00:00Z
+
+SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker
+status=0
+python3 "$(dirname "$0")/board_api.py" "$SERVE_URL" "$dir/t.db" || status=$?
+if [ "$status" -eq 0 ]; then pass; else fail "board_api.py failed ($status)"; fi
+
+# the browser: what the pages must show, from the CLI (`crm timeline` prints the
+# contact first, then the entries oldest first) and the database
+if [ ! -d "$SRC/tests/node_modules/playwright-core" ]; then
+    (cd "$SRC/tests" && npm ci --no-audit --no-fund --silent) || { fail "npm ci in tests/"; finish; }
+fi
+assert_exit 0 crm timeline "$ana" --json
+kinds=$(printf '%s\n' "$OUT" | python3 -c 'import json, sys; print(json.dumps([k for k in (json.loads(l)["kind"] for l in sys.stdin if l.strip()) if k != "contact"][::-1]))')
+matches=$(q "SELECT count(*) FROM contacts WHERE name_key LIKE '%ana%'")
+# 2026-11-02T10:00Z in locale.timezone, as the page must show it
+local_time=$(python3 -c 'import datetime, zoneinfo; print(datetime.datetime(2026, 11, 2, 10, tzinfo=datetime.timezone.utc).astimezone(zoneinfo.ZoneInfo("Europe/Paris")).strftime("%H:%M"))')
+cat >"$dir/checks.json" <<JSON
+{"db": "$dir/t.db",
+ "manager": {"user": "manager@example.fr", "password": "correct horse"},
+ "pages": ["contacts"],
+ "contact": {"search": "ana", "matches": $matches, "name": "Ana Dupont",
+             "subject": "Quote sent", "local_time": "$local_time", "timeline_kinds": $kinds}}
+JSON
+shots=${CRM_BUILD_DIR:-$dir}/board-screenshots
+mkdir -p "$shots"
+rm -f "$shots"/*.png
+status=0
+(cd "$SRC/tests" && timeout 60 node "$SRC/tests/cli/board_browser.mjs" "$SERVE_URL" "$shots" "$dir/checks.json") \
+    >"$dir/browser.out" 2>&1 || status=$?
+cat "$dir/browser.out"
+if [ "$status" -eq 0 ]; then pass; else fail "the browser scenario failed ($status; screenshots in $shots)"; fi
+for page in login contacts timeline timeline-phone; do
+    if [ -s "$shots/$page.png" ]; then pass; else fail "no screenshot $page.png"; fi
+done
+
+serve_stop
+assert_eq 0 "$SERVE_RC" "crm serve exit status after SIGTERM"
+finish
