@@ -129,7 +129,7 @@ static int buy_cart(crm_kernel *k, const crm_demo *g, int64_t cart_id, crm_demo_
         json_t *l = json_array_get(lines, i);
         o.lines[i].sku = strdup(json_string_value(json_object_get(l, "sku")));
         o.lines[i].quantity = json_integer_value(json_object_get(l, "quantity"));
-        o.lines[i].unit_price = json_integer_value(json_object_get(l, "unit_price"));
+        o.lines[i].unit_price = json_integer_value(json_object_get(l, "unit_price_minor"));
         if (!o.lines[i].sku)
             rc = crm_err_set(err, CRM_ENOMEM, "out of memory for a demo order");
     }
