@@ -64,13 +64,7 @@ static void login(crm_kernel *k, const crm_board_in *in, crm_board_out *out)
     char cookie[CRM_SESSION_TEXT];
     crm_token who = {0};
     int64_t expires_at = 0;
-    int rc = crm_kernel_begin(k, &err);
-    if (rc == CRM_OK)
-        rc = crm_session_login(k, user, password, cookie, &who, &expires_at, &err);
-    if (rc == CRM_OK)
-        rc = crm_kernel_commit(k, &err);
-    else if (crm_store_depth(k->store) > 0)
-        crm_kernel_rollback(k);
+    int rc = crm_session_login(k, user, password, cookie, &who, &expires_at, &err);
     if (rc != CRM_OK) {
         /* a refused password is 401 like a refused token, not 403 */
         answer_error(out, rc == CRM_EDENIED ? 401 : crm_http_status_of(rc),

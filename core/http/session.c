@@ -128,6 +128,19 @@ static int insert_session(crm_kernel *k, int64_t user_id, const char *cookie,
     return step_done(k, st, "storing the session", err);
 }
 
+/* The user's sessions past their expiry go at each login, so the table
+ * holds no more than the sessions one can still use. */
+static int purge_expired(crm_kernel *k, int64_t user_id, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "DELETE FROM board_sessions WHERE user_id = ? AND expires_at <= ?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, user_id);
+    sqlite3_bind_int64(st, 2, k->now);
+    return step_done(k, st, "forgetting expired sessions", err);
+}
+
 int crm_session_login(crm_kernel *k, const char *ref, const char *password,
                       char cookie[CRM_SESSION_TEXT], crm_token *who, int64_t *expires_at,
                       crm_err *err)
@@ -153,7 +166,17 @@ int crm_session_login(crm_kernel *k, const char *ref, const char *password,
     sodium_bin2hex(cookie + 2, CRM_SESSION_TEXT - 2, secret, sizeof secret);
     sodium_memzero(secret, sizeof secret);
     *expires_at = k->now + CRM_SESSION_TTL;
-    return insert_session(k, -who->id, cookie, *expires_at, err);
+    /* the transaction starts after the Argon2id check (about 0.1 s): other
+     * writers do not wait on a password being hashed */
+    int rc = crm_kernel_begin(k, err);
+    if (rc == CRM_OK)
+        rc = purge_expired(k, -who->id, err);
+    if (rc == CRM_OK)
+        rc = insert_session(k, -who->id, cookie, *expires_at, err);
+    if (rc == CRM_OK)
+        return crm_kernel_commit(k, err);
+    crm_kernel_rollback(k);
+    return rc;
 }
 
 int crm_session_verify(crm_kernel *k, const char *cookie, int64_t now, crm_token *who,

@@ -28,8 +28,10 @@ int crm_user_passwd(crm_kernel *k, const char *ref, const char *password, crm_er
 
 /* Checks user `ref`'s password and opens a session at k->now: writes the
  * cookie value to cookie, the session's user as *who (id negated: see
- * crm_session_verify) and its expiry. CRM_EDENIED with one message for an
- * unknown user, no password or a wrong one (the answer does not tell which). */
+ * crm_session_verify) and its expiry. The session is stored in a
+ * transaction of its own, which also deletes the user's expired sessions.
+ * CRM_EDENIED with one message for an unknown user, no password or a wrong
+ * one (the answer does not tell which). */
 int crm_session_login(crm_kernel *k, const char *ref, const char *password,
                       char cookie[CRM_SESSION_TEXT], crm_token *who, int64_t *expires_at,
                       crm_err *err);

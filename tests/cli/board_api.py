@@ -124,6 +124,13 @@ with sqlite3.connect(DB) as c:
     c.execute("UPDATE board_sessions SET expires_at = 1000")
 s, b, _ = call("GET", "/board/session", headers=vjar)
 check(s == 401 and "expired" in b["error"]["message"], f"an expired session is 401 ({s} {b})")
+# the next login forgets the user's expired sessions: only the new one is left
+s, b, r = login("viewer@example.fr", "viewer pass 1")
+vcookie, _ = cookie_of(r)
+rows = db("SELECT s.hash FROM board_sessions s JOIN users u ON u.id = s.user_id "
+          "WHERE u.email = 'viewer@example.fr'")
+check(s == 200 and rows == [(hashlib.blake2b(vcookie.encode(), digest_size=32).hexdigest(),)],
+      f"a login deletes the user's expired sessions: {rows}")
 
 # the embedded files: types, CSP, revalidation by ETag
 for path, ctype in (("/", "text/html; charset=utf-8"), ("/app.js", "text/javascript; charset=utf-8"),
