@@ -154,7 +154,7 @@ static void test_registrations(void **state)
 
     json_t *list = crm_plugin_host_describe(k);
     json_t *good = json_array_get(list, 0);
-    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.3");
+    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.4");
     json_t *ev = json_array_get(json_object_get(good, "events"), 0);
     assert_string_equal(json_string_value(json_object_get(ev, "pattern")), "contact.*");
     assert_true(json_is_true(json_object_get(ev, "durable")));
@@ -997,7 +997,7 @@ static void test_legacy_plugin(void **state)
     json_t *list = crm_plugin_host_describe(k);
     json_t *legacy = json_array_get(list, 0);
     assert_string_equal(json_string_value(json_object_get(legacy, "abi")), "1.2");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "abi")), "1.3");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "abi")), "1.4");
     json_decref(list);
     char *out;
     char *a1[] = {"old", "--bogus", NULL};
