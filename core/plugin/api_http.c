@@ -143,7 +143,7 @@ void crm_plug_routes_free(crm_plugin_ctx *p)
     p->n_routes = 0;
 }
 
-static int int_fn(crm_http_req *rq, crm_http_resp *rs, crm_err *err);
+static int route_trampoline(crm_http_req *rq, crm_http_resp *rs, crm_err *err);
 
 /* A refused registration also refuses the plugin (as api_register.c does). */
 __attribute__((format(printf, 3, 4)))
@@ -215,10 +215,10 @@ int crm_plug_api_register_route(crm_plugin_ctx *p, const crm_route_spec *s, void
     if (grown)
         p->routes = grown;
     if (pr) {
-        pr->r = (crm_http_route){dup_or_null(s->method), dup_or_null(s->path), roles, int_fn,
-                                 dup_or_null(s->summary), dup_or_null(s->request_schema),
-                                 dup_or_null(s->response_schema), s->status ? s->status : 200,
-                                 pr, p->name};
+        pr->r = (crm_http_route){dup_or_null(s->method), dup_or_null(s->path), roles,
+                                 route_trampoline, dup_or_null(s->summary),
+                                 dup_or_null(s->request_schema), dup_or_null(s->response_schema),
+                                 s->status ? s->status : 200, pr, p->name};
         pr->p = p, pr->fn = s->fn, pr->ud = ud;
     }
     if (!pr || !grown || !pr->r.method || !pr->r.path || (s->summary && !pr->r.summary) ||
@@ -285,7 +285,7 @@ int crm_plug_api_http_error(crm_http_exchange *x, int code, const char *field, c
 
 /* The crm_http_fn of every plugin route: the plugin's handler, run as the
  * plugin, its answer or error handed to the server. */
-static int int_fn(crm_http_req *rq, crm_http_resp *rs, crm_err *err)
+static int route_trampoline(crm_http_req *rq, crm_http_resp *rs, crm_err *err)
 {
     plug_route *pr = rq->route_ud;
     crm_plugin_ctx *p = pr->p;

@@ -180,8 +180,9 @@ static int get_deals(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     json_t *items = json_array();
     for (size_t i = 0; rc == CRM_OK && i < n && i < (size_t)limit; i++) {
         pl_deal d;
-        if ((rc = pl_deal_get(ctx, ids[i], &d)) == CRM_OK)
-            json_array_append_new(items, deal_api_json(ctx, &d));
+        if ((rc = pl_deal_get(ctx, ids[i], &d)) == CRM_OK &&
+            json_array_append_new(items, deal_api_json(ctx, &d)) != 0)
+            rc = crm_http_error(x, CRM_ENOMEM, NULL, "out of memory");
     }
     if (rc != CRM_OK) {
         json_decref(items);

@@ -221,7 +221,7 @@ static const refusal refusals[] = {
     {"plugins: [noquery]\n",
      {"plugin 'noquery'", "/noquery.so)", "no crm_plugin_query symbol"}},
     {"plugins: [badabi]\n",
-     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.3"}},
+     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.4"}},
     {"plugins: [smallstruct]\n",
      {"plugin 'smallstruct'", "/smallstruct.so)", "descriptor struct too small: 16 bytes"}},
     {"plugins: [needmissing]\n",
@@ -1004,11 +1004,11 @@ static void test_legacy_plugin(void **state)
     assert_int_equal(run_argv(k, crm_plugin_host_find_command(k, "legacy12", "old"), a1, &out,
                               &err),
                      CRM_OK);
-    assert_string_equal(out, "salut argc=2 last=--bogus abi=1.3\n");
+    assert_string_equal(out, "salut argc=2 last=--bogus abi=1.4\n");
     char *a2[] = {"run", NULL};
     assert_int_equal(run_argv(k, crm_plugin_host_find_noun(k, "oldnoun", "run"), a2, &out, &err),
                      CRM_OK);
-    assert_string_equal(out, "salut argc=1 last=run abi=1.3\n");
+    assert_string_equal(out, "salut argc=1 last=run abi=1.4\n");
     crm_kernel_close(k);
     assert_string_equal(slurp(f->trace), "init-has-1.2 legacy12\ninit-1.3 table\n");
 }

@@ -335,7 +335,9 @@ typedef struct crm_http_exchange crm_http_exchange;
  * CRM_EEXISTS 409, CRM_EINVAL 422, others 500). */
 typedef int (*crm_route_fn)(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud);
 
-/* What register_route registers. Strings are copied. */
+/* What register_route registers. Strings are copied. It has no struct_size:
+ * it grows only with a minor bump, and the host reads a member added after
+ * 1.4 only from a plugin whose descriptor's abi_minor has it. */
 typedef struct crm_route_spec {
     const char *method;   /* "GET", "POST", "PATCH", "PUT" or "DELETE" */
     const char *path;     /* "/v1/deals/{id}": literal segments and {name}s (at most 4) */
