@@ -154,7 +154,7 @@ static void test_registrations(void **state)
 
     json_t *list = crm_plugin_host_describe(k);
     json_t *good = json_array_get(list, 0);
-    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.3");
+    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.4");
     json_t *ev = json_array_get(json_object_get(good, "events"), 0);
     assert_string_equal(json_string_value(json_object_get(ev, "pattern")), "contact.*");
     assert_true(json_is_true(json_object_get(ev, "durable")));
@@ -221,7 +221,7 @@ static const refusal refusals[] = {
     {"plugins: [noquery]\n",
      {"plugin 'noquery'", "/noquery.so)", "no crm_plugin_query symbol"}},
     {"plugins: [badabi]\n",
-     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.3"}},
+     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.4"}},
     {"plugins: [smallstruct]\n",
      {"plugin 'smallstruct'", "/smallstruct.so)", "descriptor struct too small: 16 bytes"}},
     {"plugins: [needmissing]\n",
@@ -997,18 +997,18 @@ static void test_legacy_plugin(void **state)
     json_t *list = crm_plugin_host_describe(k);
     json_t *legacy = json_array_get(list, 0);
     assert_string_equal(json_string_value(json_object_get(legacy, "abi")), "1.2");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "abi")), "1.3");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "abi")), "1.4");
     json_decref(list);
     char *out;
     char *a1[] = {"old", "--bogus", NULL};
     assert_int_equal(run_argv(k, crm_plugin_host_find_command(k, "legacy12", "old"), a1, &out,
                               &err),
                      CRM_OK);
-    assert_string_equal(out, "salut argc=2 last=--bogus abi=1.3\n");
+    assert_string_equal(out, "salut argc=2 last=--bogus abi=1.4\n");
     char *a2[] = {"run", NULL};
     assert_int_equal(run_argv(k, crm_plugin_host_find_noun(k, "oldnoun", "run"), a2, &out, &err),
                      CRM_OK);
-    assert_string_equal(out, "salut argc=1 last=run abi=1.3\n");
+    assert_string_equal(out, "salut argc=1 last=run abi=1.4\n");
     crm_kernel_close(k);
     assert_string_equal(slurp(f->trace), "init-has-1.2 legacy12\ninit-1.3 table\n");
 }

@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""The HTTP half of test_plugin_routes.sh: drives a running `crm serve`.
+
+Usage: plugin_routes_api.py URL DIR CRM CONFIG MODE (DIR holds token.<role>
+files and t.db). MODE: full (the plugins enabled), absent (plugins: []),
+agents_off (pipeline with agents_edit_own_deals false). Each check prints
+FAIL with the reason; the exit status is the failure count.
+"""
+import datetime
+import http.client
+import json
+import sqlite3
+import subprocess
+import sys
+import urllib.parse
+import zoneinfo
+
+URL, DIR, CRM, CONFIG, MODE = sys.argv[1:6]
+HOST, PORT = urllib.parse.urlsplit(URL).hostname, urllib.parse.urlsplit(URL).port
+ROLES = ["admin", "manager", "agent", "viewer", "integration"]
+TOKENS = {r: open(f"{DIR}/token.{r}").read().strip() for r in ROLES}
+DB = f"{DIR}/t.db"
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    if not cond:
+        failures += 1
+        print(f"FAIL: {what}", file=sys.stderr)
+
+
+def call(method, path, body=None, token="admin"):
+    conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    h = {"Authorization": "Bearer " + TOKENS[token]} if token else {}
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
+    r = conn.getresponse()
+    text = r.read()
+    conn.close()
+    return r.status, (json.loads(text) if text else None)
+
+
+def sql(q, *args):
+    db = sqlite3.connect(DB)
+    try:
+        return db.execute(q, args).fetchall()
+    finally:
+        db.close()
+
+
+def crm(*args):
+    return subprocess.run([CRM, "--config", CONFIG, *args], capture_output=True, text=True)
+
+
+def rnd(n):  # amount * probability / 100, half away from zero (pl_expected)
+    q, r = divmod(abs(n), 100)
+    return (q + (r >= 50)) * (1 if n >= 0 else -1)
+
+
+STAGES = [("qualification", 10), ("proposal", 40), ("negotiation", 70), ("won", 100),
+          ("lost", 0)]
+
+
+def board_expected():
+    """The b2b board computed from the deals table, independently of the plugin."""
+    out = []
+    for name, prob in STAGES:
+        rows = sql("select id, amount, probability from pipeline_deals where pipeline = 'b2b'"
+                   " and currency = 'EUR' and stage = ? order by id", name)
+        out.append({"name": name, "count": len(rows), "amount": sum(r[1] for r in rows),
+                    "weighted": sum(rnd(r[1] * (prob if r[2] is None else r[2])) for r in rows),
+                    "ids": [r[0] for r in rows]})
+    return out
+
+
+def check_board(what):
+    st, b = call("GET", "/v1/pipelines/b2b/board", token="viewer")
+    check(st == 200 and b["pipeline"] == "b2b" and b["currency"] == "EUR", f"{what}: board {st} {b}")
+    if st != 200:
+        return
+    got = [{"name": s["name"], "count": s["count"], "amount": s["amount"],
+            "weighted": s["weighted"], "ids": [d["id"] for d in s["deals"]]} for s in b["stages"]]
+    check(got == board_expected(), f"{what}: board sums {got} != table {board_expected()}")
+    check([s["probability"] for s in b["stages"]] == [p for _, p in STAGES], f"{what}: probs")
+
+
+def matrix(method, path, allowed, body=None, ok=200, each=None):
+    """Tries path with every role: allowed ones get ok, the others 403."""
+    for role in ROLES:
+        st, b = call(method, path, each(role) if each else body, token=role)
+        want = ok if role in allowed else 403
+        check(st == want, f"{method} {path} as {role}: {st} (want {want}) {b}")
+        if want == 403 and st == 403:
+            check(b["error"]["code"] == "denied", f"403 body {b}")
+
+
+# ---- pipeline -----------------------------------------------------------------------
+def pipeline():
+    # reads: every role
+    for p in ["/v1/deals", "/v1/deals/1", "/v1/pipelines/b2b/board", "/v1/forecast"]:
+        matrix("GET", p, set(ROLES))
+    st, d = call("GET", "/v1/deals/1", token="viewer")
+    row = sql("select title, stage, amount, currency, owner, contact_id, updated_at, close_date"
+              " from pipeline_deals where id = 1")[0]
+    check((d["title"], d["stage"], d["amount"], d["currency"], d["owner"], d["contact_id"],
+           d["updated_at"], d["close_date"]) == row, f"deal 1 {d} vs {row}")
+    check(d["probability"] == 10 and d["status"] == "open", f"deal 1 probability {d}")
+    check(call("GET", "/v1/deals/999")[0] == 404, "unknown deal 404")
+    st, e = call("GET", "/v1/deals/abc")
+    check(st == 400 and e["error"]["field"] == "id", f"bad id: {st} {e}")
+
+    # the list, walked with the cursor two at a time, is the table in id order
+    ids, cursor, pages = [], "", 0
+    while True:
+        st, page = call("GET", f"/v1/deals?limit=2&cursor={cursor}" if cursor else "/v1/deals?limit=2")
+        check(st == 200 and len(page["items"]) <= 2, f"page {st} {page}")
+        ids += [i["id"] for i in page["items"]]
+        pages += 1
+        if page["next_cursor"] is None or pages > 10:
+            break
+        cursor = page["next_cursor"]
+    check(ids == [r[0] for r in sql("select id from pipeline_deals order by id")], f"cursor walk {ids}")
+    st, page = call("GET", "/v1/deals?pipeline=b2b&stage=proposal")
+    want = [r[0] for r in sql("select id from pipeline_deals where stage = 'proposal' order by id")]
+    check([i["id"] for i in page["items"]] == want, f"stage filter {page}")
+    st, e = call("GET", "/v1/deals?limit=0")
+    check(st == 400 and e["error"]["field"] == "limit", f"limit 0: {st} {e}")
+
+    check_board("initial")
+    check(all(d["id"] != 4 for s in call("GET", "/v1/pipelines/b2b/board")[1]["stages"]
+              for d in s["deals"]), "the USD deal is not on the EUR board")
+    check(call("GET", "/v1/pipelines/nope/board")[0] == 404, "unknown pipeline board 404")
+
+    # POST: manager and admin create; the others 403
+    n0 = sql("select count(*) from pipeline_deals")[0][0]
+    matrix("POST", "/v1/deals", {"manager", "admin"}, ok=201,
+           each=lambda role: {"title": f"by {role}", "contact_id": 1, "amount": 12345,
+                              "stage": "proposal", "close_date": "2026-03-01"})
+    check(sql("select count(*) from pipeline_deals")[0][0] == n0 + 2, "two deals created")
+    st, d = call("POST", "/v1/deals", {"title": "X", "contact_id": 2, "amount": 500,
+                                       "owner": "agent"}, token="manager")
+    check(st == 201 and d["stage"] == "qualification" and d["owner"] == "agent"
+          and d["pipeline"] == "b2b", f"POST defaults {st} {d}")
+    new_id = d["id"]
+    n1 = sql("select count(*) from pipeline_deals")[0][0]
+    for body, field, status in [({"title": "X", "contact_id": 1, "amount": 1, "colour": "red"},
+                                 "colour", 400),
+                                ({"contact_id": 1, "amount": 1}, "title", 400),
+                                ({"title": "X", "contact_id": 999, "amount": 1}, "contact_id", 422),
+                                ({"title": "X", "contact_id": 1, "amount": "1"}, "amount", 400),
+                                ({"title": "X", "contact_id": 1, "amount": 1, "stage": "won"},
+                                 "stage", 422),
+                                ({"title": "X", "contact_id": 1, "amount": 1,
+                                  "close_date": "March"}, "close_date", 422)]:
+        st, e = call("POST", "/v1/deals", body)
+        check(st == status and e["error"]["field"] == field, f"POST {body}: {st} {e}")
+    check(sql("select count(*) from pipeline_deals")[0][0] == n1, "refused POSTs wrote nothing")
+    check_board("after POST")
+
+    # PATCH: a move changes the board's sums as the table says
+    before = board_expected()
+    st, d = call("PATCH", f"/v1/deals/{new_id}", {"stage": "negotiation", "amount": 800},
+                 token="manager")
+    check(st == 200 and d["stage"] == "negotiation" and d["amount"] == 800, f"PATCH move {st} {d}")
+    check(board_expected() != before, "the move changed the table")
+    check_board("after PATCH")
+    hist = sql("select field, from_value, to_value from pipeline_deal_history where deal_id = ?"
+               " and field in ('stage', 'amount') order by id", new_id)
+    check(("amount", "500", "800") in hist and ("stage", "qualification", "negotiation") in hist,
+          f"history rows {hist}")
+    # agents: their own deal only (agents_edit_own_deals: true in this config)
+    st, d = call("PATCH", f"/v1/deals/{new_id}", {"amount": 900}, token="agent")
+    check(st == 200 and d["amount"] == 900, f"agent PATCH own deal {st} {d}")
+    st, e = call("PATCH", "/v1/deals/2", {"amount": 1}, token="agent")
+    check(st == 403 and "alice" in e["error"]["message"], f"agent PATCH alice's deal {st} {e}")
+    for role in ["viewer", "integration"]:
+        check(call("PATCH", "/v1/deals/2", {"amount": 1}, token=role)[0] == 403, f"PATCH {role}")
+    st, e = call("PATCH", "/v1/deals/2", {"stage": "lost"})
+    check(st == 422 and e["error"]["field"] == "lost_reason", f"lost without reason {st} {e}")
+    st, d = call("PATCH", "/v1/deals/2", {"stage": "lost", "lost_reason": "price"})
+    check(st == 200 and d["status"] == "lost" and d["lost_reason"] == "price", f"lose {st} {d}")
+    st, e = call("PATCH", "/v1/deals/5", {"stage": "proposal"})
+    check(st == 422 and "reopen" in e["error"]["message"], f"move a won deal {st} {e}")
+    check_board("after lose")
+
+    # the forecast: the same figures as crm pipeline forecast --json
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    t0 = int(datetime.datetime(2026, 1, 1, tzinfo=paris).timestamp())
+    t1 = int(datetime.datetime(2026, 3, 31, tzinfo=paris).timestamp())
+    for by in ["all", "owner", "stage"]:
+        r = crm("--json", "pipeline", "forecast", "--from", "2026-01-01", "--to", "2026-03-31",
+                "--by", by)
+        st, f = call("GET", f"/v1/forecast?pipeline=b2b&from={t0}&to={t1}&by={by}", token="viewer")
+        check(r.returncode == 0 and st == 200 and f == json.loads(r.stdout),
+              f"forecast by {by}: {st} {f} vs {r.stdout} {r.stderr}")
+    st, e = call("GET", "/v1/forecast?by=colour")
+    check(st == 400 and e["error"]["field"] == "by", f"forecast by colour {st} {e}")
+
+
+# ---- the third party's plugin (greeter) ----------------------------------------------
+def greeter():
+    st, g = call("GET", "/v1/greetings/ann?lang=fr", token="viewer")
+    check(st == 200 and g == {"hello": "ann", "lang": "fr", "role": "viewer", "caller": "viewer",
+                              "ud": "greeter-ud"}, f"greeting {st} {g}")
+    st, e = call("GET", "/v1/greetings/nobody")
+    check(st == 422 and e["error"]["field"] == "name" and "nobody" in e["error"]["message"],
+          f"greeter refusal {st} {e}")
+    matrix("GET", "/v1/greetings", {"viewer", "admin"})
+    st, g = call("GET", "/v1/greetings", token="viewer")
+    check(g["late_rc"] == -11, f"register_route after init is CRM_EDENIED: {g}")
+    rows = g["rows"]
+    st, r = call("POST", "/v1/greetings", {"n": 21}, token="manager")
+    check(st == 201 and r == {"double": 42}, f"POST greeting {st} {r}")
+    st, e = call("POST", "/v1/greetings", {"n": -1}, token="manager")
+    check(st == 422 and e["error"]["field"] == "n", f"negative n {st} {e}")
+    check(sql("select n from greeter_rows order by id")[rows:] == [(21,)],
+          "the refused POST's row was rolled back")
+    check(call("POST", "/v1/greetings", {"n": 1}, token="agent")[0] == 403, "agent POST greeting")
+    check(call("DELETE", "/v1/greetings")[0] == 405, "known path, other method: 405")
+
+
+def openapi(present):
+    st, doc = call("GET", "/openapi.json")
+    check(st == 200, f"openapi {st}")
+    paths = doc["paths"]
+    owned = {("/v1/deals", "get"): "pipeline", ("/v1/deals", "post"): "pipeline",
+             ("/v1/deals/{id}", "patch"): "pipeline", ("/v1/pipelines/{pipeline}/board", "get"):
+             "pipeline", ("/v1/forecast", "get"): "pipeline",
+             ("/v1/greetings/{name}", "get"): "greeter"}
+    for (p, m), owner in owned.items():
+        if owner in present:
+            op = paths.get(p, {}).get(m)
+            check(op is not None and op.get("x-owner") == owner, f"openapi {m} {p}: {op}")
+        else:
+            check(p not in paths, f"openapi still lists {p} without {owner}")
+    if "pipeline" in present:
+        op = paths["/v1/deals"]["post"]
+        check(op["x-roles"] == ["manager", "admin"], f"x-roles {op['x-roles']}")
+        check(op["requestBody"]["content"]["application/json"]["schema"]["required"] ==
+              ["title", "contact_id", "amount"], "POST /v1/deals request schema")
+        check("201" in op["responses"], "POST /v1/deals 201")
+    check("/v1/contacts" in paths and "x-owner" not in paths["/v1/contacts"]["get"],
+          "kernel routes have no x-owner")
+
+
+if MODE == "full":
+    pipeline()
+    greeter()
+    openapi({"pipeline", "greeter"})
+elif MODE == "absent":
+    for p in ["/v1/deals", "/v1/deals/1", "/v1/pipelines/b2b/board", "/v1/forecast",
+              "/v1/greetings/ann"]:
+        st, e = call("GET", p)
+        check(st == 404 and e["error"]["code"] == "not_found", f"{p} without its plugin: {st} {e}")
+    check(call("GET", "/v1/contacts")[0] == 200, "kernel routes still there")
+    openapi(set())
+elif MODE == "agents_off":
+    st, e = call("PATCH", "/v1/deals/1", {"amount": 5}, token="agent")
+    check(st == 403 and "agents_edit_own_deals" in e["error"]["message"],
+          f"agent PATCH with agents_edit_own_deals false {st} {e}")
+    check(call("PATCH", "/v1/deals/1", {"amount": 5}, token="manager")[0] == 200, "manager PATCH")
+    check(call("GET", "/v1/greetings/ann")[0] == 404, "greeter not loaded: 404")
+    openapi({"pipeline"})
+sys.exit(failures)

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Plugin routes through the SDK (1.4 register_route) under a real crm serve:
+# the shipped plugins' routes with each role (403 where they must be), the
+# pipeline board's sums against the deals table, a third party's plugin
+# (tests/plugins/fixtures/greeter.c) with parameters, errors and rollback,
+# the OpenAPI entries with x-owner, routes and entries gone when the plugin is
+# not in `plugins:`, and a duplicate route refused at load. The HTTP side is
+# tests/cli/plugin_routes_api.py.
+set -euo pipefail
+
+: "${CRM:?set CRM to the crm binary}"
+BUILD=${CRM_BUILD_DIR:?CRM_BUILD_DIR must point to the build tree}
+CRM_TEST_LIB=${CRM_TEST_LIB:-$(dirname "$0")/lib.sh}
+. "$CRM_TEST_LIB"
+. "$(dirname "$0")/serve_lib.sh"
+export CRM_PLUGIN_PATH="$BUILD/tests/plugins/so:$BUILD/plugins"
+here=$(cd "$(dirname "$0")" && pwd)
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-cli-XXXXXX")
+trap 'kill "${SERVE_PID:-0}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+cd "$dir"
+unset CRM_DB CRM_CONFIG CRM_USER
+
+# write_config PLUGINS AGENTS_OWN: crm.yaml with those plugins enabled
+write_config() {
+    cat >crm.yaml <<YAML
+database: t.db
+locale: {country: FR, currency: EUR, timezone: Europe/Paris}
+plugins: [$1]
+pipeline:
+  pipelines:
+    - name: b2b
+      currency: EUR
+      stages:
+        - {name: qualification, probability: 10, category: pipeline}
+        - {name: proposal,      probability: 40, category: best_case}
+        - {name: negotiation,   probability: 70, category: commit}
+        - {name: won,  probability: 100, won: true}
+        - {name: lost, probability: 0,   lost: true}
+  lost_reasons: [price, competitor]
+  agents_edit_own_deals: $2
+YAML
+}
+crm() { "$CRM" --config "$dir/crm.yaml" "$@"; }
+
+write_config "pipeline, greeter" true
+assert_exit 0 crm init --quiet
+for role in admin manager agent viewer integration; do
+    assert_exit 0 crm token create --name "$role" --role "$role"
+    printf '%s\n' "$OUT" >"$dir/token.$role"
+done
+crm contact add --email ann@example.com --first-name Ann >/dev/null
+crm contact add --email bob@example.com --first-name Bob >/dev/null
+T=2026-01-20T09:00:00Z
+crm --as-of $T deal add --title A --contact 1 --amount 1000.00 --close-date 2026-02-15 --owner agent >/dev/null
+crm --as-of $T deal add --title B --contact 2 --amount 333.33 --close-date 2026-03-15 --owner alice --stage negotiation >/dev/null
+crm --as-of $T deal add --title C --contact 2 --amount 250.05 --close-date 2026-03-20 --owner alice --stage proposal --probability 15 >/dev/null
+crm --as-of $T deal add --title USD --contact 2 --amount 500.00 --currency USD --close-date 2026-02-20 --owner alice >/dev/null
+crm --as-of $T deal add --title W --contact 2 --amount 700.00 --close-date 2026-02-01 >/dev/null
+crm --as-of 2026-02-02T09:00:00Z deal win 5 >/dev/null
+crm --as-of $T deal add --title P2 --contact 1 --amount 99.99 --stage proposal >/dev/null
+
+SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker
+status=0
+python3 "$here/plugin_routes_api.py" "$SERVE_URL" "$dir" "$CRM" "$dir/crm.yaml" full || status=$?
+if [ "$status" -eq 0 ]; then pass; else fail "plugin_routes_api.py full failed ($status)"; fi
+serve_stop
+assert_eq 0 "$SERVE_RC" "crm serve exit status after SIGTERM"
+
+# the plugins gone from plugins: their routes answer 404 and leave the
+# OpenAPI document; an agent without agents_edit_own_deals may not PATCH
+write_config "" false
+SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 1 --no-worker
+status=0
+python3 "$here/plugin_routes_api.py" "$SERVE_URL" "$dir" "$CRM" "$dir/crm.yaml" absent || status=$?
+if [ "$status" -eq 0 ]; then pass; else fail "plugin_routes_api.py absent failed ($status)"; fi
+serve_stop
+write_config "pipeline" false
+SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 1 --no-worker
+status=0
+python3 "$here/plugin_routes_api.py" "$SERVE_URL" "$dir" "$CRM" "$dir/crm.yaml" agents_off || status=$?
+if [ "$status" -eq 0 ]; then pass; else fail "plugin_routes_api.py agents_off failed ($status)"; fi
+serve_stop
+
+# a duplicate method + path shape is refused at load, naming both sides
+write_config "pipeline, routeclash" false
+assert_exit 1 crm plugins
+assert_contains "$ERR" "route GET /v1/deals/{deal} is already registered by plugin pipeline (as /v1/deals/{id})"
+write_config "routeclash" false
+export ROUTECLASH_PATH='/v1/contacts/{contact}'
+assert_exit 1 crm plugins
+assert_contains "$ERR" "route GET /v1/contacts/{contact} is already registered by the kernel (as /v1/contacts/{id})"
+export ROUTECLASH_PATH='/v1/bad path'
+assert_exit 1 crm plugins
+assert_contains "$ERR" "register_route GET /v1/bad path: segment 'bad path'"
+export ROUTECLASH_PATH='/v1/elsewhere/{x}'
+assert_exit 0 crm plugins
+unset ROUTECLASH_PATH
+finish
