@@ -73,8 +73,8 @@ check("Secure" not in attrs, "no Secure over plain http")
 check(r.getheader("Cache-Control") == "no-store", "the session answer is not cached")
 check(b["user"]["role"] == "manager" and b["user"]["name"] == "manager@example.fr", f"user {b['user']}")
 check(b["locale"] == {"country": "FR", "currency": "EUR", "timezone": "Europe/Paris"}, f"locale {b['locale']}")
-check(b["plugins"] == [], f"no plugin routes in a kernel-only install: {b['plugins']}")
 csrf = b["csrf"]
+plugins = b["plugins"]
 want_hash = hashlib.blake2b(cookie.encode(), digest_size=32).hexdigest()
 rows = db("SELECT hash, expires_at - created_at FROM board_sessions")
 check(rows == [(want_hash, 43200)], f"the database keeps the cookie's BLAKE2b hash and a 12 h expiry: {rows}")
@@ -89,6 +89,12 @@ check(s == 200 and b["csrf"] == csrf, f"GET /board/session with the cookie ({s})
 s, b, _ = call("GET", "/v1/contacts?name=ana", headers=jar)
 check(s == 200 and {c["email"] for c in b["data"]} == {"ana@example.fr", "anatole@example.fr"},
       f"the API reads with the cookie ({s} {b})")
+# the session names the plugins that have routes: the owners in /openapi.json
+s, b, _ = call("GET", "/openapi.json", headers=jar)
+owners = {op["x-owner"] for item in b["paths"].values() for op in item.values()
+          if isinstance(op, dict) and "x-owner" in op}
+check(s == 200 and sorted(plugins) == sorted(owners) and "pipeline" in owners,
+      f"the session's plugins {plugins} are the route owners {sorted(owners)}")
 s, b, _ = call("GET", "/v1/contacts", headers={"Cookie": "crm_session=s_" + "0" * 64})
 check(s == 401, f"an unknown cookie is 401 ({s})")
 
@@ -109,6 +115,10 @@ vcookie, _ = cookie_of(r)
 vjar = {"Cookie": f"crm_session={vcookie}", "X-CSRF-Token": b["csrf"]}
 s, b, _ = call("PATCH", "/v1/contacts/1", {"city": "Paris"}, headers=vjar)
 check(s == 403 and b["error"]["code"] == "denied", f"a viewer's write is 403 denied ({s} {b})")
+before = db("SELECT stage, updated_at FROM pipeline_deals WHERE id = 1")
+s, b, _ = call("PATCH", "/v1/deals/1", {"stage": "negotiation"}, headers=vjar)
+check(s == 403 and db("SELECT stage, updated_at FROM pipeline_deals WHERE id = 1") == before,
+      f"a viewer cannot move a deal (plugin route, cookie): {s} {b}")
 
 # logout: the session row goes, the cookie is cleared, the API refuses it
 s, b, _ = call("POST", "/board/logout", headers=jar)

@@ -17,6 +17,16 @@ function expect(cond, what, detail) {
   if (!cond) throw new Error(`${what}${detail === undefined ? '' : `: ${JSON.stringify(detail)}`}`);
   ok(what);
 }
+// The board's pages and the plugin whose routes each needs.
+const pagePlugins = { pipeline: 'pipeline', rfm: 'segmentation', segments: 'segmentation',
+                      tickets: 'ticketing' };
+
+// A page never shows a JavaScript "null" or "undefined" as text.
+async function noStrayText(what) {
+  const text = await page.textContent('#main');
+  expect(!/\b(null|undefined|NaN)\b/.test(text), `${what}: no null, undefined or NaN shown`, text);
+}
+
 async function shot(name) { await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true }); }
 
 // A SQL query on the test's database (the figures the pages must agree with).
@@ -42,6 +52,76 @@ async function login(ctx, user, password) {
   return errors;
 }
 
+// The kanban's figures per stage as the page shows them (count, amount and
+// weighted in minor units; the amount's text), and the database's: open and
+// closed deals of the pipeline's currency by stage, weighted with the stage's
+// probability rounded half away from zero.
+async function kanbanFigures() {
+  return page.$$eval('#kanban .stage', (cols) => Object.fromEntries(cols.map((c) => [
+    c.dataset.stage, { count: Number(c.querySelector('.count').dataset.count),
+                       amount: Number(c.querySelector('.sum').dataset.amount),
+                       weighted: Number(c.querySelector('.weighted').dataset.weighted),
+                       text: c.querySelector('.sum').textContent,
+                       deals: [...c.querySelectorAll('.deal')].map((d) => Number(d.dataset.deal)) }])));
+}
+function dbFigures() {
+  const p = want.pipeline;
+  const out = Object.fromEntries(Object.keys(p.probabilities).map((s) =>
+    [s, { count: 0, amount: 0, weighted: 0, deals: [] }]));
+  const rows = sql(`SELECT stage, id, amount FROM pipeline_deals WHERE pipeline = '${p.name}' ` +
+                   "AND currency = 'EUR' ORDER BY id");
+  for (const line of rows.split('\n').filter(Boolean)) {
+    const [stage, id, amount] = line.split('|');
+    const o = out[stage];
+    o.count += 1;
+    o.amount += Number(amount);
+    o.weighted += Math.floor((Number(amount) * p.probabilities[stage] + 50) / 100);
+    o.deals.push(Number(id));
+  }
+  return out;
+}
+function sameFigures(shown, db) {
+  return JSON.stringify(Object.keys(shown)) === JSON.stringify(Object.keys(db)) &&
+    Object.keys(db).every((s) => ['count', 'amount', 'weighted'].every((k) => shown[s][k] === db[s][k]) &&
+                                 JSON.stringify(shown[s].deals) === JSON.stringify(db[s].deals));
+}
+
+// The kanban: sums per stage as in the database, shown in the locale's
+// currency format; a drag moves the deal (in the database) and the sums move
+// by its amount.
+async function pipelineChecks() {
+  const p = want.pipeline;
+  await page.click('#nav a[data-page=pipeline]');
+  await page.waitForSelector('#kanban .deal');
+  const before = await kanbanFigures();
+  expect(sameFigures(before, dbFigures()), 'the kanban\'s stages, counts and sums are the database\'s',
+         { before, db: dbFigures() });
+  const euro = await page.evaluate((minor) =>
+    new Intl.NumberFormat('fr', { style: 'currency', currency: 'EUR' }).format(minor / 100),
+    before[p.from].amount);
+  expect(before[p.from].text === euro, `the ${p.from} sum reads ${euro}`, before[p.from].text);
+  await noStrayText('the kanban');
+  await shot('pipeline');
+  const amount = Number(sql(`SELECT amount FROM pipeline_deals WHERE id = ${p.deal}`));
+  await page.dragAndDrop(`#kanban .deal[data-deal="${p.deal}"]`, `#kanban .stage[data-stage="${p.to}"]`);
+  await page.waitForSelector(`#kanban .stage[data-stage="${p.to}"] .deal[data-deal="${p.deal}"]`);
+  expect(sql(`SELECT stage FROM pipeline_deals WHERE id = ${p.deal}`) === p.to,
+         `the drop moved deal ${p.deal} to ${p.to} in the database`);
+  const after = await kanbanFigures();
+  expect(sameFigures(after, dbFigures()), 'after the drop the sums are the database\'s',
+         { after, db: dbFigures() });
+  expect(after[p.from].amount === before[p.from].amount - amount &&
+         after[p.to].amount === before[p.to].amount + amount &&
+         after[p.to].count === before[p.to].count + 1,
+         `the ${p.from} and ${p.to} sums moved by the deal's ${amount}`);
+  await shot('pipeline-moved');
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow <= 0, 'the kanban scrolls inside itself at 390 px', overflow);
+  await shot('pipeline-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
   // a wrong password leaves the login form with the message
@@ -64,8 +144,18 @@ try {
          'the page script cannot read the session cookie');
   // French labels: crm.yaml's locale.country is FR
   expect((await page.textContent('#logout')) === 'Déconnexion', 'labels in French (locale FR)');
+  // a page shows when its plugin has routes (their owners in /openapi.json)
+  const owners = await page.evaluate(async () => {
+    const doc = await (await fetch('/openapi.json')).json();
+    return Object.values(doc.paths).flatMap((item) => Object.values(item))
+      .map((op) => op['x-owner']).filter(Boolean);
+  });
+  const pages = ['contacts', ...Object.entries(pagePlugins)
+    .filter(([, plugin]) => owners.includes(plugin)).map(([p]) => p)];
   const nav = await page.$$eval('#nav a', (as) => as.map((a) => a.dataset.page));
-  expect(JSON.stringify(nav) === JSON.stringify(want.pages), 'the pages of the loaded plugins', nav);
+  expect(JSON.stringify(nav) === JSON.stringify(pages), 'the pages of the plugins with routes',
+         { nav, pages });
+  expect(nav.includes('pipeline'), 'the pipeline page is there (its routes are loaded)', nav);
 
   // contacts: search by name, open the contact, see its timeline
   await page.fill('#search', want.contact.search);
@@ -84,6 +174,7 @@ try {
   expect(text.includes(want.contact.subject), 'the timeline shows the interaction subject');
   const first = await page.textContent('#timeline li:last-child time');
   expect(first.includes(want.contact.local_time), `times in locale.timezone (${want.contact.local_time})`, first);
+  await noStrayText('the contact page');
   await shot('timeline');
 
   // phone width: the same page without horizontal scrolling
@@ -93,6 +184,7 @@ try {
   await shot('timeline-phone');
   await page.setViewportSize({ width: 1280, height: 900 });
 
+  await pipelineChecks();
   expect(errors.length === 0, 'no script or CSP error in the console', errors);
 
   // logout ends the session: the API refuses the old cookie
@@ -101,6 +193,19 @@ try {
   const after = await page.evaluate(async () => (await fetch('/v1/contacts')).status);
   expect(after === 401, 'after logout the API answers 401', after);
   await ctx.close();
+
+  // a viewer sees the kanban without drag (the server refuses its PATCH:
+  // board_api.py)
+  const vctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await login(vctx, want.viewer.user, want.viewer.password);
+  await page.click('#nav a[data-page=pipeline]');
+  await page.waitForSelector('#kanban .deal');
+  expect(await page.$$eval('#kanban .deal[draggable=true]', (d) => d.length) === 0,
+         'a viewer gets no draggable deal');
+  expect(await page.isVisible('text=Lecture seule'), 'the viewer is told the board is read only');
+  await noStrayText('the viewer\'s kanban');
+  await shot('pipeline-viewer');
+  await vctx.close();
 } catch (e) {
   console.log(`not ok - ${e.message}`);
   if (page) await page.screenshot({ path: `${shots}/failure.png`, fullPage: true }).catch(() => {});

@@ -17,9 +17,10 @@ trap 'kill "${SERVE_PID:-0}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 cat >"$dir/crm.yaml" <<'YAML'
 database: t.db
 locale: {country: FR, currency: EUR, timezone: Europe/Paris}
-plugins: []
+plugins: [pipeline, segmentation, ticketing, loyalty]
 YAML
 unset CRM_DB CRM_CONFIG
+export CRM_PLUGIN_PATH=${CRM_BUILD_DIR:?}/plugins
 crm() { "$CRM" --config "$dir/crm.yaml" "$@"; }
 q() { sqlite3 "$dir/t.db" "$1"; }
 
@@ -55,6 +56,14 @@ assert_exit 0 crm interaction log --contact ana@example.fr --channel phone --dir
 assert_exit 0 crm interaction log --contact ana@example.fr --channel email --subject "Quote sent" \
     --at 2026-11-03T09:00:00Z
 
+# deals for the kanban (the built-in pipeline "default": qualification 10 %,
+# proposal 40 %, negotiation 70 %); the first one is dragged to proposal
+assert_exit 0 crm deal add --title "Lyon fit-out" --contact "$ana" --amount 1234.56 --owner manager@example.fr
+deal=$OUT
+assert_exit 0 crm deal add --title "Annecy audit" --contact "$ana" --amount 800.00 --owner manager@example.fr
+assert_exit 0 crm deal add --title "Grenoble renewal" --contact "$ana" --amount 2500.00 --stage proposal
+assert_exit 0 crm deal add --title "Valence pilot" --contact "$ana" --amount 99.99 --stage negotiation
+
 SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker
 status=0
 python3 "$(dirname "$0")/board_api.py" "$SERVE_URL" "$dir/t.db" || status=$?
@@ -73,7 +82,10 @@ local_time=$(python3 -c 'import datetime, zoneinfo; print(datetime.datetime(2026
 cat >"$dir/checks.json" <<JSON
 {"db": "$dir/t.db",
  "manager": {"user": "manager@example.fr", "password": "correct horse"},
- "pages": ["contacts"],
+ "viewer": {"user": "viewer@example.fr", "password": "viewer pass 1"},
+ "pipeline": {"name": "default", "deal": $deal, "from": "qualification", "to": "proposal",
+              "probabilities": {"qualification": 10, "proposal": 40, "negotiation": 70,
+                                "won": 100, "lost": 0}},
  "contact": {"search": "ana", "matches": $matches, "name": "Ana Dupont",
              "subject": "Quote sent", "local_time": "$local_time", "timeline_kinds": $kinds}}
 JSON
@@ -85,7 +97,7 @@ status=0
     >"$dir/browser.out" 2>&1 || status=$?
 cat "$dir/browser.out"
 if [ "$status" -eq 0 ]; then pass; else fail "the browser scenario failed ($status; screenshots in $shots)"; fi
-for page in login contacts timeline timeline-phone; do
+for page in login contacts timeline timeline-phone pipeline pipeline-phone pipeline-viewer; do
     if [ -s "$shots/$page.png" ]; then pass; else fail "no screenshot $page.png"; fi
 done
 

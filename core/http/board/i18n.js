@@ -27,6 +27,7 @@ const labels = {
   points: ['points', 'points'],
   redeem: ['Redeem', 'Utiliser'],
   reason: ['Reason', 'Motif'],
+  deal: ['deal', 'affaire'],
   deals: ['deals', 'affaires'],
   weighted: ['weighted', 'pondéré'],
   moved: ['Deal moved', 'Affaire déplacée'],

@@ -23,7 +23,7 @@ function column(stage, currency, canMove, onDrop) {
   const col = h('section', { class: 'stage', 'data-stage': stage.name },
     h('header', {}, h('h2', {}, stage.name),
       h('p', { class: 'sums' },
-        h('span', { class: 'count' }, `${stage.count} ${t('deals')}`), ' · ',
+        h('span', { class: 'count', 'data-count': stage.count }, `${stage.count} ${t(stage.count === 1 ? 'deal' : 'deals')}`), ' · ',
         h('span', { class: 'sum', 'data-amount': stage.amount }, money(stage.amount, currency)), ' · ',
         h('span', { class: 'weighted', 'data-weighted': stage.weighted },
           `${money(stage.weighted, currency)} ${t('weighted')}`))),
@@ -44,8 +44,9 @@ export async function pipelinePage(main, name) {
   const pipeline = name || await defaultPipeline();
   const canMove = may('deal');
   const board = h('div', { class: 'kanban', id: 'kanban' });
-  main.append(h('h1', {}, `${t('pipeline')} · ${pipeline}`),
-              canMove ? null : h('p', { class: 'muted' }, t('read_only')), board);
+  main.append(h('h1', {}, `${t('pipeline')} · ${pipeline}`));
+  if (!canMove) main.append(h('p', { class: 'muted' }, t('read_only')));
+  main.append(board);
   async function draw() {
     const b = await api('GET', `/v1/pipelines/${encodeURIComponent(pipeline)}/board`);
     board.replaceChildren(...b.stages.map((s) => column(s, b.currency, canMove, move)));

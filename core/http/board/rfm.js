@@ -25,9 +25,11 @@ export async function rfmPage(main) {
       h('ul', {}, m.items.map((c) => h('li', {}, h('a', { href: `#/contact/${c.id}` },
         [c.first_name, c.last_name].filter(Boolean).join(' ') || c.email), ' ', c.email || ''))));
   }
-  main.append(h('h1', {}, t('rfm')), grid.as_of ? h('p', { class: 'muted' }, when(grid.as_of)) : null,
+  // a wrapper: main.append would show a null as text, h() skips it
+  main.append(h('div', {}, h('h1', {}, t('rfm')),
+    grid.as_of ? h('p', { class: 'muted' }, when(grid.as_of)) : null,
     h('table', { class: 'rfm', id: 'rfm' },
       h('thead', {}, h('tr', {}, h('th', {}, `${t('recency')} \\ ${t('frequency')}`),
         [1, 2, 3, 4, 5].map((f) => h('th', {}, `F${f}`)))),
-      h('tbody', {}, rows)), members);
+      h('tbody', {}, rows)), members));
 }
