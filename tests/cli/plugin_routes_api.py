@@ -197,6 +197,100 @@ def pipeline():
     check(st == 400 and e["error"]["field"] == "by", f"forecast by colour {st} {e}")
 
 
+# ---- ticketing ------------------------------------------------------------------------
+NOW = int(datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.timezone.utc).timestamp())
+
+
+def at(hhmm, day=10):  # 2026-03-DAY HH:MM UTC as epoch seconds
+    h, m = map(int, hhmm.split(":"))
+    return int(datetime.datetime(2026, 3, day, h, m, tzinfo=datetime.timezone.utc).timestamp())
+
+
+def queue_expected(statuses=None):
+    """The queue from the tickets table: breached first, then by next deadline."""
+    rows = sql("select id, status, next_deadline, breached from ticketing_tickets")
+    rows = [r for r in rows if (r[1] in statuses if statuses else r[1] not in ("solved", "closed"))]
+    late = lambda r: bool(r[3]) or (r[2] is not None and r[2] <= NOW)
+    return [r[0] for r in sorted(rows, key=lambda r: (not late(r), r[2] is None, r[2] or 0, r[0]))]
+
+
+def ticketing():
+    for p in ["/v1/tickets", "/v1/tickets/1"]:
+        matrix("GET", p, set(ROLES))
+    st, q = call("GET", "/v1/tickets", token="viewer")
+    items = {i["id"]: i for i in q["items"]}
+    # the deadlines from the policy, independently: 24/7 calendar, first reply 1h urgent, 4h normal
+    due = {1: at("10:00"), 2: at("15:30"), 4: at("12:45")}
+    check([i["id"] for i in q["items"]] == [1, 4, 2] == queue_expected(),
+          f"queue order {[i['id'] for i in q['items']]} vs table {queue_expected()}")
+    for tid, d in due.items():
+        i = items.get(tid, {})
+        check(i.get("due_at") == d and i.get("seconds_to_breach") == d - NOW
+              and i.get("breached") == (d <= NOW), f"ticket {tid} clock {i} (due {d})")
+    check(items[1]["priority"] == "urgent" and items[1]["assignee"] == "agent"
+          and items[1]["team"] == "support" and items[1]["contact_id"] == 1, f"item {items[1]}")
+    st, q = call("GET", "/v1/tickets?status=solved")
+    check([i["id"] for i in q["items"]] == [3] == queue_expected({"solved"}), f"solved {q}")
+    st, e = call("GET", "/v1/tickets?status=open,bogus")
+    check(st == 400 and e["error"]["field"] == "status", f"bad status {st} {e}")
+    st, e = call("GET", "/v1/tickets?order=colour")
+    check(st == 400 and e["error"]["field"] == "order", f"bad order {st} {e}")
+    st, t = call("GET", "/v1/tickets/2", token="viewer")
+    check(st == 200 and t["subject"] == "Facture" and [r["body"] for r in t["replies"]] ==
+          ["Bonjour"] and t["replies"][0]["value"] == "customer", f"ticket 2 {st} {t}")
+    check(call("GET", "/v1/tickets/99")[0] == 404, "unknown ticket 404")
+
+    # opening: agent, manager, admin, integration; viewer 403
+    n0 = sql("select count(*) from ticketing_tickets")[0][0]
+    matrix("POST", "/v1/tickets", {"agent", "manager", "admin", "integration"}, ok=201,
+           each=lambda role: {"contact_id": 2, "subject": f"by {role}", "body": "Où est-il ?"})
+    check(sql("select count(*) from ticketing_tickets")[0][0] == n0 + 4, "four tickets opened")
+    st, t = call("POST", "/v1/tickets", {"contact_id": 1, "subject": "API", "priority": "urgent"},
+                 token="integration")
+    check(st == 201 and t["status"] in ("new", "open") and t["priority"] == "urgent"
+          and t["created_at"] == NOW and t["replies"] == [], f"POST ticket {st} {t}")
+    new_id = t["id"]
+    st, q = call("GET", "/v1/tickets")
+    i = {i["id"]: i for i in q["items"]}.get(new_id, {})
+    check(i.get("due_at") == NOW + 3600 and i.get("breached") is False, f"new ticket clock {i}")
+    check([x["id"] for x in q["items"]] == queue_expected(), "queue after POST = table")
+    n1 = sql("select count(*) from ticketing_tickets")[0][0]
+    for body, field, status in [({"subject": "X"}, "contact_id", 400),
+                                ({"contact_id": 1}, "subject", 422),
+                                ({"contact_id": 99, "subject": "X"}, "contact_id", 422),
+                                ({"contact_id": 1, "subject": "X", "priority": "asap"},
+                                 "priority", 422),
+                                ({"contact_id": 1, "subject": "X", "team": "nope"}, "team", 422),
+                                ({"contact_id": 1, "subject": "X", "colour": 1}, "colour", 400),
+                                ({"contact_id": 1, "subject": 5}, "subject", 400)]:
+        st, e = call("POST", "/v1/tickets", body, token="agent")
+        check(st == status and e["error"]["field"] == field, f"POST ticket {body}: {st} {e}")
+    check(sql("select count(*) from ticketing_tickets")[0][0] == n1, "refused POSTs wrote nothing")
+
+    # replies: agent, manager, admin; signed by the user named as the token (only
+    # "agent" is a user here), unsigned otherwise
+    h0 = sql("select count(*) from ticketing_history where ticket_id = ?", new_id)[0][0]
+    matrix("POST", f"/v1/tickets/{new_id}/replies", {"agent", "manager", "admin"}, ok=201,
+           each=lambda role: {"body": f"reply from {role}"})
+    st, t = call("GET", f"/v1/tickets/{new_id}")
+    check([(r["body"], r["author"], r["value"]) for r in t["replies"]] ==
+          [(f"reply from {r}", r if r == "agent" else None, "agent")
+           for r in ["admin", "manager", "agent"]],
+          f"replies {t['replies']}")
+    check(sql("select count(*) from ticketing_history where ticket_id = ? and kind = 'message'",
+              new_id)[0][0] == 3, "three message rows")
+    check(sql("select count(*) from interactions i join ticketing_history h on"
+              " h.interaction_id = i.id where h.ticket_id = ?", new_id)[0][0] == 3,
+          "each reply is a kernel interaction")
+    h1 = sql("select count(*) from ticketing_history where ticket_id = ?", new_id)[0][0]
+    check(h1 > h0, "history grew")
+    st, e = call("POST", f"/v1/tickets/{new_id}/replies", {"body": ""}, token="agent")
+    check(st == 422 and e["error"]["field"] == "body", f"empty reply {st} {e}")
+    check(call("POST", "/v1/tickets/99/replies", {"body": "x"})[0] == 404, "reply to no ticket")
+    check(sql("select count(*) from ticketing_history where ticket_id = ?", new_id)[0][0] == h1,
+          "refused replies wrote nothing")
+
+
 # ---- the third party's plugin (greeter) ----------------------------------------------
 def greeter():
     st, g = call("GET", "/v1/greetings/ann?lang=fr", token="viewer")
@@ -226,7 +320,9 @@ def openapi(present):
     owned = {("/v1/deals", "get"): "pipeline", ("/v1/deals", "post"): "pipeline",
              ("/v1/deals/{id}", "patch"): "pipeline", ("/v1/pipelines/{pipeline}/board", "get"):
              "pipeline", ("/v1/forecast", "get"): "pipeline",
-             ("/v1/greetings/{name}", "get"): "greeter"}
+             ("/v1/greetings/{name}", "get"): "greeter", ("/v1/tickets", "get"): "ticketing",
+             ("/v1/tickets", "post"): "ticketing", ("/v1/tickets/{id}", "get"): "ticketing",
+             ("/v1/tickets/{id}/replies", "post"): "ticketing"}
     for (p, m), owner in owned.items():
         if owner in present:
             op = paths.get(p, {}).get(m)
@@ -245,11 +341,12 @@ def openapi(present):
 
 if MODE == "full":
     pipeline()
+    ticketing()
     greeter()
-    openapi({"pipeline", "greeter"})
+    openapi({"pipeline", "ticketing", "greeter"})
 elif MODE == "absent":
     for p in ["/v1/deals", "/v1/deals/1", "/v1/pipelines/b2b/board", "/v1/forecast",
-              "/v1/greetings/ann"]:
+              "/v1/greetings/ann", "/v1/tickets", "/v1/tickets/1"]:
         st, e = call("GET", p)
         check(st == 404 and e["error"]["code"] == "not_found", f"{p} without its plugin: {st} {e}")
     check(call("GET", "/v1/contacts")[0] == 200, "kernel routes still there")
@@ -260,5 +357,6 @@ elif MODE == "agents_off":
           f"agent PATCH with agents_edit_own_deals false {st} {e}")
     check(call("PATCH", "/v1/deals/1", {"amount": 5}, token="manager")[0] == 200, "manager PATCH")
     check(call("GET", "/v1/greetings/ann")[0] == 404, "greeter not loaded: 404")
+    check(call("GET", "/v1/tickets")[0] == 404, "ticketing not loaded: 404")
     openapi({"pipeline"})
 sys.exit(failures)

@@ -39,16 +39,28 @@ pipeline:
         - {name: lost, probability: 0,   lost: true}
   lost_reasons: [price, competitor]
   agents_edit_own_deals: $2
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: ["00:00-24:00"]}}
+ticketing:
+  teams:
+    - {name: support, calendar: always, members: [agent]}
+  sla:
+    - name: standard
+      calendar: always
+      targets:
+        normal: {first_reply: 4h, next_reply: 2h, resolution: 16h}
+        urgent: {first_reply: 1h, next_reply: 1h, resolution: 4h}
 YAML
 }
 crm() { "$CRM" --config "$dir/crm.yaml" "$@"; }
 
-write_config "pipeline, greeter" true
+write_config "pipeline, ticketing, greeter" true
 assert_exit 0 crm init --quiet
 for role in admin manager agent viewer integration; do
     assert_exit 0 crm token create --name "$role" --role "$role"
     printf '%s\n' "$OUT" >"$dir/token.$role"
 done
+crm user add --name agent --email agent@example.com >/dev/null
 crm contact add --email ann@example.com --first-name Ann >/dev/null
 crm contact add --email bob@example.com --first-name Bob >/dev/null
 T=2026-01-20T09:00:00Z
@@ -59,8 +71,15 @@ crm --as-of $T deal add --title USD --contact 2 --amount 500.00 --currency USD -
 crm --as-of $T deal add --title W --contact 2 --amount 700.00 --close-date 2026-02-01 >/dev/null
 crm --as-of 2026-02-02T09:00:00Z deal win 5 >/dev/null
 crm --as-of $T deal add --title P2 --contact 1 --amount 99.99 --stage proposal >/dev/null
+# tickets before the server's clock (NOW): one breached, one due later, one solved
+NOW=2026-03-10T12:00:00Z
+crm --as-of 2026-03-10T09:00:00Z ticket open --contact 1 --subject "Colis perdu" --priority urgent >/dev/null
+crm --as-of 2026-03-10T11:30:00Z ticket open --contact 2 --subject "Facture" --description "Bonjour" >/dev/null
+crm --as-of 2026-03-09T10:00:00Z ticket open --contact 2 --subject "Ancien" >/dev/null
+crm --as-of 2026-03-09T11:00:00Z ticket solve 3 >/dev/null
+crm --as-of 2026-03-10T11:45:00Z ticket open --contact 1 --subject "Urgent, due later" --priority urgent >/dev/null
 
-SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker
+SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker --as-of $NOW
 status=0
 python3 "$here/plugin_routes_api.py" "$SERVE_URL" "$dir" "$CRM" "$dir/crm.yaml" full || status=$?
 if [ "$status" -eq 0 ]; then pass; else fail "plugin_routes_api.py full failed ($status)"; fi
