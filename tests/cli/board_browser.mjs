@@ -122,6 +122,26 @@ async function pipelineChecks() {
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
+// The ticket queue: the server's order (breached first, then by deadline)
+// and each row's SLA badge and deadline in locale.timezone, as test_board.sh
+// worked them out from the SLA policy and the opening times.
+async function ticketChecks() {
+  await page.click('#nav a[data-page=tickets]');
+  await page.waitForSelector('#tickets tbody tr');
+  const rows = await page.$$eval('#tickets tbody tr', (trs) => trs.map((tr) => ({
+    subject: tr.children[1].textContent,
+    badge: tr.querySelector('.badge').className.replace('badge ', ''),
+    due: tr.children[5].textContent })));
+  expect(rows.length === want.tickets.length &&
+         rows.every((r, i) => r.subject === want.tickets[i].subject && r.badge === want.tickets[i].badge &&
+                              r.due.includes(want.tickets[i].due)),
+         'the ticket queue: breached first, then by deadline, with SLA badges and local deadlines',
+         { rows, want: want.tickets });
+  expect(await page.textContent('#tickets .badge.breached') === 'Dépassé', 'the breached badge reads Dépassé');
+  await noStrayText('the ticket queue');
+  await shot('tickets');
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
   // a wrong password leaves the login form with the message
@@ -185,6 +205,7 @@ try {
   await page.setViewportSize({ width: 1280, height: 900 });
 
   await pipelineChecks();
+  await ticketChecks();
   expect(errors.length === 0, 'no script or CSP error in the console', errors);
 
   // logout ends the session: the API refuses the old cookie

@@ -18,6 +18,17 @@ cat >"$dir/crm.yaml" <<'YAML'
 database: t.db
 locale: {country: FR, currency: EUR, timezone: Europe/Paris}
 plugins: [pipeline, segmentation, ticketing, loyalty]
+calendars:
+  always: {timezone: UTC, hours: {mon-sun: ["00:00-24:00"]}}
+ticketing:
+  teams:
+    - {name: support, calendar: always, members: [agent]}
+  sla:
+    - name: standard
+      calendar: always
+      targets:
+        normal: {first_reply: 4h, next_reply: 2h, resolution: 16h}
+        urgent: {first_reply: 1h, next_reply: 1h, resolution: 4h}
 YAML
 unset CRM_DB CRM_CONFIG
 export CRM_PLUGIN_PATH=${CRM_BUILD_DIR:?}/plugins
@@ -64,7 +75,33 @@ assert_exit 0 crm deal add --title "Annecy audit" --contact "$ana" --amount 800.
 assert_exit 0 crm deal add --title "Grenoble renewal" --contact "$ana" --amount 2500.00 --stage proposal
 assert_exit 0 crm deal add --title "Valence pilot" --contact "$ana" --amount 99.99 --stage negotiation
 
-SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker
+# tickets before the server's clock NOW, first replies due 1 h (urgent) or
+# 4 h (normal) after opening, round the clock: one breached, one due within
+# the hour (at risk), one due later; a solved one is not in the queue
+NOW=2026-12-01T12:00:00Z
+assert_exit 0 crm --as-of 2026-12-01T09:00:00Z ticket open --contact "$ana" --subject "Colis perdu" --priority urgent
+assert_exit 0 crm --as-of 2026-12-01T11:30:00Z ticket open --contact "$ana" --subject "Facture"
+assert_exit 0 crm --as-of 2026-12-01T11:45:00Z ticket open --contact "$ana" --subject "Relance" --priority urgent
+assert_exit 0 crm --as-of 2026-12-01T08:00:00Z ticket open --contact "$ana" --subject "Ancien"
+assert_exit 0 crm --as-of 2026-12-01T08:30:00Z ticket solve "$OUT"
+tickets=$(python3 - <<'PY'
+import datetime, json, zoneinfo
+utc, paris = datetime.timezone.utc, zoneinfo.ZoneInfo("Europe/Paris")
+now = datetime.datetime(2026, 12, 1, 12, tzinfo=utc)
+opened = [("Colis perdu", 9, 0, 1), ("Facture", 11, 30, 4), ("Relance", 11, 45, 1)]
+rows = []
+for subject, h, m, hours in opened:
+    due = datetime.datetime(2026, 12, 1, h, m, tzinfo=utc) + datetime.timedelta(hours=hours)
+    left = (due - now).total_seconds()
+    badge = "breached" if left < 0 else "at_risk" if left < 3600 else "on_time"
+    rows.append((due, {"subject": subject, "badge": badge, "due": due.astimezone(paris).strftime("%H:%M")}))
+# breached first, then by the deadline
+rows.sort(key=lambda r: (r[1]["badge"] != "breached", r[0]))
+print(json.dumps([r[1] for r in rows]))
+PY
+)
+
+SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker --as-of $NOW
 status=0
 python3 "$(dirname "$0")/board_api.py" "$SERVE_URL" "$dir/t.db" || status=$?
 if [ "$status" -eq 0 ]; then pass; else fail "board_api.py failed ($status)"; fi
@@ -86,6 +123,7 @@ cat >"$dir/checks.json" <<JSON
  "pipeline": {"name": "default", "deal": $deal, "from": "qualification", "to": "proposal",
               "probabilities": {"qualification": 10, "proposal": 40, "negotiation": 70,
                                 "won": 100, "lost": 0}},
+ "tickets": $tickets,
  "contact": {"search": "ana", "matches": $matches, "name": "Ana Dupont",
              "subject": "Quote sent", "local_time": "$local_time", "timeline_kinds": $kinds}}
 JSON
@@ -97,7 +135,7 @@ status=0
     >"$dir/browser.out" 2>&1 || status=$?
 cat "$dir/browser.out"
 if [ "$status" -eq 0 ]; then pass; else fail "the browser scenario failed ($status; screenshots in $shots)"; fi
-for page in login contacts timeline timeline-phone pipeline pipeline-phone pipeline-viewer; do
+for page in login contacts timeline timeline-phone pipeline pipeline-phone pipeline-viewer tickets; do
     if [ -s "$shots/$page.png" ]; then pass; else fail "no screenshot $page.png"; fi
 done
 
