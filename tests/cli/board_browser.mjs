@@ -142,6 +142,66 @@ async function ticketChecks() {
   await shot('tickets');
 }
 
+// The RFM grid: every cell's count as segmentation_rfm has it, the fullest
+// cell the darkest; a click on it lists its contacts.
+async function rfmChecks() {
+  await page.click('#nav a[data-page=rfm]');
+  await page.waitForSelector('#rfm td.cell');
+  const shown = await page.$$eval('#rfm td.cell', (tds) => tds.map((td) =>
+    ({ r: Number(td.dataset.r), f: Number(td.dataset.f), n: Number(td.textContent),
+       heat: td.className.match(/heat(\d)/)[1] })));
+  const db = {};
+  for (const line of sql('SELECT r, f, count(*) FROM segmentation_rfm GROUP BY r, f').split('\n').filter(Boolean)) {
+    const [r, f, n] = line.split('|').map(Number);
+    db[`${r},${f}`] = n;
+  }
+  expect(shown.length === 25 && shown.every((c) => c.n === (db[`${c.r},${c.f}`] || 0)),
+         'the RFM grid\'s 25 counts are segmentation_rfm\'s', { shown, db });
+  const full = shown.reduce((a, c) => (c.n > a.n ? c : a));
+  expect(full.n > 0 && full.heat === '9', 'the fullest cell is the darkest', full);
+  await page.click(`#rfm td.cell[data-r="${full.r}"][data-f="${full.f}"] button`);
+  await page.waitForSelector('#rfm-members li');
+  const ids = await page.$$eval('#rfm-members li a', (as) => as.map((a) => Number(a.getAttribute('href').split('/').pop())));
+  const want = sql(`SELECT contact_id FROM segmentation_rfm WHERE r = ${full.r} AND f = ${full.f} ORDER BY contact_id`)
+    .split('\n').map(Number);
+  expect(JSON.stringify(ids) === JSON.stringify(want), `a click lists cell R${full.r} F${full.f}'s contacts`, { ids, want });
+  await noStrayText('the RFM grid');
+  await shot('rfm');
+}
+
+// The segments: each one's size as its open memberships count, and its plot
+// of the size after each change, worked out here from the membership rows.
+async function segmentChecks() {
+  await page.click('#nav a[data-page=segments]');
+  await page.waitForSelector('#segments .segment');
+  const shown = await page.$$eval('#segments .segment', (els) => els.map((el) => ({
+    name: el.dataset.segment, size: Number(el.querySelector('.big').textContent),
+    points: el.querySelectorAll('svg.plot circle').length,
+    sizes: el.querySelector('svg.plot').getAttribute('aria-label').split(': ')[1] })));
+  const rows = sql('SELECT segment, entered_at, left_at FROM segmentation_members').split('\n').filter(Boolean)
+    .map((l) => l.split('|'));
+  const history = (name) => {
+    const delta = new Map();
+    for (const [seg, enter, left] of rows.filter((r) => r[0] === name)) {
+      delta.set(Number(enter), (delta.get(Number(enter)) || 0) + 1);
+      if (left) delta.set(Number(left), (delta.get(Number(left)) || 0) - 1);
+    }
+    let size = 0;
+    return [...delta.keys()].sort((a, b) => a - b).map((at) => (size += delta.get(at)));
+  };
+  for (const s of shown) {
+    const h = history(s.name);
+    const open = rows.filter((r) => r[0] === s.name && !r[2]).length;
+    expect(s.size === open, `segment ${s.name}: size ${open}`, s);
+    expect(h.length === 0 ? s.points === 1 : s.points === h.length && s.sizes === h.join(', '),
+           `segment ${s.name}: the plot's points are its sizes after each change (${h.join(', ')})`, s);
+  }
+  const list = shown.find((s) => s.name === 'test_list');
+  expect(list && list.sizes === '3, 2', 'the static list plots 3 then 2 members', list);
+  await noStrayText('the segments');
+  await shot('segments');
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
   // a wrong password leaves the login form with the message
@@ -192,6 +252,7 @@ try {
          'the timeline lists the contact\'s entries, newest first', kinds);
   const text = await page.textContent('#timeline');
   expect(text.includes(want.contact.subject), 'the timeline shows the interaction subject');
+  expect(text.includes(want.contact.stage), `the timeline shows the stage change "${want.contact.stage}"`, text);
   const first = await page.textContent('#timeline li:last-child time');
   expect(first.includes(want.contact.local_time), `times in locale.timezone (${want.contact.local_time})`, first);
   await noStrayText('the contact page');
@@ -206,6 +267,8 @@ try {
 
   await pipelineChecks();
   await ticketChecks();
+  if (nav.includes('rfm')) await rfmChecks();
+  if (nav.includes('segments')) await segmentChecks();
   expect(errors.length === 0, 'no script or CSP error in the console', errors);
 
   // logout ends the session: the API refuses the old cookie

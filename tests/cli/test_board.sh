@@ -13,7 +13,8 @@ CRM_TEST_LIB=${CRM_TEST_LIB:-$(dirname "$0")/lib.sh}
 SRC=${CRM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-cli-XXXXXX")
-trap 'kill "${SERVE_PID:-0}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+# (no "kill 0" when the server never started: that would kill the whole group)
+trap 'if [ -n "${SERVE_PID:-}" ]; then kill "$SERVE_PID" 2>/dev/null || true; fi; rm -rf "$dir"' EXIT
 cat >"$dir/crm.yaml" <<'YAML'
 database: t.db
 locale: {country: FR, currency: EUR, timezone: Europe/Paris}
@@ -29,6 +30,11 @@ ticketing:
       targets:
         normal: {first_reply: 4h, next_reply: 2h, resolution: 16h}
         urgent: {first_reply: 1h, next_reply: 1h, resolution: 4h}
+segmentation:
+  rfm: {window_days: 365, currency: EUR}
+  segments:
+    - {name: Big Spenders, where: "monetary >= 50000"}
+    - {name: Test List, static: true}
 YAML
 unset CRM_DB CRM_CONFIG
 export CRM_PLUGIN_PATH=${CRM_BUILD_DIR:?}/plugins
@@ -61,11 +67,26 @@ assert_exit 1 sh -c "printf 'long enough\n' | \"$CRM\" --config '$dir/crm.yaml' 
 assert_exit 0 crm contact add --first-name Ana --last-name Dupont --email ana@example.fr --city Lyon
 ana=$OUT
 assert_exit 0 crm contact add --first-name Anatole --last-name Martin --email anatole@example.fr
+anatole=$OUT
 assert_exit 0 crm contact add --first-name Bob --last-name Durand --email bob@example.fr
+bob=$OUT
 assert_exit 0 crm interaction log --contact ana@example.fr --channel phone --direction in \
     --subject "Asked for a quote" --at 2026-11-02T10:00:00Z
 assert_exit 0 crm interaction log --contact ana@example.fr --channel email --subject "Quote sent" \
     --at 2026-11-03T09:00:00Z
+
+# orders for the RFM grid and the segments, scored as of 2026-12-01; the
+# static list gets three members, then loses one
+for spec in "$ana:900.00:2026-11-20" "$ana:120.00:2026-11-25" "$anatole:30.00:2026-11-10" \
+            "$bob:600.00:2026-11-28"; do
+    IFS=: read -r c total day <<<"$spec"
+    assert_exit 0 crm order add --contact "$c" --total "$total" --currency EUR --status paid \
+        --placed-at "${day}T10:00:00Z"
+done
+assert_exit 0 crm --as-of 2026-12-01T00:00:00Z rfm refresh
+assert_exit 0 crm --as-of 2026-12-01T00:00:00Z segment refresh
+assert_exit 0 crm --as-of 2026-12-01T08:00:00Z segment add test_list "$ana" "$anatole" "$bob"
+assert_exit 0 crm --as-of 2026-12-01T09:00:00Z segment remove test_list "$anatole"
 
 # deals for the kanban (the built-in pipeline "default": qualification 10 %,
 # proposal 40 %, negotiation 70 %); the first one is dragged to proposal
@@ -114,6 +135,8 @@ fi
 assert_exit 0 crm timeline "$ana" --json
 kinds=$(printf '%s\n' "$OUT" | python3 -c 'import json, sys; print(json.dumps([k for k in (json.loads(l)["kind"] for l in sys.stdin if l.strip()) if k != "contact"][::-1]))')
 matches=$(q "SELECT count(*) FROM contacts WHERE name_key LIKE '%ana%'")
+# the first paid order made Ana a customer: the timeline's stage entry
+stage=$(q "SELECT old_value || ' → ' || new_value FROM contact_history WHERE contact_id = $ana AND field = 'lifecycle_stage'")
 # 2026-11-02T10:00Z in locale.timezone, as the page must show it
 local_time=$(python3 -c 'import datetime, zoneinfo; print(datetime.datetime(2026, 11, 2, 10, tzinfo=datetime.timezone.utc).astimezone(zoneinfo.ZoneInfo("Europe/Paris")).strftime("%H:%M"))')
 cat >"$dir/checks.json" <<JSON
@@ -125,7 +148,7 @@ cat >"$dir/checks.json" <<JSON
                                 "won": 100, "lost": 0}},
  "tickets": $tickets,
  "contact": {"search": "ana", "matches": $matches, "name": "Ana Dupont",
-             "subject": "Quote sent", "local_time": "$local_time", "timeline_kinds": $kinds}}
+             "subject": "Quote sent", "stage": "$stage", "local_time": "$local_time", "timeline_kinds": $kinds}}
 JSON
 shots=${CRM_BUILD_DIR:-$dir}/board-screenshots
 mkdir -p "$shots"

@@ -48,7 +48,7 @@ export async function contactsPage(main) {
 const summaries = {
   interaction: (r) => [r.channel, r.direction, r.subject].filter(Boolean).join(' · '),
   order: (r) => `${r.external_id || '#' + r.id} · ${money(r.total_minor, r.currency)} · ${r.status}`,
-  stage: (r) => [r.from_stage, r.to_stage].filter(Boolean).join(' → ') || r.stage || '',
+  stage: (r) => `${r.from || '—'} → ${r.to}${r.reason ? ` (${r.reason})` : ''}`,
   task: (r) => [r.subject, r.status].filter(Boolean).join(' · '),
   consent: (r) => `${r.channel} ${r.purpose}: ${r.status}`,
   message: (r) => [r.channel, r.template, r.status, r.reason].filter(Boolean).join(' · '),
