@@ -198,6 +198,13 @@ async function segmentChecks() {
   }
   const list = shown.find((s) => s.name === 'test_list');
   expect(list && list.sizes === '3, 2', 'the static list plots 3 then 2 members', list);
+  await page.click('#segments .segment[data-segment=test_list] h2 button');
+  await page.waitForSelector('#segment-members li');
+  const ids = await page.$$eval('#segment-members li a', (as) => as.map((a) => Number(a.getAttribute('href').split('/').pop())));
+  const open = sql("SELECT contact_id FROM segmentation_members WHERE segment = 'test_list' AND left_at IS NULL ORDER BY contact_id")
+    .split('\n').map(Number);
+  expect(JSON.stringify(ids) === JSON.stringify(open), 'a click on the list shows its current members', { ids, open });
+  await noStrayText('the segments with a list\'s members');
   await noStrayText('the segments');
   await shot('segments');
 }

@@ -35,6 +35,7 @@ const labels = {
   frequency: ['Frequency', 'Fréquence'],
   members: ['Members', 'Membres'],
   size: ['Size', 'Taille'],
+  first_100: ['The first 100 only', 'Les 100 premiers seulement'],
   history: ['History', 'Historique'],
   subject: ['Subject', 'Objet'],
   priority: ['Priority', 'Priorité'],
