@@ -39,16 +39,16 @@ bool crm_board_is_auth_path(const char *path);
 /* Answers /board/login (POST {"user", "password"}), /board/logout (POST, with
  * the CSRF token) and /board/session (GET: who is logged in, the CSRF token,
  * the locale, the plugins whose routes the pages use). */
-void crm_board_route(crm_kernel *k, const char *method, const char *path,
-                     const crm_board_in *in, crm_board_out *out);
+void crm_board_route(crm_kernel *k, const char *method, const char *path, const crm_board_in *in,
+                     crm_board_out *out);
 
 /* ---- embedded files (board_static.c over the generated table) ---- */
 
 typedef struct crm_board_asset {
-    const char *path;          /* "/index.html" */
+    const char *path; /* "/index.html" */
     const unsigned char *data;
     size_t len;
-    const char *etag;          /* "\"<first 16 hex of its SHA-256>\"" */
+    const char *etag; /* "\"<first 16 hex of its SHA-256>\"" */
 } crm_board_asset;
 
 /* The generated table (board_assets.c in the build tree), NULL-path ended. */
@@ -61,8 +61,8 @@ const char *crm_board_content_type(const crm_board_asset *a);
 
 /* The Content-Security-Policy of the board's pages: own scripts and styles
  * only, no inline code, no framing. */
-#define CRM_BOARD_CSP                                                                           \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "         \
+#define CRM_BOARD_CSP                                                                              \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 #endif

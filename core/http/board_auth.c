@@ -113,13 +113,10 @@ static const struct {
     {"GET", "/board/session", session},
 };
 
-bool crm_board_is_auth_path(const char *path)
-{
-    return strncmp(path, "/board/", 7) == 0;
-}
+bool crm_board_is_auth_path(const char *path) { return strncmp(path, "/board/", 7) == 0; }
 
-void crm_board_route(crm_kernel *k, const char *method, const char *path,
-                     const crm_board_in *in, crm_board_out *out)
+void crm_board_route(crm_kernel *k, const char *method, const char *path, const crm_board_in *in,
+                     crm_board_out *out)
 {
     bool known = false;
     for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {

@@ -110,8 +110,8 @@ static bool load_user(crm_kernel *k, const char *ref, crm_token *who, char *hash
     return ok;
 }
 
-static int insert_session(crm_kernel *k, int64_t user_id, const char *cookie,
-                          int64_t expires_at, crm_err *err)
+static int insert_session(crm_kernel *k, int64_t user_id, const char *cookie, int64_t expires_at,
+                          crm_err *err)
 {
     char hex[65];
     hash_hex(cookie, NULL, 0, hex);
@@ -186,11 +186,11 @@ int crm_session_verify(crm_kernel *k, const char *cookie, int64_t now, crm_token
         return crm_err_set(err, CRM_EDENIED, "malformed session cookie");
     char hex[65];
     hash_hex(cookie, NULL, 0, hex);
-    sqlite3_stmt *st = crm_store_stmt(
-        k->store,
-        "SELECT s.user_id, s.expires_at, coalesce(u.email, u.name), u.role "
-        "FROM board_sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?",
-        err);
+    sqlite3_stmt *st =
+        crm_store_stmt(k->store,
+                       "SELECT s.user_id, s.expires_at, coalesce(u.email, u.name), u.role "
+                       "FROM board_sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?",
+                       err);
     if (!st)
         return err->code;
     crm_bind_text(st, 1, hex);

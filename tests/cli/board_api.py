@@ -95,6 +95,11 @@ owners = {op["x-owner"] for item in b["paths"].values() for op in item.values()
           if isinstance(op, dict) and "x-owner" in op}
 check(s == 200 and sorted(plugins) == sorted(owners) and "pipeline" in owners,
       f"the session's plugins {plugins} are the route owners {sorted(owners)}")
+check(b["components"]["securitySchemes"]["session"] == {
+          "type": "apiKey", "in": "cookie", "name": "crm_session",
+          "description": "the web board's session (crm user passwd, POST /board/login)"}
+      and b["security"] == [{"bearer": []}, {"session": []}],
+      f"the OpenAPI document names the session cookie as a way in: {b.get('security')}")
 s, b, _ = call("GET", "/v1/contacts", headers={"Cookie": "crm_session=s_" + "0" * 64})
 check(s == 401, f"an unknown cookie is 401 ({s})")
 
