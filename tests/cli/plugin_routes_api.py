@@ -375,6 +375,67 @@ def segmentation():
           f"unknown segment {st} {e}")
 
 
+# ---- loyalty ------------------------------------------------------------------------------
+def approved(cid):
+    """Approved points from the ledger tables: entries on approved lots (and
+    clawbacks), independently of the plugin's balance code."""
+    return sql("select coalesce(sum(e.points), 0) from loyalty_entries e left join loyalty_lots l"
+               " on l.id = e.lot_id where e.contact_id = ? and ((e.lot_id is not null and"
+               " l.approved_at is not null) or e.kind = 'clawback')", cid)[0][0]
+
+
+def loyalty():
+    matrix("GET", "/v1/contacts/3/loyalty", set(ROLES))
+    st, c = call("GET", "/v1/contacts/3/loyalty", token="viewer")
+    check(st == 200 and c["contact_id"] == 3 and c["program"] == "club" and c["member"] is True
+          and c["balance"] == 500 == approved(3) and c["tier"] in ("bronze", "silver"),
+          f"card {st} {c}")
+    hist = sql("select e.at, e.kind, e.points, o.reason from loyalty_entries e join loyalty_ops o"
+               " on o.id = e.op_id where e.contact_id = 3 order by e.at, e.id")
+    check([(h["at"], h["kind"], h["points"], h["reason"]) for h in c["history"]] == hist,
+          f"history {c['history']} vs {hist}")
+    check(("earn" in [h["kind"] for h in c["history"]]), "the welcome points are in the history")
+    st, e = call("GET", "/v1/contacts/999/loyalty")
+    check(st == 404 and e["error"]["field"] == "id", f"no contact {st} {e}")
+    st, c9 = call("GET", "/v1/contacts/9/loyalty")
+    check(st == 200 and c9["member"] is False and c9["balance"] == 0 and c9["history"] == [],
+          f"not a member {st} {c9}")
+
+    # redeeming: manager and admin; the balance drops by exactly the points
+    matrix("POST", "/v1/contacts/3/loyalty/redeem", {"manager", "admin"}, ok=201,
+           each=lambda role: {"points": 10, "reason": f"by {role}"})
+    check(approved(3) == 480, f"two redemptions of 10: {approved(3)}")
+    st, c = call("POST", "/v1/contacts/3/loyalty/redeem", {"points": 120, "reason": "gift"},
+                 token="manager")
+    check(st == 201 and c["balance"] == 360 == approved(3) and c["redeemed"]["points"] == 120
+          and c["redeemed"]["at"] == NOW, f"redeem 120 {st} {c}")
+    check(c["history"][-1]["kind"] == "spend" and c["history"][-1]["reason"] == "gift"
+          and sum(h["points"] for h in c["history"] if h["kind"] == "spend") == -140,
+          f"spend entries {c['history']}")
+    check(sql("select points, reason from loyalty_ops where key = ?", c["redeemed"]["key"]) ==
+          [(-120, "gift")], "the operation row")
+    st, c = call("POST", "/v1/contacts/3/loyalty/redeem", {"reward": "guide"})
+    red = sql("select reward, cost, contact_id from loyalty_redemptions where id = ?",
+              c.get("redeemed", {}).get("redemption_id", 0))
+    check(st == 201 and red == [("guide", 50, 3)] and approved(3) == 310, f"reward {st} {c} {red}")
+    ops = sql("select count(*) from loyalty_ops")[0][0]
+    for cid, body, field, status in [(3, {"points": 100000, "reason": "x"}, "points", 422),
+                                     (3, {"reward": "guide"}, "reward", 422),  # limit 1
+                                     (3, {"reward": "yacht"}, "reward", 422),
+                                     (9, {"points": 1, "reason": "x"}, "points", 422),
+                                     (3, {"points": 5}, "reason", 400),
+                                     (3, {"points": 0, "reason": "x"}, "points", 400),
+                                     (3, {"points": "5", "reason": "x"}, "points", 400),
+                                     (3, {"reward": "guide", "points": 5}, "points", 400),
+                                     (3, {"colour": 1}, "colour", 400)]:
+        st, e = call("POST", f"/v1/contacts/{cid}/loyalty/redeem", body)
+        check(st == status and e["error"]["field"] == field, f"redeem {cid} {body}: {st} {e}")
+    check(call("POST", "/v1/contacts/999/loyalty/redeem", {"points": 1, "reason": "x"})[0] == 404,
+          "redeem for no contact")
+    check(sql("select count(*) from loyalty_ops")[0][0] == ops and approved(3) == 310,
+          "refused redemptions wrote nothing")
+
+
 # ---- the third party's plugin (greeter) ----------------------------------------------
 def greeter():
     st, g = call("GET", "/v1/greetings/ann?lang=fr", token="viewer")
@@ -408,7 +469,9 @@ def openapi(present):
              ("/v1/tickets", "post"): "ticketing", ("/v1/tickets/{id}", "get"): "ticketing",
              ("/v1/tickets/{id}/replies", "post"): "ticketing", ("/v1/rfm", "get"):
              "segmentation", ("/v1/rfm/members", "get"): "segmentation", ("/v1/segments", "get"):
-             "segmentation", ("/v1/segments/{name}/members", "get"): "segmentation"}
+             "segmentation", ("/v1/segments/{name}/members", "get"): "segmentation",
+             ("/v1/contacts/{id}/loyalty", "get"): "loyalty",
+             ("/v1/contacts/{id}/loyalty/redeem", "post"): "loyalty"}
     for (p, m), owner in owned.items():
         if owner in present:
             op = paths.get(p, {}).get(m)
@@ -429,12 +492,13 @@ if MODE == "full":
     pipeline()
     ticketing()
     segmentation()
+    loyalty()
     greeter()
-    openapi({"pipeline", "ticketing", "segmentation", "greeter"})
+    openapi({"pipeline", "ticketing", "segmentation", "loyalty", "greeter"})
 elif MODE == "absent":
     for p in ["/v1/deals", "/v1/deals/1", "/v1/pipelines/b2b/board", "/v1/forecast",
               "/v1/greetings/ann", "/v1/tickets", "/v1/tickets/1", "/v1/rfm", "/v1/segments",
-              "/v1/segments/champions/members"]:
+              "/v1/segments/champions/members", "/v1/contacts/1/loyalty"]:
         st, e = call("GET", p)
         check(st == 404 and e["error"]["code"] == "not_found", f"{p} without its plugin: {st} {e}")
     check(call("GET", "/v1/contacts")[0] == 200, "kernel routes still there")
@@ -447,6 +511,7 @@ elif MODE == "agents_off":
     check(call("GET", "/v1/greetings/ann")[0] == 404, "greeter not loaded: 404")
     check(call("GET", "/v1/tickets")[0] == 404, "ticketing not loaded: 404")
     check(call("GET", "/v1/rfm")[0] == 404, "segmentation not loaded: 404")
+    check(call("GET", "/v1/contacts/1/loyalty")[0] == 404, "loyalty not loaded: 404")
     openapi({"pipeline"})
 print(f"{MODE}: {checks} checks, {failures} failed", file=sys.stderr)
 sys.exit(failures)

@@ -17,7 +17,7 @@ export CRM_PLUGIN_PATH="$BUILD/tests/plugins/so:$BUILD/plugins"
 here=$(cd "$(dirname "$0")" && pwd)
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-cli-XXXXXX")
-trap 'kill "${SERVE_PID:-0}" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$dir"' EXIT
+trap 'kill "${SERVE_PID:-0}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 cd "$dir"
 unset CRM_DB CRM_CONFIG CRM_USER
 
@@ -55,11 +55,29 @@ segmentation:
   segments:
     - {name: Big Spenders, where: "monetary >= 50000"}
     - {name: Test List, static: true}
+loyalty:
+  programs:
+    - name: club
+      point: {name: points, value: "0.01 EUR"}
+      earn:
+        - {on: order.paid, per: "1.00 EUR", points: 1}
+      pending: 14d
+      expire_after: 365d
+      tiers:
+        qualify_on: spent
+        window: rolling_12_months
+        grace: 30d
+        downgrade: one_down
+        levels:
+          - {name: bronze, min: "0 EUR"}
+          - {name: silver, min: "500 EUR", multiplier: 1.25}
+      rewards:
+        - {name: guide, kind: education, cost: 50, limit: 1}
 YAML
 }
 crm() { "$CRM" --config "$dir/crm.yaml" "$@"; }
 
-write_config "pipeline, ticketing, segmentation, greeter" true
+write_config "pipeline, ticketing, segmentation, loyalty, greeter" true
 assert_exit 0 crm init --quiet
 for role in admin manager agent viewer integration; do
     assert_exit 0 crm token create --name "$role" --role "$role"
@@ -100,6 +118,10 @@ crm --as-of 2026-03-01T00:00:00Z rfm refresh >/dev/null
 crm --as-of 2026-03-01T00:00:00Z segment refresh >/dev/null
 crm --as-of 2026-03-02T08:00:00Z segment add test_list 2 4 6 >/dev/null
 crm --as-of 2026-03-05T08:00:00Z segment remove test_list 4 >/dev/null
+# loyalty: 500 approved points for contact 3 (the orders' own points are
+# still pending: 14 days and no timer ran); contact 9 has no points at all
+crm --as-of 2026-03-01T09:00:00Z loyalty earn 3 --points 500 --reason welcome --key t:welcome >/dev/null
+crm contact add --email c9@example.com --first-name C9 >/dev/null
 
 SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker --as-of $NOW
 status=0
