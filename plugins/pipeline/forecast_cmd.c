@@ -180,6 +180,19 @@ static int print_forecast(crm_plugin_ctx *ctx, crm_command_io *io, const pl_pipe
     return CRM_OK;
 }
 
+/* The forecast of p's open deals closing in [t0, t1] (whole days in
+ * locale.timezone, into from and to) and of those won then. */
+static int run_forecast(crm_plugin_ctx *ctx, const pl_pipeline *p, int64_t t0, int64_t t1,
+                        const char *by, char from[16], char to[16], forecast *f)
+{
+    pl_date_of(ctx, t0, from, 16);
+    pl_date_of(ctx, t1, to, 16);
+    int rc = collect(ctx, p, from, to, by, f);
+    if (rc == CRM_OK)
+        won_in(ctx, p, t0, t1 + 86399, f);
+    return rc;
+}
+
 int pl_cmd_forecast(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
     static const char *const bys[] = {"all", "owner", "stage", "category", "month"};
@@ -200,14 +213,10 @@ int pl_cmd_forecast(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_a
     crm_args_option(args, "from", &vf);
     crm_args_option(args, "to", &vt);
     char from[16], to[16];
-    pl_date_of(ctx, vf.i, from, sizeof from);
-    pl_date_of(ctx, vt.i, to, sizeof to);
     forecast f = {0};
-    int rc = collect(ctx, p, from, to, bys[k], &f);
-    if (rc == CRM_OK) {
-        won_in(ctx, p, vf.i, vt.i + 86399, &f);
+    int rc = run_forecast(ctx, p, vf.i, vt.i, bys[k], from, to, &f);
+    if (rc == CRM_OK)
         rc = print_forecast(ctx, io, p, from, to, bys[k], &f);
-    }
     free(f.b);
     return rc;
 }
@@ -216,14 +225,10 @@ int pl_forecast_json(crm_plugin_ctx *ctx, const pl_pipeline *p, int64_t t0, int6
                      const char *by, json_t **out)
 {
     char from[16], to[16];
-    pl_date_of(ctx, t0, from, sizeof from);
-    pl_date_of(ctx, t1, to, sizeof to);
     forecast f = {0};
-    int rc = collect(ctx, p, from, to, by, &f);
-    if (rc == CRM_OK) {
-        won_in(ctx, p, t0, t1 + 86399, &f);
-        *out = forecast_json(p, from, to, by, &f);
-    }
+    int rc = run_forecast(ctx, p, t0, t1, by, from, to, &f);
+    if (rc == CRM_OK && !(*out = forecast_json(p, from, to, by, &f)))
+        rc = CRM_ENOMEM;
     free(f.b);
     return rc;
 }

@@ -23,8 +23,12 @@ DB = f"{DIR}/t.db"
 failures = 0
 
 
+checks = 0
+
+
 def check(cond, what):
-    global failures
+    global failures, checks
+    checks += 1
     if not cond:
         failures += 1
         print(f"FAIL: {what}", file=sys.stderr)
@@ -291,6 +295,147 @@ def ticketing():
           "refused replies wrote nothing")
 
 
+# ---- segmentation -----------------------------------------------------------------------
+def utc(y, m, d, h=0):
+    return int(datetime.datetime(y, m, d, h, tzinfo=datetime.timezone.utc).timestamp())
+
+
+def open_members(slug):
+    return [r[0] for r in sql("select contact_id from segmentation_members where segment = ?"
+                              " and left_at is null order by contact_id", slug)]
+
+
+def size_at(slug, t):  # members whose interval holds t, from the stored intervals
+    return sql("select count(*) from segmentation_members where segment = ? and entered_at <= ?"
+               " and (left_at is null or left_at > ?)", slug, t, t)[0][0]
+
+
+def walk(path, limit):
+    """Every item of a cursor-paged list, `limit` at a time."""
+    items, cursor = [], None
+    for _ in range(50):
+        sep = "&" if "?" in path else "?"
+        st, page = call("GET", f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
+        check(st == 200 and len(page["items"]) <= limit, f"{path} page {st} {page}")
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    return items
+
+
+def segmentation():
+    for p in ["/v1/rfm", "/v1/rfm/members?r=1&f=1", "/v1/segments",
+              "/v1/segments/big_spenders/members"]:
+        matrix("GET", p, set(ROLES))
+    st, g = call("GET", "/v1/rfm", token="viewer")
+    counts = {(r, f): n for r, f, n in sql("select r, f, count(*) from segmentation_rfm"
+                                             " group by r, f")}
+    got = {(c["r"], c["f"]): c["count"] for c in g["cells"]}
+    check(len(g["cells"]) == 25 and got == {(r, f): counts.get((r, f), 0) for r in range(1, 6)
+                                            for f in range(1, 6)}, f"rfm cells {got} vs {counts}")
+    n, rev = sql("select count(*), sum(monetary) from segmentation_rfm")[0]
+    check(n == 8 and g["customers"] == n and g["revenue"] == rev and g["currency"] == "EUR"
+          and g["as_of"] == utc(2026, 3, 1), f"rfm totals {g['customers']} {g['revenue']} {g}")
+    cli = json.loads(crm("--json", "rfm", "grid").stdout)
+    matrix_cli = cli["matrix_r5_to_r1_by_f1_to_f5"]
+    check([[got[(r, f)] for f in range(1, 6)] for r in range(5, 0, -1)] == matrix_cli,
+          f"rfm cells vs crm rfm grid {matrix_cli}")
+    check({s["segment"]: s["customers"] for s in g["segments"]} ==
+          {s["segment"]: s["customers"] for s in cli["segments"]}, "grid segments vs the CLI's")
+    for (r, f), k in counts.items():
+        items = walk(f"/v1/rfm/members?r={r}&f={f}", 1)
+        want = sql("select s.contact_id, c.email from segmentation_rfm s join contacts c on"
+                   " c.id = s.contact_id where r = ? and f = ? order by 1", r, f)
+        check([(i["id"], i["email"]) for i in items] == want, f"cell {r},{f}: {items} vs {want}")
+    for q, field in [("r=6&f=1", "r"), ("r=1", "f"), ("r=x&f=1", "r")]:
+        st, e = call("GET", f"/v1/rfm/members?{q}")
+        check(st == 400 and e["error"]["field"] == field, f"rfm members {q}: {st} {e}")
+
+    st, segs = call("GET", "/v1/segments", token="viewer")
+    by = {s["name"]: s for s in segs["items"]}
+    check({"big_spenders", "test_list", "champions"} <= set(by), f"segments {list(by)}")
+    for name, s in by.items():
+        check(s["size"] == len(open_members(name)), f"{name} size {s['size']}")
+        check(all(h["size"] == size_at(name, h["at"]) for h in s["history"]),
+              f"{name} history {s['history']} vs the intervals")
+        check(not s["history"] or s["history"][-1]["size"] == s["size"], f"{name} last point")
+    check(by["test_list"]["history"] == [{"at": utc(2026, 3, 2, 8), "size": 3},
+                                         {"at": utc(2026, 3, 5, 8), "size": 2}],
+          f"test_list history {by['test_list']['history']}")
+    big = [r[0] for r in sql("select contact_id from segmentation_rfm where monetary >= 50000"
+                             " order by 1")]
+    check(big and open_members("big_spenders") == big, f"big spenders {big}")
+    st, m = call("GET", "/v1/segments/big_spenders/members", token="viewer")
+    check(st == 200 and [i["id"] for i in m["items"]] == big, f"big spenders members {m}")
+    check([i["id"] for i in walk("/v1/segments/test_list/members", 1)] == [2, 6],
+          "test_list members walked one at a time")
+    st, e = call("GET", "/v1/segments/nope/members")
+    check(st == 404 and e["error"]["field"] == "name" and "big_spenders" in e["error"]["message"],
+          f"unknown segment {st} {e}")
+
+
+# ---- loyalty ------------------------------------------------------------------------------
+def approved(cid):
+    """Approved points from the ledger tables: entries on approved lots (and
+    clawbacks), independently of the plugin's balance code."""
+    return sql("select coalesce(sum(e.points), 0) from loyalty_entries e left join loyalty_lots l"
+               " on l.id = e.lot_id where e.contact_id = ? and ((e.lot_id is not null and"
+               " l.approved_at is not null) or e.kind = 'clawback')", cid)[0][0]
+
+
+def loyalty():
+    matrix("GET", "/v1/contacts/3/loyalty", set(ROLES))
+    st, c = call("GET", "/v1/contacts/3/loyalty", token="viewer")
+    check(st == 200 and c["contact_id"] == 3 and c["program"] == "club" and c["member"] is True
+          and c["balance"] == 500 == approved(3) and c["tier"] in ("bronze", "silver"),
+          f"card {st} {c}")
+    hist = sql("select e.at, e.kind, e.points, o.reason from loyalty_entries e join loyalty_ops o"
+               " on o.id = e.op_id where e.contact_id = 3 order by e.at, e.id")
+    check([(h["at"], h["kind"], h["points"], h["reason"]) for h in c["history"]] == hist,
+          f"history {c['history']} vs {hist}")
+    check(("earn" in [h["kind"] for h in c["history"]]), "the welcome points are in the history")
+    st, e = call("GET", "/v1/contacts/999/loyalty")
+    check(st == 404 and e["error"]["field"] == "id", f"no contact {st} {e}")
+    st, c9 = call("GET", "/v1/contacts/9/loyalty")
+    check(st == 200 and c9["member"] is False and c9["balance"] == 0 and c9["history"] == [],
+          f"not a member {st} {c9}")
+
+    # redeeming: manager and admin; the balance drops by exactly the points
+    matrix("POST", "/v1/contacts/3/loyalty/redeem", {"manager", "admin"}, ok=201,
+           each=lambda role: {"points": 10, "reason": f"by {role}"})
+    check(approved(3) == 480, f"two redemptions of 10: {approved(3)}")
+    st, c = call("POST", "/v1/contacts/3/loyalty/redeem", {"points": 120, "reason": "gift"},
+                 token="manager")
+    check(st == 201 and c["balance"] == 360 == approved(3) and c["redeemed"]["points"] == 120
+          and c["redeemed"]["at"] == NOW, f"redeem 120 {st} {c}")
+    check(c["history"][-1]["kind"] == "spend" and c["history"][-1]["reason"] == "gift"
+          and sum(h["points"] for h in c["history"] if h["kind"] == "spend") == -140,
+          f"spend entries {c['history']}")
+    check(sql("select points, reason from loyalty_ops where key = ?", c["redeemed"]["key"]) ==
+          [(-120, "gift")], "the operation row")
+    st, c = call("POST", "/v1/contacts/3/loyalty/redeem", {"reward": "guide"})
+    red = sql("select reward, cost, contact_id from loyalty_redemptions where id = ?",
+              c.get("redeemed", {}).get("redemption_id", 0))
+    check(st == 201 and red == [("guide", 50, 3)] and approved(3) == 310, f"reward {st} {c} {red}")
+    ops = sql("select count(*) from loyalty_ops")[0][0]
+    for cid, body, field, status in [(3, {"points": 100000, "reason": "x"}, "points", 422),
+                                     (3, {"reward": "guide"}, "reward", 422),  # limit 1
+                                     (3, {"reward": "yacht"}, "reward", 422),
+                                     (9, {"points": 1, "reason": "x"}, "points", 422),
+                                     (3, {"points": 5}, "reason", 400),
+                                     (3, {"points": 0, "reason": "x"}, "points", 400),
+                                     (3, {"points": "5", "reason": "x"}, "points", 400),
+                                     (3, {"reward": "guide", "points": 5}, "points", 400),
+                                     (3, {"colour": 1}, "colour", 400)]:
+        st, e = call("POST", f"/v1/contacts/{cid}/loyalty/redeem", body)
+        check(st == status and e["error"]["field"] == field, f"redeem {cid} {body}: {st} {e}")
+    check(call("POST", "/v1/contacts/999/loyalty/redeem", {"points": 1, "reason": "x"})[0] == 404,
+          "redeem for no contact")
+    check(sql("select count(*) from loyalty_ops")[0][0] == ops and approved(3) == 310,
+          "refused redemptions wrote nothing")
+
+
 # ---- the third party's plugin (greeter) ----------------------------------------------
 def greeter():
     st, g = call("GET", "/v1/greetings/ann?lang=fr", token="viewer")
@@ -322,7 +467,11 @@ def openapi(present):
              "pipeline", ("/v1/forecast", "get"): "pipeline",
              ("/v1/greetings/{name}", "get"): "greeter", ("/v1/tickets", "get"): "ticketing",
              ("/v1/tickets", "post"): "ticketing", ("/v1/tickets/{id}", "get"): "ticketing",
-             ("/v1/tickets/{id}/replies", "post"): "ticketing"}
+             ("/v1/tickets/{id}/replies", "post"): "ticketing", ("/v1/rfm", "get"):
+             "segmentation", ("/v1/rfm/members", "get"): "segmentation", ("/v1/segments", "get"):
+             "segmentation", ("/v1/segments/{name}/members", "get"): "segmentation",
+             ("/v1/contacts/{id}/loyalty", "get"): "loyalty",
+             ("/v1/contacts/{id}/loyalty/redeem", "post"): "loyalty"}
     for (p, m), owner in owned.items():
         if owner in present:
             op = paths.get(p, {}).get(m)
@@ -342,11 +491,14 @@ def openapi(present):
 if MODE == "full":
     pipeline()
     ticketing()
+    segmentation()
+    loyalty()
     greeter()
-    openapi({"pipeline", "ticketing", "greeter"})
+    openapi({"pipeline", "ticketing", "segmentation", "loyalty", "greeter"})
 elif MODE == "absent":
     for p in ["/v1/deals", "/v1/deals/1", "/v1/pipelines/b2b/board", "/v1/forecast",
-              "/v1/greetings/ann", "/v1/tickets", "/v1/tickets/1"]:
+              "/v1/greetings/ann", "/v1/tickets", "/v1/tickets/1", "/v1/rfm", "/v1/segments",
+              "/v1/segments/champions/members", "/v1/contacts/1/loyalty"]:
         st, e = call("GET", p)
         check(st == 404 and e["error"]["code"] == "not_found", f"{p} without its plugin: {st} {e}")
     check(call("GET", "/v1/contacts")[0] == 200, "kernel routes still there")
@@ -358,5 +510,8 @@ elif MODE == "agents_off":
     check(call("PATCH", "/v1/deals/1", {"amount": 5}, token="manager")[0] == 200, "manager PATCH")
     check(call("GET", "/v1/greetings/ann")[0] == 404, "greeter not loaded: 404")
     check(call("GET", "/v1/tickets")[0] == 404, "ticketing not loaded: 404")
+    check(call("GET", "/v1/rfm")[0] == 404, "segmentation not loaded: 404")
+    check(call("GET", "/v1/contacts/1/loyalty")[0] == 404, "loyalty not loaded: 404")
     openapi({"pipeline"})
+print(f"{MODE}: {checks} checks, {failures} failed", file=sys.stderr)
 sys.exit(failures)

@@ -50,11 +50,34 @@ ticketing:
       targets:
         normal: {first_reply: 4h, next_reply: 2h, resolution: 16h}
         urgent: {first_reply: 1h, next_reply: 1h, resolution: 4h}
+segmentation:
+  rfm: {window_days: 365, currency: EUR}
+  segments:
+    - {name: Big Spenders, where: "monetary >= 50000"}
+    - {name: Test List, static: true}
+loyalty:
+  programs:
+    - name: club
+      point: {name: points, value: "0.01 EUR"}
+      earn:
+        - {on: order.paid, per: "1.00 EUR", points: 1}
+      pending: 14d
+      expire_after: 365d
+      tiers:
+        qualify_on: spent
+        window: rolling_12_months
+        grace: 30d
+        downgrade: one_down
+        levels:
+          - {name: bronze, min: "0 EUR"}
+          - {name: silver, min: "500 EUR", multiplier: 1.25}
+      rewards:
+        - {name: guide, kind: education, cost: 50, limit: 1}
 YAML
 }
 crm() { "$CRM" --config "$dir/crm.yaml" "$@"; }
 
-write_config "pipeline, ticketing, greeter" true
+write_config "pipeline, ticketing, segmentation, loyalty, greeter" true
 assert_exit 0 crm init --quiet
 for role in admin manager agent viewer integration; do
     assert_exit 0 crm token create --name "$role" --role "$role"
@@ -78,6 +101,27 @@ crm --as-of 2026-03-10T11:30:00Z ticket open --contact 2 --subject "Facture" --d
 crm --as-of 2026-03-09T10:00:00Z ticket open --contact 2 --subject "Ancien" >/dev/null
 crm --as-of 2026-03-09T11:00:00Z ticket solve 3 >/dev/null
 crm --as-of 2026-03-10T11:45:00Z ticket open --contact 1 --subject "Urgent, due later" --priority urgent >/dev/null
+# orders for RFM and segments: six more contacts, scored and segmented as of
+# 2026-03-01; the static list gets three members, then loses one
+for i in 3 4 5 6 7 8; do
+    crm contact add --email "c$i@example.com" --first-name "C$i" --last-name "N$i" >/dev/null
+done
+i=0
+for spec in 1:120.00:2026-02-20 1:30.00:2025-12-01 2:15.00:2025-06-01 3:900.00:2026-02-27 \
+            3:50.00:2026-01-15 3:75.00:2025-11-11 4:20.00:2025-04-01 5:600.00:2026-02-01 \
+            6:10.00:2025-09-09 7:45.00:2026-02-25 7:45.00:2026-01-25 8:5.00:2026-02-28; do
+    IFS=: read -r c total day <<<"$spec"
+    crm order add --contact "$c" --total "$total" --currency EUR --status paid \
+        --placed-at "${day}T10:00:00Z" >/dev/null
+done
+crm --as-of 2026-03-01T00:00:00Z rfm refresh >/dev/null
+crm --as-of 2026-03-01T00:00:00Z segment refresh >/dev/null
+crm --as-of 2026-03-02T08:00:00Z segment add test_list 2 4 6 >/dev/null
+crm --as-of 2026-03-05T08:00:00Z segment remove test_list 4 >/dev/null
+# loyalty: 500 approved points for contact 3 (the orders' own points are
+# still pending: 14 days and no timer ran); contact 9 has no points at all
+crm --as-of 2026-03-01T09:00:00Z loyalty earn 3 --points 500 --reason welcome --key t:welcome >/dev/null
+crm contact add --email c9@example.com --first-name C9 >/dev/null
 
 SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker --as-of $NOW
 status=0

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "http/http.h"
 #include "cli/cli.h"
 #include "kernel.h"
 #include "model.h"
@@ -984,6 +985,58 @@ static void test_truncated_table(void **state)
     assert_string_equal(slurp(f->trace), "init-1.2 table\ninit-has-1.2 legacy12\n");
 }
 
+static int count_route(const crm_http_route *r, void *ud)
+{
+    (void)r;
+    (*(int *)ud)++;
+    return 0;
+}
+
+/* SDK 1.4 routes: stored per plugin, found by method and path with their
+ * parameters (405 vs 404 told apart), freed with the plugin; on a host
+ * table of SDK 1.3 a plugin that tests CRM_API_HAS loads without them. */
+static void test_routes(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    int n = 0;
+    assert_int_equal(open_kernel(f, "plugins: [greeter]\n", false, &k, &err), CRM_OK);
+    crm_http_each_plugin_route(k, count_route, &n);
+    assert_int_equal(n, 3);
+    crm_http_req rq = {0};
+    bool known = false;
+    const crm_http_route *r = crm_http_find_plugin(k, "GET", "/v1/greetings/ann", &rq, &known);
+    assert_non_null(r);
+    assert_true(known);
+    assert_string_equal(r->owner, "greeter");
+    assert_string_equal(r->path, "/v1/greetings/{name}");
+    assert_string_equal(crm_http_param(&rq, "name"), "ann");
+    known = false;
+    assert_null(crm_http_find_plugin(k, "DELETE", "/v1/greetings", &rq, &known));
+    assert_true(known); /* the path exists: 405 */
+    known = false;
+    assert_null(crm_http_find_plugin(k, "GET", "/v1/greetings/ann/x", &rq, &known));
+    assert_false(known); /* 404 */
+    crm_kernel_close(k);
+
+    static crm_host_api t13;
+    t13 = crm_plug_api;
+    t13.abi_minor = 3;
+    t13.struct_size = offsetof(crm_host_api, message_queue_json) + sizeof t13.message_queue_json;
+    memset((char *)&t13 + t13.struct_size, 0, sizeof t13 - t13.struct_size);
+    crm_plugin_host_set_table(&t13);
+    k = NULL;
+    int rc = open_kernel(f, "plugins: [greeter]\n", false, &k, &err);
+    crm_plugin_host_set_table(NULL);
+    if (rc != CRM_OK)
+        fail_msg("%s", err.msg);
+    n = 0;
+    crm_http_each_plugin_route(k, count_route, &n);
+    assert_int_equal(n, 0);
+    crm_kernel_close(k);
+}
+
 /* A plugin built against the frozen 1.2 header loads on this host and
  * parses its own argv as before (unknown options are its business). */
 static void test_legacy_plugin(void **state)
@@ -1105,6 +1158,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_plugin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserved_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_registrations, setup, teardown),
