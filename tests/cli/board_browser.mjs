@@ -209,6 +209,33 @@ async function segmentChecks() {
   await shot('segments');
 }
 
+// Approved points from the ledger tables (entries on approved lots, and
+// clawbacks), independently of the plugin's balance code.
+const approved = (id) => Number(sql('SELECT coalesce(sum(e.points), 0) FROM loyalty_entries e ' +
+  'LEFT JOIN loyalty_lots l ON l.id = e.lot_id WHERE e.contact_id = ' + id +
+  " AND ((e.lot_id IS NOT NULL AND l.approved_at IS NOT NULL) OR e.kind = 'clawback')"));
+const shownBalance = async () => parseInt(await page.textContent('#loyalty .balance'), 10);
+
+// The contact's loyalty card: its balance is the ledger's approved points,
+// a line per ledger entry; redeeming from the form takes exactly the points.
+async function loyaltyChecks(id) {
+  await page.waitForSelector('#loyalty .balance');
+  const before = approved(id);
+  expect(before > 0 && await shownBalance() === before, `the loyalty card shows ${before} approved points`,
+         await shownBalance());
+  const entries = Number(sql(`SELECT count(*) FROM loyalty_entries WHERE contact_id = ${id}`));
+  expect(await page.$$eval('#loyalty tbody tr', (r) => r.length) === entries,
+         `the card lists the ${entries} ledger entries`);
+  await page.fill('#loyalty input[name=points]', '120');
+  await page.fill('#loyalty input[name=reason]', 'cadeau');
+  await page.click('#loyalty button[type=submit]');
+  await page.waitForFunction((b) => parseInt(document.querySelector('#loyalty .balance')?.textContent, 10) === b,
+                             before - 120);
+  expect(approved(id) === before - 120, 'redeeming 120 points takes them from the ledger', approved(id));
+  expect(sql("SELECT count(*) FROM loyalty_ops WHERE reason = 'cadeau'") === '1', 'the redemption is recorded with its reason');
+  await shot('loyalty');
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
   // a wrong password leaves the login form with the message
@@ -264,6 +291,7 @@ try {
   expect(first.includes(want.contact.local_time), `times in locale.timezone (${want.contact.local_time})`, first);
   await noStrayText('the contact page');
   await shot('timeline');
+  if (owners.includes('loyalty')) await loyaltyChecks(want.contact.id);
 
   // phone width: the same page without horizontal scrolling
   await page.setViewportSize({ width: 390, height: 844 });
@@ -295,6 +323,9 @@ try {
          'a viewer gets no draggable deal');
   expect(await page.isVisible('text=Lecture seule'), 'the viewer is told the board is read only');
   await noStrayText('the viewer\'s kanban');
+  await page.goto(`${url}#/contact/${want.contact.id}`);
+  await page.waitForSelector('#loyalty .balance');
+  expect(await page.$$eval('#loyalty form', (f) => f.length) === 0, 'a viewer gets no redeem form');
   await shot('pipeline-viewer');
   await vctx.close();
 } catch (e) {

@@ -35,6 +35,22 @@ segmentation:
   segments:
     - {name: Big Spenders, where: "monetary >= 50000"}
     - {name: Test List, static: true}
+loyalty:
+  programs:
+    - name: club
+      point: {name: points, value: "0.01 EUR"}
+      earn:
+        - {on: order.paid, per: "1.00 EUR", points: 1}
+      pending: 14d
+      expire_after: 365d
+      tiers:
+        qualify_on: spent
+        window: rolling_12_months
+        grace: 30d
+        downgrade: one_down
+        levels:
+          - {name: bronze, min: "0 EUR"}
+          - {name: silver, min: "500 EUR", multiplier: 1.25}
 YAML
 unset CRM_DB CRM_CONFIG
 export CRM_PLUGIN_PATH=${CRM_BUILD_DIR:?}/plugins
@@ -87,6 +103,10 @@ assert_exit 0 crm --as-of 2026-12-01T00:00:00Z rfm refresh
 assert_exit 0 crm --as-of 2026-12-01T00:00:00Z segment refresh
 assert_exit 0 crm --as-of 2026-12-01T08:00:00Z segment add test_list "$ana" "$anatole" "$bob"
 assert_exit 0 crm --as-of 2026-12-01T09:00:00Z segment remove test_list "$anatole"
+
+# loyalty: 500 approved points for Ana (her orders' own points are still
+# pending: 14 days, and no timer ran); the board redeems 120 of them
+assert_exit 0 crm --as-of 2026-12-01T09:30:00Z loyalty earn "$ana" --points 500 --reason welcome --key t:welcome
 
 # deals for the kanban (the built-in pipeline "default": qualification 10 %,
 # proposal 40 %, negotiation 70 %); the first one is dragged to proposal
@@ -148,7 +168,7 @@ cat >"$dir/checks.json" <<JSON
                                 "won": 100, "lost": 0}},
  "tickets": $tickets,
  "contact": {"search": "ana", "matches": $matches, "name": "Ana Dupont",
-             "subject": "Quote sent", "stage": "$stage", "local_time": "$local_time", "timeline_kinds": $kinds}}
+             "subject": "Quote sent", "stage": "$stage", "id": $ana, "local_time": "$local_time", "timeline_kinds": $kinds}}
 JSON
 shots=${CRM_BUILD_DIR:-$dir}/board-screenshots
 mkdir -p "$shots"

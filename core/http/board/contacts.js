@@ -79,7 +79,8 @@ async function loyaltyCard(id) {
 }
 
 function redeemForm(id) {
-  const points = h('input', { type: 'number', min: 1, required: true, name: 'points' });
+  const points = h('input', { type: 'number', min: 1, required: true, name: 'points',
+                              placeholder: t('points') });
   const reason = h('input', { type: 'text', required: true, name: 'reason', placeholder: t('reason') });
   const form = h('form', { class: 'inline' }, points, reason, h('button', { type: 'submit' }, t('redeem')));
   form.addEventListener('submit', async (ev) => {
