@@ -14,7 +14,7 @@ SRC=${CRM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/crm-cli-XXXXXX")
 # (no "kill 0" when the server never started: that would kill the whole group)
-trap 'if [ -n "${SERVE_PID:-}" ]; then kill "$SERVE_PID" 2>/dev/null || true; fi; rm -rf "$dir"' EXIT
+trap 'for p in ${SERVE_PID:-} ${PIPELINE_PID:-}; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"' EXIT
 cat >"$dir/crm.yaml" <<'YAML'
 database: t.db
 locale: {country: FR, currency: EUR, timezone: Europe/Paris}
@@ -147,6 +147,15 @@ status=0
 python3 "$(dirname "$0")/board_api.py" "$SERVE_URL" "$dir/t.db" || status=$?
 if [ "$status" -eq 0 ]; then pass; else fail "board_api.py failed ($status)"; fi
 
+# a second server on the same database with only the pipeline plugin: the
+# board there has no RFM, segments, tickets or loyalty card
+mkdir "$dir/p"
+sed 's/^plugins: .*/plugins: [pipeline]/' "$dir/crm.yaml" >"$dir/crm-pipeline.yaml"
+main_pid=$SERVE_PID main_url=$SERVE_URL
+SERVE_CONFIG=$dir/crm-pipeline.yaml serve_start "$dir/p" --threads 1 --no-worker --as-of $NOW
+PIPELINE_PID=$SERVE_PID pipeline_url=$SERVE_URL
+SERVE_PID=$main_pid SERVE_URL=$main_url
+
 # the browser: what the pages must show, from the CLI (`crm timeline` prints the
 # contact first, then the entries oldest first) and the database
 if [ ! -d "$SRC/tests/node_modules/playwright-core" ]; then
@@ -166,7 +175,7 @@ cat >"$dir/checks.json" <<JSON
  "pipeline": {"name": "default", "deal": $deal, "from": "qualification", "to": "proposal",
               "probabilities": {"qualification": 10, "proposal": 40, "negotiation": 70,
                                 "won": 100, "lost": 0}},
- "tickets": $tickets,
+ "tickets": $tickets, "pipeline_only_url": "$pipeline_url",
  "contact": {"search": "ana", "matches": $matches, "name": "Ana Dupont",
              "subject": "Quote sent", "stage": "$stage", "id": $ana, "local_time": "$local_time", "timeline_kinds": $kinds}}
 JSON
@@ -182,6 +191,8 @@ for page in login contacts timeline timeline-phone pipeline pipeline-phone pipel
     if [ -s "$shots/$page.png" ]; then pass; else fail "no screenshot $page.png"; fi
 done
 
+kill -TERM "$PIPELINE_PID"
+wait "$PIPELINE_PID" || true
 serve_stop
 assert_eq 0 "$SERVE_RC" "crm serve exit status after SIGTERM"
 finish
