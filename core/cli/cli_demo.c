@@ -116,7 +116,9 @@ static json_t *summary_json(const crm_demo_stats *st, const demo_params *p, cons
         {"users", st->users, true},              {"products", st->products, true},
         {"orders", st->orders, false},           {"orders_skipped", st->orders_skipped, true},
         {"order_lines", st->order_lines, false}, {"interactions", st->interactions, false},
-        {"consents", st->consents, true},
+        {"consents", st->consents, true},        {"carts", st->carts, true},
+        {"carts_abandoned", st->carts_abandoned, true},
+        {"carts_recovered", st->carts_recovered, true},
     };
     for (size_t i = 0; i < sizeof counts / sizeof *counts; i++)
         if (!(counts[i].db_only && p->csv) && !(!p->csv && !strcmp(counts[i].key, "order_lines")))
@@ -181,8 +183,12 @@ static void print_summary(crm_cli *cli, const crm_demo_stats *st, const demo_par
         fprintf(f, " (%lld skipped: buyer refused)", (long long)st->orders_skipped);
     fprintf(f, ", revenue %s (paid orders)\n", revenue);
     fprintf(f, "  interactions   %lld\n", (long long)st->interactions);
-    if (!p->csv)
+    if (!p->csv) {
         fprintf(f, "  consents       %lld\n", (long long)st->consents);
+        fprintf(f, "  carts          %lld (%lld abandoned, %lld recovered by an order)\n",
+                (long long)st->carts, (long long)st->carts_abandoned,
+                (long long)st->carts_recovered);
+    }
     fprintf(f, "  elapsed        %.2f s\n", st->seconds);
     const char *name;
     json_t *text;
@@ -248,6 +254,8 @@ static int run_db(crm_cli *cli, const demo_params *p, crm_err *err)
     rc = crm_store_exec(cli->k->store, "PRAGMA synchronous=OFF", err);
     if (rc == CRM_OK)
         rc = crm_demo_store(cli->k, &g, BATCH, &st, err);
+    if (rc == CRM_OK)
+        rc = crm_demo_store_carts(cli->k, &g, &st, err);
     /* each module's headline on the data just committed (SDK 1.3 demo hooks) */
     json_t *modules = NULL;
     int hooks = rc == CRM_OK ? crm_plugin_host_run_demos(cli->k, cli->json, &modules, err) : rc;

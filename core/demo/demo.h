@@ -178,6 +178,7 @@ typedef struct crm_demo_stats {
     int64_t contacts, normalised, refused, companies, users, products;
     int64_t orders, orders_skipped, revenue, interactions, consents;
     int64_t order_lines;           /* CSV only */
+    int64_t carts, carts_abandoned, carts_recovered;  /* database only */
     struct {
         char reason[48];
         int64_t count;
@@ -197,5 +198,11 @@ int crm_demo_write_csv(const crm_demo *g, const char *dir, crm_demo_stats *st, c
  * counted by reason in st; any other failure stops and is returned. */
 int crm_demo_store(crm_kernel *k, const crm_demo *g, int batch, crm_demo_stats *st,
                    crm_err *err);
+
+/* Shop visits on the stored data (carts.c): carts of one contact in 25 with
+ * an email, through crm_track_apply_json; the worker run at g->now (carts
+ * abandoned, journeys stepping); one abandoned cart in four bought by an
+ * order naming it, then the worker again. Each step commits on its own. */
+int crm_demo_store_carts(crm_kernel *k, const crm_demo *g, crm_demo_stats *st, crm_err *err);
 
 #endif

@@ -52,8 +52,15 @@ s = json.loads(sys.argv[1]); db = sqlite3.connect("demo.db")
 one = lambda q: db.execute(q).fetchone()[0]
 checks = {
   "contacts": one("select count(*) from contacts") == s["contacts"],
-  "orders": one("select count(*) from orders") == s["orders"],
-  "revenue": "%d.%02d" % divmod(one("select coalesce(sum(total),0) from orders where status=\"paid\""), 100) == s["revenue"],
+  # the generated orders, plus one per recovered cart, each naming its cart
+  "orders": one("select count(*) from orders") == s["orders"] + s["carts_recovered"],
+  "carts": one("select count(*) from carts") == s["carts"] and s["carts"] > 0,
+  "abandoned": one("select count(*) from carts where abandoned_at is not null") == s["carts_abandoned"],
+  "recovered": one("select count(*) from carts c join orders o on o.id=c.order_id"
+                   " where c.status=\"converted\" and o.contact_id=c.contact_id"
+                   " and o.total=c.value") == s["carts_recovered"] and s["carts_recovered"] > 0,
+  "revenue": "%d.%02d" % divmod(one("select coalesce(sum(total),0) from orders where status=\"paid\""
+                             " and id not in (select order_id from carts where order_id is not null)"), 100) == s["revenue"],
   "emails": one("select count(*) from contacts where email <> lower(trim(email))") == 0,
   "phones": one("select count(*) from contacts where phone is not null and phone not like \"+%\"") == 0,
   "accents": one("select count(*) from contacts where first_name like \"%é%\"") > 0,
