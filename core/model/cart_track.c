@@ -180,6 +180,7 @@ static int parse_cart(crm_kernel *k, track_in *in, crm_cart_update *u, crm_err *
     u->value = sum;
     if (rc == CRM_OK && value)
         rc = parse_amount("value", value, decimals, &u->value, err);
+    u->keep_value = u->checkout && !u->n_lines && !value;
     if (rc == CRM_OK && u->value < 0)
         rc = crm_err_set(err, CRM_EINVAL, "value: must not be negative");
     return rc;
@@ -197,7 +198,7 @@ static int apply_cart(crm_kernel *k, track_in *in, crm_err *err)
         return crm_err_set(err, CRM_EINVAL, "cart_id: is required for %s (text or integer, up "
                                             "to %zu characters)", in->type,
                            sizeof in->cart_ref - 1);
-    crm_cart_update u;
+    crm_cart_update u = {0}; /* parse_cart may refuse before it fills u */
     int rc = parse_cart(k, in, &u, err);
     if (rc == CRM_OK)
         rc = crm_cart_apply_update(k, &u, &in->cart_id, err);
