@@ -21,7 +21,8 @@
  * Unknown members are refused (a typo must not be silently dropped).
  *
  * cart.updated and checkout.started store the cart (lines replaced when the
- * object is not older than the cart's last update) and move its abandonment
+ * object is not older than the cart's last update; a checkout.started without
+ * lines keeps them, and without a value too the value) and move its abandonment
  * timer (kernel timer cart:ID, due CRM_CART_ABANDON_AFTER after the update);
  * when it fires on a cart still open, the cart becomes abandoned and
  * cart.abandoned is emitted. page.viewed (channel web) and email.opened|clicked

@@ -70,9 +70,10 @@ static int track_one(crm_http_req *rq, json_t *obj, json_t **out, crm_http_resp 
     return *out ? CRM_OK : crm_err_set(err, CRM_ENOMEM, "out of memory");
 }
 
-/* Refusals an event can earn (reported in its result); any other failure is
- * the database's and fails the whole request. */
-static bool refusal(int rc) { return rc == CRM_EINVAL || rc == CRM_EUSAGE; }
+/* Refusals an event can earn (reported in its result; EEXISTS: the contact
+ * its email would create is refused as a duplicate by the hygiene rules); any
+ * other failure is the database's and fails the whole request, rolled back. */
+static bool refusal(int rc) { return rc == CRM_EINVAL || rc == CRM_EUSAGE || rc == CRM_EEXISTS; }
 
 /* counts: stored, duplicates, refused. */
 static int batch_item(crm_http_req *rq, size_t index, json_t *obj, json_t *results,
