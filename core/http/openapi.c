@@ -204,8 +204,10 @@ static int add_route(const crm_http_route *r, void *ud)
         json_object_set_new(responses, "409", error_response("duplicate: existing_id names it"));
         json_object_set_new(responses, "422", error_response("refused by a validation rule"));
     }
-    if (r->owner)
+    if (r->owner) {
         json_object_set_new(op, "tags", json_pack("[s]", r->owner));
+        json_object_set_new(op, "x-owner", json_string(r->owner));
+    }
     if (r->request) {
         json_t *body = content(r->request);
         json_object_set_new(body, "required", json_true());

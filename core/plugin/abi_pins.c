@@ -128,8 +128,17 @@ PIN(calendar_between, 82);
 /* 1.3: messages */
 PIN(message_queue_json, 83);
 
+/* 1.4: routes */
+PIN(register_route, 84);
+PIN(http_param, 85);
+PIN(http_query, 86);
+PIN(http_body, 87);
+PIN(http_caller, 88);
+PIN(http_reply, 89);
+PIN(http_error, 90);
+
 /* Every entry is pinned: the table ends right after the last one. */
-_Static_assert(sizeof(crm_host_api) == HEAD + 84 * SLOT, "an entry is not pinned");
+_Static_assert(sizeof(crm_host_api) == HEAD + 91 * SLOT, "an entry is not pinned");
 
 /* The descriptor's header, which the host reads before anything else. */
 _Static_assert(offsetof(crm_plugin_descriptor, abi_major) == 0, "descriptor");

@@ -123,4 +123,14 @@ int64_t crm_plug_api_now(crm_plugin_ctx *p);
 void crm_plug_api_free(void *ptr);
 const char *crm_plug_api_plugin_name(crm_plugin_ctx *p);
 
+/* ---- api_http.c (1.4: routes) ---- */
+int crm_plug_api_register_route(crm_plugin_ctx *p, const crm_route_spec *spec, void *ud);
+const char *crm_plug_api_http_param(crm_http_exchange *x, const char *name);
+const char *crm_plug_api_http_query(crm_http_exchange *x, const char *name);
+const char *crm_plug_api_http_body(crm_http_exchange *x);
+const char *crm_plug_api_http_caller(crm_http_exchange *x, const char *key);
+int crm_plug_api_http_reply(crm_http_exchange *x, int status, const char *json);
+int crm_plug_api_http_error(crm_http_exchange *x, int code, const char *field, const char *fmt,
+                            ...) __attribute__((format(printf, 4, 5)));
+
 #endif

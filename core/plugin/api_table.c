@@ -106,4 +106,12 @@ const crm_host_api crm_plug_api = {
     .calendar_between = crm_plugt_calendar_between,
     /* 1.3: messages */
     .message_queue_json = crm_plugm_message_queue_json,
+    /* 1.4: routes */
+    .register_route = crm_plug_api_register_route,
+    .http_param = crm_plug_api_http_param,
+    .http_query = crm_plug_api_http_query,
+    .http_body = crm_plug_api_http_body,
+    .http_caller = crm_plug_api_http_caller,
+    .http_reply = crm_plug_api_http_reply,
+    .http_error = crm_plug_api_http_error,
 };

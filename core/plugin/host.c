@@ -707,6 +707,7 @@ static void free_registrations(crm_plugin_ctx *p)
         free(p->keys[i].description);
     }
     crm_plug13_free(p);
+    crm_plug_routes_free(p);
     free(p->set_summary);
     crm_privacy_plugin_free(p);
     free(p->migrations);

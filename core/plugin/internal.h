@@ -79,6 +79,8 @@ struct crm_plugin_ctx {
     void *timer_ud;
     bool timer_wired;              /* registered with the kernel's timers */
     struct plug_privacy *privacy;  /* personal-data declarations (core/privacy/), or NULL */
+    struct plug_route **routes;    /* register_route (1.4: routes), api_http.c */
+    size_t n_routes;
 };
 
 struct crm_plugin_host {
@@ -146,6 +148,9 @@ bool crm_plug_sql_tables_ok(const char *plugin, const char *sql, char *bad, size
 
 /* The plugin named `name` of the host, or NULL. */
 crm_plugin_ctx *crm_plug_find(crm_plugin_host *h, const char *name);
+
+/* Frees p's registered HTTP routes (api_http.c; free_registrations calls it). */
+void crm_plug_routes_free(crm_plugin_ctx *p);
 
 /* Declared key `key` of p, or NULL. */
 const plug_key *crm_plug_key(const crm_plugin_ctx *p, const char *key);

@@ -18,7 +18,8 @@
  *   loyalty_cmd.c  the commands' option-table handlers
  *   events.c       order.* handlers and the timers (approve, expire, warn, tier)
  *   privacy.c      the person's rows for export-data and erase
- *   demo.c         what `crm demo` adds */
+ *   demo.c         what `crm demo` adds
+ *   http_routes.c  its crm serve routes (SDK 1.4): the card, redeeming */
 #ifndef LOY_INT_H
 #define LOY_INT_H
 
@@ -240,6 +241,15 @@ int loy_demo(crm_plugin_ctx *ctx, crm_command_io *io);
 
 /* ---- schema.c ---- */
 int loy_schema_register(crm_plugin_ctx *ctx);
+
+/* ---- loyalty_cmd.c: the card as data ---- */
+/* *out = `crm loyalty balance --json` with "program", "point_name", "member",
+ * "balance" (the approved points), "grace_until" as epoch seconds and
+ * "history": [{"at", "kind", "points", "reason", "key"}] oldest first. */
+int loy_card_json(crm_plugin_ctx *ctx, int64_t cid, json_t **out);
+
+/* ---- http_routes.c: the HTTP routes (SDK 1.4; none on an older host) ---- */
+int loy_routes_register(crm_plugin_ctx *ctx);
 
 /* ---- loyalty_cmd.c ---- */
 int loy_cmd_balance(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);

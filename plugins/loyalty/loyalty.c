@@ -116,6 +116,8 @@ static int loy_init(crm_plugin_ctx *ctx, const crm_host_api *api)
         rc = crm_register_demo(ctx, loy_demo);
     if (rc == CRM_OK)
         rc = loy_privacy_register(ctx);
+    if (rc == CRM_OK)
+        rc = loy_routes_register(ctx); /* http_routes.c */
     if (rc != CRM_OK && !crm_last_error(ctx)[0])
         crm_set_error(ctx, "registration failed");
     return rc;

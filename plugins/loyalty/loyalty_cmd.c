@@ -130,6 +130,57 @@ int loy_cmd_balance(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_a
     return CRM_OK;
 }
 
+/* ---- the card, as data (GET /v1/contacts/{id}/loyalty) ------------------------------ */
+
+/* The ledger's entries of the contact, oldest first, times as epoch seconds. */
+static int history_json(crm_plugin_ctx *ctx, int64_t cid, json_t *arr)
+{
+    crm_stmt *st = loy_prep(ctx,
+                            "SELECT e.at, e.kind, e.points, o.reason, o.key FROM loyalty_entries e"
+                            " JOIN loyalty_ops o ON o.id = e.op_id WHERE e.contact_id = ?1"
+                            " ORDER BY e.at, e.id",
+                            1, cid);
+    if (!st)
+        return loy_fail_db(ctx, "reading the history");
+    int step;
+    while ((step = crm_sql_step(st)) == CRM_SQL_ROW)
+        json_array_append_new(arr, json_pack("{sI ss sI ss? ss}", "at",
+                                             (json_int_t)crm_sql_column_int64(st, 0), "kind",
+                                             crm_sql_column_text(st, 1), "points",
+                                             (json_int_t)crm_sql_column_int64(st, 2), "reason",
+                                             crm_sql_column_text(st, 3), "key",
+                                             crm_sql_column_text(st, 4)));
+    crm_sql_finalize(st);
+    return step < 0 ? loy_fail_db(ctx, "reading the history") : CRM_OK;
+}
+
+int loy_card_json(crm_plugin_ctx *ctx, int64_t cid, json_t **out)
+{
+    loy_balance b;
+    int rc = need_program(ctx);
+    if (rc == CRM_OK)
+        rc = loy_balance_get(ctx, cid, &b);
+    if (rc != CRM_OK)
+        return rc;
+    json_t *j = balance_json(ctx, cid, &b), *hist = json_array();
+    if ((rc = history_json(ctx, cid, hist)) != CRM_OK) {
+        json_decref(j), json_decref(hist);
+        return rc;
+    }
+    int64_t grace = loy_scalar(ctx, 0, "SELECT grace_until FROM loyalty_members WHERE"
+                                       " contact_id = ?1", 1, cid);
+    json_object_set_new(j, "program", json_string(PROG(ctx)->name));
+    json_object_set_new(j, "point_name", json_string(PROG(ctx)->point_name));
+    json_object_set_new(j, "member", json_boolean(loy_scalar(ctx, 0, "SELECT 1 FROM"
+                                                             " loyalty_members WHERE contact_id"
+                                                             " = ?1", 1, cid)));
+    json_object_set_new(j, "balance", json_integer(b.approved));
+    json_object_set_new(j, "grace_until", grace ? json_integer(grace) : json_null());
+    json_object_set_new(j, "history", hist);
+    *out = j;
+    return CRM_OK;
+}
+
 /* ---- history ------------------------------------------------------------------- */
 
 int loy_cmd_history(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)

@@ -55,6 +55,8 @@ const crm_config_field pl_config_schema[] = {
      "converted lead's contact; overrides users", NULL, 0, 0, 0},
     {"lead_score_rule", CRM_CONFIG_STRING, 0, NULL, "Lua score rule with reasons for leads",
      NULL, 0, 0, 0},
+    {"agents_edit_own_deals", CRM_CONFIG_BOOL, 0, "false", "crm serve: PATCH /v1/deals/{id} "
+     "lets an agent token change the deals it owns (owner = the token's name)", NULL, 0, 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
 

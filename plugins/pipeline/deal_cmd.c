@@ -251,15 +251,7 @@ int pl_cmd_deal_reopen(crm_plugin_ctx *ctx, crm_command_io *io, const crm_comman
 
 /* ---- update ------------------------------------------------------------------------ */
 
-/* One updatable field: its column, its history name, the value before and
- * after as text ("" = NULL). */
-typedef struct change {
-    const char *column;
-    char from[160], to[160];
-    int is_int;
-} change;
-
-static int apply_change(crm_plugin_ctx *ctx, const pl_deal *d, const change *c)
+int pl_deal_apply_change(crm_plugin_ctx *ctx, const pl_deal *d, const pl_change *c)
 {
     if (!strcmp(c->from, c->to))
         return CRM_OK;
@@ -286,22 +278,22 @@ static int apply_change(crm_plugin_ctx *ctx, const pl_deal *d, const change *c)
 
 /* The changes the options ask for; *n of them. */
 static int collect_changes(crm_plugin_ctx *ctx, const crm_command_args *a, const pl_deal *d,
-                           change *c, size_t *n)
+                           pl_change *c, size_t *n)
 {
     crm_value v;
     *n = 0;
     if (crm_args_option(a, "amount", &v) == CRM_OK) {
-        c[*n] = (change){"amount", "", "", 1};
+        c[*n] = (pl_change){"amount", "", "", 1};
         snprintf(c[*n].from, sizeof c->from, "%lld", (long long)d->amount);
         snprintf(c[(*n)++].to, sizeof c->to, "%lld", (long long)v.i);
     }
     if (crm_args_option(a, "close-date", &v) == CRM_OK) {
-        c[*n] = (change){"close_date", "", "", 0};
+        c[*n] = (pl_change){"close_date", "", "", 0};
         snprintf(c[*n].from, sizeof c->from, "%s", d->close_date);
         pl_date_of(ctx, v.i, c[(*n)++].to, sizeof c->to);
     }
     if (crm_args_option(a, "owner", &v) == CRM_OK) {
-        c[*n] = (change){"owner", "", "", 0};
+        c[*n] = (pl_change){"owner", "", "", 0};
         snprintf(c[*n].from, sizeof c->from, "%s", d->owner);
         snprintf(c[(*n)++].to, sizeof c->to, "%s", v.text);
     }
@@ -310,7 +302,7 @@ static int collect_changes(crm_plugin_ctx *ctx, const crm_command_args *a, const
             crm_set_error(ctx, "--probability: %lld is not 0-100", (long long)v.i);
             return CRM_EINVAL;
         }
-        c[*n] = (change){"probability", "", "", 1};
+        c[*n] = (pl_change){"probability", "", "", 1};
         /* history keeps effective values; the column the override */
         snprintf(c[*n].from, sizeof c->from, "%d", pl_deal_probability(ctx, d));
         snprintf(c[(*n)++].to, sizeof c->to, "%lld", (long long)v.i);
@@ -321,7 +313,7 @@ static int collect_changes(crm_plugin_ctx *ctx, const crm_command_args *a, const
                           v.text);
             return CRM_EINVAL;
         }
-        c[*n] = (change){"category", "", "", 0};
+        c[*n] = (pl_change){"category", "", "", 0};
         snprintf(c[*n].from, sizeof c->from, "%s", pl_category_names[pl_deal_category(ctx, d)]);
         snprintf(c[(*n)++].to, sizeof c->to, "%s", v.text);
     }
@@ -341,13 +333,13 @@ typedef struct update_job {
 static int update_body(crm_plugin_ctx *ctx, void *ud)
 {
     update_job *j = ud;
-    change c[5];
+    pl_change c[5];
     size_t n;
     int rc = deal_arg(ctx, crm_args_get(j->args, 0), &j->d);
     if (rc == CRM_OK)
         rc = collect_changes(ctx, j->args, &j->d, c, &n);
     for (size_t i = 0; rc == CRM_OK && i < n; i++)
-        rc = apply_change(ctx, &j->d, &c[i]);
+        rc = pl_deal_apply_change(ctx, &j->d, &c[i]);
     if (rc == CRM_OK)
         rc = pl_deal_get(ctx, j->d.id, &j->d);
     if (rc == CRM_OK)

@@ -143,21 +143,24 @@ static json_t *bucket_json(const bucket *b)
                      (json_int_t)b->cat[PL_CAT_OMITTED]);
 }
 
+static json_t *forecast_json(const pl_pipeline *p, const char *from, const char *to,
+                             const char *by, const forecast *f)
+{
+    json_t *groups = json_array(), *foreign = json_array();
+    for (size_t i = 0; i < f->n; i++)
+        json_array_append_new(strcmp(f->b[i].key, "(foreign)") ? groups : foreign,
+                              bucket_json(&f->b[i]));
+    return json_pack("{ss ss ss ss ss so so so sI sI}", "pipeline", p->name, "currency",
+                     p->currency, "from", from, "to", to, "by", by, "total",
+                     bucket_json(&f->total), "groups", groups, "foreign", foreign, "won_count",
+                     (json_int_t)f->won_count, "won_amount", (json_int_t)f->won_amount);
+}
+
 static int print_forecast(crm_plugin_ctx *ctx, crm_command_io *io, const pl_pipeline *p,
                           const char *from, const char *to, const char *by, const forecast *f)
 {
-    if (crm_io_json(io)) {
-        json_t *groups = json_array(), *foreign = json_array();
-        for (size_t i = 0; i < f->n; i++)
-            json_array_append_new(strcmp(f->b[i].key, "(foreign)") ? groups : foreign,
-                                  bucket_json(&f->b[i]));
-        json_t *o = json_pack("{ss ss ss ss ss so so so sI sI}", "pipeline", p->name, "currency",
-                              p->currency, "from", from, "to", to, "by", by, "total",
-                              bucket_json(&f->total), "groups", groups, "foreign", foreign,
-                              "won_count", (json_int_t)f->won_count, "won_amount",
-                              (json_int_t)f->won_amount);
-        return pl_print_json(ctx, io, o);
-    }
+    if (crm_io_json(io))
+        return pl_print_json(ctx, io, forecast_json(p, from, to, by, f));
     FILE *out = crm_io_out(io);
     char a[64], w[64], c[64], bc[64], pp[64], won[64];
     fprintf(out, "forecast %s %s..%s by %s\n", p->name, from, to, by);
@@ -175,6 +178,19 @@ static int print_forecast(crm_plugin_ctx *ctx, crm_command_io *io, const pl_pipe
     pl_money(ctx, f->won_amount, p->currency, won, sizeof won);
     fprintf(out, "  won in the period: %lld deals, %s\n", (long long)f->won_count, won);
     return CRM_OK;
+}
+
+/* The forecast of p's open deals closing in [t0, t1] (whole days in
+ * locale.timezone, into from and to) and of those won then. */
+static int run_forecast(crm_plugin_ctx *ctx, const pl_pipeline *p, int64_t t0, int64_t t1,
+                        const char *by, char from[16], char to[16], forecast *f)
+{
+    pl_date_of(ctx, t0, from, 16);
+    pl_date_of(ctx, t1, to, 16);
+    int rc = collect(ctx, p, from, to, by, f);
+    if (rc == CRM_OK)
+        won_in(ctx, p, t0, t1 + 86399, f);
+    return rc;
 }
 
 int pl_cmd_forecast(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
@@ -197,14 +213,22 @@ int pl_cmd_forecast(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_a
     crm_args_option(args, "from", &vf);
     crm_args_option(args, "to", &vt);
     char from[16], to[16];
-    pl_date_of(ctx, vf.i, from, sizeof from);
-    pl_date_of(ctx, vt.i, to, sizeof to);
     forecast f = {0};
-    int rc = collect(ctx, p, from, to, bys[k], &f);
-    if (rc == CRM_OK) {
-        won_in(ctx, p, vf.i, vt.i + 86399, &f);
+    int rc = run_forecast(ctx, p, vf.i, vt.i, bys[k], from, to, &f);
+    if (rc == CRM_OK)
         rc = print_forecast(ctx, io, p, from, to, bys[k], &f);
-    }
+    free(f.b);
+    return rc;
+}
+
+int pl_forecast_json(crm_plugin_ctx *ctx, const pl_pipeline *p, int64_t t0, int64_t t1,
+                     const char *by, json_t **out)
+{
+    char from[16], to[16];
+    forecast f = {0};
+    int rc = run_forecast(ctx, p, t0, t1, by, from, to, &f);
+    if (rc == CRM_OK && !(*out = forecast_json(p, from, to, by, &f)))
+        rc = CRM_ENOMEM;
     free(f.b);
     return rc;
 }

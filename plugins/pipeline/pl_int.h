@@ -215,6 +215,16 @@ int pl_quote_follow_fire(crm_plugin_ctx *ctx, int64_t id);
 /* The next owner for `what` ("deal", "lead") round-robin over users ("" when
  * none are configured). */
 int pl_assign_next(crm_plugin_ctx *ctx, const char *what, char *buf, size_t size);
+/* One updatable field of a deal: its column (also its history name), the
+ * value before and after as text ("" = NULL). */
+typedef struct pl_change {
+    const char *column;
+    char from[160], to[160];
+    int is_int;
+} pl_change;
+/* Writes c to d's row with a history row (nothing when from equals to);
+ * inside the caller's transaction. */
+int pl_deal_apply_change(crm_plugin_ctx *ctx, const pl_deal *d, const pl_change *c);
 /* CRM_OK when contact_id exists, else CRM_ENOTFOUND with a message. */
 int pl_deal_check_contact(crm_plugin_ctx *ctx, int64_t contact_id);
 
@@ -242,6 +252,17 @@ int pl_cmd_quote_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args
 int pl_cmd_quote_accept(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_quote_decline(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_quote_send(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
+
+/* ---- forecast_cmd.c ---- */
+/* The forecast `crm pipeline forecast --json` prints, for p's open deals
+ * closing in [from, to] (epoch seconds, whole days in locale.timezone) and
+ * those won then, grouped by `by` (all|owner|stage|category|month): *out a
+ * new reference. */
+int pl_forecast_json(crm_plugin_ctx *ctx, const pl_pipeline *p, int64_t from, int64_t to,
+                     const char *by, json_t **out);
+
+/* ---- routes.c: the HTTP routes (SDK 1.4) ---- */
+int pl_routes_register(crm_plugin_ctx *ctx);
 
 /* ---- timers, events, demo ---- */
 int pl_on_timer(crm_plugin_ctx *ctx, const crm_timer_info *t, void *ud);

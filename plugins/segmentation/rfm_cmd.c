@@ -933,6 +933,42 @@ static int rfm_grid(crm_plugin_ctx *ctx, crm_command_io *io)
     return CRM_OK;
 }
 
+/* The grid as data for GET /v1/rfm: the stored scores counted by (R, F)
+ * cell, with the cell's grid segment, as of the latest refresh. */
+int seg_rfm_grid_json(crm_plugin_ctx *ctx, json_t **out)
+{
+    rfm_counts g;
+    if (count_grid(ctx, &g) != CRM_OK)
+        return CRM_ENOMEM;
+    json_t *cells = json_array(), *segs = json_array();
+    for (int r = 5; r >= 1; r--)
+        for (int f = 1; f <= 5; f++) {
+            int k = seg_grid_match(&SEG(ctx)->grid, r, f);
+            json_array_append_new(cells, json_pack("{si si sI ss?}", "r", r, "f", f, "count",
+                                                   (json_int_t)g.cells[r][f], "segment",
+                                                   k < 0 ? NULL : SEG(ctx)->cells[k].slug));
+        }
+    for (size_t k = 0; k < SEG(ctx)->grid.n; k++)
+        json_array_append_new(segs, json_pack("{sssssIsI}", "segment", SEG(ctx)->cells[k].slug,
+                                              "name", SEG(ctx)->cells[k].name, "customers",
+                                              (json_int_t)g.seg_n[k], "revenue",
+                                              (json_int_t)g.seg_rev[k]));
+    int64_t as_of = 0;
+    int refreshed = seg_last_rfm_refresh(ctx, &as_of);
+    char cur[8] = "";
+    crm_stmt *st = seg_prep(ctx, "SELECT currency FROM segmentation_refreshes ORDER BY id DESC"
+                                 " LIMIT 1", 0);
+    if (st && crm_sql_step(st) == CRM_SQL_ROW && crm_sql_column_text(st, 0))
+        snprintf(cur, sizeof cur, "%s", crm_sql_column_text(st, 0));
+    crm_sql_finalize(st);
+    *out = json_pack("{so so so sI sI so}", "as_of",
+                     refreshed ? json_integer(as_of) : json_null(), "cells", cells, "segments",
+                     segs, "customers", (json_int_t)g.total, "revenue", (json_int_t)g.revenue,
+                     "currency", cur[0] ? json_string(cur) : json_null());
+    free(g.seg_n), free(g.seg_rev);
+    return *out ? CRM_OK : CRM_ENOMEM;
+}
+
 /* ---- the commands (option tables in segmentation.c) ---------------------- */
 
 int seg_cmd_rfm_refresh(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)

@@ -18,7 +18,8 @@
  *   churn.c         churn points and reasons (pure)
  *   churn_cmd.c     one contact's churn stored and emitted, crm churn ...
  *   metrics.c       crm metrics and the crm demo headline
- *   events.c        order.*, contact.*, interaction.*, consent.* handlers */
+ *   events.c        order.*, contact.*, interaction.*, consent.* handlers
+ *   http_routes.c   its crm serve routes (SDK 1.4): the RFM grid, segments */
 #ifndef SEG_INT_H
 #define SEG_INT_H
 
@@ -213,6 +214,28 @@ int seg_load_cuts(crm_plugin_ctx *ctx);
 /* Re-scores one contact as of `at` against the stored cut points and moves
  * its RFM membership. Nothing happens before the first refresh. */
 int seg_rfm_update_contact(crm_plugin_ctx *ctx, int64_t cid, int64_t at);
+
+/* The grid for GET /v1/rfm: *out = {"as_of" (the latest refresh, null when
+ * none), "cells": [{"r", "f", "count", "segment"}] R5..R1 by F1..F5,
+ * "segments": [{"segment", "name", "customers", "revenue"}], "customers",
+ * "revenue", "currency"}, counted from the stored scores. */
+int seg_rfm_grid_json(crm_plugin_ctx *ctx, json_t **out);
+
+/* ---- segment_cmd.c: as data, for the HTTP routes ---------------------------------- */
+
+/* *out = {"items": [{"name" (slug), "label", "kind", "size", "refreshed_as_of",
+ * "history": [{"at", "size"}]}]} for every declared segment: history is the
+ * size after each of the last `points` membership changes. */
+int seg_segments_json(crm_plugin_ctx *ctx, int64_t points, json_t **out);
+
+/* *out = {"segment", "items": [{"id", "first_name", "last_name", "email",
+ * "entered_at"}], "next_cursor"}: the open members with an id above `after`,
+ * at most `limit`. CRM_ENOTFOUND (error set, naming the known segments). */
+int seg_segment_members_json(crm_plugin_ctx *ctx, const char *name, int64_t after, int64_t limit,
+                             json_t **out);
+
+/* ---- http_routes.c: the HTTP routes (SDK 1.4; none on an older host) ---- */
+int seg_routes_register(crm_plugin_ctx *ctx);
 
 /* ---- segments.c: memberships ------------------------------------------------------ */
 

@@ -567,6 +567,107 @@ static int segment_add_remove(crm_plugin_ctx *ctx, crm_command_io *io, const crm
     return rc;
 }
 
+/* ---- as data, for the HTTP routes ------------------------------------------ */
+
+/* The segment's size after each change of its memberships (the last
+ * `points` of them), from the stored entered_at/left_at intervals. */
+static json_t *size_history(crm_plugin_ctx *ctx, const char *slug, int64_t points)
+{
+    crm_stmt *st = NULL;
+    json_t *all = json_array();
+    if (crm_sql_prepare(ctx, "SELECT at, sum(d) FROM (SELECT entered_at AS at, 1 AS d FROM"
+                             " segmentation_members WHERE segment = ?1 UNION ALL SELECT"
+                             " left_at, -1 FROM segmentation_members WHERE segment = ?1 AND"
+                             " left_at IS NOT NULL) GROUP BY at ORDER BY at", &st) != CRM_OK) {
+        json_decref(all);
+        return NULL;
+    }
+    crm_sql_bind_text(st, 1, slug);
+    int64_t size = 0;
+    while (crm_sql_step(st) == CRM_SQL_ROW) {
+        size += crm_sql_column_int64(st, 1);
+        json_array_append_new(all, json_pack("{sIsI}", "at",
+                                             (json_int_t)crm_sql_column_int64(st, 0), "size",
+                                             (json_int_t)size));
+    }
+    crm_sql_finalize(st);
+    while ((int64_t)json_array_size(all) > points)
+        json_array_remove(all, 0);
+    return all;
+}
+
+int seg_segments_json(crm_plugin_ctx *ctx, int64_t points, json_t **out)
+{
+    crm_stmt *st = NULL;
+    if (crm_sql_prepare(ctx,
+                        "SELECT count(*) FROM segmentation_members WHERE segment = ?1 AND"
+                        " left_at IS NULL",
+                        &st) != CRM_OK)
+        return seg_fail_db(ctx, "counting members");
+    json_t *items = json_array();
+    int rc = CRM_OK;
+    for (size_t k = 0; rc == CRM_OK && k < SEG(ctx)->grid.n + SEG(ctx)->nrules; k++) {
+        const char *slug = k < SEG(ctx)->grid.n ? SEG(ctx)->cells[k].slug
+                                                : SEG(ctx)->rules[k - SEG(ctx)->grid.n].slug;
+        const char *kind = segment_kind(ctx, k);
+        int64_t at = 0, size = member_count(st, slug);
+        int refreshed = seg_segment_refreshed(ctx, slug, kind, &at);
+        json_t *hist = size_history(ctx, slug, points);
+        if (!hist)
+            rc = seg_fail_db(ctx, "reading a segment's history");
+        else
+            json_array_append_new(
+                items, json_pack("{ss ss ss sI so so}", "name", slug, "label",
+                                 seg_grid_name(ctx, slug), "kind", kind, "size", (json_int_t)size,
+                                 "refreshed_as_of", refreshed ? json_integer(at) : json_null(),
+                                 "history", hist));
+    }
+    crm_sql_finalize(st);
+    if (rc != CRM_OK) {
+        json_decref(items);
+        return rc;
+    }
+    *out = json_pack("{so}", "items", items);
+    return *out ? CRM_OK : CRM_ENOMEM;
+}
+
+int seg_segment_members_json(crm_plugin_ctx *ctx, const char *name, int64_t after, int64_t limit,
+                             json_t **out)
+{
+    segment_ref ref;
+    int rc = segment_arg(ctx, name, 1, &ref);
+    if (rc != CRM_OK)
+        return rc;
+    crm_stmt *st = NULL;
+    if (crm_sql_prepare(ctx, "SELECT m.contact_id, c.first_name, c.last_name, c.email,"
+                             " m.entered_at FROM segmentation_members m LEFT JOIN contacts c"
+                             " ON c.id = m.contact_id WHERE m.segment = ?1 AND m.left_at IS NULL"
+                             " AND m.contact_id > ?2 ORDER BY m.contact_id LIMIT ?3", &st) != CRM_OK)
+        return seg_fail_db(ctx, "listing members");
+    crm_sql_bind_text(st, 1, ref.slug);
+    crm_sql_bind_int64(st, 2, after);
+    crm_sql_bind_int64(st, 3, limit + 1); /* one more: is there a next page? */
+    json_t *items = json_array();
+    int64_t last = 0;
+    while ((rc = crm_sql_step(st)) == CRM_SQL_ROW && (int64_t)json_array_size(items) < limit) {
+        last = crm_sql_column_int64(st, 0);
+        json_array_append_new(items, json_pack("{sI ss? ss? ss? sI}", "id", (json_int_t)last,
+                                               "first_name", crm_sql_column_text(st, 1),
+                                               "last_name", crm_sql_column_text(st, 2), "email",
+                                               crm_sql_column_text(st, 3), "entered_at",
+                                               (json_int_t)crm_sql_column_int64(st, 4)));
+    }
+    int more = rc == CRM_SQL_ROW;
+    crm_sql_finalize(st);
+    if (rc < 0) {
+        json_decref(items);
+        return seg_fail_db(ctx, "listing members");
+    }
+    *out = json_pack("{ss so so}", "segment", ref.slug, "items", items, "next_cursor",
+                     more ? json_integer(last) : json_null());
+    return *out ? CRM_OK : CRM_ENOMEM;
+}
+
 /* ---- the commands (option tables in segmentation.c) ---------------------- */
 
 int seg_cmd_segment_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)

@@ -138,6 +138,8 @@ static int seg_init(crm_plugin_ctx *ctx, const crm_host_api *api)
                                            "segmentation_churn"};
     for (size_t i = 0; rc == CRM_OK && i < 3 && CRM_API_HAS(ctx, declare_personal_data); i++)
         rc = crm_declare_personal_data(ctx, personal[i], "contact_id");
+    if (rc == CRM_OK)
+        rc = seg_routes_register(ctx); /* http_routes.c */
     if (rc != CRM_OK && !crm_last_error(ctx)[0])
         crm_set_error(ctx, "registration failed");
     return rc;

@@ -21,7 +21,8 @@
  *   report.c       crm helpdesk report
  *   events.c       the timer handler: warnings, breaches, auto-close, surveys
  *   privacy.c      personal data for export and erasure
- *   demo.c         the crm demo data and headline */
+ *   demo.c         the crm demo data and headline
+ *   http_routes.c  its crm serve routes (SDK 1.4): the queue, tickets, replies */
 #ifndef TK_INT_H
 #define TK_INT_H
 
@@ -208,5 +209,8 @@ int tk_cmd_nps_rate(crm_plugin_ctx *, crm_command_io *, const crm_command_args *
 /* ---- privacy.c / demo.c ---- */
 int tk_privacy_register(crm_plugin_ctx *ctx);
 int tk_demo(crm_plugin_ctx *ctx, crm_command_io *io);
+
+/* ---- http_routes.c: the HTTP routes (SDK 1.4; none on an older host) ---- */
+int tk_routes_register(crm_plugin_ctx *ctx);
 
 #endif

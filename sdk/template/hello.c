@@ -8,7 +8,9 @@
  *   - the config key `hello.greeting` (string, default "Bonjour"),
  *     declared with a structured schema and checked with the key's
  *     crm.yaml position (lists and maps are declared the same way);
- *   - the Lua function crm.hello.greet(name) -> "<greeting> <name>".
+ *   - the Lua function crm.hello.greet(name) -> "<greeting> <name>";
+ *   - the HTTP route GET /v1/hello/greetings of `crm serve` (SDK 1.4), for
+ *     every role: {"greeting": "...", "count": N}.
  * Its state lives in the context's data slot (no globals), event payloads
  * are read with the host's JSON reader and times formatted by the host.
  *
@@ -154,6 +156,35 @@ static const crm_command_spec greetings_command = {
     .fn = cmd_greetings,
 };
 
+/* ---- an HTTP route (SDK 1.4) ------------------------------------------------------ */
+
+/* GET /v1/hello/greetings: the greeting word and how many greetings were
+ * recorded. The server authenticated the caller and checked its role. */
+static int route_greetings(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
+{
+    (void)ud;
+    crm_stmt *st;
+    long long n = 0;
+    if (crm_sql_prepare(ctx, "SELECT count(*) FROM hello_greetings", &st) != CRM_OK)
+        return crm_http_error(x, CRM_EDB, NULL, "%s", crm_last_error(ctx));
+    if (crm_sql_step(st) == CRM_SQL_ROW)
+        n = (long long)crm_sql_column_int64(st, 0);
+    crm_sql_finalize(st);
+    char quoted[520], json[600];
+    json_quote(quoted, strlen(state(ctx)->greeting) < 250 ? state(ctx)->greeting : "...");
+    snprintf(json, sizeof json, "{\"greeting\": %s, \"count\": %lld}", quoted, n);
+    return crm_http_reply(x, 0, json);
+}
+
+static const crm_route_spec greetings_route = {
+    .method = "GET",
+    .path = "/v1/hello/greetings",
+    .roles = "*",
+    .fn = route_greetings,
+    .summary = "the greeting and how many were recorded",
+    .response_schema = "{\"type\": \"object\", \"required\": [\"greeting\", \"count\"]}",
+};
+
 /* The plugin's crm.yaml section. A LIST or MAP field nests its own table
  * (plugins/segmentation/config.c declares lists of maps). */
 static const crm_config_field config_schema[] = {
@@ -191,6 +222,9 @@ static int init(crm_plugin_ctx *ctx, const crm_host_api *api)
     crm_register_command_table(ctx, &greetings_command);
     crm_register_lua_function(ctx, "greet", lua_greet, NULL,
                               "greet(name) -> \"<greeting> <name>\"");
+    /* SDK 1.4: on an older crm the plugin simply has no route */
+    if (CRM_API_HAS(ctx, register_route))
+        crm_register_route(ctx, &greetings_route, NULL);
     return CRM_OK;
 }
 

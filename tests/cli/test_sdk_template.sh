@@ -114,6 +114,23 @@ assert_contains "$OUT" "hello 0.1.0 (abi $abi)" "plugins"
 assert_exit 0 "$CRM" --help
 assert_contains "$OUT" "crm plugins" "--help"
 
+# its HTTP route (SDK 1.4) under crm serve, and its OpenAPI entry with x-owner
+. "$CRM_SOURCE_DIR/tests/cli/serve_lib.sh"
+assert_exit 0 "$CRM" token create --name t --role viewer
+token=$OUT
+SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 1 --no-worker
+run python3 - "$SERVE_URL" "$token" <<'PY'
+import json, sys, urllib.request
+url, token = sys.argv[1:3]
+def get(path):
+    rq = urllib.request.Request(url + path, headers={"Authorization": "Bearer " + token})
+    return json.load(urllib.request.urlopen(rq, timeout=20))
+doc = get("/openapi.json")["paths"]["/v1/hello/greetings"]["get"]
+print(json.dumps(get("/v1/hello/greetings")), doc["x-owner"])
+PY
+serve_stop
+assert_eq '{"greeting": "Hello", "count": 1} hello' "$OUT" "the template's route"
+
 # the installed crm finds it too; so does the pkg-config build
 assert_exit 0 "$prefix/bin/crm" plugins --json
 assert_eq "hello" "$(json_get "$OUT" name)" "installed crm"

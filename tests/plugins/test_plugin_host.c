@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "http/http.h"
 #include "cli/cli.h"
 #include "kernel.h"
 #include "model.h"
@@ -154,7 +155,7 @@ static void test_registrations(void **state)
 
     json_t *list = crm_plugin_host_describe(k);
     json_t *good = json_array_get(list, 0);
-    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.3");
+    assert_string_equal(json_string_value(json_object_get(good, "abi")), "1.4");
     json_t *ev = json_array_get(json_object_get(good, "events"), 0);
     assert_string_equal(json_string_value(json_object_get(ev, "pattern")), "contact.*");
     assert_true(json_is_true(json_object_get(ev, "durable")));
@@ -221,7 +222,7 @@ static const refusal refusals[] = {
     {"plugins: [noquery]\n",
      {"plugin 'noquery'", "/noquery.so)", "no crm_plugin_query symbol"}},
     {"plugins: [badabi]\n",
-     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.3"}},
+     {"plugin 'badabi'", "/badabi.so)", "built for plugin ABI 2.3", "provides ABI 1.4"}},
     {"plugins: [smallstruct]\n",
      {"plugin 'smallstruct'", "/smallstruct.so)", "descriptor struct too small: 16 bytes"}},
     {"plugins: [needmissing]\n",
@@ -984,6 +985,58 @@ static void test_truncated_table(void **state)
     assert_string_equal(slurp(f->trace), "init-1.2 table\ninit-has-1.2 legacy12\n");
 }
 
+static int count_route(const crm_http_route *r, void *ud)
+{
+    (void)r;
+    (*(int *)ud)++;
+    return 0;
+}
+
+/* SDK 1.4 routes: stored per plugin, found by method and path with their
+ * parameters (405 vs 404 told apart), freed with the plugin; on a host
+ * table of SDK 1.3 a plugin that tests CRM_API_HAS loads without them. */
+static void test_routes(void **state)
+{
+    fx *f = *state;
+    crm_kernel *k = NULL;
+    crm_err err;
+    int n = 0;
+    assert_int_equal(open_kernel(f, "plugins: [greeter]\n", false, &k, &err), CRM_OK);
+    crm_http_each_plugin_route(k, count_route, &n);
+    assert_int_equal(n, 3);
+    crm_http_req rq = {0};
+    bool known = false;
+    const crm_http_route *r = crm_http_find_plugin(k, "GET", "/v1/greetings/ann", &rq, &known);
+    assert_non_null(r);
+    assert_true(known);
+    assert_string_equal(r->owner, "greeter");
+    assert_string_equal(r->path, "/v1/greetings/{name}");
+    assert_string_equal(crm_http_param(&rq, "name"), "ann");
+    known = false;
+    assert_null(crm_http_find_plugin(k, "DELETE", "/v1/greetings", &rq, &known));
+    assert_true(known); /* the path exists: 405 */
+    known = false;
+    assert_null(crm_http_find_plugin(k, "GET", "/v1/greetings/ann/x", &rq, &known));
+    assert_false(known); /* 404 */
+    crm_kernel_close(k);
+
+    static crm_host_api t13;
+    t13 = crm_plug_api;
+    t13.abi_minor = 3;
+    t13.struct_size = offsetof(crm_host_api, message_queue_json) + sizeof t13.message_queue_json;
+    memset((char *)&t13 + t13.struct_size, 0, sizeof t13 - t13.struct_size);
+    crm_plugin_host_set_table(&t13);
+    k = NULL;
+    int rc = open_kernel(f, "plugins: [greeter]\n", false, &k, &err);
+    crm_plugin_host_set_table(NULL);
+    if (rc != CRM_OK)
+        fail_msg("%s", err.msg);
+    n = 0;
+    crm_http_each_plugin_route(k, count_route, &n);
+    assert_int_equal(n, 0);
+    crm_kernel_close(k);
+}
+
 /* A plugin built against the frozen 1.2 header loads on this host and
  * parses its own argv as before (unknown options are its business). */
 static void test_legacy_plugin(void **state)
@@ -997,18 +1050,18 @@ static void test_legacy_plugin(void **state)
     json_t *list = crm_plugin_host_describe(k);
     json_t *legacy = json_array_get(list, 0);
     assert_string_equal(json_string_value(json_object_get(legacy, "abi")), "1.2");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "abi")), "1.3");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "abi")), "1.4");
     json_decref(list);
     char *out;
     char *a1[] = {"old", "--bogus", NULL};
     assert_int_equal(run_argv(k, crm_plugin_host_find_command(k, "legacy12", "old"), a1, &out,
                               &err),
                      CRM_OK);
-    assert_string_equal(out, "salut argc=2 last=--bogus abi=1.3\n");
+    assert_string_equal(out, "salut argc=2 last=--bogus abi=1.4\n");
     char *a2[] = {"run", NULL};
     assert_int_equal(run_argv(k, crm_plugin_host_find_noun(k, "oldnoun", "run"), a2, &out, &err),
                      CRM_OK);
-    assert_string_equal(out, "salut argc=1 last=run abi=1.3\n");
+    assert_string_equal(out, "salut argc=1 last=run abi=1.4\n");
     crm_kernel_close(k);
     assert_string_equal(slurp(f->trace), "init-has-1.2 legacy12\ninit-1.3 table\n");
 }
@@ -1105,6 +1158,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_plugin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserved_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_registrations, setup, teardown),

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define CRM_PLUGIN_ABI_MAJOR 1
-#define CRM_PLUGIN_ABI_MINOR 3
+#define CRM_PLUGIN_ABI_MINOR 4
 
 /* Marks the entry point as the one exported symbol (plugins build with
  * -fvisibility=hidden). */
@@ -68,7 +68,8 @@ struct crm_handle_head {
  * added rule_each; 1.3 register_demo, the entries after the table's
  * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"), then the
  * "1.3: timers" entries, then the "1.3: tasks", "1.3: privacy" and
- * "1.3: sdkwrites" entries, then "1.3: ticketing", then "1.3: messages". */
+ * "1.3: sdkwrites" entries, then "1.3: ticketing", then "1.3: messages"; 1.4
+ * the "1.4: routes" entries (register_route onwards). */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -317,6 +318,36 @@ typedef struct crm_timer_info {
  * crm_set_error(): its writes roll back and the timer is retried with
  * exponential backoff, then parked (`crm timers failed`). */
 typedef int (*crm_timer_fn)(crm_plugin_ctx *ctx, const crm_timer_info *timer, void *ud);
+
+/* ---- SDK 1.4 types: HTTP routes (register_route) ----------------------------- */
+
+/* One request to a plugin route and its answer (opaque; carries the API like
+ * the other handles). Valid during the handler's call only. */
+typedef struct crm_http_exchange crm_http_exchange;
+
+/* A route handler. Runs on the request's own kernel with the plugin's
+ * rights; a GET inside no transaction, any other method inside the one the
+ * server opened (committed when the handler returns CRM_OK, rolled back
+ * otherwise). On success it answers with http_reply (no reply: the route's
+ * status with an empty body); on failure it returns a CRM_E* code after
+ * http_error (or crm_set_error): the server writes {"error": {...}} with the
+ * code's status (CRM_EUSAGE 400, CRM_EDENIED 403, CRM_ENOTFOUND 404,
+ * CRM_EEXISTS 409, CRM_EINVAL 422, others 500). */
+typedef int (*crm_route_fn)(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud);
+
+/* What register_route registers. Strings are copied. It has no struct_size:
+ * it grows only with a minor bump, and the host reads a member added after
+ * 1.4 only from a plugin whose descriptor's abi_minor has it. */
+typedef struct crm_route_spec {
+    const char *method;   /* "GET", "POST", "PATCH", "PUT" or "DELETE" */
+    const char *path;     /* "/v1/deals/{id}": literal segments and {name}s (at most 4) */
+    const char *roles;    /* who may call it: "viewer,agent,manager,admin,integration" or "*" */
+    crm_route_fn fn;
+    const char *summary;  /* one line, in the OpenAPI document */
+    const char *request_schema;  /* JSON Schema text of the body, NULL: none */
+    const char *response_schema; /* JSON Schema text of a success body, NULL: any */
+    int status;           /* the success status: 200 (0 means 200), 201 or 204 */
+} crm_route_spec;
 
 /* ---- the host API table ------------------------------------------------------ */
 
@@ -751,6 +782,38 @@ struct crm_host_api {
      * and creates nothing. A message suppressed by a rule is not an error (it gets an id and a reason).
      * CRM_ENOTFOUND: unknown contact or template; CRM_EINVAL: bad member (last_error says which). */
     int (*message_queue_json)(crm_plugin_ctx *ctx, const char *json, int64_t *id);
+
+    /* -- added in ABI 1.4 -------------------------------------------------------------- */
+    /* 1.4: routes -- test with CRM_API_HAS(ctx, register_route) before use ----------- */
+
+    /* During init only. Adds the route spec describes to `crm serve` (and
+     * to /openapi.json, tagged with the plugin's name and x-owner): the
+     * server authenticates the caller, refuses a role not in spec->roles
+     * with 403 and calls spec->fn(ctx, exchange, ud). The kernel's routes
+     * are matched first. Refused, with the plugin, (CRM_EEXISTS) when the
+     * same method and path shape ("/v1/x/{id}" and "/v1/x/{name}" are one
+     * shape) is a kernel route or another loaded plugin's, naming both;
+     * CRM_EUSAGE for a bad method, path, role list or status. */
+    int (*register_route)(crm_plugin_ctx *ctx, const crm_route_spec *spec, void *ud);
+    /* Path parameter `name` ({name} in the path) or query parameter `name`,
+     * decoded; NULL when absent. Borrowed: valid during the handler. */
+    const char *(*http_param)(crm_http_exchange *x, const char *name);
+    const char *(*http_query)(crm_http_exchange *x, const char *name);
+    /* The request body as JSON text (already checked to be JSON), NULL when
+     * none; read members with json_get_int / json_get_string. Borrowed. */
+    const char *(*http_body)(crm_http_exchange *x);
+    /* Who calls: key "role" (viewer, agent, manager, admin, integration) or
+     * "name" (the token's name). NULL for another key. Borrowed. */
+    const char *(*http_caller)(crm_http_exchange *x, const char *key);
+    /* Answers with `status` (0: the route's) and the JSON text `json` (NULL:
+     * an empty body). CRM_OK; CRM_EINVAL when json is not JSON (the answer
+     * is then unchanged); CRM_EUSAGE for a status outside 200-299. */
+    int (*http_reply)(crm_http_exchange *x, int status, const char *json);
+    /* Sets the error the server answers when the handler returns `code`:
+     * the message, and `field` (may be NULL) the request member or
+     * parameter at fault. Returns code, so: return crm_http_error(...). */
+    int (*http_error)(crm_http_exchange *x, int code, const char *field, const char *fmt, ...)
+        CRM_PRINTF(4, 5);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -886,6 +949,15 @@ struct crm_host_api {
 
 /* 1.3: messages (check CRM_API_HAS(ctx, message_queue_json) first for older hosts) */
 #define crm_message_queue_json(ctx, json, id) CRM_API(ctx)->message_queue_json((ctx), (json), (id))
+
+/* ABI 1.4: routes (check CRM_API_HAS(ctx, register_route) first for older hosts) */
+#define crm_register_route(ctx, spec, ud) CRM_API(ctx)->register_route((ctx), (spec), (ud))
+#define crm_http_param(x, name) CRM_API(x)->http_param((x), (name))
+#define crm_http_query(x, name) CRM_API(x)->http_query((x), (name))
+#define crm_http_body(x) CRM_API(x)->http_body(x)
+#define crm_http_caller(x, key) CRM_API(x)->http_caller((x), (key))
+#define crm_http_reply(x, status, json) CRM_API(x)->http_reply((x), (status), (json))
+#define crm_http_error(x, code, field, ...) CRM_API(x)->http_error((x), (code), (field), __VA_ARGS__)
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
