@@ -21,7 +21,8 @@
  * Unknown members are refused (a typo must not be silently dropped).
  *
  * cart.updated and checkout.started store the cart (lines replaced when the
- * object is not older than the cart's last update) and move its abandonment
+ * object is not older than the cart's last update; a checkout.started without
+ * lines keeps them, and without a value too the value) and move its abandonment
  * timer (kernel timer cart:ID, due CRM_CART_ABANDON_AFTER after the update);
  * when it fires on a cart still open, the cart becomes abandoned and
  * cart.abandoned is emitted. page.viewed (channel web) and email.opened|clicked
@@ -50,14 +51,23 @@ typedef enum {
     CRM_TRACK_DUPLICATE,   /* the same object (same "id" or text) was applied before: nothing */
 } crm_track_outcome;
 
+typedef struct crm_track_result {
+    crm_track_outcome outcome;
+    int64_t contact_id;  /* the contact it was applied to (the first time, for a duplicate) */
+    int64_t cart_id;     /* the kernel's cart for the cart types, else 0 */
+} crm_track_result;
+
+/* The members a tracked object may have, NULL-ended (anything else is refused). */
+extern const char *const crm_track_members[];
+
 /* Applies one tracked object (see above) in the current transaction or its
  * own: everything it writes and its event commit together, or nothing does.
- * *outcome (may be NULL) says whether it was stored or already known.
+ * *res (may be NULL) says whether it was stored or already known, and where.
  * CRM_EINVAL with the member's name in err for a bad object (missing or
  * unknown member, bad type, value, currency, device, date); CRM_ENOTFOUND for a
  * contact_id naming no contact; CRM_EINVAL for an update of a converted cart.
  * Serve's POST /v1/track and `crm import events` both call this. */
-int crm_track_apply_json(crm_kernel *k, const json_t *obj, crm_track_outcome *outcome,
+int crm_track_apply_json(crm_kernel *k, const json_t *obj, crm_track_result *res,
                          crm_err *err);
 
 /* Order order_id of contact_id, placed at placed_at, for cart `cart_ref` (the

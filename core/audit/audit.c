@@ -22,6 +22,7 @@ void crm_audit_note(crm_audit_finding *f, int64_t a, int64_t b, const char *deta
     crm_audit_example *e = &f->examples[f->n_examples++];
     e->a = a;
     e->b = b;
+    e->at = 0;
     snprintf(e->detail, sizeof e->detail, "%s", detail ? detail : "");
 }
 
@@ -111,11 +112,18 @@ static json_t *examples_json(const crm_audit_finding *f, crm_audit_kind kind)
         json_t *o = e->b ? json_pack("{sIsIss}", "a", (json_int_t)e->a, "b", (json_int_t)e->b,
                                      "reasons", e->detail)
                          : json_pack("{sI}", "id", (json_int_t)e->a);
-        if (o && !e->b && e->detail[0])
+        char text[sizeof e->detail + 32];
+        if (kind == CRM_AUDIT_INACTIVE) { /* "2024-03-14T14:19:18Z (created; ...)" */
+            crm_format_datetime(e->at, text, sizeof text);
+            strncat(text, e->detail, sizeof text - strlen(text) - 1);
+        } else {
+            snprintf(text, sizeof text, "%s", e->detail);
+        }
+        if (o && !e->b && text[0])
             json_object_set_new(o, kind == CRM_AUDIT_INACTIVE ? "last_activity"
                                    : kind == CRM_AUDIT_INVALID ? "reason"
                                                                : "fields",
-                                json_string(e->detail));
+                                json_string(text));
         json_array_append_new(arr, o);
     }
     return arr;

@@ -43,6 +43,7 @@ extern const char *const crm_audit_keys[CRM_AUDIT_N];
 
 typedef struct crm_audit_example {
     int64_t a, b;        /* contact ids; b is the other contact of a pair, else 0 */
+    int64_t at;          /* inactive: the last activity (shown in locale.timezone), else 0 */
     char detail[320];    /* the pair's reasons, the refused value's message, the field */
 } crm_audit_example;
 

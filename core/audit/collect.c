@@ -340,11 +340,12 @@ static int find_inactive(crm_kernel *k, crm_audit_report *r, crm_err *err)
                                                                    : sqlite3_column_int64(st, 1);
         if (last >= r->inactive_before)
             continue;
-        char when[32], detail[64];
-        crm_format_datetime(last, when, sizeof when);
-        snprintf(detail, sizeof detail, "%s%s", when,
-                 has_order || has_inter ? "" : " (created; no order or interaction)");
-        crm_audit_note(&r->f[CRM_AUDIT_INACTIVE], sqlite3_column_int64(st, 0), 0, detail);
+        crm_audit_finding *f = &r->f[CRM_AUDIT_INACTIVE];
+        size_t kept = f->n_examples;
+        crm_audit_note(f, sqlite3_column_int64(st, 0), 0,
+                       has_order || has_inter ? "" : " (created; no order or interaction)");
+        if (f->n_examples > kept)
+            f->examples[kept].at = last;
     }
     sqlite3_reset(st);
     return step == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, "cannot read activity", err);

@@ -4,6 +4,7 @@
 
 #include "audit/audit.h"
 #include "cli.h"
+#include "cli_util.h"
 #include "hygiene.h"
 #include "table.h"
 
@@ -93,15 +94,18 @@ static void print_details(crm_cli *cli, const char *title, const crm_audit_findi
             snprintf(ids, sizeof ids, "%lld & %lld", (long long)e->a, (long long)e->b);
         else
             snprintf(ids, sizeof ids, "%lld", (long long)e->a);
-        fprintf(cli->out, "  %-15s %s%s\n", ids, prefix, e->detail);
+        char when[40] = "";
+        if (e->at)
+            crm_cli_time(cli, e->at, when, sizeof when);
+        fprintf(cli->out, "  %-15s %s%s%s\n", ids, prefix, when, e->detail);
     }
 }
 
 static int print_text(crm_cli *cli, const crm_audit_report *r)
 {
     FILE *f = cli->out;
-    char as_of[32];
-    crm_format_datetime(r->as_of, as_of, sizeof as_of);
+    char as_of[40];
+    crm_cli_time(cli, r->as_of, as_of, sizeof as_of);
     if (r->fixed)
         print_fix(cli, r);
     if (r->fixed_stages) {
@@ -115,8 +119,8 @@ static int print_text(crm_cli *cli, const crm_audit_report *r)
     fprintf(f, "audit #%lld as of %s: %lld contact%s", (long long)r->id, as_of,
             (long long)r->contacts, r->contacts == 1 ? "" : "s");
     if (r->prev_id) {
-        char prev[32];
-        crm_format_datetime(r->prev_as_of, prev, sizeof prev);
+        char prev[40];
+        crm_cli_time(cli, r->prev_as_of, prev, sizeof prev);
         fprintf(f, " (%+lld since audit #%lld of %s)", (long long)(r->contacts - r->prev_contacts),
                 (long long)r->prev_id, prev);
     } else {

@@ -25,7 +25,7 @@ static void import_line(crm_cli *cli, const char *path, int64_t lineno, const ch
     crm_err e = {0};
     json_error_t jerr;
     json_t *obj = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    crm_track_outcome out = CRM_TRACK_STORED;
+    crm_track_result out = {0};
     int rc = obj ? crm_track_apply_json(cli->k, obj, &out, &e)
                  : crm_err_set(&e, CRM_EINVAL, "not JSON (column %d: %s)", jerr.column,
                                jerr.text);
@@ -33,7 +33,7 @@ static void import_line(crm_cli *cli, const char *path, int64_t lineno, const ch
     if (rc != CRM_OK) {
         r->rejected++;
         fprintf(stderr, "%s:%lld: %s\n", path, (long long)lineno, e.msg);
-    } else if (out == CRM_TRACK_DUPLICATE)
+    } else if (out.outcome == CRM_TRACK_DUPLICATE)
         r->duplicates++;
     else
         r->stored++;

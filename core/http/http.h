@@ -27,6 +27,7 @@ typedef struct crm_http_resp {
     json_t *body;
     int64_t existing_id;  /* CRM_EEXISTS: the record the request duplicates */
     const char *field;    /* CRM_EINVAL / CRM_EUSAGE: the member at fault (static) */
+    char field_text[64];  /* storage for a field the handler had to compute */
 } crm_http_resp;
 
 typedef int (*crm_http_fn)(crm_http_req *rq, crm_http_resp *rs, crm_err *err);
@@ -111,6 +112,7 @@ json_t *crm_http_error_body(int code, const char *message, const char *field,
 extern const crm_http_route crm_http_contact_routes[];
 extern const crm_http_route crm_http_record_routes[];
 extern const crm_http_route crm_http_event_routes[];
+extern const crm_http_route crm_http_track_routes[];
 extern const crm_http_route crm_http_meta_routes[];
 
 /* Matches `path` against `pattern`, filling rq's parameters when rq is not

@@ -9,6 +9,7 @@ static const crm_http_route *const tables[] = {
     crm_http_contact_routes,
     crm_http_record_routes,
     crm_http_event_routes,
+    crm_http_track_routes,
     crm_http_meta_routes,
 };
 

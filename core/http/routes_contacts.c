@@ -250,7 +250,9 @@ const crm_http_route crm_http_contact_routes[] = {
     {"GET", "/v1/contacts/{id}/timeline", CRM_ROLE_VIEWER | CRM_ROLE_AGENT | CRM_ROLE_MANAGER | CRM_ROLE_ADMIN,
      timeline, "the contact's 360-degree timeline, oldest first (limit: the latest N)", NULL,
      "{\"type\":\"object\",\"required\":[\"data\"],\"properties\":{\"data\":{\"type\":\"array\","
-     "\"items\":{\"type\":\"object\",\"required\":[\"kind\",\"at\"]}}}}",
+     "\"items\":{\"type\":\"object\",\"required\":[\"kind\",\"at\"],\"properties\":{"
+     "\"kind\":{\"type\":\"string\"},\"at\":{\"type\":\"string\",\"description\":\"ISO 8601 UTC\"},"
+     "\"at_epoch\":{\"type\":\"integer\"},\"record\":{\"type\":\"object\"}}}}}}",
      200, NULL, NULL},
     {NULL, NULL, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL},
 };

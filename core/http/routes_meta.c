@@ -25,7 +25,9 @@ static int tokens(crm_http_req *rq, crm_http_resp *rs, crm_err *err)
 const crm_http_route crm_http_meta_routes[] = {
     {"GET", "/openapi.json", CRM_ROLE_ALL, openapi,
      "this document: OpenAPI 3.1 generated from the route registrations", NULL,
-     "{\"type\":\"object\",\"required\":[\"openapi\",\"paths\"]}", 200, NULL, NULL},
+     "{\"type\":\"object\",\"required\":[\"openapi\",\"paths\"],\"properties\":{"
+     "\"openapi\":{\"type\":\"string\"},\"paths\":{\"type\":\"object\"}}}",
+     200, NULL, NULL},
     {"GET", "/v1/tokens", CRM_ROLE_ADMIN, tokens, "the API tokens (never their secret)", NULL,
      "{\"type\":\"object\",\"required\":[\"data\"],\"properties\":{\"data\":{\"type\":\"array\","
      "\"items\":{\"$ref\":\"#/components/schemas/Token\"}}}}",

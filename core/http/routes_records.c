@@ -91,7 +91,7 @@ static int company_get(crm_http_req *rq, crm_http_resp *rs, crm_err *err)
 static const crm_http_field order_fields[] = {
     S(crm_order, external_id), I(crm_order, contact_id), I(crm_order, placed_at),
     I(crm_order, total),       S(crm_order, currency),   S(crm_order, status),
-    {"lines", 'a', 0},         {NULL, 0, 0},
+    S(crm_order, cart_id),     {"lines", 'a', 0},        {NULL, 0, 0},
 };
 
 static const crm_http_field line_fields[] = {

@@ -130,7 +130,7 @@ static int parse_body(crm_http_req *rq, const conn_state *c, reply *r)
 static void run_route(crm_http_req *rq, const crm_http_route *route, const char *key, reply *r)
 {
     crm_err err = {0};
-    crm_http_resp rs = {route->status, NULL, 0, NULL};
+    crm_http_resp rs = {.status = route->status};
     bool tx = is_write(rq->method);
     int rc = tx ? crm_kernel_begin(rq->k, &err) : CRM_OK;
     if (rc == CRM_OK && key) {

@@ -137,16 +137,20 @@ static int insert_cart(crm_kernel *k, const crm_cart_update *u, int64_t *id, crm
 }
 
 /* A newer update replaces value, currency, device and the lines and reopens
- * an abandoned cart; the contact stays the one who opened it. */
+ * an abandoned cart; the contact stays the one who opened it. A checkout
+ * without lines keeps the lines (replace_lines is skipped), so without a value
+ * it keeps the value too, which the lines still add up to. */
 static int update_cart(crm_kernel *k, int64_t id, const crm_cart_update *u, crm_err *err)
 {
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
-        "UPDATE carts SET value=?, currency=?, device=coalesce(?, device), status='open',"
-        " abandoned_at=NULL, updated_at=? WHERE id=?",
+        "UPDATE carts SET value=CASE WHEN ?6 THEN value ELSE ?1 END, currency=?2,"
+        " device=coalesce(?3, device), status='open', abandoned_at=NULL, updated_at=?4"
+        " WHERE id=?5",
         err);
     if (!st)
         return err ? err->code : CRM_EDB;
+    sqlite3_bind_int(st, 6, u->keep_value);
     sqlite3_bind_int64(st, 1, u->value);
     crm_bind_text(st, 2, u->currency);
     crm_bind_text(st, 3, u->device);

@@ -25,6 +25,7 @@ typedef struct crm_cart_update {
     size_t n_lines;
     int64_t at;
     bool checkout;          /* checkout.started */
+    bool keep_value;        /* a checkout with neither lines nor value: the cart's stands */
 } crm_cart_update;
 
 /* Stores the update (creating the cart, or replacing its contents when u is

@@ -12,16 +12,17 @@
 #include "model.h"
 #include "model_util.h"
 
-static const char *const members[] = {"type",  "contact_id", "email", "cart_id",
-                                      "value", "currency",   "device", "lines",
-                                      "url",   "subject",    "at",     "id",
-                                      NULL};
+const char *const crm_track_members[] = {"type",  "contact_id", "email", "cart_id",
+                                         "value", "currency",   "device", "lines",
+                                         "url",   "subject",    "at",     "id",
+                                         NULL};
 static const char *const devices[] = {"desktop", "mobile", "tablet", NULL};
 
 typedef struct track_in {
     const json_t *obj;
     const char *type;
     int64_t contact_id;
+    int64_t cart_id; /* the kernel's, once stored (cart types) */
     int64_t at;
     char cart_ref[128];
     char currency[8];
@@ -34,7 +35,7 @@ static int check_members(const json_t *obj, crm_err *err)
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
-        if (!crm_str_in(key, members))
+        if (!crm_str_in(key, crm_track_members))
             return crm_err_set(err, CRM_EINVAL,
                                "%s: unknown member (expected type, contact_id or email, cart_id, "
                                "value, currency, device, lines, url, subject, at, id)",
@@ -179,6 +180,7 @@ static int parse_cart(crm_kernel *k, track_in *in, crm_cart_update *u, crm_err *
     u->value = sum;
     if (rc == CRM_OK && value)
         rc = parse_amount("value", value, decimals, &u->value, err);
+    u->keep_value = u->checkout && !u->n_lines && !value;
     if (rc == CRM_OK && u->value < 0)
         rc = crm_err_set(err, CRM_EINVAL, "value: must not be negative");
     return rc;
@@ -196,11 +198,10 @@ static int apply_cart(crm_kernel *k, track_in *in, crm_err *err)
         return crm_err_set(err, CRM_EINVAL, "cart_id: is required for %s (text or integer, up "
                                             "to %zu characters)", in->type,
                            sizeof in->cart_ref - 1);
-    crm_cart_update u;
-    int64_t id;
+    crm_cart_update u = {0}; /* parse_cart may refuse before it fills u */
     int rc = parse_cart(k, in, &u, err);
     if (rc == CRM_OK)
-        rc = crm_cart_apply_update(k, &u, &id, err);
+        rc = crm_cart_apply_update(k, &u, &in->cart_id, err);
     free(u.lines);
     return rc;
 }
@@ -279,14 +280,17 @@ static int record_key(crm_kernel *k, const char *key, const track_in *in, crm_er
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
         "INSERT INTO tracked_events(key, type, contact_id, cart_id, at, created_at)"
-        " VALUES(?1, ?2, ?3, (SELECT id FROM carts WHERE external_id=?4), ?5, ?6)",
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
         err);
     if (!st)
         return err ? err->code : CRM_EDB;
     crm_bind_text(st, 1, key);
     crm_bind_text(st, 2, in->type);
     sqlite3_bind_int64(st, 3, in->contact_id);
-    crm_bind_text(st, 4, in->cart_ref);
+    if (in->cart_id)
+        sqlite3_bind_int64(st, 4, in->cart_id);
+    else
+        sqlite3_bind_null(st, 4);
     sqlite3_bind_int64(st, 5, in->at);
     sqlite3_bind_int64(st, 6, k->now);
     int rc = sqlite3_step(st);
@@ -295,12 +299,25 @@ static int record_key(crm_kernel *k, const char *key, const track_in *in, crm_er
                              : crm_store_error(k->store, "cannot record tracked event", err);
 }
 
-static int already_applied(crm_kernel *k, const char *key, bool *dup, crm_err *err)
+/* Whether key was applied before; if so, where (into res). */
+static int already_applied(crm_kernel *k, const char *key, bool *dup, crm_track_result *res,
+                           crm_err *err)
 {
-    int64_t found = 0;
-    int rc = crm_query_id(k, "SELECT id FROM tracked_events WHERE key=?", key, 0, &found, err);
-    *dup = found != 0;
-    return rc;
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "SELECT contact_id, cart_id FROM tracked_events WHERE key=?", err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    crm_bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    *dup = rc == SQLITE_ROW;
+    if (*dup) {
+        res->contact_id = sqlite3_column_int64(st, 0);
+        res->cart_id = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? CRM_OK
+               : crm_store_error(k->store, "cannot read tracked events", err);
 }
 
 static int apply(crm_kernel *k, track_in *in, track_fn fn, const char *key, crm_err *err)
@@ -313,11 +330,13 @@ static int apply(crm_kernel *k, track_in *in, track_fn fn, const char *key, crm_
     return rc;
 }
 
-int crm_track_apply_json(crm_kernel *k, const json_t *obj, crm_track_outcome *outcome,
+int crm_track_apply_json(crm_kernel *k, const json_t *obj, crm_track_result *res,
                          crm_err *err)
 {
-    if (outcome)
-        *outcome = CRM_TRACK_STORED;
+    crm_track_result local;
+    if (!res)
+        res = &local;
+    *res = (crm_track_result){CRM_TRACK_STORED, 0, 0};
     if (!json_is_object(obj))
         return crm_err_set(err, CRM_EINVAL, "expected a JSON object with a \"type\"");
     track_in in = {.obj = obj, .type = opt_str(obj, "type")};
@@ -337,14 +356,16 @@ int crm_track_apply_json(crm_kernel *k, const json_t *obj, crm_track_outcome *ou
     if ((rc = crm_kernel_begin(k, err)) != CRM_OK)
         return rc;
     bool dup = false;
-    rc = already_applied(k, key, &dup, err);
-    if (rc == CRM_OK && !dup)
+    rc = already_applied(k, key, &dup, res, err);
+    if (rc == CRM_OK && !dup) {
         rc = apply(k, &in, fn, key, err);
+        res->contact_id = in.contact_id, res->cart_id = in.cart_id;
+    }
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, err);
     else
         crm_kernel_rollback(k);
-    if (rc == CRM_OK && dup && outcome)
-        *outcome = CRM_TRACK_DUPLICATE;
+    if (rc == CRM_OK && dup)
+        res->outcome = CRM_TRACK_DUPLICATE;
     return rc;
 }

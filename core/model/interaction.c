@@ -154,8 +154,9 @@ int crm_interaction_log(crm_kernel *k, crm_interaction *i, int64_t *id_out, crm_
         rc = insert(k, i, author_id, err);
     if (rc == CRM_OK)
         rc = crm_event_emit(k, "interaction.logged",
-                            json_pack("{sIsIss}", "interaction_id", (json_int_t)i->id, "contact_id",
-                                      (json_int_t)i->contact_id, "channel", i->channel),
+                            json_pack("{sIsIsssI}", "interaction_id", (json_int_t)i->id,
+                                      "contact_id", (json_int_t)i->contact_id, "channel",
+                                      i->channel, "occurred_at", (json_int_t)i->occurred_at),
                             NULL, err);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, err);

@@ -110,7 +110,7 @@ int pl_history_add(crm_plugin_ctx *ctx, const pl_deal *d, const char *field, con
         crm_sql_bind_text(st, 5, to);
     else
         crm_sql_bind_null(st, 5);
-    crm_sql_bind_int64(st, 6, crm_now(ctx));
+    crm_sql_bind_int64(st, 6, pl_now(ctx));
     crm_sql_bind_text(st, 7, pl_actor());
     int rc = crm_sql_step(st);
     crm_sql_finalize(st);
@@ -133,7 +133,7 @@ static int bind_opt_text(crm_stmt *st, int i, const char *v)
 
 int pl_deal_insert(crm_plugin_ctx *ctx, pl_deal *d)
 {
-    int64_t now = crm_now(ctx);
+    int64_t now = pl_now(ctx);
     crm_stmt *st = pl_prep(ctx,
         "INSERT INTO pipeline_deals(title, pipeline, stage, status, amount, currency,"
         " probability, close_date, owner, contact_id, company_id, stage_entered_at,"
@@ -198,7 +198,7 @@ static int write_stage(crm_plugin_ctx *ctx, const pl_deal *d)
     crm_sql_bind_int64(st, 1, d->id);
     crm_sql_bind_text(st, 2, d->stage);
     crm_sql_bind_text(st, 3, d->status);
-    crm_sql_bind_int64(st, 4, crm_now(ctx));
+    crm_sql_bind_int64(st, 4, pl_now(ctx));
     if (d->closed_at)
         crm_sql_bind_int64(st, 5, d->closed_at);
     else
@@ -249,10 +249,10 @@ int pl_deal_set_stage(crm_plugin_ctx *ctx, pl_deal *d, size_t si, const char *re
     snprintf(d->status, sizeof d->status, "%s", status_of(p, si));
     d->probability_override = -1; /* an override lasts until the stage changes */
     snprintf(to_prob, sizeof to_prob, "%d", p->stages[si].probability);
-    d->closed_at = strcmp(d->status, "open") ? crm_now(ctx) : 0;
+    d->closed_at = strcmp(d->status, "open") ? pl_now(ctx) : 0;
     snprintf(d->lost_reason, sizeof d->lost_reason, "%s", reason ? reason : "");
     snprintf(d->lost_note, sizeof d->lost_note, "%s", note ? note : "");
-    d->stage_entered_at = d->updated_at = d->last_activity_at = crm_now(ctx);
+    d->stage_entered_at = d->updated_at = d->last_activity_at = pl_now(ctx);
     d->stalled = 0;
     int rc = write_stage(ctx, d);
     if (rc == CRM_OK)

@@ -343,7 +343,7 @@ static int update_body(crm_plugin_ctx *ctx, void *ud)
     if (rc == CRM_OK)
         rc = pl_deal_get(ctx, j->d.id, &j->d);
     if (rc == CRM_OK)
-        rc = pl_deal_touch(ctx, &j->d);
+        rc = pl_deal_touch(ctx, &j->d, pl_now(ctx));
     if (rc == CRM_OK) {
         json_t *p = json_pack("{sI sI}", "deal_id", (json_int_t)j->d.id, "contact_id",
                               (json_int_t)j->d.contact_id);

@@ -28,10 +28,20 @@ int pl_on_timer(crm_plugin_ctx *ctx, const crm_timer_info *t, void *ud)
     return CRM_OK;
 }
 
+/* When the activity happened: an interaction's occurred_at (logged today
+ * about a call last month), else the event's time. */
+static int64_t activity_at(crm_plugin_ctx *ctx, const crm_plugin_event *ev)
+{
+    int64_t at = 0;
+    if (crm_json_get_int(ctx, crm_event_payload(ev), "occurred_at", &at) != CRM_OK || at <= 0)
+        at = crm_event_created_at(ev);
+    return at;
+}
+
 int pl_on_activity(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud)
 {
     (void)ud;
-    int64_t contact_id = 0;
+    int64_t contact_id = 0, at = activity_at(ctx, ev);
     if (crm_json_get_int(ctx, crm_event_payload(ev), "contact_id", &contact_id) != CRM_OK)
         return CRM_OK;
     crm_stmt *st = pl_prep(ctx, "SELECT id FROM pipeline_deals WHERE contact_id = ?1"
@@ -47,8 +57,9 @@ int pl_on_activity(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud)
     int rc = CRM_OK;
     for (size_t i = 0; rc == CRM_OK && i < n; i++) {
         pl_deal d;
-        if ((rc = pl_deal_get(ctx, ids[i], &d)) == CRM_OK)
-            rc = pl_deal_touch(ctx, &d);
+        /* older than what the deal saw last (a back-dated log, a replay): not news */
+        if ((rc = pl_deal_get(ctx, ids[i], &d)) == CRM_OK && at > d.last_activity_at)
+            rc = pl_deal_touch(ctx, &d, at);
     }
     return rc;
 }

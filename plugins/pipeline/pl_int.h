@@ -75,6 +75,7 @@ typedef struct pl_state {
     int64_t default_vat_bp;    /* quotes.default_vat, basis points (2000 = 20 %) */
     char users[16][128];       /* round-robin owners */
     size_t nusers;
+    int64_t story_at;          /* crm demo: the moment its story is at; 0 = the host's clock */
 } pl_state;
 
 #define PL(ctx) ((pl_state *)crm_get_data(ctx))
@@ -119,6 +120,8 @@ void pl_time_of(crm_plugin_ctx *ctx, int64_t t, char *buf, size_t size);
 void pl_money(crm_plugin_ctx *ctx, int64_t minor, const char *cur, char *buf, size_t size);
 /* A positive id from text, else 0 (after crm_set_error naming `what`). */
 int64_t pl_parse_id(crm_plugin_ctx *ctx, const char *text, const char *what);
+/* The time a change is recorded at: the host's clock, or the demo's story. */
+int64_t pl_now(crm_plugin_ctx *ctx);
 /* Who makes a change: $CRM_USER, else "cli". */
 const char *pl_actor(void);
 /* Emits `type` with payload v (stolen). */
@@ -159,9 +162,9 @@ json_t *pl_deal_json(crm_plugin_ctx *ctx, const pl_deal *d);
 /* Seconds in each stage (object name -> seconds, every visit summed, the
  * open visit counted to now) from the history. */
 json_t *pl_deal_time_in_stage(crm_plugin_ctx *ctx, const pl_deal *d);
-/* Marks activity on the deal now: clears the stalled flag, re-arms the
- * rot timer. */
-int pl_deal_touch(crm_plugin_ctx *ctx, pl_deal *d);
+/* Marks activity on the deal at `at`: clears the stalled flag, re-arms the
+ * rot timer from then. */
+int pl_deal_touch(crm_plugin_ctx *ctx, pl_deal *d, int64_t at);
 /* Schedules (or cancels, on a closed deal or a stage without rot_after)
  * the deal's rot timer "rot:ID" from its last activity. */
 int pl_deal_arm_rot(crm_plugin_ctx *ctx, const pl_deal *d);
@@ -203,6 +206,9 @@ json_t *pl_quote_json(crm_plugin_ctx *ctx, const pl_quote *q);
 /* Timers: a draft or sent quote expires; a sent one unanswered gets a
  * follow_up task for the deal's owner and quote.follow_up_due. */
 int pl_quote_expire_fire(crm_plugin_ctx *ctx, int64_t id);
+/* Accepted (draft or sent): the kernel order at the quote's net, the deal
+ * won when open. Inside the caller's transaction. */
+int pl_quote_accept(crm_plugin_ctx *ctx, pl_quote *q);
 int pl_quote_follow_fire(crm_plugin_ctx *ctx, int64_t id);
 
 /* ---- deal_cmd.c ---- */

@@ -185,7 +185,7 @@ int pl_quote_set_status(crm_plugin_ctx *ctx, pl_quote *q, const char *status, co
 {
     snprintf(q->status, sizeof q->status, "%s", status);
     snprintf(q->reason, sizeof q->reason, "%s", reason ? reason : "");
-    q->decided_at = crm_now(ctx);
+    q->decided_at = pl_now(ctx);
     crm_stmt *st = pl_prep(ctx, "UPDATE pipeline_quotes SET status = ?2, reason = ?3,"
                                 " decided_at = ?4, order_id = ?5 WHERE id = ?1");
     if (!st)

@@ -280,7 +280,7 @@ static int apply_send(crm_plugin_ctx *ctx, verb_job *j)
         return rc;
     pl_deal d;
     if ((rc = pl_deal_get(ctx, q->deal_id, &d)) == CRM_OK)
-        rc = pl_deal_touch(ctx, &d); /* sending a quote is activity on the deal */
+        rc = pl_deal_touch(ctx, &d, pl_now(ctx)); /* sending a quote is activity on the deal */
     return rc == CRM_OK ? pl_quote_emit(ctx, q, "quote.sent") : rc;
 }
 
@@ -302,9 +302,9 @@ static int add_order(crm_plugin_ctx *ctx, pl_quote *q)
                                                (json_int_t)(whole ? l->net / l->quantity
                                                                   : l->net)));
     }
-    json_t *o = json_pack("{sI ss ss ss so}", "contact_id", (json_int_t)q->contact_id,
+    json_t *o = json_pack("{sI ss ss ss sI so}", "contact_id", (json_int_t)q->contact_id,
                           "external_id", ext, "currency", q->currency, "status", "placed",
-                          "lines", lines);
+                          "placed_at", (json_int_t)pl_now(ctx), "lines", lines);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     int rc = s ? crm_order_add_json(ctx, s, &q->order_id) : CRM_ENOMEM;
@@ -312,9 +312,8 @@ static int add_order(crm_plugin_ctx *ctx, pl_quote *q)
     return rc == CRM_OK ? CRM_OK : fail_keep(ctx, rc, "cannot create the order");
 }
 
-static int apply_accept(crm_plugin_ctx *ctx, verb_job *j)
+int pl_quote_accept(crm_plugin_ctx *ctx, pl_quote *q)
 {
-    pl_quote *q = &j->q;
     pl_deal d;
     memset(&d, 0, sizeof d);
     int rc = check_open(ctx, q, "accepted");
@@ -334,6 +333,8 @@ static int apply_accept(crm_plugin_ctx *ctx, verb_job *j)
     }
     return rc;
 }
+
+static int apply_accept(crm_plugin_ctx *ctx, verb_job *j) { return pl_quote_accept(ctx, &j->q); }
 
 static int apply_decline(crm_plugin_ctx *ctx, verb_job *j)
 {

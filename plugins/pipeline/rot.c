@@ -35,9 +35,9 @@ int pl_deal_arm_rot(crm_plugin_ctx *ctx, const pl_deal *d)
     return crm_schedule(ctx, key, due, payload);
 }
 
-int pl_deal_touch(crm_plugin_ctx *ctx, pl_deal *d)
+int pl_deal_touch(crm_plugin_ctx *ctx, pl_deal *d, int64_t at)
 {
-    d->last_activity_at = crm_now(ctx);
+    d->last_activity_at = at;
     d->stalled = 0;
     int rc = pl_run(ctx, "UPDATE pipeline_deals SET last_activity_at = ?2, stalled = 0"
                          " WHERE id = ?1", 2, d->id, d->last_activity_at);

@@ -400,7 +400,7 @@ static int patch_deal(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     if (rc == CRM_OK)
         rc = pl_deal_get(ctx, d.id, &d);
     if (rc == CRM_OK)
-        rc = pl_deal_touch(ctx, &d);
+        rc = pl_deal_touch(ctx, &d, pl_now(ctx));
     if (rc == CRM_OK)
         rc = pl_emit(ctx, "deal.updated", json_pack("{sI sI}", "deal_id", (json_int_t)d.id,
                                                     "contact_id", (json_int_t)d.contact_id));

@@ -50,6 +50,11 @@ int64_t pl_scalar(crm_plugin_ctx *ctx, int64_t dflt, const char *sql, int n, ...
     return v;
 }
 
+int64_t pl_now(crm_plugin_ctx *ctx)
+{
+    return PL(ctx)->story_at ? PL(ctx)->story_at : crm_now(ctx);
+}
+
 int pl_fail_db(crm_plugin_ctx *ctx, const char *what)
 {
     char why[512]; /* copied first: set_error overwrites the message it formats */

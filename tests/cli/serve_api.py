@@ -101,6 +101,7 @@ MATRIX = {
     ("GET", "/v1/tasks/{id}"): STAFF,
     ("POST", "/v1/tasks/{id}/done"): AGENTS,
     ("GET", "/v1/events"): {"admin", "manager", "integration"},
+    ("POST", "/v1/track"): {"admin", "integration"},
     ("GET", "/v1/tokens"): {"admin"},
     ("GET", "/openapi.json"): READ_ALL,
 }

@@ -100,6 +100,7 @@ assert_eq 1 "$(count_events checkout.started)"
 assert_exit 0 crm cart show c1 --json
 assert_eq 2 "$(json_get "$OUT" lines | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" \
     "checkout without lines keeps the cart's lines"
+assert_eq "$want" "$(json_get "$OUT" value_minor)" "checkout without lines or value keeps the value"
 assert_exit 0 crm tick --as-of "$(iso $((T + 60 + 1799)))"
 assert_eq 0 "$(count_events cart.abandoned)" "not abandoned one second early"
 assert_exit 0 crm tick --as-of "$(iso $((T + 60 + 1800)))"

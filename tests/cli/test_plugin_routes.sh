@@ -138,12 +138,14 @@ status=0
 python3 "$here/plugin_routes_api.py" "$SERVE_URL" "$dir" "$CRM" "$dir/crm.yaml" absent || status=$?
 if [ "$status" -eq 0 ]; then pass; else fail "plugin_routes_api.py absent failed ($status)"; fi
 serve_stop
+assert_eq 0 "$SERVE_RC" "crm serve (no plugins) exit status after SIGTERM"
 write_config "pipeline" false
 SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 1 --no-worker
 status=0
 python3 "$here/plugin_routes_api.py" "$SERVE_URL" "$dir" "$CRM" "$dir/crm.yaml" agents_off || status=$?
 if [ "$status" -eq 0 ]; then pass; else fail "plugin_routes_api.py agents_off failed ($status)"; fi
 serve_stop
+assert_eq 0 "$SERVE_RC" "crm serve (pipeline) exit status after SIGTERM"
 
 # a duplicate method + path shape is refused at load, naming both sides
 write_config "pipeline, routeclash" false

@@ -181,8 +181,39 @@ paid = db.execute("select count(*) from orders where status = 'paid' and currenc
 earned = db.execute("select count(*) from loyalty_ops p join orders o on o.id = p.order_id where p.kind = 'order' and o.status = 'paid' and o.total >= 100").fetchone()[0]
 checks["loyalty_tiers"] = {k: v for k, v in loy["members_per_tier"].items() if v} == tiers and len(tiers) > 1
 checks["loyalty_earned"] = earned == paid > 0
+# pipeline: figures from its tables; the weighted open pipeline from the
+# shipped b2b stage probabilities, rounded half away from zero per deal
+pl = s["modules"]["pipeline"]
+one = lambda q: db.execute(q).fetchone()[0]
+prob = {"qualification": 10, "proposal": 40, "negotiation": 70}
+opens = db.execute("select stage, amount from pipeline_deals where pipeline = 'b2b' and status = 'open'").fetchall()
+weighted = sum((a * prob[st] + 50) // 100 for st, a in opens)
+as_of = int(one("select strftime('%s', '2026-06-30')"))
+checks["pipeline_counts"] = [pl[k] for k in ("deals", "won", "lost", "open")] == [
+    one("select count(*) from pipeline_deals")] + [one("select count(*) from pipeline_deals where status = '%s'" % x)
+    for x in ("won", "lost", "open")] and min(pl["won"], pl["lost"], pl["open"]) > 0
+checks["pipeline_open"] = pl["open_pipeline"]["amount"] == sum(a for _, a in opens) and pl["open_pipeline"]["weighted"] == weighted > 0
+# a year of history, each deal's moves in order and in the past
+checks["pipeline_history"] = one("select min(created_at) from pipeline_deals") < as_of - 300 * 86400 and one(
+    "select count(*) from pipeline_deal_history h join pipeline_deals d on d.id = h.deal_id"
+    " where h.at < d.created_at or h.at > %d" % as_of) == 0 and one(
+    "select count(*) from pipeline_deals d where status <> 'open' and closed_at <> (select max(at)"
+    " from pipeline_deal_history h where h.deal_id = d.id and field = 'status')") == 0
+# each flag raised gave the owner a task; a deal still stalled has one (an
+# interaction delivered later may have cleared the flag since)
+checks["pipeline_stalled"] = pl["stalled"] == one("select count(*) from tasks t join pipeline_deals d on"
+    " t.ref = 'deal:' || d.id where t.subject like 'Stalled deal:%' and t.assignee_id is not null") > 0 and one(
+    "select count(*) from pipeline_deals d where stalled = 1 and not exists (select 1 from tasks t"
+    " where t.ref = 'deal:' || d.id and t.status = 'open')") == 0
+checks["pipeline_quotes"] = pl["quotes_accepted"] == one("select count(*) from pipeline_quotes q join orders o on"
+    " o.id = q.order_id where q.status = 'accepted' and o.total = q.net and q.decided_at <= q.valid_until"
+    " and o.external_id = 'pipeline-quote-' || q.id") == one("select count(*) from pipeline_deals d where status = 'won'"
+    " and exists (select 1 from pipeline_quotes q where q.deal_id = d.id)") > 0
+checks["pipeline_expired"] = pl["quotes_expired"] == one("select count(*) from pipeline_quotes where status = 'expired'") and one(
+    "select count(*) from pipeline_quotes q join pipeline_deals d on d.id = q.deal_id where q.status = 'draft'"
+    " and (q.valid_until <= %d or d.status <> 'open')" % as_of) == 0
 bad = [k for k, v in checks.items() if not v]
-print("ok" if not bad else "%s: %s %s %s %s" % (bad, got, want, alerts, loy))
+print("ok" if not bad else "%s: %s %s %s %s %s" % (bad, got, want, alerts, loy, pl))
 PY
 )" "demo headline = independent counts"
     ( cd shipped && "$CRM" --as-of 2026-06-30 demo --contacts 400 --orders 4000 --force ) >demo.txt 2>&1
@@ -191,6 +222,8 @@ PY
     assert_contains "$(cat demo.txt)" "At Risk" "text headline: At Risk"
     assert_contains "$(cat demo.txt)" "churn alerts" "text headline: churn"
     assert_contains "$(cat demo.txt)" "loyalty: members per tier: bronze" "text headline: loyalty"
+    assert_contains "$(cat demo.txt)" "pipeline: " "text headline: pipeline"
+    assert_contains "$(cat demo.txt)" "weighted; " "text headline: weighted pipeline"
     # the quick start then has segmentation's commands
     ( cd shipped && "$CRM" rfm list --segment champions --json ) >rfm.json 2>&1
     assert_eq "$(python3 -c 'import json,sys; print([m["customers"] for m in json.load(open(sys.argv[1]))["modules"]["segmentation"]["rfm"]["segments"] if m["segment"]=="champions"][0])' demo.json)" \

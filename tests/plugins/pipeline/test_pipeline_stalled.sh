@@ -25,11 +25,19 @@ run "$CRM" --json task list
 assert_contains "$OUT" "Stalled deal: A" "a task for the stalled deal"
 run "$CRM" --json pipeline board
 assert_contains "$OUT" '"stalled":' "board marks stalled deals"
+# a call of 2026-01-10, logged only now, is older than the deal's last activity: no news
+assert_exit 0 "$CRM" --as-of 2026-02-04T09:00:00Z interaction log --contact 2 --channel phone \
+    --subject "old call" --at 2026-01-10T10:00:00Z
+"$CRM" --as-of 2026-02-04T09:00:01Z tick >/dev/null 2>&1
+run "$CRM" --json deal show 2
+assert_eq true "$(json_get "$OUT" stalled)" "a back-dated interaction leaves the flag"
 assert_exit 0 "$CRM" --as-of 2026-02-04T10:00:00Z interaction log --contact 2 --channel phone \
     --subject "called"
 "$CRM" --as-of 2026-02-04T10:00:01Z tick >/dev/null 2>&1
 run "$CRM" --json deal show 2
 assert_eq false "$(json_get "$OUT" stalled)" "activity clears the flag"
+assert_eq "$(date -ud 2026-02-04T10:00:00Z +%s)" "$(sqlite3 crm.db 'select last_activity_at from pipeline_deals where id=2')" \
+    "the activity's time is when the call happened"
 
 # ---- privacy -----------------------------------------------------------------------
 run "$CRM" contact export-data 1
