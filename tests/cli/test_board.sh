@@ -192,7 +192,9 @@ for page in login contacts timeline timeline-phone pipeline pipeline-phone pipel
 done
 
 kill -TERM "$PIPELINE_PID"
-wait "$PIPELINE_PID" || true
+pipeline_rc=0
+wait "$PIPELINE_PID" || pipeline_rc=$?
+assert_eq 0 "$pipeline_rc" "the pipeline-only crm serve's exit status after SIGTERM"
 serve_stop
 assert_eq 0 "$SERVE_RC" "crm serve exit status after SIGTERM"
 finish
