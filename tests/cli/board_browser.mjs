@@ -258,6 +258,12 @@ try {
          'the page script cannot read the session cookie');
   // French labels: crm.yaml's locale.country is FR
   expect((await page.textContent('#logout')) === 'Déconnexion', 'labels in French (locale FR)');
+  // the EN button switches every label to English, the FR one back
+  await page.click('#nav button.lang');
+  expect((await page.textContent('#logout')) === 'Log out' &&
+         (await page.textContent('#nav a[data-page=rfm]')) === 'RFM grid', 'the EN button switches to English');
+  await page.click('#nav button.lang');
+  expect((await page.textContent('#logout')) === 'Déconnexion', 'the FR button switches back');
   // a page shows when its plugin has routes (their owners in /openapi.json)
   const owners = await page.evaluate(async () => {
     const doc = await (await fetch('/openapi.json')).json();
