@@ -17,14 +17,16 @@
 #define CRM_SESSION_COOKIE "crm_session"
 
 /* What the server passes in: the parsed body, the session cookie and the
- * X-CSRF-Token header (NULL when absent), and whether the client came over
+ * X-CSRF-Token header (NULL when absent), whether the client came over
  * TLS (X-Forwarded-Proto: https from the reverse proxy: the cookie gets
- * Secure). */
+ * Secure), and whether the body was sent as application/json (a cross-site
+ * form cannot send that type, so a login needs it). */
 typedef struct crm_board_in {
     json_t *body;
     const char *cookie;
     const char *csrf;
     bool secure;
+    bool json;
 } crm_board_in;
 
 typedef struct crm_board_out {

@@ -56,6 +56,13 @@ static void login(crm_kernel *k, const crm_board_in *in, crm_board_out *out)
 {
     crm_err err = {0};
     const char *user = member(in->body, "user"), *password = member(in->body, "password");
+    /* a form on another site may post a JSON-looking text/plain body: it
+     * would log the victim's browser into the attacker's account */
+    if (!in->json) {
+        answer_error(out, 415, "usage", "send the login as Content-Type: application/json",
+                     NULL);
+        return;
+    }
     if (!json_is_object(in->body) || !user || !password) {
         answer_error(out, 400, "usage", "send {\"user\": EMAIL, \"password\": TEXT}",
                      !user ? "user" : "password");

@@ -183,8 +183,10 @@ static void board_auth(crm_http_server *s, struct MHD_Connection *conn, const ch
     if (parse_body(&rq, c, r) != CRM_OK)
         return;
     const char *proto = header(conn, "X-Forwarded-Proto");
+    const char *type = header(conn, "Content-Type");
     crm_board_in in = {rq.body, session_cookie(conn), header(conn, "X-CSRF-Token"),
-                       proto && strcmp(proto, "https") == 0};
+                       proto && strcmp(proto, "https") == 0,
+                       type && strncmp(type, "application/json", 16) == 0};
     crm_board_out out = {500, NULL, ""};
     crm_kernel *k = crm_pool_acquire(s->pool);
     if (!k->as_of_set)

@@ -27,7 +27,10 @@ def check(cond, what):
 def call(method, path, body=None, headers=None):
     conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
     data = json.dumps(body) if body is not None else None
-    conn.request(method, path, body=data, headers=dict(headers or {}))
+    hdrs = dict(headers or {})
+    if data is not None:
+        hdrs.setdefault("Content-Type", "application/json")
+    conn.request(method, path, body=data, headers=hdrs)
     r = conn.getresponse()
     raw = r.read()
     conn.close()
@@ -60,6 +63,10 @@ check(s1 == 401 and s2 == 401, f"bad logins answer 401 ({s1}, {s2})")
 check(b1["error"]["message"] == b2["error"]["message"], "the refusal does not tell which part")
 s, b, _ = call("POST", "/board/login", {"user": "manager@example.fr"})
 check(s == 400 and b["error"]["field"] == "password", f"missing password names the field: {b}")
+# a cross-site form can post text/plain, never application/json: refused
+s, b, _ = call("POST", "/board/login", {"user": "manager@example.fr", "password": "correct horse"},
+               headers={"Content-Type": "text/plain"})
+check(s == 415 and "application/json" in b["error"]["message"], f"a text/plain login is 415 ({s} {b})")
 check(db("SELECT count(*) FROM board_sessions") == [(0,)], "refused logins store no session")
 
 # a good login: the cookie, its attributes, only its hash in the database
