@@ -152,18 +152,25 @@ EOF
 "$CRM" --config "$dir/crm.yaml" import contacts "$dir/big.csv" --batch 250 --quiet \
     >/dev/null 2>&1 &
 pid=$!
-python3 - "$dir/t.db" <<'EOF'
-import sqlite3, sys, time
+# held until the watcher is connected (on a loaded machine a slow python
+# start let the import finish first); the watcher kills it the moment the
+# journal shows 1000 rows read
+kill -STOP "$pid"
+python3 - "$dir/t.db" "$pid" <<'EOF'
+import os, signal, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=1)
+pid = int(sys.argv[2])
+os.kill(pid, signal.SIGCONT)
 deadline = time.time() + 120
 while time.time() < deadline:
     try:
-        r = sqlite3.connect(sys.argv[1], timeout=1).execute(
-            "SELECT n_read FROM import_journal WHERE status='running'").fetchone()
+        r = db.execute("SELECT n_read FROM import_journal WHERE status='running'").fetchone()
         if r and r[0] >= 1000:
+            os.kill(pid, signal.SIGKILL)
             break
     except sqlite3.Error:
         pass
-    time.sleep(0.02)
+    time.sleep(0.005)
 EOF
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
