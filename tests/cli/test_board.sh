@@ -146,6 +146,11 @@ SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker --as-of $N
 status=0
 python3 "$(dirname "$0")/board_api.py" "$SERVE_URL" "$dir/t.db" || status=$?
 if [ "$status" -eq 0 ]; then pass; else fail "board_api.py failed ($status)"; fi
+# a new password ends the user's sessions (board_api.py left the viewer logged in)
+viewer_sessions="SELECT count(*) FROM board_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'viewer@example.fr'"
+assert_eq 1 "$(q "$viewer_sessions")" "the viewer's session before the new password"
+assert_exit 0 sh -c "printf 'viewer pass 1\n' | \"$CRM\" --config '$dir/crm.yaml' user passwd viewer@example.fr"
+assert_eq 0 "$(q "$viewer_sessions")" "crm user passwd ends the user's sessions"
 
 # a second server on the same database with only the pipeline plugin: the
 # board there has no RFM, segments, tickets or loyalty card
