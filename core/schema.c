@@ -371,6 +371,16 @@ static const crm_migration kernel_migrations[] = {
       * before every step) reads the contact's events after one id, kernel
       * ones included; without it the check reads every later event. */
      "CREATE INDEX events_contact_id ON events(contact_id, id) WHERE contact_id IS NOT NULL;"},
+    {19, "board passwords and sessions",
+     /* The web board: a user's Argon2id password string (libsodium's
+      * crypto_pwhash_str, salt and parameters inside), and its login
+      * sessions by the BLAKE2b hash of the cookie, never the cookie. */
+     "ALTER TABLE users ADD COLUMN password_hash TEXT;"
+     "CREATE TABLE board_sessions("
+     " id INTEGER PRIMARY KEY,"
+     " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     " hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+     "CREATE INDEX board_sessions_user ON board_sessions(user_id);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

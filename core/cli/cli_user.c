@@ -1,5 +1,10 @@
-/* crm user add|list: the agents who own contacts and log interactions. */
+/* crm user add|list|passwd: the agents who own contacts and log
+ * interactions, and log into the web board. */
+#include <stdio.h>
+#include <string.h>
+
 #include "cli.h"
+#include "http/session.h"
 #include "table.h"
 #include "cli_util.h"
 #include "model.h"
@@ -58,6 +63,21 @@ static const crm_opt add_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* The new password is the first line of stdin, so it appears in no process
+ * list or shell history: `crm user passwd ana@x.fr` then type it, or pipe it. */
+static int cmd_passwd(crm_cli *cli, const crm_args *a, crm_err *err)
+{
+    char line[CRM_PASSWORD_MAX + 2];
+    if (!fgets(line, sizeof line, stdin))
+        return crm_err_set(err, CRM_EUSAGE, "type the new password on stdin (one line)");
+    line[strcspn(line, "\r\n")] = '\0';
+    int rc = crm_user_passwd(cli->k, a->pos[0], line, err);
+    memset(line, 0, sizeof line);
+    if (rc == CRM_OK && !cli->quiet)
+        fprintf(stderr, "password of %s set; the user's board sessions are ended\n", a->pos[0]);
+    return rc;
+}
+
 static const crm_opt no_opts[] = {{NULL, 0, NULL, NULL}};
 
 #define K CRM_CMD_NEEDS_KERNEL
@@ -65,5 +85,7 @@ const crm_command crm_cli_user_cmds[] = {
     {"user", "add", cmd_add, K | CRM_CMD_WRITES, 0, 0, NULL, "add an agent; prints its id",
      add_opts},
     {"user", "list", cmd_list, K, 0, 0, NULL, "list the agents", no_opts},
+    {"user", "passwd", cmd_passwd, K | CRM_CMD_WRITES, 1, 1, "ID|EMAIL",
+     "set the user's web board password (Argon2id), read from stdin", no_opts},
     {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };

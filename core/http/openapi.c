@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http/board.h"
 #include "http/http.h"
 
 /* Shared shapes, referenced by the routes' schemas as #/components/schemas/X.
@@ -197,8 +198,11 @@ static int add_route(const crm_http_route *r, void *ud)
                            roles_of(r->roles));
     json_t *responses = json_object_get(op, "responses");
     json_object_set_new(responses, "400", error_response("bad request (the field is named)"));
-    json_object_set_new(responses, "401", error_response("no valid bearer token"));
-    json_object_set_new(responses, "403", error_response("the token's role may not do this"));
+    json_object_set_new(responses, "401",
+                        error_response("no valid bearer token or board session"));
+    json_object_set_new(responses, "403",
+                        error_response("the role may not do this, or a board write lacks "
+                                       "its X-CSRF-Token"));
     json_object_set_new(responses, "404", error_response("no such record"));
     if (strcmp(r->method, "GET") != 0) {
         json_object_set_new(responses, "409", error_response("duplicate: existing_id names it"));
@@ -222,13 +226,19 @@ json_t *crm_http_openapi(crm_kernel *k)
     json_t *paths = json_object();
     crm_http_each_kernel_route(add_route, paths);
     crm_http_each_plugin_route(k, add_route, paths);
+    /* either scheme will do: a bearer token, or the web board's session
+     * cookie (whose writes also need the session's X-CSRF-Token header) */
     json_t *doc = json_pack(
-        "{sss{ssssss}s[{ss}]sos{sos{s{ssss}}}s[{s[]}]}", "openapi", "3.1.0", "info", "title",
-        "crm REST API", "version", CRM_VERSION, "description",
+        "{sss{ssssss}s[{ss}]sos{sos{s{ssss}s{ssssssss}}}s[{s[]}{s[]}]}", "openapi", "3.1.0",
+        "info", "title", "crm REST API", "version", CRM_VERSION, "description",
         "The crm kernel and its plugins over HTTP. Every route needs Authorization: Bearer "
-        "TOKEN (crm token create); x-roles lists the roles allowed.",
-        "servers", "url", "/", "paths", paths, "components",
-        "schemas", schema(components), "securitySchemes", "bearer", "type", "http", "scheme",
-        "bearer", "security", "bearer");
+        "TOKEN (crm token create), or the web board's crm_session cookie (POST /board/login), "
+        "whose writes also carry the session's X-CSRF-Token header; x-roles lists the roles "
+        "allowed.",
+        "servers", "url", "/", "paths", paths, "components", "schemas", schema(components),
+        "securitySchemes", "bearer", "type", "http", "scheme", "bearer", "session", "type",
+        "apiKey", "in", "cookie", "name", CRM_SESSION_COOKIE, "description",
+        "the web board's session (crm user passwd, POST /board/login)", "security", "bearer",
+        "session");
     return doc;
 }

@@ -8,10 +8,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/board.h"
 #include "http/http.h"
 #include "http/idempotency.h"
 #include "http/pool.h"
 #include "http/server.h"
+#include "http/session.h"
 
 struct crm_http_server {
     struct MHD_Daemon *d;
@@ -30,6 +32,9 @@ typedef struct reply {
     int status;
     json_t *body;
     const char *allow_auth;  /* WWW-Authenticate on 401 */
+    char set_cookie[200];    /* the board's session cookie, "" for none */
+    bool no_store;           /* Cache-Control: no-store (the board's session answers) */
+    const crm_board_asset *asset; /* a board file instead of JSON */
 } reply;
 
 static void fail(reply *r, int code, const crm_err *err, const char *field, int64_t existing)
@@ -72,14 +77,36 @@ static void collect(crm_http_server *s, conn_state *c, const char *data, size_t 
     c->body[c->len] = '\0';
 }
 
-static int authenticate(crm_kernel *k, struct MHD_Connection *conn, crm_token *who,
-                        crm_err *err)
+static const char *header(struct MHD_Connection *conn, const char *name)
 {
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7) != 0)
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+static const char *session_cookie(struct MHD_Connection *conn)
+{
+    return MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, CRM_SESSION_COOKIE);
+}
+
+/* A bearer token, else the board's session cookie. A write made with the
+ * cookie must carry the session's CSRF token: without it *csrf_bad is set
+ * (the caller answers 403: the user is known, the request is not theirs). */
+static int authenticate(crm_kernel *k, struct MHD_Connection *conn, const char *method,
+                        crm_token *who, bool *csrf_bad, crm_err *err)
+{
+    const char *h = header(conn, "Authorization");
+    const char *cookie = session_cookie(conn);
+    if (h && strncmp(h, "Bearer ", 7) == 0)
+        return crm_token_verify(k, h + 7, k->now, who, err);
+    if (!cookie)
         return crm_err_set(err, CRM_EDENIED,
-                           "send Authorization: Bearer TOKEN (see crm token create)");
-    return crm_token_verify(k, h + 7, k->now, who, err);
+                           "send Authorization: Bearer TOKEN (see crm token create) or log "
+                           "into the board");
+    int64_t expires_at;
+    int rc = crm_session_verify(k, cookie, k->now, who, &expires_at, err);
+    if (rc == CRM_OK && is_write(method) &&
+        !crm_session_csrf_ok(cookie, header(conn, "X-CSRF-Token")))
+        *csrf_bad = true;
+    return rc;
 }
 
 static int parse_body(crm_http_req *rq, const conn_state *c, reply *r)
@@ -143,6 +170,45 @@ static const crm_http_route *find_route(crm_http_req *rq, bool *path_known)
     return r ? r : crm_http_find_plugin(rq->k, rq->method, rq->path, rq, path_known);
 }
 
+static bool is_api_path(const char *path)
+{
+    return strncmp(path, "/v1/", 4) == 0 || strcmp(path, "/openapi.json") == 0;
+}
+
+/* /board/login, logout, session: on a kernel of the pool like a route. */
+static void board_auth(crm_http_server *s, struct MHD_Connection *conn, const char *method,
+                       const char *path, conn_state *c, reply *r)
+{
+    crm_http_req rq = {0};
+    if (parse_body(&rq, c, r) != CRM_OK)
+        return;
+    const char *proto = header(conn, "X-Forwarded-Proto");
+    const char *type = header(conn, "Content-Type");
+    crm_board_in in = {rq.body, session_cookie(conn), header(conn, "X-CSRF-Token"),
+                       proto && strcmp(proto, "https") == 0,
+                       type && strncmp(type, "application/json", 16) == 0};
+    crm_board_out out = {500, NULL, ""};
+    crm_kernel *k = crm_pool_acquire(s->pool);
+    if (!k->as_of_set)
+        k->now = (int64_t)time(NULL);
+    crm_board_route(k, method, path, &in, &out);
+    crm_pool_release(s->pool, k);
+    json_decref(rq.body);
+    r->status = out.status, r->body = out.body, r->no_store = true;
+    snprintf(r->set_cookie, sizeof r->set_cookie, "%s", out.set_cookie);
+}
+
+/* A GET outside the API: a board file, 304 when the client's copy is it. */
+static void board_file(struct MHD_Connection *conn, const char *path, reply *r)
+{
+    const char *have = header(conn, "If-None-Match");
+    r->asset = crm_board_find(path);
+    if (!r->asset)
+        fail_status(r, 404, "not_found", "no such page or route (see /openapi.json)");
+    else
+        r->status = have && strcmp(have, r->asset->etag) == 0 ? 304 : 200;
+}
+
 /* Everything after the body is in: the reply for this request. */
 static void handle(crm_http_server *s, struct MHD_Connection *conn, const char *method,
                    const char *path, conn_state *c, reply *r)
@@ -162,15 +228,26 @@ static void handle(crm_http_server *s, struct MHD_Connection *conn, const char *
         fail_status(r, 400, "usage", "Idempotency-Key must be 1 to 200 characters");
         return;
     }
+    if (crm_board_is_auth_path(path)) {
+        board_auth(s, conn, method, path, c, r);
+        return;
+    }
+    if (!is_api_path(path) && strcmp(method, "GET") == 0) {
+        board_file(conn, path, r);
+        return;
+    }
     rq.k = crm_pool_acquire(s->pool);
     if (!rq.k->as_of_set)
         rq.k->now = (int64_t)time(NULL);
-    bool path_known = false;
+    bool path_known = false, csrf_bad = false;
     const crm_http_route *route = NULL;
-    int rc = authenticate(rq.k, conn, &who, &err);
+    int rc = authenticate(rq.k, conn, method, &who, &csrf_bad, &err);
     if (rc != CRM_OK) {
         r->allow_auth = "Bearer";
         fail_status(r, 401, "unauthorized", err.msg);
+    } else if (csrf_bad) {
+        fail_status(r, 403, "csrf",
+                    "a write with the board's session cookie needs its X-CSRF-Token header");
     } else if (!(route = find_route(&rq, &path_known))) {
         fail_status(r, path_known ? 405 : 404, path_known ? "method_not_allowed" : "not_found",
                     path_known ? "this path does not take that method (see /openapi.json)"
@@ -187,8 +264,32 @@ static void handle(crm_http_server *s, struct MHD_Connection *conn, const char *
     json_decref(rq.body);
 }
 
+/* Headers of every board file: revalidate by ETag (the names carry no
+ * version), the page's CSP, no sniffing, no framing. */
+static enum MHD_Result send_asset(struct MHD_Connection *conn, reply *r)
+{
+    const crm_board_asset *a = r->asset;
+    bool fresh = r->status == 304;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        fresh ? 0 : a->len, fresh ? (void *)"" : (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    if (!fresh)
+        MHD_add_response_header(resp, "Content-Type", crm_board_content_type(a));
+    MHD_add_response_header(resp, "ETag", a->etag);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "Content-Security-Policy", CRM_BOARD_CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, reply *r)
 {
+    if (r->asset)
+        return send_asset(conn, r);
     char *text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     size_t len = text ? strlen(text) : 0;
     if (text && len) {
@@ -204,6 +305,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, reply *r)
         MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
     if (r->allow_auth)
         MHD_add_response_header(resp, "WWW-Authenticate", r->allow_auth);
+    if (r->set_cookie[0])
+        MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+    if (r->no_store)
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -227,7 +333,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    reply r = {500, NULL, NULL};
+    reply r = {.status = 500};
     handle(s, conn, method, url, c, &r);
     if (r.status == 204) {
         json_decref(r.body);
