@@ -12,6 +12,7 @@
 #include "http/http.h"
 #include "api.h"
 #include "internal.h"
+#include "util.h"
 
 typedef struct plug_route {
     crm_http_route r;     /* r.ud points back here; strings owned */
@@ -211,9 +212,8 @@ int crm_plug_api_register_route(crm_plugin_ctx *p, const crm_route_spec *s, void
                           s->method, s->path, dup->owner ? "plugin " : "the kernel",
                           dup->owner ? dup->owner : "", dup->path);
     plug_route *pr = calloc(1, sizeof *pr);
-    plug_route **grown = realloc(p->routes, (p->n_routes + 1) * sizeof *grown);
-    if (grown)
-        p->routes = grown;
+    size_t n = p->n_routes; /* the slot is claimed only once the route is whole */
+    plug_route **slot = CRM_ARRAY_APPEND(p->routes, n);
     if (pr) {
         pr->r = (crm_http_route){dup_or_null(s->method), dup_or_null(s->path), roles,
                                  route_trampoline, dup_or_null(s->summary),
@@ -221,12 +221,13 @@ int crm_plug_api_register_route(crm_plugin_ctx *p, const crm_route_spec *s, void
                                  s->status ? s->status : 200, pr, p->name};
         pr->p = p, pr->fn = s->fn, pr->ud = ud;
     }
-    if (!pr || !grown || !pr->r.method || !pr->r.path || (s->summary && !pr->r.summary) ||
+    if (!pr || !slot || !pr->r.method || !pr->r.path || (s->summary && !pr->r.summary) ||
         (s->request_schema && !pr->r.request) || (s->response_schema && !pr->r.response)) {
         route_free(pr);
         return route_fail(p, CRM_ENOMEM, "register_route: out of memory");
     }
-    p->routes[p->n_routes++] = pr;
+    *slot = pr;
+    p->n_routes = n;
     return CRM_OK;
 }
 

@@ -1,4 +1,4 @@
-/* pipeline plugin — `crm demo`: a year of B2B selling on the demo's
+/* pipeline plugin — `crm demo`: two years of B2B selling on the demo's
  * companies. Each deal quotes products in bulk, walks its pipeline's stages
  * with a few days to weeks between moves, and is won, lost for a configured
  * reason or still open; the history is written at the story's times
@@ -13,7 +13,7 @@
 
 #include "pl_int.h"
 
-#define DEMO_DEALS 150 /* at most one per contact of a company */
+#define DEMO_DEALS 3000 /* at most two per contact of a company */
 #define DEMO_LEADS 24
 #define DAY 86400
 
@@ -223,6 +223,7 @@ static int deals(crm_plugin_ctx *ctx, int64_t now, demo_tally *n)
                                                " JOIN companies m ON m.id = c.company_id"
                                                " ORDER BY c.id LIMIT ?1")
                                 : NULL;
+    /* one row per contact; a contact gets a second deal when there are few */
     if (!st)
         return rc == CRM_OK ? pl_fail_db(ctx, "demo contacts") : rc;
     crm_sql_bind_int64(st, 1, DEMO_DEALS);
@@ -238,11 +239,14 @@ static int deals(crm_plugin_ctx *ctx, int64_t now, demo_tally *n)
     if (!rows)
         return CRM_ENOMEM;
     uint32_t seed = 42;
-    int64_t span = 365 * DAY;
-    for (size_t i = 0; rc == CRM_OK && i < nrows && PL(ctx)->npipelines; i++)
-        rc = one_deal(ctx, &seed, rows[i].contact, rows[i].company, rows[i].name,
-                      nwho ? who[i % nwho] : "", now - span + span * (int64_t)i / (int64_t)nrows,
+    int64_t span = 2 * 365 * DAY;
+    size_t ndeals = nrows * 2 < DEMO_DEALS ? nrows * 2 : DEMO_DEALS; /* 0 without companies */
+    for (size_t i = 0; rc == CRM_OK && i < ndeals; i++) {
+        size_t r = (i * 7919) % nrows; /* a prime stride: a contact's two deals years apart */
+        rc = one_deal(ctx, &seed, rows[r].contact, rows[r].company, rows[r].name,
+                      nwho ? who[i % nwho] : "", now - span + span * (int64_t)i / (int64_t)ndeals,
                       now, n);
+    }
     free(rows);
     return rc;
 }
@@ -328,30 +332,63 @@ static int open_figures(crm_plugin_ctx *ctx, const pl_pipeline *p, int64_t *amou
     return rc;
 }
 
+#define FORECAST_DAYS 90
+
+/* The forecast total of the next FORECAST_DAYS: what `crm pipeline forecast
+ * --from today --to +89 days` prints as TOTAL. */
+static int next_quarter(crm_plugin_ctx *ctx, const pl_pipeline *p, json_t **total)
+{
+    int64_t now = crm_now(ctx);
+    json_t *f = NULL;
+    int rc = pl_forecast_json(ctx, p, now, now + (FORECAST_DAYS - 1) * DAY, "all", &f);
+    if (rc != CRM_OK)
+        return rc;
+    *total = json_incref(json_object_get(f, "total"));
+    json_object_set(*total, "from", json_object_get(f, "from"));
+    json_object_set(*total, "to", json_object_get(f, "to"));
+    json_decref(f);
+    return *total ? CRM_OK : CRM_ENOMEM;
+}
+
+static void print_forecast(crm_plugin_ctx *ctx, FILE *out, const pl_pipeline *p, json_t *f)
+{
+    char w[48], c[48], b[48];
+    pl_money(ctx, json_integer_value(json_object_get(f, "weighted")), p->currency, w, sizeof w);
+    pl_money(ctx, json_integer_value(json_object_get(f, "commit")), p->currency, c, sizeof c);
+    pl_money(ctx, json_integer_value(json_object_get(f, "best_case")), p->currency, b, sizeof b);
+    fprintf(out, "  forecast %s..%s: %lld deals closing, %s weighted (commit %s, best case %s)"
+                 " -- crm pipeline forecast\n",
+            json_string_value(json_object_get(f, "from")), json_string_value(json_object_get(f, "to")),
+            (long long)json_integer_value(json_object_get(f, "count")), w, c, b);
+}
+
 static int headline(crm_plugin_ctx *ctx, crm_command_io *io, const demo_tally *n)
 {
     const pl_pipeline *p = &PL(ctx)->pipelines[0];
     int64_t amount = 0, weighted = 0;
+    json_t *forecast = NULL;
     int rc = open_figures(ctx, p, &amount, &weighted);
+    if (rc == CRM_OK)
+        rc = next_quarter(ctx, p, &forecast);
     if (rc != CRM_OK)
         return rc;
     int64_t closed = n->won + n->lost;
     if (crm_io_json(io))
         return pl_print_json(
             ctx, io,
-            json_pack("{sI sI sI sI sI sI sI sI sI s{ss sI sI ss}}", "deals", (json_int_t)n->deals,
+            json_pack("{sI sI sI sI sI sI sI sI sI s{ss sI sI ss} so}", "deals", (json_int_t)n->deals,
                       "open", (json_int_t)n->open, "won", (json_int_t)n->won, "lost",
                       (json_int_t)n->lost, "stalled", (json_int_t)n->stalled, "quotes",
                       (json_int_t)n->quotes, "quotes_accepted", (json_int_t)n->accepted,
                       "quotes_expired", (json_int_t)n->expired, "leads",
                       (json_int_t)n->leads, "open_pipeline", "pipeline", p->name, "amount",
                       (json_int_t)amount, "weighted", (json_int_t)weighted, "currency",
-                      p->currency));
+                      p->currency, "forecast", forecast));
     char a[48], w[48];
     pl_money(ctx, amount, p->currency, a, sizeof a);
     pl_money(ctx, weighted, p->currency, w, sizeof w);
     fprintf(crm_io_out(io),
-            "pipeline: %lld deals over the year, %lld won and %lld lost (win rate %lld %%), "
+            "pipeline: %lld deals over two years, %lld won and %lld lost (win rate %lld %%), "
             "%lld open; %s open in %s, %s weighted; %lld stalled with a task for their owner; "
             "%lld quotes (%lld accepted, each with its order; %lld expired); %lld leads -- try "
             "`crm pipeline board`\n",
@@ -360,6 +397,8 @@ static int headline(crm_plugin_ctx *ctx, crm_command_io *io, const demo_tally *n
             p->name, w, (long long)n->stalled, (long long)n->quotes, (long long)n->accepted,
             (long long)n->expired,
             (long long)n->leads);
+    print_forecast(ctx, crm_io_out(io), p, forecast);
+    json_decref(forecast);
     return CRM_OK;
 }
 

@@ -288,6 +288,37 @@ static int post_reply(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     return rc == CRM_OK ? reply(x, 201, ticket_api_json(ctx, &t)) : rc;
 }
 
+/* ---- POST /v1/tickets/{id}/csat -------------------------------------------------- */
+
+static const char *const csat_members[] = {"score", "comment", NULL};
+
+/* The answer to the survey link (the shop's survey page posts it), as
+ * `crm ticket rate`. */
+static int post_csat(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
+{
+    (void)ud;
+    tk_ticket t;
+    json_t *o = NULL;
+    const char *comment = NULL;
+    int rc = ticket_param(ctx, x, &t);
+    if (rc == CRM_OK)
+        rc = body_object(x, csat_members, &o);
+    json_t *score = json_object_get(o, "score");
+    if (rc == CRM_OK && !json_is_integer(score))
+        rc = crm_http_error(x, CRM_EUSAGE, "score", "score: required, an integer from 1 to 5");
+    if (rc == CRM_OK)
+        rc = member_text(x, o, "comment", &comment);
+    if (rc == CRM_OK && (rc = tk_rate(ctx, t.id, json_integer_value(score), comment)) != CRM_OK)
+        rc = crm_http_error(x, rc, rc == CRM_EINVAL ? "score" : NULL, "%s", crm_last_error(ctx));
+    json_decref(o);
+    if (rc != CRM_OK)
+        return rc;
+    return reply(x, 201, json_pack("{sI sI sI}", "ticket_id", (json_int_t)t.id, "score",
+                                   (json_int_t)tk_scalar(ctx, 0, "SELECT csat_score FROM"
+                                                         " ticketing_tickets WHERE id = ?1", 1, t.id),
+                                   "rated_at", (json_int_t)crm_now(ctx)));
+}
+
 /* ---- registration ---------------------------------------------------------------- */
 
 #define ITEM_SCHEMA                                                                            \
@@ -343,6 +374,16 @@ static const crm_route_spec routes[] = {
      "{\"type\":\"object\",\"required\":[\"body\"],\"additionalProperties\":false,"
      "\"properties\":{\"body\":{\"type\":\"string\"}}}",
      TICKET_SCHEMA, 201},
+    {"POST", "/v1/tickets/{id}/csat", "integration,agent,manager,admin", post_csat,
+     "the customer's CSAT answer from the survey link (as crm ticket rate; a later answer "
+     "replaces it)",
+     "{\"type\":\"object\",\"required\":[\"score\"],\"additionalProperties\":false,"
+     "\"properties\":{\"score\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":5},"
+     "\"comment\":{\"type\":\"string\"}}}",
+     "{\"type\":\"object\",\"required\":[\"ticket_id\",\"score\",\"rated_at\"],"
+     "\"properties\":{\"ticket_id\":{\"type\":\"integer\"},\"score\":{\"type\":"
+     "\"integer\"},\"rated_at\":{\"type\":\"integer\"}}}",
+     201},
 };
 
 int tk_routes_register(crm_plugin_ctx *ctx)

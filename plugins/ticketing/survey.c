@@ -79,11 +79,40 @@ int tk_survey_send(crm_plugin_ctx *ctx, int64_t id)
     return rc;
 }
 
+int tk_rate(crm_plugin_ctx *ctx, int64_t id, int64_t score, const char *comment)
+{
+    tk_ticket t;
+    if (score < 1 || score > 5) {
+        crm_set_error(ctx, "score: %lld is not between 1 and 5", (long long)score);
+        return CRM_EINVAL;
+    }
+    int rc = tk_ticket_load(ctx, id, &t);
+    if (rc != CRM_OK)
+        return rc;
+    crm_stmt *st = tk_prep(ctx,
+                           "UPDATE ticketing_tickets SET csat_score = ?2, csat_at = ?3,"
+                           " csat_comment = ?4 WHERE id = ?1",
+                           3, id, score, crm_now(ctx));
+    if (!st)
+        return tk_fail_db(ctx, "recording the rating");
+    if (comment)
+        crm_sql_bind_text(st, 4, comment);
+    else
+        crm_sql_bind_null(st, 4);
+    rc = crm_sql_step(st) < 0 ? tk_fail_db(ctx, "recording the rating") : CRM_OK;
+    crm_sql_finalize(st);
+    if (rc == CRM_OK) {
+        json_t *x = json_object();
+        json_object_set_new(x, "score", json_integer(score));
+        rc = tk_emit(ctx, "ticket.rated", &t, x);
+    }
+    return rc;
+}
+
 int tk_cmd_rate(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
     int64_t id;
     crm_value score;
-    tk_ticket t;
     int rc = tk_arg_id(ctx, args, 0, &id);
     if (rc != CRM_OK)
         return rc;
@@ -92,30 +121,9 @@ int tk_cmd_rate(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args 
         crm_set_error(ctx, "--score: %lld is not between 1 and 5", (long long)score.i);
         return CRM_EUSAGE;
     }
-    if ((rc = tk_ticket_load(ctx, id, &t)) != CRM_OK)
-        return rc;
-    const char *comment = tk_opt_text(args, "comment");
     if ((rc = crm_begin(ctx)) != CRM_OK)
         return rc;
-    crm_stmt *st = tk_prep(ctx,
-                           "UPDATE ticketing_tickets SET csat_score = ?2, csat_at = ?3,"
-                           " csat_comment = ?4 WHERE id = ?1",
-                           3, id, score.i, crm_now(ctx));
-    if (!st)
-        rc = tk_fail_db(ctx, "recording the rating");
-    else {
-        if (comment)
-            crm_sql_bind_text(st, 4, comment);
-        else
-            crm_sql_bind_null(st, 4);
-        rc = crm_sql_step(st) < 0 ? tk_fail_db(ctx, "recording the rating") : CRM_OK;
-        crm_sql_finalize(st);
-    }
-    if (rc == CRM_OK) {
-        json_t *x = json_object();
-        json_object_set_new(x, "score", json_integer(score.i));
-        rc = tk_emit(ctx, "ticket.rated", &t, x);
-    }
+    rc = tk_rate(ctx, id, score.i, tk_opt_text(args, "comment"));
     if (rc == CRM_OK)
         rc = crm_commit(ctx);
     else

@@ -191,6 +191,10 @@ int tk_cmd_list(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int tk_cmd_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int tk_cmd_due(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int tk_cmd_rate(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
+/* Records a CSAT answer (score 1-5, comment may be NULL) and emits
+ * ticket.rated; a later answer replaces it. Inside the caller's transaction;
+ * CRM_EINVAL (message "score: ...") or CRM_ENOTFOUND. */
+int tk_rate(crm_plugin_ctx *ctx, int64_t id, int64_t score, const char *comment);
 int tk_cmd_queue(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int tk_cmd_sla_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int tk_cmd_sla_recompute(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);

@@ -294,6 +294,28 @@ def ticketing():
     check(sql("select count(*) from ticketing_history where ticket_id = ?", new_id)[0][0] == h1,
           "refused replies wrote nothing")
 
+    # the CSAT answer of the survey link: integration (the shop's survey page), agent,
+    # manager, admin; the last answer counts, as with crm ticket rate
+    matrix("POST", f"/v1/tickets/{new_id}/csat", {"integration", "agent", "manager", "admin"},
+           ok=201, each=lambda role: {"score": 4, "comment": f"via {role}"})
+    st, r = call("POST", f"/v1/tickets/{new_id}/csat", {"score": 2, "comment": "slow"},
+                 token="integration")
+    check(st == 201 and r == {"ticket_id": new_id, "score": 2, "rated_at": NOW}, f"csat {st} {r}")
+    check(sql("select csat_score, csat_comment, csat_at from ticketing_tickets where id = ?",
+              new_id)[0] == (2, "slow", NOW), "csat stored")
+    check(sql("select count(*) from events where type = 'ticket.rated'")[0][0] == 5,
+          "one ticket.rated per answer")
+    for body, field, status in [({"score": 6}, "score", 422), ({"score": 0}, "score", 422),
+                                ({"comment": "x"}, "score", 400), ({"score": "5"}, "score", 400),
+                                ({"score": 3, "stars": 1}, "stars", 400),
+                                ({"score": 3, "comment": 7}, "comment", 400)]:
+        st, e = call("POST", f"/v1/tickets/{new_id}/csat", body, token="integration")
+        check(st == status and e["error"]["field"] == field, f"csat {body}: {st} {e}")
+    check(call("POST", "/v1/tickets/99/csat", {"score": 5}, token="integration")[0] == 404,
+          "csat for no ticket")
+    check(sql("select csat_score, csat_comment from ticketing_tickets where id = ?", new_id)[0] ==
+          (2, "slow"), "refused answers changed nothing")
+
 
 # ---- segmentation -----------------------------------------------------------------------
 def utc(y, m, d, h=0):

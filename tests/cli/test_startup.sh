@@ -193,6 +193,14 @@ checks["pipeline_counts"] = [pl[k] for k in ("deals", "won", "lost", "open")] ==
     one("select count(*) from pipeline_deals")] + [one("select count(*) from pipeline_deals where status = '%s'" % x)
     for x in ("won", "lost", "open")] and min(pl["won"], pl["lost"], pl["open"]) > 0
 checks["pipeline_open"] = pl["open_pipeline"]["amount"] == sum(a for _, a in opens) and pl["open_pipeline"]["weighted"] == weighted > 0
+# the next 90 days' forecast: open b2b deals closing then, by stage category
+fc = pl["forecast"]
+closing = db.execute("select stage, amount from pipeline_deals where pipeline = 'b2b' and status = 'open'"
+                     " and close_date between ? and ?", (fc["from"], fc["to"])).fetchall()
+cat = {"qualification": "pipeline", "proposal": "best_case", "negotiation": "commit"}
+checks["pipeline_forecast"] = (fc["from"], fc["count"], fc["weighted"]) == (
+    "2026-06-30", len(closing), sum((a * prob[st] + 50) // 100 for st, a in closing)) and all(
+    fc[c] == sum(a for st, a in closing if cat[st] == c) for c in ("commit", "best_case", "pipeline")) and fc["count"] > 0
 # a year of history, each deal's moves in order and in the past
 checks["pipeline_history"] = one("select min(created_at) from pipeline_deals") < as_of - 300 * 86400 and one(
     "select count(*) from pipeline_deal_history h join pipeline_deals d on d.id = h.deal_id"
@@ -224,6 +232,7 @@ PY
     assert_contains "$(cat demo.txt)" "loyalty: members per tier: bronze" "text headline: loyalty"
     assert_contains "$(cat demo.txt)" "pipeline: " "text headline: pipeline"
     assert_contains "$(cat demo.txt)" "weighted; " "text headline: weighted pipeline"
+    assert_contains "$(cat demo.txt)" "forecast 2026-06-30..2026-09-27: " "text headline: forecast"
     # the quick start then has segmentation's commands
     ( cd shipped && "$CRM" rfm list --segment champions --json ) >rfm.json 2>&1
     assert_eq "$(python3 -c 'import json,sys; print([m["customers"] for m in json.load(open(sys.argv[1]))["modules"]["segmentation"]["rfm"]["segments"] if m["segment"]=="champions"][0])' demo.json)" \
