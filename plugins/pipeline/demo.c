@@ -169,6 +169,7 @@ static int one_deal(crm_plugin_ctx *ctx, uint32_t *seed, int64_t contact, int64_
                     const char *company_name, const char *owner, int64_t t0, int64_t now,
                     demo_tally *n)
 {
+    /* one deal in five goes to the second pipeline (the shipped partnerships) */
     const pl_pipeline *p = &PL(ctx)->pipelines[PL(ctx)->npipelines > 1 && next(seed) % 5 == 0];
     pl_deal d = {.contact_id = contact, .company_id = company, .probability_override = -1,
                  .category_override = -1};
