@@ -22,6 +22,7 @@ struct crm_store {
     int depth;
     bool batch;          /* nested levels are free, see crm_store_begin_batch */
     bool batch_failed;   /* a nested level wrote, then rolled back */
+    bool snapshot;       /* a read transaction of crm_store_snapshot_begin is open */
     sqlite3_int64 changes_at[64];  /* total changes when each batch level began */
     void (*on_commit)(void *);
     void *on_commit_ud;
@@ -203,8 +204,36 @@ static int exec_cached(crm_store *s, const char *sql, crm_err *err)
     return rc == SQLITE_DONE ? CRM_OK : crm_store_error(s, "database error", err);
 }
 
+int crm_store_snapshot_begin(crm_store *s)
+{
+    if (s->depth > 0 || s->snapshot)
+        return CRM_OK;
+    int rc = exec_cached(s, "BEGIN DEFERRED", NULL);
+    s->snapshot = rc == CRM_OK;
+    return rc;
+}
+
+void crm_store_snapshot_end(crm_store *s)
+{
+    if (!s->snapshot || s->depth > 0) {
+        s->snapshot = false;
+        return;
+    }
+    /* a statement left mid-step would keep the read open after COMMIT, and
+     * this pooled connection would serve later requests an old view */
+    for (sqlite3_stmt *st = sqlite3_next_stmt(s->db, NULL); st; st = sqlite3_next_stmt(s->db, st))
+        if (sqlite3_stmt_busy(st))
+            sqlite3_reset(st);
+    (void)exec_cached(s, "COMMIT", NULL);
+    s->snapshot = false;
+}
+
 int crm_store_begin(crm_store *s, crm_err *err)
 {
+    /* a write inside a snapshot takes the write lock the usual way: upgrading
+     * the read transaction could fail with SQLITE_BUSY_SNAPSHOT, never waited for */
+    if (s->depth == 0 && s->snapshot)
+        crm_store_snapshot_end(s);
     if (s->batch && s->depth > 0) {
         if (s->depth < (int)(sizeof s->changes_at / sizeof s->changes_at[0]))
             s->changes_at[s->depth] = sqlite3_total_changes64(s->db);

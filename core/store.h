@@ -51,6 +51,11 @@ int crm_store_cache(crm_store *s, int kib, crm_err *err);
 /* Transactions nest: the outermost begin is BEGIN IMMEDIATE (one writer), inner
  * ones are savepoints. Commit/rollback close the innermost level. */
 int crm_store_begin(crm_store *s, crm_err *err);
+/* A read snapshot for a sequence of reads (a GET of crm serve): one read
+ * transaction instead of one per statement, and one consistent view. A
+ * crm_store_begin meanwhile ends it first. No-op inside a transaction. */
+int crm_store_snapshot_begin(crm_store *s);
+void crm_store_snapshot_end(crm_store *s);
 int crm_store_commit(crm_store *s, crm_err *err);
 void crm_store_rollback(crm_store *s);
 

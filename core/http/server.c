@@ -239,6 +239,9 @@ static void handle(crm_http_server *s, struct MHD_Connection *conn, const char *
     rq.k = crm_pool_acquire(s->pool);
     if (!rq.k->as_of_set)
         rq.k->now = (int64_t)time(NULL);
+    /* a read sees one snapshot, authentication included (and locks once) */
+    if (!is_write(method))
+        (void)crm_store_snapshot_begin(rq.k->store);
     bool path_known = false, csrf_bad = false;
     const crm_http_route *route = NULL;
     int rc = authenticate(rq.k, conn, method, &who, &csrf_bad, &err);
@@ -260,6 +263,7 @@ static void handle(crm_http_server *s, struct MHD_Connection *conn, const char *
     } else if (parse_body(&rq, c, r) == CRM_OK) {
         run_route(&rq, route, strcmp(method, "POST") == 0 ? key : NULL, r);
     }
+    crm_store_snapshot_end(rq.k->store);
     crm_pool_release(s->pool, rq.k);
     json_decref(rq.body);
 }

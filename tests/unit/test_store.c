@@ -160,6 +160,45 @@ static void insert_n(crm_store *s, int x)
     sqlite3_reset(st);
 }
 
+/* A snapshot is one view: another connection's commit stays out of it
+ * until it ends; a write inside it takes the write lock the usual way; a
+ * statement left mid-step does not keep the read open past the end. */
+static void test_snapshot(void **state)
+{
+    fixture *f = *state;
+    crm_store *s, *w;
+    crm_err err = {0};
+    assert_int_equal(crm_store_open(&s, f->db, &err), CRM_OK);
+    assert_int_equal(crm_store_open(&w, f->db, &err), CRM_OK);
+    assert_int_equal(crm_store_exec(s, "CREATE TABLE n(x INTEGER)", &err), CRM_OK);
+    insert_n(s, 1);
+
+    assert_int_equal(crm_store_snapshot_begin(s), CRM_OK);
+    assert_int_equal(count(s, "SELECT count(*) FROM n"), 1);
+    insert_n(w, 2);
+    assert_int_equal(count(s, "SELECT count(*) FROM n"), 1); /* the snapshot's view */
+    crm_store_snapshot_end(s);
+    assert_int_equal(count(s, "SELECT count(*) FROM n"), 2);
+
+    assert_int_equal(crm_store_snapshot_begin(s), CRM_OK);
+    assert_int_equal(count(s, "SELECT count(*) FROM n"), 2);
+    insert_n(w, 3);
+    assert_int_equal(crm_store_begin(s, &err), CRM_OK); /* ends the snapshot: no BUSY_SNAPSHOT */
+    insert_n(s, 4);
+    assert_int_equal(crm_store_commit(s, &err), CRM_OK);
+    assert_int_equal(count(w, "SELECT count(*) FROM n"), 4);
+    crm_store_snapshot_end(s);
+
+    assert_int_equal(crm_store_snapshot_begin(s), CRM_OK);
+    sqlite3_stmt *open = crm_store_stmt(s, "SELECT x FROM n ORDER BY x", &err);
+    assert_int_equal(sqlite3_step(open), SQLITE_ROW); /* left mid-step */
+    crm_store_snapshot_end(s);
+    insert_n(w, 5);
+    assert_int_equal(count(s, "SELECT count(*) FROM n"), 5); /* not the old snapshot */
+    crm_store_close(w);
+    crm_store_close(s);
+}
+
 static void test_batch_mode(void **state)
 {
     fixture *f = *state;
@@ -264,6 +303,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_migration_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache_and_nesting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_sql_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kernel_refuses_missing_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kernel_refuses_newer_kernel_schema, setup, teardown),
