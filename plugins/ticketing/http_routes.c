@@ -319,6 +319,36 @@ static int post_csat(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
                                    "rated_at", (json_int_t)crm_now(ctx)));
 }
 
+/* ---- POST /v1/contacts/{id}/nps -------------------------------------------------- */
+
+/* The answer to the NPS survey link, as `crm nps rate`. */
+static int post_nps(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
+{
+    (void)ud;
+    const char *s = crm_http_param(x, "id"), *comment = NULL;
+    char *end;
+    long long contact = s ? strtoll(s, &end, 10) : 0;
+    if (!s || *end || contact <= 0)
+        return crm_http_error(x, CRM_EUSAGE, "id", "id: expected a positive contact id");
+    json_t *o = NULL;
+    int rc = body_object(x, csat_members, &o); /* the same members: score, comment */
+    json_t *score = json_object_get(o, "score");
+    if (rc == CRM_OK && !json_is_integer(score))
+        rc = crm_http_error(x, CRM_EUSAGE, "score", "score: required, an integer from 0 to 10");
+    if (rc == CRM_OK)
+        rc = member_text(x, o, "comment", &comment);
+    if (rc == CRM_OK &&
+        (rc = tk_nps_answer(ctx, contact, json_integer_value(score), comment)) != CRM_OK)
+        rc = crm_http_error(x, rc, rc == CRM_EINVAL ? "score" : rc == CRM_ENOTFOUND ? "id" : NULL,
+                            "%s", crm_last_error(ctx));
+    json_int_t given = json_integer_value(score);
+    json_decref(o);
+    if (rc != CRM_OK)
+        return rc;
+    return reply(x, 201, json_pack("{sI sI sI}", "contact_id", (json_int_t)contact, "score", given,
+                                   "answered_at", (json_int_t)crm_now(ctx)));
+}
+
 /* ---- registration ---------------------------------------------------------------- */
 
 #define ITEM_SCHEMA                                                                            \
@@ -383,6 +413,15 @@ static const crm_route_spec routes[] = {
      "{\"type\":\"object\",\"required\":[\"ticket_id\",\"score\",\"rated_at\"],"
      "\"properties\":{\"ticket_id\":{\"type\":\"integer\"},\"score\":{\"type\":"
      "\"integer\"},\"rated_at\":{\"type\":\"integer\"}}}",
+     201},
+    {"POST", "/v1/contacts/{id}/nps", "integration,agent,manager,admin", post_nps,
+     "the contact's NPS answer from the survey link (as crm nps rate; each answer counts)",
+     "{\"type\":\"object\",\"required\":[\"score\"],\"additionalProperties\":false,"
+     "\"properties\":{\"score\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10},"
+     "\"comment\":{\"type\":\"string\"}}}",
+     "{\"type\":\"object\",\"required\":[\"contact_id\",\"score\",\"answered_at\"],"
+     "\"properties\":{\"contact_id\":{\"type\":\"integer\"},\"score\":{\"type\":"
+     "\"integer\"},\"answered_at\":{\"type\":\"integer\"}}}",
      201},
 };
 

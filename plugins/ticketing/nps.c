@@ -147,6 +147,19 @@ static const char *category(int64_t score)
     return score >= 9 ? "promoter" : score >= 7 ? "passive" : "detractor";
 }
 
+int tk_nps_answer(crm_plugin_ctx *ctx, int64_t contact, int64_t score, const char *comment)
+{
+    if (score < 0 || score > 10) {
+        crm_set_error(ctx, "score: %lld is not between 0 and 10", (long long)score);
+        return CRM_EINVAL;
+    }
+    if (!tk_scalar(ctx, 0, "SELECT count(*) FROM contacts WHERE id = ?1", 1, contact)) {
+        crm_set_error(ctx, "no contact %lld (see `crm contact list`)", (long long)contact);
+        return CRM_ENOTFOUND;
+    }
+    return record(ctx, contact, score, comment, crm_now(ctx));
+}
+
 int tk_cmd_nps_rate(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
     crm_value score;
@@ -162,14 +175,10 @@ int tk_cmd_nps_rate(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_a
         crm_set_error(ctx, "--score: %lld is not between 0 and 10", (long long)score.i);
         return CRM_EUSAGE;
     }
-    if (!tk_scalar(ctx, 0, "SELECT count(*) FROM contacts WHERE id = ?1", 1, (int64_t)contact)) {
-        crm_set_error(ctx, "no contact %lld (see `crm contact list`)", contact);
-        return CRM_ENOTFOUND;
-    }
     int rc = crm_begin(ctx);
     if (rc != CRM_OK)
         return rc;
-    rc = record(ctx, contact, score.i, tk_opt_text(args, "comment"), crm_now(ctx));
+    rc = tk_nps_answer(ctx, contact, score.i, tk_opt_text(args, "comment"));
     if (rc == CRM_OK)
         rc = crm_commit(ctx);
     else

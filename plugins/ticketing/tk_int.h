@@ -195,6 +195,10 @@ int tk_cmd_rate(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
  * ticket.rated; a later answer replaces it. Inside the caller's transaction;
  * CRM_EINVAL (message "score: ...") or CRM_ENOTFOUND. */
 int tk_rate(crm_plugin_ctx *ctx, int64_t id, int64_t score, const char *comment);
+/* Records a contact's NPS answer (score 0-10, linked to their latest survey)
+ * and emits nps.answered. Inside the caller's transaction; CRM_EINVAL
+ * ("score: ...") or CRM_ENOTFOUND (no such contact). */
+int tk_nps_answer(crm_plugin_ctx *ctx, int64_t contact, int64_t score, const char *comment);
 int tk_cmd_queue(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int tk_cmd_sla_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int tk_cmd_sla_recompute(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);

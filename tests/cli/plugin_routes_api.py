@@ -316,6 +316,27 @@ def ticketing():
     check(sql("select csat_score, csat_comment from ticketing_tickets where id = ?", new_id)[0] ==
           (2, "slow"), "refused answers changed nothing")
 
+    # the NPS answer of its survey link: the same roles; every answer is a row
+    n0 = sql("select count(*) from ticketing_nps")[0][0]
+    matrix("POST", "/v1/contacts/1/nps", {"integration", "agent", "manager", "admin"}, ok=201,
+           each=lambda role: {"score": 9})
+    st, r = call("POST", "/v1/contacts/2/nps", {"score": 3, "comment": "trop lent"},
+                 token="integration")
+    check(st == 201 and r == {"contact_id": 2, "score": 3, "answered_at": NOW}, f"nps {st} {r}")
+    check(sql("select count(*) from ticketing_nps")[0][0] == n0 + 5 and
+          sql("select score, comment, answered_at from ticketing_nps where contact_id = 2"
+              " order by id desc limit 1")[0] == (3, "trop lent", NOW), "nps stored")
+    n1 = n0 + 5
+    for path, body, field, status in [("/v1/contacts/2/nps", {"score": 11}, "score", 422),
+                                      ("/v1/contacts/2/nps", {"score": -1}, "score", 422),
+                                      ("/v1/contacts/2/nps", {}, "score", 400),
+                                      ("/v1/contacts/2/nps", {"score": 5, "why": 1}, "why", 400),
+                                      ("/v1/contacts/99/nps", {"score": 5}, "id", 404),
+                                      ("/v1/contacts/x/nps", {"score": 5}, "id", 400)]:
+        st, e = call("POST", path, body, token="integration")
+        check(st == status and e["error"]["field"] == field, f"nps {path} {body}: {st} {e}")
+    check(sql("select count(*) from ticketing_nps")[0][0] == n1, "refused NPS answers wrote nothing")
+
 
 # ---- segmentation -----------------------------------------------------------------------
 def utc(y, m, d, h=0):
