@@ -606,6 +606,10 @@ int loy_cmd_vip(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args 
             json_array_append_new(arr, json_integer(cid));
     }
     crm_sql_finalize(st);
+    if (step < 0) {
+        json_decref(arr);
+        return loy_fail_db(ctx, "reading the customers");
+    }
     if (crm_io_json(io)) {
         loy_print_json(io, arr);
         return CRM_OK;
@@ -615,7 +619,7 @@ int loy_cmd_vip(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args 
     json_array_foreach(arr, i, v)
         fprintf(crm_io_out(io), "%lld\n", (long long)json_integer_value(v));
     json_decref(arr);
-    return step < 0 ? loy_fail_db(ctx, "reading the customers") : CRM_OK;
+    return CRM_OK;
 }
 
 static int join_run(crm_plugin_ctx *ctx, void *ud)
