@@ -198,6 +198,8 @@ static int pl_init(crm_plugin_ctx *ctx, const crm_host_api *api)
     if (rc == CRM_OK)
         rc = crm_register_demo(ctx, pl_demo);
     if (rc == CRM_OK)
+        rc = pl_lua_register(ctx); /* lua_fns.c */
+    if (rc == CRM_OK)
         rc = pl_routes_register(ctx);
     if (rc != CRM_OK && !crm_last_error(ctx)[0])
         crm_set_error(ctx, "registration failed");

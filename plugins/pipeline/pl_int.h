@@ -268,5 +268,7 @@ int pl_routes_register(crm_plugin_ctx *ctx);
 int pl_on_timer(crm_plugin_ctx *ctx, const crm_timer_info *t, void *ud);
 int pl_on_activity(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud);
 int pl_demo(crm_plugin_ctx *ctx, crm_command_io *io);
+/* crm.pipeline.deal(id), crm.pipeline.open_deals(contact_id) (lua_fns.c). */
+int pl_lua_register(crm_plugin_ctx *ctx);
 
 #endif
