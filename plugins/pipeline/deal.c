@@ -6,11 +6,6 @@
 
 #include "pl_int.h"
 
-#define DEAL_COLS                                                                                \
-    "id, title, pipeline, stage, status, amount, currency, probability, category, close_date," \
-    " owner, contact_id, company_id, lost_reason, lost_note, stage_entered_at, created_at,"    \
-    " updated_at, closed_at, last_activity_at, stalled"
-
 static void text_col(crm_stmt *st, int c, char *buf, size_t size)
 {
     const char *t = crm_sql_column_text(st, c);
@@ -22,7 +17,7 @@ static int64_t int_col(crm_stmt *st, int c, int64_t null_value)
     return crm_sql_column_type(st, c) == CRM_SQL_NULL ? null_value : crm_sql_column_int64(st, c);
 }
 
-static void read_row(crm_stmt *st, pl_deal *d)
+void pl_deal_read(crm_stmt *st, pl_deal *d)
 {
     memset(d, 0, sizeof *d);
     d->id = crm_sql_column_int64(st, 0);
@@ -52,13 +47,13 @@ static void read_row(crm_stmt *st, pl_deal *d)
 
 int pl_deal_get(crm_plugin_ctx *ctx, int64_t id, pl_deal *d)
 {
-    crm_stmt *st = pl_prep(ctx, "SELECT " DEAL_COLS " FROM pipeline_deals WHERE id = ?1");
+    crm_stmt *st = pl_prep(ctx, "SELECT " PL_DEAL_COLS " FROM pipeline_deals WHERE id = ?1");
     if (!st)
         return pl_fail_db(ctx, "cannot read the deal");
     crm_sql_bind_int64(st, 1, id);
     int rc = crm_sql_step(st);
     if (rc == CRM_SQL_ROW)
-        read_row(st, d);
+        pl_deal_read(st, d);
     crm_sql_finalize(st);
     if (rc == CRM_SQL_ROW)
         return CRM_OK;

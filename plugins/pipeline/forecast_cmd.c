@@ -65,35 +65,22 @@ static void group_key(const char *by, const pl_deal *d, pl_category c, char *buf
         snprintf(buf, size, "all");
 }
 
+/* One scan of the open deals closing in [from, to]: a statement per deal
+ * made the quarter of 1M deals take 0.6 s (bench_pipeline.sh). */
 static int collect(crm_plugin_ctx *ctx, const pl_pipeline *p, const char *from, const char *to,
                    const char *by, forecast *f)
 {
-    crm_stmt *st = pl_prep(ctx, "SELECT id FROM pipeline_deals WHERE pipeline = ?1 AND"
-                                " status = 'open' AND close_date BETWEEN ?2 AND ?3 ORDER BY id");
+    crm_stmt *st = pl_prep(ctx, "SELECT " PL_DEAL_COLS " FROM pipeline_deals WHERE pipeline = ?1"
+                                " AND status = 'open' AND close_date BETWEEN ?2 AND ?3 ORDER BY id");
     if (!st)
         return pl_fail_db(ctx, "cannot read the deals");
     crm_sql_bind_text(st, 1, p->name);
     crm_sql_bind_text(st, 2, from);
     crm_sql_bind_text(st, 3, to);
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0;
-    int rc = CRM_OK;
-    while (crm_sql_step(st) == CRM_SQL_ROW) {
-        if (n == cap) {
-            int64_t *nv = realloc(ids, (cap = cap ? cap * 2 : 256) * sizeof *ids);
-            if (!nv) {
-                rc = CRM_ENOMEM;
-                break;
-            }
-            ids = nv;
-        }
-        ids[n++] = crm_sql_column_int64(st, 0);
-    }
-    crm_sql_finalize(st);
-    for (size_t i = 0; rc == CRM_OK && i < n; i++) {
+    int rc = CRM_OK, step;
+    while (rc == CRM_OK && (step = crm_sql_step(st)) == CRM_SQL_ROW) {
         pl_deal d;
-        if ((rc = pl_deal_get(ctx, ids[i], &d)) != CRM_OK)
-            break;
+        pl_deal_read(st, &d);
         pl_category c = pl_deal_category(ctx, &d);
         int64_t exp = pl_expected(d.amount, pl_deal_probability(ctx, &d));
         char key[PL_NAME + 8];
@@ -102,16 +89,15 @@ static int collect(crm_plugin_ctx *ctx, const pl_pipeline *p, const char *from, 
         bucket *b = bucket_for(f, foreign ? "(foreign)" : key, d.currency);
         if (!b) {
             rc = CRM_ENOMEM;
+            crm_set_error(ctx, "out of memory");
             break;
         }
         add_to(b, d.amount, exp, c);
         if (!foreign)
             add_to(&f->total, d.amount, exp, c);
     }
-    free(ids);
-    if (rc == CRM_ENOMEM)
-        crm_set_error(ctx, "out of memory");
-    return rc;
+    crm_sql_finalize(st);
+    return rc == CRM_OK && step < 0 ? pl_fail_db(ctx, "cannot read the deals") : rc;
 }
 
 /* Won in the period: closed as won between from 00:00 and to 23:59:59. */

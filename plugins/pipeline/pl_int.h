@@ -145,6 +145,14 @@ typedef struct pl_deal {
     char close_date[16], owner[128], lost_reason[PL_NAME], lost_note[256];
 } pl_deal;
 
+/* The columns pl_deal_read reads, in its order: "SELECT " PL_DEAL_COLS
+ * " FROM pipeline_deals WHERE ..." scans deals in one statement. */
+#define PL_DEAL_COLS                                                                             \
+    "id, title, pipeline, stage, status, amount, currency, probability, category, close_date," \
+    " owner, contact_id, company_id, lost_reason, lost_note, stage_entered_at, created_at,"    \
+    " updated_at, closed_at, last_activity_at, stalled"
+/* The current row of such a statement into d. */
+void pl_deal_read(crm_stmt *st, pl_deal *d);
 /* Reads deal id; CRM_ENOTFOUND (message set) when absent. */
 int pl_deal_get(crm_plugin_ctx *ctx, int64_t id, pl_deal *d);
 /* The deal's effective probability and category. */
