@@ -6,30 +6,18 @@
 #include <string.h>
 
 #include "loy_int.h"
-
-/* Answers with v (stolen). */
-static int reply(crm_http_exchange *x, int status, json_t *v)
-{
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(v);
-    if (!s)
-        return crm_http_error(x, CRM_ENOMEM, NULL, "out of memory");
-    int rc = crm_http_reply(x, status, s);
-    free(s);
-    return rc;
-}
+#include "crm/http_json.h"
 
 /* The {id} path parameter as an existing contact's id. */
 static int contact_param(crm_plugin_ctx *ctx, crm_http_exchange *x, int64_t *cid)
 {
-    const char *s = crm_http_param(x, "id");
-    char *end;
-    long long id = s ? strtoll(s, &end, 10) : 0;
-    if (!s || *end || id <= 0)
-        return crm_http_error(x, CRM_EUSAGE, "id", "id: expected a positive contact id");
-    *cid = loy_scalar(ctx, 0, "SELECT id FROM contacts WHERE id = ?1", 1, (int64_t)id);
+    int64_t id = 0;
+    int rc = crm_http_id_param(x, "id", "contact", &id);
+    if (rc != CRM_OK)
+        return rc;
+    *cid = loy_scalar(ctx, 0, "SELECT id FROM contacts WHERE id = ?1", 1, id);
     if (!*cid)
-        return crm_http_error(x, CRM_ENOTFOUND, "id", "no contact %lld", id);
+        return crm_http_error(x, CRM_ENOTFOUND, "id", "no contact %lld", (long long)id);
     return CRM_OK;
 }
 
@@ -48,7 +36,7 @@ static int get_card(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     int rc = contact_param(ctx, x, &cid);
     if (rc == CRM_OK)
         rc = card(ctx, x, cid, &out);
-    return rc == CRM_OK ? reply(x, 200, out) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 200, out) : rc;
 }
 
 /* ---- POST /v1/contacts/{id}/loyalty/redeem ------------------------------------------ */
@@ -146,7 +134,7 @@ static int post_redeem(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
         return rc;
     }
     json_object_set_new(out, "redeemed", what);
-    return reply(x, 201, out);
+    return crm_http_reply_json(x, 201, out);
 }
 
 /* ---- registration ---------------------------------------------------------------- */

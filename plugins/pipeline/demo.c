@@ -27,21 +27,25 @@ static const char *const offers[] = {"équipement boutique", "réassort annuel",
                                      "ouverture second magasin", "contrat cadre",
                                      "rénovation showroom", "commande saisonnière"};
 
+/* A contact of a company, who gets deals. */
+typedef struct demo_row {
+    int64_t contact, company;
+    char name[160];
+} demo_row;
+
 typedef struct demo_tally {
     int64_t deals, won, lost, open, stalled, quotes, accepted, expired, leads;
 } demo_tally;
 
 /* ---- the story of one deal -------------------------------------------------- */
 
-/* Bulk lines of 1 to 3 products; the deal's amount is their net. */
-static int pick_lines(crm_plugin_ctx *ctx, uint32_t *seed, pl_quote *q)
+/* Bulk lines of 1 to 3 of the nproducts products; the deal's amount is
+ * their net. */
+static int pick_lines(crm_plugin_ctx *ctx, uint32_t *seed, int64_t nproducts, pl_quote *q)
 {
-    int64_t nproducts = pl_scalar(ctx, 0, "SELECT count(*) FROM products", 0);
     crm_stmt *st = pl_prep(ctx, "SELECT sku, price FROM products ORDER BY id LIMIT 1 OFFSET ?1");
-    if (!st || !nproducts) {
-        crm_sql_finalize(st);
-        return nproducts ? pl_fail_db(ctx, "demo products") : CRM_ENOTFOUND;
-    }
+    if (!st)
+        return pl_fail_db(ctx, "demo products");
     q->nlines = 1 + next(seed) % 3;
     for (size_t i = 0; i < q->nlines; i++) {
         crm_sql_reset(st);
@@ -165,19 +169,18 @@ static int catch_up(crm_plugin_ctx *ctx, const pl_deal *d, const pl_quote *q, in
     return rc;
 }
 
-static int one_deal(crm_plugin_ctx *ctx, uint32_t *seed, int64_t contact, int64_t company,
-                    const char *company_name, const char *owner, int64_t t0, int64_t now,
-                    demo_tally *n)
+static int one_deal(crm_plugin_ctx *ctx, uint32_t *seed, const demo_row *row, const char *owner,
+                    int64_t t0, int64_t now, int64_t nproducts, demo_tally *n)
 {
     /* one deal in five goes to the second pipeline (the shipped partnerships) */
     const pl_pipeline *p = &PL(ctx)->pipelines[PL(ctx)->npipelines > 1 && next(seed) % 5 == 0];
-    pl_deal d = {.contact_id = contact, .company_id = company, .probability_override = -1,
-                 .category_override = -1};
+    pl_deal d = {.contact_id = row->contact, .company_id = row->company,
+                 .probability_override = -1, .category_override = -1};
     pl_quote q = {0};
-    int rc = pick_lines(ctx, seed, &q);
+    int rc = pick_lines(ctx, seed, nproducts, &q);
     if (rc != CRM_OK)
-        return rc == CRM_ENOTFOUND ? CRM_OK : rc; /* no products: no deals */
-    snprintf(d.title, sizeof d.title, "%s — %s", company_name, offers[next(seed) % 6]);
+        return rc;
+    snprintf(d.title, sizeof d.title, "%s — %s", row->name, offers[next(seed) % 6]);
     snprintf(d.pipeline, sizeof d.pipeline, "%s", p->name);
     snprintf(d.stage, sizeof d.stage, "%s", p->stages[0].name);
     snprintf(d.currency, sizeof d.currency, "%s", p->currency);
@@ -229,7 +232,7 @@ static int deals(crm_plugin_ctx *ctx, int64_t now, demo_tally *n)
         return rc == CRM_OK ? pl_fail_db(ctx, "demo contacts") : rc;
     crm_sql_bind_int64(st, 1, DEMO_DEALS);
     /* read first: the deals' writes must not run under an open read of contacts */
-    struct { int64_t contact, company; char name[160]; } *rows = calloc(DEMO_DEALS, sizeof *rows);
+    demo_row *rows = calloc(DEMO_DEALS, sizeof *rows);
     size_t nrows = 0;
     while (rows && nrows < DEMO_DEALS && crm_sql_step(st) == CRM_SQL_ROW) {
         rows[nrows].contact = crm_sql_column_int64(st, 0);
@@ -241,12 +244,12 @@ static int deals(crm_plugin_ctx *ctx, int64_t now, demo_tally *n)
         return CRM_ENOMEM;
     uint32_t seed = 42;
     int64_t span = 2 * 365 * DAY;
-    size_t ndeals = nrows * 2 < DEMO_DEALS ? nrows * 2 : DEMO_DEALS; /* 0 without companies */
+    int64_t nproducts = pl_scalar(ctx, 0, "SELECT count(*) FROM products", 0);
+    size_t ndeals = !nproducts ? 0 : nrows * 2 < DEMO_DEALS ? nrows * 2 : DEMO_DEALS;
     for (size_t i = 0; rc == CRM_OK && i < ndeals; i++) {
         size_t r = (i * 7919) % nrows; /* a prime stride: a contact's two deals years apart */
-        rc = one_deal(ctx, &seed, rows[r].contact, rows[r].company, rows[r].name,
-                      nwho ? who[i % nwho] : "", now - span + span * (int64_t)i / (int64_t)ndeals,
-                      now, n);
+        rc = one_deal(ctx, &seed, &rows[r], nwho ? who[i % nwho] : "",
+                      now - span + span * (int64_t)i / (int64_t)ndeals, now, nproducts, n);
     }
     free(rows);
     return rc;
@@ -303,34 +306,21 @@ static int generate(crm_plugin_ctx *ctx, void *ud)
 static int open_figures(crm_plugin_ctx *ctx, const pl_pipeline *p, int64_t *amount,
                         int64_t *weighted)
 {
-    crm_stmt *st = pl_prep(ctx, "SELECT id FROM pipeline_deals WHERE pipeline = ?1 AND"
-                                " status = 'open' AND currency = ?2 ORDER BY id");
+    crm_stmt *st = pl_prep(ctx, "SELECT " PL_DEAL_COLS " FROM pipeline_deals WHERE pipeline = ?1"
+                                " AND status = 'open' AND currency = ?2");
     if (!st)
         return pl_fail_db(ctx, "demo headline");
     crm_sql_bind_text(st, 1, p->name);
     crm_sql_bind_text(st, 2, p->currency);
-    int64_t *ids = NULL;
-    size_t nids = 0, cap = 0;
-    int rc = CRM_OK;
-    while (rc == CRM_OK && crm_sql_step(st) == CRM_SQL_ROW) {
-        if (nids == cap) {
-            int64_t *v = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *v);
-            rc = v ? CRM_OK : CRM_ENOMEM;
-            ids = v ? v : ids;
-        }
-        if (rc == CRM_OK)
-            ids[nids++] = crm_sql_column_int64(st, 0);
+    int step;
+    while ((step = crm_sql_step(st)) == CRM_SQL_ROW) {
+        pl_deal d;
+        pl_deal_read(st, &d);
+        *amount += d.amount;
+        *weighted += pl_expected(d.amount, pl_deal_probability(ctx, &d));
     }
     crm_sql_finalize(st);
-    for (size_t i = 0; rc == CRM_OK && i < nids; i++) {
-        pl_deal d;
-        if ((rc = pl_deal_get(ctx, ids[i], &d)) == CRM_OK) {
-            *amount += d.amount;
-            *weighted += pl_expected(d.amount, pl_deal_probability(ctx, &d));
-        }
-    }
-    free(ids);
-    return rc;
+    return step < 0 ? pl_fail_db(ctx, "demo headline") : CRM_OK;
 }
 
 #define FORECAST_DAYS 90
@@ -359,7 +349,8 @@ static void print_forecast(crm_plugin_ctx *ctx, FILE *out, const pl_pipeline *p,
     pl_money(ctx, json_integer_value(json_object_get(f, "best_case")), p->currency, b, sizeof b);
     fprintf(out, "  forecast %s..%s: %lld deals closing, %s weighted (commit %s, best case %s)"
                  " -- crm pipeline forecast\n",
-            json_string_value(json_object_get(f, "from")), json_string_value(json_object_get(f, "to")),
+            json_string_value(json_object_get(f, "from")),
+            json_string_value(json_object_get(f, "to")),
             (long long)json_integer_value(json_object_get(f, "count")), w, c, b);
 }
 
@@ -377,7 +368,8 @@ static int headline(crm_plugin_ctx *ctx, crm_command_io *io, const demo_tally *n
     if (crm_io_json(io))
         return pl_print_json(
             ctx, io,
-            json_pack("{sI sI sI sI sI sI sI sI sI s{ss sI sI ss} so}", "deals", (json_int_t)n->deals,
+            json_pack("{sI sI sI sI sI sI sI sI sI s{ss sI sI ss} so}", "deals",
+                      (json_int_t)n->deals,
                       "open", (json_int_t)n->open, "won", (json_int_t)n->won, "lost",
                       (json_int_t)n->lost, "stalled", (json_int_t)n->stalled, "quotes",
                       (json_int_t)n->quotes, "quotes_accepted", (json_int_t)n->accepted,

@@ -70,8 +70,9 @@ static void group_key(const char *by, const pl_deal *d, pl_category c, char *buf
 static int collect(crm_plugin_ctx *ctx, const pl_pipeline *p, const char *from, const char *to,
                    const char *by, forecast *f)
 {
-    crm_stmt *st = pl_prep(ctx, "SELECT " PL_DEAL_COLS " FROM pipeline_deals WHERE pipeline = ?1"
-                                " AND status = 'open' AND close_date BETWEEN ?2 AND ?3 ORDER BY id");
+    crm_stmt *st = pl_prep(ctx, "SELECT " PL_DEAL_COLS " FROM pipeline_deals WHERE"
+                                " pipeline = ?1 AND status = 'open' AND close_date BETWEEN ?2"
+                                " AND ?3 ORDER BY id");
     if (!st)
         return pl_fail_db(ctx, "cannot read the deals");
     crm_sql_bind_text(st, 1, p->name);

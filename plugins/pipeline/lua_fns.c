@@ -56,28 +56,25 @@ static int lua_open_deals(crm_plugin_ctx *ctx, void *ud, const char *args_json,
                              error);
     if (!contact)
         return CRM_EINVAL;
-    crm_stmt *st = pl_prep(ctx, "SELECT id FROM pipeline_deals WHERE contact_id = ?1 AND"
-                                " status = 'open' ORDER BY id");
+    crm_stmt *st = pl_prep(ctx, "SELECT " PL_DEAL_COLS " FROM pipeline_deals WHERE"
+                                " contact_id = ?1 AND status = 'open' ORDER BY id");
     if (!st) {
         *error = strdup(crm_last_error(ctx));
         return CRM_EDB;
     }
     crm_sql_bind_int64(st, 1, contact);
     json_t *arr = json_array();
-    int rc = CRM_OK, step;
-    while (rc == CRM_OK && (step = crm_sql_step(st)) == CRM_SQL_ROW) {
+    int step;
+    while ((step = crm_sql_step(st)) == CRM_SQL_ROW) {
         pl_deal d;
-        rc = pl_deal_get(ctx, crm_sql_column_int64(st, 0), &d);
-        if (rc == CRM_OK)
-            json_array_append_new(arr, pl_deal_json(ctx, &d));
+        pl_deal_read(st, &d);
+        json_array_append_new(arr, pl_deal_json(ctx, &d));
     }
     crm_sql_finalize(st);
-    if (rc == CRM_OK && step < 0)
-        rc = CRM_EDB;
-    if (rc != CRM_OK) {
+    if (step < 0) {
         json_decref(arr);
         *error = strdup(crm_last_error(ctx));
-        return rc;
+        return CRM_EDB;
     }
     return result(arr, result_json, error);
 }

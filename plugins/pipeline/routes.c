@@ -5,20 +5,9 @@
 #include <string.h>
 
 #include "pl_int.h"
+#include "crm/http_json.h"
 
 /* ---- shared ---------------------------------------------------------------------- */
-
-/* Answers with v (stolen). */
-static int reply(crm_http_exchange *x, int status, json_t *v)
-{
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(v);
-    if (!s)
-        return crm_http_error(x, CRM_ENOMEM, NULL, "out of memory");
-    int rc = crm_http_reply(x, status, s);
-    free(s);
-    return rc;
-}
 
 /* The deal as the API shows it: `crm deal show --json` with its times as
  * epoch seconds (the CLI prints them in locale.timezone). */
@@ -37,40 +26,13 @@ static json_t *deal_api_json(crm_plugin_ctx *ctx, const pl_deal *d)
 /* The {id} path parameter as a deal read into d. */
 static int deal_param(crm_plugin_ctx *ctx, crm_http_exchange *x, pl_deal *d)
 {
-    const char *t = crm_http_param(x, "id");
-    char *end;
-    long long id = t ? strtoll(t, &end, 10) : 0;
-    if (!t || *end || id <= 0)
-        return crm_http_error(x, CRM_EUSAGE, "id", "id: expected a positive deal id");
-    int rc = pl_deal_get(ctx, id, d);
+    int64_t id = 0;
+    int rc = crm_http_id_param(x, "id", "deal", &id);
+    if (rc != CRM_OK)
+        return rc;
+    rc = pl_deal_get(ctx, id, d);
     return rc == CRM_OK ? rc : crm_http_error(x, rc, "id", "%s", crm_last_error(ctx));
 }
-
-/* The body as an object whose members are all in `known` (NULL-ended). */
-static int body_object(crm_http_exchange *x, const char *const *known, json_t **out)
-{
-    const char *text = crm_http_body(x);
-    json_t *o = text ? json_loads(text, 0, NULL) : NULL;
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return crm_http_error(x, CRM_EUSAGE, NULL, "expected a JSON object body");
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v) {
-        size_t i = 0;
-        while (known[i] && strcmp(known[i], key))
-            i++;
-        if (!known[i]) {
-            crm_http_error(x, CRM_EUSAGE, key, "unknown member '%s' in the request body", key);
-            json_decref(o);
-            return CRM_EUSAGE;
-        }
-    }
-    *out = o;
-    return CRM_OK;
-}
-
 /* Member `name` as text into buf ("" when absent); CRM_EUSAGE when not a string. */
 static int member_text(crm_http_exchange *x, json_t *o, const char *name, char *buf, size_t size)
 {
@@ -189,7 +151,7 @@ static int get_deals(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
         return rc;
     }
     json_t *next = n > (size_t)limit ? json_integer(ids[limit - 1]) : json_null();
-    return reply(x, 0, json_pack("{so so}", "items", items, "next_cursor", next));
+    return crm_http_reply_json(x, 0, json_pack("{so so}", "items", items, "next_cursor", next));
 }
 
 static int get_deal(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
@@ -197,7 +159,7 @@ static int get_deal(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     (void)ud;
     pl_deal d;
     int rc = deal_param(ctx, x, &d);
-    return rc == CRM_OK ? reply(x, 0, deal_api_json(ctx, &d)) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 0, deal_api_json(ctx, &d)) : rc;
 }
 
 /* ---- POST /v1/deals -------------------------------------------------------------- */
@@ -282,7 +244,7 @@ static int post_deal(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     (void)ud;
     json_t *o;
     pl_deal d;
-    int rc = body_object(x, post_members, &o);
+    int rc = crm_http_body_object(x, post_members, &o);
     if (rc != CRM_OK)
         return rc;
     rc = post_fields(ctx, x, o, &d);
@@ -291,7 +253,7 @@ static int post_deal(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
         rc = pl_deal_insert(ctx, &d);
     if (rc == CRM_OK)
         rc = pl_deal_get(ctx, d.id, &d);
-    return rc == CRM_OK ? reply(x, 201, deal_api_json(ctx, &d)) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 201, deal_api_json(ctx, &d)) : rc;
 }
 
 /* ---- PATCH /v1/deals/{id} -------------------------------------------------------- */
@@ -388,7 +350,7 @@ static int patch_deal(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     if (rc == CRM_OK)
         rc = may_patch(ctx, x, &d);
     if (rc == CRM_OK)
-        rc = body_object(x, patch_members, &o);
+        rc = crm_http_body_object(x, patch_members, &o);
     if (rc == CRM_OK && json_object_size(o) == 0)
         rc = crm_http_error(x, CRM_EUSAGE, NULL, "nothing to change: give stage, amount, owner "
                             "or close_date");
@@ -406,7 +368,7 @@ static int patch_deal(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
                                                     "contact_id", (json_int_t)d.contact_id));
     if (rc == CRM_OK)
         rc = pl_deal_get(ctx, d.id, &d);
-    return rc == CRM_OK ? reply(x, 0, deal_api_json(ctx, &d)) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 0, deal_api_json(ctx, &d)) : rc;
 }
 
 /* ---- GET /v1/pipelines/{pipeline}/board ------------------------------------------ */
@@ -465,8 +427,8 @@ static int get_board(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
         json_decref(stages);
         return rc;
     }
-    return reply(x, 0, json_pack("{ss ss so}", "pipeline", p->name, "currency", p->currency,
-                                 "stages", stages));
+    return crm_http_reply_json(x, 0, json_pack("{ss ss so}", "pipeline", p->name, "currency",
+                                               p->currency, "stages", stages));
 }
 
 /* ---- GET /v1/forecast ------------------------------------------------------------ */
@@ -492,7 +454,7 @@ static int get_forecast(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     json_t *out = NULL;
     if (rc == CRM_OK)
         rc = pl_forecast_json(ctx, p, from, to, bys[k], &out);
-    return rc == CRM_OK ? reply(x, 0, out) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 0, out) : rc;
 }
 
 /* ---- registration ---------------------------------------------------------------- */

@@ -7,18 +7,7 @@
 #include <string.h>
 
 #include "seg_int.h"
-
-/* Answers with v (stolen). */
-static int reply(crm_http_exchange *x, json_t *v)
-{
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(v);
-    if (!s)
-        return crm_http_error(x, CRM_ENOMEM, NULL, "out of memory");
-    int rc = crm_http_reply(x, 0, s);
-    free(s);
-    return rc;
-}
+#include "crm/http_json.h"
 
 /* Query parameter `name` as an integer in [min, max]: def when absent
  * (required: refused when absent); CRM_EUSAGE naming it otherwise. */
@@ -45,7 +34,7 @@ static int get_rfm(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     (void)ud;
     json_t *out = NULL;
     int rc = seg_rfm_grid_json(ctx, &out);
-    return rc == CRM_OK ? reply(x, out) : failed(ctx, x, rc, NULL);
+    return rc == CRM_OK ? crm_http_reply_json(x, 0, out) : failed(ctx, x, rc, NULL);
 }
 
 /* The contacts of cell (r, f) with their stored scores, by contact id. */
@@ -88,7 +77,7 @@ static int get_rfm_members(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
         json_decref(items);
         return failed(ctx, x, seg_fail_db(ctx, "listing the cell"), NULL);
     }
-    return reply(x, json_pack("{so so}", "items", items, "next_cursor",
+    return crm_http_reply_json(x, 0, json_pack("{so so}", "items", items, "next_cursor",
                               step == CRM_SQL_ROW ? json_integer(last) : json_null()));
 }
 
@@ -100,7 +89,7 @@ static int get_segments(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     int rc = query_int(x, "points", 0, 100, 1, 10000, &points);
     if (rc == CRM_OK && (rc = seg_segments_json(ctx, points, &out)) != CRM_OK)
         return failed(ctx, x, rc, NULL);
-    return rc == CRM_OK ? reply(x, out) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 0, out) : rc;
 }
 
 static int get_segment_members(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
@@ -115,7 +104,7 @@ static int get_segment_members(crm_plugin_ctx *ctx, crm_http_exchange *x, void *
         (rc = seg_segment_members_json(ctx, crm_http_param(x, "name"), after, limit, &out)) !=
             CRM_OK)
         return failed(ctx, x, rc, "name");
-    return rc == CRM_OK ? reply(x, out) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 0, out) : rc;
 }
 
 /* ---- registration ---------------------------------------------------------------- */

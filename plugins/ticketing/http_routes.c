@@ -6,20 +6,9 @@
 #include <string.h>
 
 #include "tk_int.h"
+#include "crm/http_json.h"
 
 /* ---- shared ---------------------------------------------------------------------- */
-
-/* Answers with v (stolen). */
-static int reply(crm_http_exchange *x, int status, json_t *v)
-{
-    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(v);
-    if (!s)
-        return crm_http_error(x, CRM_ENOMEM, NULL, "out of memory");
-    int rc = crm_http_reply(x, status, s);
-    free(s);
-    return rc;
-}
 
 /* The request member a ticket.c refusal is about, from the name its message
  * starts with ("priority: 'x' is not ..."). */
@@ -47,40 +36,13 @@ static int refusal(crm_plugin_ctx *ctx, crm_http_exchange *x, int rc)
 /* The {id} path parameter as a ticket read into t. */
 static int ticket_param(crm_plugin_ctx *ctx, crm_http_exchange *x, tk_ticket *t)
 {
-    const char *s = crm_http_param(x, "id");
-    char *end;
-    long long id = s ? strtoll(s, &end, 10) : 0;
-    if (!s || *end || id <= 0)
-        return crm_http_error(x, CRM_EUSAGE, "id", "id: expected a positive ticket id");
-    int rc = tk_ticket_load(ctx, id, t);
+    int64_t id = 0;
+    int rc = crm_http_id_param(x, "id", "ticket", &id);
+    if (rc != CRM_OK)
+        return rc;
+    rc = tk_ticket_load(ctx, id, t);
     return rc == CRM_OK ? rc : crm_http_error(x, rc, "id", "%s", crm_last_error(ctx));
 }
-
-/* The body as an object whose members are all in `known` (NULL-ended). */
-static int body_object(crm_http_exchange *x, const char *const *known, json_t **out)
-{
-    const char *text = crm_http_body(x);
-    json_t *o = text ? json_loads(text, 0, NULL) : NULL;
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return crm_http_error(x, CRM_EUSAGE, NULL, "expected a JSON object body");
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v) {
-        size_t i = 0;
-        while (known[i] && strcmp(known[i], key))
-            i++;
-        if (!known[i]) {
-            crm_http_error(x, CRM_EUSAGE, key, "unknown member '%s' in the request body", key);
-            json_decref(o);
-            return CRM_EUSAGE;
-        }
-    }
-    *out = o;
-    return CRM_OK;
-}
-
 /* Member `name` of o: a string (NULL when absent or null), else CRM_EUSAGE. */
 static int member_text(crm_http_exchange *x, json_t *o, const char *name, const char **out)
 {
@@ -205,7 +167,7 @@ static int get_tickets(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
         json_decref(items);
         return tk_fail_db(ctx, "reading the queue");
     }
-    return reply(x, 0, json_pack("{so}", "items", items));
+    return crm_http_reply_json(x, 0, json_pack("{so}", "items", items));
 }
 
 /* ---- GET /v1/tickets/{id} -------------------------------------------------------- */
@@ -215,7 +177,7 @@ static int get_ticket(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     (void)ud;
     tk_ticket t;
     int rc = ticket_param(ctx, x, &t);
-    return rc == CRM_OK ? reply(x, 0, ticket_api_json(ctx, &t)) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 0, ticket_api_json(ctx, &t)) : rc;
 }
 
 /* ---- POST /v1/tickets ------------------------------------------------------------ */
@@ -228,7 +190,7 @@ static int post_ticket(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
 {
     (void)ud;
     json_t *o;
-    int rc = body_object(x, open_members, &o);
+    int rc = crm_http_body_object(x, open_members, &o);
     if (rc != CRM_OK)
         return rc;
     json_t *c = json_object_get(o, "contact_id");
@@ -247,7 +209,7 @@ static int post_ticket(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     json_decref(o); /* after the open: r's strings are o's */
     if (rc == CRM_OK)
         rc = tk_ticket_load(ctx, id, &t);
-    return rc == CRM_OK ? reply(x, 201, ticket_api_json(ctx, &t)) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 201, ticket_api_json(ctx, &t)) : rc;
 }
 
 /* ---- POST /v1/tickets/{id}/replies ----------------------------------------------- */
@@ -275,7 +237,7 @@ static int post_reply(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     const char *body = NULL;
     int rc = ticket_param(ctx, x, &t);
     if (rc == CRM_OK)
-        rc = body_object(x, reply_members, &o);
+        rc = crm_http_body_object(x, reply_members, &o);
     if (rc == CRM_OK)
         rc = member_text(x, o, "body", &body);
     if (rc == CRM_OK && (rc = tk_ticket_message(ctx, t.id, TK_AGENT, body ? body : "",
@@ -285,7 +247,7 @@ static int post_reply(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     json_decref(o);
     if (rc == CRM_OK)
         rc = tk_ticket_load(ctx, t.id, &t);
-    return rc == CRM_OK ? reply(x, 201, ticket_api_json(ctx, &t)) : rc;
+    return rc == CRM_OK ? crm_http_reply_json(x, 201, ticket_api_json(ctx, &t)) : rc;
 }
 
 /* ---- POST /v1/tickets/{id}/csat -------------------------------------------------- */
@@ -302,7 +264,7 @@ static int post_csat(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     const char *comment = NULL;
     int rc = ticket_param(ctx, x, &t);
     if (rc == CRM_OK)
-        rc = body_object(x, csat_members, &o);
+        rc = crm_http_body_object(x, csat_members, &o);
     json_t *score = json_object_get(o, "score");
     if (rc == CRM_OK && !json_is_integer(score))
         rc = crm_http_error(x, CRM_EUSAGE, "score", "score: required, an integer from 1 to 5");
@@ -313,10 +275,11 @@ static int post_csat(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     json_decref(o);
     if (rc != CRM_OK)
         return rc;
-    return reply(x, 201, json_pack("{sI sI sI}", "ticket_id", (json_int_t)t.id, "score",
-                                   (json_int_t)tk_scalar(ctx, 0, "SELECT csat_score FROM"
-                                                         " ticketing_tickets WHERE id = ?1", 1, t.id),
-                                   "rated_at", (json_int_t)crm_now(ctx)));
+    int64_t kept = tk_scalar(ctx, 0, "SELECT csat_score FROM ticketing_tickets WHERE id = ?1", 1,
+                             t.id);
+    return crm_http_reply_json(x, 201, json_pack("{sI sI sI}", "ticket_id", (json_int_t)t.id,
+                                                 "score", (json_int_t)kept, "rated_at",
+                                                 (json_int_t)crm_now(ctx)));
 }
 
 /* ---- POST /v1/contacts/{id}/nps -------------------------------------------------- */
@@ -325,13 +288,12 @@ static int post_csat(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
 static int post_nps(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
 {
     (void)ud;
-    const char *s = crm_http_param(x, "id"), *comment = NULL;
-    char *end;
-    long long contact = s ? strtoll(s, &end, 10) : 0;
-    if (!s || *end || contact <= 0)
-        return crm_http_error(x, CRM_EUSAGE, "id", "id: expected a positive contact id");
+    const char *comment = NULL;
+    int64_t contact = 0;
     json_t *o = NULL;
-    int rc = body_object(x, csat_members, &o); /* the same members: score, comment */
+    int rc = crm_http_id_param(x, "id", "contact", &contact);
+    if (rc == CRM_OK)
+        rc = crm_http_body_object(x, csat_members, &o); /* the same members: score, comment */
     json_t *score = json_object_get(o, "score");
     if (rc == CRM_OK && !json_is_integer(score))
         rc = crm_http_error(x, CRM_EUSAGE, "score", "score: required, an integer from 0 to 10");
@@ -345,8 +307,9 @@ static int post_nps(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     json_decref(o);
     if (rc != CRM_OK)
         return rc;
-    return reply(x, 201, json_pack("{sI sI sI}", "contact_id", (json_int_t)contact, "score", given,
-                                   "answered_at", (json_int_t)crm_now(ctx)));
+    return crm_http_reply_json(x, 201, json_pack("{sI sI sI}", "contact_id", (json_int_t)contact,
+                                                 "score", given, "answered_at",
+                                                 (json_int_t)crm_now(ctx)));
 }
 
 /* ---- registration ---------------------------------------------------------------- */
