@@ -54,11 +54,21 @@ int crm_role_mask(const char *list, unsigned *mask, crm_err *err)
 }
 
 /* Hex of BLAKE2b-256 of the token text: what the database keeps. */
-static void token_hash(const char *token, char hex[65])
+void crm_secret_hash(const char *text, const unsigned char *key, size_t key_len, char hex[65])
 {
     unsigned char h[32];
-    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), NULL, 0);
+    crypto_generichash(h, sizeof h, (const unsigned char *)text, strlen(text), key, key_len);
     sodium_bin2hex(hex, 65, h, sizeof h);
+}
+
+void crm_secret_new(const char *prefix, char *out)
+{
+    unsigned char secret[32];
+    size_t n = strlen(prefix);
+    randombytes_buf(secret, sizeof secret);
+    memcpy(out, prefix, n);
+    sodium_bin2hex(out + n, 65, secret, sizeof secret);
+    sodium_memzero(secret, sizeof secret);
 }
 
 static int step_done(crm_kernel *k, sqlite3_stmt *st, const char *what, crm_err *err)
@@ -78,13 +88,9 @@ int crm_token_create(crm_kernel *k, const char *name, const char *role, int64_t 
                            role ? role : "");
     if (sodium_init() < 0)
         return crm_err_set(err, CRM_EINTERNAL, "libsodium failed to initialise");
-    unsigned char secret[32];
-    randombytes_buf(secret, sizeof secret);
-    memcpy(token, "crm_", 4);
-    sodium_bin2hex(token + 4, CRM_TOKEN_TEXT - 4, secret, sizeof secret);
-    sodium_memzero(secret, sizeof secret);
+    crm_secret_new("crm_", token);
     char hex[65], prefix[13];
-    token_hash(token, hex);
+    crm_secret_hash(token, NULL, 0, hex);
     snprintf(prefix, sizeof prefix, "%.12s", token);
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
@@ -169,7 +175,7 @@ int crm_token_verify(crm_kernel *k, const char *bearer, int64_t now, crm_token *
     if (!bearer || strlen(bearer) != CRM_TOKEN_TEXT - 1 || strncmp(bearer, "crm_", 4) != 0)
         return crm_err_set(err, CRM_EDENIED, "missing or malformed bearer token");
     char hex[65];
-    token_hash(bearer, hex);
+    crm_secret_hash(bearer, NULL, 0, hex);
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
         "SELECT id, name, role, hash, coalesce(expires_at, 0), revoked_at IS NOT NULL "

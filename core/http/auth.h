@@ -31,6 +31,13 @@ int crm_role_mask(const char *list, unsigned *mask, crm_err *err);
 
 #define CRM_TOKEN_TEXT 69 /* "crm_" + 64 hex + NUL */
 
+/* The secrets of crm serve (API tokens, board sessions) share one recipe:
+ * prefix + 32 random bytes as 64 hex digits into out (strlen(prefix) + 65
+ * bytes); stored only as crm_secret_hash, BLAKE2b-256 in hex (keyed when
+ * key is not NULL). */
+void crm_secret_new(const char *prefix, char *out);
+void crm_secret_hash(const char *text, const unsigned char *key, size_t key_len, char hex[65]);
+
 typedef struct crm_token {
     int64_t id;
     char name[128];

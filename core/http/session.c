@@ -11,16 +11,9 @@
  * from the session lookup hash; the secret is the cookie itself. */
 static const unsigned char csrf_key[] = "crm board csrf token v1";
 
-static void hash_hex(const char *text, const unsigned char *key, size_t key_len, char hex[65])
-{
-    unsigned char h[32];
-    crypto_generichash(h, sizeof h, (const unsigned char *)text, strlen(text), key, key_len);
-    sodium_bin2hex(hex, 65, h, sizeof h);
-}
-
 void crm_session_csrf(const char *cookie, char csrf[CRM_CSRF_TEXT])
 {
-    hash_hex(cookie, csrf_key, sizeof csrf_key - 1, csrf);
+    crm_secret_hash(cookie, csrf_key, sizeof csrf_key - 1, csrf);
 }
 
 bool crm_session_csrf_ok(const char *cookie, const char *header)
@@ -114,7 +107,7 @@ static int insert_session(crm_kernel *k, int64_t user_id, const char *cookie, in
                           crm_err *err)
 {
     char hex[65];
-    hash_hex(cookie, NULL, 0, hex);
+    crm_secret_hash(cookie, NULL, 0, hex);
     sqlite3_stmt *st = crm_store_stmt(
         k->store,
         "INSERT INTO board_sessions(user_id, hash, created_at, expires_at) VALUES(?, ?, ?, ?)",
@@ -160,11 +153,7 @@ int crm_session_login(crm_kernel *k, const char *ref, const char *password,
     if (!found || !who->role || n > CRM_PASSWORD_MAX ||
         crypto_pwhash_str_verify(hash, password ? password : "", n) != 0)
         return crm_err_set(err, CRM_EDENIED, "unknown user or wrong password");
-    unsigned char secret[32];
-    randombytes_buf(secret, sizeof secret);
-    memcpy(cookie, "s_", 2);
-    sodium_bin2hex(cookie + 2, CRM_SESSION_TEXT - 2, secret, sizeof secret);
-    sodium_memzero(secret, sizeof secret);
+    crm_secret_new("s_", cookie);
     *expires_at = k->now + CRM_SESSION_TTL;
     /* the transaction starts after the Argon2id check (about 0.1 s): other
      * writers do not wait on a password being hashed */
@@ -185,7 +174,7 @@ int crm_session_verify(crm_kernel *k, const char *cookie, int64_t now, crm_token
     if (!cookie || strlen(cookie) != CRM_SESSION_TEXT - 1 || strncmp(cookie, "s_", 2) != 0)
         return crm_err_set(err, CRM_EDENIED, "malformed session cookie");
     char hex[65];
-    hash_hex(cookie, NULL, 0, hex);
+    crm_secret_hash(cookie, NULL, 0, hex);
     sqlite3_stmt *st =
         crm_store_stmt(k->store,
                        "SELECT s.user_id, s.expires_at, coalesce(u.email, u.name), u.role "
@@ -215,7 +204,7 @@ int crm_session_end(crm_kernel *k, const char *cookie, crm_err *err)
     char hex[65];
     if (!cookie)
         return CRM_OK;
-    hash_hex(cookie, NULL, 0, hex);
+    crm_secret_hash(cookie, NULL, 0, hex);
     sqlite3_stmt *st = crm_store_stmt(k->store, "DELETE FROM board_sessions WHERE hash = ?", err);
     if (!st)
         return err->code;
