@@ -338,8 +338,10 @@ static int run_batch(batch *b, const crm_args *a, crm_err *err)
     sqlite3_stmt *st = prepare(b->cli, sql, vals, n, err);
     if (!st)
         return err->code;
+    crm_lua_scan_begin(b->cli->k->lua);
     while (!b->stopped && sqlite3_step(st) == SQLITE_ROW)
         one_row(b, st);
+    crm_lua_scan_end(b->cli->k->lua);
     sqlite3_finalize(st);
     progress(b, true);
     return CRM_OK;

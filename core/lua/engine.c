@@ -760,6 +760,7 @@ int crm_lua_check_rule(crm_lua_engine *e, size_t i, crm_err *err)
 
 static void engine_free(crm_lua_engine *e)
 {
+    crm_lua_scan_end(e);
     if (e->L)
         lua_close(e->L);
     for (size_t i = 0; i < e->n_rules; i++) {

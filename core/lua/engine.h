@@ -107,6 +107,13 @@ int crm_lua_eval(crm_lua_engine *e, crm_lua_rule *r, int64_t id, crm_lua_outcome
 int crm_lua_eval_row(crm_lua_engine *e, crm_lua_rule *r, void *row, crm_lua_outcome *out,
                      crm_err *err);
 
+/* Around a loop of crm_lua_eval_row over many contacts in id order: the
+ * contacts' order aggregates and tags are then read in one pass each (once
+ * enough contacts asked) instead of one lookup per contact. The loop must
+ * not write orders or tags between begin and end. */
+void crm_lua_scan_begin(crm_lua_engine *e);
+void crm_lua_scan_end(crm_lua_engine *e);
+
 /* One name a contact answers in rules: a field (c.email) or a method
  * (c:has_tag(tag), named with its parameters). */
 typedef struct crm_lua_field_doc {

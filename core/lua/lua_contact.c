@@ -43,6 +43,7 @@ typedef struct fdesc {
 } fdesc;
 
 enum { AGG_COUNT, AGG_TOTAL, AGG_FIRST, AGG_LAST, AGG_N };
+_Static_assert(AGG_N == CRM_LUA_AGG_N, "prefetch.c reads the same aggregates");
 
 static int m_has_tag(lua_State *L);
 static int m_orders_since(lua_State *L);
@@ -236,8 +237,19 @@ static void push_tags(lua_State *L, lua_contact *lc, int ud)
     }
     lua_pop(L, 1);
     lua_newtable(L);
-    if (lc->src == SRC_ROW) {
-        crm_err err = {0};
+    char *const *pre;
+    size_t npre;
+    crm_err err = {0};
+    int prc = lc->src == SRC_ROW ? crm_lua_prefetch_tags(lc->e, contact_id(lc), &pre, &npre, &err)
+                                 : CRM_ENOTFOUND;
+    if (prc != CRM_OK && prc != CRM_ENOTFOUND)
+        raise_err(L, &err);
+    if (prc == CRM_OK) {
+        for (size_t i = 0; i < npre; i++) {
+            lua_pushstring(L, pre[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+    } else if (lc->src == SRC_ROW) {
         sqlite3_stmt *st = crm_store_stmt(
             lc->e->k->store, "SELECT tag FROM contact_tags WHERE contact_id=? ORDER BY tag",
             &err);
@@ -358,12 +370,35 @@ static void push_custom_proxy(lua_State *L, int ud)
 
 /* ---- aggregates ---------------------------------------------------------- */
 
+/* what c.order_count and its siblings count (prefetch.c's scan too) */
 #define QUALIFYING "status IN ('placed','paid') AND placed_at <= ?2"
+
+/* From a scan's table when there is one: true when it answered. */
+static bool prefetched(lua_State *L, lua_contact *lc, int64_t since, int64_t v[AGG_N], bool *found)
+{
+    if (lc->src != SRC_ROW)
+        return false;
+    crm_err err = {0};
+    int rc = crm_lua_prefetch_orders(lc->e, since, contact_id(lc), v, found, &err);
+    if (rc != CRM_OK && rc != CRM_ENOTFOUND)
+        raise_err(L, &err);
+    return rc == CRM_OK;
+}
 
 static void load_aggregates(lua_State *L, lua_contact *lc)
 {
     if (lc->agg_done)
         return;
+    bool found;
+    if (prefetched(L, lc, INT64_MIN, lc->agg, &found)) {
+        /* as the per-contact query answers: count 0, total 0, no dates */
+        if (!found)
+            memset(lc->agg, 0, sizeof lc->agg);
+        for (int i = 0; i < AGG_N; i++)
+            lc->agg_null[i] = !found && (i == AGG_FIRST || i == AGG_LAST);
+        lc->agg_done = true;
+        return;
+    }
     crm_err err = {0};
     sqlite3_stmt *st = crm_store_stmt(
         lc->e->k->store,
@@ -469,6 +504,20 @@ static int m_has_tag(lua_State *L)
     lua_contact *lc = self(L);
     const char *tag = luaL_checkstring(L, 2);
     note_field(lc, IDX_TAGS);
+    char *const *pre;
+    size_t npre;
+    crm_err err = {0};
+    int prc = lc->src == SRC_ROW && lua_getiuservalue(L, 1, 1) != LUA_TTABLE
+                  ? crm_lua_prefetch_tags(lc->e, contact_id(lc), &pre, &npre, &err)
+                  : CRM_ENOTFOUND;
+    if (prc != CRM_OK && prc != CRM_ENOTFOUND)
+        raise_err(L, &err);
+    if (prc == CRM_OK) { /* a scan: no list built for one test */
+        for (size_t i = 0; i < npre; i++)
+            if (strcmp(pre[i], tag) == 0)
+                return lua_pushboolean(L, 1), 1;
+        return lua_pushboolean(L, 0), 1;
+    }
     push_tags(L, lc, 1);
     for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
         bool eq = strcmp(lua_tostring(L, -1), tag) == 0;
@@ -480,11 +529,17 @@ static int m_has_tag(lua_State *L)
 }
 
 /* Count or sum of qualifying orders placed in the last `days` days. */
-static int orders_window(lua_State *L, const char *what)
+static int orders_window(lua_State *L, const char *what, int which)
 {
     lua_contact *lc = self(L);
     lua_Number days = luaL_checknumber(L, 2);
     note_name(lc->e, "orders");
+    int64_t v[AGG_N];
+    bool found;
+    if (prefetched(L, lc, lc->e->k->now - (int64_t)(days * DAY), v, &found)) {
+        lua_pushinteger(L, found ? v[which] : 0);
+        return 1;
+    }
     char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT %s FROM orders WHERE contact_id = ?1 AND " QUALIFYING
@@ -503,8 +558,11 @@ static int orders_window(lua_State *L, const char *what)
     return 1;
 }
 
-static int m_orders_since(lua_State *L) { return orders_window(L, "count(*)"); }
-static int m_spent_since(lua_State *L) { return orders_window(L, "coalesce(sum(total), 0)"); }
+static int m_orders_since(lua_State *L) { return orders_window(L, "count(*)", AGG_COUNT); }
+static int m_spent_since(lua_State *L)
+{
+    return orders_window(L, "coalesce(sum(total), 0)", AGG_TOTAL);
+}
 
 /* ---- life cycle ------------------------------------------------------------ */
 

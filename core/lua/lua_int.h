@@ -64,9 +64,27 @@ struct crm_lua_engine {
     size_t n_rules, cap_rules;
     int64_t reload_ms;
     int template_ref;         /* the sandbox's globals, copied per script */
+    struct crm_lua_prefetch *prefetch; /* during a scan (prefetch.c), else NULL */
     void (*log)(const char *rule, const char *msg, void *ud);
     void *log_ud;
 };
+
+/* ---- prefetch.c: a scan's aggregates and tags, read in one pass --------- */
+
+/* count, total, first placed_at, last placed_at */
+#define CRM_LUA_AGG_N 4
+
+/* Contact cid's aggregates over qualifying orders (lua_contact.c's
+ * QUALIFYING) placed after `since`
+ * (INT64_MIN: all) from the scan's table; *found is false for a contact
+ * without such orders. CRM_ENOTFOUND: no scan, or not worth a pass yet
+ * (the caller asks SQLite for this one contact); another error: the pass
+ * failed (err says why). */
+int crm_lua_prefetch_orders(crm_lua_engine *e, int64_t since, int64_t cid,
+                            int64_t out[CRM_LUA_AGG_N], bool *found, crm_err *err);
+/* Contact cid's tags (sorted; owned by the scan) in *tags, *n; as above. */
+int crm_lua_prefetch_tags(crm_lua_engine *e, int64_t cid, char *const **tags, size_t *n,
+                          crm_err *err);
 
 /* ---- sandbox.c ---------------------------------------------------------- */
 

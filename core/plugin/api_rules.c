@@ -145,6 +145,7 @@ int crm_plug_api_rule_each(crm_plugin_ctx *p, const char *spec, const char *wher
 
     int64_t max_failures = k->cfg ? k->cfg->lua.max_failures : 0, failed = 0, seen = 0;
     char first[1024] = "", buf[32];
+    crm_lua_scan_begin(k->lua);
     for (;;) {
         crm_lua_outcome o;
         /* the engine reads on the plugin's behalf (the kernel's statements) */
@@ -191,6 +192,7 @@ int crm_plug_api_rule_each(crm_plugin_ctx *p, const char *spec, const char *wher
         if (rc != CRM_OK)
             break;
     }
+    crm_lua_scan_end(k->lua);
     sqlite3_finalize(st);
     return rc;
 }
