@@ -255,6 +255,10 @@ static int run_handler(crm_bus *b, bus_sub *s, const crm_event *ev, crm_err *err
     k->actor = s->actor;
     k->event_depth = ev->depth + 1;
     crm_err_clear(err);
+    /* parsed on first delivery: the events of a batch that reach no
+     * subscriber (an RFM refresh's segment.entered) are never parsed */
+    if (!ev->json)
+        ((crm_event *)ev)->json = json_loads(ev->payload, 0, NULL);
     int rc = s->fn(k, ev, s->ud, err);
     k->actor = actor;
     k->event_depth = depth;
@@ -477,8 +481,7 @@ static int event_from_row(sqlite3_stmt *st, crm_event *ev)
         .depth = sqlite3_column_int(st, 4),
         .created_at = sqlite3_column_int64(st, 5),
     };
-    /* the payload is not parsed here: most events of a large batch reach no
-     * subscriber that reads it as JSON (an RFM refresh's segment.entered) */
+    /* the payload is parsed by run_handler, for the events delivered */
     return !ev->type || !ev->payload || !ev->source ? CRM_ENOMEM : CRM_OK;
 }
 

@@ -56,7 +56,7 @@ typedef struct crm_event {
     int64_t id;
     const char *type;       /* "order.placed" */
     const char *payload;    /* JSON text */
-    json_t *json;           /* parsed payload when the emitter had it (borrowed), else NULL */
+    json_t *json;           /* parsed payload (borrowed; NULL if not JSON) */
     const char *source;     /* "kernel" or the emitting plugin */
     int depth;              /* 0 for events of a command, +1 per cascade level */
     int64_t created_at;
