@@ -1,19 +1,20 @@
 /* A scan's per-contact reads, done once for every contact.
  *
- * A rule evaluated over every contact (rule_each, `crm rules eval --all`)
- * asked SQLite for each contact's order aggregates and tags: two indexed
- * lookups per contact, most of a 1M-contact Lua segment's time. During a
- * scan, after SCAN_WARMUP contacts have asked, the aggregates (per window)
- * and the tags are read in one pass over their index, in contact order, and
- * served from memory. A scan that only looks at a few contacts (a narrow
- * where_sql) never pays for the pass. */
+ * A rule evaluated over every contact (rule_each, `crm rules run`) asked
+ * SQLite for each contact's order aggregates and tags: indexed lookups per
+ * contact, most of a Lua segment's time. During a scan, after SCAN_WARMUP
+ * contacts have asked, the aggregates (per window) come from one pass over
+ * the orders and the tags from one over contact_tags, then from memory. A
+ * scan that only looks at a few contacts (a narrow where_sql) never pays for
+ * a pass. Each window costs 32 bytes per contact id: MAX_WINDOWS bounds it
+ * (more windows are read one contact at a time). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "lua/lua_int.h"
 
 #define SCAN_WARMUP 256
-#define MAX_WINDOWS 8
+#define MAX_WINDOWS 4
 
 /* Qualifying orders placed after `since`, per contact: v[id] (ids are
  * dense integer keys), count 0 for a contact without any. */
