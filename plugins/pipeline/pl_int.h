@@ -311,7 +311,7 @@ struct pl_scope {
 void pl_scope_of(crm_plugin_ctx *ctx, crm_http_exchange *x, pl_scope *s);
 /* True when a deal owned by `owner` (NULL or "": nobody) is within s. */
 int pl_scope_has(const pl_scope *s, const char *owner);
-/* " AND owner IN (?first, ...)" into buf, "" for all (" AND 0" when no
+/* " AND owner IN (?first, ...)" into buf, "" for all (" AND 1 = 0" when no
  * owner is the caller's); pl_scope_bind binds its parameters from ?first. */
 void pl_scope_sql(const pl_scope *s, int first, char *buf, size_t size);
 void pl_scope_bind(crm_stmt *st, const pl_scope *s, int first);

@@ -60,7 +60,7 @@ void pl_scope_sql(const pl_scope *s, int first, char *buf, size_t size)
     if (s->all)
         return;
     if (!s->n) {
-        snprintf(buf, size, " AND 0");
+        snprintf(buf, size, " AND 1 = 0");
         return;
     }
     /* a truncated list fails to prepare: no deal leaks through it */

@@ -73,7 +73,7 @@ void tk_scope_sql(const tk_scope *s, int first, char *buf, size_t size)
     buf[0] = 0;
     if (s->all)
         return;
-    append(buf, size, &len, " AND (0");
+    append(buf, size, &len, " AND (1 = 0"); /* portable false: no 0 as a boolean */
     any_of(buf, size, &len, "assignee", first, s->me.n);
     any_of(buf, size, &len, "team", first + (int)s->me.n, s->nteams);
     append(buf, size, &len, ")");

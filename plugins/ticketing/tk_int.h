@@ -241,8 +241,8 @@ void tk_scope_of(crm_plugin_ctx *ctx, crm_http_exchange *x, tk_scope *s);
 /* True when a ticket with that assignee and team (either may be NULL or "")
  * is within s. */
 int tk_scope_has(const tk_scope *s, const char *assignee, const char *team);
-/* " AND (assignee IN (?first, ...) OR team IN (...))" into buf, "" for all;
- * tk_scope_bind binds its parameters from ?first on. */
+/* " AND (1 = 0 OR assignee IN (?first, ...) OR team IN (...))" into buf,
+ * "" for all; tk_scope_bind binds its parameters from ?first on. */
 void tk_scope_sql(const tk_scope *s, int first, char *buf, size_t size);
 void tk_scope_bind(crm_stmt *st, const tk_scope *s, int first);
 
