@@ -43,6 +43,13 @@ static const crm_config_field quote_fields[] = {
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
 
+static const crm_config_field team_fields[] = {
+    {"name", CRM_CONFIG_STRING, CRM_CONFIG_REQUIRED, NULL, "the team's name", NULL, 0, 0, 0},
+    {"members", CRM_CONFIG_LIST, CRM_CONFIG_REQUIRED, NULL, "its people (deal owners: user "
+     "names or emails)", NULL, CRM_CONFIG_STRING, 0, 0},
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
+};
+
 const crm_config_field pl_config_schema[] = {
     {"pipelines", CRM_CONFIG_LIST, 0, NULL, "the sales pipelines (the first is the default)",
      pipeline_fields, CRM_CONFIG_MAP, 0, 0},
@@ -57,6 +64,10 @@ const crm_config_field pl_config_schema[] = {
      NULL, 0, 0, 0},
     {"agents_edit_own_deals", CRM_CONFIG_BOOL, 0, "false", "crm serve: PATCH /v1/deals/{id} "
      "lets an agent token change the deals it owns (owner = the token's name)", NULL, 0, 0, 0},
+    {"agent_scope", CRM_CONFIG_STRING, 0, "all", "crm serve: the deals an agent token reads "
+     "and writes: own (it owns), team (also its teams' members'), all", NULL, 0, 0, 0},
+    {"teams", CRM_CONFIG_LIST, 0, NULL, "sales teams for agent_scope: team", team_fields,
+     CRM_CONFIG_MAP, 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -258,6 +269,60 @@ static int load_users(crm_plugin_ctx *ctx)
     return CRM_OK;
 }
 
+/* One team {name, members}: a name declared once, members non-empty. */
+static int load_team(crm_plugin_ctx *ctx, const crm_config_node *it, pl_team *t)
+{
+    memset(t, 0, sizeof *t);
+    copy_text(ctx, it, "name", t->name, sizeof t->name);
+    for (size_t i = 0; i < PL(ctx)->nteams; i++)
+        if (!strcmp(PL(ctx)->teams[i].name, t->name))
+            return crm_config_error(ctx, crm_config_child(ctx, it, "name"),
+                                    "team \"%s\" is declared twice", t->name);
+    const crm_config_node *m = crm_config_child(ctx, it, "members");
+    size_t n = crm_config_count(ctx, m);
+    if (n > PL_MAX_MEMBERS)
+        return crm_config_error(ctx, m, "at most %d members", PL_MAX_MEMBERS);
+    for (size_t i = 0; i < n; i++) {
+        const crm_config_node *e = crm_config_item(ctx, m, i);
+        copy_text(ctx, e, NULL, t->members[i], sizeof t->members[i]);
+        if (!t->members[i][0])
+            return crm_config_error(ctx, e, "a member must be a non-empty name or email");
+        t->nmembers++;
+    }
+    return CRM_OK;
+}
+
+static int load_teams(crm_plugin_ctx *ctx)
+{
+    pl_state *S = PL(ctx);
+    const crm_config_node *list = crm_config_child(ctx, NULL, "teams");
+    size_t n = crm_config_count(ctx, list);
+    S->nteams = 0;
+    if (n > PL_MAX_TEAMS)
+        return crm_config_error(ctx, list, "at most %d teams", PL_MAX_TEAMS);
+    for (size_t i = 0; i < n; i++) {
+        pl_team t;
+        if (load_team(ctx, crm_config_item(ctx, list, i), &t) != CRM_OK)
+            return CRM_ECONFIG;
+        S->teams[S->nteams++] = t;
+    }
+    return CRM_OK;
+}
+
+/* agent_scope: own, team or all (see scope.c). */
+static int load_scope(crm_plugin_ctx *ctx)
+{
+    pl_state *S = PL(ctx);
+    crm_value v;
+    int given = crm_config_value(ctx, NULL, "agent_scope", &v) == CRM_OK && v.text;
+    snprintf(S->agent_scope, sizeof S->agent_scope, "%s", given ? v.text : "all");
+    if (strcmp(S->agent_scope, "own") && strcmp(S->agent_scope, "team") &&
+        strcmp(S->agent_scope, "all"))
+        return crm_config_error(ctx, crm_config_child(ctx, NULL, "agent_scope"),
+                                "unknown agent_scope \"%s\" (own, team, all)", S->agent_scope);
+    return CRM_OK;
+}
+
 int pl_config_load(crm_plugin_ctx *ctx)
 {
     pl_state *S = PL(ctx);
@@ -277,7 +342,11 @@ int pl_config_load(crm_plugin_ctx *ctx)
     int rc = load_reasons(ctx);
     if (rc == CRM_OK)
         rc = load_quotes(ctx);
-    return rc == CRM_OK ? load_users(ctx) : rc;
+    if (rc == CRM_OK)
+        rc = load_users(ctx);
+    if (rc == CRM_OK)
+        rc = load_teams(ctx);
+    return rc == CRM_OK ? load_scope(ctx) : rc;
 }
 
 const pl_pipeline *pl_pipeline_find(crm_plugin_ctx *ctx, const char *name)

@@ -331,7 +331,7 @@ static int next_quarter(crm_plugin_ctx *ctx, const pl_pipeline *p, json_t **tota
 {
     int64_t now = crm_now(ctx);
     json_t *f = NULL;
-    int rc = pl_forecast_json(ctx, p, now, now + (FORECAST_DAYS - 1) * DAY, "all", &f);
+    int rc = pl_forecast_json(ctx, p, now, now + (FORECAST_DAYS - 1) * DAY, "all", NULL, &f);
     if (rc != CRM_OK)
         return rc;
     *total = json_incref(json_object_get(f, "total"));

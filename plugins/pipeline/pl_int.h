@@ -15,7 +15,9 @@
  *   quote.c        one quote: stored, read, JSON, its expiry and follow-up timers
  *   quote_cmd.c    crm quote ...
  *   privacy.c      personal data declarations, unconverted leads by email/phone
- *   demo.c         the crm demo data and headline */
+ *   demo.c         the crm demo data and headline
+ *   routes.c       its crm serve routes (SDK 1.4): deals, board, forecast
+ *   scope.c        which deals an agent's requests reach (agent_scope) */
 #ifndef PL_INT_H
 #define PL_INT_H
 
@@ -24,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "crm/http_json.h"
 #include "crm/plugin.h"
 
 #include "money.h"
@@ -32,6 +35,8 @@
 #define PL_MAX_STAGES 24
 #define PL_MAX_REASONS 32
 #define PL_NAME 64
+#define PL_MAX_TEAMS 8
+#define PL_MAX_MEMBERS 32
 
 /* The forecast categories, in the order reports print them. */
 typedef enum pl_category {
@@ -62,6 +67,13 @@ typedef struct pl_pipeline {
     size_t won, lost; /* indexes of the won and lost stages */
 } pl_pipeline;
 
+/* A sales team of pipeline.teams: whose deals its members see (agent_scope team). */
+typedef struct pl_team {
+    char name[PL_NAME];
+    char members[PL_MAX_MEMBERS][128];
+    size_t nmembers;
+} pl_team;
+
 /* The plugin's state, in the context's data slot: made in init, filled at
  * start from crm.yaml, freed in fini. */
 typedef struct pl_state {
@@ -76,6 +88,9 @@ typedef struct pl_state {
     char users[16][128];       /* round-robin owners */
     size_t nusers;
     int64_t story_at;          /* crm demo: the moment its story is at; 0 = the host's clock */
+    pl_team teams[PL_MAX_TEAMS];
+    size_t nteams;
+    char agent_scope[32];      /* own | team | all: what an agent's API requests reach */
 } pl_state;
 
 #define PL(ctx) ((pl_state *)crm_get_data(ctx))
@@ -264,10 +279,11 @@ int pl_cmd_quote_send(crm_plugin_ctx *, crm_command_io *, const crm_command_args
 /* ---- forecast_cmd.c ---- */
 /* The forecast `crm pipeline forecast --json` prints, for p's open deals
  * closing in [from, to] (epoch seconds, whole days in locale.timezone) and
- * those won then, grouped by `by` (all|owner|stage|category|month): *out a
- * new reference. */
+ * those won then, grouped by `by` (all|owner|stage|category|month), over
+ * the deals within scope (NULL: every deal): *out a new reference. */
+typedef struct pl_scope pl_scope;
 int pl_forecast_json(crm_plugin_ctx *ctx, const pl_pipeline *p, int64_t from, int64_t to,
-                     const char *by, json_t **out);
+                     const char *by, const pl_scope *scope, json_t **out);
 
 /* ---- routes.c: the HTTP routes (SDK 1.4) ---- */
 int pl_routes_register(crm_plugin_ctx *ctx);
@@ -278,5 +294,26 @@ int pl_on_activity(crm_plugin_ctx *ctx, const crm_plugin_event *ev, void *ud);
 int pl_demo(crm_plugin_ctx *ctx, crm_command_io *io);
 /* crm.pipeline.deal(id), crm.pipeline.open_deals(contact_id) (lua_fns.c). */
 int pl_lua_register(crm_plugin_ctx *ctx);
+
+/* ---- scope.c ---- */
+
+/* The deals one API request reaches: every one (all), or those owned by
+ * one of the caller's names or by a member of one of its teams. */
+struct pl_scope {
+    int all;
+    crm_http_names me;
+    const char *owners[3 + PL_MAX_TEAMS * PL_MAX_MEMBERS]; /* me's names, then teammates */
+    size_t n;
+};
+
+/* The caller's scope: all unless its role is agent and pipeline.agent_scope
+ * is own or team. */
+void pl_scope_of(crm_plugin_ctx *ctx, crm_http_exchange *x, pl_scope *s);
+/* True when a deal owned by `owner` (NULL or "": nobody) is within s. */
+int pl_scope_has(const pl_scope *s, const char *owner);
+/* " AND owner IN (?first, ...)" into buf, "" for all (" AND 1 = 0" when no
+ * owner is the caller's); pl_scope_bind binds its parameters from ?first. */
+void pl_scope_sql(const pl_scope *s, int first, char *buf, size_t size);
+void pl_scope_bind(crm_stmt *st, const pl_scope *s, int first);
 
 #endif

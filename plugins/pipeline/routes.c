@@ -23,7 +23,10 @@ static json_t *deal_api_json(crm_plugin_ctx *ctx, const pl_deal *d)
     return o;
 }
 
-/* The {id} path parameter as a deal read into d. */
+/* The {id} path parameter as a deal read into d. A deal outside the
+ * caller's scope (agent_scope) is answered as one that does not exist, with
+ * the same 404 and message, so an agent cannot probe other owners' ids; the
+ * PATCH reads it through here too. */
 static int deal_param(crm_plugin_ctx *ctx, crm_http_exchange *x, pl_deal *d)
 {
     int64_t id = 0;
@@ -31,6 +34,13 @@ static int deal_param(crm_plugin_ctx *ctx, crm_http_exchange *x, pl_deal *d)
     if (rc != CRM_OK)
         return rc;
     rc = pl_deal_get(ctx, id, d);
+    pl_scope s;
+    if (rc == CRM_OK)
+        pl_scope_of(ctx, x, &s);
+    if (rc == CRM_OK && !pl_scope_has(&s, d->owner)) {
+        crm_set_error(ctx, "no deal %lld", (long long)id);
+        rc = CRM_ENOTFOUND;
+    }
     return rc == CRM_OK ? rc : crm_http_error(x, rc, "id", "%s", crm_last_error(ctx));
 }
 /* Member `name` as text into buf ("" when absent); CRM_EUSAGE when not a string. */
@@ -88,11 +98,17 @@ static int member_close_date(crm_plugin_ctx *ctx, crm_http_exchange *x, json_t *
 static int list_ids(crm_plugin_ctx *ctx, crm_http_exchange *x, int64_t after, int64_t limit,
                     int64_t *ids, size_t *n)
 {
-    crm_stmt *st = pl_prep(ctx, "SELECT id FROM pipeline_deals WHERE id > ?1"
-                                " AND (?2 IS NULL OR pipeline = ?2) AND (?3 IS NULL OR stage = ?3)"
-                                " AND (?4 IS NULL OR status = ?4) ORDER BY id LIMIT ?5");
+    pl_scope scope;
+    char sql[4608], where[4096];
+    pl_scope_of(ctx, x, &scope);
+    pl_scope_sql(&scope, 6, where, sizeof where);
+    snprintf(sql, sizeof sql, "SELECT id FROM pipeline_deals WHERE id > ?1"
+                              " AND (?2 IS NULL OR pipeline = ?2) AND (?3 IS NULL OR stage = ?3)"
+                              " AND (?4 IS NULL OR status = ?4)%s ORDER BY id LIMIT ?5", where);
+    crm_stmt *st = pl_prep(ctx, sql);
     if (!st)
         return pl_fail_db(ctx, "cannot list deals");
+    pl_scope_bind(st, &scope, 6);
     static const char *const filters[] = {"pipeline", "stage", "status"};
     crm_sql_bind_int64(st, 1, after);
     for (int i = 0; i < 3; i++) {
@@ -262,7 +278,9 @@ static const char *const patch_members[] = {"stage", "amount", "owner", "close_a
                                             "close_date", "lost_reason", NULL};
 
 /* An agent may change a deal only when pipeline.agents_edit_own_deals is
- * true and the deal's owner is the agent's token name. */
+ * true and the deal's owner is the agent (its token's name, or the name or
+ * email of the user so named): a teammate's deal that agent_scope team
+ * shows is read only (403, where a deal out of scope is 404). */
 static int may_patch(crm_plugin_ctx *ctx, crm_http_exchange *x, const pl_deal *d)
 {
     const char *role = crm_http_caller(x, "role");
@@ -273,7 +291,9 @@ static int may_patch(crm_plugin_ctx *ctx, crm_http_exchange *x, const pl_deal *d
     if (!own)
         return crm_http_error(x, CRM_EDENIED, NULL, "role agent may not change deals "
                               "(pipeline.agents_edit_own_deals is false)");
-    if (strcmp(d->owner, crm_http_caller(x, "name")))
+    crm_http_names me;
+    crm_http_caller_names(ctx, x, &me);
+    if (!crm_http_names_has(&me, d->owner))
         return crm_http_error(x, CRM_EDENIED, NULL, "deal %lld belongs to %s, not to %s",
                               (long long)d->id, d->owner[0] ? d->owner : "nobody",
                               crm_http_caller(x, "name"));
@@ -376,12 +396,17 @@ static int patch_deal(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
 /* The pipeline's deals in its currency, open ones and those closed in the
  * won and lost stages, by stage: the kanban (other currencies are left out,
  * as `crm pipeline board` does, so the sums are in one currency). */
-static int board_stage(crm_plugin_ctx *ctx, const pl_pipeline *p, size_t si, json_t *stages)
+static int board_stage(crm_plugin_ctx *ctx, const pl_pipeline *p, size_t si,
+                       const pl_scope *scope, json_t *stages)
 {
-    crm_stmt *st = pl_prep(ctx, "SELECT id FROM pipeline_deals WHERE pipeline = ?1 AND"
-                                " stage = ?2 AND currency = ?3 ORDER BY id");
+    char sql[4608], where[4096];
+    pl_scope_sql(scope, 4, where, sizeof where);
+    snprintf(sql, sizeof sql, "SELECT id FROM pipeline_deals WHERE pipeline = ?1 AND"
+                              " stage = ?2 AND currency = ?3%s ORDER BY id", where);
+    crm_stmt *st = pl_prep(ctx, sql);
     if (!st)
         return pl_fail_db(ctx, "cannot read the board");
+    pl_scope_bind(st, scope, 4);
     crm_sql_bind_text(st, 1, p->name);
     crm_sql_bind_text(st, 2, p->stages[si].name);
     crm_sql_bind_text(st, 3, p->currency);
@@ -421,8 +446,10 @@ static int get_board(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
         return crm_http_error(x, CRM_ENOTFOUND, "pipeline", "no pipeline \"%s\"", name);
     json_t *stages = json_array();
     int rc = CRM_OK;
+    pl_scope scope;
+    pl_scope_of(ctx, x, &scope);
     for (size_t i = 0; rc == CRM_OK && i < p->nstages; i++)
-        rc = board_stage(ctx, p, i, stages);
+        rc = board_stage(ctx, p, i, &scope, stages);
     if (rc != CRM_OK) {
         json_decref(stages);
         return rc;
@@ -452,8 +479,10 @@ static int get_forecast(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
     if (rc == CRM_OK)
         rc = query_int(x, "to", now + 90 * 86400, 0, INT64_MAX / 2, &to);
     json_t *out = NULL;
+    pl_scope scope;
+    pl_scope_of(ctx, x, &scope);
     if (rc == CRM_OK)
-        rc = pl_forecast_json(ctx, p, from, to, bys[k], &out);
+        rc = pl_forecast_json(ctx, p, from, to, bys[k], &scope, &out);
     return rc == CRM_OK ? crm_http_reply_json(x, 0, out) : rc;
 }
 
@@ -477,12 +506,14 @@ static int get_forecast(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
 
 static const crm_route_spec routes[] = {
     {"GET", "/v1/deals", "*", get_deals,
-     "deals by id, filtered by pipeline, stage and status (cursor: the last id seen)", NULL,
+     "deals by id, filtered by pipeline, stage and status (cursor: the last id seen; agents: "
+     "within pipeline.agent_scope)", NULL,
      "{\"type\":\"object\",\"required\":[\"items\",\"next_cursor\"],\"properties\":{"
      "\"items\":{\"type\":\"array\",\"items\":" DEAL_SCHEMA "},"
      "\"next_cursor\":{\"type\":[\"integer\",\"null\"]}}}",
      200},
-    {"GET", "/v1/deals/{id}", "*", get_deal, "one deal", NULL, DEAL_SCHEMA, 200},
+    {"GET", "/v1/deals/{id}", "*", get_deal, "one deal (agents: 404 outside pipeline.agent_scope)",
+     NULL, DEAL_SCHEMA, 200},
     {"POST", "/v1/deals", "manager,admin", post_deal, "add a deal (as crm deal add)",
      "{\"type\":\"object\",\"required\":[\"title\",\"contact_id\",\"amount\"],"
      "\"additionalProperties\":false,\"properties\":{\"title\":{\"type\":\"string\"},"

@@ -118,6 +118,8 @@ const crm_config_field tk_config_schema[] = {
      mediator_fields, 0, 0, 0},
     {"nps", CRM_CONFIG_MAP, 0, NULL, "NPS surveys (0-10) per contact; absent: none", nps_fields,
      0, 0, 0},
+    {"agent_scope", CRM_CONFIG_STRING, 0, "all", "crm serve: the tickets an agent token reads "
+     "and writes: own (assigned to it), team (also its teams'), all", NULL, 0, 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0},
 };
 
@@ -360,6 +362,20 @@ static int load_nps(crm_plugin_ctx *ctx)
     return CRM_OK;
 }
 
+/* agent_scope: own, team or all (see scope.c). */
+static int load_scope(crm_plugin_ctx *ctx)
+{
+    tk_state *S = TK(ctx);
+    top_text(ctx, "agent_scope", S->agent_scope, sizeof S->agent_scope);
+    if (!S->agent_scope[0])
+        snprintf(S->agent_scope, sizeof S->agent_scope, "all");
+    if (strcmp(S->agent_scope, "own") && strcmp(S->agent_scope, "team") &&
+        strcmp(S->agent_scope, "all"))
+        return crm_config_error(ctx, crm_config_child(ctx, NULL, "agent_scope"),
+                                "unknown agent_scope '%s' (own, team, all)", S->agent_scope);
+    return CRM_OK;
+}
+
 int tk_config_load(crm_plugin_ctx *ctx)
 {
     tk_state *S = TK(ctx);
@@ -376,6 +392,8 @@ int tk_config_load(crm_plugin_ctx *ctx)
         rc = duration(ctx, "survey_after", "24h", &S->survey_after);
     if (rc == CRM_OK)
         rc = load_nps(ctx);
+    if (rc == CRM_OK)
+        rc = load_scope(ctx);
     if (rc != CRM_OK)
         return rc;
     top_text(ctx, "survey_template", S->survey_template, sizeof S->survey_template);

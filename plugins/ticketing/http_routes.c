@@ -33,7 +33,10 @@ static int refusal(crm_plugin_ctx *ctx, crm_http_exchange *x, int rc)
     return crm_http_error(x, rc, member, "%s", msg);
 }
 
-/* The {id} path parameter as a ticket read into t. */
+/* The {id} path parameter as a ticket read into t. A ticket outside the
+ * caller's scope (agent_scope) is answered as one that does not exist, with
+ * the same 404 and message, so an agent cannot probe other agents' ids;
+ * every route taking {id} reads it through here, so the writes are scoped too. */
 static int ticket_param(crm_plugin_ctx *ctx, crm_http_exchange *x, tk_ticket *t)
 {
     int64_t id = 0;
@@ -41,6 +44,13 @@ static int ticket_param(crm_plugin_ctx *ctx, crm_http_exchange *x, tk_ticket *t)
     if (rc != CRM_OK)
         return rc;
     rc = tk_ticket_load(ctx, id, t);
+    tk_scope s;
+    if (rc == CRM_OK)
+        tk_scope_of(ctx, x, &s);
+    if (rc == CRM_OK && !tk_scope_has(&s, t->assignee, t->team)) {
+        crm_set_error(ctx, "no ticket %lld (see crm ticket list)", (long long)id);
+        rc = CRM_ENOTFOUND;
+    }
     return rc == CRM_OK ? rc : crm_http_error(x, rc, "id", "%s", crm_last_error(ctx));
 }
 /* Member `name` of o: a string (NULL when absent or null), else CRM_EUSAGE. */
@@ -145,11 +155,15 @@ static int get_tickets(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
         rc = query_limit(x, &limit);
     if (rc != CRM_OK)
         return rc;
-    char sql[768];
-    snprintf(sql, sizeof sql, "%s%s", QUEUE_SELECT, orders[k].sql);
+    tk_scope scope;
+    char sql[1536], where[512];
+    tk_scope_of(ctx, x, &scope);
+    tk_scope_sql(&scope, 6, where, sizeof where);
+    snprintf(sql, sizeof sql, "%s%s%s", QUEUE_SELECT, where, orders[k].sql);
     crm_stmt *st = NULL;
     if (crm_sql_prepare(ctx, sql, &st) != CRM_OK)
         return tk_fail_db(ctx, "reading the queue");
+    tk_scope_bind(st, &scope, 6);
     const char *filters[] = {status, crm_http_query(x, "team"), crm_http_query(x, "assignee")};
     for (int i = 0; i < 3; i++)
         if (filters[i])
@@ -345,12 +359,14 @@ static int post_nps(crm_plugin_ctx *ctx, crm_http_exchange *x, void *ud)
 static const crm_route_spec routes[] = {
     {"GET", "/v1/tickets", "*", get_tickets,
      "the queue: status (comma list; default every status but solved and closed), team, "
-     "assignee, order=breach (default: breached first, then by the next deadline) or id, limit",
+     "assignee, order=breach (default: breached first, then by the next deadline) or id, limit "
+     "(agents: within ticketing.agent_scope)",
      NULL,
      "{\"type\":\"object\",\"required\":[\"items\"],\"properties\":{\"items\":{\"type\":"
      "\"array\",\"items\":" ITEM_SCHEMA "}}}",
      200},
-    {"GET", "/v1/tickets/{id}", "*", get_ticket, "a ticket with its SLA clocks and replies",
+    {"GET", "/v1/tickets/{id}", "*", get_ticket,
+     "a ticket with its SLA clocks and replies (agents: 404 outside ticketing.agent_scope)",
      NULL, TICKET_SCHEMA, 200},
     {"POST", "/v1/tickets", "agent,manager,admin,integration", post_ticket,
      "open a ticket (as crm ticket open; body: the customer's first message)",

@@ -22,7 +22,8 @@
  *   events.c       the timer handler: warnings, breaches, auto-close, surveys
  *   privacy.c      personal data for export and erasure
  *   demo.c         the crm demo data and headline
- *   http_routes.c  its crm serve routes (SDK 1.4): the queue, tickets, replies */
+ *   http_routes.c  its crm serve routes (SDK 1.4): the queue, tickets, replies
+ *   scope.c        which tickets an agent's requests reach (agent_scope) */
 #ifndef TK_INT_H
 #define TK_INT_H
 
@@ -30,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crm/http_json.h"
 #include "crm/plugin.h"
 
 #include "sla.h"
@@ -72,6 +74,7 @@ typedef struct tk_state {
     int64_t nps_every, nps_after_solve; /* seconds; nps_every 0: no NPS surveys */
     char nps_template[TK_NAME_MAX], nps_purpose[16];
     int batch; /* demo generation: clocks computed once per ticket, at its end */
+    char agent_scope[32]; /* own | team | all: what an agent's API requests reach */
 } tk_state;
 
 #define TK(ctx) ((tk_state *)crm_get_data(ctx))
@@ -220,5 +223,27 @@ int tk_demo(crm_plugin_ctx *ctx, crm_command_io *io);
 
 /* ---- http_routes.c: the HTTP routes (SDK 1.4; none on an older host) ---- */
 int tk_routes_register(crm_plugin_ctx *ctx);
+
+/* ---- scope.c ---- */
+
+/* The tickets one API request reaches: every one (all), or those assigned
+ * to one of the caller's names or in one of its teams. */
+typedef struct tk_scope {
+    int all;
+    crm_http_names me;
+    const char *teams[TK_MAX_TEAMS]; /* team scope: the teams listing the caller */
+    size_t nteams;
+} tk_scope;
+
+/* The caller's scope: all unless its role is agent and ticketing.agent_scope
+ * is own or team. */
+void tk_scope_of(crm_plugin_ctx *ctx, crm_http_exchange *x, tk_scope *s);
+/* True when a ticket with that assignee and team (either may be NULL or "")
+ * is within s. */
+int tk_scope_has(const tk_scope *s, const char *assignee, const char *team);
+/* " AND (1 = 0 OR assignee IN (?first, ...) OR team IN (...))" into buf,
+ * "" for all; tk_scope_bind binds its parameters from ?first on. */
+void tk_scope_sql(const tk_scope *s, int first, char *buf, size_t size);
+void tk_scope_bind(crm_stmt *st, const tk_scope *s, int first);
 
 #endif

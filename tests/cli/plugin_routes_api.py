@@ -3,10 +3,13 @@
 
 Usage: plugin_routes_api.py URL DIR CRM CONFIG MODE (DIR holds token.<role>
 files and t.db). MODE: full (the plugins enabled), absent (plugins: []),
-agents_off (pipeline with agents_edit_own_deals false). Each check prints
+agents_off (pipeline with agents_edit_own_deals false), scope_own and
+scope_team (pipeline and ticketing with agent_scope own or team: what the
+agent token reaches, computed here from the tables). Each check prints
 FAIL with the reason; the exit status is the failure count.
 """
 import datetime
+import glob
 import http.client
 import json
 import sqlite3
@@ -18,7 +21,7 @@ import zoneinfo
 URL, DIR, CRM, CONFIG, MODE = sys.argv[1:6]
 HOST, PORT = urllib.parse.urlsplit(URL).hostname, urllib.parse.urlsplit(URL).port
 ROLES = ["admin", "manager", "agent", "viewer", "integration"]
-TOKENS = {r: open(f"{DIR}/token.{r}").read().strip() for r in ROLES}
+TOKENS = {f.rsplit(".", 1)[1]: open(f).read().strip() for f in glob.glob(f"{DIR}/token.*")}
 DB = f"{DIR}/t.db"
 failures = 0
 
@@ -34,9 +37,11 @@ def check(cond, what):
         print(f"FAIL: {what}", file=sys.stderr)
 
 
-def call(method, path, body=None, token="admin"):
+def call(method, path, body=None, token="admin", cookie=None):
     conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
     h = {"Authorization": "Bearer " + TOKENS[token]} if token else {}
+    if cookie:
+        h = {"Cookie": "crm_session=" + cookie}
     conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
     r = conn.getresponse()
     text = r.read()
@@ -531,6 +536,177 @@ def openapi(present):
           "kernel routes have no x-owner")
 
 
+
+# ---- agent_scope own / team ----------------------------------------------------------
+AGENT = ("agent", "agent@example.com")  # the token's name, the user's email
+
+
+def visible_deals(scope):
+    owners = AGENT + (("dave",) if scope == "team" else ())  # pipeline.teams east
+    return [r[0] for r in sql("select id from pipeline_deals where owner in (%s) order by id"
+                              % ",".join("?" * len(owners)), *owners)]
+
+
+def visible_tickets(scope):
+    team = "support" if scope == "team" else ""  # the agent's ticketing team
+    return [r[0] for r in sql("select id from ticketing_tickets where assignee in (?, ?)"
+                              " or team = ? order by id", *AGENT, team)]
+
+
+def all_ids(table):
+    return [r[0] for r in sql(f"select id from {table} order by id")]
+
+
+def one(title):
+    return sql("select id from pipeline_deals where title = ?", title)[0][0]
+
+
+def hidden_404(path, what, tid, token="agent"):
+    """An out-of-scope record answers exactly as one that does not exist."""
+    st, e = call("GET", path, token=token)
+    st0, e0 = call("GET", path.replace(f"/{tid}", "/99999"), token="manager")
+    check(st == 404 == st0 and e["error"]["message"] ==
+          e0["error"]["message"].replace("99999", str(tid)) and e["error"]["field"] == "id",
+          f"{what} {tid} out of scope: {st} {e} vs unknown {e0}")
+
+
+def scoped_deals(scope):
+    want = visible_deals(scope)
+    everyone = all_ids("pipeline_deals")
+    dave, mail, carol = one("Dave"), one("Mail"), one("Carol")
+    check(mail in want and carol not in want and (dave in want) == (scope == "team")
+          and set(want) < set(everyone), f"the fixture: {want} of {everyone}")
+    st, page = call("GET", "/v1/deals?limit=500", token="agent")
+    check(st == 200 and [d["id"] for d in page["items"]] == want,
+          f"agent's deals {[d['id'] for d in page.get('items', [])]} != {want}")
+    ids, cursor = [], None
+    for _ in range(50):  # the cursor walks the agent's deals one at a time
+        q = f"/v1/deals?limit=1&cursor={cursor}" if cursor else "/v1/deals?limit=1"
+        st, page = call("GET", q, token="agent")
+        ids += [d["id"] for d in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    check(ids == want, f"agent's cursor walk {ids} != {want}")
+    for role in ["manager", "admin", "viewer", "integration"]:
+        st, page = call("GET", "/v1/deals?limit=500", token=role)
+        check([d["id"] for d in page["items"]] == everyone, f"{role} lists every deal")
+    for i in everyone:
+        if i in want:
+            st, d = call("GET", f"/v1/deals/{i}", token="agent")
+            check(st == 200 and d["id"] == i, f"agent reads deal {i}: {st} {d}")
+        else:
+            hidden_404(f"/v1/deals/{i}", "deal", i)
+        check(call("GET", f"/v1/deals/{i}", token="manager")[0] == 200, f"manager reads {i}")
+    # writes: out of scope 404 and unchanged; a teammate's deal is visible but
+    # not the agent's own (403); its own, even under its email, changes
+    before = sql("select id, amount from pipeline_deals order by id")
+    st, e = call("PATCH", f"/v1/deals/{carol}", {"amount": 1}, token="agent")
+    check(st == 404 and e["error"]["message"] == f"no deal {carol}", f"PATCH carol's {st} {e}")
+    st, e = call("PATCH", f"/v1/deals/{dave}", {"amount": 1}, token="agent")
+    check(st == (403 if scope == "team" else 404), f"PATCH dave's deal ({scope}) {st} {e}")
+    check(sql("select id, amount from pipeline_deals order by id") == before,
+          "refused PATCHes changed nothing")
+    st, d = call("PATCH", f"/v1/deals/{mail}", {"amount": 61000 + len(scope)}, token="agent")
+    check(st == 200 and d["amount"] == 61000 + len(scope), f"agent PATCH its deal by email {st} {d}")
+    st, d = call("PATCH", f"/v1/deals/{carol}", {"amount": 80001}, token="manager")
+    check(st == 200 and d["amount"] == 80001, f"manager PATCH carol's {st} {d}")
+    # the board: the agent's deals only, its sums from the table
+    st, b = call("GET", "/v1/pipelines/b2b/board", token="agent")
+    got = [{"name": s["name"], "count": s["count"], "amount": s["amount"],
+            "weighted": s["weighted"], "ids": [d["id"] for d in s["deals"]]} for s in b["stages"]]
+    exp = []
+    for s in board_expected():
+        rows = sql("select id, amount, probability from pipeline_deals where id in (%s)"
+                   % ",".join(map(str, s["ids"] or [0])))
+        rows = [r for r in rows if r[0] in want]
+        prob = dict(STAGES)[s["name"]]
+        exp.append({"name": s["name"], "count": len(rows), "amount": sum(r[1] for r in rows),
+                    "weighted": sum(rnd(r[1] * (prob if r[2] is None else r[2])) for r in rows),
+                    "ids": [r[0] for r in rows]})
+    check(st == 200 and got == exp, f"agent's board {got} != {exp}")
+    check(sum(s["count"] for s in exp) < sum(s["count"] for s in board_expected()),
+          "the agent's board is smaller than the whole")
+    check_board("manager's board after scoped writes")  # viewer: every deal
+    # the forecast: over the agent's deals; the manager's is the CLI's
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    t0 = int(datetime.datetime(2026, 1, 1, tzinfo=paris).timestamp())
+    t1 = int(datetime.datetime(2026, 3, 31, tzinfo=paris).timestamp())
+    q = f"/v1/forecast?pipeline=b2b&from={t0}&to={t1}&by=owner"
+    st, f = call("GET", q, token="agent")
+    rows = sql("select owner, amount from pipeline_deals where pipeline = 'b2b' and status ="
+               " 'open' and currency = 'EUR' and close_date between '2026-01-01' and"
+               " '2026-03-31'")
+    owners = set(AGENT) | ({"dave"} if scope == "team" else set())
+    mine = [r for r in rows if r[0] in owners]
+    check(st == 200 and f["total"]["count"] == len(mine) and
+          f["total"]["amount"] == sum(r[1] for r in mine) and
+          {g["group"] for g in f["groups"]} == {r[0] for r in mine},
+          f"agent's forecast {f} vs {mine}")
+    r = crm("--json", "pipeline", "forecast", "--from", "2026-01-01", "--to", "2026-03-31",
+            "--by", "owner")
+    check(call("GET", q, token="manager")[1] == json.loads(r.stdout), "manager's forecast = CLI")
+
+
+def scoped_tickets(scope):
+    want = visible_tickets(scope)
+    everyone = all_ids("ticketing_tickets")
+    subj = {s: i for i, s in sql("select id, subject from ticketing_tickets")}
+    dave, chloe, mail = subj["Dave's"], subj["Escalated"], subj["Escalated to agent"]
+    check(mail in want and chloe not in want and (dave in want) == (scope == "team"),
+          f"the fixture: {want} of {everyone}")
+    every = "?status=new,open,pending,on_hold,solved,closed&order=id&limit=500"
+    st, q = call("GET", "/v1/tickets" + every, token="agent")
+    check(st == 200 and [t["id"] for t in q["items"]] == want,
+          f"agent's tickets {[t['id'] for t in q.get('items', [])]} != {want}")
+    st, q = call("GET", "/v1/tickets", token="agent")  # the default queue: open ones, scoped
+    open_ids = {r[0] for r in sql("select id from ticketing_tickets where status not in"
+                                  " ('solved', 'closed')")}
+    check(sorted(t["id"] for t in q["items"]) == [i for i in want if i in open_ids],
+          f"agent's queue {q}")
+    st, q = call("GET", "/v1/tickets?team=escalations&order=id", token="agent")
+    check([t["id"] for t in q["items"]] == [mail], f"agent's escalations {q}")
+    for role in ["manager", "admin", "viewer", "integration"]:
+        st, q = call("GET", "/v1/tickets" + every, token=role)
+        check([t["id"] for t in q["items"]] == everyone, f"{role} lists every ticket")
+    for i in everyone:
+        if i in want:
+            check(call("GET", f"/v1/tickets/{i}", token="agent")[0] == 200, f"agent reads {i}")
+        else:
+            hidden_404(f"/v1/tickets/{i}", "ticket", i)
+        check(call("GET", f"/v1/tickets/{i}", token="viewer")[0] == 200, f"viewer reads {i}")
+    # the board login of the agent's user (its email) reaches the same tickets
+    conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    conn.request("POST", "/board/login", body=json.dumps({"user": "agent@example.com",
+                 "password": "agent-password"}), headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    r.read()
+    cookie = (r.getheader("Set-Cookie") or "").split(";")[0].partition("=")[2]
+    conn.close()
+    st, q = call("GET", "/v1/tickets" + every, cookie=cookie)
+    check(st == 200 and [t["id"] for t in q["items"]] == want, f"agent's session: {st} {q}")
+    # writes on a ticket out of scope: 404, nothing written; the manager's pass
+    hist = sql("select count(*) from ticketing_history")[0][0]
+    csat = sql("select csat_score from ticketing_tickets where id = ?", chloe)
+    for path, body in [(f"/v1/tickets/{chloe}/replies", {"body": "not mine"}),
+                       (f"/v1/tickets/{chloe}/csat", {"score": 1})]:
+        st, e = call("POST", path, body, token="agent")
+        check(st == 404 and e["error"]["message"] == f"no ticket {chloe} (see crm ticket list)",
+              f"agent POST {path}: {st} {e}")
+    check(sql("select count(*) from ticketing_history")[0][0] == hist and
+          sql("select csat_score from ticketing_tickets where id = ?", chloe) == csat,
+          "the refused writes left the ticket as it was")
+    st, t = call("POST", f"/v1/tickets/{dave}/replies", {"body": f"agent on dave's, {scope}"},
+                 token="agent")
+    check(st == (201 if scope == "team" else 404), f"agent reply to dave's ({scope}) {st} {t}")
+    st, t = call("POST", f"/v1/tickets/{mail}/replies", {"body": "mine by email"}, token="agent")
+    check(st == 201 and t["replies"][-1]["body"] == "mine by email"
+          and t["replies"][-1]["author"] == "agent", f"agent reply to its own {st} {t}")
+    check(call("POST", f"/v1/tickets/{chloe}/replies", {"body": f"manager {scope}"},
+               token="manager")[0] == 201, "manager replies to chloe's ticket")
+    check(call("POST", f"/v1/tickets/{chloe}/csat", {"score": 4}, token="integration")[0] == 201,
+          "the survey page (integration) answers for any ticket")
+
 if MODE == "full":
     pipeline()
     ticketing()
@@ -556,5 +732,8 @@ elif MODE == "agents_off":
     check(call("GET", "/v1/rfm")[0] == 404, "segmentation not loaded: 404")
     check(call("GET", "/v1/contacts/1/loyalty")[0] == 404, "loyalty not loaded: 404")
     openapi({"pipeline"})
+elif MODE in ("scope_own", "scope_team"):
+    scoped_deals(MODE[6:])
+    scoped_tickets(MODE[6:])
 print(f"{MODE}: {checks} checks, {failures} failed", file=sys.stderr)
 sys.exit(failures)

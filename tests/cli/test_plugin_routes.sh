@@ -21,7 +21,8 @@ trap 'kill "${SERVE_PID:-0}" 2>/dev/null || true; rm -rf "$dir"' EXIT
 cd "$dir"
 unset CRM_DB CRM_CONFIG CRM_USER
 
-# write_config PLUGINS AGENTS_OWN: crm.yaml with those plugins enabled
+# write_config PLUGINS AGENTS_OWN [SCOPE]: crm.yaml with those plugins
+# enabled, agent_scope SCOPE (default all) for both deals and tickets
 write_config() {
     cat >crm.yaml <<YAML
 database: t.db
@@ -39,11 +40,16 @@ pipeline:
         - {name: lost, probability: 0,   lost: true}
   lost_reasons: [price, competitor]
   agents_edit_own_deals: $2
+  agent_scope: ${3:-all}
+  teams:
+    - {name: east, members: [agent, dave]}
 calendars:
   always: {timezone: UTC, hours: {mon-sun: ["00:00-24:00"]}}
 ticketing:
+  agent_scope: ${3:-all}
   teams:
     - {name: support, calendar: always, members: [agent]}
+    - {name: escalations, calendar: always, members: [chloe], routing: none}
   sla:
     - name: standard
       calendar: always
@@ -146,6 +152,35 @@ python3 "$here/plugin_routes_api.py" "$SERVE_URL" "$dir" "$CRM" "$dir/crm.yaml" 
 if [ "$status" -eq 0 ]; then pass; else fail "plugin_routes_api.py agents_off failed ($status)"; fi
 serve_stop
 assert_eq 0 "$SERVE_RC" "crm serve (pipeline) exit status after SIGTERM"
+
+# agent_scope own, then team: an agent token (and the agent's board login)
+# lists, reads and writes only its deals and tickets (404 for the others),
+# plus its teams' under team; manager, viewer and integration still see all.
+# Records of dave (agent, east team member and a support assignee), of chloe
+# (escalations) and of the agent under its email.
+write_config "pipeline, ticketing" true own
+crm user add --name dave --email dave@example.com --role agent >/dev/null
+assert_exit 0 crm token create --name dave --role agent
+printf '%s\n' "$OUT" >"$dir/token.dave"
+printf 'agent-password\n' | crm user passwd agent@example.com >/dev/null 2>&1
+crm --as-of $T deal add --title Dave --contact 1 --amount 400.00 --close-date 2026-03-05 --owner dave --stage proposal >/dev/null
+crm --as-of $T deal add --title Mail --contact 2 --amount 600.00 --close-date 2026-03-06 --owner agent@example.com --stage negotiation >/dev/null
+crm --as-of $T deal add --title Carol --contact 2 --amount 800.00 --close-date 2026-03-07 --owner carol >/dev/null
+crm --as-of 2026-03-10T10:00:00Z ticket open --contact 1 --subject "Dave's" --team support --assignee dave >/dev/null
+crm --as-of 2026-03-10T10:00:00Z ticket open --contact 2 --subject "Escalated" --team escalations --assignee chloe >/dev/null
+crm --as-of 2026-03-10T10:00:00Z ticket open --contact 2 --subject "Escalated to agent" --team escalations --assignee agent@example.com >/dev/null
+for scope in own team; do
+    write_config "pipeline, ticketing" true $scope
+    SERVE_CONFIG=$dir/crm.yaml serve_start "$dir" --threads 2 --no-worker --as-of $NOW
+    status=0
+    python3 "$here/plugin_routes_api.py" "$SERVE_URL" "$dir" "$CRM" "$dir/crm.yaml" "scope_$scope" || status=$?
+    if [ "$status" -eq 0 ]; then pass; else fail "plugin_routes_api.py scope_$scope failed ($status)"; fi
+    serve_stop
+    assert_eq 0 "$SERVE_RC" "crm serve (agent_scope $scope) exit status after SIGTERM"
+done
+write_config "pipeline, ticketing" true mine
+assert_exit 1 crm plugins
+assert_contains "$ERR" "unknown agent_scope \"mine\" (own, team, all)"
 
 # a duplicate method + path shape is refused at load, naming both sides
 write_config "pipeline, routeclash" false

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,51 @@ static inline int crm_http_body_object(crm_http_exchange *x, const char *const *
     }
     *out = o;
     return CRM_OK;
+}
+
+/* The names a caller goes by, to match an owner or assignee written in a
+ * record or in crm.yaml (a user's name or email): the token's name (a board
+ * session's: the user's email, else name) and, when a user is found by it
+ * (crm_user_find_json: id, email or name), that user's name and email. */
+typedef struct crm_http_names {
+    char v[3][128];
+    size_t n;
+} crm_http_names;
+
+static inline void crm_http_names_add(crm_http_names *w, const char *s)
+{
+    if (!s || !*s || w->n == 3)
+        return;
+    for (size_t i = 0; i < w->n; i++)
+        if (!strcmp(w->v[i], s))
+            return;
+    snprintf(w->v[w->n++], sizeof w->v[0], "%s", s);
+}
+
+static inline void crm_http_caller_names(crm_plugin_ctx *ctx, crm_http_exchange *x,
+                                         crm_http_names *out)
+{
+    const char *name = crm_http_caller(x, "name");
+    char *user = NULL;
+    out->n = 0;
+    crm_http_names_add(out, name);
+    if (!name || !CRM_API_HAS(ctx, user_find_json) ||
+        crm_user_find_json(ctx, name, &user) != CRM_OK)
+        return;
+    json_t *u = json_loads(user, 0, NULL);
+    crm_free(ctx, user);
+    crm_http_names_add(out, json_string_value(json_object_get(u, "name")));
+    crm_http_names_add(out, json_string_value(json_object_get(u, "email")));
+    json_decref(u);
+}
+
+/* True when ref (an owner, an assignee, a team member) is one of w's names. */
+static inline int crm_http_names_has(const crm_http_names *w, const char *ref)
+{
+    for (size_t i = 0; ref && i < w->n; i++)
+        if (!strcmp(w->v[i], ref))
+            return 1;
+    return 0;
 }
 
 #endif
