@@ -321,7 +321,9 @@ static int run_batch(batch *b, const crm_args *a, crm_err *err)
     const char *vals[8];
     int n;
     int64_t limit;
-    snprintf(sql, sizeof sql, "%s", crm_lua_contact_select());
+    /* the joins only for a --where that may name the company */
+    const char **w;
+    snprintf(sql, sizeof sql, "%s", crm_lua_contact_select(crm_args_list(a, "where", &w) > 0));
     size_t base = strlen(sql);
     int rc = build_where(a, sql, sizeof sql, vals, &n, names, err);
     if (rc == CRM_OK)

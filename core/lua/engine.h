@@ -127,8 +127,10 @@ typedef struct crm_lua_field_doc {
  * from, so documentation cannot drift from it); NULL past the end. */
 const crm_lua_field_doc *crm_lua_contact_field(size_t i);
 
-/* The SELECT (without WHERE/ORDER) whose rows crm_lua_eval_row reads. */
-const char *crm_lua_contact_select(void);
+/* The SELECT (without WHERE/ORDER) whose rows crm_lua_eval_row reads:
+ * joined, the aliases c, co (the company) and u (the owner) are there for a
+ * WHERE; not joined, only c (the two names are read when a rule asks). */
+const char *crm_lua_contact_select(bool joined);
 
 /* The validator hook (k->validators->contact once attached): runs every
  * validator rule on c (before it is written).

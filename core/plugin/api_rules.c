@@ -119,7 +119,7 @@ int crm_plug_api_rule_each(crm_plugin_ctx *p, const char *spec, const char *wher
         return crm_plug_fail(p, CRM_EUSAGE, "rule %s is a handler: it runs on events",
                              crm_lua_rule_name(r));
 
-    const char *select = crm_lua_contact_select();
+    const char *select = crm_lua_contact_select(where_sql != NULL);
     size_t len = strlen(select) + (where_sql ? strlen(where_sql) : 0) + 32;
     char *sql = malloc(len);
     if (!sql)

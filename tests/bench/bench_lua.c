@@ -80,7 +80,7 @@ typedef struct pass {
 static pass scan(crm_kernel *k, crm_lua_rule *rule)
 {
     char sql[1024];
-    snprintf(sql, sizeof sql, "%s ORDER BY c.id", crm_lua_contact_select());
+    snprintf(sql, sizeof sql, "%s ORDER BY c.id", crm_lua_contact_select(false));
     sqlite3_stmt *st;
     sqlite3_prepare_v2(crm_store_db(k->store), sql, -1, &st, NULL);
     pass p = {0, now_s()};

@@ -66,6 +66,80 @@ timed() {
     printf '%-52s %8.3f s\n' "$label" "$T_LAST"
 }
 
+write_segment_config() {
+cat >seg.lua <<'LUA'
+-- a Lua predicate: spent at least 500.00 over its lifetime, or tagged vip
+function big_or_vip(c)
+  if (c.total_spent or 0) >= 50000 then return true end
+  return c:has_tag("vip")
+end
+LUA
+cat >crm.yaml <<'YAML'
+database: crm.db
+plugins: [segmentation]
+segmentation:
+  rfm:
+    window_days: 365
+    currency: EUR
+  segments:
+    - {name: Decl Big, where: "monetary >= 50000 or tag = vip"}
+    - {name: Lua Big, lua: "seg.lua:big_or_vip"}
+YAML
+}
+
+# 4b. (ONLY=lua runs this part alone)
+lua_section() {
+echo "-- a Lua segment over $lua_contacts contacts"
+mkdir -p lua && cd lua
+printf 'database: crm.db\nplugins: []\n' >crm.yaml # loaded without the plugin's subscribers
+"$CRM" demo --csv csv --contacts "$lua_contacts" --orders $((2 * lua_contacts)) --quiet >/dev/null
+"$CRM" init --quiet >/dev/null
+timed "crm import contacts ($lua_contacts)" "$CRM" --quiet import contacts csv/contacts.csv
+timed "sqlite3 load of orders.csv into orders" sqlite3 crm.db <<SQL
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = OFF;
+.import --csv --schema temp csv/orders.csv raw_orders
+INSERT INTO orders(external_id, contact_id, placed_at, total, currency, status, created_at, updated_at)
+SELECT r.external_id, c.id, CAST(strftime('%s', r.placed_at) AS INTEGER),
+       CAST(round(CAST(r.total AS REAL) * 100) AS INTEGER), r.currency, r.status,
+       CAST(strftime('%s', 'now') AS INTEGER), CAST(strftime('%s', 'now') AS INTEGER)
+FROM temp.raw_orders r JOIN contacts c ON c.external_id = r.contact_external_id;
+SQL
+write_segment_config
+"$CRM" plugins >/dev/null
+echo "database: $(sqlite3 crm.db 'SELECT count(*) FROM contacts') contacts, $(sqlite3 crm.db 'SELECT count(*) FROM orders') orders"
+T=$(sqlite3 crm.db "SELECT max(placed_at) + 86400 FROM orders")
+asof=$(python3 -c "import datetime; print(datetime.datetime.fromtimestamp($T, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))")
+timed "crm segment refresh lua_big (first)" "$CRM" --as-of "$asof" segment refresh lua_big
+t_lua_first=$T_LAST
+timed "crm segment refresh lua_big (steady)" "$CRM" --as-of "$asof" segment refresh lua_big
+t_lua=$T_LAST
+# the predicate as SQL: what the rule computes, with SQLite's own aggregation
+cat >lua_ref.sql <<SQL
+CREATE TEMP TABLE want AS
+SELECT c.id FROM contacts c LEFT JOIN
+  (SELECT contact_id, sum(total) AS spent FROM orders
+   WHERE status IN ('placed','paid') AND placed_at <= $T GROUP BY contact_id) o ON o.contact_id = c.id
+WHERE coalesce(o.spent, 0) >= 50000
+   OR EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = 'vip');
+SQL
+timed "sqlite3 shell, the same predicate as SQL" sqlite3 crm.db ".read lua_ref.sql"
+t_lua_sql=$T_LAST
+echo "crm vs SQL: $(sqlite3 crm.db ".read lua_ref.sql" "SELECT count(*) FROM temp.want w FULL JOIN
+  (SELECT contact_id AS id FROM segmentation_members WHERE segment = 'lua_big' AND left_at IS NULL) m
+  USING (id) WHERE w.id IS NULL OR m.id IS NULL" | tail -1) contacts differ"
+python3 - "$t_lua_first" "$t_lua" "$t_lua_sql" <<'PY'
+import sys
+first, steady, sql = map(float, sys.argv[1:])
+print(f"Lua segment: {steady:.3f} s steady, {first:.3f} s first (goal < 1 s at 1M contacts);"
+      f" {steady / sql:.2f}x the same predicate as SQL")
+PY
+}
+
+if [ "${ONLY:-}" = lua ]; then
+    lua_section
+    exit 0
+fi
 echo "== $contacts contacts, $orders orders (crm: $CRM)"
 printf 'database: crm.db\nplugins: []\n' >crm.yaml
 timed "crm demo --csv" "$CRM" demo --csv csv --contacts "$contacts" --orders "$orders" --quiet
@@ -92,24 +166,7 @@ T=$(sqlite3 crm.db "SELECT max(placed_at) + 86400 FROM orders")
 asof=$(python3 -c "import datetime,sys; print(datetime.datetime.fromtimestamp($T, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))")
 echo "database: $n_contacts contacts, $n_orders orders; as of $asof"
 
-cat >seg.lua <<'LUA'
--- a Lua predicate: spent at least 500.00 over its lifetime, or tagged vip
-function big_or_vip(c)
-  if (c.total_spent or 0) >= 50000 then return true end
-  return c:has_tag("vip")
-end
-LUA
-cat >crm.yaml <<'YAML'
-database: crm.db
-plugins: [segmentation]
-segmentation:
-  rfm:
-    window_days: 365
-    currency: EUR
-  segments:
-    - {name: Decl Big, where: "monetary >= 50000 or tag = vip"}
-    - {name: Lua Big, lua: "seg.lua:big_or_vip"}
-YAML
+write_segment_config
 "$CRM" plugins >/dev/null # applies the plugin's migrations outside the timings
 crm() { "$CRM" --as-of "$asof" "$@"; }
 
@@ -228,46 +285,4 @@ timed "crm segment refresh lua_big (first)" crm segment refresh lua_big
 timed "crm segment refresh lua_big (steady)" crm segment refresh lua_big
 echo "members: decl_big $(crm --json segment members decl_big | wc -l), lua_big $(crm --json segment members lua_big | wc -l)"
 
-echo "-- a Lua segment over $lua_contacts contacts"
-mkdir -p lua && cd lua
-cp ../seg.lua .
-sed 's/^plugins: .*/plugins: [segmentation]/' ../crm.yaml >crm.yaml
-"$CRM" demo --csv csv --contacts "$lua_contacts" --orders $((2 * lua_contacts)) --quiet >/dev/null
-"$CRM" init --quiet >/dev/null
-timed "crm import contacts ($lua_contacts)" "$CRM" --quiet import contacts csv/contacts.csv
-timed "sqlite3 load of orders.csv into orders" sqlite3 crm.db <<SQL
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = OFF;
-.import --csv --schema temp csv/orders.csv raw_orders
-INSERT INTO orders(external_id, contact_id, placed_at, total, currency, status, created_at, updated_at)
-SELECT r.external_id, c.id, CAST(strftime('%s', r.placed_at) AS INTEGER),
-       CAST(round(CAST(r.total AS REAL) * 100) AS INTEGER), r.currency, r.status,
-       CAST(strftime('%s', 'now') AS INTEGER), CAST(strftime('%s', 'now') AS INTEGER)
-FROM temp.raw_orders r JOIN contacts c ON c.external_id = r.contact_external_id;
-SQL
-"$CRM" plugins >/dev/null
-echo "database: $(sqlite3 crm.db 'SELECT count(*) FROM contacts') contacts, $(sqlite3 crm.db 'SELECT count(*) FROM orders') orders"
-timed "crm segment refresh lua_big (first)" "$CRM" --as-of "$asof" segment refresh lua_big
-t_lua_first=$T_LAST
-timed "crm segment refresh lua_big (steady)" "$CRM" --as-of "$asof" segment refresh lua_big
-t_lua=$T_LAST
-# the predicate as SQL: what the rule computes, with SQLite's own aggregation
-cat >lua_ref.sql <<SQL
-CREATE TEMP TABLE want AS
-SELECT c.id FROM contacts c LEFT JOIN
-  (SELECT contact_id, sum(total) AS spent FROM orders
-   WHERE status IN ('placed','paid') AND placed_at <= $T GROUP BY contact_id) o ON o.contact_id = c.id
-WHERE coalesce(o.spent, 0) >= 50000
-   OR EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.id AND t.tag = 'vip');
-SQL
-timed "sqlite3 shell, the same predicate as SQL" sqlite3 crm.db ".read lua_ref.sql"
-t_lua_sql=$T_LAST
-echo "crm vs SQL: $(sqlite3 crm.db ".read lua_ref.sql" "SELECT count(*) FROM temp.want w FULL JOIN
-  (SELECT contact_id AS id FROM segmentation_members WHERE segment = 'lua_big' AND left_at IS NULL) m
-  USING (id) WHERE w.id IS NULL OR m.id IS NULL" | tail -1) contacts differ"
-python3 - "$t_lua_first" "$t_lua" "$t_lua_sql" <<'PY'
-import sys
-first, steady, sql = map(float, sys.argv[1:])
-print(f"Lua segment: {steady:.3f} s steady, {first:.3f} s first (goal < 1 s at 1M contacts);"
-      f" {steady / sql:.2f}x the same predicate as SQL")
-PY
+lua_section

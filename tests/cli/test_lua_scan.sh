@@ -24,10 +24,12 @@ T = int(sys.argv[1]); rnd = random.Random(7)
 iso = lambda t: datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 tagset = ["vip", "b2b", "newsletter", "sms"]
 with open("contacts.csv", "w") as f:
-    f.write("external_id,first_name,last_name,email,tags\n")
+    f.write("external_id,first_name,last_name,email,tags,company,owner\n")
     for i in range(1, 701):
         tags = "|".join(t for t in tagset if rnd.random() < 0.2)
-        f.write(f"C{i:04d},Ann{i},Lee{i},ann{i}@example.org,{tags}\n")
+        company = rnd.choice(["", "", "Acme", "Globex", "Initech"])
+        owner = rnd.choice(["", "", "dora@example.org", "eli@example.org"])
+        f.write(f"C{i:04d},Ann{i},Lee{i},ann{i}@example.org,{tags},{company},{owner}\n")
 with open("orders.csv", "w") as f:
     f.write("external_id,contact_external_id,placed_at,total,currency,status\n")
     n = 0
@@ -49,6 +51,10 @@ end
 function never(c) return c.first_order_at == nil and c.last_order_at == nil and c.order_count == 0 end
 function recent(c) return c:orders_since(30) >= 1 and c:spent_since(90) > 5000 end
 function tagged(c) return c:has_tag("vip") or #c.tags >= 2 end
+-- names a scan reads on demand (the select of every contact joins neither)
+function named(c)
+  return (c.company == "Acme" and c.owner == nil) or c.owner == "eli@example.org"
+end
 -- exact values: a total one unit off changes the answer
 function exact(c)
   return (c.total_spent + 13 * c.order_count + (c.first_order_at or 0) % 977
@@ -65,11 +71,14 @@ rules:
   recent: {kind: predicate, script: scan.lua, function: recent}
   tagged: {kind: predicate, script: scan.lua, function: tagged}
   exact:  {kind: predicate, script: scan.lua, function: exact}
+  named:  {kind: predicate, script: scan.lua, function: named}
 segmentation:
   segments:
     - {name: Big, lua: big}
 YAML
 assert_exit 0 "$CRM" init --quiet
+assert_exit 0 "$CRM" user add --name Dora --email dora@example.org
+assert_exit 0 "$CRM" user add --name Eli --email eli@example.org
 assert_exit 0 "$CRM" --quiet import contacts contacts.csv
 assert_exit 0 "$CRM" --quiet import orders orders.csv
 assert_eq 700 "$(sqlite3 crm.db 'select count(*) from contacts')" "contacts imported"
@@ -89,10 +98,12 @@ declare -A want=(
   [never]="$first IS NULL AND $agg = 0"
   [recent]="$(cnt_since 30) >= 1 AND $(sum_since 90) > 5000"
   [tagged]="$vip OR $ntags >= 2"
+  [named]="(c.company_id = (SELECT id FROM companies WHERE name = 'Acme') AND c.owner_id IS NULL)
+            OR c.owner_id = (SELECT id FROM users WHERE email = 'eli@example.org')"
   [exact]="($(sum_since 100000) + 13 * $agg + coalesce($first, 0) % 977 + coalesce($last, 0) % 1000
             + $(sum_since 90) + 7 * $(cnt_since 45)) % 5 = 0"
 )
-for rule in big dated never recent tagged exact; do
+for rule in big dated never recent tagged exact named; do
   expect=$(sqlite3 crm.db "SELECT id FROM contacts c WHERE ${want[$rule]} ORDER BY id" | paste -sd, -)
   assert_exit 0 "$CRM" --as-of "$asof" rules run "$rule" --show 1000 --json
   assert_eq 700 "$(json_get "$OUT" evaluated)" "$rule: every contact evaluated"
@@ -101,6 +112,12 @@ for rule in big dated never recent tagged exact; do
   n=$(json_get "$OUT" matched)
   [ "$n" -gt 0 ] && [ "$n" -lt 700 ] || fail "$rule: matched $n of 700, expected some"
 done
+
+# with a --where the select joins the names: the same answers among Acme's
+expect=$(sqlite3 crm.db "SELECT c.id FROM contacts c JOIN companies co ON co.id = c.company_id
+  WHERE co.name = 'Acme' AND (${want[named]}) ORDER BY c.id" | paste -sd, -)
+assert_exit 0 "$CRM" --as-of "$asof" rules run named --where company=Acme --show 1000 --json
+assert_eq "[$expect]" "$(json_get "$OUT" first_matches | tr -d ' \n')" "named, --where company: as SQL"
 
 # a Lua segment (the plugin's rule_each scan) agrees too
 assert_exit 0 "$CRM" --as-of "$asof" segment refresh big
