@@ -266,6 +266,19 @@ static void push_phone_type(lua_State *L, lua_contact *lc)
     *c->phone_type ? (void)lua_pushstring(L, c->phone_type) : lua_pushnil(L);
 }
 
+/* The contact's tags from a scan's table when there is one: true when it
+ * answered. */
+static bool prefetched_tags(lua_State *L, lua_contact *lc, char *const **tags, size_t *n)
+{
+    if (lc->src != SRC_ROW)
+        return false;
+    crm_err err = {0};
+    int rc = crm_lua_prefetch_tags(lc->e, contact_id(lc), tags, n, &err);
+    if (rc != CRM_OK && rc != CRM_ENOTFOUND)
+        raise_err(L, &err);
+    return rc == CRM_OK;
+}
+
 /* Tags as a list, built on first use and kept in the user value. */
 static void push_tags(lua_State *L, lua_contact *lc, int ud)
 {
@@ -278,11 +291,7 @@ static void push_tags(lua_State *L, lua_contact *lc, int ud)
     char *const *pre;
     size_t npre;
     crm_err err = {0};
-    int prc = lc->src == SRC_ROW ? crm_lua_prefetch_tags(lc->e, contact_id(lc), &pre, &npre, &err)
-                                 : CRM_ENOTFOUND;
-    if (prc != CRM_OK && prc != CRM_ENOTFOUND)
-        raise_err(L, &err);
-    if (prc == CRM_OK) {
+    if (prefetched_tags(L, lc, &pre, &npre)) {
         for (size_t i = 0; i < npre; i++) {
             lua_pushstring(L, pre[i]);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -544,13 +553,8 @@ static int m_has_tag(lua_State *L)
     note_field(lc, IDX_TAGS);
     char *const *pre;
     size_t npre;
-    crm_err err = {0};
-    int prc = lc->src == SRC_ROW && lua_getiuservalue(L, 1, 1) != LUA_TTABLE
-                  ? crm_lua_prefetch_tags(lc->e, contact_id(lc), &pre, &npre, &err)
-                  : CRM_ENOTFOUND;
-    if (prc != CRM_OK && prc != CRM_ENOTFOUND)
-        raise_err(L, &err);
-    if (prc == CRM_OK) { /* a scan: no list built for one test */
+    /* a scan: no list built for one test (unless c.tags built it already) */
+    if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE && prefetched_tags(L, lc, &pre, &npre)) {
         for (size_t i = 0; i < npre; i++)
             if (strcmp(pre[i], tag) == 0)
                 return lua_pushboolean(L, 1), 1;
