@@ -125,9 +125,10 @@ WHERE coalesce(o.spent, 0) >= 50000
 SQL
 timed "sqlite3 shell, the same predicate as SQL" sqlite3 crm.db ".read lua_ref.sql"
 t_lua_sql=$T_LAST
-echo "crm vs SQL: $(sqlite3 crm.db ".read lua_ref.sql" "SELECT count(*) FROM temp.want w FULL JOIN
-  (SELECT contact_id AS id FROM segmentation_members WHERE segment = 'lua_big' AND left_at IS NULL) m
-  USING (id) WHERE w.id IS NULL OR m.id IS NULL" | tail -1) contacts differ"
+members="SELECT contact_id FROM segmentation_members WHERE segment = 'lua_big' AND left_at IS NULL"
+echo "crm vs SQL: $(sqlite3 crm.db ".read lua_ref.sql" "SELECT
+  (SELECT count(*) FROM (SELECT id FROM temp.want EXCEPT $members))
+  + (SELECT count(*) FROM ($members EXCEPT SELECT id FROM temp.want))" | tail -1) contacts differ"
 python3 - "$t_lua_first" "$t_lua" "$t_lua_sql" <<'PY'
 import sys
 first, steady, sql = map(float, sys.argv[1:])
