@@ -267,6 +267,15 @@ int imp_journal_record(imp_journal *j, int64_t id, int outcome, crm_err *err);
  * back (its written ranges go with it). */
 void imp_journal_discard(imp_journal *j);
 
+/* Bulk load (bulk.c). When the entity's table is empty, drops the
+ * secondary indexes its import does not read, recording them for
+ * import_id in the same transaction; *on tells whether it did. */
+int imp_bulk_begin(crm_kernel *k, const imp_entity *ent, int64_t import_id, bool *on,
+                   crm_err *err);
+/* Rebuilds the indexes imp_bulk_begin dropped for import_id, and forgets
+ * them, in one transaction. */
+int imp_bulk_end(crm_kernel *k, int64_t import_id, crm_err *err);
+
 /* Record lookups by a text key ("SELECT id FROM t WHERE x=?"); *id is 0
  * when none (helpers.c). */
 int imp_lookup(crm_kernel *k, const char *sql, const char *value, int64_t *id, crm_err *err);
