@@ -18,6 +18,13 @@ unset CRM_DB CRM_CONFIG
 for db in t ref fresh; do
     printf 'database: %s.db\nlocale: {country: FR, currency: EUR}\n' "$db" >"$dir/$db.yaml"
 done
+# a durable subscriber (a webhook endpoint queues a delivery per event; a
+# command queueing sends nothing) to see when subscribers catch up
+cat >>"$dir/t.yaml" <<'YAML'
+webhooks:
+  - {name: sink, url: "http://127.0.0.1:9/hook", events: ["contact.created", "order.placed"],
+     secret_env: CRM_TEST_WH_SECRET}
+YAML
 crm() { "$CRM" --config "$dir/t.yaml" "$@"; }
 ref() { "$CRM" --config "$dir/ref.yaml" "$@"; }
 # the sqlite3 shell, not python: a python start costs 0.5 s on a loaded machine
@@ -92,10 +99,20 @@ while time.time() < deadline:
 EOF
 }
 
-# interrupted LABEL: the load was held mid-way; a command meanwhile
-# leaves it alone, a kill -9 then the next command rebuilds its indexes
+cursor() { sql "SELECT coalesce(max(last_event_id), 0) FROM bus_cursors WHERE subscriber='kernel.webhooks'"; }
+# the events the endpoint takes, and the deliveries queued for them
+wanted="SELECT count(*) FROM events WHERE type IN ('contact.created', 'order.placed')"
+queued="SELECT count(*) FROM webhook_deliveries"
+
+# interrupted LABEL: the load was held mid-way ($before: the last event
+# before it); subscribers have not seen its committed batches, a command
+# meanwhile leaves it alone, a kill -9 then the next command rebuilds its
+# indexes and subscribers catch up
 interrupted() {
     local label=$1
+    assert_eq "$before" "$(cursor)" "$label: subscribers wait for the end of the load"
+    [ "$(sql "SELECT max(id) FROM events")" -gt "$before" ] && pass ||
+        fail "$label: no event committed while loading"
     local listed
     listed=$(sql "SELECT count(*) FROM bulk_load_indexes")
     [ "$listed" -gt 0 ] && pass || fail "$label: no index dropped while loading"
@@ -113,6 +130,8 @@ interrupted() {
     diff "$dir/fresh.idx" "$dir/t.idx" >/dev/null && pass ||
         fail "$label: indexes after the kill differ from a fresh init: $(diff "$dir/fresh.idx" "$dir/t.idx")"
     assert_eq ok "$(sql "PRAGMA integrity_check")" "$label: integrity"
+    assert_eq "$(sql "SELECT max(id) FROM events")" "$(cursor)" "$label: subscribers caught up"
+    assert_eq "$(sql "$wanted")" "$(sql "$queued")" "$label: one delivery per event"
 }
 
 # ---- contacts ---------------------------------------------------------------------
@@ -123,6 +142,7 @@ indexes ref >"$dir/ref.idx"
 diff "$dir/fresh.idx" "$dir/ref.idx" >/dev/null && pass ||
     fail "indexes after a first load differ from a fresh init: $(diff "$dir/fresh.idx" "$dir/ref.idx")"
 
+before=$(cursor)
 start_load 300 contacts "$dir/c.csv" --batch 100
 committed=$(sql "SELECT count(*) FROM contacts")
 [ "$committed" -gt 0 ] && [ "$committed" -lt "$n" ] && pass ||
@@ -139,6 +159,7 @@ indexes ref >"$dir/ref.idx"
 diff "$dir/fresh.idx" "$dir/ref.idx" >/dev/null && pass ||
     fail "indexes after a first orders load differ: $(diff "$dir/fresh.idx" "$dir/ref.idx")"
 
+before=$(cursor)
 start_load 400 orders "$dir/o.csv" --lines "$dir/l.csv" --batch 100
 committed=$(sql "SELECT count(*) FROM orders")
 [ "$committed" -gt 0 ] && [ "$committed" -lt "$orders" ] && pass ||
@@ -146,6 +167,8 @@ committed=$(sql "SELECT count(*) FROM orders")
 interrupted orders
 assert_exit 0 crm import orders "$dir/o.csv" --lines "$dir/l.csv" --json
 assert_eq "$((orders - committed))" "$(json_get "$OUT" stored)" "orders re-run: the rest stored"
+assert_eq "$(sql "SELECT max(id) FROM events")" "$(cursor)" "subscribers caught up after the load"
+assert_eq "$(sql "$wanted")" "$(sql "$queued")" "one delivery per event after the load"
 assert_eq "$(digest ref orders)" "$(digest t orders)" "orders: same rows as uninterrupted"
 assert_eq "$(digest ref contacts)" "$(digest t contacts)" "contacts stages after the orders"
 
