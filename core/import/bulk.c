@@ -1,6 +1,7 @@
-/* Bulk load: a first import into an empty table builds the secondary
- * indexes its own look-ups never read after the rows, with one sort each,
- * instead of a random B-tree insert per row and index.
+/* Bulk load: an import into an empty table, or one with fewer rows than
+ * the input has lines, builds the secondary indexes its own look-ups never
+ * read after the rows, with one sort each, instead of a random B-tree
+ * insert per row and index.
  *
  * The drop and its record (bulk_load_indexes: name, definition, import)
  * commit together, and so do the rebuild and the record's removal, so the
@@ -35,19 +36,19 @@ static int step_all(crm_kernel *k, sqlite3_stmt *st, const char *what, crm_err *
     return rc == SQLITE_DONE ? CRM_OK : crm_store_error(k->store, what, err);
 }
 
-/* True when the entity's table has no row (a "first load"). */
-static int table_empty(crm_kernel *k, const char *table, bool *empty, crm_err *err)
+/* *rows: at least the rows of the entity's table (its highest id, read
+ * from the end of the table's B-tree: no count). */
+static int table_rows(crm_kernel *k, const char *table, int64_t *rows, crm_err *err)
 {
     char sql[96];
-    snprintf(sql, sizeof sql, "SELECT 1 FROM %s LIMIT 1", table);
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(id), 0) FROM %s", table);
     sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
     if (!st)
         return err->code;
     int rc = sqlite3_step(st);
+    *rows = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    *empty = rc == SQLITE_DONE;
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? CRM_OK
-                                                 : crm_store_error(k->store, "cannot read", err);
+    return rc == SQLITE_ROW ? CRM_OK : crm_store_error(k->store, "cannot read", err);
 }
 
 /* Records index `name` (when it exists) for import_id, then drops it. */
@@ -68,8 +69,11 @@ static int drop_one(crm_kernel *k, const char *name, int64_t import_id, crm_err 
     return crm_store_exec(k->store, sql, err);
 }
 
-int imp_bulk_begin(crm_kernel *k, const imp_entity *ent, int64_t import_id, bool *on,
-                   crm_err *err)
+/* A load at least as large as the table: rebuilding an index sorts every
+ * row once, which costs less than inserting as many rows at random places
+ * (a smaller load into a large table keeps its indexes). */
+int imp_bulk_begin(crm_kernel *k, const imp_entity *ent, int64_t import_id, int64_t lines,
+                   bool *on, crm_err *err)
 {
     *on = false;
     size_t e = 0;
@@ -77,9 +81,9 @@ int imp_bulk_begin(crm_kernel *k, const imp_entity *ent, int64_t import_id, bool
         e++;
     if (e == sizeof droppable / sizeof droppable[0] || !import_id)
         return CRM_OK;
-    bool empty;
-    int rc = table_empty(k, ent->name, &empty, err);
-    if (rc != CRM_OK || !empty)
+    int64_t rows;
+    int rc = table_rows(k, ent->name, &rows, err);
+    if (rc != CRM_OK || (rows > 0 && lines < rows))
         return rc;
     rc = crm_kernel_begin(k, err);
     for (size_t i = 0; rc == CRM_OK && i < 8 && droppable[e].indexes[i]; i++)

@@ -28,7 +28,8 @@ typedef struct run {
     imp_codec codec;              /* the input's encoding */
     char hash[32], lines_hash[32], options[2048];
     size_t batch_size;
-    bool bulk;                    /* a first load: indexes dropped (bulk.c) */
+    bool bulk;                    /* a bulk load: indexes dropped (bulk.c) */
+    int64_t lines;                /* the input's line ends (a regular file), else 0 */
     imp_mapper wmap, rmap;        /* the writer's and the reader's */
     char rmap_unknown[512];       /* unknown columns, listed by the reader */
     int64_t consumed;             /* input bytes behind the batch being written */
@@ -345,7 +346,7 @@ static int load(run *R)
     crm_kernel *k = R->c.k;
     int rc = CRM_OK;
     if (!R->c.o->dry_run)
-        rc = imp_bulk_begin(k, R->c.ent, R->journal.id, &R->bulk, R->err);
+        rc = imp_bulk_begin(k, R->c.ent, R->journal.id, R->lines, &R->bulk, R->err);
     crm_bus_hold(k, true);
     if (rc == CRM_OK)
         rc = write_all(R);
@@ -378,7 +379,8 @@ static int identify(run *R, const crm_import_opts *o, crm_import_format fmt, boo
 {
     uint64_t h;
     int rc = CRM_OK;
-    if (regular && (rc = imp_scan_file(R->src.f, o->path, &R->codec, &h, R->err)) == CRM_OK) {
+    if (regular &&
+        (rc = imp_scan_file(R->src.f, o->path, &R->codec, &h, &R->lines, R->err)) == CRM_OK) {
         snprintf(R->hash, sizeof R->hash, "fnv1a64:%016llx", (unsigned long long)h);
         R->in.hash = R->hash;
     }
@@ -387,7 +389,7 @@ static int identify(run *R, const crm_import_opts *o, crm_import_format fmt, boo
         if (!f)
             return crm_err_set(R->err, CRM_EIO, "cannot read %s: %s", o->lines_path,
                                strerror(errno));
-        rc = imp_scan_file(f, o->lines_path, &R->codec, &h, R->err);
+        rc = imp_scan_file(f, o->lines_path, &R->codec, &h, NULL, R->err);
         fclose(f);
         snprintf(R->lines_hash, sizeof R->lines_hash, "fnv1a64:%016llx", (unsigned long long)h);
         R->in.lines_hash = R->lines_hash;

@@ -119,7 +119,9 @@ interrupted() {
     local gone="SELECT count(*) FROM bulk_load_indexes b WHERE NOT EXISTS (
                 SELECT 1 FROM sqlite_master m WHERE m.name = b.name)"
     assert_eq "$listed" "$(sql "$gone")" "$label: the listed indexes are dropped"
-    assert_exit 0 crm import list
+    # (t.yaml's webhook endpoint makes every open write its cursor: that
+    # waits for the held load's write lock, so this look runs without it)
+    assert_exit 0 "$CRM" --config "$dir/ref.yaml" --db "$dir/t.db" import list
     assert_eq "$listed" "$(sql "$gone")" "$label: a live load keeps its indexes dropped"
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
