@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Import benchmark (never run by ctest):
 #   tests/bench/import.sh [CONTACTS] [ORDERS]      (default 1000000 10000000)
 # Generates the files with `crm demo --csv` and splits each in three parts
