@@ -52,6 +52,7 @@ typedef struct crm_bus {
     size_t n_subs, cap_subs;
     int64_t head;       /* highest event id dispatched, or present at open */
     bool dispatching;   /* set while delivering: the commit hook must not recurse */
+    bool held;          /* crm_bus_hold: commits do not dispatch */
     bus_chain *chains;  /* ordered by id; live entries are [chain_first, n_chains) */
     size_t chain_first, n_chains, cap_chains;
     crm_event batch[BUS_BATCH];
@@ -721,10 +722,18 @@ int crm_bus_dispatch(crm_kernel *k, crm_err *err)
     return rc;
 }
 
+void crm_bus_hold(crm_kernel *k, bool held)
+{
+    if (k->bus)
+        k->bus->held = held;
+}
+
 static void on_commit(void *ud)
 {
     crm_bus *b = ud;
     crm_err err = {0};
+    if (b->held)
+        return;
     if (crm_bus_dispatch(b->k, &err) != CRM_OK)
         fprintf(stderr, "crm: event dispatch stopped: %s\n", err.msg);
 }

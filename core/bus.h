@@ -114,6 +114,13 @@ bool crm_bus_match(const char *pattern, const char *type);
  * (database); handler failures are parked, not returned. */
 int crm_bus_dispatch(crm_kernel *k, crm_err *err);
 
+/* While held, commits do not dispatch: a bulk writer (import) commits its
+ * batches and then calls crm_bus_dispatch once, so subscribers catch up
+ * after the load, in delivery batches as large as the bus allows, instead
+ * of between batches. Durable subscribers lose nothing if the process dies
+ * held: they catch up from their cursors at the next open. */
+void crm_bus_hold(crm_kernel *k, bool held);
+
 /* Re-runs parked events (all, or of one subscriber when name != NULL),
  * oldest first, each with up to CRM_BUS_MAX_ATTEMPTS attempts; a success
  * removes the parked row in the handler's transaction, a failure updates its

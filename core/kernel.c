@@ -8,6 +8,7 @@
 #include "bus.h"
 #include "cart.h"
 #include "hygiene.h"
+#include "import/import.h"
 #include "lua/engine.h"
 #include "model.h"
 #include "messages/outbox.h"
@@ -148,6 +149,8 @@ int crm_kernel_open(crm_kernel **out, const crm_open_opts *opts, crm_err *err)
     }
     if (rc == CRM_OK)
         rc = migrate_kernel(k, err);
+    if (rc == CRM_OK) /* a bulk load killed with its indexes dropped */
+        rc = crm_import_recover(k, err);
     if (rc == CRM_OK)
         rc = crm_bus_open(k, err);
     if (rc == CRM_OK)

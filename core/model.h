@@ -112,6 +112,9 @@ int crm_contact_add_normalised(crm_kernel *k, crm_contact *c, int64_t *id_out, c
 #define CRM_CONTACT_NORMALISED 1u
 #define CRM_CONTACT_ALLOW_DUPLICATE 2u
 #define CRM_CONTACT_IMPORTING 4u /* the refusal's hint names import's --merge-duplicates */
+/* The caller looked c->email up in this transaction and found no contact
+ * (the import's match by email): the uniqueness check skips that query. */
+#define CRM_CONTACT_EMAIL_CHECKED 8u
 int crm_contact_add_flags(crm_kernel *k, crm_contact *c, unsigned flags, int64_t *id_out,
                           crm_err *err);
 

@@ -381,6 +381,16 @@ static const crm_migration kernel_migrations[] = {
      " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
      " hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
      "CREATE INDEX board_sessions_user ON board_sessions(user_id);"},
+    {20, "bulk loads",
+     /* A first import into an empty table drops the secondary indexes its
+      * own look-ups do not use and builds them after the rows (a sort
+      * instead of a random insert per row). Each dropped index is a row
+      * here, with its definition, written in the transaction that dropped
+      * it: after a kill -9 the next open rebuilds what is listed once the
+      * import's process is gone (import/bulk.c). */
+     "CREATE TABLE bulk_load_indexes("
+     " name TEXT PRIMARY KEY, sql TEXT NOT NULL,"
+     " import_id INTEGER NOT NULL);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "import_int.h"
 #include "mapping.h"
 #include "pipe.h"
@@ -27,6 +28,8 @@ typedef struct run {
     imp_codec codec;              /* the input's encoding */
     char hash[32], lines_hash[32], options[2048];
     size_t batch_size;
+    bool bulk;                    /* a bulk load: indexes dropped (bulk.c) */
+    int64_t lines;                /* the input's line ends (a regular file), else 0 */
     imp_mapper wmap, rmap;        /* the writer's and the reader's */
     char rmap_unknown[512];       /* unknown columns, listed by the reader */
     int64_t consumed;             /* input bytes behind the batch being written */
@@ -336,6 +339,38 @@ static int finish(run *R, int rc)
     return rc;
 }
 
+/* The rows, with the bus held: subscribers catch up once, after the load
+ * (and after the indexes a first load dropped are back). */
+static int load(run *R)
+{
+    crm_kernel *k = R->c.k;
+    int rc = CRM_OK;
+    if (!R->c.o->dry_run)
+        rc = imp_bulk_begin(k, R->c.ent, R->journal.id, R->lines, &R->bulk, R->err);
+    crm_bus_hold(k, true);
+    if (rc == CRM_OK)
+        rc = write_all(R);
+    if (R->bulk) {
+        if (crm_store_depth(k->store) > 0)
+            crm_kernel_rollback(k); /* the failed batch, before the rebuild commits */
+        crm_err e = {0};
+        int brc = imp_bulk_end(k, R->journal.id, &e);
+        if (brc != CRM_OK && rc == CRM_OK) {
+            *R->err = e;
+            rc = brc;
+        }
+    }
+    return rc;
+}
+
+static void release_bus(run *R)
+{
+    crm_bus_hold(R->c.k, false);
+    crm_err e = {0};
+    if (crm_bus_dispatch(R->c.k, &e) != CRM_OK)
+        fprintf(stderr, "crm: event dispatch stopped: %s\n", e.msg);
+}
+
 static const char *const format_names[] = {"auto", "csv", "jsonl", "vcard"};
 
 /* The input's identity: the file's hash (a regular file only: a pipe is not
@@ -344,7 +379,8 @@ static int identify(run *R, const crm_import_opts *o, crm_import_format fmt, boo
 {
     uint64_t h;
     int rc = CRM_OK;
-    if (regular && (rc = imp_scan_file(R->src.f, o->path, &R->codec, &h, R->err)) == CRM_OK) {
+    if (regular &&
+        (rc = imp_scan_file(R->src.f, o->path, &R->codec, &h, &R->lines, R->err)) == CRM_OK) {
         snprintf(R->hash, sizeof R->hash, "fnv1a64:%016llx", (unsigned long long)h);
         R->in.hash = R->hash;
     }
@@ -353,7 +389,7 @@ static int identify(run *R, const crm_import_opts *o, crm_import_format fmt, boo
         if (!f)
             return crm_err_set(R->err, CRM_EIO, "cannot read %s: %s", o->lines_path,
                                strerror(errno));
-        rc = imp_scan_file(f, o->lines_path, &R->codec, &h, R->err);
+        rc = imp_scan_file(f, o->lines_path, &R->codec, &h, NULL, R->err);
         fclose(f);
         snprintf(R->lines_hash, sizeof R->lines_hash, "fnv1a64:%016llx", (unsigned long long)h);
         R->in.lines_hash = R->lines_hash;
@@ -449,7 +485,8 @@ int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r
     if (rc == CRM_OK && o->dry_run && !r->already_id)
         rc = crm_kernel_begin(k, err);
     if (rc == CRM_OK && !r->already_id)
-        rc = finish(&R, write_all(&R));
+        rc = finish(&R, load(&R));
+    release_bus(&R);
     snprintf(r->unknown, sizeof r->unknown, "%s", R.rmap_unknown);
     sqlite3_wal_autocheckpoint(crm_store_db(k->store), 1000);
     crm_store_cache(k->store, CRM_STORE_CACHE_KIB, NULL);

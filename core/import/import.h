@@ -78,6 +78,12 @@ typedef struct crm_import_report {
 int crm_import_run(crm_kernel *k, const crm_import_opts *o, crm_import_report *r,
                    crm_err *err);
 
+/* Completes interrupted bulk loads: rebuilds the indexes a first load
+ * dropped (bulk_load_indexes) when its import's process is gone. Called by
+ * every kernel open; a database another writer holds is left for the next
+ * command (CRM_OK). */
+int crm_import_recover(crm_kernel *k, crm_err *err);
+
 /* Undoes import `id`: deletes the records it created. Refuses (CRM_EINVAL,
  * saying why) when the import updated or merged records, when a record it
  * created was changed since, or when records created later depend on them

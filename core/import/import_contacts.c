@@ -245,7 +245,11 @@ static int add_or_merge(imp_ctx *ctx, crm_contact *c, int64_t *id, crm_err *err)
             return rc == CRM_OK ? (*id = p.a, apply_changes(k, p.a, c, true, IMP_MERGED, err))
                                 : rc;
     }
-    rc = crm_contact_add_flags(k, c, CRM_CONTACT_NORMALISED | CRM_CONTACT_IMPORTING, id, err);
+    /* find_existing looked the email up in this row's transaction */
+    rc = crm_contact_add_flags(k, c,
+                               CRM_CONTACT_NORMALISED | CRM_CONTACT_IMPORTING |
+                                   CRM_CONTACT_EMAIL_CHECKED,
+                               id, err);
     if (rc == CRM_EEXISTS && ctx->o->merge_duplicates && *id) {
         crm_err_clear(err);
         return apply_changes(k, *id, c, true, IMP_MERGED, err);

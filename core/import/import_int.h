@@ -96,11 +96,12 @@ typedef struct imp_source {
 typedef int (*imp_row_fn)(void *ud, imp_row *row);
 
 /* Reads f to its end and rewinds it: *hash gets the FNV-1a 64 of every
- * byte (what a reader's imp_source.hash ends with). With utf8, refuses a
+ * byte (what a reader's imp_source.hash ends with), *lines (may be NULL)
+ * its line ends. With utf8, refuses a
  * file that is not UTF-8 (imp_utf8_refuse: CRM_EINVAL); with a single-byte
  * codec, one that starts with a UTF-8 BOM. CRM_EIO. */
 int imp_scan_file(FILE *f, const char *path, const imp_codec *codec, uint64_t *hash,
-                  crm_err *err);
+                  int64_t *lines, crm_err *err);
 
 /* Readers: each calls fn for every data row. The CSV reader detects the
  * delimiter (',' ';' or tab) from the header, skips a UTF-8 BOM and takes
@@ -266,6 +267,16 @@ int imp_journal_record(imp_journal *j, int64_t id, int outcome, crm_err *err);
 /* Drops the pending range: call it when the batch's transaction is rolled
  * back (its written ranges go with it). */
 void imp_journal_discard(imp_journal *j);
+
+/* Bulk load (bulk.c). When the entity's table is empty, or holds fewer
+ * rows than the input's `lines` (0: unknown), drops the secondary indexes
+ * its import does not read, recording them for import_id in the same
+ * transaction; *on tells whether it did. */
+int imp_bulk_begin(crm_kernel *k, const imp_entity *ent, int64_t import_id, int64_t lines,
+                   bool *on, crm_err *err);
+/* Rebuilds the indexes imp_bulk_begin dropped for import_id, and forgets
+ * them, in one transaction. */
+int imp_bulk_end(crm_kernel *k, int64_t import_id, crm_err *err);
 
 /* Record lookups by a text key ("SELECT id FROM t WHERE x=?"); *id is 0
  * when none (helpers.c). */

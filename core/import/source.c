@@ -22,8 +22,9 @@ static void hash_bytes(imp_source *src, const char *p, size_t n)
 }
 
 int imp_scan_file(FILE *f, const char *path, const imp_codec *codec, uint64_t *hash,
-                  crm_err *err)
+                  int64_t *lines, crm_err *err)
 {
+    int64_t n_lines = 0;
     imp_source src = {.f = f};
     bool single = codec && codec->single;
     imp_utf8 u;
@@ -41,6 +42,8 @@ int imp_scan_file(FILE *f, const char *path, const imp_codec *codec, uint64_t *h
                                "import it without --encoding", path, codec->name);
         }
         hash_bytes(&src, buf, got);
+        for (const char *p = buf; (p = memchr(p, '\n', got - (size_t)(p - buf))); p++)
+            n_lines++;
         if (!single && valid)
             valid = imp_utf8_feed(&u, buf, got);
     }
@@ -50,6 +53,8 @@ int imp_scan_file(FILE *f, const char *path, const imp_codec *codec, uint64_t *h
     if (!single && !(valid && imp_utf8_end(&u)))
         return imp_utf8_refuse(&u, path, true, err);
     *hash = src.consumed ? src.hash : 14695981039346656037ULL;
+    if (lines)
+        *lines = n_lines;
     return CRM_OK;
 }
 

@@ -232,8 +232,8 @@ static int refuse_lookalike(crm_kernel *k, const crm_contact *c, unsigned flags,
                        (long long)p.a, p.score, p.reasons, (long long)p.a);
 }
 
-static int refuse_duplicate(crm_kernel *k, const crm_contact *c, int64_t self, int64_t *dup,
-                            crm_err *err)
+static int refuse_duplicate(crm_kernel *k, const crm_contact *c, int64_t self, bool email_checked,
+                            int64_t *dup, crm_err *err)
 {
     static const struct {
         const char *field;
@@ -245,7 +245,8 @@ static int refuse_duplicate(crm_kernel *k, const crm_contact *c, int64_t self, i
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         const char *value = *crm_contact_field_ptr((crm_contact *)c, keys[i].field);
-        if (!value || (!keys[i].always && !k->cfg->hygiene.refuse_duplicates))
+        if (!value || (!keys[i].always && !k->cfg->hygiene.refuse_duplicates) ||
+            (i == 0 && email_checked))
             continue;
         int rc = crm_query_id(k, keys[i].sql, value, self, dup, err);
         if (rc != CRM_OK)
@@ -395,7 +396,7 @@ int crm_contact_add_flags(crm_kernel *k, crm_contact *c, unsigned flags, int64_t
         rc = crm_query_id(k, "SELECT id FROM contacts WHERE email=? AND id<>? LIMIT 1",
                           c->email, 0, &dup, err);
     else if (!(flags & CRM_CONTACT_ALLOW_DUPLICATE))
-        rc = refuse_duplicate(k, c, 0, &dup, err);
+        rc = refuse_duplicate(k, c, 0, flags & CRM_CONTACT_EMAIL_CHECKED, &dup, err);
     if (rc == CRM_OK && dup)
         rc = crm_err_set(err, CRM_EEXISTS,
                          "email: '%s' already belongs to contact %lld: update that contact "
@@ -578,7 +579,7 @@ static int apply_update(crm_kernel *k, int64_t id, crm_contact *cur, crm_contact
                                  err);
     int64_t dup = 0;
     if (rc == CRM_OK)
-        rc = refuse_duplicate(k, cur, id, &dup, err);
+        rc = refuse_duplicate(k, cur, id, false, &dup, err);
     if (rc == CRM_OK)
         rc = update_row(k, id, cur, err);
     if (rc == CRM_OK && changes->tags)
