@@ -98,7 +98,7 @@ int imp_bulk_begin(crm_kernel *k, const imp_entity *ent, int64_t import_id, int6
 
 /* Rebuilds every index listed for import_id that is missing and removes
  * their rows, in one transaction. */
-static int rebuild(crm_kernel *k, int64_t import_id, crm_err *err)
+int imp_bulk_end(crm_kernel *k, int64_t import_id, crm_err *err)
 {
     int rc = crm_kernel_begin(k, err);
     if (rc != CRM_OK)
@@ -134,11 +134,6 @@ static int rebuild(crm_kernel *k, int64_t import_id, crm_err *err)
     return crm_err_prefix(err, "cannot rebuild the indexes of a bulk load");
 }
 
-int imp_bulk_end(crm_kernel *k, int64_t import_id, crm_err *err)
-{
-    return rebuild(k, import_id, err);
-}
-
 /* The bulk loads (*n of them) whose import is not running in a live process. */
 static int orphaned(crm_kernel *k, int64_t *ids, size_t max, size_t *n, crm_err *err)
 {
@@ -150,13 +145,8 @@ static int orphaned(crm_kernel *k, int64_t *ids, size_t max, size_t *n, crm_err 
         return err->code;
     while (*n < max && sqlite3_step(st) == SQLITE_ROW) {
         const char *status = (const char *)sqlite3_column_text(st, 1);
-        imp_proc p = {.pid = sqlite3_column_int64(st, 2), .start = -1};
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-            p.start = sqlite3_column_int64(st, 3);
-        const char *boot = (const char *)sqlite3_column_text(st, 4);
-        const char *host = (const char *)sqlite3_column_text(st, 5);
-        snprintf(p.boot_id, sizeof p.boot_id, "%s", boot ? boot : "");
-        snprintf(p.host, sizeof p.host, "%s", host ? host : "");
+        imp_proc p;
+        imp_proc_from_row(st, 2, &p);
         if (!status || strcmp(status, "running") != 0 || imp_proc_gone(&p))
             ids[(*n)++] = sqlite3_column_int64(st, 0);
     }
@@ -170,6 +160,6 @@ int crm_import_recover(crm_kernel *k, crm_err *err)
     size_t n;
     int rc = orphaned(k, ids, 16, &n, err);
     for (size_t i = 0; rc == CRM_OK && i < n; i++)
-        rc = rebuild(k, ids[i], err);
+        rc = imp_bulk_end(k, ids[i], err);
     return rc == CRM_EBUSY ? CRM_OK : rc; /* a writer holds it: the next command rebuilds */
 }

@@ -235,6 +235,9 @@ typedef struct imp_proc {
 
 /* Fills p with the calling process. */
 void imp_proc_self(imp_proc *p);
+/* Fills p from four columns of st from `col` on: pid, proc_start, boot_id,
+ * host (the journal's). */
+void imp_proc_from_row(sqlite3_stmt *st, int col, imp_proc *p);
 /* True when the process p recorded is certainly gone: same host and
  * another boot, or no process with that pid, or one started at another
  * time (a reused pid). A run on another host is never judged gone. */

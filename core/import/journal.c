@@ -147,6 +147,17 @@ bool imp_proc_gone(const imp_proc *p)
     return state == 'Z' || state == 'X' || (p->start >= 0 && start >= 0 && start != p->start);
 }
 
+void imp_proc_from_row(sqlite3_stmt *st, int col, imp_proc *p)
+{
+    *p = (imp_proc){.pid = sqlite3_column_int64(st, col), .start = -1};
+    if (sqlite3_column_type(st, col + 1) != SQLITE_NULL)
+        p->start = sqlite3_column_int64(st, col + 1);
+    const char *boot = (const char *)sqlite3_column_text(st, col + 2);
+    const char *host = (const char *)sqlite3_column_text(st, col + 3);
+    snprintf(p->boot_id, sizeof p->boot_id, "%s", boot ? boot : "");
+    snprintf(p->host, sizeof p->host, "%s", host ? host : "");
+}
+
 int imp_journal_reap(crm_kernel *k, crm_err *err)
 {
     sqlite3_stmt *st = crm_store_stmt(k->store,
@@ -158,17 +169,12 @@ int imp_journal_reap(crm_kernel *k, crm_err *err)
     size_t n = 0;
     int rc;
     while (n < sizeof gone / sizeof gone[0] && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        imp_proc p = {.pid = sqlite3_column_int64(st, 1), .start = -1};
         if (sqlite3_column_type(st, 1) == SQLITE_NULL) { /* a run from before schema 10 */
             gone[n++] = sqlite3_column_int64(st, 0);
             continue;
         }
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-            p.start = sqlite3_column_int64(st, 2);
-        const char *boot = (const char *)sqlite3_column_text(st, 3);
-        const char *host = (const char *)sqlite3_column_text(st, 4);
-        snprintf(p.boot_id, sizeof p.boot_id, "%s", boot ? boot : "");
-        snprintf(p.host, sizeof p.host, "%s", host ? host : "");
+        imp_proc p;
+        imp_proc_from_row(st, 1, &p);
         if (imp_proc_gone(&p))
             gone[n++] = sqlite3_column_int64(st, 0);
     }

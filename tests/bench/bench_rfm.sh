@@ -66,6 +66,20 @@ timed() {
     printf '%-52s %8.3f s\n' "$label" "$T_LAST"
 }
 
+# csv/orders.csv straight into crm's orders table (the fast path: no events)
+load_orders_sqlite() {
+    sqlite3 crm.db <<SQL
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = OFF;
+.import --csv --schema temp csv/orders.csv raw_orders
+INSERT INTO orders(external_id, contact_id, placed_at, total, currency, status, created_at, updated_at)
+SELECT r.external_id, c.id, CAST(strftime('%s', r.placed_at) AS INTEGER),
+       CAST(round(CAST(r.total AS REAL) * 100) AS INTEGER), r.currency, r.status,
+       CAST(strftime('%s', 'now') AS INTEGER), CAST(strftime('%s', 'now') AS INTEGER)
+FROM temp.raw_orders r JOIN contacts c ON c.external_id = r.contact_external_id;
+SQL
+}
+
 write_segment_config() {
 cat >seg.lua <<'LUA'
 -- a Lua predicate: spent at least 500.00 over its lifetime, or tagged vip
@@ -95,16 +109,7 @@ printf 'database: crm.db\nplugins: []\n' >crm.yaml # loaded without the plugin's
 "$CRM" demo --csv csv --contacts "$lua_contacts" --orders $((2 * lua_contacts)) --quiet >/dev/null
 "$CRM" init --quiet >/dev/null
 timed "crm import contacts ($lua_contacts)" "$CRM" --quiet import contacts csv/contacts.csv
-timed "sqlite3 load of orders.csv into orders" sqlite3 crm.db <<SQL
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = OFF;
-.import --csv --schema temp csv/orders.csv raw_orders
-INSERT INTO orders(external_id, contact_id, placed_at, total, currency, status, created_at, updated_at)
-SELECT r.external_id, c.id, CAST(strftime('%s', r.placed_at) AS INTEGER),
-       CAST(round(CAST(r.total AS REAL) * 100) AS INTEGER), r.currency, r.status,
-       CAST(strftime('%s', 'now') AS INTEGER), CAST(strftime('%s', 'now') AS INTEGER)
-FROM temp.raw_orders r JOIN contacts c ON c.external_id = r.contact_external_id;
-SQL
+timed "sqlite3 load of orders.csv into orders (no events)" load_orders_sqlite
 write_segment_config
 "$CRM" plugins >/dev/null
 echo "database: $(sqlite3 crm.db 'SELECT count(*) FROM contacts') contacts, $(sqlite3 crm.db 'SELECT count(*) FROM orders') orders"
@@ -150,16 +155,7 @@ load=${LOAD:-$([ "$orders" -le 2000000 ] && echo crm || echo sqlite)}
 if [ "$load" = crm ]; then
     timed "crm import orders" "$CRM" --quiet import orders csv/orders.csv
 else
-    timed "sqlite3 load of orders.csv into orders (no events)" sqlite3 crm.db <<SQL
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = OFF;
-.import --csv --schema temp csv/orders.csv raw_orders
-INSERT INTO orders(external_id, contact_id, placed_at, total, currency, status, created_at, updated_at)
-SELECT r.external_id, c.id, CAST(strftime('%s', r.placed_at) AS INTEGER),
-       CAST(round(CAST(r.total AS REAL) * 100) AS INTEGER), r.currency, r.status,
-       CAST(strftime('%s', 'now') AS INTEGER), CAST(strftime('%s', 'now') AS INTEGER)
-FROM temp.raw_orders r JOIN contacts c ON c.external_id = r.contact_external_id;
-SQL
+    timed "sqlite3 load of orders.csv into orders (no events)" load_orders_sqlite
 fi
 n_orders=$(sqlite3 crm.db "SELECT count(*) FROM orders")
 n_contacts=$(sqlite3 crm.db "SELECT count(*) FROM contacts")
