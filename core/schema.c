@@ -391,6 +391,15 @@ static const crm_migration kernel_migrations[] = {
      "CREATE TABLE bulk_load_indexes("
      " name TEXT PRIMARY KEY, sql TEXT NOT NULL,"
      " import_id INTEGER NOT NULL);"},
+    {21, "timers claimed for work after their commit",
+     /* A message or webhook timer sends after its transaction commits, so
+      * the write lock is not held over the network (crm_timer_defer_io).
+      * Until the outcome is recorded the timer stays pending a lease ahead,
+      * claimed by its process: the next firing process fires it at once if
+      * that process is gone. */
+     "ALTER TABLE timers ADD COLUMN claim_pid INTEGER;"
+     "ALTER TABLE timers ADD COLUMN claim_host TEXT;"
+     "CREATE INDEX timers_claimed ON timers(id) WHERE claim_pid IS NOT NULL;"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

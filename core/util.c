@@ -1,9 +1,13 @@
 #include "util.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -148,4 +152,21 @@ size_t crm_strlist_join(const char *const *list, const char *sep, char *buf, siz
 size_t crm_strv_join(char *const *v, size_t n, const char *sep, char *buf, size_t size)
 {
     return join((const char *const *)v, n, sep, buf, size);
+}
+
+/* ---- processes ------------------------------------------------------------ */
+
+void crm_host_name(char *buf, size_t size)
+{
+    if (gethostname(buf, size) != 0)
+        snprintf(buf, size, "unknown");
+    buf[size - 1] = '\0';
+}
+
+bool crm_pid_gone(int64_t pid, const char *host)
+{
+    char me[256];
+    crm_host_name(me, sizeof me);
+    return host && strcmp(me, host) == 0 && pid > 0 && pid <= INT_MAX &&
+           kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }

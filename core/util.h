@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ---- arrays -------------------------------------------------------------- */
 
@@ -51,6 +52,15 @@ bool crm_name_valid(const char *s, crm_name_kind kind, size_t max_len);
  * with this one test (the host also refuses reserved names). */
 #define CRM_PLUGIN_NAME_MAX 64
 bool crm_plugin_name_valid(const char *s);
+
+/* ---- processes ------------------------------------------------------------ */
+
+/* This machine's name (gethostname; "unknown" when it fails), terminated. */
+void crm_host_name(char *buf, size_t size);
+/* True when process pid on `host` is known to be gone: it ran on this
+ * machine and no longer exists. A process of another host cannot be checked
+ * from here: false. */
+bool crm_pid_gone(int64_t pid, const char *host);
 
 /* ---- string lists -------------------------------------------------------- */
 

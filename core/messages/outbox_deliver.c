@@ -4,10 +4,12 @@
  * rather than rolled back: a transient failure reschedules the timer with
  * exponential backoff, a permanent one or the last attempt marks the
  * message failed (dead letter, `crm message retry ID` brings it back). The
- * send happens inside the timer's transaction, and each message's timer
- * fires alone (crm_timer_register_solo): a crash after the driver delivered
- * but before the commit sends that one message again, under the same id
- * (Message-ID <msg-ID@domain>), and no other. */
+ * rules are checked in the timer's transaction, the send runs after it
+ * committed (crm_timer_defer_io: no write lock held while a server answers)
+ * and its outcome is written in a transaction of its own. Each message's
+ * timer fires alone (crm_timer_register_solo): a crash after the driver
+ * delivered but before the outcome committed sends that one message again,
+ * under the same id (Message-ID <msg-ID@domain>), and no other. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,9 @@
  * (doubling after each failure). */
 #define MAX_ATTEMPTS 5
 #define BACKOFF 60
+/* How long a claimed send may take before another process may send it
+ * again (a process that died gives its claims back at once). */
+#define CLAIM_LEASE 600
 
 static outbox_driver *driver_for(crm_kernel *k, const char *channel, crm_err *err)
 {
@@ -151,35 +156,100 @@ static int log_interaction(crm_kernel *k, const row *r, int64_t at, crm_err *err
     return rc;
 }
 
-static int send_one(crm_kernel *k, row *r, int64_t now, crm_err *err)
+/* One send handed to crm_timer_defer_io: the driver runs after the
+ * timer's transaction committed, so the write lock is free while the server
+ * answers; its outcome is recorded in a transaction of its own. */
+typedef struct send_job {
+    row r;
+    int64_t at;
+    int attempts; /* counting this one */
+    int rc;       /* the driver's */
+    bool opened;
+    crm_send_result res;
+    crm_err e;
+} send_job;
+
+static void job_send(crm_kernel *k, void *ud)
 {
-    outbox_driver *d = driver_for(k, r->channel, err);
-    if (!d)
-        return err->code;
+    send_job *j = ud;
+    outbox_driver *d = driver_for(k, j->r.channel, &j->e);
+    if (!d) {
+        j->rc = j->e.code;
+        return;
+    }
     char mid[CRM_MESSAGE_MAX_ID + 1];
-    snprintf(mid, sizeof mid, "msg-%lld", (long long)r->id);
-    crm_message m = {.id = mid, .channel = r->channel, .to = r->to, .to_name = r->to_name,
-                     .subject = r->subject, .text = r->text ? r->text : "", .html = r->html,
-                     .date = now};
-    crm_send_result res = {0};
-    crm_err e = {0};
-    int rc = d->d ? crm_driver_send(d->d, &m, &res, &e) : d->open_rc;
+    snprintf(mid, sizeof mid, "msg-%lld", (long long)j->r.id);
+    crm_message m = {.id = mid, .channel = j->r.channel, .to = j->r.to,
+                     .to_name = j->r.to_name, .subject = j->r.subject,
+                     .text = j->r.text ? j->r.text : "", .html = j->r.html, .date = j->at};
+    j->opened = d->d != NULL;
+    j->rc = d->d ? crm_driver_send(d->d, &m, &j->res, &j->e) : d->open_rc;
     if (!d->d)
-        snprintf(e.msg, sizeof e.msg, "%s", d->open_error);
-    int attempts = r->attempts + 1;
-    if (rc == CRM_OK) {
-        rc = update(k, r->id, "sent", NULL, attempts, now, res.response, err);
+        snprintf(j->e.msg, sizeof j->e.msg, "%s", d->open_error);
+}
+
+static int job_record(crm_kernel *k, void *ud, crm_err *err)
+{
+    send_job *j = ud;
+    row now_row = {0};
+    bool found = false;
+    int rc = load_row(k, j->r.id, &now_row, &found, err);
+    /* erased, retried or stopped while it was sent: nothing of ours to write */
+    bool ours = rc == CRM_OK && found && strcmp(now_row.status, "queued") == 0 &&
+                now_row.attempts == j->attempts;
+    row_clear(&now_row);
+    if (!ours)
+        return rc;
+    const row *r = &j->r;
+    if (j->rc == CRM_OK) {
+        rc = update(k, r->id, "sent", NULL, j->attempts, j->at, j->res.response, err);
         if (rc == CRM_OK)
-            rc = log_interaction(k, r, now, err);
+            rc = log_interaction(k, r, j->at, err);
         return rc == CRM_OK ? crm_outbox_emit(k, "sent", r->id, err) : rc;
     }
-    bool retry = d->d && res.transient && attempts < MAX_ATTEMPTS;
-    rc = update(k, r->id, retry ? "queued" : "failed", e.msg, attempts, 0, res.response, err);
+    bool retry = j->opened && j->res.transient && j->attempts < MAX_ATTEMPTS;
+    rc = update(k, r->id, retry ? "queued" : "failed", j->e.msg, j->attempts, 0, j->res.response,
+                err);
     if (rc == CRM_OK && retry)
-        rc = crm_outbox_schedule(k, r->id, now + ((int64_t)BACKOFF << (attempts - 1)), err);
+        rc = crm_outbox_schedule(k, r->id, j->at + ((int64_t)BACKOFF << (j->attempts - 1)), err);
     if (rc == CRM_OK && !retry)
         rc = crm_outbox_emit(k, "failed", r->id, err);
     return rc;
+}
+
+static void job_free(void *ud)
+{
+    send_job *j = ud;
+    row_clear(&j->r);
+    free(j);
+}
+
+/* Counts the attempt before the send (a send that kills the process still
+ * counts, so a message that crashes its sender ends in the dead letter) and
+ * hands the send on; r's strings move into the job. */
+static int claim_send(crm_kernel *k, const crm_timer *t, row *r, crm_err *err)
+{
+    if (r->attempts >= MAX_ATTEMPTS) {
+        int rc = update(k, r->id, "failed", "delivery interrupted at every attempt", r->attempts,
+                        0, NULL, err);
+        return rc == CRM_OK ? crm_outbox_emit(k, "failed", r->id, err) : rc;
+    }
+    sqlite3_stmt *st = crm_store_stmt(k->store, "UPDATE messages SET attempts=?2 WHERE id=?1", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int(st, 2, r->attempts + 1);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return crm_store_error(k->store, "cannot count the attempt", err);
+    send_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    *j = (send_job){.r = *r, .at = t->fired_at, .attempts = r->attempts + 1};
+    *r = (row){0};
+    crm_timer_io io = {job_send, job_record, job_free, j};
+    return crm_timer_defer_io(k, t, CLAIM_LEASE, &io, err);
 }
 
 /* Quiet hours began since it was queued (or it was due at a quiet time):
@@ -229,7 +299,7 @@ static int on_message_timer(crm_kernel *k, const crm_timer *t, void *ud, crm_err
         if (rc == CRM_OK && strcmp(status, "suppressed") == 0)
             rc = crm_outbox_emit(k, "suppressed", r.id, err);
     } else if (rc == CRM_OK) {
-        rc = send_one(k, &r, t->fired_at, err);
+        rc = claim_send(k, t, &r, err);
     }
     k->now = saved;
 cleanup:

@@ -34,6 +34,9 @@
 #define CRM_WEBHOOK_BACKOFF 30
 #define CRM_WEBHOOK_BACKOFF_MAX (4 * 3600)
 #define CRM_WEBHOOK_GIVE_UP (24 * 3600)
+/* How long a claimed POST may take before another process may send it
+ * again (a process that died gives its claims back at once). */
+#define CRM_WEBHOOK_CLAIM_LEASE 600
 
 /* One endpoint as crm.yaml declares it. Strings point into the config tree
  * (valid while the configuration lives). */

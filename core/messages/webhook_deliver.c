@@ -1,11 +1,12 @@
 /* Outbound webhooks: one delivery attempt, run by its "webhook:ID" timer.
  *
- * The POST happens inside the timer's transaction and its outcome is
- * written there too, so the delivery's new state and the timer's completion
- * commit together: a worker killed after the POST but before the commit
- * sends again on restart, with the same webhook-id (the receiver drops the
- * copy); each delivery's timer fires alone (crm_timer_register_solo), so
- * only the one POST in flight can go twice. A failed POST is not a failed handler: the handler records it and
+ * The checks run in the timer's transaction; the POST runs after it
+ * committed (crm_timer_defer_io: no write lock held while the receiver
+ * answers) and its outcome is written in a transaction of its own. A worker
+ * killed after the POST but before that commit sends again on restart, with
+ * the same webhook-id (the receiver drops the copy); each delivery's timer
+ * fires alone (crm_timer_register_solo), so only the one POST in flight can
+ * go twice. A failed POST is not a failed handler: the handler records it and
  * reschedules its own timer (a handler error would roll back and re-send
  * every delivery of the timer batch). */
 #include <inttypes.h>
@@ -193,7 +194,75 @@ static const crm_webhook_cfg *endpoint_of(const crm_webhooks *w, const delivery 
     return NULL;
 }
 
-static int attempt(crm_kernel *k, crm_webhooks *w, delivery *d, int64_t now, crm_err *err)
+/* One POST handed to crm_timer_defer_io: it runs after the timer's
+ * transaction committed (no write lock held while the receiver answers),
+ * and its outcome is written in a transaction of its own. */
+typedef struct post_job {
+    crm_webhooks *w;
+    size_t endpoint;
+    delivery d;
+    char *secret;
+    int64_t at;
+    int prc;
+    crm_webhook_result r;
+} post_job;
+
+static void job_post(crm_kernel *k, void *ud)
+{
+    (void)k;
+    post_job *j = ud;
+    const crm_webhook_cfg *c = &j->w->cfg[j->endpoint];
+    crm_err perr = {0};
+    /* The signed timestamp is the wall clock of the send, not --as-of: a
+     * receiver refuses signatures more than a few minutes old. */
+    j->prc = crm_webhook_post(&j->w->conns[j->endpoint], c->url, c->timeout_ms, j->secret,
+                              j->d.webhook_id, (int64_t)time(NULL), j->d.body, &j->r, &perr);
+    if (j->prc != CRM_OK && j->prc != CRM_EIO)
+        snprintf(j->r.response, sizeof j->r.response, "%s", perr.msg);
+}
+
+static int job_record(crm_kernel *k, void *ud, crm_err *err)
+{
+    post_job *j = ud;
+    delivery cur = {0};
+    int rc = load(k, j->d.id, &cur, err);
+    /* disabled, erased or retried while it was POSTed: nothing of ours to write */
+    bool ours = rc == CRM_OK && cur.id && strcmp(cur.status, "pending") == 0 &&
+                cur.attempts == j->d.attempts;
+    free(cur.body);
+    if (!ours)
+        return rc;
+    outcome o = j->prc == CRM_OK || j->prc == CRM_EIO ? classify(&j->r, j->prc) : O_RETRY;
+    return apply(k, &j->d, o, j->at, &j->r, err);
+}
+
+static void job_free(void *ud)
+{
+    post_job *j = ud;
+    free(j->d.body);
+    free(j->secret);
+    free(j);
+}
+
+/* Hands the POST on; d's body moves into the job. */
+static int claim_post(crm_kernel *k, const crm_timer *t, crm_webhooks *w, size_t endpoint,
+                      delivery *d, const char *secret, crm_err *err)
+{
+    post_job *j = calloc(1, sizeof *j);
+    char *sec = strdup(secret);
+    if (!j || !sec) {
+        free(j);
+        free(sec);
+        return crm_err_set(err, CRM_ENOMEM, "out of memory");
+    }
+    *j = (post_job){.w = w, .endpoint = endpoint, .d = *d, .secret = sec, .at = t->fired_at};
+    d->body = NULL;
+    crm_timer_io io = {job_post, job_record, job_free, j};
+    return crm_timer_defer_io(k, t, CRM_WEBHOOK_CLAIM_LEASE, &io, err);
+}
+
+static int attempt(crm_kernel *k, const crm_timer *t, crm_webhooks *w, delivery *d,
+                   crm_err *err)
 {
     crm_webhook_result r = {0};
     size_t i;
@@ -201,25 +270,18 @@ static int attempt(crm_kernel *k, crm_webhooks *w, delivery *d, int64_t now, crm
     if (!c) {
         snprintf(r.response, sizeof r.response, "endpoint '%s' is no longer in crm.yaml",
                  d->name);
-        return record(k, d, "failed", now, 0, &r, err);
+        return record(k, d, "failed", t->fired_at, 0, &r, err);
     }
     if (!d->event_found) {
         snprintf(r.response, sizeof r.response, "event %" PRId64 " is gone (erased)",
                  d->event_id);
-        return record(k, d, "failed", now, 0, &r, err);
+        return record(k, d, "failed", t->fired_at, 0, &r, err);
     }
     const char *secret = getenv(c->secret_env);
     if (!secret || !*secret)
         return crm_err_set(err, CRM_ECONFIG, "webhook %s: environment variable %s is not set",
                            c->name, c->secret_env);
-    /* The signed timestamp is the wall clock of the send, not --as-of: a
-     * receiver refuses signatures more than a few minutes old. */
-    crm_err perr = {0};
-    int prc = crm_webhook_post(&w->conns[i], c->url, c->timeout_ms, secret, d->webhook_id,
-                               (int64_t)time(NULL), d->body, &r, &perr);
-    if (prc != CRM_OK && prc != CRM_EIO)
-        return crm_err_set(err, prc, "%s", perr.msg);
-    return apply(k, d, classify(&r, prc), now, &r, err);
+    return claim_post(k, t, w, i, d, secret, err);
 }
 
 int crm_webhook_on_timer(crm_kernel *k, const crm_timer *t, void *ud, crm_err *err)
@@ -237,7 +299,7 @@ int crm_webhook_on_timer(crm_kernel *k, const crm_timer *t, void *ud, crm_err *e
                                " WHERE id = ?1",
                             d.id, 0, NULL, err);
         else
-            rc = attempt(k, w, &d, t->fired_at, err);
+            rc = attempt(k, t, w, &d, err);
     }
     free(d.body);
     return rc;

@@ -5,12 +5,14 @@
 #include "timer.h"
 
 #include "bus.h"
+#include "util.h"
 
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct timer_reg {
     char *owner;
@@ -23,6 +25,10 @@ typedef struct timer_reg {
 typedef struct crm_timers {
     timer_reg *regs;
     size_t n, cap;
+    bool in_solo;       /* a solo handler runs: it may defer its I/O */
+    bool has_io;        /* it did: io runs after the firing commits */
+    crm_timer_io io;
+    int64_t io_version; /* the claimed schedule (record may move it) */
 } crm_timers;
 
 /* One due timer read for a pass (owned copies: the handler may write). */
@@ -192,7 +198,7 @@ int crm_timer_schedule(crm_kernel *k, const char *owner, const char *key, int64_
         " ON CONFLICT(owner, key) DO UPDATE SET due_at = excluded.due_at,"
         " next_at = excluded.due_at, payload = excluded.payload, attempts = 0,"
         " state = 'pending', last_error = NULL, fired_at = NULL, lateness = NULL,"
-        " version = version + 1"
+        " claim_pid = NULL, claim_host = NULL, version = version + 1"
         " RETURNING id",
         err);
     if (!st)
@@ -390,6 +396,136 @@ static void count_fired(const due_timer *d, int64_t now, crm_timer_stats *stats)
 
 static int still_due(crm_kernel *k, const struct due_timer *d, bool *yes, crm_err *err);
 
+/* ---- deferred I/O (crm_timer_defer_io) ------------------------------------- */
+
+int crm_timer_defer_io(crm_kernel *k, const crm_timer *t, int64_t lease, const crm_timer_io *io,
+                       crm_err *err)
+{
+    crm_timers *tm = k->timers;
+    int rc = CRM_OK;
+    if (!tm || !tm->in_solo || tm->has_io) {
+        rc = crm_err_set(err, CRM_EUSAGE,
+                         "timer %s/%s: I/O is deferred once, by a solo handler", t->owner, t->key);
+    } else {
+        char host[256];
+        crm_host_name(host, sizeof host);
+        sqlite3_stmt *st = crm_store_stmt(
+            k->store,
+            "UPDATE timers SET next_at = ?2, claim_pid = ?3, claim_host = ?4,"
+            " version = version + 1 WHERE id = ?1 RETURNING version", err);
+        rc = st ? CRM_OK : (err ? err->code : CRM_EDB);
+        if (rc == CRM_OK) {
+            sqlite3_bind_int64(st, 1, t->id);
+            sqlite3_bind_int64(st, 2, t->fired_at + lease);
+            sqlite3_bind_int64(st, 3, (int64_t)getpid());
+            sqlite3_bind_text(st, 4, host, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) == SQLITE_ROW)
+                tm->io_version = sqlite3_column_int64(st, 0);
+            else
+                rc = crm_store_error(k->store, "cannot claim the timer", err);
+            sqlite3_reset(st);
+        }
+    }
+    if (rc != CRM_OK) {
+        if (io->free)
+            io->free(io->ud);
+        return rc;
+    }
+    tm->io = *io;
+    tm->has_io = true;
+    return CRM_OK;
+}
+
+static void drop_io(crm_timers *tm)
+{
+    if (tm->has_io && tm->io.free)
+        tm->io.free(tm->io.ud);
+    tm->has_io = false;
+}
+
+/* Completes the claimed schedule unless record moved or cancelled it. */
+static int complete_claim(crm_kernel *k, const due_timer *d, int64_t version, int64_t now,
+                          crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store,
+        "UPDATE timers SET state = 'done', fired_at = ?2, lateness = ?3, last_error = NULL,"
+        " claim_pid = NULL, claim_host = NULL WHERE id = ?1 AND version = ?4", err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    sqlite3_bind_int64(st, 1, d->id);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, now - d->due_at);
+    sqlite3_bind_int64(st, 4, version);
+    return step_done(k, st, "cannot complete the claimed timer", err);
+}
+
+/* After d's firing committed: the send, then its record in a transaction of
+ * its own. A record that cannot commit leaves the claim to its lease. */
+static void run_io(crm_kernel *k, const due_timer *d, int64_t now)
+{
+    crm_timers *tm = k->timers;
+    crm_timer_io io = tm->io;
+    int64_t version = tm->io_version;
+    tm->has_io = false;
+    io.send(k, io.ud);
+    crm_err e = {0};
+    int rc = begin_fire(k, false, &e);
+    if (rc == CRM_OK) {
+        rc = io.record(k, io.ud, &e);
+        if (rc == CRM_OK)
+            rc = complete_claim(k, d, version, now, &e);
+        rc = rc == CRM_OK ? crm_store_commit(k->store, &e)
+                          : (crm_store_rollback(k->store), rc);
+    }
+    if (rc != CRM_OK)
+        fprintf(stderr, "crm: timer %lld %s/%s: cannot record what its send did: %s (it fires"
+                        " again when its claim's lease ends)\n",
+                (long long)d->id, d->owner, d->key, e.msg);
+    if (io.free)
+        io.free(io.ud);
+}
+
+/* Claims of processes that are gone fire now: their send may not have
+ * happened, or its outcome was not recorded. */
+static int recover_claims(crm_kernel *k, int64_t now, crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "SELECT id, claim_pid, claim_host FROM timers WHERE claim_pid IS NOT NULL", err);
+    if (!st)
+        return err ? err->code : CRM_EDB;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    int step, rc = CRM_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && rc == CRM_OK) {
+        if (!crm_pid_gone(sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2)))
+            continue;
+        int64_t *slot = CRM_ARRAY_APPEND(ids, n);
+        if (slot)
+            *slot = sqlite3_column_int64(st, 0);
+        else
+            rc = oom(err);
+    }
+    if (rc == CRM_OK && step != SQLITE_DONE)
+        rc = crm_store_error(k->store, "cannot read claimed timers", err);
+    sqlite3_reset(st);
+    if (rc == CRM_OK && n > 0 && (rc = crm_store_begin(k->store, err)) == CRM_OK) {
+        st = crm_store_stmt(k->store,
+                            "UPDATE timers SET next_at = min(next_at, ?2), claim_pid = NULL,"
+                            " claim_host = NULL WHERE id = ?1 AND claim_pid IS NOT NULL", err);
+        rc = st ? CRM_OK : (err ? err->code : CRM_EDB);
+        for (size_t i = 0; rc == CRM_OK && i < n; i++) {
+            sqlite3_bind_int64(st, 1, ids[i]);
+            sqlite3_bind_int64(st, 2, now);
+            rc = step_done(k, st, "cannot release a claimed timer", err);
+            info("timer %lld: its claimant is gone, it fires again", (long long)ids[i]);
+        }
+        rc = rc == CRM_OK ? crm_store_commit(k->store, err) : (crm_store_rollback(k->store), rc);
+    }
+    free(ids);
+    return rc;
+}
+
 /* The slow path: one transaction per timer, with savepoints for handlers. */
 static int fire_one(crm_kernel *k, const due_timer *d, int64_t now, crm_timer_stats *stats,
                     crm_err *err)
@@ -404,18 +540,24 @@ static int fire_one(crm_kernel *k, const due_timer *d, int64_t now, crm_timer_st
         return rc;
     }
     crm_err herr = {0};
+    crm_timers *tm = k->timers;
+    tm->in_solo = d->reg->solo;
     int hrc = run_handler(k, d, now, &herr);
+    tm->in_solo = false;
     if (hrc == CRM_OK)
         hrc = complete(k, d, now, &herr);
     if (hrc == CRM_OK) {
         hrc = crm_store_commit(k->store, &herr);
         if (hrc == CRM_OK) {
             count_fired(d, now, stats);
+            if (tm->has_io)
+                run_io(k, d, now);
             return CRM_OK;
         }
     } else {
         crm_store_rollback(k->store);
     }
+    drop_io(tm);
     return record_failure(k, d, now, herr.msg, stats, err);
 }
 
@@ -483,10 +625,12 @@ int crm_timer_fire_due(crm_kernel *k, int64_t now, volatile const int *stop,
         return crm_err_set(err, CRM_EUSAGE, "timers fire outside a transaction");
     if (!k->timers || !k->timers->n)
         return CRM_OK;
+    int rc = recover_claims(k, now, err);
+    if (rc != CRM_OK)
+        return rc;
     due_timer *d = calloc(CRM_TIMER_BATCH, sizeof *d);
     if (!d)
         return oom(err);
-    int rc = CRM_OK;
     /* Passes repeat while a pass fired something: handlers may have scheduled
      * timers due by now, before the position of the pass (bounded: a handler
      * rescheduling itself at `now` must not spin). */

@@ -72,6 +72,29 @@ int crm_timer_register_prefix(crm_kernel *k, const char *owner, const char *pref
 int crm_timer_register_solo(crm_kernel *k, const char *owner, const char *prefix,
                             crm_timer_handler fn, void *ud, crm_err *err);
 
+/* Network work a solo handler hands on, so the write lock is not held
+ * while a server answers: `send` runs after the firing transaction commits,
+ * outside any transaction and without touching the database; `record` then
+ * writes its outcome in a firing transaction of its own (rescheduling or
+ * cancelling the timer as it decides); `free` releases ud either way. */
+typedef struct crm_timer_io {
+    void (*send)(crm_kernel *k, void *ud);
+    int (*record)(crm_kernel *k, void *ud, crm_err *err);
+    void (*free)(void *ud);
+    void *ud;
+} crm_timer_io;
+
+/* Called by a solo handler (once per firing): hands io on as above, and
+ * claims timer t for it: it stays pending `lease` seconds after its firing,
+ * marked with this process. If the process dies before `record` committed,
+ * the next process that fires timers on this host fires it again at once
+ * (another host's claim waits out the lease): a send in flight at a crash
+ * goes again, the others never do. If the firing transaction rolls back,
+ * io is freed without running. On error (CRM_EUSAGE outside a solo
+ * handler or for a second call) io->free has run. */
+int crm_timer_defer_io(crm_kernel *k, const crm_timer *t, int64_t lease, const crm_timer_io *io,
+                       crm_err *err);
+
 /* Removes owner's handlers (NULL-safe; nothing when none). */
 void crm_timer_unregister(crm_kernel *k, const char *owner);
 

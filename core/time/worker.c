@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "util.h"
 
 static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void info(const char *fmt, ...)
@@ -92,27 +93,12 @@ int crm_worker_lease_seconds(void)
     return CRM_WORKER_LEASE_DEFAULT;
 }
 
-static void host_name(char *buf, size_t size)
-{
-    if (gethostname(buf, size) != 0)
-        snprintf(buf, size, "unknown");
-    buf[size - 1] = '\0';
-}
-
-/* A holder on this host whose process is gone: its lease need not expire. */
-static bool holder_dead(int64_t pid, const char *host)
-{
-    char me[256];
-    host_name(me, sizeof me);
-    return strcmp(me, host) == 0 && pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-}
-
 int crm_worker_lease_take(crm_kernel *k, int seconds, char *took_over, crm_err *err)
 {
     if (took_over)
         took_over[0] = '\0';
     char me[256];
-    host_name(me, sizeof me);
+    crm_host_name(me, sizeof me);
     int64_t now = (int64_t)time(NULL);
     int rc = crm_store_begin(k->store, err);
     if (rc != CRM_OK)
@@ -130,7 +116,7 @@ int crm_worker_lease_take(crm_kernel *k, int seconds, char *took_over, crm_err *
         int64_t expires = sqlite3_column_int64(st, 2);
         sqlite3_reset(st);
         bool mine = pid == (int64_t)getpid() && strcmp(host, me) == 0;
-        if (!mine && expires > now && !holder_dead(pid, host)) {
+        if (!mine && expires > now && !crm_pid_gone(pid, host)) {
             crm_store_rollback(k->store);
             return crm_err_set(err, CRM_EEXISTS,
                                "another worker holds this database: pid %lld on %s (lease "
@@ -168,7 +154,7 @@ int crm_worker_lease_take(crm_kernel *k, int seconds, char *took_over, crm_err *
 int crm_worker_lease_renew(crm_kernel *k, int seconds, crm_err *err)
 {
     char me[256];
-    host_name(me, sizeof me);
+    crm_host_name(me, sizeof me);
     sqlite3_stmt *st = crm_store_stmt(
         k->store, "UPDATE worker_lease SET expires_at = ?1 WHERE id = 1 AND pid = ?2 AND host = ?3",
         err);
@@ -191,7 +177,7 @@ int crm_worker_lease_renew(crm_kernel *k, int seconds, crm_err *err)
 void crm_worker_lease_release(crm_kernel *k)
 {
     char me[256];
-    host_name(me, sizeof me);
+    crm_host_name(me, sizeof me);
     sqlite3_stmt *st = crm_store_stmt(
         k->store, "DELETE FROM worker_lease WHERE id = 1 AND pid = ?1 AND host = ?2", NULL);
     if (!st)

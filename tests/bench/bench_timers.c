@@ -184,7 +184,8 @@ static void throughput(const char *path, int n)
                    " payload TEXT NOT NULL DEFAULT '{}', attempts INTEGER NOT NULL DEFAULT 0,"
                    " state TEXT NOT NULL DEFAULT 'pending', last_error TEXT,"
                    " version INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL,"
-                   " fired_at INTEGER, lateness INTEGER, UNIQUE(owner, key))");
+                   " fired_at INTEGER, lateness INTEGER, claim_pid INTEGER, claim_host TEXT,"
+                   " UNIQUE(owner, key))");
     sqlite3 *db = crm_store_db(k->store);
     sqlite3_stmt *ins, *del;
     sqlite3_prepare_v2(db,

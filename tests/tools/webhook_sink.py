@@ -7,7 +7,8 @@ Listens on an ephemeral port written to DIR/port, appends every POST to
 DIR/requests.jsonl as {"path", "headers" (lower-cased names), "body", "status",
 "t" (arrival, epoch seconds as a float)}, and answers with a status taken
 from DIR/codes when that file exists: its first line is popped per request
-("500", "410", "400", "sleep 3" to stall before a 200), otherwise 200.
+("500", "410", "400", "sleep 3" to stall before a 200, "hold" to stall until
+DIR/release exists, at most 60 s, before a 200), otherwise 200.
 Ends on SIGTERM.
 """
 import json
@@ -37,6 +38,8 @@ def next_code():
     first = lines[0].split()
     if first[0] == "sleep":
         return 200, float(first[1])
+    if first[0] == "hold":
+        return 200, -1.0
     return int(first[0]), 0.0
 
 
@@ -53,7 +56,13 @@ class Sink(BaseHTTPRequestHandler):
         # recorded on arrival: a test killing the sender mid-stall sees it
         with LOCK, open(os.path.join(DIR, "requests.jsonl"), "a") as f:
             f.write(json.dumps(rec) + "\n")
-        if stall:
+        if stall < 0:
+            release = os.path.join(DIR, "release")
+            for _ in range(600):
+                if os.path.exists(release):
+                    break
+                time.sleep(0.1)
+        elif stall:
             time.sleep(stall)
         reply = b"ok" if code < 300 else b"no"
         self.send_response(code)
