@@ -795,11 +795,18 @@ void crm_bus_close(crm_kernel *k)
 
 /* A durable subscriber's cursor, created the first time at the current end
  * of the log (a new subscriber does not see history; replay backfills), or
- * before the first event when from_start asks for the history. */
+ * before the first event when from_start asks for the history. Read first:
+ * even an INSERT OR IGNORE that inserts nothing takes the write lock, and
+ * every command opening the kernel would wait on a running import. */
 static int load_cursor(crm_bus *b, const char *name, bool from_start, int64_t *cur,
                        crm_err *err)
 {
     crm_store *store = b->k->store;
+    *cur = -1;
+    int rc = query_i64(store, "SELECT last_event_id FROM bus_cursors WHERE subscriber = ?", name,
+                       cur, err);
+    if (rc != CRM_OK || *cur >= 0)
+        return rc;
     sqlite3_stmt *st = crm_store_stmt(
         store,
         "INSERT OR IGNORE INTO bus_cursors(subscriber, last_event_id, updated_at)"

@@ -4,6 +4,7 @@
 # timer is claimed by the sending process meanwhile. A sender killed during
 # the POST leaves its claim, and the next tick fires it again at once with
 # the same webhook-id instead of waiting out the claim's lease.
+# Opening the kernel takes no write lock: a listing runs beside a writer.
 set -u
 CRM=${CRM:?CRM must point to the crm binary}
 SRC=${CRM_SOURCE_DIR:?CRM_SOURCE_DIR must point to the source tree}
@@ -85,4 +86,25 @@ ids = [r["headers"]["webhook-id"] for r in reqs]
 assert ids[1] == ids[2] and ids[0] != ids[1], ids
 assert reqs[1]["body"] == reqs[2]["body"]
 PY
+# ---- a command that only reads does not wait on another writer ---------------
+# Opening the kernel with a durable subscriber (the webhooks') used to take the
+# write lock for its cursor, so a listing waited out a running import.
+rm -f locked release_lock
+"$py" - <<'PY' &
+import os, sqlite3, time
+db = sqlite3.connect("crm.db", isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open("locked", "w").close()
+for _ in range(300):
+    if os.path.exists("release_lock"): break
+    time.sleep(0.1)
+db.execute("ROLLBACK")
+PY
+lock_pid=$!
+for _ in $(seq 100); do [ -f locked ] && break; sleep 0.1; done
+start=$(date +%s%N)
+assert_exit 0 "$CRM" contact list
+elapsed=$((($(date +%s%N) - start) / 1000000))
+touch release_lock; wait "$lock_pid"
+[ "$elapsed" -lt 3000 ] && pass || fail "contact list waited ${elapsed} ms on another writer"
 finish
