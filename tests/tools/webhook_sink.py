@@ -45,6 +45,9 @@ def next_code():
 
 class Sink(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+    # Headers and body go out in two writes: with Nagle's algorithm on, a
+    # kept-alive client waits out the delayed ACK (40 ms) for every answer.
+    disable_nagle_algorithm = True
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
