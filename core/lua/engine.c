@@ -464,6 +464,7 @@ typedef struct eval_src {
     int64_t id;
     sqlite3_stmt *row;
     const crm_contact *c;
+    const json_t *arg; /* set: the rule gets this value as a table, no contact */
 } eval_src;
 
 static void take_reasons(lua_State *L, int idx, crm_lua_outcome *out)
@@ -539,13 +540,20 @@ static int eval_src_run(crm_lua_engine *e, crm_lua_rule *r, const eval_src *s, b
     out->reasons = fields ? json_array() : NULL;
     if (r->kind == CRM_LUA_HANDLER)
         return crm_err_set(err, CRM_EUSAGE, "rule %s is a handler: it runs on events", r->name);
-    int64_t id = s->src == SRC_ROW ? sqlite3_column_int64(s->row, 0) : s->c ? s->c->id : s->id;
+    int64_t id = s->arg                ? 0
+                 : s->src == SRC_ROW ? sqlite3_column_int64(s->row, 0)
+                 : s->c              ? s->c->id
+                                     : s->id;
     int rc = ready(e, r, out, id, err);
     if (rc != CRM_OK)
         return rc;
     lua_State *L = e->L;
     int top = lua_gettop(L);
-    struct lua_contact *lc = crm_lua_push_contact(L, e, s->src, s->id, s->row, s->c);
+    struct lua_contact *lc = NULL;
+    if (s->arg)
+        crm_lua_push_json(L, (json_t *)s->arg, 0);
+    else
+        lc = crm_lua_push_contact(L, e, s->src, s->id, s->row, s->c);
     if (!push_function(e, r, out)) {
         crm_lua_contact_expire(lc);
         lua_settop(L, top);
@@ -585,15 +593,25 @@ int crm_lua_eval(crm_lua_engine *e, crm_lua_rule *r, int64_t id, crm_lua_outcome
     sqlite3_reset(st);
     if (!found)
         return crm_err_set(err, CRM_ENOTFOUND, "no contact with id %lld", (long long)id);
-    eval_src s = {SRC_ID, id, NULL, NULL};
+    eval_src s = {SRC_ID, id, NULL, NULL, NULL};
     return eval_src_run(e, r, &s, true, out, err);
 }
 
 int crm_lua_eval_row(crm_lua_engine *e, crm_lua_rule *r, void *row, crm_lua_outcome *out,
                      crm_err *err)
 {
-    eval_src s = {SRC_ROW, 0, row, NULL};
+    eval_src s = {SRC_ROW, 0, row, NULL, NULL};
     return eval_src_run(e, r, &s, false, out, err);
+}
+
+int crm_lua_eval_json(crm_lua_engine *e, crm_lua_rule *r, const json_t *arg,
+                      crm_lua_outcome *out, crm_err *err)
+{
+    if (!json_is_object(arg))
+        return crm_err_set(err, CRM_EUSAGE, "rule %s: the argument must be a JSON object",
+                           crm_lua_rule_name(r));
+    eval_src s = {SRC_ID, 0, NULL, NULL, arg};
+    return eval_src_run(e, r, &s, true, out, err);
 }
 
 /* ---- validators ------------------------------------------------------------------ */
@@ -606,7 +624,7 @@ int crm_lua_validate_contact(crm_kernel *k, const crm_contact *c, crm_err *err)
         if (r->kind != CRM_LUA_VALIDATOR)
             continue;
         crm_lua_outcome out;
-        eval_src s = {SRC_STRUCT, c->id, NULL, c};
+        eval_src s = {SRC_STRUCT, c->id, NULL, c, NULL};
         int rc = eval_src_run(e, r, &s, false, &out, err);
         if (rc == CRM_OK && json_is_string(out.result))
             rc = crm_err_set(err, CRM_EINVAL, "%s (rule %s)", json_string_value(out.result),

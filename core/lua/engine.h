@@ -107,6 +107,11 @@ int crm_lua_eval(crm_lua_engine *e, crm_lua_rule *r, int64_t id, crm_lua_outcome
 int crm_lua_eval_row(crm_lua_engine *e, crm_lua_rule *r, void *row, crm_lua_outcome *out,
                      crm_err *err);
 
+/* Evaluates r with `arg` (a JSON object, as a Lua table) in place of a
+ * contact: rules over records that are not contacts yet (a lead). */
+int crm_lua_eval_json(crm_lua_engine *e, crm_lua_rule *r, const json_t *arg,
+                      crm_lua_outcome *out, crm_err *err);
+
 /* Around a loop of crm_lua_eval_row over many contacts in id order: the
  * contacts' order aggregates and tags are then read in one pass each (once
  * enough contacts asked) instead of one lookup per contact. The loop must

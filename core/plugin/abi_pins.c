@@ -136,9 +136,10 @@ PIN(http_body, 87);
 PIN(http_caller, 88);
 PIN(http_reply, 89);
 PIN(http_error, 90);
+PIN(call_rule_json, 91);
 
 /* Every entry is pinned: the table ends right after the last one. */
-_Static_assert(sizeof(crm_host_api) == HEAD + 91 * SLOT, "an entry is not pinned");
+_Static_assert(sizeof(crm_host_api) == HEAD + 92 * SLOT, "an entry is not pinned");
 
 /* The descriptor's header, which the host reads before anything else. */
 _Static_assert(offsetof(crm_plugin_descriptor, abi_major) == 0, "descriptor");

@@ -107,6 +107,8 @@ int64_t crm_plug_api_event_created_at(const crm_plugin_event *v);
 /* ---- api_rules.c ---- */
 int crm_plug_api_call_rule(crm_plugin_ctx *p, const char *spec, int64_t contact_id,
                            char **result_json, char **error, char **cause);
+int crm_plug_api_call_rule_json(crm_plugin_ctx *p, const char *spec, const char *arg_json,
+                                char **result_json, char **error, char **cause);
 int crm_plug_api_rule_each(crm_plugin_ctx *p, const char *spec, const char *where_sql,
                            crm_rule_each_fn fn, void *ud);
 

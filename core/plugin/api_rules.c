@@ -23,21 +23,21 @@ static int rule_fail(crm_plugin_ctx *p, int rc, const char *msg, const char *cau
     return crm_plug_fail(p, rc, "%s", msg);
 }
 
-int crm_plug_api_call_rule(crm_plugin_ctx *p, const char *spec, int64_t contact_id,
-                           char **result_json, char **error, char **cause)
+/* The rule on contact `contact_id`, or on `arg` when it is set (call_rule_json). */
+static int call_one(crm_plugin_ctx *p, const char *entry, const char *spec, int64_t contact_id,
+                    const json_t *arg, char **result_json, char **error, char **cause)
 {
-    put(result_json, NULL);
-    put(error, NULL);
-    put(cause, NULL);
     crm_kernel *k = p->host->k;
-    if (!spec || !*spec)
-        return rule_fail(p, CRM_EUSAGE, "call_rule: expected a rule name or FILE:FUNCTION", NULL,
-                         error, cause);
-    if (!k->lua)
-        return rule_fail(p, CRM_EBUSY,
-                         "call_rule: the Lua engine is not attached yet (rules are callable "
-                         "from commands and event handlers, not from init or start)",
-                         NULL, error, cause);
+    char msg[256];
+    if (!spec || !*spec) {
+        snprintf(msg, sizeof msg, "%s: expected a rule name or FILE:FUNCTION", entry);
+        return rule_fail(p, CRM_EUSAGE, msg, NULL, error, cause);
+    }
+    if (!k->lua) {
+        snprintf(msg, sizeof msg, "%s: the Lua engine is not attached yet (rules are callable "
+                 "from commands and event handlers, not from init or start)", entry);
+        return rule_fail(p, CRM_EBUSY, msg, NULL, error, cause);
+    }
     crm_err e = {0};
     crm_lua_rule *r = NULL;
     crm_lua_outcome out;
@@ -47,7 +47,8 @@ int crm_plug_api_call_rule(crm_plugin_ctx *p, const char *spec, int64_t contact_
     p->host->trusted++;
     int rc = crm_lua_rule_find(k->lua, spec, &r, &e);
     if (rc == CRM_OK)
-        rc = crm_lua_eval(k->lua, r, contact_id, &out, &e);
+        rc = arg ? crm_lua_eval_json(k->lua, r, arg, &out, &e)
+                 : crm_lua_eval(k->lua, r, contact_id, &out, &e);
     p->host->trusted--;
     if (rc == CRM_OK) {
         json_t *o = json_pack("{sOso}", "result", out.result ? out.result : json_null(),
@@ -68,6 +69,35 @@ int crm_plug_api_call_rule(crm_plugin_ctx *p, const char *spec, int64_t contact_
                           ? crm_lua_cause_name(out.cause) : NULL;
     rc = rule_fail(p, rc, out.error[0] ? out.error : e.msg, why, error, cause);
     crm_lua_outcome_clear(&out);
+    return rc;
+}
+
+int crm_plug_api_call_rule(crm_plugin_ctx *p, const char *spec, int64_t contact_id,
+                           char **result_json, char **error, char **cause)
+{
+    put(result_json, NULL);
+    put(error, NULL);
+    put(cause, NULL);
+    return call_one(p, "call_rule", spec, contact_id, NULL, result_json, error, cause);
+}
+
+/* ---- SDK 1.4: one rule on a record that is not a contact ------------------------------------ */
+
+int crm_plug_api_call_rule_json(crm_plugin_ctx *p, const char *spec, const char *arg_json,
+                                char **result_json, char **error, char **cause)
+{
+    put(result_json, NULL);
+    put(error, NULL);
+    put(cause, NULL);
+    json_error_t je;
+    json_t *arg = arg_json ? json_loads(arg_json, 0, &je) : NULL;
+    if (!json_is_object(arg)) {
+        json_decref(arg);
+        return rule_fail(p, CRM_EINVAL, "call_rule_json: the argument must be a JSON object",
+                         NULL, error, cause);
+    }
+    int rc = call_one(p, "call_rule_json", spec, 0, arg, result_json, error, cause);
+    json_decref(arg);
     return rc;
 }
 

@@ -114,4 +114,5 @@ const crm_host_api crm_plug_api = {
     .http_caller = crm_plug_api_http_caller,
     .http_reply = crm_plug_api_http_reply,
     .http_error = crm_plug_api_http_error,
+    .call_rule_json = crm_plug_api_call_rule_json,
 };

@@ -58,10 +58,11 @@ const crm_config_field pl_config_schema[] = {
     {"quotes", CRM_CONFIG_MAP, 0, NULL, "quote validity and follow-up", quote_fields, 0, 0, 0},
     {"users", CRM_CONFIG_LIST, 0, NULL, "owners new leads and deals are assigned to, round-robin",
      NULL, CRM_CONFIG_STRING, 0, 0},
-    {"assign_rule", CRM_CONFIG_STRING, 0, NULL, "Lua rule (FILE:FN) returning the owner of a "
-     "converted lead's contact; overrides users", NULL, 0, 0, 0},
-    {"lead_score_rule", CRM_CONFIG_STRING, 0, NULL, "Lua score rule with reasons for leads",
-     NULL, 0, 0, 0},
+    {"assign_rule", CRM_CONFIG_STRING, 0, NULL, "Lua rule (FILE:FN) given a new lead or deal "
+     "(kind = lead|deal) returning its owner, or nil for round-robin over users", NULL, 0, 0,
+     0},
+    {"lead_score_rule", CRM_CONFIG_STRING, 0, NULL, "Lua rule (FILE:FN) given a lead returning "
+     "its score and reasons, recomputed when the lead changes", NULL, 0, 0, 0},
     {"agents_edit_own_deals", CRM_CONFIG_BOOL, 0, "false", "crm serve: PATCH /v1/deals/{id} "
      "lets an agent token change the deals it owns (owner = the token's name)", NULL, 0, 0, 0},
     {"agent_scope", CRM_CONFIG_STRING, 0, "all", "crm serve: the deals an agent token reads "
@@ -269,6 +270,24 @@ static int load_users(crm_plugin_ctx *ctx)
     return CRM_OK;
 }
 
+/* assign_rule and lead_score_rule: Lua rules the host evaluates on records
+ * (SDK 1.4 call_rule_json). */
+static int load_rules(crm_plugin_ctx *ctx)
+{
+    pl_state *S = PL(ctx);
+    crm_value v;
+    S->assign_rule[0] = S->lead_score_rule[0] = 0;
+    if (crm_config_value(ctx, NULL, "assign_rule", &v) == CRM_OK && v.text)
+        snprintf(S->assign_rule, sizeof S->assign_rule, "%s", v.text);
+    if (crm_config_value(ctx, NULL, "lead_score_rule", &v) == CRM_OK && v.text)
+        snprintf(S->lead_score_rule, sizeof S->lead_score_rule, "%s", v.text);
+    const char *key = S->assign_rule[0] ? "assign_rule" : "lead_score_rule";
+    if ((S->assign_rule[0] || S->lead_score_rule[0]) && !CRM_API_HAS(ctx, call_rule_json))
+        return crm_config_error(ctx, crm_config_child(ctx, NULL, key),
+                                "%s needs a crm with plugin API 1.4 (call_rule_json)", key);
+    return CRM_OK;
+}
+
 /* One team {name, members}: a name declared once, members non-empty. */
 static int load_team(crm_plugin_ctx *ctx, const crm_config_node *it, pl_team *t)
 {
@@ -344,6 +363,8 @@ int pl_config_load(crm_plugin_ctx *ctx)
         rc = load_quotes(ctx);
     if (rc == CRM_OK)
         rc = load_users(ctx);
+    if (rc == CRM_OK)
+        rc = load_rules(ctx);
     if (rc == CRM_OK)
         rc = load_teams(ctx);
     return rc == CRM_OK ? load_scope(ctx) : rc;

@@ -41,31 +41,6 @@ typedef struct add_job {
     pl_deal d;
 } add_job;
 
-/* The owner of a new deal or lead: the next configured user, round-robin
- * (the position is kept in pipeline_assign so it survives across runs). */
-int pl_assign_next(crm_plugin_ctx *ctx, const char *what, char *buf, size_t size)
-{
-    pl_state *S = PL(ctx);
-    buf[0] = 0;
-    if (!S->nusers)
-        return CRM_OK;
-    crm_stmt *st = pl_prep(ctx, "SELECT next FROM pipeline_assign WHERE what = ?1");
-    if (!st)
-        return pl_fail_db(ctx, "cannot read the assignment");
-    crm_sql_bind_text(st, 1, what);
-    int64_t next = crm_sql_step(st) == CRM_SQL_ROW ? crm_sql_column_int64(st, 0) : 0;
-    crm_sql_finalize(st);
-    snprintf(buf, size, "%s", S->users[(size_t)next % S->nusers]);
-    if (!(st = pl_prep(ctx, "INSERT INTO pipeline_assign(what, next) VALUES(?1, ?2)"
-                            " ON CONFLICT(what) DO UPDATE SET next = excluded.next")))
-        return pl_fail_db(ctx, "cannot store the assignment");
-    crm_sql_bind_text(st, 1, what);
-    crm_sql_bind_int64(st, 2, (next + 1) % (int64_t)S->nusers);
-    int rc = crm_sql_step(st);
-    crm_sql_finalize(st);
-    return rc < 0 ? pl_fail_db(ctx, "cannot store the assignment") : CRM_OK;
-}
-
 int pl_deal_check_contact(crm_plugin_ctx *ctx, int64_t contact_id)
 {
     char *json = NULL;
@@ -118,7 +93,7 @@ static int add_fields(crm_plugin_ctx *ctx, const crm_command_args *a, pl_deal *d
     const char *owner = pl_opt_text(a, "owner");
     if (owner)
         snprintf(d->owner, sizeof d->owner, "%s", owner);
-    else if (pl_assign_next(ctx, "deal", d->owner, sizeof d->owner) != CRM_OK)
+    else if (pl_assign_deal(ctx, d) != CRM_OK)
         return CRM_EDB;
     return pl_deal_check_contact(ctx, d->contact_id);
 }

@@ -13,11 +13,14 @@ typedef struct pl_lead {
     int64_t id, contact_id, deal_id, created_at, updated_at;
     char name[256], email[256], phone[64], company[256], source[128], notes[1024];
     char status[16], reason[256], owner[128];
+    int has_score;
+    int64_t score;
+    char score_reasons[1024]; /* JSON array */
 } pl_lead;
 
 #define LEAD_COLS                                                                                \
     "id, name, email, phone, company, source, notes, status, reason, owner, contact_id,"       \
-    " deal_id, created_at, updated_at"
+    " deal_id, created_at, updated_at, score, score_reasons"
 
 static void text_col(crm_stmt *st, int c, char *buf, size_t size)
 {
@@ -47,6 +50,9 @@ static void read_row(crm_stmt *st, pl_lead *l)
     l->deal_id = int_col(st, 11);
     l->created_at = int_col(st, 12);
     l->updated_at = int_col(st, 13);
+    l->has_score = crm_sql_column_type(st, 14) != CRM_SQL_NULL;
+    l->score = int_col(st, 14);
+    text_col(st, 15, l->score_reasons, sizeof l->score_reasons);
 }
 
 static int lead_get(crm_plugin_ctx *ctx, const char *text, pl_lead *l)
@@ -94,9 +100,65 @@ static json_t *lead_json(crm_plugin_ctx *ctx, const pl_lead *l)
     json_object_set_new(o, "owner", str_or_null(l->owner));
     json_object_set_new(o, "contact_id", l->contact_id ? json_integer(l->contact_id) : json_null());
     json_object_set_new(o, "deal_id", l->deal_id ? json_integer(l->deal_id) : json_null());
+    json_object_set_new(o, "score", l->has_score ? json_integer(l->score) : json_null());
+    json_t *why = l->has_score ? json_loads(l->score_reasons, 0, NULL) : NULL;
+    json_object_set_new(o, "score_reasons", json_is_array(why) ? why : json_array());
+    if (why && !json_is_array(why))
+        json_decref(why);
     json_object_set_new(o, "created_at", json_string(created));
     json_object_set_new(o, "updated_at", json_string(updated));
     return o;
+}
+
+static int no_memory(crm_plugin_ctx *ctx)
+{
+    crm_set_error(ctx, "out of memory");
+    return CRM_ENOMEM;
+}
+
+/* The lead as the rules see it: its fields, times as epoch seconds. */
+static json_t *lead_record(const pl_lead *l)
+{
+    json_t *o = json_pack("{sI ss ss sI sI}", "id", (json_int_t)l->id, "name", l->name, "status",
+                          l->status, "created_at", (json_int_t)l->created_at, "updated_at",
+                          (json_int_t)l->updated_at);
+    const char *keys[] = {"email", "phone", "company", "source", "notes", "owner"};
+    const char *vals[] = {l->email, l->phone, l->company, l->source, l->notes, l->owner};
+    for (size_t i = 0; o && i < sizeof keys / sizeof keys[0]; i++)
+        if (vals[i][0])
+            json_object_set_new(o, keys[i], json_string(vals[i]));
+    return o;
+}
+
+/* Recomputes l's score (pipeline.lead_score_rule) and stores it. */
+static int rescore(crm_plugin_ctx *ctx, pl_lead *l)
+{
+    json_t *rec = lead_record(l);
+    if (!rec)
+        return no_memory(ctx);
+    pl_score sc;
+    int rc = pl_lead_score(ctx, rec, &sc);
+    json_decref(rec);
+    if (rc != CRM_OK || (!sc.given && !l->has_score))
+        return rc;
+    l->has_score = sc.given;
+    l->score = sc.value;
+    snprintf(l->score_reasons, sizeof l->score_reasons, "%s", sc.given ? sc.reasons : "");
+    crm_stmt *st = pl_prep(ctx, "UPDATE pipeline_leads SET score = ?2, score_reasons = ?3"
+                                " WHERE id = ?1");
+    if (!st)
+        return pl_fail_db(ctx, "cannot store the lead's score");
+    crm_sql_bind_int64(st, 1, l->id);
+    if (sc.given) {
+        crm_sql_bind_int64(st, 2, sc.value);
+        crm_sql_bind_text(st, 3, sc.reasons);
+    } else {
+        crm_sql_bind_null(st, 2);
+        crm_sql_bind_null(st, 3);
+    }
+    rc = crm_sql_step(st);
+    crm_sql_finalize(st);
+    return rc < 0 ? pl_fail_db(ctx, "cannot store the lead's score") : CRM_OK;
 }
 
 /* lead.* events carry lead_id, and contact_id once there is one (timeline). */
@@ -130,32 +192,48 @@ static int bind_text_or_null(crm_stmt *st, int i, const char *v)
     return *v ? crm_sql_bind_text(st, i, v) : crm_sql_bind_null(st, i);
 }
 
+/* The text fields `lead add` and `lead update` set, by option name. */
+static const struct {
+    const char *opt;
+    size_t off, size;
+} lead_fields[] = {
+    {"name", offsetof(pl_lead, name), sizeof ((pl_lead *)0)->name},
+    {"email", offsetof(pl_lead, email), sizeof ((pl_lead *)0)->email},
+    {"phone", offsetof(pl_lead, phone), sizeof ((pl_lead *)0)->phone},
+    {"company", offsetof(pl_lead, company), sizeof ((pl_lead *)0)->company},
+    {"source", offsetof(pl_lead, source), sizeof ((pl_lead *)0)->source},
+    {"notes", offsetof(pl_lead, notes), sizeof ((pl_lead *)0)->notes},
+    {"owner", offsetof(pl_lead, owner), sizeof ((pl_lead *)0)->owner},
+};
+
+static int check_name(crm_plugin_ctx *ctx, const pl_lead *l)
+{
+    if (l->name[0] && strspn(l->name, " \t") != strlen(l->name))
+        return CRM_OK;
+    crm_set_error(ctx, "--name: a lead needs a name");
+    return CRM_EINVAL;
+}
+
 static int add_body(crm_plugin_ctx *ctx, void *ud)
 {
     lead_job *j = ud;
     pl_lead *l = &j->l;
-    static const struct {
-        const char *opt;
-        size_t off, size;
-    } fields[] = {
-        {"name", offsetof(pl_lead, name), sizeof l->name},
-        {"email", offsetof(pl_lead, email), sizeof l->email},
-        {"phone", offsetof(pl_lead, phone), sizeof l->phone},
-        {"company", offsetof(pl_lead, company), sizeof l->company},
-        {"source", offsetof(pl_lead, source), sizeof l->source},
-        {"notes", offsetof(pl_lead, notes), sizeof l->notes},
-        {"owner", offsetof(pl_lead, owner), sizeof l->owner},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        opt_copy(j->args, fields[i].opt, (char *)l + fields[i].off, fields[i].size);
-    if (!l->name[0] || strspn(l->name, " \t") == strlen(l->name)) {
-        crm_set_error(ctx, "--name: a lead needs a name");
+    for (size_t i = 0; i < sizeof lead_fields / sizeof lead_fields[0]; i++)
+        opt_copy(j->args, lead_fields[i].opt, (char *)l + lead_fields[i].off,
+                 lead_fields[i].size);
+    if (check_name(ctx, l) != CRM_OK)
         return CRM_EINVAL;
-    }
-    if (!l->owner[0] && pl_assign_next(ctx, "lead", l->owner, sizeof l->owner) != CRM_OK)
-        return CRM_EDB;
     l->created_at = l->updated_at = crm_now(ctx);
     snprintf(l->status, sizeof l->status, "new");
+    if (!l->owner[0]) {
+        json_t *rec = lead_record(l);
+        if (!rec)
+            return no_memory(ctx);
+        int rc = pl_assign_owner(ctx, "lead", rec, l->owner, sizeof l->owner);
+        json_decref(rec);
+        if (rc != CRM_OK)
+            return rc;
+    }
     crm_stmt *st = pl_prep(ctx, "INSERT INTO pipeline_leads(name, email, phone, company, source,"
                                 " notes, status, owner, created_at, updated_at)"
                                 " VALUES(?1,?2,?3,?4,?5,?6,'new',?7,?8,?8)");
@@ -170,7 +248,8 @@ static int add_body(crm_plugin_ctx *ctx, void *ud)
     if (rc < 0)
         return pl_fail_db(ctx, "cannot store the lead");
     l->id = crm_sql_last_insert_id(ctx);
-    return emit_lead(ctx, l, "lead.created");
+    rc = rescore(ctx, l);
+    return rc == CRM_OK ? emit_lead(ctx, l, "lead.created") : rc;
 }
 
 static int run_job(crm_plugin_ctx *ctx, const crm_command_args *args,
@@ -209,6 +288,15 @@ int pl_cmd_lead_add(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_a
 
 static const char *const lead_statuses[] = {"new", "qualified", "disqualified", "converted"};
 
+static const char *score_text(const pl_lead *l, char *buf, size_t size)
+{
+    if (l->has_score)
+        snprintf(buf, size, "%lld", (long long)l->score);
+    else
+        snprintf(buf, size, "-");
+    return buf;
+}
+
 int pl_cmd_lead_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
 {
     const char *status = pl_opt_text(args, "status");
@@ -220,8 +308,17 @@ int pl_cmd_lead_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_
                       status);
         return CRM_EUSAGE;
     }
-    crm_stmt *st = pl_prep(ctx, "SELECT " LEAD_COLS " FROM pipeline_leads"
-                                " WHERE ?1 IS NULL OR status = ?1 ORDER BY id");
+    const char *sort = pl_opt_text(args, "sort");
+    if (sort && strcmp(sort, "id") && strcmp(sort, "score")) {
+        crm_set_error(ctx, "--sort: \"%s\" is not id or score", sort);
+        return CRM_EUSAGE;
+    }
+    crm_stmt *st = pl_prep(ctx, sort && !strcmp(sort, "score")
+                                    ? "SELECT " LEAD_COLS " FROM pipeline_leads"
+                                      " WHERE ?1 IS NULL OR status = ?1"
+                                      " ORDER BY score IS NULL, score DESC, id"
+                                    : "SELECT " LEAD_COLS " FROM pipeline_leads"
+                                      " WHERE ?1 IS NULL OR status = ?1 ORDER BY id");
     if (!st)
         return pl_fail_db(ctx, "cannot list the leads");
     if (status)
@@ -230,16 +327,31 @@ int pl_cmd_lead_list(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_
         crm_sql_bind_null(st, 1);
     int rc = CRM_OK;
     pl_lead l;
+    char score[24];
     while (rc == CRM_OK && crm_sql_step(st) == CRM_SQL_ROW) {
         read_row(st, &l);
         if (crm_io_json(io))
             rc = pl_print_json(ctx, io, lead_json(ctx, &l));
         else
-            fprintf(crm_io_out(io), "%4lld  %-12s  %-30s  %s\n", (long long)l.id, l.status,
-                    l.name, l.email[0] ? l.email : l.phone);
+            fprintf(crm_io_out(io), "%4lld  %-12s  %5s  %-30s  %s\n", (long long)l.id,
+                    l.status, score_text(&l, score, sizeof score), l.name,
+                    l.email[0] ? l.email : l.phone);
     }
     crm_sql_finalize(st);
     return rc;
+}
+
+/* "  score    72: opened the quote, a company email" */
+static void print_score(FILE *out, const pl_lead *l)
+{
+    fprintf(out, "  score    %lld", (long long)l->score);
+    json_t *why = json_loads(l->score_reasons, 0, NULL);
+    size_t i;
+    json_t *r;
+    json_array_foreach(why, i, r)
+        fprintf(out, "%s%s", i ? ", " : ": ", json_is_string(r) ? json_string_value(r) : "?");
+    json_decref(why);
+    fputc('\n', out);
 }
 
 int pl_cmd_lead_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
@@ -259,6 +371,8 @@ int pl_cmd_lead_show(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_
             fprintf(out, "  %-8s %s\n", labels[i], vals[i]);
     if (l.contact_id)
         fprintf(out, "  contact  %lld, deal %lld\n", (long long)l.contact_id, (long long)l.deal_id);
+    if (l.has_score)
+        print_score(out, &l);
     return CRM_OK;
 }
 
@@ -287,7 +401,7 @@ static int set_status(crm_plugin_ctx *ctx, pl_lead *l, const char *status, const
         crm_sql_bind_null(st, 6);
     int rc = crm_sql_step(st);
     crm_sql_finalize(st);
-    return rc < 0 ? pl_fail_db(ctx, "cannot update the lead") : CRM_OK;
+    return rc < 0 ? pl_fail_db(ctx, "cannot update the lead") : rescore(ctx, l);
 }
 
 /* Refuses a lead already converted (or already in `to`). */
@@ -327,6 +441,53 @@ static int disqualify_body(crm_plugin_ctx *ctx, void *ud)
     return rc == CRM_OK ? emit_lead(ctx, &j->l, "lead.disqualified") : rc;
 }
 
+/* ---- update ---------------------------------------------------------------------- */
+
+static int update_body(crm_plugin_ctx *ctx, void *ud)
+{
+    lead_job *j = ud;
+    pl_lead *l = &j->l;
+    int rc = lead_get(ctx, crm_args_get(j->args, 0), l);
+    if (rc == CRM_OK && !strcmp(l->status, "converted")) {
+        crm_set_error(ctx, "lead %lld is converted: update contact %lld instead",
+                      (long long)l->id, (long long)l->contact_id);
+        rc = CRM_EINVAL;
+    }
+    int given = 0;
+    for (size_t i = 0; rc == CRM_OK && i < sizeof lead_fields / sizeof lead_fields[0]; i++)
+        if (pl_opt_text(j->args, lead_fields[i].opt)) {
+            opt_copy(j->args, lead_fields[i].opt, (char *)l + lead_fields[i].off,
+                     lead_fields[i].size);
+            given++;
+        }
+    if (rc == CRM_OK && !given) {
+        crm_set_error(ctx, "nothing to change: give --name, --email, --phone, --company, "
+                      "--source, --notes or --owner");
+        rc = CRM_EUSAGE;
+    }
+    if (rc == CRM_OK)
+        rc = check_name(ctx, l);
+    if (rc != CRM_OK)
+        return rc;
+    l->updated_at = crm_now(ctx);
+    crm_stmt *st = pl_prep(ctx, "UPDATE pipeline_leads SET name = ?2, email = ?3, phone = ?4,"
+                                " company = ?5, source = ?6, notes = ?7, owner = ?8,"
+                                " updated_at = ?9 WHERE id = ?1");
+    if (!st)
+        return pl_fail_db(ctx, "cannot update the lead");
+    crm_sql_bind_int64(st, 1, l->id);
+    const char *vals[] = {l->name, l->email, l->phone, l->company, l->source, l->notes, l->owner};
+    for (int i = 0; i < 7; i++)
+        bind_text_or_null(st, i + 2, vals[i]);
+    crm_sql_bind_int64(st, 9, l->updated_at);
+    rc = crm_sql_step(st);
+    crm_sql_finalize(st);
+    if (rc < 0)
+        return pl_fail_db(ctx, "cannot update the lead");
+    rc = rescore(ctx, l);
+    return rc == CRM_OK ? emit_lead(ctx, l, "lead.updated") : rc;
+}
+
 static int print_status(crm_plugin_ctx *ctx, crm_command_io *io, lead_job *j)
 {
     int rc = CRM_OK;
@@ -336,6 +497,13 @@ static int print_status(crm_plugin_ctx *ctx, crm_command_io *io, lead_job *j)
         fprintf(crm_io_out(io), "lead %lld %s\n", (long long)j->l.id, j->l.status);
     free(j);
     return rc;
+}
+
+int pl_cmd_lead_update(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)
+{
+    lead_job *j = NULL;
+    int rc = run_job(ctx, args, update_body, &j);
+    return rc == CRM_OK ? print_status(ctx, io, j) : rc;
 }
 
 int pl_cmd_lead_qualify(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args)

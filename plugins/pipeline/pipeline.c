@@ -83,8 +83,19 @@ static const crm_option lead_add_opts[] = {
     {"owner", CRM_OPTION_STRING, 0, "USER", "owner (default: round-robin over users)"},
     {NULL, 0, 0, NULL, NULL},
 };
+static const crm_option lead_update_opts[] = {
+    {"name", CRM_OPTION_STRING, 0, "NAME", "the person, \"First Last\""},
+    {"email", CRM_OPTION_STRING, 0, "EMAIL", "checked by the kernel at conversion"},
+    {"phone", CRM_OPTION_STRING, 0, "PHONE", "any national or E.164 form"},
+    {"company", CRM_OPTION_STRING, 0, "NAME", "the company"},
+    {"source", CRM_OPTION_STRING, 0, "TEXT", "where the lead came from"},
+    {"notes", CRM_OPTION_STRING, 0, "TEXT", "free text"},
+    {"owner", CRM_OPTION_STRING, 0, "USER", "owner"},
+    {NULL, 0, 0, NULL, NULL},
+};
 static const crm_option lead_list_opts[] = {
     {"status", CRM_OPTION_STRING, 0, "new|qualified|disqualified|converted", "only this status"},
+    {"sort", CRM_OPTION_STRING, 0, "id|score", "order (score: highest first, unscored last)"},
     {NULL, 0, 0, NULL, NULL},
 };
 static const crm_option lead_disqualify_opts[] = {
@@ -109,6 +120,8 @@ static const crm_command_spec commands[] = {
     {"lead", "add", NULL, "add a lead; prints its id", 0, 0, lead_add_opts, pl_cmd_lead_add},
     {"lead", "list", NULL, "leads, by id", 0, 0, lead_list_opts, pl_cmd_lead_list},
     {"lead", "show", "ID", "one lead", 1, 1, NULL, pl_cmd_lead_show},
+    {"lead", "update", "ID", "change a lead's fields (its score is recomputed)", 1, 1,
+     lead_update_opts, pl_cmd_lead_update},
     {"lead", "qualify", "ID", "the lead is worth pursuing", 1, 1, NULL, pl_cmd_lead_qualify},
     {"lead", "disqualify", "ID", "the lead is not worth pursuing, with a reason", 1, 1,
      lead_disqualify_opts, pl_cmd_lead_disqualify},

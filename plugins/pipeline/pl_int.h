@@ -86,6 +86,8 @@ typedef struct pl_state {
     char calendar[PL_NAME];    /* quotes.calendar ("" = default) */
     int64_t default_vat_bp;    /* quotes.default_vat, basis points (2000 = 20 %) */
     char users[16][128];       /* round-robin owners */
+    char assign_rule[256];     /* Lua FILE:FN or rule name: owner of new leads and deals */
+    char lead_score_rule[256]; /* Lua FILE:FN or rule name: a lead's score with reasons */
     size_t nusers;
     int64_t story_at;          /* crm demo: the moment its story is at; 0 = the host's clock */
     pl_team teams[PL_MAX_TEAMS];
@@ -235,9 +237,23 @@ int pl_quote_accept(crm_plugin_ctx *ctx, pl_quote *q);
 int pl_quote_follow_fire(crm_plugin_ctx *ctx, int64_t id);
 
 /* ---- deal_cmd.c ---- */
-/* The next owner for `what` ("deal", "lead") round-robin over users ("" when
- * none are configured). */
-int pl_assign_next(crm_plugin_ctx *ctx, const char *what, char *buf, size_t size);
+/* rules.c: the owner of a new `what` ("deal", "lead"): what
+ * pipeline.assign_rule returns for record (a JSON object; the rule sees it
+ * with kind = what), else round-robin over users ("" when none are
+ * configured). */
+int pl_assign_owner(crm_plugin_ctx *ctx, const char *what, const json_t *record, char *buf,
+                    size_t size);
+/* A lead's score by pipeline.lead_score_rule; given 0 without a rule or
+ * when it failed (logged). reasons: the rule's reasons as a JSON array. */
+typedef struct pl_score {
+    int given;
+    int64_t value;
+    char reasons[1024];
+} pl_score;
+int pl_lead_score(crm_plugin_ctx *ctx, const json_t *lead, pl_score *out);
+/* d's owner by pl_assign_owner ("deal"): the rule sees title, pipeline,
+ * stage, amount, currency, contact_id, company_id. */
+int pl_assign_deal(crm_plugin_ctx *ctx, pl_deal *d);
 /* One updatable field of a deal: its column (also its history name), the
  * value before and after as text ("" = NULL). */
 typedef struct pl_change {
@@ -266,6 +282,7 @@ int pl_cmd_board(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_add(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_list(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
+int pl_cmd_lead_update(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args *args);
 int pl_cmd_lead_qualify(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_disqualify(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_convert(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);

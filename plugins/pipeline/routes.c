@@ -248,7 +248,7 @@ static int post_fields(crm_plugin_ctx *ctx, crm_http_exchange *x, json_t *o, pl_
     if (rc == CRM_OK)
         rc = member_text(x, o, "owner", d->owner, sizeof d->owner);
     if (rc == CRM_OK && !d->owner[0])
-        rc = pl_assign_next(ctx, "deal", d->owner, sizeof d->owner);
+        rc = pl_assign_deal(ctx, d);
     if (rc == CRM_OK && (rc = pl_deal_check_contact(ctx, d->contact_id)) != CRM_OK)
         rc = crm_http_error(x, rc == CRM_ENOTFOUND ? CRM_EINVAL : rc, "contact_id",
                             "contact_id: no contact %lld", (long long)d->contact_id);

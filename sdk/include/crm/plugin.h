@@ -69,7 +69,7 @@ struct crm_handle_head {
  * "1.3: sdk13" comment, then format_money and register_contact_set ("1.3: seg"), then the
  * "1.3: timers" entries, then the "1.3: tasks", "1.3: privacy" and
  * "1.3: sdkwrites" entries, then "1.3: ticketing", then "1.3: messages"; 1.4
- * the "1.4: routes" entries (register_route onwards). */
+ * the "1.4: routes" entries (register_route onwards), then call_rule_json. */
 #define CRM_API_HAS(h, member)                                                               \
     (CRM_API(h)->struct_size >=                                                              \
      offsetof(crm_host_api, member) + sizeof(((const crm_host_api *)0)->member))
@@ -814,6 +814,15 @@ struct crm_host_api {
      * parameter at fault. Returns code, so: return crm_http_error(...). */
     int (*http_error)(crm_http_exchange *x, int code, const char *field, const char *fmt, ...)
         CRM_PRINTF(4, 5);
+
+    /* 1.4: rules on records -- test with CRM_API_HAS(ctx, call_rule_json) ------------ */
+
+    /* As call_rule, for a record that is not a contact (a lead, a ticket):
+     * the rule's function gets the JSON object arg_json as a Lua table in
+     * place of the contact. Same sandbox, limits, result and errors;
+     * CRM_EINVAL when arg_json is not a JSON object. */
+    int (*call_rule_json)(crm_plugin_ctx *ctx, const char *rule_spec, const char *arg_json,
+                          char **result_json, char **error, char **cause);
 };
 
 /* ---- call macros: plugin code reads like plain calls ------------------------------ */
@@ -958,6 +967,8 @@ struct crm_host_api {
 #define crm_http_caller(x, key) CRM_API(x)->http_caller((x), (key))
 #define crm_http_reply(x, status, json) CRM_API(x)->http_reply((x), (status), (json))
 #define crm_http_error(x, code, field, ...) CRM_API(x)->http_error((x), (code), (field), __VA_ARGS__)
+#define crm_call_rule_json(ctx, spec, arg, result, error, cause)                            \
+    CRM_API(ctx)->call_rule_json((ctx), (spec), (arg), (result), (error), (cause))
 #endif /* CRM_PLUGIN_NO_MACROS */
 
 #ifdef __cplusplus
