@@ -239,10 +239,10 @@ int pl_cmd_board(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_args
         crm_set_error(ctx, "--pipeline: no pipeline \"%s\"", pl_opt_text(args, "pipeline"));
         return CRM_EINVAL;
     }
-    crm_stmt *st = pl_prep(ctx, "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(stalled),"
-                                " 0) FROM pipeline_deals WHERE pipeline = ?1 AND stage = ?2 AND"
-                                " currency = ?3 AND status = (CASE WHEN ?4 THEN status ELSE"
-                                " 'open' END)");
+    crm_stmt *st = pl_prep(ctx, "SELECT coalesce(sum(deals), 0), coalesce(sum(amount), 0),"
+                                " coalesce(sum(stalled), 0) FROM pipeline_board_totals"
+                                " WHERE pipeline = ?1 AND stage = ?2 AND currency = ?3 AND"
+                                " status = (CASE WHEN ?4 THEN status ELSE 'open' END)");
     if (!st)
         return pl_fail_db(ctx, "cannot read the board");
     json_t *cols = json_array();

@@ -59,10 +59,46 @@ static const char *const migration2 =
     " amount, stalled);"
     "CREATE INDEX pipeline_deals_closed ON pipeline_deals(pipeline, status, closed_at);";
 
+/* The board's columns kept as running totals: summing them from the deals
+ * read the covering index's every row, 1M deals in 0.3 s (bench_pipeline.sh);
+ * the triggers keep them in the transaction of each write, whatever the
+ * writer (a command, the API, the demo, an erasure). */
+static const char *const migration3 =
+    "CREATE TABLE pipeline_board_totals("
+    " pipeline TEXT NOT NULL, stage TEXT NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL,"
+    " deals INTEGER NOT NULL, amount INTEGER NOT NULL, stalled INTEGER NOT NULL,"
+    " PRIMARY KEY(pipeline, stage, currency, status)) WITHOUT ROWID;"
+    "INSERT INTO pipeline_board_totals"
+    " SELECT pipeline, stage, currency, status, count(*), sum(amount), sum(stalled)"
+    " FROM pipeline_deals GROUP BY 1, 2, 3, 4;"
+    "CREATE TRIGGER pipeline_board_insert AFTER INSERT ON pipeline_deals BEGIN"
+    " INSERT INTO pipeline_board_totals VALUES(new.pipeline, new.stage, new.currency,"
+    "  new.status, 1, new.amount, new.stalled)"
+    " ON CONFLICT DO UPDATE SET deals = deals + 1, amount = amount + excluded.amount,"
+    "  stalled = stalled + excluded.stalled;"
+    " END;"
+    "CREATE TRIGGER pipeline_board_delete AFTER DELETE ON pipeline_deals BEGIN"
+    " UPDATE pipeline_board_totals SET deals = deals - 1, amount = amount - old.amount,"
+    "  stalled = stalled - old.stalled WHERE pipeline = old.pipeline AND stage = old.stage"
+    "  AND currency = old.currency AND status = old.status;"
+    " END;"
+    "CREATE TRIGGER pipeline_board_update AFTER UPDATE OF pipeline, stage, currency, status,"
+    " amount, stalled ON pipeline_deals BEGIN"
+    " UPDATE pipeline_board_totals SET deals = deals - 1, amount = amount - old.amount,"
+    "  stalled = stalled - old.stalled WHERE pipeline = old.pipeline AND stage = old.stage"
+    "  AND currency = old.currency AND status = old.status;"
+    " INSERT INTO pipeline_board_totals VALUES(new.pipeline, new.stage, new.currency,"
+    "  new.status, 1, new.amount, new.stalled)"
+    " ON CONFLICT DO UPDATE SET deals = deals + 1, amount = amount + excluded.amount,"
+    "  stalled = stalled + excluded.stalled;"
+    " END;";
+
 int pl_schema_register(crm_plugin_ctx *ctx)
 {
     int rc = crm_register_migration(ctx, 1, "pipeline deals, history, leads, quotes, snapshots",
                                     migration1);
-    return rc == CRM_OK ? crm_register_migration(ctx, 2, "pipeline board and closed-deal indexes",
-                                                 migration2) : rc;
+    if (rc == CRM_OK)
+        rc = crm_register_migration(ctx, 2, "pipeline board and closed-deal indexes", migration2);
+    return rc == CRM_OK ? crm_register_migration(ctx, 3, "pipeline board running totals",
+                                                 migration3) : rc;
 }

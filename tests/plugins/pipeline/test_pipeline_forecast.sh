@@ -85,4 +85,27 @@ assert_eq "$want" \
     "$(python3 -c 'import json,sys; print(json.dumps([[c["stage"],c["count"],c["amount"]] for c in json.loads(sys.argv[1])["columns"]], separators=(",",":")))' "$OUT")" \
     "board columns (EUR deals)"
 
+# The board reads running totals kept by triggers: after every kind of write
+# they equal the deals summed afresh.
+totals_match() {
+    local fresh kept
+    fresh=$(pl_sql "SELECT pipeline, stage, currency, status, count(*), sum(amount), sum(stalled)
+                    FROM pipeline_deals GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4")
+    kept=$(pl_sql "SELECT pipeline, stage, currency, status, deals, amount, stalled
+                   FROM pipeline_board_totals WHERE deals > 0 ORDER BY 1, 2, 3, 4")
+    assert_eq "$fresh" "$kept" "board totals after $1"
+}
+totals_match "the deals above"
+assert_exit 0 "$CRM" deal update 2 --amount 1234.56
+totals_match "an amount change"
+assert_exit 0 "$CRM" deal move 2 negotiation
+totals_match "a move"
+assert_exit 0 "$CRM" deal lose 2 --reason price
+totals_match "a loss"
+assert_exit 0 "$CRM" deal reopen 2
+totals_match "a reopening"
+assert_exit 0 "$CRM" contact erase 1 --reason "asked by the person"
+totals_match "an erasure (deal 1 deleted)"
+assert_eq 0 "$(pl_sql 'SELECT count(*) FROM pipeline_deals WHERE contact_id = 1')" "erased deals gone"
+
 finish
