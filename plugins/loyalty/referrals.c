@@ -10,6 +10,21 @@
 
 #include "loy_int.h"
 
+/* loyalty.referral_rewarded, or loyalty.referral_refused with the reason. */
+static int emit_decision(crm_plugin_ctx *ctx, int64_t rid, int64_t referrer, int64_t cid,
+                         const char *why)
+{
+    json_t *j = json_pack("{sI sI sI ss?}", "referral_id", (json_int_t)rid, "referrer_id",
+                          (json_int_t)referrer, "contact_id", (json_int_t)cid, "reason", why);
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    int rc = s ? crm_emit_event(ctx, why ? "loyalty.referral_refused" : "loyalty.referral_rewarded",
+                                s)
+               : CRM_ENOMEM;
+    free(s);
+    return rc;
+}
+
 int loy_referral_add(crm_plugin_ctx *ctx, int64_t referee, const char *code, int64_t at,
                      int64_t *id)
 {
@@ -56,7 +71,7 @@ int loy_referral_add(crm_plugin_ctx *ctx, int64_t referee, const char *code, int
     if (rc < 0)
         return loy_fail_db(ctx, "recording the referral");
     *id = crm_sql_last_insert_id(ctx);
-    return CRM_OK;
+    return self ? emit_decision(ctx, *id, referrer, referee, "self_referral") : CRM_OK;
 }
 
 /* Field `key` of a contact's JSON, lower-cased, "" when absent. */
@@ -188,15 +203,5 @@ int loy_referral_on_approved(crm_plugin_ctx *ctx, int64_t cid, int64_t order_id,
         rc = reward_side(ctx, rid, referrer, PROG(ctx)->referrer_points, "referrer", at);
     if (rc == CRM_OK && !why)
         rc = reward_side(ctx, rid, cid, PROG(ctx)->referee_points, "referee", at);
-    if (rc == CRM_OK) {
-        json_t *j = json_pack("{sI sI sI ss?}", "referral_id", (json_int_t)rid, "referrer_id",
-                              (json_int_t)referrer, "contact_id", (json_int_t)cid, "reason", why);
-        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(j);
-        rc = s ? crm_emit_event(ctx, why ? "loyalty.referral_refused" : "loyalty.referral_rewarded",
-                                s)
-               : CRM_ENOMEM;
-        free(s);
-    }
-    return rc;
+    return rc == CRM_OK ? emit_decision(ctx, rid, referrer, cid, why) : rc;
 }
