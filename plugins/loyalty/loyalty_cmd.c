@@ -510,9 +510,13 @@ int loy_cmd_rewards(crm_plugin_ctx *ctx, crm_command_io *io, const crm_command_a
         json_object_set_new(e, "stock_left", r->stock < 0 ? json_null()
                                                           : json_integer(r->stock - used));
         json_array_append_new(arr, e);
+        char stock[32] = "";
+        if (r->stock >= 0)
+            snprintf(stock, sizeof stock, ", %lld left", (long long)(r->stock - used));
         if (!crm_io_json(io))
-            fprintf(crm_io_out(io), "%-12s %-13s %6lld %s%s\n", r->name, loy_kind_name(r->kind),
-                    (long long)r->cost, PROG(ctx)->point_name, r->vip_only ? "  VIP only" : "");
+            fprintf(crm_io_out(io), "%-12s %-13s %6lld %s  %lld redeemed%s%s\n", r->name,
+                    loy_kind_name(r->kind), (long long)r->cost, PROG(ctx)->point_name,
+                    (long long)used, stock, r->vip_only ? "  VIP only" : "");
     }
     if (crm_io_json(io))
         loy_print_json(io, arr);
