@@ -59,5 +59,11 @@ static const char *const migration1 =
 
 int loy_schema_register(crm_plugin_ctx *ctx)
 {
-    return crm_register_migration(ctx, 1, "loyalty ledger, tiers, rewards, referrals", migration1);
+    int rc = crm_register_migration(ctx, 1, "loyalty ledger, tiers, rewards, referrals",
+                                    migration1);
+    /* a member's refunds, subtracted from its spend at every tier update */
+    return rc == CRM_OK ? crm_register_migration(ctx, 2, "loyalty refunds by contact",
+                                                 "CREATE INDEX loyalty_order_refunds_contact"
+                                                 " ON loyalty_order_refunds(contact_id);")
+                        : rc;
 }

@@ -58,5 +58,11 @@ print(" ".join(json.loads(p)["to"] for (p,) in db.execute(
     "select payload from events where type = ? and json_extract(payload, ?) = ? order by id",
     ("loyalty.tier_changed", "$.contact_id", int(sys.argv[1])))))' "$a")" \
     "one loyalty.tier_changed per change, in order"
+# a partial refund comes off the spend the tier counts
+contact f
+of=$(order 500 f 600.00 paid)
+assert_eq 60000 "$(bal 500 ext:f tier_value)" "600 EUR spent"
+assert_exit 0 "$CRM" --as-of "$(day 501)" loyalty refund "$of" --amount "150.00 EUR" --key rf
+assert_eq $((60000 - 15000)) "$(bal 501 ext:f tier_value)" "net of the 150 EUR refunded"
 check tiers
 finish
