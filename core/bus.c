@@ -166,12 +166,21 @@ bool crm_bus_pattern_valid(const char *pattern)
 
 /* ---- cascade chains ----------------------------------------------------- */
 
+/* Chains are appended in event id order, so a binary search: a catch-up
+ * whose handler emits an event per event delivered (loyalty replaying
+ * orders) grows the list by one per delivery, and a linear search made the
+ * replay quadratic. */
 static const bus_chain *chain_find(const crm_bus *b, int64_t id)
 {
-    for (size_t i = b->chain_first; i < b->n_chains; i++)
-        if (b->chains[i].id == id)
-            return &b->chains[i];
-    return NULL;
+    size_t lo = b->chain_first, hi = b->n_chains;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->chains[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->n_chains && b->chains[lo].id == id ? &b->chains[lo] : NULL;
 }
 
 /* The chain of ev as text into buf: known ancestry, else the event alone
