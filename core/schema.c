@@ -400,6 +400,12 @@ static const crm_migration kernel_migrations[] = {
      "ALTER TABLE timers ADD COLUMN claim_pid INTEGER;"
      "ALTER TABLE timers ADD COLUMN claim_host TEXT;"
      "CREATE INDEX timers_claimed ON timers(id) WHERE claim_pid IS NOT NULL;"},
+    {22, "failed board logins",
+     /* Each refused board login, by the user name as typed (case folded),
+      * so password guessing is throttled (CRM_LOGIN_MAX_FAILURES per
+      * CRM_LOGIN_WINDOW); a login that succeeds clears its name's rows. */
+     "CREATE TABLE login_failures(key TEXT NOT NULL, at INTEGER NOT NULL);"
+     "CREATE INDEX login_failures_key ON login_failures(key, at);"},
 };
 
 const crm_migration *crm_schema_kernel(size_t *n)

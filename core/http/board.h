@@ -33,6 +33,7 @@ typedef struct crm_board_out {
     int status;
     json_t *body;
     char set_cookie[200]; /* a Set-Cookie value, "" for none */
+    int64_t retry_after;  /* seconds, for a 429; 0 for none */
 } crm_board_out;
 
 /* True for the paths crm_board_route answers. */

@@ -70,8 +70,13 @@ static void login(crm_kernel *k, const crm_board_in *in, crm_board_out *out)
     }
     char cookie[CRM_SESSION_TEXT];
     crm_token who = {0};
-    int64_t expires_at = 0;
-    int rc = crm_session_login(k, user, password, cookie, &who, &expires_at, &err);
+    int64_t expires_at = 0, retry_after = 0;
+    int rc = crm_session_login(k, user, password, cookie, &who, &expires_at, &retry_after, &err);
+    if (rc == CRM_EBUSY && retry_after > 0) {
+        answer_error(out, 429, "too_many_requests", err.msg, "user");
+        out->retry_after = retry_after;
+        return;
+    }
     if (rc != CRM_OK) {
         /* a refused password is 401 like a refused token, not 403 */
         answer_error(out, rc == CRM_EDENIED ? 401 : crm_http_status_of(rc),

@@ -34,6 +34,7 @@ typedef struct reply {
     const char *allow_auth;  /* WWW-Authenticate on 401 */
     char set_cookie[200];    /* the board's session cookie, "" for none */
     bool no_store;           /* Cache-Control: no-store (the board's session answers) */
+    int64_t retry_after;     /* Retry-After seconds on a 429, 0 for none */
     const crm_board_asset *asset; /* a board file instead of JSON */
 } reply;
 
@@ -187,7 +188,7 @@ static void board_auth(crm_http_server *s, struct MHD_Connection *conn, const ch
     crm_board_in in = {rq.body, session_cookie(conn), header(conn, "X-CSRF-Token"),
                        proto && strcmp(proto, "https") == 0,
                        type && strncmp(type, "application/json", 16) == 0};
-    crm_board_out out = {500, NULL, ""};
+    crm_board_out out = {500, NULL, "", 0};
     crm_kernel *k = crm_pool_acquire(s->pool);
     if (!k->as_of_set)
         k->now = (int64_t)time(NULL);
@@ -196,6 +197,7 @@ static void board_auth(crm_http_server *s, struct MHD_Connection *conn, const ch
     json_decref(rq.body);
     r->status = out.status, r->body = out.body, r->no_store = true;
     snprintf(r->set_cookie, sizeof r->set_cookie, "%s", out.set_cookie);
+    r->retry_after = out.retry_after;
 }
 
 /* A GET outside the API: a board file, 304 when the client's copy is it. */
@@ -311,6 +313,11 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, reply *r)
         MHD_add_response_header(resp, "WWW-Authenticate", r->allow_auth);
     if (r->set_cookie[0])
         MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+    if (r->retry_after > 0) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%lld", (long long)r->retry_after);
+        MHD_add_response_header(resp, "Retry-After", secs);
+    }
     if (r->no_store)
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

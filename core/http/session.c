@@ -1,4 +1,5 @@
 /* Board passwords (Argon2id) and login sessions (see session.h). */
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,12 +135,77 @@ static int purge_expired(crm_kernel *k, int64_t user_id, crm_err *err)
     return step_done(k, st, "forgetting expired sessions", err);
 }
 
+/* The throttle's key: the name as typed, case folded (an unknown name is
+ * throttled like a known one, so the answer tells nothing). */
+static void login_key(const char *ref, char key[256])
+{
+    size_t i = 0;
+    for (; ref && ref[i] && i < 255; i++)
+        key[i] = (char)tolower((unsigned char)ref[i]);
+    key[i] = 0;
+}
+
+/* *wait: seconds until key may try again, 0 when it may now. */
+static int login_wait(crm_kernel *k, const char *key, int64_t *wait, crm_err *err)
+{
+    *wait = 0;
+    sqlite3_stmt *st = crm_store_stmt(
+        k->store, "SELECT count(*), min(at) FROM login_failures WHERE key = ? AND at > ?", err);
+    if (!st)
+        return err->code;
+    crm_bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, k->now - CRM_LOGIN_WINDOW);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_int64(st, 0) >= CRM_LOGIN_MAX_FAILURES)
+        *wait = sqlite3_column_int64(st, 1) + CRM_LOGIN_WINDOW - k->now;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? CRM_OK : crm_store_error(k->store, "reading failed logins", err);
+}
+
+/* Runs sql with ?1 = key and, when the statement has it, ?2 = t. */
+static int run_key(crm_kernel *k, const char *sql, const char *key, int64_t t, const char *what,
+                   crm_err *err)
+{
+    sqlite3_stmt *st = crm_store_stmt(k->store, sql, err);
+    if (!st)
+        return err->code;
+    crm_bind_text(st, 1, key);
+    if (sqlite3_bind_parameter_count(st) > 1)
+        sqlite3_bind_int64(st, 2, t);
+    return step_done(k, st, what, err);
+}
+
+/* A failure, in a transaction of its own; the key's rows out of the window go. */
+static int login_failed(crm_kernel *k, const char *key, crm_err *err)
+{
+    crm_err ignored = {0};
+    int rc = crm_kernel_begin(k, &ignored);
+    if (rc == CRM_OK)
+        rc = run_key(k, "INSERT INTO login_failures(key, at) VALUES(?1, ?2)", key, k->now,
+                     "recording a failed login", &ignored);
+    if (rc == CRM_OK)
+        rc = run_key(k, "DELETE FROM login_failures WHERE key = ?1 AND at <= ?2", key,
+                     k->now - CRM_LOGIN_WINDOW, "forgetting old failed logins", &ignored);
+    if (rc == CRM_OK)
+        rc = crm_kernel_commit(k, &ignored);
+    else
+        crm_kernel_rollback(k);
+    return rc == CRM_OK ? err->code : crm_err_set(err, rc, "%s", ignored.msg);
+}
+
 int crm_session_login(crm_kernel *k, const char *ref, const char *password,
                       char cookie[CRM_SESSION_TEXT], crm_token *who, int64_t *expires_at,
-                      crm_err *err)
+                      int64_t *retry_after, crm_err *err)
 {
-    char hash[crypto_pwhash_STRBYTES] = "";
+    char hash[crypto_pwhash_STRBYTES] = "", key[256];
     size_t n = password ? strlen(password) : 0;
+    login_key(ref, key);
+    int rc = login_wait(k, key, retry_after, err);
+    if (rc != CRM_OK)
+        return rc;
+    if (*retry_after > 0)
+        return crm_err_set(err, CRM_EBUSY, "too many failed logins for this user: try again "
+                           "in %lld s", (long long)*retry_after);
     bool found = ref && *ref && load_user(k, ref, who, hash, sizeof hash);
     if (!found) {
         /* the same Argon2id work as a real check, so timing does not tell
@@ -151,15 +217,20 @@ int crm_session_login(crm_kernel *k, const char *ref, const char *password,
             return crm_err_set(err, CRM_ENOMEM, "not enough memory for the Argon2id hash");
     }
     if (!found || !who->role || n > CRM_PASSWORD_MAX ||
-        crypto_pwhash_str_verify(hash, password ? password : "", n) != 0)
-        return crm_err_set(err, CRM_EDENIED, "unknown user or wrong password");
+        crypto_pwhash_str_verify(hash, password ? password : "", n) != 0) {
+        crm_err_set(err, CRM_EDENIED, "unknown user or wrong password");
+        return login_failed(k, key, err);
+    }
     crm_secret_new("s_", cookie);
     *expires_at = k->now + CRM_SESSION_TTL;
     /* the transaction starts after the Argon2id check (about 0.1 s): other
      * writers do not wait on a password being hashed */
-    int rc = crm_kernel_begin(k, err);
+    rc = crm_kernel_begin(k, err);
     if (rc == CRM_OK)
         rc = purge_expired(k, -who->id, err);
+    if (rc == CRM_OK)
+        rc = run_key(k, "DELETE FROM login_failures WHERE key = ?1", key, 0,
+                     "forgetting failed logins", err);
     if (rc == CRM_OK)
         rc = insert_session(k, -who->id, cookie, *expires_at, err);
     if (rc == CRM_OK)

@@ -26,15 +26,23 @@
  * CRM_ENOTFOUND for an unknown user. */
 int crm_user_passwd(crm_kernel *k, const char *ref, const char *password, crm_err *err);
 
+/* Failed logins to one user name (known or not) within the window refuse
+ * the next ones until the oldest leaves it: online password guessing gets
+ * CRM_LOGIN_MAX_FAILURES tries per CRM_LOGIN_WINDOW seconds. */
+#define CRM_LOGIN_MAX_FAILURES 5
+#define CRM_LOGIN_WINDOW (15 * 60)
+
 /* Checks user `ref`'s password and opens a session at k->now: writes the
  * cookie value to cookie, the session's user as *who (id negated: see
  * crm_session_verify) and its expiry. The session is stored in a
- * transaction of its own, which also deletes the user's expired sessions.
- * CRM_EDENIED with one message for an unknown user, no password or a wrong
- * one (the answer does not tell which). */
+ * transaction of its own, which also deletes the user's expired sessions
+ * and its failed logins. CRM_EDENIED with one message for an unknown user,
+ * no password or a wrong one (the answer does not tell which), recorded as
+ * a failure; CRM_EBUSY without checking the password when `ref` has had
+ * too many failures, *retry_after the seconds until it may try again. */
 int crm_session_login(crm_kernel *k, const char *ref, const char *password,
                       char cookie[CRM_SESSION_TEXT], crm_token *who, int64_t *expires_at,
-                      crm_err *err);
+                      int64_t *retry_after, crm_err *err);
 
 /* The session of cookie at time now: CRM_OK with *who (name: the user's
  * email, else its name; role: the user's; id: minus the user id, so it never

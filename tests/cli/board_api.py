@@ -177,4 +177,32 @@ check(s == 404, f"an unknown file is 404 ({s})")
 s, b, _ = call("POST", "/board/session")
 check(s == 405, f"POST /board/session is 405 ({s})")
 
+# password guessing: 5 refusals in 15 minutes, then 429 even for the right
+# password, with Retry-After; an unknown name is throttled alike, another
+# user is not; once the failures are older than the window it logs in, and
+# the success clears them
+for i in range(5):
+    s, _, _ = login("Manager@example.fr", f"guess {i}")
+    check(s == 401, f"guess {i} is 401 ({s})")
+s, b, r = login("manager@example.fr", "correct horse")
+retry = int(r.getheader("Retry-After") or 0)
+check(s == 429 and b["error"]["field"] == "user" and 0 < retry <= 15 * 60,
+      f"the sixth try is 429 with Retry-After ({s} {b} {retry})")
+check(db("SELECT count(*) FROM login_failures WHERE key = 'manager@example.fr'") == [(5,)],
+      "a throttled try is not counted, the name is case folded")
+for i in range(5):
+    login("nobody@example.fr", f"guess {i}")
+s, _, _ = login("nobody@example.fr", "guess 6")
+check(s == 429, f"an unknown name is throttled like a known one ({s})")
+s, b, r = login("viewer@example.fr", "viewer pass 1")
+check(s == 200, f"another user logs in meanwhile ({s})")
+s, _, _ = call("POST", "/board/logout",
+               headers={"Cookie": f"crm_session={cookie_of(r)[0]}", "X-CSRF-Token": b["csrf"]})
+check(s == 204, f"and logs out ({s})")
+db("UPDATE login_failures SET at = at - 15 * 60")
+s, _, _ = login("manager@example.fr", "correct horse")
+check(s == 200, f"after the window the right password logs in ({s})")
+check(db("SELECT count(*) FROM login_failures WHERE key = 'manager@example.fr'") == [(0,)],
+      "the success clears the name's failures")
+
 sys.exit(failures)
