@@ -175,7 +175,8 @@ static int run_key(crm_kernel *k, const char *sql, const char *key, int64_t t, c
     return step_done(k, st, what, err);
 }
 
-/* A failure, in a transaction of its own; the key's rows out of the window go. */
+/* A failure, in a transaction of its own; every name's rows out of the
+ * window go (what was typed at a login is not kept longer than it counts). */
 static int login_failed(crm_kernel *k, const char *key, crm_err *err)
 {
     crm_err ignored = {0};
@@ -184,7 +185,7 @@ static int login_failed(crm_kernel *k, const char *key, crm_err *err)
         rc = run_key(k, "INSERT INTO login_failures(key, at) VALUES(?1, ?2)", key, k->now,
                      "recording a failed login", &ignored);
     if (rc == CRM_OK)
-        rc = run_key(k, "DELETE FROM login_failures WHERE key = ?1 AND at <= ?2", key,
+        rc = run_key(k, "DELETE FROM login_failures WHERE at <= ?2", key,
                      k->now - CRM_LOGIN_WINDOW, "forgetting old failed logins", &ignored);
     if (rc == CRM_OK)
         rc = crm_kernel_commit(k, &ignored);
