@@ -171,8 +171,9 @@ int pl_deal_insert(crm_plugin_ctx *ctx, pl_deal *d)
         (!d->close_date[0] ||
          (rc = pl_history_add(ctx, d, "close_date", NULL, d->close_date)) == CRM_OK) &&
         (!d->owner[0] || (rc = pl_history_add(ctx, d, "owner", NULL, d->owner)) == CRM_OK) &&
-        (rc = pl_emit(ctx, "deal.created", event_payload(d))) == CRM_OK)
-        rc = pl_deal_arm_rot(ctx, d);
+        (rc = pl_emit(ctx, "deal.created", event_payload(d))) == CRM_OK &&
+        (rc = pl_deal_arm_rot(ctx, d)) == CRM_OK)
+        rc = pl_snapshot_arm(ctx); /* the weekly snapshot, from the first deal on */
     return rc;
 }
 

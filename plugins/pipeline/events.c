@@ -14,6 +14,7 @@ static const struct {
     {"rot:", pl_deal_rot_fire},
     {PL_QUOTE_EXPIRE, pl_quote_expire_fire},
     {PL_QUOTE_FOLLOW, pl_quote_follow_fire},
+    {"snapshot:", pl_snapshot_fire},
 };
 
 int pl_on_timer(crm_plugin_ctx *ctx, const crm_timer_info *t, void *ud)

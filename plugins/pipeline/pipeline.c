@@ -60,6 +60,19 @@ static const crm_option board_opts[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
+static const crm_option stats_opts[] = {
+    {"pipeline", CRM_OPTION_STRING, 0, "P", "pipeline (default: the first)"},
+    {"from", CRM_OPTION_DATE, 0, "DATE", "first day of the period (default: all time)"},
+    {"to", CRM_OPTION_DATE, 0, "DATE", "last day of the period (default: now)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+static const crm_option diff_opts[] = {
+    {"pipeline", CRM_OPTION_STRING, 0, "P", "pipeline (default: the first)"},
+    {"from", CRM_OPTION_DATE, 1, "DATE", "the snapshot at or before this day"},
+    {"to", CRM_OPTION_DATE, 1, "DATE", "against the snapshot at or before this day"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 static const crm_option quote_add_opts[] = {
     {"deal", CRM_OPTION_STRING, 1, "ID", "the open deal quoted"},
     {"line", CRM_OPTION_STRING, 1, "SKU:QTY:UNIT_PRICE[:VAT%]",
@@ -155,6 +168,12 @@ static const crm_command_spec commands[] = {
      forecast_opts, pl_cmd_forecast},
     {NULL, "board", NULL, "the stages as columns with counts and sums", 0, 0, board_opts,
      pl_cmd_board},
+    {NULL, "stats", NULL, "per stage: entered, advanced, conversion, win rate, time in stage",
+     0, 0, stats_opts, pl_cmd_stats},
+    {NULL, "snapshot", NULL, "record the open pipeline now; prints the snapshot's id", 0, 0,
+     NULL, pl_cmd_snapshot},
+    {NULL, "diff", NULL, "what changed between two snapshots: new, won, lost, slipped...", 0, 0,
+     diff_opts, pl_cmd_diff},
 };
 
 static int register_commands(crm_plugin_ctx *ctx)

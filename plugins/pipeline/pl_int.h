@@ -11,6 +11,8 @@
  *   deal.c         one deal read, written, moved; time in stage
  *   deal_cmd.c     crm deal ...
  *   forecast_cmd.c crm pipeline forecast|board
+ *   stats_cmd.c    crm pipeline stats: stage flow from the history
+ *   snapshot.c     crm pipeline snapshot|diff, the weekly snapshot timer
  *   lead_cmd.c     crm lead ...: add, qualify, convert (contact via the SDK), erase
  *   quote.c        one quote: stored, read, JSON, its expiry and follow-up timers
  *   quote_cmd.c    crm quote ...
@@ -279,6 +281,9 @@ int pl_cmd_deal_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args 
 int pl_cmd_deal_history(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_forecast(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_board(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
+int pl_cmd_stats(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
+int pl_cmd_snapshot(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
+int pl_cmd_diff(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_add(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_list(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
 int pl_cmd_lead_show(crm_plugin_ctx *, crm_command_io *, const crm_command_args *);
@@ -301,6 +306,12 @@ int pl_cmd_quote_send(crm_plugin_ctx *, crm_command_io *, const crm_command_args
 typedef struct pl_scope pl_scope;
 int pl_forecast_json(crm_plugin_ctx *ctx, const pl_pipeline *p, int64_t from, int64_t to,
                      const char *by, const pl_scope *scope, json_t **out);
+
+/* ---- snapshot.c ---- */
+/* Schedules the weekly snapshot timer "snapshot:weekly" (next Monday 00:00
+ * UTC) unless one is pending; its handler takes a snapshot and moves it on. */
+int pl_snapshot_arm(crm_plugin_ctx *ctx);
+int pl_snapshot_fire(crm_plugin_ctx *ctx, int64_t unused);
 
 /* ---- routes.c: the HTTP routes (SDK 1.4) ---- */
 int pl_routes_register(crm_plugin_ctx *ctx);
